@@ -1,0 +1,59 @@
+"""Starting the desktop app: QApplication, settings location, the main window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ssp_desktop import __version__, paths
+
+
+def configure_settings() -> None:
+    """Keep QSettings in our config folder (moved by SSP_DESKTOP_HOME, e.g. in tests)."""
+    from PySide6.QtCore import QCoreApplication, QSettings
+
+    QCoreApplication.setOrganizationName("ssp-desktop")
+    QCoreApplication.setApplicationName("ssp-desktop")
+    QCoreApplication.setApplicationVersion(__version__)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(paths.config_dir())
+    )
+
+
+def ensure_sample_store() -> Path:
+    """The sample plan's store in the data folder, written on first use."""
+    from ssp_desktop.models.sample import write_sample
+    from ssp_desktop.models.store import Store
+
+    path = paths.sample_store_path()
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with Store.open(path, create=True) as store:
+            write_sample(store)
+    return path
+
+
+def run_gui(store: Path | None = None, *, sample: bool = False) -> int:
+    from PySide6.QtWidgets import QApplication
+
+    from ssp_desktop.ui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    configure_settings()
+    window = MainWindow(open_sample=ensure_sample_store)
+    if sample:
+        window.open_sample()
+    elif store is not None:
+        window.open_store(store, create=False)
+    elif paths.default_store_path().exists():
+        window.open_store(paths.default_store_path())
+    window.show()
+    return int(app.exec())
+
+
+def main() -> int:
+    """Entry point of the windowed launcher (``ssp-desktop-gui``)."""
+    from ssp_desktop.cli import main as cli_main
+
+    return cli_main(sys.argv[1:])

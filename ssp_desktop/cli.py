@@ -1,0 +1,155 @@
+"""The ``ssp-desktop`` command: the GUI by default, headless subcommands for scripts.
+
+Exit codes: 0 success; 1 ``check`` found problems; 2 refused or failed with nothing
+changed (the message on stderr says why and what to do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ssp_desktop import __version__, paths
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_REFUSED = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ssp-desktop",
+        description=(
+            "The Community Safety Partnership's plan and board packs. "
+            "With no command, opens the desktop app."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"ssp-desktop {__version__}")
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help=f"the store to open (default: {paths.default_store_path()})",
+    )
+    parser.add_argument(
+        "--sample",
+        action="store_true",
+        help="open the built-in sample plan (made on first use in the data folder)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="write the sample plan to a new store")
+    demo.add_argument("--store", metavar="PATH", required=True, help="where to write it")
+    demo.add_argument("--force", action="store_true", help="replace an existing store at PATH")
+
+    check = sub.add_parser("check", help="check a store for damage and inconsistencies")
+    check.add_argument("--store", metavar="PATH", required=True, help="the store to check")
+    return parser
+
+
+def _error(message: str) -> int:
+    print(f"ssp-desktop: {message}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def cmd_demo(store_path: Path, *, force: bool) -> int:
+    """Write the sample plan to ``store_path``.
+
+    The sample is built in a temporary file beside the target and moved into place
+    only when complete, so a full disk or a crash never leaves half a store, and
+    ``--force`` never destroys the old store unless the new one is ready.
+    """
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.models.lock import StoreLock
+    from ssp_desktop.models.sample import write_sample
+    from ssp_desktop.models.store import Store
+
+    target = store_path.expanduser().absolute()
+    if target.is_dir():
+        return _error(f"{target} is a folder; give the path of a store file to write.")
+    if target.exists() and not force:
+        return _error(
+            f"{target} already exists; not overwriting it. "
+            "Use --force to replace it, or choose another path."
+        )
+    if not target.parent.is_dir():
+        return _error(f"the folder {target.parent} does not exist.")
+    lock: StoreLock | None = None
+    tmp: Path | None = None
+    try:
+        if target.exists():
+            lock = StoreLock(target)  # refuse to replace a store someone has open
+            lock.acquire()
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+        os.close(fd)
+        tmp = Path(name)
+        tmp.unlink()  # Store.open(create=True) makes the file itself
+        with Store.open(tmp, create=True) as store:
+            summary = write_sample(store)
+        # Fold the WAL into the main file so the one file we move is the whole store.
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode = DELETE")
+        finally:
+            conn.close()
+        os.replace(tmp, target)
+        Path(f"{tmp}.lock").unlink(missing_ok=True)  # nobody else knows the temp name
+        tmp = None
+    except SspError as exc:
+        return _error(str(exc))
+    except OSError as exc:
+        reason = "the disk is full" if exc.errno == 28 else exc.strerror or str(exc)
+        return _error(f"could not write {target}: {reason}. Nothing was changed.")
+    finally:
+        if tmp is not None:
+            for suffix in ("", "-wal", "-shm", ".lock"):
+                Path(f"{tmp}{suffix}").unlink(missing_ok=True)
+        if lock is not None:
+            lock.release()
+    print(
+        f"Wrote the sample plan to {target}: {summary.plans} plans, "
+        f"{summary.actions} actions, {summary.action_updates} updates, "
+        f"{summary.measures} measures. Sample data - illustrative only."
+    )
+    return EXIT_OK
+
+
+def cmd_check(store_path: Path) -> int:
+    from ssp_desktop.models.check import check_store
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.models.store import Store
+
+    try:
+        with Store.open(store_path, readonly=True) as store:
+            problems = check_store(store)
+    except SspError as exc:
+        return _error(str(exc))
+    if not problems:
+        print(f"{store_path}: no problems found.")
+        return EXIT_OK
+    print(f"{store_path}: {len(problems)} problem(s) found:")
+    for problem in problems:
+        print(f"  - {problem}")
+    return EXIT_PROBLEMS
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "demo":
+        return cmd_demo(Path(args.store), force=args.force)
+    if args.command == "check":
+        return cmd_check(Path(args.store))
+    if args.store and args.sample:
+        return _error("give either --store or --sample, not both.")
+    from ssp_desktop.app import run_gui
+
+    return run_gui(store=Path(args.store) if args.store else None, sample=args.sample)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

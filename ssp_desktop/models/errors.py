@@ -1,0 +1,79 @@
+"""Errors the store and domain raise, each with a message a user can act on.
+
+The CLI prints ``str(error)`` and the GUI shows it in a dialog, so every message says
+what happened, what it means for the user's data, and what to do next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class SspError(Exception):
+    """Base of every error ssp-desktop explains to a user."""
+
+
+class StoreError(SspError):
+    """The store cannot be opened or written."""
+
+
+class StoreNotFoundError(StoreError):
+    pass
+
+
+class NotAStoreError(StoreError):
+    pass
+
+
+class CorruptStoreError(StoreError):
+    pass
+
+
+class StoreTooNewError(StoreError):
+    pass
+
+
+class ReadOnlyLocationError(StoreError):
+    pass
+
+
+class StoreFullError(StoreError):
+    pass
+
+
+class StoreBusyError(StoreError):
+    pass
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    host: str
+    user: str
+    pid: int
+    since: str
+    app_version: str = ""
+
+    def describe(self) -> str:
+        return f"{self.user} on {self.host} (process {self.pid}, since {self.since})"
+
+
+class StoreLockedError(StoreError):
+    def __init__(self, path: str, holder: LockHolder | None) -> None:
+        who = holder.describe() if holder else "another program (it did not say who)"
+        super().__init__(
+            f"{path} is already open for editing by {who}. Only one copy of ssp-desktop "
+            "can change a store at a time: close it there, or open a different store."
+        )
+        self.holder = holder
+
+
+class DomainError(SspError):
+    """A change that breaks a rule of the plan; nothing was written."""
+
+
+class DeleteBlockedError(DomainError):
+    pass
+
+
+class ParentDeletedError(DomainError):
+    pass

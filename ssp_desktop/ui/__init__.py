@@ -1,0 +1,1 @@
+"""The Qt user interface: windows, dialogs, item models. Thin adapters over the domain."""

@@ -1,0 +1,35 @@
+"""Shared fixtures: every test gets its own settings and data folders."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ssp_desktop.models.store import Store
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Point SSP_DESKTOP_HOME (data, config, logs, QSettings) at a fresh folder."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("SSP_DESKTOP_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return tmp_path / "plan.sqlite"
+
+
+@pytest.fixture
+def store(store_path: Path) -> Iterator[Store]:
+    s = Store.open(store_path, create=True)
+    yield s
+    s.close()

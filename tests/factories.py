@@ -1,0 +1,75 @@
+"""Small builders for a minimal plan, so each test states only what it is about."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ssp_desktop.models import domain
+from ssp_desktop.models.entities import (
+    Action,
+    Measure,
+    Organisation,
+    Partnership,
+    Person,
+    Plan,
+    Priority,
+    PriorityArea,
+)
+from ssp_desktop.models.enums import Polarity, Unit
+from ssp_desktop.models.periods import FinancialYear
+from ssp_desktop.models.store import Store
+
+
+@dataclass
+class MiniPlan:
+    partnership: Partnership
+    org: Organisation
+    person: Person
+    plan: Plan
+    priority: Priority
+    area: PriorityArea
+    action: Action
+    measure: Measure
+
+
+def mini_plan(store: Store) -> MiniPlan:
+    with store.transaction(actor="test") as tx:
+        partnership = tx.add(Partnership(name="Test CSP", area="Testshire"))
+        org = tx.add(
+            Organisation(partnership_id=partnership.id, name="Police", responsible_authority=True)
+        )
+        person = tx.add(
+            Person(partnership_id=partnership.id, name="Superintendent", organisation_id=org.id)
+        )
+        plan = tx.add(
+            Plan(
+                partnership_id=partnership.id,
+                title="Plan 2022-25",
+                start_year=FinancialYear(2022),
+                end_year=FinancialYear(2024),
+            )
+        )
+        priority = tx.add(Priority(plan_id=plan.id, code="PVP", title="Vulnerable people"))
+        area = tx.add(PriorityArea(priority_id=priority.id, title="Domestic abuse"))
+        action = domain.add_action(
+            tx,
+            area,
+            ref="PVP-01",
+            title="Fund IDVAs",
+            lead_organisation_id=org.id,
+            lead_person_id=person.id,
+            start_date=dt.date(2022, 4, 1),
+            due_date=dt.date(2023, 3, 31),
+        )
+        measure = tx.add(
+            Measure(
+                plan_id=plan.id,
+                ref="M01",
+                name="Feel safe",
+                unit=Unit.PERCENT,
+                polarity=Polarity.HIGHER_BETTER,
+                comparator_names=["GM average"],
+            )
+        )
+    return MiniPlan(partnership, org, person, plan, priority, area, action, measure)
