@@ -50,10 +50,3 @@ def run_gui(store: Path | None = None, *, sample: bool = False) -> int:
         window.open_store(paths.default_store_path())
     window.show()
     return int(app.exec())
-
-
-def main() -> int:
-    """Entry point of the windowed launcher (``ssp-desktop-gui``)."""
-    from ssp_desktop.cli import main as cli_main
-
-    return cli_main(sys.argv[1:])

@@ -125,10 +125,8 @@ def _parents(obj: Record) -> Iterable[tuple[str, type[Record], uuid.UUID]]:
 def _default_value(obj: Record, key: str) -> Any:
     column = type(obj).__table__.columns[key]
     default = column.default
-    if (
-        default is None
-        or (not getattr(default, "is_scalar", False)
-        and not getattr(default, "is_callable", False))
+    if default is None or (
+        not getattr(default, "is_scalar", False) and not getattr(default, "is_callable", False)
     ):
         return None
     if default.is_callable:

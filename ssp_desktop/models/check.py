@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Index, Table, UniqueConstraint, func, select
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, aliased
 
 from ssp_desktop.models.base import utcnow
@@ -48,6 +49,14 @@ class Problem:
 
 def check_store(store: Store, *, now: dt.datetime | None = None) -> list[Problem]:
     """Every problem found; an empty list means the store is clean."""
+    try:
+        return _check(store, now or utcnow())
+    except sa_exc.DBAPIError as exc:
+        # SQLite stops at the first page it cannot read; that is the finding.
+        return [Problem("integrity", f"the store is damaged and cannot be read: {exc.orig}")]
+
+
+def _check(store: Store, now: dt.datetime) -> list[Problem]:
     problems: list[Problem] = []
     with store.engine.connect() as conn:
         for (row,) in conn.exec_driver_sql("PRAGMA integrity_check").fetchall():
@@ -64,7 +73,7 @@ def check_store(store: Store, *, now: dt.datetime | None = None) -> list[Problem
         problems += _duplicates(session)
         problems += _natural_ids(session)
         problems += _misfiled_actions(session)
-        problems += _future_timestamps(session, (now or utcnow()) + CLOCK_SKEW)
+        problems += _future_timestamps(session, now + CLOCK_SKEW)
     return problems
 
 

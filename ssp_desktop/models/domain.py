@@ -121,6 +121,7 @@ def record_value(
     status: ValueStatus = ValueStatus.PROVISIONAL,
     note: str = "",
     significant: bool | None = None,
+    comparator_significant: bool | None = None,
 ) -> MeasureValue:
     """Enter a measure's value for a quarter. There is one record per measure and
     quarter (its id comes from both), so entering it again changes that record."""
@@ -137,6 +138,7 @@ def record_value(
         "status": status,
         "note": note,
         "significant": significant,
+        "comparator_significant": comparator_significant,
     }
     existing = tx.get(MeasureValue, value_id)
     if existing is None:

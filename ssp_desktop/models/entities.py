@@ -159,6 +159,7 @@ class Outcome(Record):
     framework_id: Mapped[uuid.UUID] = _fk("outcome_framework.id", owner=True)
     code: Mapped[str] = mapped_column(String(20))
     title: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
     group_name: Mapped[str] = mapped_column(String(200), default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
 
@@ -398,8 +399,11 @@ class MeasureValue(Record):
     comparator_values: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     status: Mapped[ValueStatus] = mapped_column(_enum(ValueStatus), default=ValueStatus.PROVISIONAL)
     note: Mapped[str] = mapped_column(Text, default="")
-    # The survey's own "statistically significant change" flag, where it gives one.
+    # A survey's own significance flags, where it gives them: is the change since the
+    # previous period significant, and is the value significantly different from the
+    # comparator ("92% ... statistically significantly higher than GM (88%)").
     significant: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    comparator_significant: Mapped[bool | None] = mapped_column(Boolean, default=None)
 
     measure: Mapped[Measure] = relationship()
 

@@ -329,6 +329,7 @@ def action_flags(
     has_update_for_quarter: bool,
     quarter: Quarter,
     today: date,
+    start: date | None = None,
 ) -> list[ActionFlag]:
     """Flags for one action in the board pack for `quarter`, worst first.
 
@@ -343,7 +344,9 @@ def action_flags(
         kinds.append(FlagKind.PAST_DUE_GREEN if rag is Rag.GREEN else FlagKind.OVERDUE)
     if status is ActionStatus.COMPLETE and rag in (Rag.RED, Rag.AMBER):
         kinds.append(FlagKind.COMPLETE_NOT_GREEN)
-    if is_open and not has_update_for_quarter:
+    # An action that starts after the quarter has nothing to report for it yet.
+    started = start is None or start <= quarter.end_date
+    if is_open and started and not has_update_for_quarter:
         kinds.append(FlagKind.NO_UPDATE)
     kinds.sort(key=lambda kind: kind.severity, reverse=True)
     return [ActionFlag(kind, kind.message(quarter)) for kind in kinds]

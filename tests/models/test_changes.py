@@ -110,9 +110,13 @@ def test_records_are_tombstoned_not_removed(store: Store, plan: MiniPlan) -> Non
 
 
 def test_a_parent_with_live_children_cannot_be_deleted(store: Store, plan: MiniPlan) -> None:
-    with pytest.raises(
-        DeleteBlockedError, match=r"organisation Police: 1 action and 1 person \(.*\) still refer"
-    ), store.transaction() as tx:
+    with (
+        pytest.raises(
+            DeleteBlockedError,
+            match=r"organisation Police: 1 action and 1 person \(.*\) still refer",
+        ),
+        store.transaction() as tx,
+    ):
         tx.delete(tx.get(Organisation, plan.org.id))  # type: ignore[arg-type]
     with pytest.raises(DeleteBlockedError, match="action PVP-01"), store.transaction() as tx:
         tx.delete(tx.get(PriorityArea, plan.area.id))  # type: ignore[arg-type]

@@ -454,6 +454,30 @@ def test_action_flags(
 
 
 @pytest.mark.parametrize(
+    ("start", "kinds"),
+    [
+        pytest.param(None, [NO_UPDATE], id="no-start-date"),
+        pytest.param(date(2023, 9, 30), [NO_UPDATE], id="starts-on-quarter-end"),
+        pytest.param(date(2023, 10, 1), [], id="starts-after-the-quarter"),
+        pytest.param(date(2022, 4, 1), [NO_UPDATE], id="started-long-ago"),
+    ],
+)
+def test_no_update_is_not_flagged_before_an_action_starts(
+    start: date | None, kinds: list[FlagKind]
+) -> None:
+    flags = action_flags(
+        status=ActionStatus.NOT_STARTED,
+        rag=None,
+        due=None,
+        has_update_for_quarter=False,
+        quarter=QUARTER,
+        today=AFTER,
+        start=start,
+    )
+    assert [flag.kind for flag in flags] == kinds
+
+
+@pytest.mark.parametrize(
     ("kind", "message"),
     [
         (PAST_DUE_GREEN, "Past its due date and not complete, but marked Green"),

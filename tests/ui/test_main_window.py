@@ -93,16 +93,24 @@ def test_window_layout_is_remembered(qtbot: QtBot) -> None:
     configure_settings()
     first = MainWindow()
     qtbot.addWidget(first)
-    first.resize(900, 640)
+    first.resize(760, 520)  # within the offscreen platform's 800x600 screen
     first.close()
     assert QSettings().value("main_window/geometry") is not None
     second = MainWindow()
     qtbot.addWidget(second)
-    assert (second.width(), second.height()) == (900, 640)
+    assert (second.width(), second.height()) == (760, 520)
 
 
 def test_every_button_and_list_has_an_accessible_name(window: MainWindow) -> None:
-    from PySide6.QtWidgets import QAbstractButton, QAbstractItemView
+    from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QHeaderView
 
-    for widget in window.findChildren(QAbstractButton) + window.findChildren(QAbstractItemView):
-        assert widget.accessibleName() or widget.text(), widget  # type: ignore[attr-defined]
+    widgets = window.findChildren(QAbstractButton) + window.findChildren(QAbstractItemView)
+    # Qt's own internals (the menu bar's overflow button, a view's header) are named by Qt.
+    ours = [
+        w
+        for w in widgets
+        if not w.objectName().startswith("qt_") and not isinstance(w, QHeaderView)
+    ]
+    assert len(ours) >= 3
+    for widget in ours:
+        assert widget.accessibleName(), widget
