@@ -23,7 +23,9 @@ from ssp_desktop.models.entities import (
     Measure,
     MeasureTarget,
     MeasureValue,
+    Person,
     Plan,
+    PlanApproval,
     Priority,
     PriorityArea,
 )
@@ -284,3 +286,70 @@ def plan_overviews(session: Session) -> list[PlanOverview]:
             )
         )
     return out
+
+
+@dataclass(frozen=True)
+class PriorityOutline:
+    code: str
+    title: str
+    lead: str
+    areas: tuple[str, ...]
+    actions: int
+
+
+@dataclass(frozen=True)
+class PlanOutline:
+    """What a plan holds, for a reader: its priorities and how it was approved."""
+
+    title: str
+    period: str
+    status: str
+    in_force_from: dt.date | None
+    priorities: tuple[PriorityOutline, ...]
+    approvals: tuple[PlanApproval, ...]
+
+
+def plan_outline(session: Session, plan_id: uuid.UUID) -> PlanOutline:
+    plan = session.get(Plan, plan_id)
+    if plan is None or plan.deleted_at is not None:
+        raise DomainError("That plan is not in this store (it may have been deleted).")
+    outlines = []
+    for priority in session.scalars(
+        select(Priority)
+        .where(Priority.plan_id == plan_id, Priority.deleted_at.is_(None))
+        .order_by(Priority.position, Priority.code)
+    ):
+        areas = session.scalars(
+            select(PriorityArea.title)
+            .where(PriorityArea.priority_id == priority.id, PriorityArea.deleted_at.is_(None))
+            .order_by(PriorityArea.position, PriorityArea.title)
+        ).all()
+        actions = session.scalar(
+            select(func.count())
+            .select_from(Action)
+            .join(PriorityArea, PriorityArea.id == Action.priority_area_id)
+            .where(PriorityArea.priority_id == priority.id, Action.deleted_at.is_(None))
+        )
+        lead = session.get(Person, priority.lead_person_id) if priority.lead_person_id else None
+        outlines.append(
+            PriorityOutline(
+                code=priority.code,
+                title=priority.title,
+                lead=lead.role_title or lead.name if lead else "",
+                areas=tuple(areas),
+                actions=int(actions or 0),
+            )
+        )
+    approvals = session.scalars(
+        select(PlanApproval)
+        .where(PlanApproval.plan_id == plan_id, PlanApproval.deleted_at.is_(None))
+        .order_by(PlanApproval.meeting_date, PlanApproval.position)
+    ).all()
+    return PlanOutline(
+        title=plan.title,
+        period=plan.period_label,
+        status=plan.status.value.capitalize(),
+        in_force_from=plan.in_force_from,
+        priorities=tuple(outlines),
+        approvals=tuple(approvals),
+    )

@@ -7,6 +7,8 @@ remembered layout stay.
 
 from __future__ import annotations
 
+import datetime as dt
+import html
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,7 +21,9 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QStackedWidget,
+    QTextBrowser,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -27,12 +31,47 @@ from PySide6.QtWidgets import (
 )
 
 from ssp_desktop import __version__
-from ssp_desktop.models.domain import plan_overviews
+from ssp_desktop.models.domain import PlanOutline, plan_outline, plan_overviews
 from ssp_desktop.models.errors import SspError
 from ssp_desktop.models.sample import SAMPLE_BANNER
 from ssp_desktop.models.store import Store
 
 STORE_FILTER = "ssp-desktop stores (*.sqlite);;All files (*)"
+
+
+def long_date(d: dt.date) -> str:
+    """The way council papers write a date: "1 April 2022"."""
+    return f"{d.day} {d:%B %Y}"
+
+
+def outline_html(outline: PlanOutline) -> str:
+    """A plan's outline as simple HTML (headings and lists, so screen readers follow it)."""
+    e = html.escape
+    in_force = f", in force from {outline.in_force_from:%d %B %Y}" if outline.in_force_from else ""
+    parts = [
+        f"<h2>{e(outline.title)}</h2>",
+        f"<p>{e(outline.period)} &middot; {e(outline.status)}{e(in_force)}</p>",
+        "<h3>Strategic priorities</h3>",
+    ]
+    if not outline.priorities:
+        parts.append("<p>No priorities yet.</p>")
+    for p in outline.priorities:
+        lead = f" &mdash; lead: {e(p.lead)}" if p.lead else ""
+        actions = f"{p.actions} action{'s' if p.actions != 1 else ''}"
+        parts.append(f"<p><b>{e(p.code)} {e(p.title)}</b>{lead} ({actions})</p>")
+        if p.areas:
+            parts.append("<ul>" + "".join(f"<li>{e(a)}</li>" for a in p.areas) + "</ul>")
+    parts.append("<h3>Approval trail</h3>")
+    if not outline.approvals:
+        parts.append("<p>Not yet approved.</p>")
+    else:
+        items = []
+        for a in outline.approvals:
+            ref = f" (decision {e(a.decision_ref)})" if a.decision_ref else ""
+            resolution = f": {e(a.resolution)}" if a.resolution else ""
+            items.append(f"<li>{long_date(a.meeting_date)}, {e(a.body)}{ref}{resolution}</li>")
+        parts.append("<ul>" + "".join(items) + "</ul>")
+    return "".join(parts)
 
 
 class MainWindow(QMainWindow):
@@ -113,6 +152,10 @@ class MainWindow(QMainWindow):
     def _plans_page(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
+        self.plan_details = QTextBrowser()
+        self.plan_details.setObjectName("planDetails")
+        self.plan_details.setAccessibleName("Details of the selected plan")
+        self.plan_details.setOpenLinks(False)
         self.plans_heading = QLabel()
         self.plans_heading.setObjectName("plansHeading")
         self.plans = QTreeWidget()
@@ -123,9 +166,25 @@ class MainWindow(QMainWindow):
         self.plans.setHeaderLabels(
             ["Plan", "Period", "Status", "Priorities", "Actions", "Measures", "Latest update"]
         )
+        self.plans.currentItemChanged.connect(self._show_plan_details)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.setObjectName("plansSplitter")
+        splitter.addWidget(self.plans)
+        splitter.addWidget(self.plan_details)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
         layout.addWidget(self.plans_heading)
-        layout.addWidget(self.plans, 1)
+        layout.addWidget(splitter, 1)
         return page
+
+    def _show_plan_details(self, item: QTreeWidgetItem | None) -> None:
+        if item is None or self.store is None:
+            self.plan_details.clear()
+            return
+        plan_id = item.data(0, Qt.ItemDataRole.UserRole)
+        with self.store.session() as session:
+            outline = plan_outline(session, plan_id)
+        self.plan_details.setHtml(outline_html(outline))
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -219,11 +278,17 @@ class MainWindow(QMainWindow):
                     str(o.latest_quarter) if o.latest_quarter else "none yet",
                 ]
             )
+            item.setData(0, Qt.ItemDataRole.UserRole, o.plan_id)
             for col in (3, 4, 5):
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight)
             self.plans.addTopLevelItem(item)
         for col in range(self.plans.columnCount()):
             self.plans.resizeColumnToContents(col)
+        first = self.plans.topLevelItem(0)
+        if first is not None:
+            self.plans.setCurrentItem(first)
+        else:
+            self.plan_details.clear()
         count = len(overviews)
         self.plans_heading.setText(
             f"<h2>{count} plan{'s' if count != 1 else ''} in this store</h2>"

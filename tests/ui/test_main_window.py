@@ -40,6 +40,13 @@ def test_the_sample_plan_opens_with_its_banner(window: MainWindow, qtbot: QtBot)
     titles = [window.plans.topLevelItem(i).text(0) for i in range(window.plans.topLevelItemCount())]
     assert "Safer Stockport Partnership Plan 2022-25" in titles
     assert "master copy" in window.store_label.text()
+    # The newest plan is selected and described: priorities with leads, the approval trail.
+    details = window.plan_details.toPlainText()
+    assert "PVP Protecting Vulnerable People" in details
+    assert "decision CAB265" in details and "15 March 2022" in details
+    assert "in force from 1 April 2022" in details
+    window.plans.setCurrentItem(window.plans.topLevelItem(1))
+    assert "Safer Stockport Partnership Plan 2018-21" in window.plan_details.toPlainText()
     window.close_store()
     assert not window.banner.isVisible() and window.pages.currentIndex() == 0
 
