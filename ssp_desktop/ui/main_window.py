@@ -47,7 +47,9 @@ def long_date(d: dt.date) -> str:
 def outline_html(outline: PlanOutline) -> str:
     """A plan's outline as simple HTML (headings and lists, so screen readers follow it)."""
     e = html.escape
-    in_force = f", in force from {outline.in_force_from:%d %B %Y}" if outline.in_force_from else ""
+    in_force = (
+        f", in force from {long_date(outline.in_force_from)}" if outline.in_force_from else ""
+    )
     parts = [
         f"<h2>{e(outline.title)}</h2>",
         f"<p>{e(outline.period)} &middot; {e(outline.status)}{e(in_force)}</p>",
