@@ -259,7 +259,6 @@ class Store:
             backup_path = cls._prepare_schema(
                 path,
                 engine,
-                exists=exists,
                 readonly=readonly,
                 script_location=script_location,
                 backup=backup or sqlite_backup,
@@ -274,6 +273,9 @@ class Store:
                 engine.dispose()
             if lock is not None:
                 lock.release()
+            if not exists:  # a store we were making must not survive half-made
+                for suffix in ("", "-wal", "-shm", ".lock"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
             if isinstance(exc, sqlite3.DatabaseError | sa_exc.DBAPIError):
                 raise translate(exc) from exc
             raise
@@ -328,7 +330,6 @@ class Store:
         path: Path,
         engine: Engine,
         *,
-        exists: bool,
         readonly: bool,
         script_location: str,
         backup: Callable[[Path, Path], None],

@@ -92,6 +92,20 @@ def test_a_file_that_is_not_sqlite_is_refused_and_untouched(tmp_path: Path) -> N
     assert sorted(p.name for p in tmp_path.iterdir()) == ["minutes.sqlite"]
 
 
+def test_a_new_store_that_cannot_be_finished_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from alembic import command
+
+    def full_disk(*_args: object, **_kw: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(command, "upgrade", full_disk)
+    with pytest.raises(StoreFullError, match="disk is full"):
+        Store.open(tmp_path / "new.sqlite", create=True)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_empty_file_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "empty.sqlite"
     path.touch()
