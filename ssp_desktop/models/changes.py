@@ -112,8 +112,18 @@ def references_to(table: str) -> list[Reference]:
     return _REFS.get(table, [])
 
 
+_CLASSES: dict[str, type[Record]] = {}
+
+
+def _classes() -> dict[str, type[Record]]:
+    # Built once: the hook needs it for every new record, and mappers never change at run time.
+    if not _CLASSES:
+        _CLASSES.update(record_classes())
+    return _CLASSES
+
+
 def _parents(obj: Record) -> Iterable[tuple[str, type[Record], uuid.UUID]]:
-    classes = record_classes()
+    classes = _classes()
     for col in type(obj).__table__.columns:
         value = getattr(obj, col.key)
         if value is None:

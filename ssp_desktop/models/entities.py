@@ -307,10 +307,13 @@ class ActionUpdate(Record):
             sqlite_where=text("is_current AND deleted_at IS NULL"),
             postgresql_where=text("is_current AND deleted_at IS NULL"),
         ),
+        # SQLite's planner cannot match "is_current IS 1" to the partial index above, so
+        # "this action's update for this quarter" needs a plain index of its own.
+        Index("ix_action_update_action_quarter", "action_id", "quarter"),
     )
 
     action_id: Mapped[uuid.UUID] = _fk("action.id", owner=True)
-    quarter: Mapped[Quarter] = mapped_column(index=True)
+    quarter: Mapped[Quarter] = mapped_column(index=True)  # "all updates for 2024/25 Q2"
     rag: Mapped[Rag | None] = mapped_column(_enum(Rag), default=None)
     narrative: Mapped[str] = mapped_column(Text, default="")
     author_person_id: Mapped[uuid.UUID | None] = _fk("person.id", nullable=True)

@@ -578,6 +578,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('action_update', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_action_update_action_id'), ['action_id'], unique=False)
+        batch_op.create_index('ix_action_update_action_quarter', ['action_id', 'quarter'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_update_author_person_id'), ['author_person_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_update_quarter'), ['quarter'], unique=False)
         batch_op.create_index(batch_op.f('ix_action_update_supersedes_id'), ['supersedes_id'], unique=False)
@@ -593,6 +594,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_action_update_supersedes_id'))
         batch_op.drop_index(batch_op.f('ix_action_update_quarter'))
         batch_op.drop_index(batch_op.f('ix_action_update_author_person_id'))
+        batch_op.drop_index('ix_action_update_action_quarter')
         batch_op.drop_index(batch_op.f('ix_action_update_action_id'))
 
     op.drop_table('action_update')
