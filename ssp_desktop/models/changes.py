@@ -371,3 +371,84 @@ def history(session: Session, record_id: uuid.UUID) -> list[ChangeLog]:
             select(ChangeLog).where(ChangeLog.record_id == record_id).order_by(ChangeLog.seq)
         )
     )
+
+
+# --------------------------------------------------------------------------- replaying
+
+
+def from_json_value(column_type: Any, value: Any) -> Any:
+    """The column value a logged JSON value stands for (inverse of :func:`to_json_value`)."""
+    from sqlalchemy import Date, DateTime, Enum, Float, Numeric, Uuid
+
+    from ssp_desktop.models.base import FinancialYearType, QuarterType, UTCDateTime
+
+    if value is None:
+        return None
+    if isinstance(column_type, QuarterType):
+        return Quarter.parse(value)
+    if isinstance(column_type, FinancialYearType):
+        return FinancialYear.parse(value)
+    if isinstance(column_type, UTCDateTime | DateTime):
+        parsed = dt.datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    if isinstance(column_type, Date):
+        return dt.date.fromisoformat(value)
+    if isinstance(column_type, Enum) and column_type.enum_class is not None:
+        return column_type.enum_class(value)
+    if isinstance(column_type, Uuid):
+        return uuid.UUID(value)
+    if isinstance(column_type, Numeric) and not isinstance(column_type, Float):
+        return Decimal(value)
+    return value
+
+
+def _logged_value(cls: type[Record], field: str, text: str | None) -> Any:
+    column = cls.__table__.columns[field]
+    return from_json_value(column.type, None if text is None else json.loads(text))
+
+
+def _rows(session: Session, change_set: uuid.UUID, *, newest_first: bool) -> list[ChangeLog]:
+    order = ChangeLog.seq.desc() if newest_first else ChangeLog.seq
+    return list(
+        session.scalars(select(ChangeLog).where(ChangeLog.change_set == change_set).order_by(order))
+    )
+
+
+def revert_change_set(tx: Transaction, change_set: uuid.UUID) -> None:
+    """Undo one earlier transaction: newest change first, each logged as a new change.
+
+    A created record becomes a tombstone (never removed, so redo can bring it back), an
+    updated field gets its old value, a deleted record is restored.
+    """
+    classes = _classes()
+    now = utcnow()
+    for row in _rows(tx.session, change_set, newest_first=True):
+        cls = classes[row.entity]
+        obj = tx.get(cls, row.record_id)
+        if obj is None:
+            raise DomainError(f"Cannot undo: the {row.entity.replace('_', ' ')} is missing.")
+        if row.op == "create" or row.op == "restore":
+            obj.deleted_at = now
+        elif row.op == "delete":
+            obj.deleted_at = None
+        elif row.field is not None:
+            setattr(obj, row.field, _logged_value(cls, row.field, row.old))
+        tx.flush()  # one step at a time: unique indexes see the same order as the original
+
+
+def replay_change_set(tx: Transaction, change_set: uuid.UUID) -> None:
+    """Redo a transaction that :func:`revert_change_set` undid, oldest change first."""
+    classes = _classes()
+    now = utcnow()
+    for row in _rows(tx.session, change_set, newest_first=False):
+        cls = classes[row.entity]
+        obj = tx.get(cls, row.record_id)
+        if obj is None:
+            raise DomainError(f"Cannot redo: the {row.entity.replace('_', ' ')} is missing.")
+        if row.op == "create" or row.op == "restore":
+            obj.deleted_at = None
+        elif row.op == "delete":
+            obj.deleted_at = now
+        elif row.field is not None:
+            setattr(obj, row.field, _logged_value(cls, row.field, row.new))
+        tx.flush()
