@@ -353,3 +353,44 @@ def plan_outline(session: Session, plan_id: uuid.UUID) -> PlanOutline:
         priorities=tuple(outlines),
         approvals=tuple(approvals),
     )
+
+
+def start_plan(
+    tx: Transaction,
+    *,
+    partnership_name: str,
+    area: str,
+    title: str,
+    start_year: FinancialYear,
+    end_year: FinancialYear,
+) -> Plan:
+    """A new draft plan, under the store's partnership (made if the store has none)."""
+    from ssp_desktop.models.entities import Partnership
+
+    if not title.strip():
+        raise DomainError("The plan needs a title.")
+    if end_year < start_year:
+        raise DomainError("The plan's last year is before its first year.")
+    partnership = tx.session.scalar(
+        select(Partnership).where(Partnership.deleted_at.is_(None)).limit(1)
+    )
+    if partnership is None:
+        if not partnership_name.strip():
+            raise DomainError("The partnership needs a name.")
+        partnership = tx.add(Partnership(name=partnership_name.strip(), area=area.strip()))
+    return tx.add(
+        Plan(
+            partnership_id=partnership.id,
+            title=title.strip(),
+            start_year=start_year,
+            end_year=end_year,
+        )
+    )
+
+
+def partnership_name(session: Session) -> str | None:
+    from ssp_desktop.models.entities import Partnership
+
+    return session.scalar(
+        select(Partnership.name).where(Partnership.deleted_at.is_(None)).limit(1)
+    )
