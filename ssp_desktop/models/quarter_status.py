@@ -5,13 +5,12 @@ Everything here is plain values read in a handful of queries, so a screen can ho
 result after the session has closed and compare two results to see what changed. The
 rules a lead's entries must meet (a number, a percentage within 0-100, a submitted
 update needs a RAG and a narrative) live here too, so they read the same on screen, in
-an import and in tests.
+an import and in tests; figures are read by the shared rules of ``models.validation``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,13 +38,17 @@ from ssp_desktop.models.enums import (
     UpdateState,
     ValueStatus,
 )
-from ssp_desktop.models.errors import DomainError
 from ssp_desktop.models.periods import Quarter
 from ssp_desktop.models.rules import ActionFlag, MeasureAssessment, action_flags, measure_rag
+from ssp_desktop.models.validation import (
+    ValidationError,
+    check_not_negative,
+    check_percentage,
+    parse_optional_number,
+)
 
 __all__ = [
     "ActionItem",
-    "EntryError",
     "MeasureItem",
     "PersonChoice",
     "QuarterStatus",
@@ -500,10 +503,6 @@ def quarter_status(
 # --------------------------------------------------------------------------- entry rules
 
 
-class EntryError(DomainError, ValueError):
-    """A figure or an update a lead typed that cannot be saved, with the reason."""
-
-
 def submission_problem(rag: Rag | None, narrative: str) -> str | None:
     """Why an update cannot be marked submitted yet, or None when it can."""
     lacks = []
@@ -516,32 +515,24 @@ def submission_problem(rag: Rag | None, narrative: str) -> str | None:
     return f"Before marking the update submitted, {' and '.join(lacks)}."
 
 
-def parse_value(text: str, unit: Unit, what: str = "The value") -> float | None:
+def parse_value(text: str, unit: Unit, field: str | None = None) -> float | None:
     """Read a figure a lead typed for a measure of ``unit``; None when left blank.
 
-    Accepts thousands separators ("1,602") and a trailing "%" on percentages. Raises
-    :class:`EntryError` in plain English for anything else, for a negative figure
-    (counts, rates and percentages cannot be below zero) and for a percentage over 100.
+    The number rules are the app's shared ones (``models.validation``: "1,602", "85%"),
+    so a figure reads the same here as in the full editor; on top, a percentage must
+    be 0-100 and a count or rate cannot be negative. Raises
+    :class:`~ssp_desktop.models.validation.ValidationError`, its message prefixed with
+    ``field`` when given (a card has several figures, so the message says which).
     """
-    cleaned = text.strip().replace(",", "")
-    if unit is Unit.PERCENT and cleaned.endswith("%"):
-        cleaned = cleaned[:-1].strip()
-    if not cleaned:
-        return None
     try:
-        number = float(cleaned)
-    except ValueError:
-        number = math.nan
-    # float() also reads "nan" and "inf", which are not figures anyone can report.
-    if not math.isfinite(number):
-        raise EntryError(
-            f'{what} must be a number, such as 42 or 42.5; "{text.strip()}" is not a number.'
-        )
-    shown = cleaned
-    if unit is Unit.PERCENT and not 0 <= number <= 100:
-        raise EntryError(
-            f"{what} is a percentage, so it must be between 0 and 100; you entered {shown}."
-        )
-    if number < 0:
-        raise EntryError(f"{what} cannot be negative; you entered {shown}.")
+        number = parse_optional_number(text, field or "The value")
+        if number is not None:
+            if unit is Unit.PERCENT:
+                check_percentage(number)
+            else:
+                check_not_negative(f"A {unit.value}", number)
+    except ValidationError as exc:
+        if field is None:
+            raise
+        raise ValidationError(f"{field}: {exc}") from None
     return number

@@ -42,7 +42,6 @@ from ssp_desktop.models.errors import DomainError
 from ssp_desktop.models.periods import Quarter
 from ssp_desktop.models.quarter_status import (
     ActionItem,
-    EntryError,
     MeasureItem,
     PersonChoice,
     QuarterStatus,
@@ -54,6 +53,7 @@ from ssp_desktop.models.quarter_status import (
     submission_problem,
 )
 from ssp_desktop.models.rules import fmt_number
+from ssp_desktop.models.validation import ValidationError, format_number
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.style import NOT_RATED, rag_label, rag_stylesheet
 
@@ -376,13 +376,15 @@ class MeasureCard(_Card):
         return " \u00b7 ".join(parts)
 
     def _set_editors(self, item: MeasureItem) -> None:
+        # Figures exactly as stored (the labels round them), so saving only a new note
+        # does not also round the value.
         value = item.value
         self.value_edit.setText(
-            fmt_number(value.value) if value is not None and value.value is not None else ""
+            format_number(value.value) if value is not None and value.value is not None else ""
         )
         for name, edit in self.comparator_edits.items():
             figure = value.comparator(name) if value is not None else None
-            edit.setText(fmt_number(figure) if figure is not None else "")
+            edit.setText(format_number(figure) if figure is not None else "")
         status = value.status if value is not None else ValueStatus.PROVISIONAL
         self.status_combo.setCurrentIndex(self.status_combo.findData(status.value))
         self.note_edit.setText(value.note if value is not None else "")
@@ -394,13 +396,13 @@ class MeasureCard(_Card):
     def is_dirty(self) -> bool:
         value = self.item.value
         saved = {
-            "value": fmt_number(value.value) if value and value.value is not None else "",
+            "value": format_number(value.value) if value and value.value is not None else "",
             "status": (value.status if value else ValueStatus.PROVISIONAL).value,
             "note": value.note if value else "",
         }
         for name in self.comparator_edits:
             figure = value.comparator(name) if value else None
-            saved[name] = fmt_number(figure) if figure is not None else ""
+            saved[name] = format_number(figure) if figure is not None else ""
         typed = {
             "value": self.value_edit.text().strip(),
             "status": self.chosen_status().value,
@@ -764,16 +766,16 @@ class MyQuarterView(QWidget):
         if status is None or not item.due:
             return False
         try:
-            value = parse_value(card.value_edit.text(), item.unit, "The value")
-        except EntryError as exc:
+            value = parse_value(card.value_edit.text(), item.unit)
+        except ValidationError as exc:
             card.show_message(str(exc), error=True)
             card.value_edit.setFocus()
             return False
         comparators: dict[str, float] = {}
         for name, edit in card.comparator_edits.items():
             try:
-                figure = parse_value(edit.text(), item.unit, f"The {name} figure")
-            except EntryError as exc:
+                figure = parse_value(edit.text(), item.unit, f"{name} figure")
+            except ValidationError as exc:
                 card.show_message(str(exc), error=True)
                 edit.setFocus()
                 return False

@@ -26,7 +26,6 @@ from ssp_desktop.models.enums import (
 )
 from ssp_desktop.models.periods import FinancialYear, Quarter
 from ssp_desktop.models.quarter_status import (
-    EntryError,
     QuarterStatus,
     parse_value,
     people_with_work,
@@ -38,6 +37,7 @@ from ssp_desktop.models.quarter_status import (
 from ssp_desktop.models.rules import FlagKind
 from ssp_desktop.models.sample import SAMPLE_MEETING_DATE, SAMPLE_QUARTER, write_sample
 from ssp_desktop.models.store import Store
+from ssp_desktop.models.validation import ValidationError
 from tests.factories import MiniPlan, mini_plan
 
 Q = Quarter
@@ -560,23 +560,26 @@ def test_parse_value_reads_figures(text: str, unit: Unit, expected: float | None
 @pytest.mark.parametrize(
     ("text", "unit", "message"),
     [
-        pytest.param("abc", Unit.COUNT, 'must be a number, such as 42 or 42.5; "abc"', id="words"),
-        pytest.param("12%", Unit.COUNT, "must be a number", id="percent-sign-on-a-count"),
-        pytest.param("nan", Unit.RATE, "must be a number", id="nan"),
-        pytest.param("inf", Unit.COUNT, "must be a number", id="infinity"),
-        pytest.param("105", Unit.PERCENT, "between 0 and 100; you entered 105", id="over-100"),
-        pytest.param("-1", Unit.PERCENT, "between 0 and 100", id="negative-percent"),
-        pytest.param("-3", Unit.COUNT, "cannot be negative; you entered -3", id="negative-count"),
+        pytest.param("abc", Unit.COUNT, "^'abc' is not a number$", id="words"),
+        pytest.param("nan", Unit.RATE, "is not a number", id="nan"),
+        pytest.param("inf", Unit.COUNT, "is not a number", id="infinity"),
+        pytest.param("1,2,3", Unit.COUNT, "is not a number", id="misplaced-separators"),
+        pytest.param("105", Unit.PERCENT, "^A percentage cannot be over 100$", id="over-100"),
+        pytest.param("-1", Unit.PERCENT, "^A percentage cannot be below 0$", id="negative-pct"),
+        pytest.param("-3", Unit.COUNT, "^A count cannot be negative$", id="negative-count"),
+        pytest.param("-0.5", Unit.RATE, "^A rate cannot be negative$", id="negative-rate"),
     ],
 )
 def test_parse_value_says_what_is_wrong(text: str, unit: Unit, message: str) -> None:
-    with pytest.raises(EntryError, match=message):
+    with pytest.raises(ValidationError, match=message):
         parse_value(text, unit)
 
 
-def test_parse_value_names_the_figure() -> None:
-    with pytest.raises(EntryError, match="^The GM average figure is a percentage"):
-        parse_value("120", Unit.PERCENT, "The GM average figure")
+def test_parse_value_names_the_figure_when_told() -> None:
+    with pytest.raises(ValidationError, match="^GM average figure: A percentage cannot be over"):
+        parse_value("120", Unit.PERCENT, "GM average figure")
+    with pytest.raises(ValidationError, match="^England figure: 'x' is not a number$"):
+        parse_value("x", Unit.RATE, "England figure")
 
 
 @pytest.mark.parametrize(

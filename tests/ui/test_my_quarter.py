@@ -319,8 +319,8 @@ def test_a_lead_enters_a_measure_value(
     steps = doc.undo_stack.count()
 
     for typed, message in (
-        ("abc", "Error: The value must be a number"),
-        ("105", "Error: The value is a percentage, so it must be between 0 and 100"),
+        ("abc", "Error: 'abc' is not a number"),
+        ("105", "Error: A percentage cannot be over 100"),
     ):
         card.value_edit.setText(typed)
         _click(qtbot, card.save_button)
@@ -387,7 +387,7 @@ def test_a_blank_value_needs_a_note(view: MyQuarterView, doc: PlanDocument, qtbo
     card.comparator_edits["England"].setText("lots")
     card.value_edit.setText("20")
     _click(qtbot, card.save_button)
-    assert card.message.text().startswith("Error: The England figure must be a number")
+    assert card.message.text() == "Error: England figure: 'lots' is not a number"
     assert doc.undo_stack.count() == 0
 
 
