@@ -279,12 +279,13 @@ class ActionListRow:
     latest_quarter: Quarter | None
     latest_excerpt: str
     flags: tuple[ActionFlag, ...]
-    _haystack: str = field(init=False, repr=False, compare=False)
+    # Ref, title and lead, case-folded: built once per fetched row, so each keystroke of
+    # a search only scans strings.
+    search_text: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        # Built once per fetched row, so each keystroke of a search only scans strings.
         text = " ".join((self.ref, self.title, self.lead_organisation, self.lead_person))
-        object.__setattr__(self, "_haystack", text.casefold())
+        object.__setattr__(self, "search_text", text.casefold())
 
     @property
     def overdue(self) -> bool:
@@ -297,7 +298,7 @@ class ActionListRow:
 
     def matches(self, terms: Sequence[str]) -> bool:
         """Whether every term (already case-folded) is in the ref, title or lead."""
-        return all(term in self._haystack for term in terms)
+        return all(term in self.search_text for term in terms)
 
 
 def _action_filter(plan_id: uuid.UUID, ids: Sequence[uuid.UUID] | None) -> list[Any]:
@@ -601,11 +602,11 @@ class MeasureListRow:
     comparator_value: float | None
     # No value yet for the period the reporting quarter expects (never for survey waves).
     value_overdue: bool
-    _haystack: str = field(init=False, repr=False, compare=False)
+    search_text: str = field(init=False, repr=False, compare=False)  # ref, name, owner
 
     def __post_init__(self) -> None:
         text = " ".join((self.ref, self.name, self.owner, self.owner_organisation))
-        object.__setattr__(self, "_haystack", text.casefold())
+        object.__setattr__(self, "search_text", text.casefold())
 
     @property
     def value_text(self) -> str:
@@ -631,7 +632,7 @@ class MeasureListRow:
 
     def matches(self, terms: Sequence[str]) -> bool:
         """Whether every term (already case-folded) is in the ref, name or owner."""
-        return all(term in self._haystack for term in terms)
+        return all(term in self.search_text for term in terms)
 
 
 def _expected_period(frequency: Frequency, quarter: Quarter) -> Quarter | None:

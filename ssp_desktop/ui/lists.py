@@ -186,7 +186,11 @@ class _ListWidget(QWidget, Generic[RowT, SortT]):
         self.view.setAlternatingRowColors(True)
         self.view.setWordWrap(False)
         self.view.setTabKeyNavigation(False)  # Tab leaves the table, as elsewhere in the app
-        self.view.verticalHeader().hide()
+        rows = self.view.verticalHeader()
+        rows.hide()
+        # One height for every row: with resizable rows Qt re-lays out a section per row
+        # on each filter change, which doubled a keystroke's cost on 5,000 actions.
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for column, width in enumerate(self.widths):
