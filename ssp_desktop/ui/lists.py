@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -238,29 +238,30 @@ class _ListWidget(QWidget, Generic[RowT, SortT]):
         for first, second in itertools.pairwise(order):
             QWidget.setTabOrder(first, second)
 
-        self.search.textChanged.connect(self.proxy.set_text)
-        self.priority_combo.currentIndexChanged.connect(
-            lambda: self.proxy.set_priority(self._chosen_id(self.priority_combo))
-        )
-        self.organisation_combo.currentIndexChanged.connect(
-            lambda: self.proxy.set_lead_organisation(self._chosen_id(self.organisation_combo))
-        )
+        self.search.textChanged.connect(self._on_text)
+        self.priority_combo.currentIndexChanged.connect(self._on_priority)
+        self.organisation_combo.currentIndexChanged.connect(self._on_organisation)
         self.rag_combo.currentIndexChanged.connect(self._on_rag)
-        self.status_combo.currentIndexChanged.connect(
-            lambda: self._set_status(self.status_combo.currentData())
-        )
-        self.overdue_check.toggled.connect(self.proxy.set_overdue_only)
+        self.status_combo.currentIndexChanged.connect(self._on_status)
+        self.overdue_check.toggled.connect(self._on_overdue)
         self.clear_button.clicked.connect(self.clear_filters)
         self.view.activated.connect(self._on_activated)
         selection = self.view.selectionModel()
         selection.currentRowChanged.connect(self._on_current_row)
+        # A filter change removes or inserts rows one run at a time: hundreds of signals
+        # on a big list. They restart a timer (a C++ slot, so no Python runs per signal)
+        # and the count is redrawn once; the filter controls also redraw it at once.
+        self._count_timer = QTimer(self)
+        self._count_timer.setSingleShot(True)
+        self._count_timer.setInterval(0)
+        self._count_timer.timeout.connect(self._update_count)
         for signal in (
             self.proxy.modelReset,
             self.proxy.rowsInserted,
             self.proxy.rowsRemoved,
             self.proxy.layoutChanged,
         ):
-            signal.connect(self._update_count)
+            signal.connect(self._count_timer.start)
         self.model.modelReset.connect(self._reload_choices)
         self.model.rows_refreshed.connect(self._reload_choices)
 
@@ -310,6 +311,7 @@ class _ListWidget(QWidget, Generic[RowT, SortT]):
         self.search.clear()
         self.search.blockSignals(False)
         self.proxy.clear_filters()
+        self._update_count()
 
     def select_record(self, record_id: uuid.UUID) -> bool:
         """Make the record's row current, if the filters show it."""
@@ -334,6 +336,18 @@ class _ListWidget(QWidget, Generic[RowT, SortT]):
 
     # -- reactions ------------------------------------------------------------------
 
+    def _on_text(self, text: str) -> None:
+        self.proxy.set_text(text)
+        self._update_count()
+
+    def _on_priority(self) -> None:
+        self.proxy.set_priority(self._chosen_id(self.priority_combo))
+        self._update_count()
+
+    def _on_organisation(self) -> None:
+        self.proxy.set_lead_organisation(self._chosen_id(self.organisation_combo))
+        self._update_count()
+
     def _on_rag(self) -> None:
         # Item data comes back from Qt as the enum's plain string value.
         data = self.rag_combo.currentData()
@@ -343,6 +357,15 @@ class _ListWidget(QWidget, Generic[RowT, SortT]):
         elif isinstance(data, str) and data:
             choice = Rag(data)
         self.proxy.set_rag(choice)
+        self._update_count()
+
+    def _on_status(self) -> None:
+        self._set_status(self.status_combo.currentData())
+        self._update_count()
+
+    def _on_overdue(self, checked: bool) -> None:
+        self.proxy.set_overdue_only(checked)
+        self._update_count()
 
     def _on_activated(self, index: QModelIndex) -> None:
         record_id = index.data(ID_ROLE)
@@ -354,6 +377,7 @@ class _ListWidget(QWidget, Generic[RowT, SortT]):
         self.record_selected.emit(self.entity, record_id)
 
     def _update_count(self) -> None:
+        self._count_timer.stop()
         self.count_label.setText(self.count_text())
 
     def _reload_choices(self) -> None:
