@@ -13,6 +13,7 @@ from ssp_desktop.models.changes import history
 from ssp_desktop.models.entities import record_classes
 
 _OPS = {"create": "Created", "delete": "Deleted", "restore": "Restored"}
+_FIELD_NAMES = {"rag": "RAG", "ref": "Ref", "is_current": "Current version"}
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ def _readable(session: Session, table: str, field: str, raw: str | None) -> str:
         return "Yes" if value else "No"
     if isinstance(value, list | dict):
         return json.dumps(value, ensure_ascii=False)
-    return str(value).replace("_", " ") if field in ("status", "state", "rag") else str(value)
+    if field in ("status", "state", "rag", "polarity", "unit", "frequency", "tolerance_mode"):
+        return str(value).replace("_", " ").capitalize()
+    return str(value)
 
 
 def record_history(session: Session, record_id: uuid.UUID) -> list[HistoryEntry]:
@@ -51,7 +54,9 @@ def record_history(session: Session, record_id: uuid.UUID) -> list[HistoryEntry]
             what, before, after = _OPS[row.op], "", ""
         else:
             field = row.field or ""
-            what = field.removesuffix("_id").replace("_", " ").capitalize()
+            what = (
+                _FIELD_NAMES.get(field) or field.removesuffix("_id").replace("_", " ").capitalize()
+            )
             before = _readable(session, row.entity, field, row.old)
             after = _readable(session, row.entity, field, row.new)
         source = "" if row.source == "local" else row.source
