@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -150,6 +151,9 @@ class _ListWidget(QWidget, Generic[RowT, SortT]):
             f"Shows only {plural} whose ref, title or lead contain every word typed"
         )
         self.search.setToolTip(f"Find {plural} by ref, title or lead (Ctrl+F)")
+        for button in self.search.findChildren(QToolButton):
+            # The line edit's own clear button, which Qt leaves unnamed.
+            button.setAccessibleName("Clear the search")
 
         self.priority_combo = self._combo("priorityFilter", "Filter by priority")
         self.organisation_combo = self._combo("organisationFilter", "Filter by lead organisation")
@@ -269,6 +273,7 @@ class _ListWidget(QWidget, Generic[RowT, SortT]):
         combo = QComboBox()
         combo.setObjectName(name)
         combo.setAccessibleName(accessible)
+        combo.view().setAccessibleName(f"{accessible}: options")  # the drop-down list
         combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         combo.setMinimumContentsLength(8)
         return combo

@@ -11,7 +11,13 @@ from collections.abc import Callable, Iterator
 import pytest
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QBrush
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QWidget,
+)
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -539,6 +545,16 @@ def test_controls_are_named_and_in_tab_order(
         ]
         for control in [*controls, widget.count_label]:
             assert control.accessibleName(), control.objectName()
+        # Qt's own parts too: the search box's clear button, the drop-down lists.
+        inner = widget.findChildren(QAbstractButton) + widget.findChildren(QAbstractItemView)
+        unnamed = [
+            w
+            for w in inner
+            if not w.objectName().startswith("qt_")  # named by Qt itself
+            and not isinstance(w, QHeaderView)
+            and not (w.accessibleName() or getattr(w, "text", str)())
+        ]
+        assert unnamed == []
         for first, second in itertools.pairwise(controls):
             assert first.nextInFocusChain() is second or _next_focusable(first) is second
         view = widget.view
