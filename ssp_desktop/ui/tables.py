@@ -2,9 +2,11 @@
 
 House style (DESIGN.md section 7, after Anki's ``browser/table/model.py``): a model
 holds the ordered ids of the plan's records (one cheap query) and fetches the rows it
-shows on demand, a batch at a time, into a small LRU cache. ``PlanDocument.changed``
-drops the named records from the cache and redraws just their rows; a record added or
-removed reloads the list.
+shows on demand, a batch at a time, into a bounded cache (rows by position; the rows
+fetched longest ago are forgotten first). ``PlanDocument.changed`` drops the named
+records from the cache, refetches them in one batch and redraws just their rows; a
+record added or removed reloads the list. Changes are handled together once control
+returns to the event loop, so an undone macro of 500 edits costs one batch.
 
 Sorting is done by the source model, not the proxy: ``sort`` asks
 :func:`~ssp_desktop.models.listing.action_ids` for the ids in the new order (an SQL
