@@ -1,0 +1,108 @@
+"""Record editors: one form per kind of record, made by :func:`create_editor`.
+
+Every form saves each field as the user leaves it, as one undoable edit on the
+document's stack (see :mod:`ssp_desktop.ui.forms.base`). Forms that add or delete
+records, or list records that open elsewhere, say so through three signals the window
+connects: ``record_added``, ``record_deleted`` and ``record_activated``, each
+``(table name, record id)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QWidget
+
+from ssp_desktop.models.entities import record_classes
+from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.forms.action import ActionEditor
+from ssp_desktop.ui.forms.base import RecordForm
+from ssp_desktop.ui.forms.funding import FundingAwardEditor, FundingStreamEditor
+from ssp_desktop.ui.forms.measure import MeasureEditor
+from ssp_desktop.ui.forms.outcomes import OutcomeEditor, OutcomeFrameworkEditor
+from ssp_desktop.ui.forms.partners import OrganisationEditor, PartnershipEditor, PersonEditor
+from ssp_desktop.ui.forms.plan import PlanEditor, PriorityAreaEditor, PriorityEditor
+from ssp_desktop.ui.forms.risk import RiskEditor
+
+__all__ = ["EDITORS", "PARENT_EDITORS", "RecordForm", "create_editor"]
+
+# The editor of each record a user edits, by table name.
+EDITORS: dict[str, type[RecordForm]] = {
+    "partnership": PartnershipEditor,
+    "organisation": OrganisationEditor,
+    "person": PersonEditor,
+    "plan": PlanEditor,
+    "priority": PriorityEditor,
+    "priority_area": PriorityAreaEditor,
+    "action": ActionEditor,
+    "measure": MeasureEditor,
+    "funding_stream": FundingStreamEditor,
+    "funding_award": FundingAwardEditor,
+    "outcome_framework": OutcomeFrameworkEditor,
+    "outcome": OutcomeEditor,
+    "risk": RiskEditor,
+}
+
+# Records edited inside their parent's editor (a row of a grid, a tick in a list):
+# table -> (parent table, the column naming the parent).
+PARENT_EDITORS: dict[str, tuple[str, str]] = {
+    "plan_approval": ("plan", "plan_id"),
+    "plan_framework": ("plan", "plan_id"),
+    "action_update": ("action", "action_id"),
+    "action_partner": ("action", "action_id"),
+    "action_outcome": ("action", "action_id"),
+    "action_measure": ("action", "action_id"),
+    "priority_outcome": ("priority", "priority_id"),
+    "measure_target": ("measure", "measure_id"),
+    "measure_value": ("measure", "measure_id"),
+    "measure_outcome": ("measure", "measure_id"),
+    "funding_allocation": ("funding_stream", "stream_id"),
+    "funding_award_outcome": ("funding_award", "award_id"),
+}
+
+
+def _placeholder(message: str) -> QLabel:
+    label = QLabel(message)
+    label.setObjectName("noEditor")
+    label.setAccessibleName("Editor")
+    label.setWordWrap(True)
+    label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    label.setMargin(12)
+    return label
+
+
+def create_editor(
+    document: PlanDocument,
+    entity: str,
+    record_id: uuid.UUID,
+    *,
+    today: dt.date | None = None,
+    parent: QWidget | None = None,
+) -> QWidget:
+    """The editor for record ``record_id`` of table ``entity``.
+
+    A record edited within its parent (an update, a value, an approval) opens its
+    parent's editor; an update also selects its quarter there. ``today`` is the date
+    new records and updates are given (the sample plan's own "today" for the sample).
+    A kind of record with no editor gets a plain explanation rather than an error.
+    """
+    if entity in PARENT_EDITORS:
+        parent_entity, column = PARENT_EDITORS[entity]
+        with document.read() as session:
+            record = session.get(record_classes()[entity], record_id)
+            parent_id = getattr(record, column, None) if record is not None else None
+            quarter = getattr(record, "quarter", None) if entity == "action_update" else None
+        if not isinstance(parent_id, uuid.UUID):
+            return _placeholder(f"This {entity.replace('_', ' ')} is not in the store.")
+        editor = create_editor(document, parent_entity, parent_id, today=today, parent=parent)
+        if isinstance(editor, ActionEditor) and quarter is not None:
+            editor.updates.select_quarter(quarter)
+        return editor
+    form_class = EDITORS.get(entity)
+    if form_class is None:
+        return _placeholder(
+            f"Records of this kind ({entity.replace('_', ' ')}) are not edited here."
+        )
+    return form_class(document, record_id, parent, today=today)

@@ -1,0 +1,644 @@
+"""Item models and sections for the parts of a form that are lists or grids.
+
+* :class:`GridModel`: a table of rows fetched from the store as plain values (no ORM
+  object outlives its session), editable in place where a column says so; a cell edit
+  is checked like a form field and written as one undoable edit.
+* :class:`LinkListModel`: a checkable list of candidates (organisations, outcomes,
+  measures); checking one adds a link record, unchecking tombstones it.
+
+Both follow ``document.changed`` themselves, and a reload keeps the view where it was
+(``dataChanged``) unless rows came or went. Every model here passes pytest-qt's
+``qtmodeltester``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QAbstractListModel,
+    QAbstractTableModel,
+    QDate,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListView,
+    QPushButton,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ssp_desktop.models.base import Record
+from ssp_desktop.models.changes import Transaction
+from ssp_desktop.models.errors import DomainError
+from ssp_desktop.models.validation import (
+    ValidationError,
+    check_length,
+    check_percentage,
+    check_required,
+    format_number,
+    parse_money,
+    parse_number,
+    parse_optional_number,
+)
+from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.forms.base import (
+    DATE_FORMAT,
+    ErrorLabel,
+    FormSection,
+    Kind,
+    from_qdate,
+    run_edit,
+    to_qdate,
+)
+
+Index = QModelIndex | QPersistentModelIndex
+Choice = tuple[str, Any]
+
+# The labels of a choice column's options, for the delegate's combo box.
+CHOICES_ROLE = Qt.ItemDataRole.UserRole + 20
+_NUMERIC = (Kind.NUMBER, Kind.PERCENT, Kind.MONEY, Kind.INT)
+
+
+def long_date(value: dt.date) -> str:
+    """Dates as council papers write them: "1 April 2022"."""
+    return f"{value.day} {value:%B %Y}"
+
+
+def parse_date(value: Any, label: str, *, required: bool) -> dt.date | None:
+    if isinstance(value, QDate):
+        if not value.isValid():
+            raise ValidationError(f"{label} is not a date")
+        return from_qdate(value)
+    if isinstance(value, dt.date):
+        return value
+    raw = "" if value is None else str(value).strip()
+    if not raw:
+        if required:
+            raise ValidationError(f"{label} is required")
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"):
+        try:
+            return dt.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValidationError(f"'{raw}' is not a date (write it like 31/03/2024)")
+
+
+@dataclass(frozen=True)
+class GridColumn:
+    header: str
+    key: str
+    kind: Kind = Kind.TEXT
+    editable: bool = True
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    display: Callable[[Any], str] | None = None
+    max_length: int | None = None
+
+
+@dataclass
+class GridRow:
+    """One row as plain values; ``key`` names it across reloads (an id, a quarter)."""
+
+    key: Any
+    values: dict[str, Any]
+    header: str = ""
+    record_id: uuid.UUID | None = None
+    entity: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def display_value(column: GridColumn, value: Any) -> str:
+    if column.display is not None:
+        return column.display(value)
+    if value is None:
+        return ""
+    kind = column.kind
+    if kind in (Kind.NUMBER, Kind.PERCENT, Kind.INT):
+        return format_number(value)
+    if kind is Kind.MONEY:
+        return f"£{value:,.2f}"
+    if kind is Kind.DATE:
+        return long_date(value)
+    if kind is Kind.CHOICE:
+        return next((label for label, v in column.choices if v == value), str(value))
+    if kind is Kind.BOOL:
+        return "Yes" if value else "No"
+    return str(value)
+
+
+def parse_cell(column: GridColumn, value: Any) -> Any:
+    """A cell's new value as typed (or picked), checked like a form field."""
+    label, kind = column.header, column.kind
+    if kind is Kind.DATE:
+        return parse_date(value, label, required=column.required)
+    if kind is Kind.CHOICE:
+        for option, choice_value in column.choices:
+            if value == choice_value or (
+                isinstance(value, str) and value in (option, str(choice_value))
+            ):
+                return choice_value
+        options = ", ".join(option for option, _ in column.choices)
+        raise ValidationError(f"'{value}' is not one of: {options}")
+    if kind is Kind.BOOL:
+        return bool(value)
+    raw = "" if value is None else str(value)
+    if kind in (Kind.NUMBER, Kind.PERCENT):
+        number = parse_number(raw, label) if column.required else parse_optional_number(raw)
+        if kind is Kind.PERCENT and number is not None:
+            check_percentage(number)
+        return number
+    if kind is Kind.MONEY:
+        return parse_money(raw, label) if column.required or raw.strip() else None
+    cleaned = check_required(label, raw) if column.required else raw.strip()
+    return check_length(label, cleaned, column.max_length)
+
+
+class GridModel(QAbstractTableModel):
+    """Rows from :meth:`fetch`; an edited cell goes to :meth:`write` (one undoable edit)."""
+
+    # The reason the last edit was refused, "" once one succeeds.
+    error_changed = Signal(str)
+    watches: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, document: PlanDocument, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.columns: list[GridColumn] = []
+        self.rows: list[GridRow] = []
+        self.error = ""
+        self.editable = True
+        document.changed.connect(self._on_changed)
+
+    # -- to override ------------------------------------------------------------------
+
+    def fetch(self, session: Session) -> tuple[list[GridColumn], list[GridRow]]:
+        raise NotImplementedError
+
+    def write(self, row: GridRow, column: GridColumn, value: Any) -> str | None:
+        """Save one cell; None when saved, else the reason it was refused."""
+        return "This list cannot be changed here."
+
+    def concerns(self, entity: str, record_id: object) -> bool:
+        return entity in self.watches
+
+    def can_edit(self) -> bool:
+        """Whether the grid as a whole takes edits now (a tracker takes no targets)."""
+        return True
+
+    def can_edit_cell(self, row: GridRow, column: GridColumn) -> bool:
+        return self.editable and column.editable and self.can_edit()
+
+    # -- loading ----------------------------------------------------------------------
+
+    def reload(self) -> None:
+        with self.document.read() as session:
+            columns, rows = self.fetch(session)
+        same_columns = [(c.key, c.header) for c in columns] == [
+            (c.key, c.header) for c in self.columns
+        ]
+        same_rows = [r.key for r in rows] == [r.key for r in self.rows]
+        if same_columns and same_rows:
+            # Same shape: update in place so the view keeps its selection and scroll.
+            self.columns, self.rows = columns, rows
+            if rows and columns:
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(columns) - 1))
+            return
+        self.beginResetModel()
+        self.columns, self.rows = columns, rows
+        self.endResetModel()
+
+    def _on_changed(self, entity: str, record_id: object) -> None:
+        if self.concerns(entity, record_id):
+            self.reload()
+
+    def set_editable(self, editable: bool) -> None:
+        self.editable = editable
+
+    def _set_error(self, message: str) -> None:
+        if message != self.error:
+            self.error = message
+            self.error_changed.emit(message)
+
+    def row_at(self, index: Index) -> GridRow | None:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        return self.rows[index.row()]
+
+    def column_by_key(self, key: str) -> int:
+        return next(i for i, c in enumerate(self.columns) if c.key == key)
+
+    def edit(self, text: str, work: Callable[[Transaction], object]) -> str | None:
+        return run_edit(self.document, text, work)
+
+    # -- QAbstractTableModel ----------------------------------------------------------
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.row_at(index)
+        if row is None or not 0 <= index.column() < len(self.columns):
+            return None
+        column = self.columns[index.column()]
+        value = row.values.get(column.key)
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return display_value(column, value)
+        if role == Qt.ItemDataRole.EditRole:
+            if column.kind is Kind.DATE:
+                return to_qdate(value) if value is not None else QDate()
+            if column.kind is Kind.MONEY:
+                return "" if value is None else f"{value:.2f}"
+            return display_value(column, value)
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            where = f"{row.header}, " if row.header else ""
+            return f"{where}{column.header}: {display_value(column, value) or 'blank'}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.kind in _NUMERIC:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == CHOICES_ROLE and column.kind is Kind.CHOICE:
+            return [label for label, _ in column.choices]
+        return None
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self.columns[section].header if 0 <= section < len(self.columns) else None
+        if 0 <= section < len(self.rows):
+            return self.rows[section].header or str(section + 1)
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        row = self.row_at(index)
+        if (
+            row is not None
+            and 0 <= index.column() < len(self.columns)
+            and self.can_edit_cell(row, self.columns[index.column()])
+        ):
+            flags |= Qt.ItemFlag.ItemIsEditable
+        return flags
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        row = self.row_at(index)
+        if role != Qt.ItemDataRole.EditRole or row is None:
+            return False
+        if not 0 <= index.column() < len(self.columns):
+            return False
+        column = self.columns[index.column()]
+        if not self.can_edit_cell(row, column):
+            return False
+        where = f"{row.header}, {column.header}" if row.header else column.header
+        try:
+            parsed = parse_cell(column, value)
+        except ValidationError as exc:
+            self._set_error(f"{exc} ({where})")
+            return False
+        if parsed == row.values.get(column.key):
+            self._set_error("")
+            return True
+        reason = self.write(row, column, parsed)
+        if reason is not None:
+            self._set_error(reason)
+            return False
+        self._set_error("")
+        return True
+
+
+class GridDelegate(QStyledItemDelegate):
+    """Cell editors: a combo box for choice columns (committed when picked), a date edit
+    with a calendar for dates, a line edit otherwise; each named for screen readers."""
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index: Index) -> QWidget:
+        items = index.data(CHOICES_ROLE)
+        header = index.model().headerData(index.column(), Qt.Orientation.Horizontal)
+        editor: QWidget
+        if items:
+            combo = QComboBox(parent)
+            combo.addItems([str(i) for i in items])
+            combo.activated.connect(lambda _i, c=combo: self._picked(c))
+            editor = combo
+        else:
+            editor = super().createEditor(parent, option, index)
+            if isinstance(editor, QDateEdit):
+                editor.setCalendarPopup(True)
+                editor.setDisplayFormat(DATE_FORMAT)
+        editor.setAccessibleName(str(header))
+        return editor
+
+    def _picked(self, combo: QComboBox) -> None:
+        self.commitData.emit(combo)
+        self.closeEditor.emit(combo)
+
+    def setEditorData(self, editor: QWidget, index: Index) -> None:
+        if isinstance(editor, QComboBox) and index.data(CHOICES_ROLE):
+            editor.setCurrentText(str(index.data(Qt.ItemDataRole.EditRole) or ""))
+            return
+        super().setEditorData(editor, index)
+
+    def setModelData(self, editor: QWidget, model: QAbstractItemModel, index: Index) -> None:
+        if isinstance(editor, QComboBox) and index.data(CHOICES_ROLE):
+            model.setData(index, editor.currentText(), Qt.ItemDataRole.EditRole)
+            return
+        super().setModelData(editor, model, index)
+
+
+class GridSection(FormSection):
+    """A table of a :class:`GridModel` with its inline error and its buttons.
+
+    A read-only list opens a row's record on activation (Enter or double-click).
+    """
+
+    record_activated = Signal(str, object)
+
+    def __init__(
+        self,
+        title: str,
+        model: GridModel,
+        *,
+        note: str = "",
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(title, parent)
+        self.model = model
+        self.view = QTableView()
+        self.view.setObjectName("".join(w.capitalize() for w in title.split()) + "View")
+        self.view.setAccessibleName(title)
+        self.view.setModel(model)
+        self.view.setItemDelegate(GridDelegate(self.view))
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.setTabKeyNavigation(False)  # Tab leaves the grid; arrows move in it
+        self.view.setSizeAdjustPolicy(QAbstractScrollArea.SizeAdjustPolicy.AdjustToContents)
+        self.view.setMaximumHeight(360)
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.view.activated.connect(self._on_activated)
+        self.note = QLabel(note)
+        self.note.setWordWrap(True)
+        self.note.setVisible(bool(note))
+        self.error = ErrorLabel(f"{title} error")
+        self.error.setObjectName("".join(w.capitalize() for w in title.split()) + "Error")
+        model.error_changed.connect(self._on_error)
+        model.modelReset.connect(self._update_triggers)
+        model.dataChanged.connect(self._on_data_changed)
+        self._buttons: list[QPushButton] = []
+        self._button_row = QHBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
+        layout.addWidget(self.view)
+        layout.addWidget(self.error)
+        layout.addLayout(self._button_row)
+        self._update_triggers()
+
+    def _update_triggers(self) -> None:
+        editable = (
+            self.model.editable
+            and self.model.can_edit()
+            and any(c.editable for c in self.model.columns)
+        )
+        self.view.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+            | QAbstractItemView.EditTrigger.AnyKeyPressed
+            if editable
+            else QAbstractItemView.EditTrigger.NoEditTriggers
+        )
+
+    def _on_data_changed(self, *_args: object) -> None:
+        self._update_triggers()
+
+    def _on_error(self, message: str) -> None:
+        if message:
+            self.error.show_error(message)
+        else:
+            self.error.clear_error()
+
+    def _on_activated(self, index: QModelIndex) -> None:
+        row = self.model.row_at(index)
+        if row is not None and row.record_id is not None and row.entity:
+            self.record_activated.emit(row.entity, row.record_id)
+
+    def add_button(self, text: str, slot: Callable[[], object]) -> QPushButton:
+        button = QPushButton(text)
+        button.setAccessibleName(text)
+        button.clicked.connect(lambda _checked=False: slot())
+        self._button_row.addWidget(button)
+        self._buttons.append(button)
+        return button
+
+    def finish_buttons(self) -> None:
+        self._button_row.addStretch(1)
+
+    def focus_widgets(self) -> list[QWidget]:
+        return [self.view, *self._buttons]
+
+    def selected_row(self) -> GridRow | None:
+        return self.model.row_at(self.view.currentIndex())
+
+    def set_live(self, live: bool) -> None:
+        super().set_live(live)
+        self.model.set_editable(live)
+        self._update_triggers()
+
+
+# --------------------------------------------------------------------------- links
+
+
+class LinkListModel(QAbstractListModel):
+    """Candidates with a check box each: checked where a live link record exists."""
+
+    error_changed = Signal(str)
+
+    def __init__(
+        self,
+        document: PlanDocument,
+        *,
+        owner_cls: type[Record],
+        owner_id: uuid.UUID,
+        link_cls: type[Record],
+        owner_field: str,
+        target_field: str,
+        candidates: Callable[[Session, Any], Sequence[Choice]],
+        noun: str,
+        watches: frozenset[str],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.owner_cls, self.owner_id = owner_cls, owner_id
+        self.link_cls, self.owner_field, self.target_field = link_cls, owner_field, target_field
+        self.candidates = candidates
+        self.noun = noun
+        self.watches = watches | {link_cls.__tablename__}
+        self.editable = True
+        self.error = ""
+        # (label, target id, live link id or None)
+        self.rows: list[tuple[str, uuid.UUID, uuid.UUID | None]] = []
+        document.changed.connect(self._on_changed)
+        self.reload()
+
+    def reload(self) -> None:
+        with self.document.read() as session:
+            owner = session.get(self.owner_cls, self.owner_id)
+            offered = list(self.candidates(session, owner)) if owner is not None else []
+            links = {
+                getattr(link, self.target_field): link.id
+                for link in session.scalars(
+                    select(self.link_cls).where(
+                        getattr(self.link_cls, self.owner_field) == self.owner_id,
+                        self.link_cls.deleted_at.is_(None),
+                    )
+                )
+            }
+        rows = [(str(label), target, links.get(target)) for label, target in offered]
+        if [r[1] for r in rows] == [r[1] for r in self.rows]:
+            self.rows = rows
+            if rows:
+                self.dataChanged.emit(self.index(0), self.index(len(rows) - 1))
+            return
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def _on_changed(self, entity: str, _record_id: object) -> None:
+        if entity in self.watches:
+            self.reload()
+
+    def _set_error(self, message: str) -> None:
+        if message != self.error:
+            self.error = message
+            self.error_changed.emit(message)
+
+    def linked(self) -> list[str]:
+        """Labels of the checked candidates."""
+        return [label for label, _target, link in self.rows if link is not None]
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        label, _target, link = self.rows[index.row()]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return label
+        if role == Qt.ItemDataRole.CheckStateRole:
+            return Qt.CheckState.Checked if link is not None else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.AccessibleTextRole:
+            return f"{label}: {'linked' if link is not None else 'not linked'}"
+        return None
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if self.editable:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+        return flags
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if role != Qt.ItemDataRole.CheckStateRole or not self.editable:
+            return False
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return False
+        label, target, link_id = self.rows[index.row()]
+        state = value if isinstance(value, Qt.CheckState) else Qt.CheckState(int(value))
+        want = state == Qt.CheckState.Checked
+        if want == (link_id is not None):
+            return True
+        link_cls, owner_field, target_field = self.link_cls, self.owner_field, self.target_field
+        owner_cls, owner_id = self.owner_cls, self.owner_id
+
+        def add(tx: Transaction) -> None:
+            owner = tx.get(owner_cls, owner_id)
+            if owner is None or owner.deleted_at is not None:
+                raise DomainError(f"Cannot link {label}: the record has been deleted.")
+            existing = tx.session.scalar(
+                select(link_cls.id).where(
+                    getattr(link_cls, owner_field) == owner_id,
+                    getattr(link_cls, target_field) == target,
+                    link_cls.deleted_at.is_(None),
+                )
+            )
+            if existing is None:
+                tx.add(link_cls(**{owner_field: owner_id, target_field: target}))
+
+        def remove(tx: Transaction) -> None:
+            link = tx.get(link_cls, link_id) if link_id is not None else None
+            if link is not None and link.deleted_at is None:
+                tx.delete(link)
+
+        text = f"{'Add' if want else 'Remove'} {self.noun} {label}"
+        reason = run_edit(self.document, text, add if want else remove)
+        self._set_error(reason or "")
+        return reason is None
+
+
+class LinkSection(FormSection):
+    """A checkable list of links (partners, outcomes, measures) with its inline error."""
+
+    def __init__(
+        self, title: str, model: LinkListModel, *, note: str = "", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(title, parent)
+        self.model = model
+        self.view = QListView()
+        self.view.setObjectName("".join(w.capitalize() for w in title.split()) + "View")
+        self.view.setAccessibleName(title)
+        self.view.setModel(model)
+        self.view.setMaximumHeight(200)
+        self.view.setUniformItemSizes(True)
+        self.note = QLabel(note or "Tick to link; untick to remove the link.")
+        self.note.setWordWrap(True)
+        self.error = ErrorLabel(f"{title} error")
+        model.error_changed.connect(self._on_error)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.note)
+        layout.addWidget(self.view)
+        layout.addWidget(self.error)
+
+    def _on_error(self, message: str) -> None:
+        if message:
+            self.error.show_error(message)
+        else:
+            self.error.clear_error()
+
+    def focus_widgets(self) -> list[QWidget]:
+        return [self.view]
+
+    def set_live(self, live: bool) -> None:
+        super().set_live(live)
+        self.model.editable = live

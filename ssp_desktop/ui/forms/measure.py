@@ -1,0 +1,307 @@
+"""The measure editor: definition, polarity, tolerance and comparators; targets for each
+financial year of the plan; and the quarterly values grid, edited in place through
+``domain.record_value`` (one record per measure and quarter)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ssp_desktop.models import domain
+from ssp_desktop.models.changes import Transaction
+from ssp_desktop.models.entities import Measure, MeasureOutcome, MeasureTarget, MeasureValue
+from ssp_desktop.models.enums import Frequency, Polarity, ToleranceMode, Unit, ValueStatus
+from ssp_desktop.models.errors import DomainError
+from ssp_desktop.models.periods import FinancialYear, Quarter
+from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.forms import checks
+from ssp_desktop.ui.forms import choices as ch
+from ssp_desktop.ui.forms.base import (
+    Kind,
+    RecordForm,
+    choice,
+    multiline,
+    names,
+    number,
+    reference,
+    text,
+    whole,
+)
+from ssp_desktop.ui.forms.grids import GridColumn, GridModel, GridRow, GridSection
+from ssp_desktop.ui.forms.plan import outcome_links
+
+UNIT_LABELS = {Unit.PERCENT: "Percentage (%)", Unit.COUNT: "Count", Unit.RATE: "Rate"}
+TOLERANCE_LABELS = {
+    ToleranceMode.ABSOLUTE: "In the measure's unit",
+    ToleranceMode.RELATIVE: "Percent of the target",
+}
+FREQUENCY_LABELS = {
+    Frequency.QUARTERLY: "Quarterly",
+    Frequency.ANNUAL: "Annual",
+    Frequency.SURVEY_WAVE: "Survey wave",
+}
+SIGNIFICANT_CHOICES: tuple[tuple[str, Any], ...] = (
+    ("Not stated", None),
+    ("Yes", True),
+    ("No", False),
+)
+STATUS_CHOICES: tuple[tuple[str, Any], ...] = (
+    ("Provisional", ValueStatus.PROVISIONAL),
+    ("Final", ValueStatus.FINAL),
+)
+TRACKER_NOTE = (
+    "This measure is a tracker: it is monitored without a target, so it has no targets. "
+    "Change its polarity to set targets."
+)
+
+
+def _live_measure(tx: Transaction, measure_id: uuid.UUID) -> Measure:
+    measure = tx.get(Measure, measure_id)
+    if measure is None or measure.deleted_at is not None:
+        raise DomainError("The measure has been deleted, so it cannot be changed.")
+    return measure
+
+
+class TargetsModel(GridModel):
+    """One row per financial year of the plan: the measure's target for that year."""
+
+    def __init__(self, document: PlanDocument, measure_id: uuid.UUID) -> None:
+        super().__init__(document)
+        self.measure_id = measure_id
+        self.tracker = False
+        self.percent = False
+        self._ids: set[uuid.UUID] = set()
+        self.reload()
+
+    def concerns(self, entity: str, record_id: object) -> bool:
+        if entity == "measure_target":
+            return record_id in self._ids
+        return (entity == "measure" and record_id == self.measure_id) or entity == "plan"
+
+    def can_edit(self) -> bool:
+        return not self.tracker
+
+    def fetch(self, session: Session) -> tuple[list[GridColumn], list[GridRow]]:
+        measure = session.get(Measure, self.measure_id)
+        years = ch.plan_years(session, ch.scope_of(session, measure)) if measure else []
+        self.tracker = measure is not None and measure.polarity is Polarity.TRACKER
+        self.percent = measure is not None and measure.unit is Unit.PERCENT
+        kind = Kind.PERCENT if self.percent else Kind.NUMBER
+        columns = [GridColumn("Target", "value", kind)]
+        self._ids = {MeasureTarget.make_id(self.measure_id, y) for y in years}
+        rows = [
+            GridRow(
+                key=y,
+                values={"value": domain.target_for(session, self.measure_id, y)},
+                header=y.label,
+                record_id=MeasureTarget.make_id(self.measure_id, y),
+                entity="measure_target",
+            )
+            for y in years
+        ]
+        return columns, rows
+
+    def write(self, row: GridRow, column: GridColumn, value: Any) -> str | None:
+        year: FinancialYear = row.key
+        measure_id = self.measure_id
+
+        def work(tx: Transaction) -> None:
+            measure = _live_measure(tx, measure_id)
+            if measure.polarity is Polarity.TRACKER:
+                raise DomainError("A tracker has no targets.")
+            if value is None:
+                # A cleared cell: the year has no target (kept as a tombstone).
+                target = tx.get(MeasureTarget, MeasureTarget.make_id(measure_id, year))
+                if target is not None and target.deleted_at is None:
+                    tx.delete(target)
+            else:
+                domain.set_target(tx, measure, year, value)
+
+        verb = "Clear" if value is None else "Set"
+        return self.edit(f"{verb} target for {year}", work)
+
+
+def _comparator_key(name: str) -> str:
+    return f"comparator:{name}"
+
+
+class MeasureValuesModel(GridModel):
+    """The quarterly grid: rows are the plan's quarters; columns the value, each
+    comparator, status, significance and note. Each edited cell is one undoable
+    ``record_value``, carrying the row's other cells unchanged."""
+
+    def __init__(self, document: PlanDocument, measure_id: uuid.UUID) -> None:
+        super().__init__(document)
+        self.measure_id = measure_id
+        self.comparators: list[str] = []
+        self._ids: set[uuid.UUID] = set()
+        self.reload()
+
+    def concerns(self, entity: str, record_id: object) -> bool:
+        if entity == "measure_value":
+            return record_id in self._ids
+        return (entity == "measure" and record_id == self.measure_id) or entity == "plan"
+
+    def fetch(self, session: Session) -> tuple[list[GridColumn], list[GridRow]]:
+        measure = session.get(Measure, self.measure_id)
+        if measure is None:
+            return [], []
+        quarters = ch.plan_quarters(session, ch.scope_of(session, measure))
+        kind = Kind.PERCENT if measure.unit is Unit.PERCENT else Kind.NUMBER
+        self.comparators = list(measure.comparator_names)
+        columns = [
+            GridColumn("Value", "value", kind),
+            *(GridColumn(name, _comparator_key(name), kind) for name in self.comparators),
+            GridColumn("Status", "status", Kind.CHOICE, choices=STATUS_CHOICES),
+            GridColumn("Significant", "significant", Kind.CHOICE, choices=SIGNIFICANT_CHOICES),
+            GridColumn("Note", "note"),
+        ]
+        stored = {
+            v.period: v
+            for v in session.scalars(
+                select(MeasureValue).where(
+                    MeasureValue.measure_id == self.measure_id,
+                    MeasureValue.deleted_at.is_(None),
+                )
+            )
+        }
+        self._ids = {MeasureValue.make_id(self.measure_id, q) for q in quarters}
+        rows = []
+        for quarter in quarters:
+            value = stored.get(quarter)
+            values: dict[str, Any] = {
+                "value": value.value if value else None,
+                "status": value.status if value else None,
+                "significant": value.significant if value else None,
+                "note": value.note if value else "",
+            }
+            for name in self.comparators:
+                values[_comparator_key(name)] = value.comparator_values.get(name) if value else None
+            rows.append(
+                GridRow(
+                    key=quarter,
+                    values=values,
+                    header=quarter.label,
+                    record_id=MeasureValue.make_id(self.measure_id, quarter),
+                    entity="measure_value",
+                    extra={
+                        "exists": value is not None,
+                        "comparator_significant": value.comparator_significant if value else None,
+                    },
+                )
+            )
+        return columns, rows
+
+    def write(self, row: GridRow, column: GridColumn, value: Any) -> str | None:
+        quarter: Quarter = row.key
+        cells = dict(row.values)
+        cells[column.key] = value
+        comparators = {
+            name: cells[_comparator_key(name)]
+            for name in self.comparators
+            if cells.get(_comparator_key(name)) is not None
+        }
+        measure_id = self.measure_id
+        comparator_significant = row.extra.get("comparator_significant")
+
+        def work(tx: Transaction) -> None:
+            measure = _live_measure(tx, measure_id)
+            domain.record_value(
+                tx,
+                measure,
+                quarter,
+                cells["value"],
+                comparators=comparators,
+                status=cells["status"] or ValueStatus.PROVISIONAL,
+                note=cells["note"] or "",
+                significant=cells["significant"],
+                comparator_significant=comparator_significant,
+            )
+
+        return self.edit(f"Change {quarter} {column.header.lower()}", work)
+
+
+class TargetsSection(GridSection):
+    """The targets grid; a tracker's is read-only, with the reason given in words."""
+
+    def __init__(self, model: TargetsModel) -> None:
+        super().__init__("Targets", model, note="")
+        self.targets = model
+        self._follow()
+
+    def record_loaded(self, session: Session, record: Any) -> None:
+        self._follow()
+
+    def set_live(self, live: bool) -> None:
+        super().set_live(live)
+        self._follow()
+
+    def _follow(self) -> None:
+        if self.targets.tracker:
+            self.note.setText(TRACKER_NOTE)
+        else:
+            self.note.setText("The target for each financial year of the plan. Blank: none.")
+        self.note.show()
+        self.view.setEnabled(not self.targets.tracker and self.isEnabled())
+        self._update_triggers()
+
+
+class MeasureEditor(RecordForm):
+    record_class = Measure
+    specs = (
+        text("Ref", "ref", required=True).checked(checks.unique_in_plan("ref")),
+        text("Name", "name", required=True),
+        multiline("Definition", "definition"),
+        choice("Unit", "unit", Unit, labels=UNIT_LABELS.__getitem__).checked(
+            checks.unit_fits_values
+        ),
+        text("Rate basis", "rate_basis"),
+        choice("Polarity", "polarity", Polarity),
+        choice("Frequency", "frequency", Frequency, labels=FREQUENCY_LABELS.__getitem__),
+        text("Data source", "data_source"),
+        reference("Owner", "owner_person_id", "person"),
+        number("Baseline value", "baseline_value", check=checks.in_measure_unit),
+        text("Baseline period", "baseline_period"),
+        number("Tolerance", "tolerance", required=True, check=checks.not_negative("Tolerance")),
+        choice(
+            "Tolerance mode", "tolerance_mode", ToleranceMode, labels=TOLERANCE_LABELS.__getitem__
+        ),
+        number(
+            "Stable threshold",
+            "stable_threshold",
+            check=checks.not_negative("Stable threshold"),
+            help="Change below which direction of travel reads stable; blank: the default",
+        ),
+        whole("Decimals", "decimals", minimum=0, maximum=4),
+        names(
+            "Comparators",
+            "comparator_names",
+            check=checks.comparators_removable,
+            help="Series to compare with, separated by semicolons, e.g. GM average; England",
+        ),
+        reference("Priority", "priority_id", "priority"),
+    )
+
+    def build(self) -> None:
+        self.outcomes = outcome_links(
+            self.document, Measure, self.record_id, MeasureOutcome, "measure_id"
+        )
+        self.add_section(self.outcomes)
+        self.targets_model = TargetsModel(self.document, self.record_id)
+        self.targets = TargetsSection(self.targets_model)
+        self.targets_model.setParent(self.targets)
+        self.add_section(self.targets)
+        self.values_model = MeasureValuesModel(self.document, self.record_id)
+        self.values = GridSection(
+            "Quarterly values",
+            self.values_model,
+            note="Type in a cell to change it; each change is saved as you leave the cell.",
+        )
+        self.values_model.setParent(self.values)
+        self.add_section(self.values)
+
+    def heading_text(self, record: Any) -> str:
+        return f"Measure {record.ref}: {record.name}"

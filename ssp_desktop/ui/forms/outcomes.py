@@ -1,0 +1,113 @@
+"""Editors of outcome frameworks (GM "Standing Together", the Borough Plan) and their
+outcomes. Links to outcomes are made from the priority, action, measure and award
+editors, as checkable lists."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ssp_desktop.models.changes import Transaction
+from ssp_desktop.models.entities import Outcome, OutcomeFramework
+from ssp_desktop.models.errors import DomainError
+from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.forms import checks
+from ssp_desktop.ui.forms import choices as ch
+from ssp_desktop.ui.forms.base import RecordForm, multiline, text, whole
+from ssp_desktop.ui.forms.grids import GridColumn, GridModel, GridRow, GridSection
+
+
+class OutcomesModel(GridModel):
+    """A framework's outcomes in the framework's order (read-only)."""
+
+    watches = frozenset({"outcome"})
+
+    def __init__(self, document: PlanDocument, framework_id: uuid.UUID) -> None:
+        super().__init__(document)
+        self.framework_id = framework_id
+        self.editable = False
+        self.reload()
+
+    def fetch(self, session: Session) -> tuple[list[GridColumn], list[GridRow]]:
+        columns = [
+            GridColumn("Code", "code", editable=False),
+            GridColumn("Title", "title", editable=False),
+            GridColumn("Group", "group", editable=False),
+        ]
+        rows = [
+            GridRow(
+                key=o.id,
+                values={"code": o.code, "title": o.title, "group": o.group_name},
+                record_id=o.id,
+                entity="outcome",
+            )
+            for o in session.scalars(
+                select(Outcome)
+                .where(Outcome.framework_id == self.framework_id, Outcome.deleted_at.is_(None))
+                .order_by(Outcome.position, Outcome.code)
+            )
+        ]
+        return columns, rows
+
+
+class OutcomeFrameworkEditor(RecordForm):
+    record_class = OutcomeFramework
+    specs = (
+        text("Name", "name", required=True),
+        text("Short name", "short_name"),
+        text("Owner", "owner"),
+        multiline("Description", "description"),
+    )
+
+    def build(self) -> None:
+        self.outcomes_model = OutcomesModel(self.document, self.record_id)
+        self.outcomes = GridSection(
+            "Outcomes", self.outcomes_model, note="Press Enter or double-click to open one."
+        )
+        self.outcomes_model.setParent(self.outcomes)
+        self.outcomes.add_button("Add outcome", self.add_outcome)
+        self.outcomes.finish_buttons()
+        self.outcomes.record_activated.connect(self.record_activated)
+        self.add_section(self.outcomes)
+
+    def heading_text(self, record: Any) -> str:
+        return f"Outcome framework: {record.name}"
+
+    def add_outcome(self) -> uuid.UUID | None:
+        framework_id = self.record_id
+
+        def make(tx: Transaction) -> Outcome:
+            framework = tx.get(OutcomeFramework, framework_id)
+            if framework is None or framework.deleted_at is not None:
+                raise DomainError("The outcome framework has been deleted.")
+            scope = Outcome.framework_id == framework_id
+            prefix = f"{framework.short_name}-" if framework.short_name else "O"
+            return tx.add(
+                Outcome(
+                    framework_id=framework_id,
+                    code=ch.next_code(ch.live_values(tx.session, Outcome.code, scope), prefix),
+                    title="New outcome",
+                    position=ch.next_position(tx.session, Outcome.position, scope),
+                )
+            )
+
+        return self.add_record("Add outcome", make)
+
+
+class OutcomeEditor(RecordForm):
+    record_class = Outcome
+    specs = (
+        text("Code", "code", required=True).checked(
+            checks.unique_in("framework_id", "framework", "code")
+        ),
+        text("Title", "title", required=True),
+        text("Group", "group_name"),
+        multiline("Description", "description"),
+        whole("Position", "position", help="Order in the framework: lower comes first"),
+    )
+
+    def heading_text(self, record: Any) -> str:
+        return f"Outcome {record.code}: {record.title}"

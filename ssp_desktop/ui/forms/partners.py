@@ -1,0 +1,74 @@
+"""Editors of the partnership's people and agencies: the partnership itself, its
+organisations and the people (theme leads, action owners) who work in them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ssp_desktop.models.changes import Transaction
+from ssp_desktop.models.entities import Organisation, Partnership, Person
+from ssp_desktop.models.errors import DomainError
+from ssp_desktop.ui.forms import checks
+from ssp_desktop.ui.forms.base import RecordForm, email, flag, multiline, reference, text
+
+
+class PartnershipEditor(RecordForm):
+    record_class = Partnership
+    can_delete = False  # a store holds one partnership; deleting it is not a form's job
+    specs = (
+        text("Name", "name", required=True),
+        text("Area", "area"),
+        multiline("Description", "description"),
+    )
+
+    def heading_text(self, record: Any) -> str:
+        return f"Partnership: {record.name}"
+
+
+class OrganisationEditor(RecordForm):
+    record_class = Organisation
+    specs = (
+        text("Name", "name", required=True).checked(
+            checks.unique_in("partnership_id", "partnership", "name")
+        ),
+        text("Short name", "short_name"),
+        text("Sector", "sector"),
+        flag(
+            "Responsible authority",
+            "responsible_authority",
+            help="A statutory partner under the Crime and Disorder Act 1998",
+        ),
+    )
+
+    def build(self) -> None:
+        self.add_button("Add person", self.add_person)
+
+    def heading_text(self, record: Any) -> str:
+        return f"Organisation: {record.name}"
+
+    def add_person(self) -> uuid.UUID | None:
+        org_id = self.record_id
+
+        def make(tx: Transaction) -> Person:
+            org = tx.get(Organisation, org_id)
+            if org is None or org.deleted_at is not None:
+                raise DomainError("The organisation has been deleted.")
+            return tx.add(
+                Person(partnership_id=org.partnership_id, name="New person", organisation_id=org_id)
+            )
+
+        return self.add_record("Add person", make)
+
+
+class PersonEditor(RecordForm):
+    record_class = Person
+    specs = (
+        text("Name", "name", required=True),
+        text("Role title", "role_title"),
+        reference("Organisation", "organisation_id", "organisation"),
+        email("Email", "email"),
+    )
+
+    def heading_text(self, record: Any) -> str:
+        return f"Person: {record.name}"
