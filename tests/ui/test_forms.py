@@ -589,12 +589,7 @@ def test_every_input_of_every_editor_is_named_and_labelled(
 
 
 def _focus_chain(form: RecordForm, wanted: list[QWidget]) -> list[QWidget]:
-    """The wanted widgets in the order Qt's focus chain (what Tab follows) has them.
-
-    (Walking the chain and keeping what we look for, rather than asking each widget for
-    its focus proxy: with PySide6 6.12, QWidget.focusProxy() on Qt's internal widgets
-    corrupts the heap when the wrappers are collected.)
-    """
+    """The wanted widgets in the order Qt's focus chain (what Tab follows) has them."""
     first = form.tab_sequence()[0]
     visited: list[QWidget] = []
     widget: QWidget = first

@@ -908,6 +908,10 @@ class RecordForm(QWidget):
                 if spec.check is not None:
                     spec.check(session, record, value)
         except ValidationError as exc:
+            if spec.kind in (Kind.CHOICE, Kind.BOOL):
+                # A typed mistake stays to be corrected; a refused choice must not go on
+                # showing as if it were saved.
+                self.restore_field(attr)
             self._show_error(spec, str(exc))
             return False
         self._clear_error(spec)
