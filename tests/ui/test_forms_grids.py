@@ -25,6 +25,7 @@ from ssp_desktop.models.entities import (
     MeasureTarget,
     MeasureValue,
     PlanApproval,
+    PlanFramework,
     PriorityOutcome,
 )
 from ssp_desktop.models.enums import Rag, UpdateState, ValueStatus
@@ -408,6 +409,20 @@ def test_outcomes_are_linked_from_priorities_measures_actions_and_awards(
     framework = editor(qtbot, doc, "outcome_framework", fp.framework.id)
     framework.add_outcome()
     assert model.rowCount() == 3
+
+
+def test_a_plan_is_aligned_to_outcome_frameworks(
+    qtbot: QtBot, qtmodeltester: ModelTester, doc: PlanDocument, fp: FormsPlan
+) -> None:
+    form = editor(qtbot, doc, "plan", fp.mini.plan.id)
+    model = form.frameworks.model
+    qtmodeltester.check(model)
+    assert [model.index(r).data(DISPLAY) for r in range(model.rowCount())] == ["Standing Together"]
+    assert model.setData(model.index(0), Qt.CheckState.Checked, CHECK)
+    assert doc.undo_stack.undoText() == "Add framework Standing Together"
+    with doc.read() as session:
+        [link] = session.scalars(select(PlanFramework)).all()
+    assert (link.plan_id, link.framework_id) == (fp.mini.plan.id, fp.framework.id)
 
 
 def test_measures_are_linked_from_an_action(qtbot: QtBot, doc: PlanDocument, fp: FormsPlan) -> None:

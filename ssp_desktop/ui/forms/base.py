@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QDate, QObject, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QFont, QKeyEvent
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QFocusEvent, QFont, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -140,6 +140,9 @@ class ErrorLabel(QLabel):
     def show_error(self, message: str) -> None:
         self.setText(message if message.startswith("Error: ") else f"Error: {message}")
         self.show()
+        # Screen readers announce an alert, so an error appearing under a field the
+        # user has already left is not missed.
+        QAccessible.updateAccessibility(QAccessibleEvent(self, QAccessible.Event.Alert))
 
     def clear_error(self) -> None:
         self.setText("")
@@ -454,6 +457,9 @@ class DateEditor(FieldEditor):
         self.date_edit = QDateEdit()
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat(DATE_FORMAT)
+        # Plans, meetings and due dates all fall in this range; a slip of the keyboard
+        # into year 0202 does not.
+        self.date_edit.setDateRange(QDate(1990, 1, 1), QDate(2100, 12, 31))
         self.date_edit.setDate(to_qdate(today))
         self._name(self.date_edit)
         self.input = self.date_edit
@@ -672,7 +678,9 @@ class RecordForm(QWidget):
 
         outer = QVBoxLayout(self)
         self.heading = QLabel()
+        self.heading.setObjectName("formHeading")
         self.heading.setTextFormat(Qt.TextFormat.PlainText)
+        self.heading.setWordWrap(True)
         font = QFont(self.heading.font())
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.3)

@@ -198,6 +198,17 @@ def outcomes(session: Session, scope: Scope) -> list[Choice]:
     return [(f"{o.code} {o.title} ({fw.short_name or fw.name})", o.id) for o, fw in rows]
 
 
+def frameworks(session: Session, scope: Scope) -> list[Choice]:
+    if scope.partnership_id is None:
+        return []
+    rows = session.scalars(
+        select(OutcomeFramework)
+        .where(OutcomeFramework.partnership_id == scope.partnership_id, _live(OutcomeFramework))
+        .order_by(OutcomeFramework.name)
+    )
+    return [(f.name, f.id) for f in rows]
+
+
 def plan_years(session: Session, scope: Scope) -> list[FinancialYear]:
     plan = session.get(Plan, scope.plan_id) if scope.plan_id else None
     if plan is None:

@@ -20,6 +20,7 @@ from ssp_desktop.models.entities import (
     Person,
     Plan,
     PlanApproval,
+    PlanFramework,
     Priority,
     PriorityArea,
     PriorityOutcome,
@@ -135,6 +136,24 @@ class PlanEditor(RecordForm):
         self.approvals_section.add_button("Remove approval", self.remove_approval)
         self.approvals_section.finish_buttons()
         self.add_section(self.approvals_section)
+        frameworks = LinkListModel(
+            self.document,
+            owner_cls=Plan,
+            owner_id=self.record_id,
+            link_cls=PlanFramework,
+            owner_field="plan_id",
+            target_field="framework_id",
+            candidates=lambda s, plan: ch.frameworks(s, ch.scope_of(s, plan)),
+            noun="framework",
+            watches=frozenset({"outcome_framework"}),
+        )
+        self.frameworks = LinkSection(
+            "Aligned frameworks",
+            frameworks,
+            note="Tick each outcomes framework the plan is aligned to.",
+        )
+        frameworks.setParent(self.frameworks)
+        self.add_section(self.frameworks)
         self.add_button("Add priority", self.add_priority)
         self.add_button("Add measure", self.add_measure)
         self.add_button("Add risk", self.add_risk)
@@ -145,7 +164,8 @@ class PlanEditor(RecordForm):
         self.add_button("Add outcome framework", self.add_framework, group=1)
 
     def heading_text(self, record: Any) -> str:
-        return f"Plan: {record.title} ({record.period_label})"
+        period = record.period_label
+        return f"Plan: {record.title}" + ("" if period in record.title else f" ({period})")
 
     def _plan(self, tx: Transaction) -> Plan:
         plan = tx.get(Plan, self.record_id)
