@@ -391,6 +391,4 @@ def start_plan(
 def partnership_name(session: Session) -> str | None:
     from ssp_desktop.models.entities import Partnership
 
-    return session.scalar(
-        select(Partnership.name).where(Partnership.deleted_at.is_(None)).limit(1)
-    )
+    return session.scalar(select(Partnership.name).where(Partnership.deleted_at.is_(None)).limit(1))

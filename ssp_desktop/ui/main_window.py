@@ -1,42 +1,68 @@
-"""The main window: the open store's plans, or a welcome page when none is open.
+"""The main window: where a theme lead and the strategy team work on the plan.
 
-This is the foundation's window. The navigator, editors and undo stack of the
-editing issue replace its central page; the menus, status bar, sample banner and
-remembered layout stay.
+Left, the navigator (plan -> priorities -> areas -> actions; measures; funding;
+outcomes; partners and people); right, the selected record's editor above its
+history. Tabs give the action and measure lists and the theme lead's "My quarter".
+Every edit is committed as it is made and is one step on the Edit menu's undo stack
+(see ``document.py``); the status bar says so.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QStackedWidget,
-    QTextBrowser,
-    QTreeWidget,
-    QTreeWidgetItem,
+    QTabWidget,
+    QToolBar,
+    QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from ssp_desktop import __version__
-from ssp_desktop.models.domain import PlanOutline, plan_outline, plan_overviews
+from ssp_desktop.models import domain
+from ssp_desktop.models.domain import PlanOutline
 from ssp_desktop.models.errors import SspError
-from ssp_desktop.models.sample import SAMPLE_BANNER
+from ssp_desktop.models.sample import SAMPLE_BANNER, SAMPLE_MEETING_DATE
 from ssp_desktop.models.store import Store
+from ssp_desktop.ui.dialogs import NewPlanDialog
+from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.forms import create_editor
+from ssp_desktop.ui.history import HistoryPanel
+from ssp_desktop.ui.lists import ActionListWidget, MeasureListWidget
+from ssp_desktop.ui.my_quarter import MyQuarterView
+from ssp_desktop.ui.navigator import ENTITY_ROLE, ID_ROLE, NavigatorModel
 
 STORE_FILTER = "ssp-desktop stores (*.sqlite);;All files (*)"
+SAVED = "All changes saved"
+
+HEADING_HELP = {
+    "Priorities": "The plan's strategic priorities, their areas for action and actions. "
+    "Select one to edit it.",
+    "Measures": "The plan's performance measures. Select one to edit its definition, "
+    "targets and quarterly values.",
+    "Funding": "Funding streams and the awards made from them.",
+    "Outcomes": "Outcome frameworks the plan is aligned to.",
+    "Partners and people": "Partner organisations and the people who lead actions.",
+    "Organisations": "Partner organisations; responsible authorities are marked.",
+    "People": "Theme leads and action owners, named by role.",
+}
 
 
 def long_date(d: dt.date) -> str:
@@ -84,7 +110,9 @@ class MainWindow(QMainWindow):
     def __init__(self, open_sample: Callable[[], Path] | None = None) -> None:
         super().__init__()
         self.store: Store | None = None
+        self.document: PlanDocument | None = None
         self._open_sample = open_sample
+        self._workspace: Workspace | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("ssp-desktop")
         self.setMinimumSize(720, 480)
@@ -93,7 +121,7 @@ class MainWindow(QMainWindow):
         self.banner.setObjectName("sampleBanner")
         self.banner.setAccessibleName("Sample data banner")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        # Dark text on a pale yellow: readable (contrast well above 4.5:1) and not a RAG colour.
+        # Dark text on pale yellow in any palette: readable (contrast > 4.5:1), not a RAG colour.
         self.banner.setStyleSheet(
             "QLabel#sampleBanner { background: #fff7bf; color: #0b0c0c; "
             "border-bottom: 2px solid #0b0c0c; padding: 6px; font-weight: bold; }"
@@ -102,8 +130,6 @@ class MainWindow(QMainWindow):
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._welcome_page())
-        self.pages.addWidget(self._plans_page())
-
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -114,8 +140,11 @@ class MainWindow(QMainWindow):
 
         self.store_label = QLabel()
         self.store_label.setAccessibleName("Open store")
+        self.saved_label = QLabel()
+        self.saved_label.setAccessibleName("Saving status")
+        self.statusBar().addPermanentWidget(self.saved_label)
         self.statusBar().addPermanentWidget(self.store_label)
-        self._build_menus()
+        self._build_actions()
         self._restore_layout()
         self._show_store()
 
@@ -128,7 +157,7 @@ class MainWindow(QMainWindow):
         title = QLabel("<h1>ssp-desktop</h1>")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         text = QLabel(
-            "No plan store is open. Open the built-in sample plan to look around, "
+            "No plan store is open. Look around the built-in sample plan, start a new plan, "
             "or open the store file the strategy team gave you."
         )
         text.setWordWrap(True)
@@ -139,77 +168,111 @@ class MainWindow(QMainWindow):
         self.sample_button.setAccessibleName("Open the sample plan")
         self.sample_button.clicked.connect(self.open_sample)
         self.sample_button.setEnabled(self._open_sample is not None)
+        self.new_button = QPushButton("Start a &new plan…")
+        self.new_button.setAccessibleName("Start a new plan")
+        self.new_button.clicked.connect(self.new_store)
         self.open_button = QPushButton("&Open a store file…")
         self.open_button.setAccessibleName("Open a store file")
         self.open_button.clicked.connect(self.choose_store)
-        buttons.addWidget(self.sample_button)
-        buttons.addWidget(self.open_button)
+        self.import_button = QPushButton("&Import a bundle…")
+        self.import_button.setAccessibleName("Import a bundle")
+        self.import_button.setEnabled(False)
+        self.import_button.setToolTip("Bundle import arrives with offline sync.")
+        for button in (self.sample_button, self.new_button, self.open_button, self.import_button):
+            buttons.addWidget(button)
         buttons.addStretch(1)
+        note = QLabel("Importing a bundle from the strategy team arrives with offline sync.")
+        note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(title)
         layout.addWidget(text)
         layout.addLayout(buttons)
+        layout.addWidget(note)
         layout.addStretch(2)
         return page
 
-    def _plans_page(self) -> QWidget:
-        page = QWidget()
-        layout = QVBoxLayout(page)
-        self.plan_details = QTextBrowser()
-        self.plan_details.setObjectName("planDetails")
-        self.plan_details.setAccessibleName("Details of the selected plan")
-        self.plan_details.setOpenLinks(False)
-        self.plans_heading = QLabel()
-        self.plans_heading.setObjectName("plansHeading")
-        self.plans = QTreeWidget()
-        self.plans.setObjectName("plansList")
-        self.plans.setAccessibleName("Plans in this store")
-        self.plans.setRootIsDecorated(False)
-        self.plans.setAlternatingRowColors(True)
-        self.plans.setHeaderLabels(
-            ["Plan", "Period", "Status", "Priorities", "Actions", "Measures", "Latest update"]
-        )
-        self.plans.currentItemChanged.connect(self._show_plan_details)
-        splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.setObjectName("plansSplitter")
-        splitter.addWidget(self.plans)
-        splitter.addWidget(self.plan_details)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 3)
-        layout.addWidget(self.plans_heading)
-        layout.addWidget(splitter, 1)
-        return page
-
-    def _show_plan_details(self, item: QTreeWidgetItem | None) -> None:
-        if item is None or self.store is None:
-            self.plan_details.clear()
-            return
-        plan_id = item.data(0, Qt.ItemDataRole.UserRole)
-        with self.store.session() as session:
-            outline = plan_outline(session, plan_id)
-        self.plan_details.setHtml(outline_html(outline))
-
-    def _build_menus(self) -> None:
+    def _build_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.new_action = QAction("&New store…", self)
+        self.new_action.setShortcut(QKeySequence.StandardKey.New)
+        self.new_action.triggered.connect(self.new_store)
         self.open_action = QAction("&Open store…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         self.open_action.triggered.connect(self.choose_store)
         self.sample_action = QAction("Open the &sample plan", self)
         self.sample_action.triggered.connect(self.open_sample)
         self.sample_action.setEnabled(self._open_sample is not None)
+        self.new_plan_action = QAction("Start a new &plan in this store…", self)
+        self.new_plan_action.triggered.connect(self.new_plan)
+        self.import_action = QAction("&Import bundle…", self)
+        self.import_action.setEnabled(False)
+        self.import_action.setStatusTip("Bundle import arrives with offline sync.")
         self.close_action = QAction("&Close store", self)
         self.close_action.setShortcut(QKeySequence.StandardKey.Close)
         self.close_action.triggered.connect(self.close_store)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
-        for action in (self.open_action, self.sample_action, self.close_action):
+        for action in (
+            self.new_action,
+            self.open_action,
+            self.sample_action,
+            self.new_plan_action,
+            self.import_action,
+            self.close_action,
+        ):
             file_menu.addAction(action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
+
+        edit_menu = self.menuBar().addMenu("&Edit")
+        self.undo_action = QAction("&Undo", self)
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.triggered.connect(self.undo)
+        self.redo_action = QAction("&Redo", self)
+        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
+        self.redo_action.triggered.connect(self.redo)
+        self.find_action = QAction("&Find…", self)
+        self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.triggered.connect(self.find_in_lists)
+        edit_menu.addAction(self.undo_action)
+        edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        edit_menu.addAction(self.find_action)
+
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ssp-desktop", self)
         about.triggered.connect(self._about)
         help_menu.addAction(about)
+
+        toolbar = QToolBar("Main toolbar")
+        toolbar.setObjectName("mainToolbar")
+        toolbar.setAccessibleName("Main toolbar")
+        for action in (self.open_action, self.undo_action, self.redo_action, self.find_action):
+            toolbar.addAction(action)
+        self.addToolBar(toolbar)
+
+    # -- undo / find ----------------------------------------------------------------
+
+    def undo(self) -> None:
+        if self.document is not None:
+            self.document.undo_stack.undo()
+
+    def redo(self) -> None:
+        if self.document is not None:
+            self.document.undo_stack.redo()
+
+    def _update_undo_actions(self) -> None:
+        stack = self.document.undo_stack if self.document else None
+        can_undo = bool(stack and stack.canUndo())
+        can_redo = bool(stack and stack.canRedo())
+        self.undo_action.setEnabled(can_undo)
+        self.redo_action.setEnabled(can_redo)
+        self.undo_action.setText(f"&Undo {stack.undoText()}" if stack and can_undo else "&Undo")
+        self.redo_action.setText(f"&Redo {stack.redoText()}" if stack and can_redo else "&Redo")
+
+    def find_in_lists(self) -> None:
+        if self._workspace is not None:
+            self._workspace.find_in_lists()
 
     # -- store handling --------------------------------------------------------------
 
@@ -222,21 +285,74 @@ class MainWindow(QMainWindow):
             return False
         self.close_store()
         self.store = store
+        self.document = PlanDocument(store, self)
+        self.document.undo_stack.indexChanged.connect(self._update_undo_actions)
+        self.document.changed.connect(self._on_changed)
+        self.document.failed.connect(self._on_failed)
         self._show_store()
         self.store_changed.emit()
         return True
 
     def close_store(self) -> None:
-        if self.store is not None:
-            self.store.close()
-            self.store = None
-            self._show_store()
-            self.store_changed.emit()
+        if self.store is None:
+            return
+        if self._workspace is not None:
+            self.pages.removeWidget(self._workspace)
+            self._workspace.deleteLater()
+            self._workspace = None
+        if self.document is not None:
+            self.document.deleteLater()
+            self.document = None
+        self.store.close()
+        self.store = None
+        self._show_store()
+        self.store_changed.emit()
 
     def choose_store(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open a plan store", "", STORE_FILTER)
         if name:
             self.open_store(Path(name))
+
+    def new_store(self) -> None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Where should the new plan store go?", "plan.sqlite", STORE_FILTER
+        )
+        if not name:
+            return
+        path = Path(name)
+        if path.exists():
+            self._fail(
+                "That file already exists",
+                f"{path} already exists. Choose a new file name; nothing was replaced.",
+            )
+            return
+        if self.open_store(path, create=True):
+            self.new_plan()
+
+    def new_plan(self) -> None:
+        if self.document is None:
+            return
+        with self.document.read() as session:
+            partnership = domain.partnership_name(session)
+        dialog = NewPlanDialog(partnership, parent=self)
+        if dialog.exec() != NewPlanDialog.DialogCode.Accepted:
+            return
+        name, area, title, first, last = dialog.values()
+        created: list[uuid.UUID] = []
+
+        def work(tx: object) -> None:
+            plan = domain.start_plan(
+                tx,  # type: ignore[arg-type]
+                partnership_name=name,
+                area=area,
+                title=title,
+                start_year=first,
+                end_year=last,
+            )
+            created.append(plan.id)
+
+        if self.document.edit(f"Start plan {title}", work) and self._workspace is not None:
+            self._workspace.reload_plans(select=created[0])
 
     def open_sample(self) -> None:
         if self._open_sample is None:
@@ -252,52 +368,39 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(message, 15000)
         QMessageBox.warning(self, title, message)
 
+    def _on_changed(self, _entity: str, _record_id: object) -> None:
+        self.saved_label.setText(SAVED)
+
+    def _on_failed(self, what: str, reason: str) -> None:
+        # Forms show the reason beside the field; the status bar keeps it in view too.
+        self.statusBar().showMessage(f"Not saved ({what}): {reason}", 15000)
+
     def _show_store(self) -> None:
         store = self.store
         self.close_action.setEnabled(store is not None)
-        if store is None:
+        self.new_plan_action.setEnabled(store is not None)
+        self.find_action.setEnabled(store is not None)
+        self._update_undo_actions()
+        if store is None or self.document is None:
             self.banner.hide()
             self.pages.setCurrentIndex(0)
             self.store_label.setText("No store open")
+            self.saved_label.setText("")
             self.setWindowTitle("ssp-desktop")
             return
         self.banner.setVisible(store.is_sample)
         role = store.meta("role", "master") or "master"
         self.store_label.setText(f"{store.path} — {role} copy")
+        self.saved_label.setText(SAVED)
         self.setWindowTitle(f"{store.path.name} — ssp-desktop")
-        self.plans.clear()
-        with store.session() as session:
-            overviews = plan_overviews(session)
-        for o in overviews:
-            item = QTreeWidgetItem(
-                [
-                    o.title,
-                    o.period,
-                    o.status,
-                    str(o.priorities),
-                    str(o.actions),
-                    str(o.measures),
-                    str(o.latest_quarter) if o.latest_quarter else "none yet",
-                ]
-            )
-            item.setData(0, Qt.ItemDataRole.UserRole, o.plan_id)
-            for col in (3, 4, 5):
-                item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight)
-            self.plans.addTopLevelItem(item)
-        for col in range(self.plans.columnCount()):
-            self.plans.resizeColumnToContents(col)
-        first = self.plans.topLevelItem(0)
-        if first is not None:
-            self.plans.setCurrentItem(first)
-        else:
-            self.plan_details.clear()
-        count = len(overviews)
-        self.plans_heading.setText(
-            f"<h2>{count} plan{'s' if count != 1 else ''} in this store</h2>"
-            if count
-            else "<h2>This store has no plans yet</h2>"
-        )
-        self.pages.setCurrentIndex(1)
+        today = SAMPLE_MEETING_DATE if store.is_sample else dt.date.today()
+        self._workspace = Workspace(self.document, today, self)
+        self.pages.addWidget(self._workspace)
+        self.pages.setCurrentWidget(self._workspace)
+
+    @property
+    def workspace(self) -> Workspace | None:
+        return self._workspace
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -305,7 +408,8 @@ class MainWindow(QMainWindow):
             "About ssp-desktop",
             f"<p><b>ssp-desktop {__version__}</b></p>"
             "<p>The Community Safety Partnership's strategic plan and quarterly board packs, "
-            "offline.</p>",
+            "offline.</p><p>Every change is saved as you make it; Edit &gt; Undo takes it "
+            "back.</p>",
         )
 
     # -- layout memory ---------------------------------------------------------------
@@ -316,7 +420,7 @@ class MainWindow(QMainWindow):
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
         else:
-            self.resize(1100, 700)
+            self.resize(1280, 800)
         state = settings.value("main_window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
@@ -325,5 +429,209 @@ class MainWindow(QMainWindow):
         settings = QSettings()
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/state", self.saveState())
+        if self._workspace is not None:
+            self._workspace.save_layout(settings)
         self.close_store()
         super().closeEvent(event)
+
+
+class Workspace(QWidget):
+    """The open store: plan picker, tabs (plan, actions, measures, my quarter)."""
+
+    def __init__(self, document: PlanDocument, today: dt.date, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.today = today
+        self.setObjectName("workspace")
+
+        self.plan_combo = QComboBox()
+        self.plan_combo.setObjectName("planPicker")
+        self.plan_combo.setAccessibleName("Plan")
+        plan_label = QLabel("&Plan:")
+        plan_label.setBuddy(self.plan_combo)
+        top = QHBoxLayout()
+        top.addWidget(plan_label)
+        top.addWidget(self.plan_combo, 1)
+
+        # Plan tab: navigator | editor over history.
+        self.navigator_model = NavigatorModel(document, self)
+        self.navigator = QTreeView()
+        self.navigator.setObjectName("navigator")
+        self.navigator.setAccessibleName("Plan navigator")
+        self.navigator.setModel(self.navigator_model)
+        self.navigator.setHeaderHidden(True)
+        self.navigator.setUniformRowHeights(True)
+        self.navigator.selectionModel().currentChanged.connect(self._on_current)
+        self.navigator_model.modelReset.connect(self._restore_current)
+
+        self.editor_area = QScrollArea()
+        self.editor_area.setObjectName("editorArea")
+        self.editor_area.setAccessibleName("Editor")
+        self.editor_area.setWidgetResizable(True)
+        self.history = HistoryPanel(document)
+        detail = QSplitter(Qt.Orientation.Vertical)
+        detail.setObjectName("detailSplitter")
+        detail.addWidget(self.editor_area)
+        detail.addWidget(self.history)
+        detail.setStretchFactor(0, 3)
+        detail.setStretchFactor(1, 1)
+        self.plan_split = QSplitter(Qt.Orientation.Horizontal)
+        self.plan_split.setObjectName("planSplitter")
+        self.plan_split.addWidget(self.navigator)
+        self.plan_split.addWidget(detail)
+        self.plan_split.setStretchFactor(0, 1)
+        self.plan_split.setStretchFactor(1, 3)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("workspaceTabs")
+        self.tabs.setAccessibleName("Views")
+        self.tabs.addTab(self.plan_split, "&Plan")
+        self.actions_list: ActionListWidget | None = None
+        self.measures_list: MeasureListWidget | None = None
+        self.my_quarter: MyQuarterView | None = None
+        self._current_id: uuid.UUID | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+
+        settings = QSettings()
+        state = settings.value("workspace/plan_splitter")
+        if isinstance(state, QByteArray):
+            self.plan_split.restoreState(state)
+        else:
+            self.plan_split.setSizes([340, 900])
+
+        self.plan_combo.currentIndexChanged.connect(self._on_plan_chosen)
+        self.reload_plans()
+
+    # -- plans ----------------------------------------------------------------------
+
+    def reload_plans(self, select: uuid.UUID | None = None) -> None:
+        with self.document.read() as session:
+            overviews = domain.plan_overviews(session)
+        current = select or self.plan_id
+        self.plan_combo.blockSignals(True)
+        self.plan_combo.clear()
+        for o in overviews:
+            self.plan_combo.addItem(f"{o.title} ({o.period}, {o.status.lower()})", o.plan_id)
+        self.plan_combo.blockSignals(False)
+        index = self.plan_combo.findData(current) if current else 0
+        self.plan_combo.setCurrentIndex(max(index, 0) if overviews else -1)
+        self._on_plan_chosen()
+
+    @property
+    def plan_id(self) -> uuid.UUID | None:
+        data = self.plan_combo.currentData()
+        return data if isinstance(data, uuid.UUID) else None
+
+    def _on_plan_chosen(self) -> None:
+        plan_id = self.plan_id
+        self.navigator_model.set_plan(plan_id)
+        self.navigator.expandToDepth(1)
+        self._build_plan_tabs(plan_id)
+        if plan_id is not None:
+            self.select_record(plan_id)
+        else:
+            self._show_editor(None, None, "No plans yet: File > Start a new plan.")
+
+    def _build_plan_tabs(self, plan_id: uuid.UUID | None) -> None:
+        while self.tabs.count() > 1:
+            widget = self.tabs.widget(1)
+            self.tabs.removeTab(1)
+            if widget is not None:
+                widget.deleteLater()
+        self.actions_list = self.measures_list = self.my_quarter = None
+        if plan_id is None:
+            return
+        self.actions_list = ActionListWidget(self.document, plan_id)
+        self.measures_list = MeasureListWidget(self.document, plan_id)
+        self.my_quarter = MyQuarterView(self.document, plan_id, today=self.today)
+        for widget in (self.actions_list, self.measures_list, self.my_quarter):
+            widget.record_activated.connect(self.open_record)
+        self.tabs.addTab(self.actions_list, "&Actions")
+        self.tabs.addTab(self.measures_list, "&Measures")
+        self.tabs.addTab(self.my_quarter, "My &quarter")
+
+    # -- selection and editors ---------------------------------------------------------
+
+    def open_record(self, _entity: str, record_id: object) -> None:
+        """Show a record from a list in the plan tab's editor."""
+        if isinstance(record_id, uuid.UUID):
+            self.tabs.setCurrentIndex(0)
+            self.select_record(record_id)
+
+    def select_record(self, record_id: uuid.UUID) -> None:
+        index = self.navigator_model.index_of(record_id)
+        if index.isValid():
+            self.navigator.setCurrentIndex(index)
+            self.navigator.scrollTo(index)
+            self.navigator.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        entity = current.data(ENTITY_ROLE)
+        record_id = current.data(ID_ROLE)
+        label = current.data() or ""
+        self._current_id = record_id if isinstance(record_id, uuid.UUID) else None
+        help_text = HEADING_HELP.get(label, "Select something in the navigator.")
+        self._show_editor(entity, self._current_id, help_text, label)
+
+    def _restore_current(self) -> None:
+        # The tree was rebuilt after an edit: keep the user where they were.
+        if self._current_id is not None:
+            index = self.navigator_model.index_of(self._current_id)
+            if index.isValid():
+                self.navigator.blockSignals(True)
+                self.navigator.setCurrentIndex(index)
+                self.navigator.blockSignals(False)
+                self.navigator.scrollTo(index)
+        self.navigator.expandToDepth(1)
+
+    def _show_editor(
+        self, entity: str | None, record_id: uuid.UUID | None, help_text: str, label: str = ""
+    ) -> None:
+        if entity and record_id is not None:
+            editor = create_editor(self.document, entity, record_id, today=self.today)
+            record_added = getattr(editor, "record_added", None)
+            if record_added is not None:
+                record_added.connect(lambda _e, rid: self.select_record(rid))
+        elif label == "Priorities" and self.plan_id is not None:
+            # The plan at a glance: priorities with their leads, and how it was approved.
+            with self.document.read() as session:
+                outline = domain.plan_outline(session, self.plan_id)
+            editor = QLabel(outline_html(outline) + f"<p>{html.escape(help_text)}</p>")
+            editor.setObjectName("planSummary")
+            editor.setAccessibleName("Plan summary")
+            editor.setWordWrap(True)
+            editor.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            editor.setMargin(12)
+        else:
+            editor = QLabel(help_text)
+            editor.setWordWrap(True)
+            editor.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            editor.setMargin(12)
+        old = self.editor_area.takeWidget()
+        if old is not None:
+            old.deleteLater()
+        self.editor_area.setWidget(editor)
+        self.history.set_record(record_id, label if record_id else "")
+
+    @property
+    def editor(self) -> QWidget | None:
+        return self.editor_area.widget()
+
+    def find_in_lists(self) -> None:
+        """Find: the search box of the list in view, else of the action list."""
+        target: QWidget | None = self.tabs.currentWidget()
+        if target not in (self.actions_list, self.measures_list):
+            target = self.actions_list
+            if target is None:
+                return
+            self.tabs.setCurrentWidget(target)
+        focus: Callable[[], None] | None = getattr(target, "focus_search", None)
+        if focus is not None:
+            focus()
+
+    def save_layout(self, settings: QSettings) -> None:
+        settings.setValue("workspace/plan_splitter", self.plan_split.saveState())

@@ -28,7 +28,7 @@ REQUIRED_MARK = " *"
 
 
 def rag_label(rag: Rag | None) -> str:
-    """"▲ Red", "◆ Amber", "● Green" or "Not rated": the text every RAG cell shows."""
+    """The text every RAG cell shows: "▲ Red", "◆ Amber", "● Green" or "Not rated"."""
     return NOT_RATED if rag is None else f"{rag.symbol} {rag.word}"
 
 

@@ -1,17 +1,33 @@
-"""The foundation's main window: what a user sees on opening a store."""
+"""The main window as a user meets it: first run, the sample plan, navigating, editing,
+undo from the Edit menu, finding, starting a new plan, and refusals explained."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QModelIndex, QSettings
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHeaderView,
+    QLineEdit,
+    QMessageBox,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from ssp_desktop.app import configure_settings, ensure_sample_store
+from ssp_desktop.models.changes import Transaction
+from ssp_desktop.models.entities import Action
 from ssp_desktop.models.store import Store
-from ssp_desktop.ui.main_window import MainWindow
+from ssp_desktop.ui.dialogs import NewPlanDialog
+from ssp_desktop.ui.main_window import MainWindow, Workspace
+from ssp_desktop.ui.navigator import ID_ROLE
 from tests.factories import mini_plan
 
 
@@ -23,77 +39,178 @@ def window(qtbot: QtBot) -> MainWindow:
     return w
 
 
-def test_no_store_shows_the_welcome_page(window: MainWindow) -> None:
+@pytest.fixture
+def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: shown.append(text))
+    return shown
+
+
+def _workspace(window: MainWindow) -> Workspace:
+    assert window.workspace is not None
+    return window.workspace
+
+
+def test_first_run_offers_sample_new_plan_and_open(window: MainWindow) -> None:
     assert window.pages.currentIndex() == 0
     assert window.store_label.text() == "No store open"
-    assert window.sample_button.isEnabled() and window.open_button.isEnabled()
-    assert not window.close_action.isEnabled()
+    assert window.sample_button.isEnabled() and window.new_button.isEnabled()
+    assert window.open_button.isEnabled()
+    # Bundle import is offered but explained as not yet available.
+    assert not window.import_button.isEnabled() and "offline sync" in window.import_button.toolTip()
+    assert not window.undo_action.isEnabled() and not window.close_action.isEnabled()
 
 
-def test_the_sample_plan_opens_with_its_banner(window: MainWindow, qtbot: QtBot) -> None:
+def test_the_sample_plan_opens_in_the_navigator_with_its_banner(
+    window: MainWindow, qtbot: QtBot
+) -> None:
     window.show()
     qtbot.waitExposed(window)
     window.sample_button.click()
-    assert window.store is not None and window.store.is_sample
-    assert window.banner.isVisible()
-    assert window.banner.text() == "Sample data - illustrative only"
-    titles = [window.plans.topLevelItem(i).text(0) for i in range(window.plans.topLevelItemCount())]
-    assert "Safer Stockport Partnership Plan 2022-25" in titles
+    ws = _workspace(window)
+    assert window.banner.isVisible() and window.banner.text() == "Sample data - illustrative only"
     assert "master copy" in window.store_label.text()
-    # The newest plan is selected and described: priorities with leads, the approval trail.
-    details = window.plan_details.toPlainText()
-    assert "PVP Protecting Vulnerable People" in details
-    assert "decision CAB265" in details and "15 March 2022" in details
-    assert "in force from 1 April 2022" in details
-    window.plans.setCurrentItem(window.plans.topLevelItem(1))
-    assert "Safer Stockport Partnership Plan 2018-21" in window.plan_details.toPlainText()
+    assert window.saved_label.text() == "All changes saved"
+    assert ws.plan_combo.currentText().startswith("Safer Stockport Partnership Plan 2022-25")
+    assert [ws.tabs.tabText(i) for i in range(ws.tabs.count())] == [
+        "&Plan",
+        "&Actions",
+        "&Measures",
+        "My &quarter",
+    ]
+    # The plan itself is selected and its editor shown.
+    current = ws.navigator.currentIndex()
+    assert current.data(ID_ROLE) == ws.plan_id
+    assert ws.editor is not None
     window.close_store()
     assert not window.banner.isVisible() and window.pages.currentIndex() == 0
 
 
-def test_an_ordinary_store_has_no_sample_banner(
-    window: MainWindow, qtbot: QtBot, tmp_path: Path
+def test_choosing_the_priorities_heading_summarises_the_plan(window: MainWindow) -> None:
+    window.open_sample()
+    ws = _workspace(window)
+    plan_index = ws.navigator_model.index(0, 0)
+    ws.navigator.setCurrentIndex(ws.navigator_model.index(0, 0, plan_index))
+    text = ws.editor.text()  # type: ignore[union-attr]
+    assert "PVP Protecting Vulnerable People" in text and "CAB265" in text
+    assert "1 April 2022" in text
+
+
+def test_editing_an_action_then_undo_and_redo_from_the_edit_menu(
+    window: MainWindow, tmp_path: Path
 ) -> None:
     path = tmp_path / "plan.sqlite"
     with Store.open(path, create=True) as s:
-        mini_plan(s)
+        plan = mini_plan(s)
+    assert window.open_store(path)
+    ws = _workspace(window)
+    ws.select_record(plan.action.id)
+    assert ws.history.model.rowCount() == 1  # "Created"
+    assert window.document is not None
+
+    def retitle(tx: Transaction) -> None:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        tx.update(action, title="Fund three IDVAs")
+
+    window.document.edit("Change title", retitle)
+    assert window.undo_action.isEnabled() and window.undo_action.text() == "&Undo Change title"
+    assert ws.history.model.rowCount() == 2
+    # The navigator follows, and keeps the action selected.
+    QApplication.processEvents()
+    assert ws.navigator.currentIndex().data() == "PVP-01 Fund three IDVAs"
+    window.undo_action.trigger()
+    QApplication.processEvents()
+    assert ws.navigator.currentIndex().data() == "PVP-01 Fund IDVAs"
+    assert window.redo_action.text() == "&Redo Change title"
+    window.redo_action.trigger()
+    QApplication.processEvents()
+    assert ws.navigator.currentIndex().data() == "PVP-01 Fund three IDVAs"
+
+
+def test_find_goes_to_the_action_lists_search(window: MainWindow, qtbot: QtBot) -> None:
     window.show()
     qtbot.waitExposed(window)
-    assert window.open_store(path)
+    window.open_sample()
+    ws = _workspace(window)
+    window.find_action.trigger()
+    assert ws.tabs.currentWidget() is ws.actions_list
+    # The window's focus (what the keyboard reaches when it is active) is the search box.
+    focused = window.focusWidget()
+    assert isinstance(focused, QLineEdit) and focused.placeholderText() == "Find…"
+
+
+def test_activating_a_listed_action_opens_it_in_the_plan_tab(window: MainWindow) -> None:
+    window.open_sample()
+    ws = _workspace(window)
+    ws.tabs.setCurrentIndex(1)
+    plan_index = ws.navigator_model.index(0, 0)
+    pvp = ws.navigator_model.index(0, 0, ws.navigator_model.index(0, 0, plan_index))
+    action = ws.navigator_model.index(0, 0, ws.navigator_model.index(0, 0, pvp))
+    assert ws.actions_list is not None
+    ws.actions_list.record_activated.emit("action", action.data(ID_ROLE))
+    assert ws.tabs.currentIndex() == 0
+    assert ws.navigator.currentIndex() == action
+
+
+def test_a_new_store_starts_a_new_plan(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "new.sqlite"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda *_a, **_k: (str(path), STORE_FILTER_ANY)
+    )
+
+    def fill_and_accept(dialog: NewPlanDialog) -> int:
+        dialog.partnership.setText("Safer Testshire")
+        dialog.title.setText("Testshire Community Safety Plan 2025-28")
+        return QDialog.DialogCode.Accepted.value
+
+    monkeypatch.setattr(NewPlanDialog, "exec", fill_and_accept)
+    window.new_store()
+    ws = _workspace(window)
+    assert path.exists()
+    assert ws.plan_combo.currentText().startswith("Testshire Community Safety Plan 2025-28")
     assert not window.banner.isVisible()
-    row = window.plans.topLevelItem(0)
-    assert [row.text(c) for c in range(7)] == [
-        "Plan 2022-25",
-        "2022-25",
-        "Draft",
-        "1",
-        "1",
-        "1",
-        "none yet",
-    ]
+    # Starting the plan is itself undoable.
+    assert window.undo_action.text().startswith("&Undo Start plan")
+
+
+STORE_FILTER_ANY = "All files (*)"
+
+
+def test_the_new_plan_dialog_explains_what_is_missing(qtbot: QtBot) -> None:
+    dialog = NewPlanDialog(None)
+    qtbot.addWidget(dialog)
+    dialog.buttons.accepted.emit()
+    assert dialog.error.text() == "Error: the partnership needs a name."
+    dialog.partnership.setText("Safer Testshire")
+    dialog.buttons.accepted.emit()
+    assert dialog.error.text() == "Error: the plan needs a title."
+    dialog.title.setText("Plan")
+    dialog.last.setCurrentIndex(0)
+    dialog.buttons.accepted.emit()
+    assert dialog.error.text() == "Error: the last year is before the first year."
+    assert dialog.result() != QDialog.DialogCode.Accepted.value
 
 
 def test_a_bad_file_is_explained_and_the_window_stays_usable(
-    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    window: MainWindow, tmp_path: Path, warnings: list[str]
 ) -> None:
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
     path = tmp_path / "minutes.sqlite"
     path.write_text("not a database")
     assert not window.open_store(path)
-    assert shown and "not a SQLite database" in shown[0]
+    assert warnings and "not a SQLite database" in warnings[0]
     assert window.store is None and window.pages.currentIndex() == 0
 
 
-def test_a_store_held_by_another_window_names_the_holder(
-    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_store_held_by_another_app_names_the_holder(
+    window: MainWindow, tmp_path: Path, warnings: list[str]
 ) -> None:
-    shown: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
     path = tmp_path / "plan.sqlite"
     with Store.open(path, create=True):
         assert not window.open_store(path)
-    assert "already open for editing by" in shown[0]
+    assert "already open for editing by" in warnings[0]
 
 
 def test_window_layout_is_remembered(qtbot: QtBot) -> None:
@@ -108,16 +225,35 @@ def test_window_layout_is_remembered(qtbot: QtBot) -> None:
     assert (second.width(), second.height()) == (760, 520)
 
 
-def test_every_button_and_list_has_an_accessible_name(window: MainWindow) -> None:
-    from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QHeaderView
-
+def test_every_control_has_an_accessible_name(window: MainWindow) -> None:
+    window.open_sample()
     widgets = window.findChildren(QAbstractButton) + window.findChildren(QAbstractItemView)
-    # Qt's own internals (the menu bar's overflow button, a view's header) are named by Qt.
-    ours = [
-        w
-        for w in widgets
-        if not w.objectName().startswith("qt_") and not isinstance(w, QHeaderView)
-    ]
-    assert len(ours) >= 3
-    for widget in ours:
-        assert widget.accessibleName(), widget
+
+    # Qt's own internals (the menu bar's overflow button, views' headers, a combo box's
+    # popup list, a line edit's clear button) are named by Qt.
+    def internal(w: QWidget) -> bool:
+        parent = w.parentWidget()
+        while parent is not None:
+            if isinstance(parent, QComboBox | QLineEdit):
+                return True
+            parent = parent.parentWidget()
+        return w.objectName().startswith("qt_") or isinstance(w, QHeaderView)
+
+    ours = [w for w in widgets if not internal(w)]
+    assert len(ours) >= 5
+    unnamed = [w for w in ours if not (w.accessibleName() or getattr(w, "text", str)())]
+    assert unnamed == []
+
+
+def test_navigator_is_reachable_by_keyboard(window: MainWindow, qtbot: QtBot) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    window.open_sample()
+    ws = _workspace(window)
+    ws.navigator.setFocus()
+    start = ws.navigator.currentIndex()
+    from PySide6.QtCore import Qt
+
+    qtbot.keyClick(ws.navigator, Qt.Key.Key_Down)
+    assert ws.navigator.currentIndex() != start
+    assert ws.navigator.currentIndex() != QModelIndex()
