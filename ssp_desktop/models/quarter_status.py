@@ -237,11 +237,17 @@ class QuarterStatus:
     @property
     def progress_text(self) -> str:
         """E.g. "3 of 5 actions updated · 1 of 2 measures entered · 2 submitted"."""
-        return (
+        actions = (
             f"{self.actions_updated} of {self.actions_total} actions updated"
-            f" \u00b7 {self.measures_entered} of {self.measures_total} measures entered"
-            f" \u00b7 {self.actions_submitted} submitted"
+            if self.actions_total
+            else "no actions to update"
         )
+        measures = (
+            f"{self.measures_entered} of {self.measures_total} measures entered"
+            if self.measures_total
+            else "no measures due"
+        )
+        return f"{actions} \u00b7 {measures} \u00b7 {self.actions_submitted} submitted"
 
     @property
     def missing(self) -> tuple[str, ...]:

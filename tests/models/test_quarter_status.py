@@ -74,7 +74,7 @@ SAMPLE_CASES = [
     # role, quarter, actions listed, measures listed, progress, missing
     pytest.param(
         "Education Safeguarding Lead", SAMPLE_QUARTER, ["PSP-06", "PVP-09"], ["PVP-M6"],
-        "1 of 2 actions updated · 0 of 0 measures entered · 1 submitted", ("PVP-09 update",),
+        "1 of 2 actions updated · no measures due · 1 submitted", ("PVP-09 update",),
         id="pvp-09-has-no-update-and-the-annual-measure-is-not-due",
     ),
     pytest.param(
@@ -90,12 +90,12 @@ SAMPLE_CASES = [
     ),
     pytest.param(
         "Service Manager, Restorative Justice", SAMPLE_QUARTER, ["ROR-09"], [],
-        "1 of 1 actions updated · 0 of 0 measures entered · 1 submitted", (),
+        "1 of 1 actions updated · no measures due · 1 submitted", (),
         id="an-action-starting-after-the-quarter-is-not-listed",
     ),
     pytest.param(
         "Education Safeguarding Lead", Q(2022, 1), ["PSP-06"], ["PVP-M6"],
-        "1 of 1 actions updated · 0 of 0 measures entered · 1 submitted", (),
+        "1 of 1 actions updated · no measures due · 1 submitted", (),
         id="pvp-09-starts-in-september-2022",
     ),
     pytest.param(
@@ -105,12 +105,12 @@ SAMPLE_CASES = [
     ),
     pytest.param(
         "Senior Performance Analyst", SAMPLE_QUARTER, [], ["PVP-M1", "PSP-M1"],
-        "0 of 0 actions updated · 2 of 2 measures entered · 0 submitted", (),
+        "no actions to update · 2 of 2 measures entered · 0 submitted", (),
         id="survey-wave-measures-are-due-like-quarterly-ones",
     ),
     pytest.param(
         "Superintendent, Stockport District", SAMPLE_QUARTER, [], [],
-        "0 of 0 actions updated · 0 of 0 measures entered · 0 submitted", (),
+        "no actions to update · no measures due · 0 submitted", (),
         id="a-priority-lead-with-no-actions-of-their-own",
     ),
 ]

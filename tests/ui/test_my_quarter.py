@@ -141,7 +141,7 @@ def test_a_lead_writes_saves_and_submits_the_missing_update(
     assert "Due 31 March 2025" in card.details_label.text()
     assert view.missing_label.text() == "Still missing: PVP-09 update."
     assert view.progress_label.text() == (
-        "2024/25 Q2: 1 of 2 actions updated · 0 of 0 measures entered · 1 submitted"
+        "2024/25 Q2: 1 of 2 actions updated · no measures due · 1 submitted"
     )
 
     # Save a draft.
@@ -157,7 +157,7 @@ def test_a_lead_writes_saves_and_submits_the_missing_update(
     assert update.narrative == "Sessions for parents were delayed by the summer break."
     assert update.written_on == SAMPLE_MEETING_DATE
     assert view.progress_label.text() == (
-        "2024/25 Q2: 2 of 2 actions updated · 0 of 0 measures entered · 1 submitted"
+        "2024/25 Q2: 2 of 2 actions updated · no measures due · 1 submitted"
     )
     assert view.missing_label.text() == "Nothing missing for 2024/25 Q2."
     card = view.action_card("PVP-09")
