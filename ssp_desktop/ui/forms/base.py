@@ -20,7 +20,7 @@ import datetime as dt
 import enum
 import itertools
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -147,10 +147,6 @@ class ErrorLabel(QLabel):
     def clear_error(self) -> None:
         self.setText("")
         self.hide()
-
-    @property
-    def message(self) -> str:
-        return self.text()
 
 
 # --------------------------------------------------------------------------- field specs
@@ -665,7 +661,8 @@ class RecordForm(QWidget):
         self.noun = self.entity.replace("_", " ")
         self.setObjectName(f"{self.entity}Editor")
         self.setAccessibleName(f"{self.noun.capitalize()} editor")
-        # Replaced in tests; a question only ever asked before a cascading delete.
+        # Asks the user yes or no (only ever before a cascading delete); replaceable, so
+        # tests can answer for the user.
         self.confirm: Callable[[str, str], bool] = ask_yes_no(self)
         self.editors: dict[str, FieldEditor] = {}
         self.labels: dict[str, QLabel] = {}
@@ -1024,9 +1021,3 @@ class RecordForm(QWidget):
         self.message.clear_error()
         self.record_deleted.emit(self.entity, self.record_id)
         return True
-
-
-def field_widgets(form: RecordForm) -> Iterable[QWidget]:
-    """Every input of the form's plain fields (for tests and accessibility checks)."""
-    for editor in form.editors.values():
-        yield from editor.focus_widgets()

@@ -247,9 +247,6 @@ class GridModel(QAbstractTableModel):
             return None
         return self.rows[index.row()]
 
-    def column_by_key(self, key: str) -> int:
-        return next(i for i, c in enumerate(self.columns) if c.key == key)
-
     def edit(self, text: str, work: Callable[[Transaction], object]) -> str | None:
         return run_edit(self.document, text, work)
 
