@@ -17,6 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from graphlib import TopologicalSorter
 from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect, select
@@ -343,18 +344,36 @@ class Transaction:
     def delete(self, obj: Record, *, cascade: bool = False) -> list[Record]:
         """Tombstone ``obj`` (and, with ``cascade``, everything it owns).
 
-        Refuses, changing nothing, while any live record still refers to it.
+        Refuses, changing nothing, while any live record still refers to it. Records
+        are tombstoned dependents first, one flush each, so the change log lists them
+        in an order whose reverse (undo) restores every parent before its children.
         """
         doomed = self.delete_plan(obj, cascade=cascade)
         now = utcnow()
-        for record in doomed:
+        for record in reversed(parents_first(doomed)):
             record.deleted_at = now
-        self.session.flush()
+            self.session.flush()
         return doomed
 
     def restore(self, obj: Record) -> None:
         obj.deleted_at = None
         self.session.flush()
+
+
+def parents_first(records: list[Record]) -> list[Record]:
+    """``records`` ordered so that each comes after every record of the list it refers to
+    (an update after the update it supersedes, as well as after its action)."""
+    by_id = {r.id: r for r in records}
+    graph: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for record in records:
+        referred: set[uuid.UUID] = set()
+        for column in type(record).__table__.columns:
+            if column.foreign_keys:
+                value = getattr(record, column.key)
+                if value in by_id and value != record.id:
+                    referred.add(value)
+        graph[record.id] = referred
+    return [by_id[i] for i in TopologicalSorter(graph).static_order()]
 
 
 def _summarise(records: Sequence[Record]) -> str:

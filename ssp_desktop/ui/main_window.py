@@ -577,6 +577,18 @@ class Workspace(QWidget):
         help_text = HEADING_HELP.get(label, "Select something in the navigator.")
         self._show_editor(entity, self._current_id, help_text, label)
 
+    def _after_delete(self, _entity: str, record_id: object) -> None:
+        # Move to what held the deleted record, so the editor never shows a tombstone.
+        index = (
+            self.navigator_model.index_of(record_id) if isinstance(record_id, uuid.UUID) else None
+        )
+        parent = index.parent() if index is not None and index.isValid() else QModelIndex()
+        parent_id = parent.data(ID_ROLE)
+        self._current_id = parent_id if isinstance(parent_id, uuid.UUID) else self.plan_id
+        self.navigator_model.reload()
+        if self._current_id is not None:
+            self.select_record(self._current_id)
+
     def _restore_current(self) -> None:
         # The tree was rebuilt after an edit: keep the user where they were.
         if self._current_id is not None:
@@ -596,6 +608,12 @@ class Workspace(QWidget):
             record_added = getattr(editor, "record_added", None)
             if record_added is not None:
                 record_added.connect(lambda _e, rid: self.select_record(rid))
+            record_activated = getattr(editor, "record_activated", None)
+            if record_activated is not None:
+                record_activated.connect(self.open_record)
+            record_deleted = getattr(editor, "record_deleted", None)
+            if record_deleted is not None:
+                record_deleted.connect(self._after_delete)
         elif label == "Priorities" and self.plan_id is not None:
             # The plan at a glance: priorities with their leads, and how it was approved.
             with self.document.read() as session:

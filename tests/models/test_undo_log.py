@@ -133,3 +133,31 @@ def test_a_cascade_delete_reverts_to_the_whole_subtree(store: Store) -> None:
     _revert(store, cs)
     with store.session() as s:
         assert not s.get(Action, plan.action.id).is_deleted  # type: ignore[union-attr]
+
+
+def test_undoing_a_cascade_restores_parents_before_children(store: Store) -> None:
+    """An action with partners and a superseded update: every record comes back."""
+    from ssp_desktop.models.entities import ActionPartner
+
+    plan = mini_plan(store)
+
+    def build(tx: Transaction) -> None:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        tx.add(ActionPartner(action_id=action.id, organisation_id=plan.org.id))
+        for text in ("first", "second", "third"):
+            domain.write_update(tx, action, Q, rag=Rag.AMBER, narrative=text, written_on=Q.end_date)
+
+    _edit(store, build)
+    # The session's order of the doomed records varies; the log's order must not matter.
+    for _ in range(5):
+        cs = _edit(store, lambda tx: tx.delete(tx.get(Action, plan.action.id), cascade=True))
+        _revert(store, cs)
+        with store.session() as s:
+            live = s.scalar(
+                select(func.count())
+                .select_from(ActionUpdate)
+                .where(ActionUpdate.deleted_at.is_(None))
+            )
+            assert live == 3
+            assert not s.get(Action, plan.action.id).is_deleted  # type: ignore[union-attr]

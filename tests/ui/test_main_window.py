@@ -257,3 +257,25 @@ def test_navigator_is_reachable_by_keyboard(window: MainWindow, qtbot: QtBot) ->
     qtbot.keyClick(ws.navigator, Qt.Key.Key_Down)
     assert ws.navigator.currentIndex() != start
     assert ws.navigator.currentIndex() != QModelIndex()
+
+
+def test_deleting_a_record_from_its_editor_moves_to_its_parent(
+    window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "plan.sqlite"
+    with Store.open(path, create=True) as s:
+        plan = mini_plan(s)
+    assert window.open_store(path)
+    ws = _workspace(window)
+    ws.select_record(plan.action.id)
+    monkeypatch.setattr(QMessageBox, "question", lambda *_a: QMessageBox.StandardButton.Yes)
+    editor = ws.editor
+    assert editor is not None
+    editor.delete_button.click()  # type: ignore[attr-defined]
+    QApplication.processEvents()
+    assert ws.navigator.currentIndex().data(ID_ROLE) == plan.area.id
+    assert ws.navigator_model.rowCount(ws.navigator_model.index_of(plan.area.id)) == 0
+    # And Edit > Undo brings the action back.
+    window.undo_action.trigger()
+    QApplication.processEvents()
+    assert ws.navigator_model.rowCount(ws.navigator_model.index_of(plan.area.id)) == 1

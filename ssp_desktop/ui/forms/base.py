@@ -60,7 +60,6 @@ from ssp_desktop.models.validation import (
 )
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import choices as ch
-from ssp_desktop.ui.forms.deletion import delete_in_order
 from ssp_desktop.ui.style import required as required_label
 
 REQUIRED_NOTE = "* required"
@@ -1012,7 +1011,7 @@ class RecordForm(QWidget):
             record = tx.get(cls, record_id)
             if record is None:
                 raise DomainError(f"The {self.noun} is not in the store.")
-            delete_in_order(tx, record, cascade=cascade)
+            tx.delete(record, cascade=cascade)
 
         reason = run_edit(self.document, f"Delete {what}", work)
         if reason is not None:
