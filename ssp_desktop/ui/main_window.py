@@ -247,7 +247,13 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar("Main toolbar")
         toolbar.setObjectName("mainToolbar")
         toolbar.setAccessibleName("Main toolbar")
-        for action in (self.open_action, self.undo_action, self.redo_action, self.find_action):
+        for action in (
+            self.new_action,
+            self.open_action,
+            self.undo_action,
+            self.redo_action,
+            self.find_action,
+        ):
             toolbar.addAction(action)
         self.addToolBar(toolbar)
 

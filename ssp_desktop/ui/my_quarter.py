@@ -55,14 +55,13 @@ from ssp_desktop.models.quarter_status import (
 from ssp_desktop.models.rules import fmt_number
 from ssp_desktop.models.validation import ValidationError, format_number
 from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.style import NOT_RATED, rag_label, rag_stylesheet
+from ssp_desktop.ui.style import NOT_RATED, error_stylesheet, rag_label, rag_stylesheet
 
 __all__ = ["MyQuarterView"]
 
 ERROR_PREFIX = "Error: "
 MISSING = "Missing"
 # GOV.UK error colour; the message always starts with "Error:" so colour is not the cue.
-_ERROR_STYLE = "color: #d4351c; font-weight: bold;"
 # Records whose change can move work onto or off a person's list, whoever they are.
 _RELOAD_ENTITIES = frozenset({"action", "measure", "person", "plan"})
 
@@ -122,7 +121,7 @@ class _Card(QFrame):
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(ERROR_PREFIX + text if error else text)
-        self.message.setStyleSheet(_ERROR_STYLE if error else "")
+        self.message.setStyleSheet(error_stylesheet(self.message) if error else "")
         self.message.setAccessibleName("Error" if error else "Message")
 
     def clear_message(self) -> None:

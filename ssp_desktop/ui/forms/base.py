@@ -60,6 +60,7 @@ from ssp_desktop.models.validation import (
 )
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import choices as ch
+from ssp_desktop.ui.style import error_stylesheet
 from ssp_desktop.ui.style import required as required_label
 
 REQUIRED_NOTE = "* required"
@@ -132,8 +133,8 @@ class ErrorLabel(QLabel):
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setWordWrap(True)
         self.setAccessibleName(name)
-        # GOV.UK error colour, bold: an extra cue, never the only one (the word "Error").
-        self.setStyleSheet("color: #d4351c; font-weight: bold;")
+        # A red legible on the palette, bold: an extra cue, never the only one ("Error").
+        self.setStyleSheet(error_stylesheet(self))
         self.hide()
 
     def show_error(self, message: str) -> None:
