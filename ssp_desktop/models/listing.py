@@ -44,6 +44,7 @@ from ssp_desktop.models.entities import (
     MeasureValue,
     Organisation,
     Person,
+    Plan,
     Priority,
     PriorityArea,
 )
@@ -56,7 +57,9 @@ from ssp_desktop.models.enums import (
     Unit,
     ValueStatus,
 )
-from ssp_desktop.models.periods import FinancialYear, Quarter, current_quarter
+from ssp_desktop.models.periods import FinancialYear, Quarter
+from ssp_desktop.models.quarter_status import plan_quarters
+from ssp_desktop.models.quarter_status import reporting_quarter as lead_quarter
 from ssp_desktop.models.rules import (
     ActionFlag,
     Direction,
@@ -178,24 +181,12 @@ def _sort_in_python(
 def reporting_quarter(session: Session, plan_id: uuid.UUID, today: dt.date) -> Quarter:
     """The quarter a plan's lists judge flags against, as of ``today``.
 
-    The newest quarter the plan's actions have an update for (leads write after the
-    quarter ends), but never a quarter that has not yet begun; with no updates, the
-    last quarter that has ended.
+    The same rule as My quarter and the editors (``quarter_status.reporting_quarter``):
+    the last quarter to have ended, within the plan's period, so every screen agrees on
+    which quarter's update is missing.
     """
-    now = current_quarter(today)
-    newest = session.scalar(
-        select(func.max(ActionUpdate.quarter))
-        .join(Action, Action.id == ActionUpdate.action_id)
-        .where(
-            Action.plan_id == plan_id,
-            Action.deleted_at.is_(None),
-            ActionUpdate.is_current.is_(True),
-            ActionUpdate.deleted_at.is_(None),
-        )
-    )
-    if newest is None:
-        return now.previous()
-    return min(newest, now)
+    plan = session.get(Plan, plan_id)
+    return lead_quarter(today, plan_quarters(plan) if plan is not None else ())
 
 
 # --------------------------------------------------------------------------- choices

@@ -213,11 +213,14 @@ def test_blank_dates_sort_last_both_ways(store: Store) -> None:
 
 def test_reporting_quarter(session: Session, plan_id: uuid.UUID, store: Store) -> None:
     assert listing.reporting_quarter(session, plan_id, SAMPLE_MEETING_DATE) == SAMPLE_QUARTER
-    # Never a quarter that has not begun, even if updates were written ahead of it.
-    assert listing.reporting_quarter(session, plan_id, dt.date(2024, 5, 1)) == Quarter(2024, 1)
+    # The last quarter to have ended, even if updates were written ahead of it: in May,
+    # leads report on January-March.
+    assert listing.reporting_quarter(session, plan_id, dt.date(2024, 5, 1)) == Quarter(2023, 4)
+    # Within the plan's period: before it starts, its first quarter; after, its last.
+    assert listing.reporting_quarter(session, plan_id, dt.date(2021, 6, 1)) == Quarter(2022, 1)
+    assert listing.reporting_quarter(session, plan_id, dt.date(2027, 6, 1)) == Quarter(2024, 4)
     plan = mini_plan(store)
     with store.session() as s:
-        # No updates yet: the last quarter that has ended.
         assert listing.reporting_quarter(s, plan.plan.id, dt.date(2023, 8, 1)) == Quarter(2023, 1)
 
 
