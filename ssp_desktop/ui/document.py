@@ -54,8 +54,9 @@ class PlanDocument(QObject):
         self.undo_stack.push(command)
         return command.error is None
 
-    def write(self, text: str, work: Callable[[Transaction], Any]) -> uuid.UUID:
-        """Run ``work`` in one transaction; announce what changed; return the change set.
+    def write(self, text: str, work: Callable[[Transaction], Any]) -> uuid.UUID | None:
+        """Run ``work`` in one transaction; announce what changed; return the change set,
+        or None if nothing changed.
 
         On refusal emits ``failed`` and raises the :class:`SspError`; nothing is written.
         """
@@ -74,7 +75,7 @@ class PlanDocument(QObject):
             raise
         for entity, record_id in dict.fromkeys((e, r) for e, r in touched):
             self.changed.emit(entity, record_id)
-        return change_set
+        return change_set if touched else None
 
 
 class EditCommand(QUndoCommand):
@@ -95,7 +96,7 @@ class EditCommand(QUndoCommand):
             if self._work is not None:
                 work, self._work = self._work, None
                 self._change_set = self._document.write(self.text(), work)
-                if not self._has_changes():
+                if self._change_set is None:
                     self.setObsolete(True)  # a no-op edit does not clutter the undo stack
             elif self._change_set is not None:
                 cs = self._change_set
@@ -112,12 +113,3 @@ class EditCommand(QUndoCommand):
             self._document.write(f"Undo {self.text()}", lambda tx: revert_change_set(tx, cs))
         except SspError as exc:
             self.error = str(exc)
-
-    def _has_changes(self) -> bool:
-        with self._document.read() as session:
-            return (
-                session.scalar(
-                    select(ChangeLog.seq).where(ChangeLog.change_set == self._change_set).limit(1)
-                )
-                is not None
-            )

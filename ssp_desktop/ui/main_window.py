@@ -518,13 +518,14 @@ class Workspace(QWidget):
         with self.document.read() as session:
             overviews = domain.plan_overviews(session)
         current = select or self.plan_id
+        # Fill and select with signals blocked, then build the plan's views exactly once.
         self.plan_combo.blockSignals(True)
         self.plan_combo.clear()
         for o in overviews:
             self.plan_combo.addItem(f"{o.title} ({o.period}, {o.status.lower()})", o.plan_id)
-        self.plan_combo.blockSignals(False)
         index = self.plan_combo.findData(current) if current else 0
         self.plan_combo.setCurrentIndex(max(index, 0) if overviews else -1)
+        self.plan_combo.blockSignals(False)
         self._on_plan_chosen()
 
     @property
