@@ -438,7 +438,6 @@ class ActionEditor(RecordForm):
         self.partners = LinkSection(
             "Partners", partners, note="Tick each organisation working on this action."
         )
-        partners.setParent(self.partners)
         self.add_section(self.partners)
         self.outcomes = outcome_links(
             self.document, Action, self.record_id, ActionOutcome, "action_id"
@@ -458,7 +457,6 @@ class ActionEditor(RecordForm):
         self.measures = LinkSection(
             "Measures", measures, note="Tick each measure this action should move."
         )
-        measures.setParent(self.measures)
         self.add_section(self.measures)
         self.updates = UpdateSection(self.document, self.record_id, self.today)
         self.add_section(self.updates)

@@ -182,13 +182,11 @@ class FundingStreamEditor(RecordForm):
             self.allocations_model,
             note="The stream's money for each financial year, in pounds. Blank: none.",
         )
-        self.allocations_model.setParent(self.allocations)
         self.add_section(self.allocations)
         self.awards_model = AwardsModel(self.document, self.record_id)
         self.awards = GridSection(
             "Awards", self.awards_model, note="Press Enter or double-click to open an award."
         )
-        self.awards_model.setParent(self.awards)
         self.awards.add_button("Add award", self.add_award)
         self.awards.finish_buttons()
         self.awards.record_activated.connect(self.record_activated)

@@ -387,6 +387,7 @@ class GridSection(FormSection):
     ) -> None:
         super().__init__(title, parent)
         self.model = model
+        model.setParent(self)  # the section owns its model: they live and die together
         self.view = QTableView()
         self.view.setObjectName("".join(w.capitalize() for w in title.split()) + "View")
         self.view.setAccessibleName(title)
@@ -612,6 +613,7 @@ class LinkSection(FormSection):
     ) -> None:
         super().__init__(title, parent)
         self.model = model
+        model.setParent(self)  # the section owns its model: they live and die together
         self.view = QListView()
         self.view.setObjectName("".join(w.capitalize() for w in title.split()) + "View")
         self.view.setAccessibleName(title)

@@ -292,7 +292,6 @@ class MeasureEditor(RecordForm):
         self.add_section(self.outcomes)
         self.targets_model = TargetsModel(self.document, self.record_id)
         self.targets = TargetsSection(self.targets_model)
-        self.targets_model.setParent(self.targets)
         self.add_section(self.targets)
         self.values_model = MeasureValuesModel(self.document, self.record_id)
         self.values = GridSection(

@@ -67,7 +67,6 @@ class OutcomeFrameworkEditor(RecordForm):
         self.outcomes = GridSection(
             "Outcomes", self.outcomes_model, note="Press Enter or double-click to open one."
         )
-        self.outcomes_model.setParent(self.outcomes)
         self.outcomes.add_button("Add outcome", self.add_outcome)
         self.outcomes.finish_buttons()
         self.outcomes.record_activated.connect(self.record_activated)

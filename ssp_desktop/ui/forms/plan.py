@@ -152,7 +152,6 @@ class PlanEditor(RecordForm):
             frameworks,
             note="Tick each outcomes framework the plan is aligned to.",
         )
-        frameworks.setParent(self.frameworks)
         self.add_section(self.frameworks)
         self.add_button("Add priority", self.add_priority)
         self.add_button("Add measure", self.add_measure)
@@ -318,9 +317,7 @@ def outcome_links(
         noun="outcome",
         watches=frozenset({"outcome", "outcome_framework"}),
     )
-    section = LinkSection("Outcomes", model, note="Tick each outcome this contributes to.")
-    model.setParent(section)
-    return section
+    return LinkSection("Outcomes", model, note="Tick each outcome this contributes to.")
 
 
 class PriorityEditor(RecordForm):
