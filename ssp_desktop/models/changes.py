@@ -113,18 +113,8 @@ def references_to(table: str) -> list[Reference]:
     return _REFS.get(table, [])
 
 
-_CLASSES: dict[str, type[Record]] = {}
-
-
-def _classes() -> dict[str, type[Record]]:
-    # Built once: the hook needs it for every new record, and mappers never change at run time.
-    if not _CLASSES:
-        _CLASSES.update(record_classes())
-    return _CLASSES
-
-
 def _parents(obj: Record) -> Iterable[tuple[str, type[Record], uuid.UUID]]:
-    classes = _classes()
+    classes = record_classes()
     for col in type(obj).__table__.columns:
         value = getattr(obj, col.key)
         if value is None:
@@ -439,7 +429,7 @@ def revert_change_set(tx: Transaction, change_set: uuid.UUID) -> None:
     A created record becomes a tombstone (never removed, so redo can bring it back), an
     updated field gets its old value, a deleted record is restored.
     """
-    classes = _classes()
+    classes = record_classes()
     now = utcnow()
     for row in _rows(tx.session, change_set, newest_first=True):
         cls = classes[row.entity]
@@ -457,7 +447,7 @@ def revert_change_set(tx: Transaction, change_set: uuid.UUID) -> None:
 
 def replay_change_set(tx: Transaction, change_set: uuid.UUID) -> None:
     """Redo a transaction that :func:`revert_change_set` undid, oldest change first."""
-    classes = _classes()
+    classes = record_classes()
     now = utcnow()
     for row in _rows(tx.session, change_set, newest_first=False):
         cls = classes[row.entity]

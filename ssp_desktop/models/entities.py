@@ -18,7 +18,9 @@ Conventions the rest of the app relies on:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -671,8 +673,9 @@ class StoreMeta(Base):
     value: Mapped[str] = mapped_column(Text)
 
 
-def record_classes() -> dict[str, type[Record]]:
-    """Every change-logged entity by table name."""
+@functools.cache
+def record_classes() -> Mapping[str, type[Record]]:
+    """Every change-logged entity by table name (built once: mappers never change)."""
     return {
         mapper.class_.__tablename__: mapper.class_
         for mapper in Base.registry.mappers
