@@ -1,0 +1,123 @@
+"""What an import will do, row by row: the preview a user approves before anything is written.
+
+An :class:`ImportPlan` is plain values (no ORM objects), so the UI can hold it, show it
+and hand it across threads. It is computed without writing; applying recomputes it
+inside the import's one transaction, so what is written is always judged against the
+store as it is at that moment.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+class Outcome(enum.StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    REFUSE = "refuse"
+
+    @property
+    def word(self) -> str:
+        return {
+            Outcome.CREATE: "New",
+            Outcome.UPDATE: "Update",
+            Outcome.UNCHANGED: "Unchanged",
+            Outcome.REFUSE: "Refused",
+        }[self]
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """One spreadsheet row: what happens to it and why (reasons or changes)."""
+
+    row: int
+    key: str
+    outcome: Outcome
+    details: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "; ".join(self.details)
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A record the import makes along the way (an organisation, a priority...)."""
+
+    kind: str
+    name: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A name the store does not know: the user may create it or map it to a record."""
+
+    kind: str  # "organisation" or "person"
+    name: str
+    rows: tuple[int, ...]
+    suggestion: str | None = None
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    kind: str
+    source: str
+    plan_title: str
+    rows: tuple[RowPlan, ...]
+    new_records: tuple[NewRecord, ...] = ()
+    unknowns: tuple[Unknown, ...] = ()
+    notes: tuple[str, ...] = ()
+    revision: int = 0
+    _counts: Counter[Outcome] = field(default_factory=Counter, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._counts.update(r.outcome for r in self.rows)
+
+    def count(self, outcome: Outcome) -> int:
+        return self._counts[outcome]
+
+    @property
+    def refused(self) -> tuple[RowPlan, ...]:
+        return tuple(r for r in self.rows if r.outcome is Outcome.REFUSE)
+
+    @property
+    def changes_anything(self) -> bool:
+        return bool(self.count(Outcome.CREATE) or self.count(Outcome.UPDATE))
+
+    def summary(self) -> str:
+        parts = [
+            f"{self.count(Outcome.CREATE)} new",
+            f"{self.count(Outcome.UPDATE)} updated",
+            f"{self.count(Outcome.UNCHANGED)} unchanged",
+            f"{self.count(Outcome.REFUSE)} refused",
+        ]
+        what = "rows" if self.kind == "measures" else "actions"
+        text = f"{what.capitalize()}: {', '.join(parts)}."
+        if self.new_records:
+            kinds = Counter(n.kind for n in self.new_records)
+            made = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(kinds.items()))
+            text += f" Also new: {made}."
+        return text
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an applied import did, for the summary a user reads."""
+
+    plan: ImportPlan
+    applied: bool
+    change_set: str | None = None
+    skipped: int = 0
+
+    def summary(self) -> str:
+        if not self.applied:
+            return "Nothing was imported; the store is as it was."
+        text = self.plan.summary()
+        if self.skipped:
+            text += f" {self.skipped} refused row(s) were left out."
+        return text
