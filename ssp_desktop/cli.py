@@ -13,8 +13,14 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ssp_desktop import __version__, paths
+
+if TYPE_CHECKING:
+    import uuid
+
+    from ssp_desktop.models.store import Store
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -48,6 +54,26 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="check a store for damage and inconsistencies")
     check.add_argument("--store", metavar="PATH", required=True, help="the store to check")
+
+    xlsx = sub.add_parser("xlsx", help="import a tracker or measure data; export a workbook")
+    xlsx_sub = xlsx.add_subparsers(dest="xlsx_command", metavar="ACTION", required=True)
+    imp = xlsx_sub.add_parser("import", help="import an action tracker or measure data")
+    imp.add_argument("--store", metavar="PATH", required=True, help="the store to import into")
+    imp.add_argument("file", metavar="FILE", help="the workbook (.xlsx) or CSV file")
+    imp.add_argument("--kind", choices=("actions", "measures"), help="what the file holds")
+    imp.add_argument("--mapping", metavar="FILE.json", help="a saved mapping to reuse")
+    imp.add_argument("--save-mapping", metavar="FILE.json", help="save the mapping used")
+    imp.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    imp.add_argument("--plan", metavar="TITLE", help="the plan (default: the newest)")
+    imp.add_argument("--sheet", metavar="NAME", help="the sheet to read (default: found)")
+    imp.add_argument("--quarter", metavar="QUARTER", help="the quarter of updates, e.g. 2024/25 Q2")
+    imp.add_argument(
+        "--skip-refused", action="store_true", help="import the other rows if some are refused"
+    )
+    exp = xlsx_sub.add_parser("export", help="write the plan as an Excel workbook")
+    exp.add_argument("--store", metavar="PATH", required=True, help="the store to export")
+    exp.add_argument("--out", metavar="FILE.xlsx", required=True, help="the workbook to write")
+    exp.add_argument("--plan", metavar="TITLE", help="the plan (default: the newest)")
     return parser
 
 
@@ -138,8 +164,97 @@ def cmd_check(store_path: Path) -> int:
     return EXIT_PROBLEMS
 
 
+def _plan_id(store: Store, title: str | None) -> uuid.UUID | None:
+    """The id of the plan called ``title`` (None: let the importer choose the newest)."""
+    from ssp_desktop.models import domain
+    from ssp_desktop.sync.spreadsheet.errors import SpreadsheetError
+
+    if title is None:
+        return None
+    with store.session() as session:
+        plans = domain.plans(session)
+        for plan in plans:
+            if plan.title.casefold() == title.strip().casefold():
+                return plan.id
+        names = ", ".join(repr(p.title) for p in plans) or "none"
+    raise SpreadsheetError(f"There is no plan called {title!r} in the store (plans: {names}).")
+
+
+def cmd_xlsx_import(args: argparse.Namespace) -> int:
+    """Preview, then (unless --dry-run) apply, an import; exit 2 if refused."""
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.models.periods import PeriodError, Quarter
+    from ssp_desktop.models.store import Store
+    from ssp_desktop.sync.spreadsheet import importing
+    from ssp_desktop.sync.spreadsheet.mapping import Mapping
+    from ssp_desktop.sync.spreadsheet.report import preview_text
+
+    _tolerant_stdout()
+    try:
+        quarter = Quarter.parse(args.quarter) if args.quarter else None
+    except PeriodError as exc:
+        return _error(str(exc))
+    try:
+        mapping = Mapping.load(Path(args.mapping)) if args.mapping else None
+        with Store.open(Path(args.store), readonly=args.dry_run) as store:
+            plan_id = _plan_id(store, args.plan)
+            prepared = importing.prepare(
+                Path(args.file),
+                kind=args.kind,
+                mapping=mapping,
+                sheet=args.sheet,
+                comparators=importing.known_comparators(store, plan_id),
+            )
+            if args.save_mapping:
+                prepared.mapping_to_save().save(Path(args.save_mapping))
+            options = importing.ImportOptions(
+                plan_id=plan_id,
+                quarter=quarter,
+                skip_refused=args.skip_refused,
+            )
+            plan = importing.preview(store, prepared, options)
+            print(preview_text(prepared, plan))
+            if plan.refused and not args.skip_refused:
+                return _error(importing.refusal_message(plan))
+            if args.dry_run:
+                print("Dry run: nothing was written.")
+                return EXIT_OK
+            result = importing.apply(store, prepared, options)
+    except SspError as exc:
+        return _error(str(exc))
+    print(f"Imported {Path(args.file).name}. {result.summary()}")
+    return EXIT_OK
+
+
+def cmd_xlsx_export(args: argparse.Namespace) -> int:
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.models.store import Store
+    from ssp_desktop.sync.spreadsheet.workbook import export_workbook
+
+    _tolerant_stdout()
+    try:
+        with Store.open(Path(args.store), readonly=True) as store:
+            plan_id = _plan_id(store, args.plan)
+            result = export_workbook(store, Path(args.out), plan_id=plan_id)
+    except SspError as exc:
+        return _error(str(exc))
+    print(result.summary())
+    return EXIT_OK
+
+
+def _tolerant_stdout() -> None:
+    # Record text may hold characters the console's code page lacks (Windows): show
+    # an escape rather than fail after the work is done.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "xlsx":
+        return cmd_xlsx_import(args) if args.xlsx_command == "import" else cmd_xlsx_export(args)
     if args.command == "demo":
         return cmd_demo(Path(args.store), force=args.force)
     if args.command == "check":

@@ -473,7 +473,7 @@ class _Planner:
 
     def plan_row(
         self, row: int, values: Sequence[Any], duplicate: bool, options: ActionOptions
-    ) -> tuple[RowPlan, _RowOp | None]:  # noqa: E501
+    ) -> tuple[RowPlan, _RowOp | None]:
         reasons: list[str] = []
         ref = cells.text_of(self.cell(values, "ref"))
         if ref is None:

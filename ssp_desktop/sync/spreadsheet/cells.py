@@ -227,9 +227,11 @@ def parse_period(value: object) -> Quarter | None:
     if not isinstance(value, str):
         raise CellError(f"{_shown(value)} is not a quarter: write {_PERIOD_FORMS}")
     text = " ".join(value.split()).lower()
-    quarter = Quarter.parse_or_none(text)
-    if quarter is not None:
-        return quarter
+    try:
+        return Quarter.parse(text)
+    except PeriodError as exc:
+        # Keep the reason when the text was nearly a quarter ("Q5 is not a quarter").
+        near = str(exc).replace(repr(text), repr(value.strip())) if "quarter:" in str(exc) else None
     if m := _MONTH_RANGE.match(text):
         first, last = _MONTHS[m[1]], _MONTHS[m[2]]
         if first in (1, 4, 7, 10) and last == first + 2:
@@ -244,7 +246,7 @@ def parse_period(value: object) -> Quarter | None:
         day = None
     if day is not None:
         return Quarter.of(day)
-    raise CellError(f"{_shown(value)} is not a quarter: write {_PERIOD_FORMS}")
+    raise CellError(near or f"{_shown(value)} is not a quarter: write {_PERIOD_FORMS}")
 
 
 def parse_names(value: object) -> list[str]:

@@ -132,26 +132,34 @@ def prepare(
             )
         kind = mapping.kind
     kinds: Sequence[Kind] = (kind,) if kind is not None else ("actions", "measures")
-    first: Prepared | None = None
+    candidates: list[Prepared] = []
+    errors: list[SpreadsheetError] = []
     for candidate in kinds:
         used = mapping or Mapping(kind=candidate)
-        table = read_table(
-            path,
-            sheet=sheet or used.sheet,
-            preferred_sheets=PREFERRED_SHEETS[candidate],
-            header_row=used.header_row,
-            score=header_score(candidate),
-            limits=limits,
-        )
-        columns = tuple(column_targets(table.headers, used, comparators))
-        prepared = Prepared(path, candidate, table, used, columns)
-        if not prepared.problems:
-            return prepared
-        first = first or prepared
-        if all(c == IGNORE for c in columns) and len(kinds) > 1:
+        try:
+            table = read_table(
+                path,
+                sheet=sheet or used.sheet,
+                preferred_sheets=PREFERRED_SHEETS[candidate],
+                header_row=used.header_row,
+                score=header_score(candidate),
+                limits=limits,
+            )
+        except SpreadsheetError as exc:
+            # Read as the other kind, another heading row may be chosen: only when
+            # neither reading works is the file refused.
+            errors.append(exc)
             continue
-    assert first is not None
-    return first
+        columns = tuple(column_targets(table.headers, used, comparators))
+        candidates.append(Prepared(path, candidate, table, used, columns))
+    if not candidates:
+        raise errors[0]
+
+    def fit(p: Prepared) -> tuple[bool, int, bool]:
+        # Usable first, then the one that understands more columns; actions on a tie.
+        return (not p.problems, sum(c != IGNORE for c in p.columns), p.kind == "actions")
+
+    return max(candidates, key=fit)
 
 
 def _options(plan: Plan, options: ImportOptions) -> ActionOptions:

@@ -100,9 +100,16 @@ class ImportPlan:
         text = f"{what.capitalize()}: {', '.join(parts)}."
         if self.new_records:
             kinds = Counter(n.kind for n in self.new_records)
-            made = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(kinds.items()))
+            made = ", ".join(f"{n} {_plural(k, n)}" for k, n in sorted(kinds.items()))
             text += f" Also new: {made}."
         return text
+
+
+_PLURALS = {"person": "people", "priority": "priorities", "area for action": "areas for action"}
+
+
+def _plural(noun: str, n: int) -> str:
+    return noun if n == 1 else _PLURALS.get(noun, f"{noun}s")
 
 
 @dataclass(frozen=True)
