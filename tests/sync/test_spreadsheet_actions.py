@@ -117,9 +117,9 @@ def test_apply_creates_updates_and_logs_one_change_set_from_the_file(
         [
             ["PVP-01", "Fund IDVAs", "PVP", "Domestic abuse", "Police", None, "Council; Probation",
              None, None, "In progress", "Amber", "Two IDVAs in post"],
-            ["RCH-01", "Reduce ASB in town centre", "Reducing crime and harm", "Anti-social behaviour",
-             "Stockport Council", "ASB Manager", "Police", "01/04/2024", "31/03/2025", "Ongoing",
-             "G", "Patrols started"],
+            ["RCH-01", "Reduce ASB in town centre", "Reducing crime and harm",
+             "Anti-social behaviour", "Stockport Council", "ASB Manager", "Police",
+             "01/04/2024", "31/03/2025", "Ongoing", "G", "Patrols started"],
         ],
     )  # fmt: skip
     result = apply(store, prepare(path), OPTIONS, actor="importer")
@@ -280,9 +280,8 @@ def test_saved_mapping_reads_unusual_headings_next_quarter(
 
 def test_a_bad_mapping_file_is_refused(tmp_path: Path) -> None:
     bad = tmp_path / "m.json"
-    bad.write_text(
-        '{"format": "ssp-desktop spreadsheet mapping", "version": 1, "kind": "actions", "columns": {"A": "nonsense"}}'
-    )
+    head = '"format": "ssp-desktop spreadsheet mapping", "version": 1, "kind": "actions"'
+    bad.write_text("{" + head + ', "columns": {"A": "nonsense"}}')
     with pytest.raises(SpreadsheetError, match="not one of"):
         Mapping.load(bad)
     bad.write_text('{"format": "ssp-desktop spreadsheet mapping", "format": "x"}')

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from ssp_desktop.models.periods import Quarter
 from ssp_desktop.sync.spreadsheet.cells import CellError, parse_date, parse_period
 from ssp_desktop.sync.spreadsheet.errors import SpreadsheetError
 from ssp_desktop.sync.spreadsheet.importing import prepare
 from ssp_desktop.sync.spreadsheet.mapping import header_score
 from ssp_desktop.sync.spreadsheet.reading import OLE_MAGIC, Limits, read_table
-from ssp_desktop.models.periods import Quarter
 from tests.sync.sheets import TRACKER_HEADINGS, write_csv, write_xlsx
 
 
