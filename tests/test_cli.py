@@ -141,3 +141,91 @@ def test_check_on_a_damaged_store_reports_integrity(
 def test_store_and_sample_together_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--store", "x.sqlite", "--sample"]) == EXIT_REFUSED
     assert "either --store or --sample" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- xlsx
+
+
+def test_xlsx_export_then_import_changes_nothing(
+    tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "plan.sqlite"
+    store.write_bytes(demo_store.read_bytes())
+    out = tmp_path / "plan.xlsx"
+    assert main(["xlsx", "export", "--store", str(store), "--out", str(out)]) == EXIT_OK
+    assert "Actions 37" in capsys.readouterr().out
+    with Store.open(store, readonly=True) as s:
+        before = s.revision()
+    assert main(["xlsx", "import", "--store", str(store), str(out)]) == EXIT_OK
+    assert "0 new, 0 updated, 37 unchanged, 0 refused" in capsys.readouterr().out
+    code = main(["xlsx", "import", "--store", str(store), str(out), "--kind", "measures"])
+    assert code == EXIT_OK
+    with Store.open(store, readonly=True) as s:
+        assert s.revision() == before
+
+
+def test_xlsx_import_dry_run_writes_nothing_and_a_saved_mapping_is_reused(
+    tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "plan.sqlite"
+    store.write_bytes(demo_store.read_bytes())
+    csv_file = tmp_path / "q3.csv"
+    csv_file.write_text("Our no.,RAG\nPVP-NEW,Red\n")
+    mapping = tmp_path / "mapping.json"
+    args = ["xlsx", "import", "--store", str(store), str(csv_file), "--kind", "actions"]
+    assert main([*args, "--dry-run", "--save-mapping", str(mapping)]) == EXIT_REFUSED
+    assert "No column is the action's Ref" in capsys.readouterr().err
+    text = mapping.read_text().replace('"Our no.": "ignore"', '"Our no.": "ref"')
+    mapping.write_text(text)
+    with Store.open(store, readonly=True) as s:
+        before = s.revision()
+    assert main([*args, "--mapping", str(mapping), "--dry-run"]) == EXIT_REFUSED
+    err = capsys.readouterr().err
+    assert "row 2 PVP-NEW: a new action needs its title" in err
+    with Store.open(store, readonly=True) as s:
+        assert s.revision() == before
+
+
+def test_xlsx_import_refuses_a_file_that_is_not_a_workbook(
+    tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "plan.sqlite"
+    store.write_bytes(demo_store.read_bytes())
+    bad = tmp_path / "tracker.xlsx"
+    bad.write_text("hello")
+    assert main(["xlsx", "import", "--store", str(store), str(bad)]) == EXIT_REFUSED
+    assert "is not an Excel workbook" in capsys.readouterr().err
+
+
+def test_xlsx_import_applies_a_tracker_and_says_what_it_did(
+    tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "plan.sqlite"
+    store.write_bytes(demo_store.read_bytes())
+    tracker = tmp_path / "tracker.csv"
+    tracker.write_text(
+        "Ref,Action,Priority,Area for action,Lead,Due date,RAG,Latest update\n"
+        "NEW-1,Street lighting audit,PVP,Domestic abuse,Stockport Homes,31/03/2025,Green,Begun\n"
+    )
+    args = ["xlsx", "import", "--store", str(store), str(tracker), "--quarter", "2024/25 Q2"]
+    assert main(args) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Imported tracker.csv. Actions: 1 new" in out
+    with Store.open(store, readonly=True) as s, s.session() as session:
+        from sqlalchemy import select
+
+        from ssp_desktop.models.entities import Action, ChangeLog
+
+        assert session.scalar(select(Action.title).where(Action.ref == "NEW-1")) == (
+            "Street lighting audit"
+        )
+        assert "import:tracker.csv" in set(session.scalars(select(ChangeLog.source)))
+
+
+def test_spreadsheet_libraries_are_not_loaded_at_start_up() -> None:
+    code = (
+        "import sys, ssp_desktop.cli, ssp_desktop.app, ssp_desktop.ui.main_window; "
+        "print(sorted(m for m in ('pandas', 'openpyxl', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
