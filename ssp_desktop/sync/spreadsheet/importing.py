@@ -37,7 +37,7 @@ from ssp_desktop.sync.spreadsheet.mapping import (
 )
 from ssp_desktop.sync.spreadsheet.measures import MeasureOptions, apply_measures, plan_measures
 from ssp_desktop.sync.spreadsheet.plan import ImportPlan, ImportResult
-from ssp_desktop.sync.spreadsheet.reading import Limits, Table, read_table
+from ssp_desktop.sync.spreadsheet.reading import Limits, Table, open_source
 from ssp_desktop.sync.spreadsheet.workbook import choose_plan
 
 __all__ = ["ImportOptions", "Prepared", "apply", "known_comparators", "prepare", "preview"]
@@ -134,16 +134,15 @@ def prepare(
     kinds: Sequence[Kind] = (kind,) if kind is not None else ("actions", "measures")
     candidates: list[Prepared] = []
     errors: list[SpreadsheetError] = []
+    source = open_source(path, limits)  # loaded once, whichever kind it turns out to be
     for candidate in kinds:
         used = mapping or Mapping(kind=candidate)
         try:
-            table = read_table(
-                path,
+            table = source.table(
                 sheet=sheet or used.sheet,
                 preferred_sheets=PREFERRED_SHEETS[candidate],
                 header_row=used.header_row,
                 score=header_score(candidate),
-                limits=limits,
             )
         except SpreadsheetError as exc:
             # Read as the other kind, another heading row may be chosen: only when

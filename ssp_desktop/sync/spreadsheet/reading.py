@@ -113,6 +113,49 @@ def read_table(
     limits: Limits | None = None,
 ) -> Table:
     """Read ``path`` (xlsx, xlsm or csv) into a :class:`Table`, or refuse it clearly."""
+    source = open_source(path, limits)
+    return source.table(
+        sheet=sheet, preferred_sheets=preferred_sheets, header_row=header_row, score=score
+    )
+
+
+class Source:
+    """A spreadsheet file checked and loaded once; each sheet is read into a table on
+    request (the importer may look at it as a tracker and as measure data)."""
+
+    def __init__(self, path: Path, limits: Limits, workbook: Any | None, grid: Grid | None):
+        self.path = path
+        self.limits = limits
+        self._workbook = workbook
+        self._grid = grid
+
+    @property
+    def sheets(self) -> tuple[str, ...]:
+        return tuple(self._workbook.sheetnames) if self._workbook is not None else ()
+
+    def table(
+        self,
+        *,
+        sheet: str | None = None,
+        preferred_sheets: Sequence[str] = (),
+        header_row: int | None = None,
+        score: Score | None = None,
+    ) -> Table:
+        if self._workbook is None:
+            assert self._grid is not None
+            grid = {r: dict(cells) for r, cells in self._grid.items()}
+            return _build_table(
+                self.path.name, None, (), grid, [], {}, header_row, score, self.limits
+            )
+        grid, merges, formulas, name = _extract(self.path, self._workbook, sheet, preferred_sheets)
+        return _build_table(
+            self.path.name, name, self.sheets, grid, merges, formulas, header_row, score,
+            self.limits,
+        )  # fmt: skip
+
+
+def open_source(path: Path, limits: Limits | None = None) -> Source:
+    """Check ``path`` (size, kind, zip sizes) and load it, or refuse it clearly."""
     limits = limits or Limits()
     name = path.name
     try:
@@ -137,16 +180,13 @@ def read_table(
         raise SpreadsheetError(_ole_message(path))
     if head.startswith(ZIP_MAGIC):
         _check_zip(path, limits)
-        grid, merges, formulas, sheet_name, sheets = _load_xlsx(path, sheet, preferred_sheets)
-    elif path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
+        return Source(path, limits, _load_workbook(path), None)
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xls", ".ods"):
         raise SpreadsheetError(
             f"{name} is not an Excel workbook (it may be damaged, or renamed from another "
             "kind of file). Open it in Excel, save it as an Excel Workbook (.xlsx) and try again."
         )
-    else:
-        grid = _load_csv(path, limits)
-        merges, formulas, sheet_name, sheets = [], {}, None, ()
-    return _build_table(name, sheet_name, sheets, grid, merges, formulas, header_row, score, limits)
+    return Source(path, limits, None, _load_csv(path, limits))
 
 
 # --------------------------------------------------------------------------- sniffing
@@ -215,77 +255,76 @@ Grid = dict[int, dict[int, Any]]  # row number (1-based) -> column index (0-base
 Merge = tuple[int, int, int, int]  # min_row, min_col (0-based), max_row, max_col (0-based)
 
 
-def _load_xlsx(
-    path: Path, sheet: str | None, preferred: Sequence[str]
-) -> tuple[Grid, list[Merge], dict[tuple[int, int], FormulaCell], str, tuple[str, ...]]:
+def _load_workbook(path: Path) -> Any:
     import openpyxl
-    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
     try:
         with warnings.catch_warnings():
             # openpyxl warns about features it drops (data validation, conditional
             # formats): irrelevant to reading values, and noise for the user.
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(path, data_only=False, keep_links=False, rich_text=False)
+            return openpyxl.load_workbook(path, data_only=False, keep_links=False, rich_text=False)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         raise SpreadsheetError(
             f"{path.name} could not be read as an Excel workbook ({type(exc).__name__}). "
             "Open it in Excel, save it again as .xlsx and try again."
         ) from None
-    try:
-        sheets = tuple(wb.sheetnames)
-        worksheets = list(wb.worksheets)
-        chosen = None
-        if sheet is not None:
-            chosen = next((ws for ws in worksheets if ws.title == sheet), None)
-            if chosen is None:
-                chosen = next(
-                    (ws for ws in worksheets if ws.title.casefold() == sheet.casefold()), None
-                )
-            if chosen is None:
-                raise SpreadsheetError(
-                    f"{path.name} has no sheet called {sheet!r}; its sheets are "
-                    f"{', '.join(repr(s) for s in sheets)}."
-                )
-        else:
-            visible = [ws for ws in worksheets if ws.sheet_state == "visible"] or worksheets
-            wanted = [p.casefold() for p in preferred]
-            for candidate in wanted:
-                chosen = next((ws for ws in visible if ws.title.casefold() == candidate), None)
-                if chosen is not None:
-                    break
-            if chosen is None:
-                chosen = next(
-                    (ws for ws in visible if any(c.value is not None for c in ws._cells.values())),
-                    visible[0] if visible else None,
-                )
-            if chosen is None:
-                raise SpreadsheetError(f"{path.name} has no worksheets.")
-        grid: Grid = {}
-        formulas: dict[tuple[int, int], FormulaCell] = {}
-        for (row, col), cell in chosen._cells.items():
-            value = cell.value
-            if value is None:
-                continue
-            if cell.data_type == "f" or isinstance(value, ArrayFormula | DataTableFormula):
-                text = value.text if isinstance(value, ArrayFormula) else str(value)
-                formulas[(row, col - 1)] = FormulaCell(
-                    cell.coordinate, col - 1, str(text or "")[:80]
-                )
-                value = f"={text}" if text and not str(text).startswith("=") else text
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                if "%" in (cell.number_format or ""):
-                    # Excel keeps 85% as 0.85; the user typed, and sees, 85.
-                    value = round(value * 100, 9)
-            elif isinstance(value, dt.time):
-                value = value.isoformat()
-            grid.setdefault(row, {})[col - 1] = value
-        merges = [
-            (r.min_row, r.min_col - 1, r.max_row, r.max_col - 1) for r in chosen.merged_cells.ranges
-        ]
-        return grid, merges, formulas, chosen.title, sheets
-    finally:
-        wb.close()
+
+
+def _extract(
+    path: Path, wb: Any, sheet: str | None, preferred: Sequence[str]
+) -> tuple[Grid, list[Merge], dict[tuple[int, int], FormulaCell], str]:
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
+    sheets = tuple(wb.sheetnames)
+    worksheets = list(wb.worksheets)
+    chosen = None
+    if sheet is not None:
+        chosen = next((ws for ws in worksheets if ws.title == sheet), None)
+        if chosen is None:
+            chosen = next(
+                (ws for ws in worksheets if ws.title.casefold() == sheet.casefold()), None
+            )
+        if chosen is None:
+            raise SpreadsheetError(
+                f"{path.name} has no sheet called {sheet!r}; its sheets are "
+                f"{', '.join(repr(s) for s in sheets)}."
+            )
+    else:
+        visible = [ws for ws in worksheets if ws.sheet_state == "visible"] or worksheets
+        wanted = [p.casefold() for p in preferred]
+        for candidate in wanted:
+            chosen = next((ws for ws in visible if ws.title.casefold() == candidate), None)
+            if chosen is not None:
+                break
+        if chosen is None:
+            chosen = next(
+                (ws for ws in visible if any(c.value is not None for c in ws._cells.values())),
+                visible[0] if visible else None,
+            )
+        if chosen is None:
+            raise SpreadsheetError(f"{path.name} has no worksheets.")
+    grid: Grid = {}
+    formulas: dict[tuple[int, int], FormulaCell] = {}
+    for (row, col), cell in chosen._cells.items():
+        value = cell.value
+        if value is None:
+            continue
+        if cell.data_type == "f" or isinstance(value, ArrayFormula | DataTableFormula):
+            text = value.text if isinstance(value, ArrayFormula) else str(value)
+            formulas[(row, col - 1)] = FormulaCell(cell.coordinate, col - 1, str(text or "")[:80])
+            value = f"={text}" if text and not str(text).startswith("=") else text
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            if "%" in (cell.number_format or ""):
+                # Excel keeps 85% as 0.85; the user typed, and sees, 85.
+                value = round(value * 100, 9)
+        elif isinstance(value, dt.time):
+            value = value.isoformat()
+        grid.setdefault(row, {})[col - 1] = value
+    merges = [
+        (r.min_row, r.min_col - 1, r.max_row, r.max_col - 1) for r in chosen.merged_cells.ranges
+    ]
+    return grid, merges, formulas, chosen.title
 
 
 def _load_csv(path: Path, limits: Limits) -> Grid:

@@ -19,6 +19,7 @@ back unchanged.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import os
 import tempfile
@@ -486,6 +487,9 @@ def _fill(
     wrap = Alignment(vertical="top", wrap_text=True)
     top = Alignment(vertical="top")
     widths = [len(h) + 2 for h in sheet.headings]
+    # Setting a style looks it up in the workbook's style tables (slow, per cell); a
+    # cell styled like an earlier one copies that cell's style ids instead.
+    styles: dict[tuple[object, ...], Any] = {}
     for r, values in enumerate(sheet.rows, header + 1):
         for c, (value, kind) in enumerate(zip(values, sheet.kinds, strict=True), 1):
             if value is None or value == "":
@@ -493,23 +497,36 @@ def _fill(
             cell = ws.cell(row=r, column=c)
             if kind == "rag" and isinstance(value, Rag):
                 cell.value = value.word
-                cell.fill = fills[value]
-                cell.font = fonts[value]
+                key: tuple[object, ...] = (kind, value)
             elif isinstance(value, dt.date):
                 cell.value = value
-                cell.number_format = DATE_FORMAT
+                key = (kind, "date")
             elif isinstance(value, Decimal):
                 cell.value = value
-                cell.number_format = MONEY_FORMAT
+                key = (kind, "money")
             elif isinstance(value, str):
                 cell.value = value
                 # Stored as text whatever it starts with: never run as a formula.
                 cell.data_type = "s"
-                if is_formula_like(value):
-                    cell.quotePrefix = True
+                key = (kind, "text", is_formula_like(value))
             else:
                 cell.value = value
-            cell.alignment = wrap if kind == "long" else top
+                key = (kind, "other")
+            style = styles.get(key)
+            if style is not None:
+                cell._style = copy.copy(style)
+            else:
+                if key[0] == "rag" and isinstance(value, Rag):
+                    cell.fill = fills[value]
+                    cell.font = fonts[value]
+                elif key[1] == "date":
+                    cell.number_format = DATE_FORMAT
+                elif key[1] == "money":
+                    cell.number_format = MONEY_FORMAT
+                elif key[1] == "text" and key[2]:
+                    cell.quotePrefix = True
+                cell.alignment = wrap if kind == "long" else top
+                styles[key] = copy.copy(cell._style)
             if r - header <= 200:  # widths from the first rows are enough
                 longest = max((len(line) for line in str(value).splitlines()), default=0)
                 widths[c - 1] = max(widths[c - 1], min(longest + 2, 120))
