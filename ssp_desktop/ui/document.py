@@ -35,6 +35,9 @@ class PlanDocument(QObject):
     changed = Signal(str, object)
     # A write was refused: (what the user tried, the plain-English reason). Nothing changed.
     failed = Signal(str, str)
+    # The store was changed outside the undo stack (a spreadsheet import, a bundle):
+    # views re-read everything they show.
+    reloaded = Signal()
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -47,6 +50,10 @@ class PlanDocument(QObject):
         """A short-lived session for reading; no ORM object should outlive it."""
         with self.store.session() as session:
             yield session
+
+    def reload(self) -> None:
+        """Tell every view that the store changed under it (not through the undo stack)."""
+        self.reloaded.emit()
 
     def edit(self, text: str, work: Callable[[Transaction], object]) -> bool:
         """Make an undoable edit: ``work`` runs in one transaction. False if refused."""

@@ -48,6 +48,12 @@ from ssp_desktop.ui.history import HistoryPanel
 from ssp_desktop.ui.lists import ActionListWidget, MeasureListWidget
 from ssp_desktop.ui.my_quarter import MyQuarterView
 from ssp_desktop.ui.navigator import ENTITY_ROLE, ID_ROLE, NavigatorModel
+from ssp_desktop.ui.spreadsheet import (
+    ImportWizard,
+    ask_workbook_path,
+    default_workbook_name,
+    start_export,
+)
 
 STORE_FILTER = "ssp-desktop stores (*.sqlite);;All files (*)"
 SAVED = "All changes saved"
@@ -206,6 +212,12 @@ class MainWindow(QMainWindow):
         self.import_action = QAction("&Import bundle…", self)
         self.import_action.setEnabled(False)
         self.import_action.setStatusTip("Bundle import arrives with offline sync.")
+        self.import_sheet_action = QAction("Import &spreadsheet…", self)
+        self.import_sheet_action.setStatusTip("Bring in an action tracker or measure data")
+        self.import_sheet_action.triggered.connect(self.import_spreadsheet)
+        self.export_workbook_action = QAction("&Export workbook…", self)
+        self.export_workbook_action.setStatusTip("Write the plan as an Excel workbook")
+        self.export_workbook_action.triggered.connect(self.export_workbook)
         self.close_action = QAction("&Close store", self)
         self.close_action.setShortcut(QKeySequence.StandardKey.Close)
         self.close_action.triggered.connect(self.close_store)
@@ -218,6 +230,8 @@ class MainWindow(QMainWindow):
             self.sample_action,
             self.new_plan_action,
             self.import_action,
+            self.import_sheet_action,
+            self.export_workbook_action,
             self.close_action,
         ):
             file_menu.addAction(action)
@@ -295,6 +309,7 @@ class MainWindow(QMainWindow):
         self.document.undo_stack.indexChanged.connect(self._update_undo_actions)
         self.document.changed.connect(self._on_changed)
         self.document.failed.connect(self._on_failed)
+        self.document.reloaded.connect(self._on_reloaded)
         self._show_store()
         self.store_changed.emit()
         return True
@@ -370,6 +385,48 @@ class MainWindow(QMainWindow):
             return
         self.open_store(path)
 
+    # -- spreadsheets ----------------------------------------------------------------
+
+    def import_spreadsheet(self) -> ImportWizard | None:
+        """File > Import spreadsheet: the wizard, shown without blocking the window."""
+        if self.store is None or self._workspace is None:
+            return None
+        wizard = ImportWizard(self.store, self._workspace.plan_id, self._workspace.today, self)
+        wizard.imported.connect(self._after_import)
+        wizard.finished.connect(wizard.deleteLater)
+        wizard.open()
+        return wizard
+
+    def _after_import(self, result: object) -> None:
+        if self.document is not None:
+            self.document.reload()
+        summary = getattr(result, "summary", None)
+        if summary is not None:
+            self.statusBar().showMessage(f"Imported. {summary()}", 15000)
+
+    def export_workbook(self, path: Path | None = None) -> None:
+        """File > Export workbook: ask where, then write it off the UI thread."""
+        if self.store is None or self._workspace is None:
+            return
+        if path is None:
+            title = self._workspace.plan_combo.currentText().split(" (")[0]
+            path = ask_workbook_path(self, default_workbook_name(title))
+            if path is None:
+                return
+        start_export(
+            self,
+            self.store,
+            self._workspace.plan_id,
+            path,
+            done=lambda result: self.statusBar().showMessage(result.summary(), 15000),
+            failed=lambda message: self._fail("The workbook was not exported", message),
+        )
+
+    def _on_reloaded(self) -> None:
+        if self._workspace is not None:
+            self._workspace.refresh()
+        self.saved_label.setText(SAVED)
+
     def _fail(self, title: str, message: str) -> None:
         self.statusBar().showMessage(message, 15000)
         QMessageBox.warning(self, title, message)
@@ -385,6 +442,8 @@ class MainWindow(QMainWindow):
         store = self.store
         self.close_action.setEnabled(store is not None)
         self.new_plan_action.setEnabled(store is not None)
+        self.import_sheet_action.setEnabled(store is not None)
+        self.export_workbook_action.setEnabled(store is not None)
         self.find_action.setEnabled(store is not None)
         self._update_undo_actions()
         if store is None or self.document is None:
@@ -527,6 +586,13 @@ class Workspace(QWidget):
         self.plan_combo.setCurrentIndex(max(index, 0) if overviews else -1)
         self.plan_combo.blockSignals(False)
         self._on_plan_chosen()
+
+    def refresh(self) -> None:
+        """Re-read everything after the store changed outside the undo stack."""
+        current = self._current_id
+        self.reload_plans()
+        if current is not None and self.navigator_model.index_of(current).isValid():
+            self.select_record(current)
 
     @property
     def plan_id(self) -> uuid.UUID | None:
