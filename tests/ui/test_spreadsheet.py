@@ -1,0 +1,198 @@
+"""File > Import spreadsheet and File > Export workbook, driven as a user would."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import openpyxl
+import pytest
+from PySide6.QtWidgets import QComboBox, QWizard
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from ssp_desktop.models.entities import Action, Organisation
+from ssp_desktop.models.enums import Rag
+from ssp_desktop.models.store import Store
+from ssp_desktop.sync.spreadsheet.plan import Outcome
+from ssp_desktop.ui.main_window import MainWindow
+from ssp_desktop.ui.spreadsheet import ImportWizard, PreviewModel
+from tests.factories import mini_plan
+from tests.sync.sheets import TRACKER_HEADINGS, change_rows, write_xlsx
+
+# Showing a dialog on the offscreen platform makes Qt say this; it is harmless.
+pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+
+
+@pytest.fixture
+def window(qtbot: QtBot, store_path: Path) -> Iterator[MainWindow]:
+    with Store.open(store_path, create=True) as s:
+        mini_plan(s)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.open_store(store_path)
+    yield w
+    w.close_store()
+
+
+def tracker(tmp_path: Path, rows: list[list[object]]) -> Path:
+    return write_xlsx(tmp_path / "tracker.xlsx", [TRACKER_HEADINGS, *rows])
+
+
+def open_wizard(window: MainWindow) -> ImportWizard:
+    wizard = window.import_spreadsheet()
+    assert wizard is not None
+    return wizard
+
+
+def go_next(qtbot: QtBot, wizard: ImportWizard, expected: int) -> None:
+    """Press Next (or Import) and wait for the background step to move the wizard on."""
+    wizard.button(
+        QWizard.WizardButton.CommitButton
+        if wizard.currentPage().isCommitPage()
+        else QWizard.WizardButton.NextButton
+    ).click()
+    qtbot.waitUntil(lambda: wizard.currentId() == expected, timeout=10_000)
+
+
+def test_import_a_tracker_through_the_wizard(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = tracker(
+        tmp_path,
+        [
+            ["PVP-01", "Fund IDVAs", "PVP", "Domestic abuse", "Polise", None, None, None, None,
+             "In progress", "Amber", "Two IDVAs in post"],
+            ["PVP-02", "Train GPs", "PVP", "Domestic abuse", "Police", None, None, None, None,
+             "Not started", None, None],
+        ],
+    )  # fmt: skip
+    wizard = open_wizard(window)
+    assert wizard.isVisible() and wizard.currentId() == ImportWizard.FILE
+    wizard.file_page.path.setText(str(path))
+    go_next(qtbot, wizard, ImportWizard.MAPPING)
+    mapping = wizard.mapping_page
+    assert mapping.columns()[:2] == ["ref", "title"]
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    go_next(qtbot, wizard, ImportWizard.NAMES)
+    (kind, name, combo) = wizard.names_page.combos[0]
+    assert (kind, name) == ("organisation", "Polise")
+    assert "Did you mean Police?" in wizard.names_page.table.item(0, 3).text()
+    combo.setCurrentIndex(combo.findData("Police"))
+    go_next(qtbot, wizard, ImportWizard.PREVIEW)
+    preview = wizard.preview_page
+    assert wizard.plan is not None and not wizard.plan.new_records
+    assert "1 new, 1 updated" in preview.summary.text()
+    outcomes = [preview.model.index(r, 2).data() for r in range(preview.model.rowCount())]
+    assert outcomes == ["Update", "New"]
+    before = change_rows(window.store)  # type: ignore[arg-type]
+    with qtbot.waitSignal(window.document.reloaded, timeout=10_000):  # type: ignore[union-attr]
+        go_next(qtbot, wizard, ImportWizard.SUMMARY)
+    assert "1 new, 1 updated" in wizard.summary_page.text.text()
+    assert change_rows(window.store) > before  # type: ignore[arg-type]
+    with window.store.session() as s:  # type: ignore[union-attr]
+        assert s.scalar(select(Action.rag).where(Action.ref == "PVP-01")) is Rag.AMBER
+        assert s.scalar(select(Action.id).where(Action.ref == "PVP-02")) is not None
+        assert s.scalar(select(Organisation.id).where(Organisation.name == "Polise")) is None
+    # The open views show the new action without reopening the store.
+    workspace = window.workspace
+    assert workspace is not None and workspace.actions_list is not None
+    model = workspace.actions_list.view.model()
+    refs = {model.index(r, 0).data() for r in range(model.rowCount())}
+    assert "PVP-02" in refs
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+
+
+def test_refused_rows_hold_back_the_import_until_left_out(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = tracker(
+        tmp_path,
+        [
+            ["PVP-02", "Train GPs", "PVP", "Domestic abuse"],
+            ["PVP-03", "Bad", "PVP", "Domestic abuse", *[None] * 4, "next spring"],
+        ],
+    )
+    wizard = open_wizard(window)
+    wizard.file_page.path.setText(str(path))
+    go_next(qtbot, wizard, ImportWizard.MAPPING)
+    go_next(qtbot, wizard, ImportWizard.PREVIEW)  # no unknown names: straight to the preview
+    page = wizard.preview_page
+    commit = wizard.button(QWizard.WizardButton.CommitButton)
+    assert not commit.isEnabled()
+    assert page.filter.currentData() == Outcome.REFUSE.word
+    assert page.proxy.rowCount() == 1
+    assert "'next spring' is text, not a date" in page.proxy.index(0, 3).data()
+    page.skip.setChecked(True)
+    assert commit.isEnabled()
+    go_next(qtbot, wizard, ImportWizard.SUMMARY)
+    assert "1 refused row(s) were left out" in wizard.summary_page.text.text()
+
+
+def test_a_bad_file_is_explained_on_the_first_page(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    bad = tmp_path / "tracker.xlsx"
+    bad.write_text("not a workbook")
+    wizard = open_wizard(window)
+    wizard.file_page.path.setText(str(bad))
+    wizard.button(QWizard.WizardButton.NextButton).click()
+    error = wizard.file_page.error
+    qtbot.waitUntil(lambda: error.isVisible(), timeout=10_000)
+    assert "is not an Excel workbook" in error.text()
+    assert wizard.currentId() == ImportWizard.FILE
+
+
+def test_choosing_a_column_meaning_fixes_the_mapping(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = write_xlsx(tmp_path / "odd.xlsx", [["Our no.", "What"], ["PVP-01", "Fund IDVAs"]])
+    wizard = open_wizard(window)
+    wizard.file_page.path.setText(str(path))
+    wizard.file_page.kind.setCurrentIndex(wizard.file_page.kind.findData("actions"))
+    go_next(qtbot, wizard, ImportWizard.MAPPING)
+    page = wizard.mapping_page
+    assert not wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert "No column is the action's Ref" in page.problems.text()
+    combo: QComboBox = page.combos[0]
+    combo.setCurrentIndex(combo.findData("ref"))
+    assert wizard.button(QWizard.WizardButton.NextButton).isEnabled()
+    assert page.problems.isHidden()
+
+
+def test_cancelling_the_wizard_changes_nothing(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = tracker(tmp_path, [["PVP-02", "Train GPs", "PVP", "Domestic abuse"]])
+    before = change_rows(window.store)  # type: ignore[arg-type]
+    wizard = open_wizard(window)
+    wizard.file_page.path.setText(str(path))
+    go_next(qtbot, wizard, ImportWizard.MAPPING)
+    go_next(qtbot, wizard, ImportWizard.PREVIEW)
+    wizard.reject()
+    assert change_rows(window.store) == before  # type: ignore[arg-type]
+
+
+def test_preview_model_passes_the_model_tester(qtmodeltester: object) -> None:
+    from ssp_desktop.sync.spreadsheet.plan import RowPlan
+
+    model = PreviewModel(
+        (RowPlan(2, "A-1", Outcome.CREATE, ("new action",)), RowPlan(3, "A-2", Outcome.REFUSE))
+    )
+    qtmodeltester.check(model)  # type: ignore[attr-defined]
+
+
+def test_export_workbook_from_the_file_menu(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    out = tmp_path / "exports"
+    out.mkdir()
+    target = out / "plan.xlsx"
+    assert window.export_workbook_action.isEnabled()
+    window.export_workbook(target)
+    qtbot.waitUntil(lambda: target.exists(), timeout=10_000)
+    qtbot.waitUntil(
+        lambda: "Wrote plan.xlsx" in window.statusBar().currentMessage(), timeout=10_000
+    )
+    wb = openpyxl.load_workbook(target)
+    assert wb["Actions"]["A4"].value == "PVP-01"
