@@ -292,6 +292,16 @@ class MappingPage(QWizardPage):
         self.setTitle("What each column holds")
         self.info = QLabel()
         self.info.setWordWrap(True)
+        self.sheet_combo = QComboBox()
+        self.sheet_combo.setObjectName("importSheet")
+        self.sheet_combo.setAccessibleName("Sheet to import")
+        self.sheet_combo.currentIndexChanged.connect(self._sheet_chosen)
+        self.sheet_label = QLabel("S&heet:")
+        self.sheet_label.setBuddy(self.sheet_combo)
+        sheet_row = QHBoxLayout()
+        sheet_row.addWidget(self.sheet_label)
+        sheet_row.addWidget(self.sheet_combo)
+        sheet_row.addStretch(1)
         self.table = QTableWidget(0, 3)
         self.table.setObjectName("mappingTable")
         self.table.setAccessibleName("Columns of the spreadsheet")
@@ -311,6 +321,7 @@ class MappingPage(QWizardPage):
         save.clicked.connect(lambda: save_mapping(self, wizard, self.error))
         layout = QVBoxLayout(self)
         layout.addWidget(self.info)
+        layout.addLayout(sheet_row)
         layout.addWidget(self.table, 1)
         layout.addWidget(self.problems)
         layout.addWidget(save, 0, Qt.AlignmentFlag.AlignLeft)
@@ -323,6 +334,13 @@ class MappingPage(QWizardPage):
         table = prepared.table
         where = f"sheet {table.sheet!r} of {prepared.path.name}" if table.sheet else table.source
         kind = "an action tracker" if prepared.kind == "actions" else "measure data"
+        self.sheet_combo.blockSignals(True)
+        self.sheet_combo.clear()
+        self.sheet_combo.addItems(list(table.sheets))
+        self.sheet_combo.setCurrentIndex(max(self.sheet_combo.findText(table.sheet or ""), 0))
+        self.sheet_combo.blockSignals(False)
+        for widget in (self.sheet_combo, self.sheet_label):
+            widget.setVisible(len(table.sheets) > 1)
         self.info.setText(
             f"Read {where} as {kind}: headings in row {table.header_row}, "
             f"{len(table.frame):,} rows. Check what each column holds; columns marked "
@@ -355,6 +373,31 @@ class MappingPage(QWizardPage):
 
     def columns(self) -> list[str]:
         return [str(c.currentData()) for c in self.combos]
+
+    def _sheet_chosen(self) -> None:
+        wizard, sheet = self._wizard, self.sheet_combo.currentText()
+        prepared = wizard.prepared
+        if prepared is None or not sheet or sheet == prepared.table.sheet:
+            return
+        store, plan_id = wizard.store, wizard.plan_id
+
+        def read(progress: Progress) -> importing.Prepared:
+            progress.step(0, 0, f"Reading the sheet {sheet}")
+            return importing.prepare(
+                prepared.path,
+                kind=prepared.kind,
+                mapping=prepared.mapping,
+                sheet=sheet,
+                comparators=importing.known_comparators(store, plan_id),
+            )
+
+        def done(result: object) -> None:
+            assert isinstance(result, importing.Prepared)
+            wizard.prepared = result
+            wizard.plan = None
+            self.initializePage()
+
+        wizard.run(read, title="Import spreadsheet", label="Reading…", done=done, error=self.error)
 
     def _changed(self) -> None:
         prepared = self._wizard.prepared

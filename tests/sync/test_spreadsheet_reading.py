@@ -242,3 +242,15 @@ def test_the_kind_is_found_from_the_headings(tmp_path: Path) -> None:
     assert prepare(measures).kind == "measures"
     tracker = write_csv(tmp_path / "a.csv", [TRACKER_HEADINGS, ["PVP-01", "Fund IDVAs"]])
     assert prepare(tracker).kind == "actions"
+
+
+def test_the_sheet_with_recognised_headings_is_chosen(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "book.xlsx",
+        [["How to fill in this tracker"], ["Use one row", "per action"]],
+        sheet="Read me",
+        extra_sheets={"Chart data": [], "2024-25": [TRACKER_HEADINGS, ["PVP-01", "Fund"]]},
+    )
+    table = read_table(path, score=header_score("actions"))
+    assert table.sheet == "2024-25"
+    assert table.sheets == ("Read me", "Chart data", "2024-25")

@@ -196,3 +196,29 @@ def test_export_workbook_from_the_file_menu(
     )
     wb = openpyxl.load_workbook(target)
     assert wb["Actions"]["A4"].value == "PVP-01"
+
+
+def test_another_sheet_of_the_workbook_can_be_chosen(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    path = write_xlsx(
+        tmp_path / "book.xlsx",
+        [["Ref", "RAG"], ["PVP-01", "Green"]],
+        sheet="Q2 tracker",
+        extra_sheets={"Q3 tracker": [["Ref", "RAG"], ["PVP-01", "Red"]]},
+    )
+    wizard = open_wizard(window)
+    wizard.file_page.path.setText(str(path))
+    wizard.file_page.kind.setCurrentIndex(wizard.file_page.kind.findData("actions"))
+    go_next(qtbot, wizard, ImportWizard.MAPPING)
+    page = wizard.mapping_page
+    assert wizard.prepared is not None and wizard.prepared.table.sheet == "Q2 tracker"
+    assert page.sheet_combo.isVisibleTo(page)
+    page.sheet_combo.setCurrentText("Q3 tracker")
+    qtbot.waitUntil(
+        lambda: wizard.prepared is not None and wizard.prepared.table.sheet == "Q3 tracker",
+        timeout=10_000,
+    )
+    assert page.columns() == ["ref", "rag"]
+    go_next(qtbot, wizard, ImportWizard.PREVIEW)
+    assert wizard.plan is not None and wizard.plan.rows[0].details == ("RAG: none → Red",)

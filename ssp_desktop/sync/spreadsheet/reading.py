@@ -147,11 +147,45 @@ class Source:
             return _build_table(
                 self.path.name, None, (), grid, [], {}, header_row, score, self.limits
             )
-        grid, merges, formulas, name = _extract(self.path, self._workbook, sheet, preferred_sheets)
+        if sheet is None:
+            return self._best_sheet(preferred_sheets, header_row, score)
+        grid, merges, formulas, name = _extract(self.path, self._workbook, sheet, ())
         return _build_table(
             self.path.name, name, self.sheets, grid, merges, formulas, header_row, score,
             self.limits,
         )  # fmt: skip
+
+    def _best_sheet(
+        self, preferred: Sequence[str], header_row: int | None, score: Score | None
+    ) -> Table:
+        """A sheet named as expected ("Actions"), else the readable sheet whose headings
+        are best recognised (a workbook often opens on notes or a chart)."""
+        assert self._workbook is not None
+        worksheets = list(self._workbook.worksheets)
+        visible = [ws for ws in worksheets if ws.sheet_state == "visible"] or worksheets
+        if not visible:
+            raise SpreadsheetError(f"{self.path.name} has no worksheets.")
+        wanted = {p.casefold() for p in preferred}
+        names = [ws.title for ws in visible if ws.title.casefold() in wanted][:1]
+        if not names:
+            names = [
+                ws.title for ws in visible if any(c.value is not None for c in ws._cells.values())
+            ] or [visible[0].title]
+        best: tuple[int, int, Table] | None = None
+        first_error: SpreadsheetError | None = None
+        for index, name in enumerate(names):
+            try:
+                table = self.table(sheet=name, header_row=header_row, score=score)
+            except SpreadsheetError as exc:
+                first_error = first_error or exc
+                continue
+            rank = score(table.headers) if score else 0
+            if best is None or (rank, -index) > (best[0], best[1]):
+                best = (rank, -index, table)
+        if best is None:
+            assert first_error is not None
+            raise first_error
+        return best[2]
 
 
 def open_source(path: Path, limits: Limits | None = None) -> Source:
