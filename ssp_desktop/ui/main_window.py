@@ -391,6 +391,12 @@ class MainWindow(QMainWindow):
         """File > Import spreadsheet: the wizard, shown without blocking the window."""
         if self.store is None or self._workspace is None:
             return None
+        if self._workspace.plan_id is None:
+            self._fail(
+                "No plan to import into",
+                "This store has no plan yet. Start one (File > Start a new plan), then import.",
+            )
+            return None
         wizard = ImportWizard(self.store, self._workspace.plan_id, self._workspace.today, self)
         wizard.imported.connect(self._after_import)
         wizard.finished.connect(wizard.deleteLater)

@@ -327,3 +327,14 @@ def test_due_before_start_is_refused(store: Store, mini: MiniPlan, tmp_path: Pat
     path = tracker(tmp_path, [["PVP-01", *[None] * 7, "01/01/2020"]])
     plan = preview(store, prepare(path), OPTIONS)
     assert "due date 01/01/2020 is before the start date 01/04/2022" in plan.rows[0].text
+
+
+def test_a_saved_mapping_finds_next_quarters_renamed_sheet(
+    store: Store, mini: MiniPlan, tmp_path: Path
+) -> None:
+    q2 = write_xlsx(tmp_path / "q2.xlsx", [["No.", "RAG"], ["PVP-01", "Amber"]], sheet="Q2")
+    mapping = prepare(q2, kind="actions").with_columns(["ref", "rag"]).mapping_to_save()
+    assert mapping.sheet == "Q2"
+    q3 = write_xlsx(tmp_path / "q3.xlsx", [["No.", "RAG"], ["PVP-01", "Red"]], sheet="Q3")
+    prepared = prepare(q3, mapping=mapping)
+    assert (prepared.table.sheet, prepared.columns) == ("Q3", ("ref", "rag"))

@@ -222,3 +222,19 @@ def test_another_sheet_of_the_workbook_can_be_chosen(
     assert page.columns() == ["ref", "rag"]
     go_next(qtbot, wizard, ImportWizard.PREVIEW)
     assert wizard.plan is not None and wizard.plan.rows[0].details == ("RAG: none → Red",)
+
+
+def test_importing_into_a_store_without_a_plan_says_to_start_one(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(
+        "ssp_desktop.ui.main_window.QMessageBox.warning",
+        lambda _parent, _title, text: shown.append(text),
+    )
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.open_store(tmp_path / "empty.sqlite", create=True)
+    assert w.import_spreadsheet() is None
+    assert shown and "Start one (File > Start a new plan)" in shown[0]
+    w.close_store()

@@ -138,9 +138,11 @@ def prepare(
     for candidate in kinds:
         used = mapping or Mapping(kind=candidate)
         try:
+            # The mapping's sheet is a preference: next quarter's sheet may be renamed.
+            saved = (used.sheet,) if used.sheet else ()
             table = source.table(
-                sheet=sheet or used.sheet,
-                preferred_sheets=PREFERRED_SHEETS[candidate],
+                sheet=sheet,
+                preferred_sheets=saved + PREFERRED_SHEETS[candidate],
                 header_row=used.header_row,
                 score=header_score(candidate),
             )
