@@ -128,6 +128,9 @@ class Source:
         self.limits = limits
         self._workbook = workbook
         self._grid = grid
+        self._extracted: dict[
+            str, tuple[Grid, list[Merge], dict[tuple[int, int], FormulaCell], str]
+        ] = {}
 
     @property
     def sheets(self) -> tuple[str, ...]:
@@ -149,7 +152,10 @@ class Source:
             )
         if sheet is None:
             return self._best_sheet(preferred_sheets, header_row, score)
-        grid, merges, formulas, name = _extract(self.path, self._workbook, sheet, ())
+        if sheet not in self._extracted:
+            self._extracted[sheet] = _extract(self.path, self._workbook, sheet, ())
+        raw, merges, formulas, name = self._extracted[sheet]
+        grid = {r: dict(cells) for r, cells in raw.items()}  # the table fills merges in
         return _build_table(
             self.path.name, name, self.sheets, grid, merges, formulas, header_row, score,
             self.limits,
