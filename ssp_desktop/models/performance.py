@@ -22,6 +22,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -230,6 +231,36 @@ class _Series:
     comparators: dict[Quarter, dict[str, float]] = field(default_factory=dict)
 
 
+def _read_values(
+    session: Session,
+    series: dict[uuid.UUID, _Series],
+    where: list[Any],
+    quarter: Quarter,
+    since: Quarter | None,
+) -> None:
+    conditions = [*where, MeasureValue.deleted_at.is_(None), MeasureValue.period <= quarter]
+    if since is not None:
+        conditions.append(MeasureValue.period >= since)
+    for measure_id, period, value, comparators, status, significant in session.execute(
+        select(
+            MeasureValue.measure_id,
+            MeasureValue.period,
+            MeasureValue.value,
+            MeasureValue.comparator_values,
+            MeasureValue.status,
+            MeasureValue.significant,
+        )
+        .join(Measure, Measure.id == MeasureValue.measure_id)
+        .where(*conditions)
+    ):
+        s = series[measure_id]
+        if value is not None and not math.isnan(value):
+            s.values[period] = value
+        s.significance[period] = significant
+        s.status[period] = status
+        s.comparators[period] = comparators or {}
+
+
 def scorecard(
     session: Session,
     plan_id: uuid.UUID,
@@ -237,7 +268,8 @@ def scorecard(
     measure_ids: Iterable[uuid.UUID] | None = None,
 ) -> list[ScorecardRow]:
     """The plan's live measures (or those of ``measure_ids``) judged as at ``quarter``,
-    in priority order then ref order. Three queries."""
+    in priority order then ref order. Three queries, and one more per 500 measures
+    whose newest value is more than two years old."""
     where = [Measure.plan_id == plan_id, Measure.deleted_at.is_(None)]
     if measure_ids is not None:
         where.append(Measure.id.in_(list(measure_ids)))
@@ -262,25 +294,23 @@ def scorecard(
         .order_by(Priority.position.is_(None), Priority.position, Measure.position, Measure.ref)
     ).all()
 
+    # Values from the last three years up to the quarter: enough for the sparkline and
+    # both directions of travel of any measure with a recent value. Measures whose
+    # newest value is older than that (annual figures, a stalled return) are read whole
+    # in a second query, so a long history is never scanned for every measure.
+    window_start = quarter.shift(-(SPARK_QUARTERS + 3))
     series: dict[uuid.UUID, _Series] = defaultdict(_Series)
-    for measure_id, period, value, comparators, status, significant in session.execute(
-        select(
-            MeasureValue.measure_id,
-            MeasureValue.period,
-            MeasureValue.value,
-            MeasureValue.comparator_values,
-            MeasureValue.status,
-            MeasureValue.significant,
-        )
-        .join(Measure, Measure.id == MeasureValue.measure_id)
-        .where(*where, MeasureValue.deleted_at.is_(None), MeasureValue.period <= quarter)
-    ):
-        s = series[measure_id]
-        if value is not None and not math.isnan(value):
-            s.values[period] = value
-        s.significance[period] = significant
-        s.status[period] = status
-        s.comparators[period] = comparators or {}
+    _read_values(session, series, where, quarter, since=window_start)
+    stale = [
+        measure_id
+        for measure_id, *_rest in measures
+        if not series[measure_id].values or max(series[measure_id].values) < window_start.shift(4)
+    ]
+    for start in range(0, len(stale), 500):
+        chunk = stale[start : start + 500]
+        for measure_id in chunk:
+            series[measure_id] = _Series()
+        _read_values(session, series, [*where, Measure.id.in_(chunk)], quarter, since=None)
     targets: dict[tuple[uuid.UUID, FinancialYear], float] = {
         (measure_id, year): value
         for measure_id, year, value in session.execute(

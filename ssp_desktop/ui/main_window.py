@@ -41,6 +41,7 @@ from ssp_desktop.models.domain import PlanOutline
 from ssp_desktop.models.errors import SspError
 from ssp_desktop.models.sample import SAMPLE_BANNER, SAMPLE_MEETING_DATE
 from ssp_desktop.models.store import Store
+from ssp_desktop.ui.dashboard import DashboardView
 from ssp_desktop.ui.dialogs import NewPlanDialog
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
@@ -442,7 +443,7 @@ class MainWindow(QMainWindow):
 
 
 class Workspace(QWidget):
-    """The open store: plan picker, tabs (plan, actions, measures, my quarter)."""
+    """The open store: plan picker, tabs (plan, actions, measures, my quarter, dashboard)."""
 
     def __init__(self, document: PlanDocument, today: dt.date, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -495,6 +496,7 @@ class Workspace(QWidget):
         self.actions_list: ActionListWidget | None = None
         self.measures_list: MeasureListWidget | None = None
         self.my_quarter: MyQuarterView | None = None
+        self.dashboard: DashboardView | None = None
         self._current_id: uuid.UUID | None = None
 
         layout = QVBoxLayout(self)
@@ -550,16 +552,19 @@ class Workspace(QWidget):
             if widget is not None:
                 widget.deleteLater()
         self.actions_list = self.measures_list = self.my_quarter = None
+        self.dashboard = None
         if plan_id is None:
             return
         self.actions_list = ActionListWidget(self.document, plan_id)
         self.measures_list = MeasureListWidget(self.document, plan_id)
         self.my_quarter = MyQuarterView(self.document, plan_id, today=self.today)
-        for widget in (self.actions_list, self.measures_list, self.my_quarter):
+        self.dashboard = DashboardView(self.document, plan_id, today=self.today)
+        for widget in (self.actions_list, self.measures_list, self.my_quarter, self.dashboard):
             widget.record_activated.connect(self.open_record)
         self.tabs.addTab(self.actions_list, "&Actions")
         self.tabs.addTab(self.measures_list, "&Measures")
         self.tabs.addTab(self.my_quarter, "My &quarter")
+        self.tabs.addTab(self.dashboard, "&Dashboard")
 
     # -- selection and editors ---------------------------------------------------------
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 from ssp_desktop.models import domain
 from ssp_desktop.models.entities import Measure
-from ssp_desktop.models.enums import ActionStatus, Polarity, Rag, ValueStatus
+from ssp_desktop.models.enums import ActionStatus, Frequency, Polarity, Rag, ValueStatus
 from ssp_desktop.models.performance import Standing, rag_by_priority, scorecard
 from ssp_desktop.models.periods import FinancialYear, Quarter
 from ssp_desktop.models.store import Store
@@ -102,3 +102,20 @@ def test_measures_without_value_or_target_are_not_rated(store: Store) -> None:
     assert [r.standing for r in rows] == [Standing.NOT_RATED, Standing.NOT_RATED]
     assert rows[0].value_text == "No value" and rows[0].direction_text == "– No comparison"
     assert perf.measures[Standing.NOT_RATED] == 2
+
+
+def test_an_old_value_is_still_judged_with_its_own_direction(store: Store) -> None:
+    mp = mini_plan(store)
+    old, year_before = Quarter.parse("2019/20 Q4"), Quarter.parse("2018/19 Q4")
+    with store.transaction() as tx:
+        m = tx.get(Measure, mp.measure.id)
+        assert m is not None
+        m.frequency = Frequency.ANNUAL
+        domain.record_value(tx, m, year_before, 70.0)
+        domain.record_value(tx, m, old, 80.0)
+    with store.session() as s:
+        (row,) = scorecard(s, mp.plan.id, Q2)
+    # Four years before the quarter: read from outside the recent window, not lost.
+    assert (row.period, row.value) == (old, 80.0)
+    assert row.direction_text == "↑ Improving"
+    assert all(v is None for v in row.spark)

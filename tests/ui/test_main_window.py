@@ -77,6 +77,7 @@ def test_the_sample_plan_opens_in_the_navigator_with_its_banner(
         "&Actions",
         "&Measures",
         "My &quarter",
+        "&Dashboard",
     ]
     # The plan itself is selected and its editor shown.
     current = ws.navigator.currentIndex()
@@ -151,6 +152,19 @@ def test_activating_a_listed_action_opens_it_in_the_plan_tab(window: MainWindow)
     ws.actions_list.record_activated.emit("action", action.data(ID_ROLE))
     assert ws.tabs.currentIndex() == 0
     assert ws.navigator.currentIndex() == action
+
+
+def test_the_dashboard_opens_a_scorecard_measure_in_the_plan_tab(window: MainWindow) -> None:
+    window.open_sample()
+    ws = _workspace(window)
+    assert ws.dashboard is not None
+    ws.tabs.setCurrentWidget(ws.dashboard)
+    row = ws.dashboard.scorecard_model.rows[3]
+    ws.dashboard.record_activated.emit("measure", row.measure_id)
+    assert ws.tabs.currentIndex() == 0
+    assert ws.navigator.currentIndex().data(ID_ROLE) == row.measure_id
+    chart = getattr(ws.editor, "chart", None)
+    assert chart is not None and chart.view.title.text().startswith(row.ref)
 
 
 def test_a_new_store_starts_a_new_plan(
