@@ -438,7 +438,9 @@ class DashboardView(QWidget):
         document.changed.connect(self._on_changed)
         self._fill_quarters()
         self.quarter_combo.currentIndexChanged.connect(self.refresh)
-        self.refresh()
+        # Read the store when first shown: a window opens without paying for a tab
+        # nobody has looked at yet.
+        self._stale = True
 
     @staticmethod
     def _setup_table(view: QTableView) -> None:
@@ -504,7 +506,7 @@ class DashboardView(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         if self._stale:
-            self._pending.start()
+            self.refresh()
 
     @Slot()
     def refresh(self) -> None:
