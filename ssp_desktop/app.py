@@ -37,11 +37,16 @@ def ensure_sample_store() -> Path:
 def run_gui(store: Path | None = None, *, sample: bool = False) -> int:
     from PySide6.QtWidgets import QApplication
 
+    from ssp_desktop.logs import setup_logging
+    from ssp_desktop.ui.crash import install_crash_handler
     from ssp_desktop.ui.main_window import MainWindow
 
+    log_path = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_settings()
     window = MainWindow(open_sample=ensure_sample_store)
+    # An error nobody expected shows a dialog and is logged, instead of a silent exit.
+    install_crash_handler(log_path, parent=lambda: window)
     if sample:
         window.open_sample()
     elif store is not None:

@@ -140,6 +140,10 @@ def cmd_check(store_path: Path) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command is not None:
+        from ssp_desktop.logs import setup_logging
+
+        setup_logging()
     if args.command == "demo":
         return cmd_demo(Path(args.store), force=args.force)
     if args.command == "check":

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import logging
 import os
 import re
 import sqlite3
@@ -51,6 +52,7 @@ from ssp_desktop.models.errors import (
 from ssp_desktop.models.lock import StoreLock
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
+log = logging.getLogger(__name__)
 MIGRATIONS = "ssp_desktop.models:migrations"
 _NOTHING_CHANGED = "The store was not changed."
 
@@ -172,6 +174,8 @@ def _make_engine(path: Path, *, readonly: bool) -> Engine:
         # The bare URL would make SQLAlchemy assume an in-memory database and share
         # one connection per thread; a file store wants an ordinary pool.
         poolclass=QueuePool,
+        # Exception messages must not carry plan content into logs and crash reports.
+        hide_parameters=True,
         creator=lambda: sqlite3.connect(uri, uri=True, timeout=5.0, check_same_thread=False),
     )
 
@@ -267,8 +271,16 @@ class Store:
             store.backup_path = backup_path
             if not readonly:
                 store._write_meta({"last_opened_by": __version__})
+            log.info(
+                "opened store %s (%s, site %s%s)",
+                path,
+                "read-only" if readonly else "read-write",
+                store.site_id,
+                f", schema backup {backup_path.name}" if backup_path else "",
+            )
             return store
         except BaseException as exc:
+            log.warning("could not open store %s: %s", path, type(exc).__name__)
             if engine is not None:
                 engine.dispose()
             if lock is not None:
@@ -453,6 +465,7 @@ class Store:
             return int(s.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0)
 
     def close(self) -> None:
+        log.info("closed store %s", self.path)
         self.engine.dispose()
         if self.lock is not None:
             self.lock.release()

@@ -35,7 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop import __version__
+from ssp_desktop import __licence__, __version__, paths
+from ssp_desktop.logs import log_file
 from ssp_desktop.models import domain
 from ssp_desktop.models.domain import PlanOutline
 from ssp_desktop.models.errors import SspError
@@ -409,15 +410,29 @@ class MainWindow(QMainWindow):
     def workspace(self) -> Workspace | None:
         return self._workspace
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About ssp-desktop",
+    def about_text(self) -> str:
+        """Help > About: version, licence, and where the store and the log are."""
+        store = self.document.store.path if self.document is not None else None
+        rows = [
+            ("Version", __version__),
+            ("Licence", f"{__licence__} (free and open-source software)"),
+            ("Store", str(store) if store is not None else "none open"),
+            ("Log file", str(log_file())),
+            ("Settings and data", f"{paths.config_dir()}; {paths.data_dir()}"),
+        ]
+        table = "".join(
+            f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        return (
             f"<p><b>ssp-desktop {__version__}</b></p>"
             "<p>The Community Safety Partnership's strategic plan and quarterly board packs, "
             "offline.</p><p>Every change is saved as you make it; Edit &gt; Undo takes it "
-            "back.</p>",
+            f"back.</p><table cellspacing='4'>{table}</table>"
         )
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About ssp-desktop", self.about_text())
 
     # -- layout memory ---------------------------------------------------------------
 

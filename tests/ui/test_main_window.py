@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from ssp_desktop import paths
 from ssp_desktop.app import configure_settings, ensure_sample_store
 from ssp_desktop.models.changes import Transaction
 from ssp_desktop.models.entities import Action
@@ -152,6 +153,18 @@ def test_activating_a_listed_action_opens_it_in_the_plan_tab(window: MainWindow)
     ws.actions_list.record_activated.emit("action", action.data(ID_ROLE))
     assert ws.tabs.currentIndex() == 0
     assert ws.navigator.currentIndex() == action
+
+
+def test_about_names_version_licence_store_and_log(window: MainWindow) -> None:
+    from ssp_desktop import __version__
+    from ssp_desktop.logs import log_file
+
+    assert "none open" in window.about_text()
+    window.open_sample()
+    text = window.about_text()
+    assert f"ssp-desktop {__version__}" in text and "MIT" in text
+    assert str(paths.sample_store_path()) in text
+    assert str(log_file()) in text
 
 
 @pytest.mark.qt_log_ignore("does not support propagateSizeHints")
