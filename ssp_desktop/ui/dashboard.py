@@ -20,7 +20,7 @@ import datetime as dt
 import math
 import uuid
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -62,9 +62,11 @@ from ssp_desktop.models.performance import (
 from ssp_desktop.models.periods import Quarter
 from ssp_desktop.models.quarter_status import plan_quarters, reporting_quarter
 from ssp_desktop.reports.chart import measure_chart
-from ssp_desktop.ui.charts import MeasureChartView
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.style import RAG_BACKGROUND, RAG_FOREGROUND, rag_label
+
+if TYPE_CHECKING:
+    from ssp_desktop.ui.charts import MeasureChartView
 
 Index = QModelIndex | QPersistentModelIndex
 ID_ROLE: Final = Qt.ItemDataRole.UserRole + 1
@@ -397,8 +399,12 @@ class DashboardView(QWidget):
         self.scorecard.activated.connect(self._open_measure)
         self.scorecard.selectionModel().currentRowChanged.connect(self._on_measure_chosen)
 
-        self.chart = MeasureChartView()
-        self.chart.setObjectName("dashboardChart")
+        # The chart (and pyqtgraph with it) is made when first needed, so opening the
+        # window does not pay for a tab nobody has looked at.
+        self.chart: MeasureChartView | None = None
+        self.chart_box = QWidget()
+        self.chart_box.setObjectName("dashboardChartBox")
+        QVBoxLayout(self.chart_box).setContentsMargins(0, 0, 0, 0)
 
         counts_box = QWidget()
         counts_layout = QVBoxLayout(counts_box)
@@ -415,7 +421,7 @@ class DashboardView(QWidget):
         lower = QSplitter(Qt.Orientation.Horizontal)
         lower.setObjectName("dashboardLowerSplitter")
         lower.addWidget(score_box)
-        lower.addWidget(self.chart)
+        lower.addWidget(self.chart_box)
         lower.setStretchFactor(0, 3)
         lower.setStretchFactor(1, 2)
         lower.setSizes([820, 540])
@@ -558,6 +564,14 @@ class DashboardView(QWidget):
                 chart = measure_chart(session, measure_id, upto=quarter, last=12)
             except LookupError:
                 return
+        if self.chart is None:
+            from ssp_desktop.ui.charts import MeasureChartView
+
+            self.chart = MeasureChartView()
+            self.chart.setObjectName("dashboardChart")
+            layout = self.chart_box.layout()
+            assert layout is not None
+            layout.addWidget(self.chart)
         self.chart.show_chart(chart)
 
     # -- click-through -------------------------------------------------------------

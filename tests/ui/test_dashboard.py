@@ -173,6 +173,7 @@ def test_a_new_value_changes_the_scorecard_and_the_chart(
     assert view.scorecard_model.index(n, ScorecardModel.RAG_COLUMN).data() == "▲ Red"
     # The chart of the selected measure follows too.
     assert view.current_measure == row.measure_id
+    assert view.chart is not None
     _x, y = view.chart.value_line.getData()
     assert float(y[-1]) == 2.5
 

@@ -20,7 +20,6 @@ from ssp_desktop.models.enums import Frequency, Polarity, ToleranceMode, Unit, V
 from ssp_desktop.models.errors import DomainError
 from ssp_desktop.models.periods import FinancialYear, Quarter
 from ssp_desktop.reports.chart import measure_chart
-from ssp_desktop.ui.charts import MeasureChartView
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms import choices as ch
@@ -327,6 +326,8 @@ class MeasureChartSection(FormSection):
         self.document = document
         self.measure_id = measure_id
         self.upto = upto
+        from ssp_desktop.ui.charts import MeasureChartView  # pyqtgraph: only when needed
+
         self.view = MeasureChartView(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.view)
