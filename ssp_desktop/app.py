@@ -55,7 +55,8 @@ def run_gui(store: Path | None = None, *, sample: bool = False) -> int:
     log_path = setup_logging()
     from PySide6.QtGui import QIcon
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure_settings()
     app.setWindowIcon(QIcon(str(app_icon_path())))
     # Matches the .desktop file, so Linux desktops group the window under its launcher.
