@@ -40,3 +40,20 @@ def test_smoke_mode_shows_the_window_and_exits(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert "main window shown: " in out.stdout
     assert (tmp_path / "logs" / "ssp-desktop.log").exists()
+
+
+def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None:
+    from ssp_desktop.models.store import Store, _alembic_revisions, revisions
+
+    assert revisions() == _alembic_revisions("ssp_desktop.models:migrations")
+    path = tmp_path / "plan.sqlite"
+    Store.open(path, create=True).close()
+    code = (
+        "import sys; from pathlib import Path; from ssp_desktop.models.store import Store;"
+        f"Store.open(Path({str(path)!r})).close();"
+        "print('alembic' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "False"
