@@ -122,12 +122,33 @@ def main() -> int:
         ws.my_quarter.set_person(lead.id)
         ws.tabs.setCurrentWidget(ws.my_quarter)
 
+    def measure_chart(w: MainWindow) -> None:
+        measure(w)
+        ws = w.workspace
+        assert ws is not None
+        for _ in range(3):
+            app.processEvents()
+        chart = getattr(ws.editor, "chart", None)
+        assert chart is not None
+        ws.editor_area.ensureWidgetVisible(chart, 0, 0)
+
+    def dashboard(w: MainWindow) -> None:
+        w.open_sample()
+        ws = w.workspace
+        assert ws is not None and ws.dashboard is not None
+        ws.tabs.setCurrentWidget(ws.dashboard)
+        # A measure with a target, a tolerance band and a comparator.
+        rows = ws.dashboard.scorecard_model.rows
+        ws.dashboard.select_measure(next(r for r in rows if r.ref == "PSP-M2").measure_id)
+
     shoot("welcome", welcome)
     shoot("action-editor", action)
     shoot("measure-editor", measure)
     shoot("action-list", tab(1))
     shoot("measure-list", tab(2))
     shoot("my-quarter", my_quarter)
+    shoot("measure-chart", measure_chart)
+    shoot("dashboard", dashboard)
     shoot("action-editor-dark", action, dark=True)
     shoot("action-list-dark", tab(1), dark=True)
     return 0

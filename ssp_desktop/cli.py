@@ -253,6 +253,10 @@ def _tolerant_stdout() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command is not None:
+        from ssp_desktop.logs import setup_logging
+
+        setup_logging()
     if args.command == "xlsx":
         return cmd_xlsx_import(args) if args.xlsx_command == "import" else cmd_xlsx_export(args)
     if args.command == "demo":

@@ -23,6 +23,16 @@ def isolated_home(
     return home
 
 
+@pytest.fixture(autouse=True)
+def fresh_log() -> Iterator[None]:
+    """A command run through ``cli.main`` starts the log file in that test's home; detach
+    it afterwards, or a later test's log would still go to the earlier (deleted) home."""
+    yield
+    from ssp_desktop.logs import stop_logging
+
+    stop_logging()
+
+
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     return tmp_path / "plan.sqlite"

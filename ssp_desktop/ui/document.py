@@ -9,6 +9,7 @@ redraw when ``changed`` names a record they show (DESIGN.md section 7).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +27,9 @@ from ssp_desktop.models.errors import SspError
 from ssp_desktop.models.store import Store
 
 R = TypeVar("R", bound=Record)
+
+
+log = logging.getLogger(__name__)
 
 
 class PlanDocument(QObject):
@@ -78,8 +82,11 @@ class PlanDocument(QObject):
                     .order_by(ChangeLog.seq)
                 ).all()
         except SspError as exc:
+            # The type only: the message may quote the plan.
+            log.info("edit refused: %s", type(exc).__name__)
             self.failed.emit(text, str(exc))
             raise
+        log.info("saved change set %s (%d records)", change_set, len(set(touched)))
         for entity, record_id in dict.fromkeys((e, r) for e, r in touched):
             self.changed.emit(entity, record_id)
         return change_set if touched else None

@@ -35,12 +35,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop import __version__
+from ssp_desktop import __licence__, __version__, paths
+from ssp_desktop.logs import log_file
 from ssp_desktop.models import domain
 from ssp_desktop.models.domain import PlanOutline
 from ssp_desktop.models.errors import SspError
 from ssp_desktop.models.sample import SAMPLE_BANNER, SAMPLE_MEETING_DATE
 from ssp_desktop.models.store import Store
+from ssp_desktop.ui.dashboard import DashboardView
 from ssp_desktop.ui.dialogs import NewPlanDialog
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
@@ -473,15 +475,29 @@ class MainWindow(QMainWindow):
     def workspace(self) -> Workspace | None:
         return self._workspace
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About ssp-desktop",
+    def about_text(self) -> str:
+        """Help > About: version, licence, and where the store and the log are."""
+        store = self.document.store.path if self.document is not None else None
+        rows = [
+            ("Version", __version__),
+            ("Licence", f"{__licence__} (free and open-source software)"),
+            ("Store", str(store) if store is not None else "none open"),
+            ("Log file", str(log_file())),
+            ("Settings and data", f"{paths.config_dir()}; {paths.data_dir()}"),
+        ]
+        table = "".join(
+            f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+            for k, v in rows
+        )
+        return (
             f"<p><b>ssp-desktop {__version__}</b></p>"
             "<p>The Community Safety Partnership's strategic plan and quarterly board packs, "
             "offline.</p><p>Every change is saved as you make it; Edit &gt; Undo takes it "
-            "back.</p>",
+            f"back.</p><table cellspacing='4'>{table}</table>"
         )
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About ssp-desktop", self.about_text())
 
     # -- layout memory ---------------------------------------------------------------
 
@@ -507,7 +523,7 @@ class MainWindow(QMainWindow):
 
 
 class Workspace(QWidget):
-    """The open store: plan picker, tabs (plan, actions, measures, my quarter)."""
+    """The open store: plan picker, tabs (plan, actions, measures, my quarter, dashboard)."""
 
     def __init__(self, document: PlanDocument, today: dt.date, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -560,6 +576,7 @@ class Workspace(QWidget):
         self.actions_list: ActionListWidget | None = None
         self.measures_list: MeasureListWidget | None = None
         self.my_quarter: MyQuarterView | None = None
+        self.dashboard: DashboardView | None = None
         self._current_id: uuid.UUID | None = None
 
         layout = QVBoxLayout(self)
@@ -622,16 +639,19 @@ class Workspace(QWidget):
             if widget is not None:
                 widget.deleteLater()
         self.actions_list = self.measures_list = self.my_quarter = None
+        self.dashboard = None
         if plan_id is None:
             return
         self.actions_list = ActionListWidget(self.document, plan_id)
         self.measures_list = MeasureListWidget(self.document, plan_id)
         self.my_quarter = MyQuarterView(self.document, plan_id, today=self.today)
-        for widget in (self.actions_list, self.measures_list, self.my_quarter):
+        self.dashboard = DashboardView(self.document, plan_id, today=self.today)
+        for widget in (self.actions_list, self.measures_list, self.my_quarter, self.dashboard):
             widget.record_activated.connect(self.open_record)
         self.tabs.addTab(self.actions_list, "&Actions")
         self.tabs.addTab(self.measures_list, "&Measures")
         self.tabs.addTab(self.my_quarter, "My &quarter")
+        self.tabs.addTab(self.dashboard, "&Dashboard")
 
     # -- selection and editors ---------------------------------------------------------
 

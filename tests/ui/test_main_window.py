@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from ssp_desktop import paths
 from ssp_desktop.app import configure_settings, ensure_sample_store
 from ssp_desktop.models.changes import Transaction
 from ssp_desktop.models.entities import Action
@@ -77,6 +78,7 @@ def test_the_sample_plan_opens_in_the_navigator_with_its_banner(
         "&Actions",
         "&Measures",
         "My &quarter",
+        "&Dashboard",
     ]
     # The plan itself is selected and its editor shown.
     current = ws.navigator.currentIndex()
@@ -151,6 +153,34 @@ def test_activating_a_listed_action_opens_it_in_the_plan_tab(window: MainWindow)
     ws.actions_list.record_activated.emit("action", action.data(ID_ROLE))
     assert ws.tabs.currentIndex() == 0
     assert ws.navigator.currentIndex() == action
+
+
+def test_about_names_version_licence_store_and_log(window: MainWindow) -> None:
+    from ssp_desktop import __version__
+    from ssp_desktop.logs import log_file
+
+    assert "none open" in window.about_text()
+    window.open_sample()
+    text = window.about_text()
+    assert f"ssp-desktop {__version__}" in text and "MIT" in text
+    assert str(paths.sample_store_path()) in text
+    assert str(log_file()) in text
+
+
+@pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+def test_the_dashboard_opens_a_scorecard_measure_in_the_plan_tab(window: MainWindow) -> None:
+    window.open_sample()
+    window.show()
+    ws = _workspace(window)
+    assert ws.dashboard is not None
+    assert ws.dashboard.scorecard_model.rowCount() == 0  # not read until looked at
+    ws.tabs.setCurrentWidget(ws.dashboard)
+    row = ws.dashboard.scorecard_model.rows[3]
+    ws.dashboard.record_activated.emit("measure", row.measure_id)
+    assert ws.tabs.currentIndex() == 0
+    assert ws.navigator.currentIndex().data(ID_ROLE) == row.measure_id
+    chart = getattr(ws.editor, "chart", None)
+    assert chart is not None and chart.view.title.text().startswith(row.ref)
 
 
 def test_a_new_store_starts_a_new_plan(

@@ -1,12 +1,15 @@
 """The measure editor: definition, polarity, tolerance and comparators; targets for each
-financial year of the plan; and the quarterly values grid, edited in place through
-``domain.record_value`` (one record per measure and quarter)."""
+financial year of the plan; the quarterly values grid, edited in place through
+``domain.record_value`` (one record per measure and quarter); and the measure's chart,
+which follows every edit."""
 
 from __future__ import annotations
 
 import uuid
 from typing import Any
 
+from PySide6.QtCore import QTimer, Slot
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -16,10 +19,12 @@ from ssp_desktop.models.entities import Measure, MeasureOutcome, MeasureTarget, 
 from ssp_desktop.models.enums import Frequency, Polarity, ToleranceMode, Unit, ValueStatus
 from ssp_desktop.models.errors import DomainError
 from ssp_desktop.models.periods import FinancialYear, Quarter
+from ssp_desktop.reports.chart import measure_chart
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms import choices as ch
 from ssp_desktop.ui.forms.base import (
+    FormSection,
     Kind,
     RecordForm,
     choice,
@@ -301,6 +306,56 @@ class MeasureEditor(RecordForm):
         )
         self.values_model.setParent(self.values)
         self.add_section(self.values)
+        self.chart = self.add_section(MeasureChartSection(self.document, self.record_id))
 
     def heading_text(self, record: Any) -> str:
         return f"Measure {record.ref}: {record.name}"
+
+
+CHART_ENTITIES = frozenset({"measure", "measure_value", "measure_target"})
+
+
+class MeasureChartSection(FormSection):
+    """The chart in a measure's editor; redraws when the measure, a value or a target
+    changes (after the edit's signals have all arrived: one redraw per edit)."""
+
+    def __init__(
+        self, document: PlanDocument, measure_id: uuid.UUID, upto: Quarter | None = None
+    ) -> None:
+        super().__init__("Chart")
+        self.document = document
+        self.measure_id = measure_id
+        self.upto = upto
+        from ssp_desktop.ui.charts import MeasureChartView  # pyqtgraph: only when needed
+
+        self.view = MeasureChartView(self)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.view)
+        self._pending = QTimer(self)
+        self._pending.setSingleShot(True)
+        self._pending.setInterval(0)
+        self._pending.timeout.connect(self.refresh)
+        document.changed.connect(self._on_changed)
+        self.refresh()
+
+    def focus_widgets(self) -> list[QWidget]:
+        return [self.view.table_button, self.view.png_button, self.view.svg_button]
+
+    def set_live(self, live: bool) -> None:
+        # A deleted measure's chart stays readable; only export is pointless.
+        self.view.png_button.setEnabled(live)
+        self.view.svg_button.setEnabled(live)
+
+    @Slot(str, object)
+    def _on_changed(self, entity: str, _record_id: object) -> None:
+        if entity in CHART_ENTITIES:
+            self._pending.start()
+
+    @Slot()
+    def refresh(self) -> None:
+        with self.document.read() as session:
+            try:
+                chart = measure_chart(session, self.measure_id, upto=self.upto)
+            except LookupError:
+                return
+        self.view.show_chart(chart)

@@ -1,0 +1,121 @@
+"""Smoke test of the packaged app: build the one-folder app, then run the built binary.
+
+    .venv/bin/python packaging/smoke.py [--no-build]
+
+Runs, offscreen and in a throw-away SSP_DESKTOP_HOME: ``--version`` (must match the
+package), ``demo`` (writes the sample store), ``check`` on it, ``pack`` (the board pack
+from the frozen ReportLab and fonts), and a GUI start in smoke mode (the main window is
+shown with the sample plan, then the program exits). Also checks that the installer
+script and the AppStream file carry the package's version. Exit 0 when all pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BINARY = (
+    ROOT
+    / "packaging/dist/ssp-desktop"
+    / ("ssp-desktop.exe" if sys.platform == "win32" else "ssp-desktop")
+)
+
+
+def version() -> str:
+    text = (ROOT / "ssp_desktop/__init__.py").read_text(encoding="utf-8")
+    found = re.search(r'__version__ = "([^"]+)"', text)
+    assert found is not None
+    return found.group(1)
+
+
+def step(label: str, cmd: list[str], env: dict[str, str], expect: str = "") -> str:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    took = time.perf_counter() - start
+    if done.returncode != 0 or expect not in done.stdout:
+        print(f"FAIL {label} ({took:.1f} s): exit {done.returncode}")
+        print(done.stdout[-2000:], done.stderr[-4000:], sep="\n")
+        raise SystemExit(1)
+    print(f"ok   {label} ({took:.1f} s)")
+    return done.stdout
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-build", action="store_true", help="test the existing build")
+    args = parser.parse_args(argv)
+    expected = version()
+    for path, pattern in (
+        (ROOT / "packaging/windows/ssp-desktop.iss", r'#define AppVersion "([^"]+)"'),
+        (
+            ROOT / "packaging/linux/uk.org.saferstockport.ssp_desktop.metainfo.xml",
+            r'<release version="([^"]+)"',
+        ),
+    ):
+        found = re.search(pattern, path.read_text(encoding="utf-8"))
+        if found is None or found.group(1) != expected:
+            print(f"FAIL {path.name} names version {found and found.group(1)}, not {expected}")
+            return 1
+    if not args.no_build:
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "PyInstaller",
+                "--noconfirm",
+                "--clean",
+                "--log-level",
+                "WARN",
+                "--distpath",
+                "packaging/dist",
+                "--workpath",
+                "packaging/build",
+                "packaging/ssp-desktop.spec",
+            ],
+            cwd=ROOT,
+            check=True,
+        )
+        print(f"ok   build ({time.perf_counter() - start:.0f} s)")
+    if not BINARY.exists():
+        print(f"FAIL no build at {BINARY}; run without --no-build")
+        return 1
+    home = Path(tempfile.mkdtemp(prefix="ssp-smoke-"))
+    env = {
+        **os.environ,
+        "SSP_DESKTOP_HOME": str(home / "home"),
+        "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
+    }
+    exe = str(BINARY)
+    store = home / "sample.sqlite"
+    step("--version", [exe, "--version"], env, expect=expected)
+    step("demo", [exe, "demo", "--store", str(store)], env, expect="Wrote the sample plan")
+    step("check", [exe, "check", "--store", str(store)], env, expect="no problems found")
+    pack = home / "pack.pdf"
+    step(
+        "pack",
+        [exe, "pack", "--store", str(store), "--quarter", "2024/25 Q2", "--out", str(pack)],
+        env,
+    )
+    if not pack.is_file() or pack.read_bytes()[:5] != b"%PDF-":
+        print(f"FAIL pack wrote no PDF at {pack}")
+        return 1
+    step(
+        "GUI start (main window shown, then exit)",
+        [exe, "--sample"],
+        {**env, "SSP_DESKTOP_SMOKE": "1"},
+        expect="main window shown",
+    )
+    print(f"all smoke steps passed on {BINARY}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
