@@ -47,7 +47,9 @@ class Limits:
     """Caps that keep a huge or hostile file from exhausting the machine."""
 
     max_file_bytes: int = 25 * 1024 * 1024
-    max_uncompressed_bytes: int = 300 * 1024 * 1024
+    # openpyxl holds the whole workbook as objects (several times its XML): 120 MB of XML
+    # is far more than a 50,000-row tracker needs, and keeps memory within a laptop's.
+    max_uncompressed_bytes: int = 120 * 1024 * 1024
     max_members: int = 2_000
     max_ratio: int = 250  # uncompressed / compressed, for members over 1 MB
     max_rows: int = 50_000
