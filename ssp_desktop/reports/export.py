@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ssp_desktop.models.changes import Transaction
 from ssp_desktop.models.entities import (
     BoardMeeting,
     BoardPack,
@@ -43,7 +44,11 @@ __all__ = [
     "ExportError",
     "ExportResult",
     "check_output_path",
+    "create_pack",
+    "default_meeting_title",
     "export_pack",
+    "find_pack",
+    "new_pack",
     "prepare_pack",
     "resolve_plan",
 ]
@@ -123,6 +128,122 @@ def _initials(name: str) -> str:
     return "".join(w[0] for w in name.split() if w[:1].isupper())
 
 
+def find_pack(
+    session: Session,
+    plan_id: uuid.UUID,
+    quarter: Quarter,
+    meeting_date: dt.date | None = None,
+) -> uuid.UUID | None:
+    """The quarter's board pack for the meeting on ``meeting_date`` (any date: the
+    newest), or None. Raises DomainError for a plan that is gone or a quarter outside it."""
+    plan = session.get(Plan, plan_id)
+    if plan is None or plan.deleted_at is not None:
+        raise DomainError("That plan is not in this store (it may have been deleted).")
+    first, last = _plan_quarters(plan)
+    if not first <= quarter <= last:
+        raise DomainError(
+            f"{quarter.label} is outside the plan {plan.title!r}, which runs from "
+            f"{first.label} to {last.label}. Choose a quarter within it."
+        )
+    query = (
+        select(BoardPack.id)
+        .join(BoardMeeting, BoardMeeting.id == BoardPack.meeting_id)
+        .where(
+            BoardPack.plan_id == plan_id,
+            BoardPack.quarter == quarter,
+            BoardPack.deleted_at.is_(None),
+            BoardMeeting.deleted_at.is_(None),
+        )
+        .order_by(BoardMeeting.meeting_date.desc())
+    )
+    if meeting_date is not None:
+        query = query.where(BoardMeeting.meeting_date == meeting_date)
+    found = session.scalars(query).first()
+    return uuid.UUID(str(found)) if found is not None else None
+
+
+def default_meeting_title(session: Session, partnership_id: uuid.UUID) -> str:
+    """The title of the partnership's latest meeting, else e.g. "SSP Board"."""
+    from ssp_desktop.models.entities import Partnership
+
+    title = session.scalar(
+        select(BoardMeeting.title)
+        .where(BoardMeeting.partnership_id == partnership_id, BoardMeeting.deleted_at.is_(None))
+        .order_by(BoardMeeting.meeting_date.desc())
+        .limit(1)
+    )
+    if title:
+        return str(title)
+    partnership = session.get(Partnership, partnership_id)
+    short = _initials(partnership.name) if partnership is not None else ""
+    return f"{short} Board" if short else "Partnership Board"
+
+
+def new_pack(session: Session, plan_id: uuid.UUID, quarter: Quarter) -> BoardPack:
+    """An unsaved pack for ``quarter`` with the standing cover fields (report of, contact
+    officer, marking, key decision, sections) of the plan's previous pack; the summary
+    and recommendations start empty, and the pack says so until they are written. Its
+    meeting is for the caller to set."""
+    plan = session.get(Plan, plan_id)
+    assert plan is not None
+    pack = BoardPack(
+        plan_id=plan_id,
+        quarter=quarter,
+        subject=f"{plan.title}: quarterly performance report, {quarter.label}",
+    )
+    previous = session.scalars(
+        select(BoardPack)
+        .where(
+            BoardPack.plan_id == plan_id,
+            BoardPack.deleted_at.is_(None),
+            BoardPack.quarter < quarter,
+        )
+        .order_by(BoardPack.quarter.desc())
+        .limit(1)
+    ).first()
+    if previous is not None:
+        pack.report_of = previous.report_of
+        pack.contact_officer = previous.contact_officer
+        pack.protective_marking = previous.protective_marking
+        pack.key_decision = previous.key_decision
+        pack.sections = [dict(item) for item in previous.sections]
+    return pack
+
+
+def create_pack(
+    tx: Transaction,
+    plan_id: uuid.UUID,
+    quarter: Quarter,
+    meeting_date: dt.date,
+    meeting_title: str | None = None,
+) -> BoardPack:
+    """Add the pack for ``quarter`` at the partnership's meeting on ``meeting_date``
+    (made if there is none) within ``tx``; see :func:`new_pack` for its fields."""
+    s = tx.session
+    plan = s.get(Plan, plan_id)
+    if plan is None or plan.deleted_at is not None:
+        raise DomainError("That plan is not in this store (it may have been deleted).")
+    meeting = s.scalars(
+        select(BoardMeeting).where(
+            BoardMeeting.partnership_id == plan.partnership_id,
+            BoardMeeting.meeting_date == meeting_date,
+            BoardMeeting.deleted_at.is_(None),
+        )
+    ).first()
+    if meeting is None:
+        meeting = tx.add(
+            BoardMeeting(
+                partnership_id=plan.partnership_id,
+                title=(meeting_title or "").strip()
+                or default_meeting_title(s, plan.partnership_id),
+                meeting_date=meeting_date,
+            )
+        )
+    pack = new_pack(s, plan_id, quarter)
+    pack.meeting_id = meeting.id
+    return tx.add(pack)
+
+
 def prepare_pack(
     store: Store,
     plan_id: uuid.UUID,
@@ -136,91 +257,13 @@ def prepare_pack(
     ``meeting_date``, made (with its meeting) if there is none.
 
     With no ``meeting_date``, the quarter's newest existing pack is used, or a meeting is
-    made for today. A new pack copies the standing cover fields (report of, contact
-    officer, marking, sections) from the plan's previous pack; the summary and
-    recommendations start empty, and the pack says so until they are written."""
+    made for today."""
     with store.session() as s:
-        plan = s.get(Plan, plan_id)
-        if plan is None or plan.deleted_at is not None:
-            raise DomainError("That plan is not in this store (it may have been deleted).")
-        first, last = _plan_quarters(plan)
-        if not first <= quarter <= last:
-            raise DomainError(
-                f"{quarter.label} is outside the plan {plan.title!r}, which runs from "
-                f"{first.label} to {last.label}. Choose a quarter within it."
-            )
-        query = (
-            select(BoardPack.id, BoardMeeting.meeting_date)
-            .join(BoardMeeting, BoardMeeting.id == BoardPack.meeting_id)
-            .where(
-                BoardPack.plan_id == plan_id,
-                BoardPack.quarter == quarter,
-                BoardPack.deleted_at.is_(None),
-                BoardMeeting.deleted_at.is_(None),
-            )
-            .order_by(BoardMeeting.meeting_date.desc())
-        )
-        if meeting_date is not None:
-            query = query.where(BoardMeeting.meeting_date == meeting_date)
-        existing = s.execute(query).first()
-        if existing is not None:
-            return uuid.UUID(str(existing[0]))
-        partnership_id = plan.partnership_id
-        plan_title = plan.title
-    when = meeting_date or dt.date.today()
+        existing = find_pack(s, plan_id, quarter, meeting_date)
+    if existing is not None:
+        return existing
     with store.transaction(actor=actor) as tx:
-        s = tx.session
-        meeting = s.scalars(
-            select(BoardMeeting).where(
-                BoardMeeting.partnership_id == partnership_id,
-                BoardMeeting.meeting_date == when,
-                BoardMeeting.deleted_at.is_(None),
-            )
-        ).first()
-        if meeting is None:
-            title = meeting_title
-            if not title:
-                title = s.scalar(
-                    select(BoardMeeting.title)
-                    .where(
-                        BoardMeeting.partnership_id == partnership_id,
-                        BoardMeeting.deleted_at.is_(None),
-                    )
-                    .order_by(BoardMeeting.meeting_date.desc())
-                    .limit(1)
-                )
-            if not title:
-                from ssp_desktop.models.entities import Partnership
-
-                partnership = s.get(Partnership, partnership_id)
-                short = _initials(partnership.name) if partnership is not None else ""
-                title = f"{short} Board".strip() if short else "Partnership Board"
-            meeting = tx.add(
-                BoardMeeting(partnership_id=partnership_id, title=title, meeting_date=when)
-            )
-        previous = s.scalars(
-            select(BoardPack)
-            .where(
-                BoardPack.plan_id == plan_id,
-                BoardPack.deleted_at.is_(None),
-                BoardPack.quarter < quarter,
-            )
-            .order_by(BoardPack.quarter.desc())
-            .limit(1)
-        ).first()
-        pack = BoardPack(
-            meeting_id=meeting.id,
-            plan_id=plan_id,
-            quarter=quarter,
-            subject=f"{plan_title}: quarterly performance report, {quarter.label}",
-        )
-        if previous is not None:
-            pack.report_of = previous.report_of
-            pack.contact_officer = previous.contact_officer
-            pack.protective_marking = previous.protective_marking
-            pack.key_decision = previous.key_decision
-            pack.sections = [dict(item) for item in previous.sections]
-        tx.add(pack)
+        pack = create_pack(tx, plan_id, quarter, meeting_date or dt.date.today(), meeting_title)
         return pack.id
 
 

@@ -558,9 +558,15 @@ def _changes(ctx: _Context) -> tuple[Block, ...]:
         ),
     ]
 
+    quiet: list[str] = []
+
     def part(title: str, anchor: str, items: Sequence[Any], make: Callable[[], Block]) -> None:
+        # Parts with nothing in them are named together at the end, in one sentence.
+        if not items:
+            quiet.append(title[0].lower() + title[1:])
+            return
         blocks.append(Heading(title, 2, anchor, in_contents=False))
-        blocks.append(make() if items else Paragraph("None this quarter."))
+        blocks.append(make())
 
     new_reds = [*ch.new_red_actions]
     part(
@@ -625,6 +631,14 @@ def _changes(ctx: _Context) -> tuple[Block, ...]:
             )
         ),
     )
+    if quiet:
+        # Said in the opening paragraph rather than under headings of their own.
+        lead = blocks[1]
+        assert isinstance(lead, Paragraph)
+        blocks[1] = Paragraph(
+            f"{lead.text} Nothing to report this quarter under: {'; '.join(quiet)}.",
+            lead.style,
+        )
     return tuple(blocks)
 
 
@@ -1304,7 +1318,7 @@ def assemble_pack(
         furniture=Furniture(
             marking=pack.protective_marking.strip() or "OFFICIAL",
             meeting=ctx.meeting_text,
-            title=f"{ctx.plan.title}: {ctx.quarter.label}",
+            title=f"Quarterly performance report, {ctx.quarter.label}",
             sample_banner=SAMPLE_BANNER if is_sample else "",
         ),
         sections=tuple(sections),

@@ -256,7 +256,6 @@ class HeadingFlowable(RLParagraph):  # type: ignore[misc]
     def __init__(self, heading: Heading, style: ParagraphStyle) -> None:
         super().__init__(_text(heading.text), style)
         self.heading = heading
-        self.keepWithNext = True
         _tag(self, heading.role, level=heading.level, anchor=heading.anchor)
 
     def draw(self) -> None:
@@ -507,7 +506,7 @@ class _Story:
             )
             return [_tag(lf, Role.L), Spacer(1, 4)]
         if isinstance(block, Table):
-            return [_table(block, self.width), Spacer(1, 10)]
+            return [_table(block, self.width), Spacer(1, 8)]
         if isinstance(block, Fields):
             return [_fields(block, self.width), Spacer(1, 10)]
         if isinstance(block, Figure):
