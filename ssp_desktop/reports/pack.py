@@ -413,6 +413,24 @@ def _contents(_ctx: _Context) -> tuple[Block, ...]:
     return (Heading("Contents", 1, "sec-contents", in_contents=False), Contents(depth=2))
 
 
+def _refs(refs: Sequence[str], where: str, limit: int = 24) -> str:
+    """A list of refs, cut short on a big plan (the rest are in ``where``)."""
+    if len(refs) <= limit:
+        return ", ".join(refs)
+    return ", ".join(refs[:limit]) + f" and {len(refs) - limit:,} more (see {where})"
+
+
+def _capped(items: list[str], limit: int = 40) -> tuple[str, ...]:
+    """At most ``limit`` bullets: a big plan's gaps are all in the trackers anyway."""
+    if len(items) <= limit:
+        return tuple(items)
+    more = len(items) - limit + 1
+    return (
+        *items[: limit - 1],
+        f"…and {more:,} more, marked in the action trackers and scorecard.",
+    )
+
+
 def _missing_summary(ctx: _Context) -> list[str]:
     changes = ctx.changes
     missing = []
@@ -423,7 +441,9 @@ def _missing_summary(ctx: _Context) -> list[str]:
             f"{_plural(len(changes.missing_updates), 'action')} that "
             f"{'has' if len(changes.missing_updates) == 1 else 'have'} started "
             f"{'has' if len(changes.missing_updates) == 1 else 'have'} no update for "
-            f"{ctx.quarter.label}: " + ", ".join(c.ref for c in changes.missing_updates) + "."
+            f"{ctx.quarter.label}: "
+            + _refs([c.ref for c in changes.missing_updates], "the action trackers")
+            + "."
         )
     if not ctx.rows:
         missing.append("The plan has no measures yet.")
@@ -431,7 +451,9 @@ def _missing_summary(ctx: _Context) -> list[str]:
         missing.append(
             f"{_plural(len(changes.missing_values), 'quarterly measure')} "
             f"{'has' if len(changes.missing_values) == 1 else 'have'} no value for "
-            f"{ctx.quarter.label}: " + ", ".join(m.ref for m in changes.missing_values) + "."
+            f"{ctx.quarter.label}: "
+            + _refs([m.ref for m in changes.missing_values], "the scorecard")
+            + "."
         )
     untargeted = [
         r.ref for r in ctx.rows if r.polarity is not Polarity.TRACKER and r.target is None
@@ -440,7 +462,7 @@ def _missing_summary(ctx: _Context) -> list[str]:
         missing.append(
             f"{_plural(len(untargeted), 'measure')} "
             f"{'has' if len(untargeted) == 1 else 'have'} no target for the year of "
-            "its latest value: " + ", ".join(untargeted) + "."
+            "its latest value: " + _refs(untargeted, "the scorecard") + "."
         )
     return missing
 
@@ -623,11 +645,17 @@ def _changes(ctx: _Context) -> tuple[Block, ...]:
         "changes-missing-updates",
         [*missing, *ch.missing_values],
         lambda: BulletList(
-            tuple(f"{c.ref} {c.title}: no update for {q}." for c in missing)
-            + tuple(
-                f"{m.ref} {m.name}: no value for {q}"
-                + (f" (latest {m.last_period.label})." if m.last_period else " (no values yet).")
-                for m in ch.missing_values
+            _capped(
+                [f"{c.ref} {c.title}: no update for {q}." for c in missing]
+                + [
+                    f"{m.ref} {m.name}: no value for {q}"
+                    + (
+                        f" (latest {m.last_period.label})."
+                        if m.last_period
+                        else " (no values yet)."
+                    )
+                    for m in ch.missing_values
+                ]
             )
         ),
     )
@@ -857,7 +885,7 @@ def _priority(
             Table(
                 header=(("Ref", "Action", "Lead", "Due", "RAG", f"Update for {q}"),),
                 rows=tuple(_tracker_row(ctx, a) for a in actions),
-                widths=(1.2, 4.2, 2.6, 1.35, 1.3, 7.2),
+                widths=(1.45, 4.2, 2.6, 1.35, 1.3, 7.0),
                 caption=f"Actions under {p.code}: lead, due date, RAG and update for {q}",
             )
         )

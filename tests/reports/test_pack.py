@@ -504,3 +504,13 @@ def test_marking_and_charts_follow_the_store(store: Store, tmp_path: Path) -> No
     with store.session() as s:
         document = assemble_pack(s, pack_id)
     assert any(isinstance(h, Heading) and h.level == 3 for h in document.blocks())
+
+
+def test_long_lists_of_gaps_are_cut_short() -> None:
+    from ssp_desktop.reports.pack import _capped, _refs
+
+    refs = [f"A-{n}" for n in range(30)]
+    assert _refs(refs[:3], "the trackers") == "A-0, A-1, A-2"
+    assert _refs(refs, "the trackers").endswith("A-23 and 6 more (see the trackers)")
+    bullets = _capped([f"item {n}" for n in range(50)])
+    assert len(bullets) == 40 and bullets[-1].startswith("…and 11 more")
