@@ -74,6 +74,22 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--store", metavar="PATH", required=True, help="the store to export")
     exp.add_argument("--out", metavar="FILE.xlsx", required=True, help="the workbook to write")
     exp.add_argument("--plan", metavar="TITLE", help="the plan (default: the newest)")
+    pack = sub.add_parser("pack", help="export the quarterly board pack as a PDF")
+    pack.add_argument("--store", metavar="PATH", required=True, help="the store to read")
+    pack.add_argument(
+        "--quarter", required=True, help='the quarter the pack reports on, e.g. "2023/24 Q2"'
+    )
+    pack.add_argument("--out", metavar="FILE.pdf", required=True, help="the PDF to write")
+    pack.add_argument(
+        "--plan",
+        metavar="ID-OR-TITLE",
+        help="the plan (default: the store's approved plan, if there is only one)",
+    )
+    pack.add_argument(
+        "--meeting-date",
+        metavar="YYYY-MM-DD",
+        help="the board meeting (default: the quarter's existing pack, else today)",
+    )
     return parser
 
 
@@ -251,6 +267,55 @@ def _tolerant_stdout() -> None:
             reconfigure(errors="backslashreplace")
 
 
+def cmd_pack(
+    store_path: Path,
+    *,
+    quarter_text: str,
+    out: Path,
+    plan_text: str | None,
+    meeting_date_text: str | None,
+) -> int:
+    """Export the board pack for a plan, quarter and meeting; record the export."""
+    import datetime as dt
+
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.models.periods import PeriodError, Quarter
+    from ssp_desktop.models.store import Store
+    from ssp_desktop.reports.export import (
+        check_output_path,
+        export_pack,
+        prepare_pack,
+        resolve_plan,
+    )
+
+    try:
+        quarter = Quarter.parse(quarter_text)
+    except PeriodError as exc:
+        return _error(str(exc))
+    meeting_date = None
+    if meeting_date_text:
+        try:
+            meeting_date = dt.date.fromisoformat(meeting_date_text)
+        except ValueError:
+            return _error(
+                f"{meeting_date_text!r} is not a date; write the meeting date as YYYY-MM-DD."
+            )
+    try:
+        target = check_output_path(out)
+        with Store.open(store_path) as store:
+            with store.session() as session:
+                plan_id = resolve_plan(session, plan_text).id
+            pack_id = prepare_pack(store, plan_id, quarter, meeting_date=meeting_date)
+            result = export_pack(store, pack_id, target)
+    except SspError as exc:
+        return _error(str(exc))
+    print(
+        f"Wrote the board pack for {result.quarter.label} ({result.meeting}) to {result.path}: "
+        f"{result.pages} pages, {result.size:,} bytes, SHA-256 {result.sha256}."
+    )
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is not None:
@@ -263,6 +328,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_demo(Path(args.store), force=args.force)
     if args.command == "check":
         return cmd_check(Path(args.store))
+    if args.command == "pack":
+        return cmd_pack(
+            Path(args.store),
+            quarter_text=args.quarter,
+            out=Path(args.out),
+            plan_text=args.plan,
+            meeting_date_text=args.meeting_date,
+        )
     if args.store and args.sample:
         return _error("give either --store or --sample, not both.")
     from ssp_desktop.app import run_gui

@@ -229,3 +229,100 @@ def test_spreadsheet_libraries_are_not_loaded_at_start_up() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- pack
+
+
+def test_pack_writes_the_pdf_and_records_it(
+    tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import select
+
+    from ssp_desktop.models.entities import BoardPack, PackExport
+
+    store = tmp_path / "plan.sqlite"
+    store.write_bytes(demo_store.read_bytes())
+    out = tmp_path / "pack.pdf"
+    argv = ["pack", "--store", str(store), "--quarter", "2024/25 Q2", "--out", str(out)]
+    assert main([*argv, "--plan", "Safer Stockport Partnership Plan 2022-25"]) == EXIT_OK
+    printed = capsys.readouterr().out
+    assert out.read_bytes().startswith(b"%PDF")
+    assert "2024/25 Q2 (SSP Board, 21 November 2024)" in printed
+    with Store.open(store, readonly=True) as s, s.session() as session:
+        exports = session.scalars(select(PackExport)).all()
+        assert [e.file_name for e in exports] == [str(out)]
+        assert exports[0].sha256 in printed
+        # The sample's own pack for the quarter was reused, not a second one made.
+        assert len(session.scalars(select(BoardPack)).all()) == 1
+
+
+def test_pack_makes_a_meeting_and_pack_for_a_new_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import select
+
+    from ssp_desktop.models.entities import BoardMeeting, BoardPack
+    from tests.factories import mini_plan
+
+    path = tmp_path / "plan.sqlite"
+    with Store.open(path, create=True) as s:
+        mini_plan(s)
+    out = tmp_path / "pack.pdf"
+    argv = ["pack", "--store", str(path), "--quarter", "2023-24 Q2", "--out", str(out)]
+    assert main([*argv, "--meeting-date", "2023-11-20"]) == EXIT_OK
+    assert out.exists()
+    with Store.open(path, readonly=True) as s, s.session() as session:
+        meeting = session.scalars(select(BoardMeeting)).one()
+        assert (meeting.title, meeting.meeting_date.isoformat()) == ("TC Board", "2023-11-20")
+        assert session.scalars(select(BoardPack)).one().quarter.label == "2023/24 Q2"
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--quarter", "2023/24 Q9"], "as a quarter"),
+        (["--quarter", "2019/20 Q1"], "outside the plan"),
+        (["--quarter", "2023/24 Q2", "--plan", "No such plan"], "no plan 'No such plan'"),
+        (["--quarter", "2023/24 Q2", "--meeting-date", "20/11/2023"], "YYYY-MM-DD"),
+    ],
+)
+def test_pack_refuses_unknown_plans_quarters_and_dates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    from tests.factories import mini_plan
+
+    path = tmp_path / "plan.sqlite"
+    with Store.open(path, create=True) as s:
+        mini_plan(s)
+    out = tmp_path / "pack.pdf"
+    assert main(["pack", "--store", str(path), "--out", str(out), *extra]) == EXIT_REFUSED
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+    assert not out.exists()
+
+
+def test_pack_refuses_an_unwritable_path_and_a_file_that_is_not_a_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    not_a_store = tmp_path / "notes.txt"
+    not_a_store.write_text("hello")
+    argv = ["pack", "--quarter", "2023/24 Q2"]
+    out = str(tmp_path / "pack.pdf")
+    assert main([*argv, "--store", str(not_a_store), "--out", out]) == EXIT_REFUSED
+    assert "not an ssp-desktop store" in capsys.readouterr().err
+    missing = str(tmp_path / "no-folder" / "pack.pdf")
+    assert main([*argv, "--store", str(not_a_store), "--out", missing]) == EXIT_REFUSED
+    assert "does not exist" in capsys.readouterr().err
+    assert main([*argv, "--store", str(not_a_store), "--out", str(tmp_path)]) == EXIT_REFUSED
+    assert "is a folder" in capsys.readouterr().err
+
+
+def test_the_command_line_starts_without_reportlab() -> None:
+    code = "import sys, ssp_desktop.cli; print('reportlab' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path.cwd()
+    )
+    assert out.stdout.strip() == "False"

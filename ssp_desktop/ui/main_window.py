@@ -42,6 +42,7 @@ from ssp_desktop.models.domain import PlanOutline
 from ssp_desktop.models.errors import SspError
 from ssp_desktop.models.sample import SAMPLE_BANNER, SAMPLE_MEETING_DATE
 from ssp_desktop.models.store import Store
+from ssp_desktop.ui.board_pack import BoardPackDialog
 from ssp_desktop.ui.dashboard import DashboardView
 from ssp_desktop.ui.dialogs import NewPlanDialog
 from ssp_desktop.ui.document import PlanDocument
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         self.document: PlanDocument | None = None
         self._open_sample = open_sample
         self._workspace: Workspace | None = None
+        self.board_pack_dialog: BoardPackDialog | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("ssp-desktop")
         self.setMinimumSize(720, 480)
@@ -211,6 +213,12 @@ class MainWindow(QMainWindow):
         self.sample_action.setEnabled(self._open_sample is not None)
         self.new_plan_action = QAction("Start a new &plan in this store…", self)
         self.new_plan_action.triggered.connect(self.new_plan)
+        self.board_pack_action = QAction("&Board pack…", self)
+        self.board_pack_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
+        self.board_pack_action.setStatusTip(
+            "Write the cover sheet, choose the sections and export the quarter's board pack PDF"
+        )
+        self.board_pack_action.triggered.connect(self.board_pack)
         self.import_action = QAction("&Import bundle…", self)
         self.import_action.setEnabled(False)
         self.import_action.setStatusTip("Bundle import arrives with offline sync.")
@@ -231,6 +239,7 @@ class MainWindow(QMainWindow):
             self.open_action,
             self.sample_action,
             self.new_plan_action,
+            self.board_pack_action,
             self.import_action,
             self.import_sheet_action,
             self.export_workbook_action,
@@ -269,6 +278,7 @@ class MainWindow(QMainWindow):
             self.undo_action,
             self.redo_action,
             self.find_action,
+            self.board_pack_action,
         ):
             toolbar.addAction(action)
         self.addToolBar(toolbar)
@@ -377,6 +387,24 @@ class MainWindow(QMainWindow):
         if self.document.edit(f"Start plan {title}", work) and self._workspace is not None:
             self._workspace.reload_plans(select=created[0])
 
+    def board_pack(self) -> BoardPackDialog | None:
+        """Open the board pack builder for the plan shown (None if there is none)."""
+        workspace = self._workspace
+        if self.document is None or workspace is None:
+            return None
+        plan_id = workspace.plan_id
+        if plan_id is None:
+            self._fail(
+                "No plan to report on",
+                "This store has no plan yet. Start a plan first; its board pack follows.",
+            )
+            return None
+        dialog = BoardPackDialog(self.document, plan_id, workspace.today, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.board_pack_dialog = dialog
+        dialog.open()
+        return dialog
+
     def open_sample(self) -> None:
         if self._open_sample is None:
             return
@@ -453,6 +481,7 @@ class MainWindow(QMainWindow):
         self.import_sheet_action.setEnabled(store is not None)
         self.export_workbook_action.setEnabled(store is not None)
         self.find_action.setEnabled(store is not None)
+        self.board_pack_action.setEnabled(store is not None)
         self._update_undo_actions()
         if store is None or self.document is None:
             self.banner.hide()

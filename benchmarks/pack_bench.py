@@ -1,0 +1,158 @@
+"""Board pack export: time, pages per second and memory, for the sample plan and for one
+plan of the benchmark store (synthetic.py: 500 actions, 50 measures with 40 quarters).
+
+    .venv/bin/python benchmarks/pack_bench.py               # full scale, ~1 minute here
+    .venv/bin/python benchmarks/pack_bench.py --scale 0.05  # tiny run for CI
+
+Each pack is exported end to end with the real exporter (``export_pack``: read the
+store, assemble, draw, write beside the target, record the export); assembly (reading
+the store and building charts) and drawing are then timed apart. Peak memory is the
+process's ``ru_maxrss`` and, in a separate pass so it does not slow the timed runs,
+tracemalloc's Python-side peak during one export. Figures are printed, one per line,
+and written to ``OUT/pack_bench.json``; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+import tracemalloc
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import reportlab  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+
+from benchmarks.store_bench import max_rss_mib, remove_store  # noqa: E402
+from benchmarks.synthetic import RegionWriter, Shape  # noqa: E402
+from ssp_desktop.models.entities import BoardPack  # noqa: E402
+from ssp_desktop.models.periods import Quarter  # noqa: E402
+from ssp_desktop.models.sample import write_sample  # noqa: E402
+from ssp_desktop.models.store import Store  # noqa: E402
+from ssp_desktop.reports.export import export_pack, prepare_pack  # noqa: E402
+from ssp_desktop.reports.pack import assemble_pack  # noqa: E402
+from ssp_desktop.reports.render import render_pdf  # noqa: E402
+
+REGION_QUARTER = Quarter(2024, 2)  # within the synthetic plans' 2023/24-2025/26
+
+
+def line(label: str, value: Any, unit: str = "") -> None:
+    text = (
+        f"{value:,.2f}"
+        if isinstance(value, float)
+        else f"{value:,}"
+        if isinstance(value, int)
+        else str(value)
+    )
+    print(f"{label:<52} {text} {unit}".rstrip(), flush=True)
+
+
+def measure_pack(store: Store, pack_id: uuid.UUID, out: Path, name: str) -> dict[str, Any]:
+    start = time.perf_counter()
+    result = export_pack(store, pack_id, out / f"{name}.pdf")
+    total = time.perf_counter() - start
+    with store.session() as s:
+        start = time.perf_counter()
+        document = assemble_pack(s, pack_id, is_sample=store.is_sample)
+        assemble = time.perf_counter() - start
+    start = time.perf_counter()
+    pages = render_pdf(document, out / f"{name}-render.pdf")
+    draw = time.perf_counter() - start
+    figures = {
+        "pages": result.pages,
+        "bytes": result.size,
+        "export_seconds": total,
+        "pages_per_second": result.pages / total,
+        "assemble_seconds": assemble,
+        "draw_seconds": draw,
+        "draw_pages": pages,
+    }
+    line(f"{name}: pages", result.pages)
+    line(f"{name}: file size", result.size / 1024, "KiB")
+    line(f"{name}: export, end to end", total, "s")
+    line(f"{name}: pages per second", figures["pages_per_second"])
+    line(f"{name}:   of which reading the store and charts", assemble, "s")
+    line(f"{name}:   of which drawing the PDF", draw, "s")
+    return figures
+
+
+def traced_peak(store: Store, pack_id: uuid.UUID, target: Path) -> float:
+    tracemalloc.start()
+    try:
+        export_pack(store, pack_id, target)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / (1024 * 1024)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplies actions and measures")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
+    parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+    args = parser.parse_args()
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    print(
+        f"{platform.system()} {platform.release()} {platform.machine()}, "
+        f"CPython {platform.python_version()}, ReportLab {reportlab.Version}, "
+        f"scale {args.scale}",
+        flush=True,
+    )
+    figures: dict[str, Any] = {"scale": args.scale}
+
+    sample_path = out / "pack-sample.sqlite"
+    remove_store(sample_path)
+    with Store.open(sample_path, create=True) as store:
+        write_sample(store)
+        with store.session() as s:
+            pack_id = s.scalars(select(BoardPack.id)).one()
+        figures["sample"] = measure_pack(store, pack_id, out, "sample plan")
+        if not args.no_memory:
+            figures["sample"]["traced_peak_mib"] = peak = traced_peak(
+                store, pack_id, out / "sample-traced.pdf"
+            )
+            line("sample plan: Python memory peak (tracemalloc)", peak, "MiB")
+
+    region_path = out / "pack-region.sqlite"
+    remove_store(region_path)
+    shape = Shape.scaled(args.scale, plans=1)
+    with Store.open(region_path, create=True) as store:
+        start = time.perf_counter()
+        built = RegionWriter(store, shape).build()
+        line(
+            f"benchmark plan: built ({shape.actions_per_plan} actions, "
+            f"{shape.measures_per_plan} measures)",
+            time.perf_counter() - start,
+            "s",
+        )
+        pack_id = prepare_pack(
+            store, built.plan_ids[0], REGION_QUARTER, meeting_date=REGION_QUARTER.end_date
+        )
+        figures["region"] = measure_pack(store, pack_id, out, "benchmark plan")
+        figures["region"]["actions"] = shape.actions_per_plan
+        figures["region"]["measures"] = shape.measures_per_plan
+        if not args.no_memory:
+            figures["region"]["traced_peak_mib"] = peak = traced_peak(
+                store, pack_id, out / "region-traced.pdf"
+            )
+            line("benchmark plan: Python memory peak (tracemalloc)", peak, "MiB")
+    rss = max_rss_mib()
+    if rss is not None:
+        figures["max_rss_mib"] = rss
+        line("process peak resident memory (ru_maxrss)", rss, "MiB")
+    (out / "pack_bench.json").write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

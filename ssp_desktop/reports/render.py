@@ -1,0 +1,734 @@
+"""Draw a :class:`~ssp_desktop.reports.blocks.PackDocument` as a PDF with ReportLab platypus.
+
+The look: A4, DejaVu Sans embedded throughout, body text 11 pt, headings in three
+sizes, GOV.UK-style colours. RAG ratings are printed as words on their colour (every
+pairing at least 4.5:1 contrast); wide tables get landscape pages; table header rows
+repeat on every page a table runs onto and rows never split. Each page has a running
+header and footer (protective marking top and bottom, the meeting, the report's title,
+"Page X of Y", and "Sample data - illustrative only" for the sample plan). Headings
+become PDF bookmarks, named destinations and contents entries with links. The document
+carries its title, author, subject, keywords and language (en-GB) and asks viewers to
+show the title rather than the file name.
+
+Every flowable made here carries the role of the block it came from
+(``flowable.ssp_role``, plus ``ssp_alt`` for figures and ``ssp_header_rows`` for
+tables) and the page furniture is drawn in one place (:meth:`_PackCanvas.draw_furniture`),
+so the tagging step (PDF/UA) can wrap each in marked content without restructuring.
+
+This module imports ReportLab at the top; import it lazily from the CLI and the UI.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics import renderPDF
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    CondPageBreak,
+    Flowable,
+    Frame,
+    ListFlowable,
+    ListItem,
+    NextPageTemplate,
+    PageBreak,
+    PageTemplate,
+    Spacer,
+    TableStyle,
+)
+from reportlab.platypus import KeepTogether as RLKeepTogether
+from reportlab.platypus import Paragraph as RLParagraph
+from reportlab.platypus import Table as RLTable
+from reportlab.platypus.tableofcontents import TableOfContents
+
+from ssp_desktop.models.performance import Standing
+from ssp_desktop.reports import fonts
+from ssp_desktop.reports.blocks import (
+    Block,
+    BulletList,
+    Cell,
+    CellValue,
+    Contents,
+    Fields,
+    Figure,
+    Furniture,
+    Heading,
+    KeepTogether,
+    NewPage,
+    PackDocument,
+    Paragraph,
+    Role,
+    Table,
+    TextStyle,
+)
+from ssp_desktop.reports.pdf_chart import chart_drawing, sparkline
+
+# GOV.UK design system colours.
+INK = colors.HexColor("#0b0c0c")
+SECONDARY_INK = colors.HexColor("#505a5f")
+RULE = colors.HexColor("#b1b4b6")
+LIGHT_GREY = colors.HexColor("#f3f2f1")
+BRAND = colors.HexColor("#1d70b8")
+WHITE = colors.white
+
+# RAG as a word on its colour: (background, text). Each pairing is at least 4.5:1.
+STANDING_COLOURS: dict[Standing, tuple[str, str]] = {
+    Standing.RED: ("#d4351c", "#ffffff"),
+    Standing.AMBER: ("#f47738", "#0b0c0c"),
+    Standing.GREEN: ("#00703c", "#ffffff"),
+    Standing.NO_UPDATE: ("#b1b4b6", "#0b0c0c"),
+    Standing.CLOSED: ("#505a5f", "#ffffff"),
+    Standing.NOT_RATED: ("#f3f2f1", "#0b0c0c"),
+}
+
+BODY_SIZE = 11.0
+COMPACT_SIZE = 10.0
+FURNITURE_SIZE = 9.0
+
+MARGIN_X = 18 * mm
+MARGIN_TOP = 22 * mm
+MARGIN_BOTTOM = 20 * mm
+
+ProgressFn = Callable[[int], None]
+
+
+def relative_luminance(hex_colour: str) -> float:
+    value = hex_colour.lstrip("#")
+    channels = [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG contrast ratio of two colours given as "#rrggbb"."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+# --------------------------------------------------------------------------- styles
+
+
+class _Styles:
+    def __init__(self) -> None:
+        fonts.register_fonts()
+        regular, bold = fonts.REGULAR, fonts.BOLD
+        self.body = ParagraphStyle(
+            "Body",
+            fontName=regular,
+            fontSize=BODY_SIZE,
+            leading=15.5,
+            textColor=INK,
+            spaceAfter=6,
+        )
+        self.lead = ParagraphStyle(
+            "Lead", parent=self.body, fontSize=12.5, leading=17.5, spaceAfter=8
+        )
+        self.note = ParagraphStyle(
+            "Note",
+            parent=self.body,
+            backColor=LIGHT_GREY,
+            borderPadding=(6, 8, 6, 8),
+            leftIndent=8,
+            rightIndent=8,
+            spaceBefore=8,
+            spaceAfter=12,
+        )
+        self.quote = ParagraphStyle(
+            "Quote", parent=self.body, leftIndent=14, textColor=INK, spaceAfter=10
+        )
+        self.kicker = ParagraphStyle(
+            "Kicker",
+            parent=self.body,
+            fontName=bold,
+            fontSize=12,
+            leading=16,
+            textColor=BRAND,
+            spaceAfter=4,
+        )
+        self.headings = {
+            1: ParagraphStyle(
+                "H1",
+                parent=self.body,
+                fontName=bold,
+                fontSize=22,
+                leading=27,
+                spaceBefore=0,
+                spaceAfter=12,
+            ),
+            2: ParagraphStyle(
+                "H2",
+                parent=self.body,
+                fontName=bold,
+                fontSize=16,
+                leading=20,
+                spaceBefore=14,
+                spaceAfter=8,
+            ),
+            3: ParagraphStyle(
+                "H3",
+                parent=self.body,
+                fontName=bold,
+                fontSize=12.5,
+                leading=16,
+                spaceBefore=10,
+                spaceAfter=4,
+            ),
+        }
+        self.cell = ParagraphStyle("Cell", parent=self.body, spaceAfter=0, leading=14)
+        self.cell_bold = ParagraphStyle("CellBold", parent=self.cell, fontName=bold)
+        self.compact = ParagraphStyle(
+            "Compact", parent=self.cell, fontSize=COMPACT_SIZE, leading=12
+        )
+        self.compact_bold = ParagraphStyle("CompactBold", parent=self.compact, fontName=bold)
+        self.toc = [
+            ParagraphStyle(
+                "TOC1",
+                parent=self.body,
+                fontName=bold,
+                fontSize=12,
+                leading=17,
+                spaceBefore=6,
+                spaceAfter=0,
+            ),
+            ParagraphStyle(
+                "TOC2",
+                parent=self.body,
+                leftIndent=16,
+                fontSize=BODY_SIZE,
+                leading=15,
+                spaceAfter=0,
+            ),
+            ParagraphStyle(
+                "TOC3",
+                parent=self.body,
+                leftIndent=32,
+                fontSize=BODY_SIZE,
+                leading=15,
+                spaceAfter=0,
+            ),
+        ]
+
+    def paragraph(self, style: TextStyle) -> ParagraphStyle:
+        return {
+            TextStyle.BODY: self.body,
+            TextStyle.LEAD: self.lead,
+            TextStyle.NOTE: self.note,
+            TextStyle.KICKER: self.kicker,
+            TextStyle.QUOTE: self.quote,
+        }[style]
+
+
+@functools.cache
+def _styles() -> _Styles:
+    return _Styles()
+
+
+def _text(text: str) -> str:
+    return escape(text).replace("\n", "<br/>")
+
+
+def _tag(flowable: Flowable, role: Role | str, **info: Any) -> Flowable:
+    """Record the block's role on the flowable, for tagging (issue 8)."""
+    flowable.ssp_role = role
+    for key, value in info.items():
+        setattr(flowable, f"ssp_{key}", value)
+    return flowable
+
+
+# --------------------------------------------------------------------------- flowables
+
+
+class HeadingFlowable(RLParagraph):  # type: ignore[misc]
+    """A heading: a named destination, a bookmark and (via the doc) a contents entry."""
+
+    def __init__(self, heading: Heading, style: ParagraphStyle) -> None:
+        super().__init__(_text(heading.text), style)
+        self.heading = heading
+        _tag(self, heading.role, level=heading.level, anchor=heading.anchor)
+
+    def draw(self) -> None:
+        h = self.heading
+        self.canv.bookmarkHorizontal(h.anchor, 0, self.height + 6)
+        # Outline levels start at 0; open only the top level so the panel stays short.
+        self.canv.addOutlineEntry(h.text, h.anchor, level=h.level - 1, closed=h.level > 1)
+        super().draw()
+
+
+class FigureFlowable(Flowable):  # type: ignore[misc]
+    """A vector drawing (a chart or a sparkline) with its alt text."""
+
+    def __init__(self, drawing: Drawing, alt: str) -> None:
+        super().__init__()
+        self.drawing = drawing
+        self.width = drawing.width
+        self.height = drawing.height
+        self.hAlign = "LEFT"
+        _tag(self, Role.FIGURE, alt=alt)
+
+    def wrap(self, _avail_width: float, _avail_height: float) -> tuple[float, float]:
+        return self.width, self.height
+
+    def draw(self) -> None:
+        renderPDF.draw(self.drawing, self.canv, 0, 0)
+
+
+class SideBySide(Flowable):  # type: ignore[misc]
+    """Two columns of flowables side by side (a heading and a chart; its data table).
+    Layout only: each flowable keeps its own role; read left column, then right."""
+
+    def __init__(
+        self, left: Sequence[Flowable], right: Sequence[Flowable], left_width: float, gap: float
+    ) -> None:
+        super().__init__()
+        self.columns = (list(left), list(right))
+        self.left_width = left_width
+        self.gap = gap
+        self._heights: list[list[float]] = [[], []]
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        widths = (self.left_width, avail_width - self.left_width - self.gap)
+        totals = []
+        for k, column in enumerate(self.columns):
+            self._heights[k] = [f.wrap(widths[k], avail_height)[1] for f in column]
+            spacing = sum(f.getSpaceBefore() + f.getSpaceAfter() for f in column[1:])
+            totals.append(sum(self._heights[k]) + spacing)
+        self.width, self.height = avail_width, max(totals)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        for k, column in enumerate(self.columns):
+            x = 0.0 if k == 0 else self.left_width + self.gap
+            y = self.height
+            for n, (f, h) in enumerate(zip(column, self._heights[k], strict=True)):
+                if n:
+                    y -= f.getSpaceBefore()
+                y -= h
+                f.drawOn(self.canv, x, y)
+                y -= f.getSpaceAfter()
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def _cell_flowable(value: CellValue, style: ParagraphStyle, bold_style: ParagraphStyle) -> Any:
+    if isinstance(value, str):
+        return RLParagraph(_text(value), style) if value else ""
+    if value.spark is not None:
+        return FigureFlowable(sparkline(value.spark.values), value.spark.alt)
+    chosen = bold_style if value.bold else style
+    align = {"left": TA_LEFT, "right": TA_RIGHT, "centre": TA_CENTER}[value.align]
+    if value.standing is not None:
+        _bg, fg = STANDING_COLOURS[value.standing]
+        chosen = ParagraphStyle(
+            f"{chosen.name}-{value.standing.value}",
+            parent=bold_style,
+            textColor=colors.HexColor(fg),
+            alignment=TA_CENTER,
+        )
+    elif align != TA_LEFT:
+        chosen = ParagraphStyle(f"{chosen.name}-{value.align}", parent=chosen, alignment=align)
+    return RLParagraph(_text(value.text), chosen)
+
+
+def _table(table: Table, width: float) -> RLTable:
+    st = _styles()
+    style, bold = (st.compact, st.compact_bold) if table.compact else (st.cell, st.cell_bold)
+    total = sum(table.widths)
+    col_widths = [width * w / total for w in table.widths]
+    data: list[list[Any]] = []
+    commands: list[tuple[Any, ...]] = []
+    for r, row in enumerate(table.header):
+        data.append([_cell_flowable(_as_header(v), style, bold) for v in row])
+        for c, v in enumerate(row):
+            if isinstance(v, Cell) and v.standing is not None:
+                commands.append(("BACKGROUND", (c, r), (c, r), _bg(v.standing)))
+    first = len(table.header)
+    for i, row in enumerate(table.rows):
+        cells = []
+        for c, v in enumerate(row):
+            if table.row_headers and c == 0 and isinstance(v, str):
+                v = Cell(v, bold=True)
+            cells.append(_cell_flowable(v, style, bold))
+            if isinstance(v, Cell) and v.standing is not None:
+                commands.append(("BACKGROUND", (c, first + i), (c, first + i), _bg(v.standing)))
+        data.append(cells)
+    pad = 3 if table.compact else 5
+    commands += [
+        # Tables name a default font even when every cell is a paragraph; it must be ours.
+        ("FONT", (0, 0), (-1, -1), fonts.REGULAR, style.fontSize, style.leading),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), pad),
+        ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+        ("TOPPADDING", (0, 0), (-1, -1), pad - 1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), pad - (1 if table.compact else 0)),
+        ("LINEBELOW", (0, first), (-1, -1), 0.5, RULE),
+    ]
+    if first:
+        commands += [
+            ("BACKGROUND", (0, 0), (-1, first - 1), LIGHT_GREY),
+            ("LINEBELOW", (0, first - 1), (-1, first - 1), 1.2, INK),
+            ("VALIGN", (0, 0), (-1, first - 1), "BOTTOM"),
+        ]
+        # RAG headings keep their own colour over the grey.
+        for r, row in enumerate(table.header):
+            for c, v in enumerate(row):
+                if isinstance(v, Cell) and v.standing is not None:
+                    commands.append(("BACKGROUND", (c, r), (c, r), _bg(v.standing)))
+    for r, c0, c1 in table.spans:
+        commands.append(("SPAN", (c0, r), (c1, r)))
+    for i in table.total_rows:
+        commands.append(("LINEABOVE", (0, first + i), (-1, first + i), 1.2, INK))
+    rl = RLTable(
+        data,
+        colWidths=col_widths,
+        repeatRows=first,
+        style=TableStyle(commands),
+        hAlign="LEFT",
+        splitByRow=1,
+    )
+    return _tag(
+        rl,
+        Role.TABLE,
+        header_rows=first,
+        row_headers=table.row_headers,
+        caption=table.caption,
+        spans=table.spans,
+    )
+
+
+def _as_header(value: CellValue) -> Cell:
+    if isinstance(value, str):
+        return Cell(value, bold=True)
+    return Cell(value.text, value.standing, value.spark, True, value.align)
+
+
+def _bg(standing: Standing) -> colors.Color:
+    return colors.HexColor(STANDING_COLOURS[standing][0])
+
+
+def _fields(block: Fields, width: float) -> RLTable:
+    table = Table(
+        header=(),
+        rows=tuple((Cell(k, bold=True), v) for k, v in block.pairs),
+        widths=(1.0, 3.0),
+        caption=block.caption,
+        row_headers=True,
+    )
+    rl = _table(table, width)
+    rl.setStyle(TableStyle([("LINEABOVE", (0, 0), (-1, 0), 0.5, RULE)]))
+    return rl
+
+
+# --------------------------------------------------------------------------- story
+
+
+class _Story:
+    """Turns blocks into flowables, tracking page orientation."""
+
+    def __init__(self, portrait_width: float, landscape_width: float) -> None:
+        self.styles = _styles()
+        self.widths = {False: portrait_width, True: landscape_width}
+        self.landscape = False
+        self.flowables: list[Flowable] = []
+        self.at_page_start = True
+        self.first_landscape = False
+
+    @property
+    def width(self) -> float:
+        return self.widths[self.landscape]
+
+    def new_page(self, landscape_page: bool) -> None:
+        name = "landscape" if landscape_page else "portrait"
+        if self.at_page_start:
+            # Nothing on this page yet: change its orientation rather than leave it blank.
+            if not self.flowables:
+                self.first_landscape = landscape_page
+            else:
+                self.flowables[-2] = NextPageTemplate(name)
+            self.landscape = landscape_page
+            return
+        self.flowables += [NextPageTemplate(name), PageBreak()]
+        self.landscape = landscape_page
+        self.at_page_start = True
+
+    def add(self, block: Block) -> None:
+        if isinstance(block, NewPage):
+            self.new_page(block.landscape)
+            return
+        made = self.make(block)
+        # ReportLab's keepWithNext cannot reach into a KeepTogether: put a heading
+        # into the group that follows it so it is never left alone at a page foot.
+        if (
+            made
+            and isinstance(made[0], RLKeepTogether)
+            and self.flowables
+            and isinstance(self.flowables[-1], HeadingFlowable)
+        ):
+            heading = self.flowables.pop()
+            made[0] = RLKeepTogether([heading, *made[0]._content])
+        self.flowables += made
+        if made:
+            self.at_page_start = False
+
+    def make(self, block: Block) -> list[Flowable]:
+        st = self.styles
+        if isinstance(block, Heading):
+            # Room for the heading and a few lines of what follows, or a new page; a
+            # heading kept with a whole table would push a long table to the next page.
+            return [CondPageBreak(72), HeadingFlowable(block, st.headings[block.level])]
+        if isinstance(block, Paragraph):
+            return [_tag(RLParagraph(_text(block.text), st.paragraph(block.style)), block.role)]
+        if isinstance(block, BulletList):
+            items = [
+                _tag(ListItem(RLParagraph(_text(t), st.body), leftIndent=16), "LI")
+                for t in block.items
+            ]
+            lf = ListFlowable(
+                items,
+                bulletType="1" if block.numbered else "bullet",
+                start=None if block.numbered else "•",
+                bulletFontName=fonts.REGULAR,
+                bulletFontSize=BODY_SIZE,
+                leftIndent=16,
+                spaceAfter=6,
+            )
+            return [_tag(lf, Role.L), Spacer(1, 4)]
+        if isinstance(block, Table):
+            return [_table(block, self.width), Spacer(1, 8)]
+        if isinstance(block, Fields):
+            return [_fields(block, self.width), Spacer(1, 10)]
+        if isinstance(block, Figure):
+            return self.figure(block)
+        if isinstance(block, KeepTogether) and self.landscape and len(block.blocks) == 2:
+            heading, figure = block.blocks
+            if isinstance(heading, Heading) and isinstance(figure, Figure):
+                return [RLKeepTogether(self.figure(figure, heading))]
+        if isinstance(block, Contents):
+            toc = TableOfContents(
+                levelStyles=[s for s in st.toc[: block.depth]],
+                dotsMinLevel=0,
+                rightColumnWidth=40,
+                tableStyle=TableStyle(
+                    [
+                        ("FONT", (0, 0), (-1, -1), fonts.REGULAR, BODY_SIZE),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+                        ("TOPPADDING", (0, 0), (-1, -1), 0),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                    ]
+                ),
+            )
+            return [_tag(toc, Role.TOC, depth=block.depth)]
+        if isinstance(block, KeepTogether):
+            inner: list[Flowable] = []
+            for b in block.blocks:
+                inner += self.make(b)
+            return [RLKeepTogether(inner)]
+        raise TypeError(f"unknown block {type(block).__name__}")
+
+    def figure(self, block: Figure, heading: Heading | None = None) -> list[Flowable]:
+        """A chart with its data table and its description; on a landscape page the
+        heading and chart sit beside the table, so two charts fit on a page."""
+        st = self.styles
+        alt = _tag(RLParagraph(_text(f"Chart description: {block.alt}"), st.body), Role.P)
+        head = [HeadingFlowable(heading, st.headings[heading.level])] if heading else []
+        # (A heading inside a group needs no CondPageBreak: the group moves whole.)
+        if self.landscape:
+            chart_width = self.width * 0.56
+            gap = 18.0
+            drawing = FigureFlowable(chart_drawing(block.chart, chart_width, height=160), block.alt)
+            table = _table(block.table, self.width - chart_width - gap)
+            return [SideBySide([*head, drawing], [table], chart_width, gap), Spacer(1, 4), alt]
+        drawing = FigureFlowable(chart_drawing(block.chart, self.width), block.alt)
+        return [
+            *head,
+            drawing,
+            Spacer(1, 6),
+            _table(block.table, self.width),
+            alt,
+            Spacer(1, 6),
+        ]
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def _canvas_class(furniture: Furniture) -> type[Canvas]:
+    class _PackCanvas(Canvas):  # type: ignore[misc]
+        """Holds each page until the end so that the footer can say "Page X of Y"."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._pages: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:
+            self._pages.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._pages)
+            for number, state in enumerate(self._pages, start=1):
+                self.__dict__.update(state)
+                self.draw_furniture(number, total)
+                super().showPage()
+            super().save()
+
+        def draw_furniture(self, number: int, total: int) -> None:
+            """The running header and footer (artifacts when tagged)."""
+            width, height = self._pagesize
+            regular, bold = fonts.REGULAR, fonts.BOLD
+            self.saveState()
+            self.setFillColor(INK)
+            marking = furniture.marking.upper()
+            self.setFont(bold, 10)
+            self.drawCentredString(width / 2, height - 10 * mm, marking)
+            self.drawCentredString(width / 2, 8 * mm, marking)
+            self.setFont(regular, FURNITURE_SIZE)
+            self.setFillColor(SECONDARY_INK)
+            half = width / 2 - MARGIN_X - 12
+            self.drawString(MARGIN_X, height - 16 * mm, _fit(furniture.meeting, half))
+            self.drawRightString(width - MARGIN_X, height - 16 * mm, _fit(furniture.title, half))
+            self.setStrokeColor(RULE)
+            self.setLineWidth(0.5)
+            self.line(MARGIN_X, height - 18 * mm, width - MARGIN_X, height - 18 * mm)
+            self.line(MARGIN_X, 16 * mm, width - MARGIN_X, 16 * mm)
+            self.setFillColor(INK)
+            self.drawRightString(width - MARGIN_X, 12 * mm, f"Page {number} of {total}")
+            if furniture.sample_banner:
+                self.setFont(bold, FURNITURE_SIZE)
+                self.drawString(MARGIN_X, 12 * mm, furniture.sample_banner)
+            self.restoreState()
+
+    return _PackCanvas
+
+
+def _fit(text: str, width: float) -> str:
+    if stringWidth(text, fonts.REGULAR, FURNITURE_SIZE) <= width:
+        return text
+    while text and stringWidth(text + "…", fonts.REGULAR, FURNITURE_SIZE) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
+    def __init__(self, path: str, on_flowable: ProgressFn | None, **kw: Any) -> None:
+        super().__init__(path, **kw)
+        self._on_flowable = on_flowable
+        self._count = 0
+        portrait_size = A4
+        landscape_size = landscape(A4)
+        self.addPageTemplates(
+            [
+                PageTemplate(
+                    id="portrait",
+                    pagesize=portrait_size,
+                    frames=[_frame(portrait_size, "portrait")],
+                ),
+                PageTemplate(
+                    id="landscape",
+                    pagesize=landscape_size,
+                    frames=[_frame(landscape_size, "landscape")],
+                ),
+            ]
+        )
+
+    def afterFlowable(self, flowable: Flowable) -> None:
+        self._count += 1
+        if self._on_flowable is not None:
+            self._on_flowable(self._count)
+        if isinstance(flowable, HeadingFlowable) and flowable.heading.in_contents:
+            h = flowable.heading
+            if h.level <= 2:
+                self.notify("TOCEntry", (h.level - 1, _text(h.text), self.page, h.anchor))
+
+
+def _frame(size: tuple[float, float], name: str) -> Frame:
+    w, h = size
+    return Frame(
+        MARGIN_X,
+        MARGIN_BOTTOM,
+        w - 2 * MARGIN_X,
+        h - MARGIN_TOP - MARGIN_BOTTOM,
+        id=name,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+    )
+
+
+def frame_widths() -> tuple[float, float]:
+    return A4[0] - 2 * MARGIN_X, A4[1] - 2 * MARGIN_X
+
+
+def build_story(document: PackDocument) -> tuple[list[Flowable], bool]:
+    """The flowables of ``document``, and whether its first page is landscape."""
+    portrait_width, landscape_width = frame_widths()
+    story = _Story(portrait_width, landscape_width)
+    for section in document.sections:
+        story.new_page(section.landscape)
+        for block in section.blocks:
+            story.add(block)
+    return story.flowables, story.first_landscape
+
+
+def render_pdf(
+    document: PackDocument,
+    path: Path,
+    *,
+    on_flowable: Callable[[int, int], None] | None = None,
+) -> int:
+    """Write ``document`` to ``path`` as a PDF; return the number of pages.
+
+    ``on_flowable(done, total)`` is called after every flowable is laid out (the count
+    runs over every pass of the build; ``total`` is an estimate). Whatever it raises
+    stops the build."""
+    fonts.register_fonts()
+    story, first_landscape = build_story(document)
+    passes = 2 if any(isinstance(f, TableOfContents) for f in story) else 1
+    estimate = max(1, len(story) * passes)
+
+    def progress(count: int) -> None:
+        if on_flowable is not None:
+            on_flowable(min(count, estimate), estimate)
+
+    meta = document.metadata
+    doc = _PackDoc(
+        str(path),
+        progress,
+        pagesize=A4,
+        leftMargin=MARGIN_X,
+        rightMargin=MARGIN_X,
+        topMargin=MARGIN_TOP,
+        bottomMargin=MARGIN_BOTTOM,
+        title=meta.title,
+        author=meta.author,
+        subject=meta.subject,
+        keywords=list(meta.keywords),
+        creator=meta.creator,
+        lang=meta.lang,
+        displayDocTitle=True,
+        initialFontName=fonts.REGULAR,
+        initialFontSize=BODY_SIZE,
+    )
+    doc._firstPageTemplateIndex = 1 if first_landscape else 0
+    doc.multiBuild(story, canvasmaker=_canvas_class(document.furniture))
+    return int(doc.page)
+
+
+def flowable_roles(flowables: Sequence[Flowable]) -> list[str]:
+    """The roles of a story's flowables (layout-only ones skipped), for tests."""
+    return [str(f.ssp_role) for f in flowables if hasattr(f, "ssp_role")]

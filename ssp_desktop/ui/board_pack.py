@@ -1,0 +1,543 @@
+"""The board pack builder: choose the quarter and meeting, write the cover sheet, pick
+and order the sections, export the PDF in the background and open it.
+
+Cover fields are saved to the :class:`~ssp_desktop.models.entities.BoardPack` when the
+user leaves them, each as one undoable edit on the window's undo stack (the pack itself
+is made by the first edit, or by Export). The export runs on the thread pool
+(:func:`~ssp_desktop.ui.workers.run_job`) with a progress bar and Cancel; the worker
+opens its own session and transaction from the store and returns plain values.
+ReportLab is imported only inside the worker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QDate, QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ssp_desktop.models.changes import Transaction
+from ssp_desktop.models.entities import BoardMeeting, BoardPack, Plan
+from ssp_desktop.models.periods import Quarter
+from ssp_desktop.models.progress import Progress
+from ssp_desktop.models.quarter_status import plan_quarters, reporting_quarter
+from ssp_desktop.reports.blocks import SECTION_TITLES
+from ssp_desktop.reports.export import (
+    ExportResult,
+    create_pack,
+    default_meeting_title,
+    export_pack,
+    find_pack,
+    new_pack,
+)
+from ssp_desktop.reports.pack import section_order
+from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.workers import Job, JobDialog, run_job
+
+MARKINGS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
+PDF_FILTER = "PDF files (*.pdf)"
+
+# (field on BoardPack, label, kind) in the order of the council's summary sheet.
+COVER_FIELDS: tuple[tuple[str, str, str], ...] = (
+    ("subject", "&Subject", "line"),
+    ("report_of", "&Report of", "line"),
+    ("key_decision", "&Key decision", "check"),
+    ("summary", "S&ummary", "text"),
+    ("recommendations", "Recommen&dations", "text"),
+    ("contact_officer", "&Contact officer", "line"),
+    ("protective_marking", "Protective &marking", "marking"),
+)
+
+
+class _FocusOut(QObject):
+    """Emits ``left`` when the watched widget loses focus (QPlainTextEdit has no
+    editingFinished)."""
+
+    left = Signal()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FocusOut:
+            self.left.emit()
+        return False
+
+
+def default_file_name(quarter: Quarter, meeting: dt.date) -> str:
+    return f"board-pack-{re.sub(r'[^0-9A-Za-z]+', '-', quarter.label)}-{meeting:%Y-%m-%d}.pdf"
+
+
+class BoardPackDialog(QDialog):
+    """Builds and exports the board pack for one plan."""
+
+    exported = Signal(object)  # ExportResult
+
+    def __init__(
+        self,
+        document: PlanDocument,
+        plan_id: uuid.UUID,
+        today: dt.date,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.plan_id = plan_id
+        self.today = today
+        self.pack_id: uuid.UUID | None = None
+        self.job: Job | None = None
+        self.job_dialog: JobDialog | None = None
+        self.last_result: ExportResult | None = None
+        self._loading = False
+        # Replaceable in tests: where to save, whether to open, how to open.
+        self.choose_path: Callable[[str], Path | None] = self._choose_path
+        self.ask_open: Callable[[ExportResult], bool] = self._ask_open
+        self.open_file: Callable[[Path], None] = self._open_file
+
+        with document.read() as s:
+            plan = s.get(Plan, plan_id)
+            assert plan is not None
+            self.plan_title = plan.title
+            quarters = plan_quarters(plan)
+            self.default_title = default_meeting_title(s, plan.partnership_id)
+        self.setWindowTitle(f"Board pack: {self.plan_title}")
+        self.setAccessibleName("Board pack builder")
+        self.setMinimumWidth(640)
+
+        # -- meeting
+        self.quarter = QComboBox()
+        self.quarter.setAccessibleName("Quarter reported on")
+        for q in quarters:
+            self.quarter.addItem(f"{q.label} ({q.months_label})", q)
+        start = reporting_quarter(today, quarters)
+        self.quarter.setCurrentIndex(max(0, quarters.index(start)))
+        self.meeting_date = QDateEdit()
+        self.meeting_date.setAccessibleName("Meeting date")
+        self.meeting_date.setCalendarPopup(True)
+        self.meeting_date.setDisplayFormat("d MMMM yyyy")
+        self.meeting_title = QLineEdit()
+        self.meeting_title.setAccessibleName("Meeting")
+        self.meeting_title.setPlaceholderText(self.default_title)
+        self.status = QLabel()
+        self.status.setAccessibleName("Pack status")
+        self.status.setWordWrap(True)
+        meeting_box = QGroupBox("Quarter and meeting")
+        meeting_form = QFormLayout(meeting_box)
+        meeting_form.addRow("&Quarter", self.quarter)
+        meeting_form.addRow("Meeting &date", self.meeting_date)
+        meeting_form.addRow("Meeting &title", self.meeting_title)
+        meeting_form.addRow(self.status)
+
+        # -- cover sheet
+        self.fields: dict[str, QWidget] = {}
+        cover_box = QGroupBox("Cover sheet")
+        cover_form = QFormLayout(cover_box)
+        for name, label, kind in COVER_FIELDS:
+            widget = self._field_widget(name, label, kind)
+            self.fields[name] = widget
+            if kind == "check":
+                cover_form.addRow("", widget)
+            else:
+                cover_form.addRow(label, widget)
+
+        # -- sections
+        self.sections = QListWidget()
+        self.sections.setAccessibleName("Sections, in order; tick to include")
+        self.sections.itemChanged.connect(self._sections_edited)
+        self.sections.setToolTip("Space ticks a section; Alt+Up and Alt+Down move it.")
+        self.up_button = QPushButton("Move &up")
+        self.up_button.setAccessibleName("Move section up")
+        self.up_button.setShortcut(QKeySequence("Alt+Up"))
+        self.up_button.clicked.connect(lambda: self.move_section(-1))
+        self.down_button = QPushButton("Move do&wn")
+        self.down_button.setAccessibleName("Move section down")
+        self.down_button.setShortcut(QKeySequence("Alt+Down"))
+        self.down_button.clicked.connect(lambda: self.move_section(1))
+        self.sections.currentRowChanged.connect(self._update_move_buttons)
+        sections_box = QGroupBox("Sections")
+        sections_layout = QHBoxLayout(sections_box)
+        sections_layout.addWidget(self.sections, 1)
+        buttons_column = QVBoxLayout()
+        buttons_column.addWidget(self.up_button)
+        buttons_column.addWidget(self.down_button)
+        buttons_column.addStretch(1)
+        sections_layout.addLayout(buttons_column)
+
+        # -- buttons
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close = self.buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setAccessibleName("Close the board pack builder")
+        self.export_button = self.buttons.addButton(
+            "&Export PDF…", QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.export_button.setAccessibleName("Export the board pack as a PDF")
+        self.export_button.clicked.connect(self.export)
+        self.buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(meeting_box)
+        layout.addWidget(cover_box, 1)
+        layout.addWidget(sections_box)
+        layout.addWidget(self.buttons)
+
+        self.quarter.currentIndexChanged.connect(self._quarter_chosen)
+        self.meeting_date.dateChanged.connect(self._meeting_chosen)
+        self.meeting_title.editingFinished.connect(self._meeting_title_edited)
+        self._quarter_chosen()
+
+    # -- widgets ---------------------------------------------------------------------
+
+    def _field_widget(self, name: str, label: str, kind: str) -> QWidget:
+        accessible = label.replace("&", "")
+        widget: QWidget
+        if kind == "line":
+            line = QLineEdit()
+            line.editingFinished.connect(lambda: self._save_field(name))
+            widget = line
+        elif kind == "text":
+            text = QPlainTextEdit()
+            text.setTabChangesFocus(True)
+            text.setMinimumHeight(70)
+            watcher = _FocusOut(text)
+            text.installEventFilter(watcher)
+            watcher.left.connect(lambda: self._save_field(name))
+            widget = text
+        elif kind == "check":
+            check = QCheckBox(accessible)
+            check.toggled.connect(lambda _on: self._save_field(name))
+            widget = check
+        else:
+            combo = QComboBox()
+            combo.setEditable(True)
+            combo.addItems(MARKINGS)
+            line_edit = combo.lineEdit()
+            assert line_edit is not None
+            line_edit.setAccessibleName(accessible)
+            line_edit.editingFinished.connect(lambda: self._save_field(name))
+            combo.activated.connect(lambda _i: self._save_field(name))
+            widget = combo
+        widget.setAccessibleName(accessible)
+        widget.setObjectName(f"cover_{name}")
+        return widget
+
+    def field_value(self, name: str) -> Any:
+        widget = self.fields[name]
+        if isinstance(widget, QLineEdit):
+            return widget.text().strip()
+        if isinstance(widget, QPlainTextEdit):
+            return widget.toPlainText().strip()
+        if isinstance(widget, QCheckBox):
+            return widget.isChecked()
+        assert isinstance(widget, QComboBox)
+        return widget.currentText().strip() or MARKINGS[0]
+
+    def _set_field(self, name: str, value: Any) -> None:
+        widget = self.fields[name]
+        if isinstance(widget, QLineEdit):
+            widget.setText(str(value))
+        elif isinstance(widget, QPlainTextEdit):
+            widget.setPlainText(str(value))
+        elif isinstance(widget, QCheckBox):
+            widget.setChecked(bool(value))
+        elif isinstance(widget, QComboBox):
+            widget.setCurrentText(str(value))
+
+    # -- choosing the pack -------------------------------------------------------------
+
+    @property
+    def current_quarter(self) -> Quarter:
+        quarter = self.quarter.currentData()
+        assert isinstance(quarter, Quarter)
+        return quarter
+
+    @property
+    def current_meeting_date(self) -> dt.date:
+        d = self.meeting_date.date()
+        return dt.date(d.year(), d.month(), d.day())
+
+    def _quarter_chosen(self) -> None:
+        """Show the quarter's newest pack, or a new one for the next likely meeting."""
+        quarter = self.current_quarter
+        with self.document.read() as s:
+            pack_id = find_pack(s, self.plan_id, quarter)
+            meeting = None
+            if pack_id is not None:
+                pack = s.get(BoardPack, pack_id)
+                assert pack is not None
+                meeting = s.get(BoardMeeting, pack.meeting_id)
+        when = meeting.meeting_date if meeting is not None else max(self.today, quarter.end_date)
+        self._loading = True
+        self.meeting_date.setDate(QDate(when.year, when.month, when.day))
+        self._loading = False
+        self._load(pack_id)
+
+    def _meeting_chosen(self) -> None:
+        if self._loading:
+            return
+        with self.document.read() as s:
+            pack_id = find_pack(s, self.plan_id, self.current_quarter, self.current_meeting_date)
+        self._load(pack_id)
+
+    def _load(self, pack_id: uuid.UUID | None) -> None:
+        """Fill the form from ``pack_id``, or from what a new pack would start with."""
+        self._loading = True
+        try:
+            self.pack_id = pack_id
+            with self.document.read() as s:
+                if pack_id is not None:
+                    pack = s.get(BoardPack, pack_id)
+                    assert pack is not None
+                    meeting = s.get(BoardMeeting, pack.meeting_id)
+                    self.meeting_title.setText(meeting.title if meeting is not None else "")
+                else:
+                    pack = new_pack(s, self.plan_id, self.current_quarter)
+                    self.meeting_title.setText("")
+                values = {name: getattr(pack, name) for name, _l, _k in COVER_FIELDS}
+                values["protective_marking"] = values["protective_marking"] or MARKINGS[0]
+                values["key_decision"] = bool(values["key_decision"])
+                sections = section_order(pack.sections)
+                exports = 0
+                if pack_id is not None:
+                    from sqlalchemy import func, select
+
+                    from ssp_desktop.models.entities import PackExport
+
+                    exports = int(
+                        s.scalar(
+                            select(func.count())
+                            .select_from(PackExport)
+                            .where(PackExport.pack_id == pack_id, PackExport.deleted_at.is_(None))
+                        )
+                        or 0
+                    )
+            for name, value in values.items():
+                self._set_field(name, "" if value is None else value)
+            self.sections.clear()
+            for key, enabled in sections:
+                item = QListWidgetItem(SECTION_TITLES[key])
+                item.setData(Qt.ItemDataRole.UserRole, key)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if enabled else Qt.CheckState.Unchecked)
+                self.sections.addItem(item)
+            self.sections.setCurrentRow(0)
+            if pack_id is None:
+                self.status.setText(
+                    "No pack for this quarter and meeting yet: it is made when you edit a "
+                    "field or export."
+                )
+            else:
+                self.status.setText(
+                    f"Saved pack for {self.current_quarter.label}; exported {exports} "
+                    f"time{'s' if exports != 1 else ''}."
+                )
+        finally:
+            self._loading = False
+        self._update_move_buttons()
+
+    # -- saving --------------------------------------------------------------------------
+
+    def _ensure_pack(self, tx: Transaction) -> BoardPack:
+        if self.pack_id is not None:
+            pack = tx.get(BoardPack, self.pack_id)
+            if pack is not None:
+                return pack
+        pack = create_pack(
+            tx,
+            self.plan_id,
+            self.current_quarter,
+            self.current_meeting_date,
+            self.meeting_title.text(),
+        )
+        self.pack_id = pack.id
+        return pack
+
+    def _edit(self, text: str, change: Callable[[BoardPack, Transaction], None]) -> bool:
+        had_pack = self.pack_id is not None
+
+        def work(tx: Transaction) -> None:
+            change(self._ensure_pack(tx), tx)
+
+        ok = self.document.edit(text, work)
+        if not ok and not had_pack:
+            self.pack_id = None
+        if ok and not had_pack:
+            self.status.setText(f"Saved pack for {self.current_quarter.label}; not exported yet.")
+        return ok
+
+    def _save_field(self, name: str) -> None:
+        if self._loading:
+            return
+        value = self.field_value(name)
+        if self.pack_id is not None:
+            with self.document.read() as s:
+                pack = s.get(BoardPack, self.pack_id)
+                if pack is not None and getattr(pack, name) == value:
+                    return
+        label = dict((n, lbl) for n, lbl, _k in COVER_FIELDS)[name].replace("&", "").lower()
+
+        def change(pack: BoardPack, _tx: Transaction) -> None:
+            if getattr(pack, name) != value:
+                setattr(pack, name, value)
+
+        self._edit(f"Edit the board pack's {label}", change)
+
+    def _meeting_title_edited(self) -> None:
+        if self._loading or self.pack_id is None:
+            return
+        title = self.meeting_title.text().strip()
+        if not title:
+            return
+
+        def change(pack: BoardPack, tx: Transaction) -> None:
+            meeting = tx.get(BoardMeeting, pack.meeting_id)
+            if meeting is not None and meeting.title != title:
+                meeting.title = title
+
+        self._edit("Rename the board meeting", change)
+
+    def section_state(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "key": self.sections.item(i).data(Qt.ItemDataRole.UserRole),
+                "enabled": self.sections.item(i).checkState() == Qt.CheckState.Checked,
+            }
+            for i in range(self.sections.count())
+        ]
+
+    def _save_sections(self, text: str) -> None:
+        state = self.section_state()
+
+        def change(pack: BoardPack, _tx: Transaction) -> None:
+            if pack.sections != state:
+                pack.sections = state
+
+        self._edit(text, change)
+
+    def _sections_edited(self, item: QListWidgetItem) -> None:
+        if self._loading:
+            return
+        on = item.checkState() == Qt.CheckState.Checked
+        self._save_sections(f"{'Include' if on else 'Leave out'} {item.text()} in the board pack")
+
+    def move_section(self, step: int) -> None:
+        row = self.sections.currentRow()
+        target = row + step
+        if row < 0 or not 0 <= target < self.sections.count():
+            return
+        self._loading = True
+        item = self.sections.takeItem(row)
+        self.sections.insertItem(target, item)
+        self.sections.setCurrentRow(target)
+        self._loading = False
+        self._save_sections(f"Move {item.text()} {'up' if step < 0 else 'down'}")
+        self._update_move_buttons()
+
+    def _update_move_buttons(self) -> None:
+        row = self.sections.currentRow()
+        self.up_button.setEnabled(row > 0)
+        self.down_button.setEnabled(0 <= row < self.sections.count() - 1)
+
+    # -- export --------------------------------------------------------------------------
+
+    def _choose_path(self, suggested: str) -> Path | None:
+        name, _ = QFileDialog.getSaveFileName(
+            self, "Save the board pack as", str(Path.home() / suggested), PDF_FILTER
+        )
+        return Path(name) if name else None
+
+    def _ask_open(self, result: ExportResult) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Board pack exported",
+            f"The board pack ({result.pages} pages) was saved as {result.path}. Open it now?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _open_file(self, path: Path) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+    def export(self) -> None:
+        """Save what is on screen, ask where, and export in the background."""
+        focused = self.focusWidget()
+        if focused is not None:
+            focused.clearFocus()  # leaving the field saves it
+        path = self.choose_path(default_file_name(self.current_quarter, self.current_meeting_date))
+        if path is None:
+            return
+        if path.suffix.lower() != ".pdf":
+            path = path.with_suffix(".pdf")
+        if self.pack_id is None and not self._edit(
+            f"Make the board pack for {self.current_quarter.label}", lambda _p, _tx: None
+        ):
+            return
+        pack_id = self.pack_id
+        assert pack_id is not None
+        store = self.document.store
+
+        def work(progress: Progress) -> ExportResult:
+            return export_pack(store, pack_id, path, progress=progress)
+
+        self.export_button.setEnabled(False)
+        self.job, self.job_dialog = run_job(
+            self, work, title="Exporting the board pack", label="Preparing the board pack…"
+        )
+        self.job.succeeded.connect(self._exported)
+        self.job.failed.connect(self._export_failed)
+        self.job.cancelled.connect(self._export_cancelled)
+        self.job.finished.connect(lambda: self.export_button.setEnabled(True))
+
+    def _exported(self, result: object) -> None:
+        assert isinstance(result, ExportResult)
+        self.last_result = result
+        self.status.setText(
+            f"Exported {result.pages} pages to {result.path} (SHA-256 {result.sha256[:12]}…)."
+        )
+        self.document.changed.emit("pack_export", result.export_id)
+        self.exported.emit(result)
+        if self.ask_open(result):
+            self.open_file(result.path)
+
+    def _export_failed(self, message: str, details: str) -> None:
+        self.status.setText(f"Not exported: {message}")
+        box = QMessageBox(QMessageBox.Icon.Warning, "Board pack not exported", message, parent=self)
+        if details:
+            box.setDetailedText(details)
+        box.open()
+
+    def _export_cancelled(self) -> None:
+        self.status.setText("Export cancelled; no file was written.")
+
+    def done(self, result: int) -> None:
+        # Closing while exporting cancels the export (it leaves no file) and waits for it.
+        try:
+            if self.job is not None and self.job.running:
+                self.job.cancel()
+                self.job.wait(10000)
+        except RuntimeError:
+            pass  # the job has finished and Qt has deleted it
+        super().done(result)
+
+
+__all__ = ["BoardPackDialog", "default_file_name"]
