@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from ssp_desktop.models.errors import BundleError
 from ssp_desktop.sync import codec
+from ssp_desktop.sync import manifest as manifest_module
 from ssp_desktop.sync.container import (
     ACKS,
     CHANGES,
@@ -33,7 +34,6 @@ from ssp_desktop.sync.container import (
 )
 from ssp_desktop.sync.manifest import (
     KIND_CHANGES,
-    SCHEMA_VERSION,
     Manifest,
     manifest_bytes,
     member_info,
@@ -63,7 +63,7 @@ def _parse_member(
     out: list[T] = []
     for number, raw in iter_jsonl(members[name], member=name, limits=limits):
         try:
-            if schema_version < SCHEMA_VERSION:
+            if schema_version < manifest_module.SCHEMA_VERSION:
                 if not isinstance(raw, dict):
                     raise codec.LineError("each line should be an object")
                 raw = upgrade_line(name, raw, schema_version)

@@ -272,7 +272,7 @@ def parse_change(raw: Any) -> ChangeLine:
     line = _obj(raw, _CHANGE_KEYS, frozenset({"record"}))
     cls = entity_class(line["entity"])
     op = line["op"]
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise LineError(f"unknown change {op!r}")
     seq = line["seq"]
     if isinstance(seq, bool) or not isinstance(seq, int) or not 0 < seq < 2**62:
@@ -360,7 +360,7 @@ class AckLine:
 
 def parse_ack(raw: Any) -> AckLine:
     line = _obj(raw, frozenset({"change_id", "outcome"}))
-    if line["outcome"] not in OUTCOMES:
+    if not isinstance(line["outcome"], str) or line["outcome"] not in OUTCOMES:
         raise LineError(f"unknown outcome {line['outcome']!r}")
     return AckLine(_uuid(line["change_id"], "change_id"), line["outcome"])
 

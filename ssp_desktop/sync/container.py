@@ -187,7 +187,8 @@ def _check_entry(info: zipfile.ZipInfo, name: str, limits: Limits) -> None:
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise _damaged(name, f"it contains a link ({member!r})")
-    if info.is_dir() or (mode and not stat.S_ISREG(mode)):
+    kind = stat.S_IFMT(mode)  # 0 when the zip tool recorded no Unix file type
+    if info.is_dir() or (kind and kind != stat.S_IFREG):
         raise _damaged(name, f"it contains something that is not a plain file ({member!r})")
     if member not in KNOWN_MEMBERS:
         raise _damaged(name, f"it contains an unexpected file ({member!r})")
