@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import uuid
 from collections.abc import Iterator
@@ -17,18 +18,38 @@ from ssp_desktop.models.errors import BundleError, BundleTooNewError
 from ssp_desktop.sync import manifest as manifest_module
 from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.container import Limits
-from tests.sync.helpers import LEAD_A, World, bundle_count, members_of, rewrite, write_zip
+from tests.sync.helpers import (
+    LEAD_A,
+    World,
+    bundle_count,
+    make_world,
+    members_of,
+    rewrite,
+    write_zip,
+)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """One master for the module: every test here must leave it untouched anyway."""
+    w = make_world(tmp_path_factory.mktemp("hostile"))
+    lead = w.starter(LEAD_A, ["PVP"])
+    with lead.transaction() as tx:
+        action = tx.get(Action, w.plan.action.id)
+        assert action is not None
+        action.title = "Changed on the lead"
+    w.export(LEAD_A)
+    yield w
+    w.close()
 
 
 @pytest.fixture
-def bundle(world: World) -> Path:
-    """A valid bundle of one lead's changes (a title and a new action)."""
-    lead = world.starter(LEAD_A, ["PVP"])
-    with lead.transaction() as tx:
-        action = tx.get(Action, world.plan.action.id)
-        assert action is not None
-        action.title = "Changed on the lead"
-    return world.export(LEAD_A)
+def bundle(world: World, tmp_path: Path) -> Path:
+    """A fresh copy of a valid bundle of one lead's changes."""
+    (original,) = world.folder.glob("alice-*.sspbundle")
+    copy = tmp_path / "alice.sspbundle"
+    shutil.copyfile(original, copy)
+    return copy
 
 
 @pytest.fixture
