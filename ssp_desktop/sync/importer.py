@@ -147,25 +147,39 @@ def import_bundle(
 
 def _orphans(store: Store, touched: list[tuple[str, uuid.UUID]]) -> list[str]:
     """Live records this import touched that sit under a deleted record (the part of
-    ``ssp-desktop check`` that an import could affect)."""
+    ``ssp-desktop check`` that an import could affect), a few queries per table."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
     from ssp_desktop.models.entities import record_classes
 
-    out: list[str] = []
     classes = record_classes()
+    by_entity: dict[str, list[uuid.UUID]] = {}
+    for entity, record_id in touched:
+        by_entity.setdefault(entity, []).append(record_id)
+    out: list[str] = []
     with store.session() as s:
-        for entity, record_id in touched:
-            obj = s.get(classes[entity], record_id)
-            if obj is None or obj.deleted_at is not None:
-                continue
-            for column in type(obj).__table__.columns:
-                value = getattr(obj, column.key)
-                if value is None or not column.foreign_keys:
+        for entity, ids in by_entity.items():
+            cls = classes[entity]
+            for column in cls.__table__.columns:
+                if not column.foreign_keys:
                     continue
                 (fk,) = column.foreign_keys
-                parent = s.get(classes[fk.column.table.name], value)
-                if parent is not None and parent.deleted_at is not None:
-                    out.append(
-                        f"orphan: live {obj.describe()} is under deleted {parent.describe()}"
+                parent = aliased(classes[fk.column.table.name])
+                for first in range(0, len(ids), 500):
+                    rows = s.execute(
+                        select(cls.id, parent.id)
+                        .join(parent, parent.id == getattr(cls, column.key))
+                        .where(
+                            cls.id.in_(ids[first : first + 500]),
+                            cls.deleted_at.is_(None),
+                            parent.deleted_at.is_not(None),
+                        )
+                    ).all()
+                    out.extend(
+                        f"orphan: live {entity} {child} is under deleted "
+                        f"{fk.column.table.name} {parent_id}"
+                        for child, parent_id in rows
                     )
     return out
 

@@ -51,6 +51,7 @@ a deletion being recorded, unless the lead has unsent changes to them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from collections.abc import Iterable, Mapping
@@ -149,6 +150,7 @@ class MergePlan:
 # --------------------------------------------------------------------------- helpers
 
 
+@functools.cache
 def _unique_keys(cls: type[Record]) -> list[tuple[list[str], bool, bool]]:
     """(columns, live rows only, current updates only) for each unique key of ``cls``."""
     table = cast(Table, cls.__table__)
@@ -173,9 +175,43 @@ class _Overlay:
         self.new: dict[uuid.UUID, tuple[type[Record], dict[str, Any]]] = {}
         self.fields: dict[uuid.UUID, dict[str, Any]] = {}
         self.state: dict[uuid.UUID, str] = {}  # "live" or "deleted"
+        # (table, key columns, key values) -> id of a record planned for insertion
+        self.new_keys: dict[tuple[str, tuple[str, ...], tuple[Any, ...]], uuid.UUID] = {}
+        self.absent: set[uuid.UUID] = set()  # looked up and not in the store
+        # Strong references: the session's identity map would let them go and re-query.
+        self.loaded: dict[uuid.UUID, Record] = {}
+
+    def preload(self, wanted: Mapping[str, Iterable[uuid.UUID]]) -> None:
+        """Load these records in a few queries, so later lookups hit the identity map."""
+        classes = record_classes()
+        for entity, ids in wanted.items():
+            cls = classes[entity]
+            id_list = list(ids)
+            for first in range(0, len(id_list), 500):
+                chunk = id_list[first : first + 500]
+                for record in self.session.scalars(select(cls).where(cls.id.in_(chunk))):
+                    self.loaded[record.id] = record
+                self.absent.update(i for i in chunk if i not in self.loaded)
+
+    def add_new(self, cls: type[Record], record_id: uuid.UUID, fields: dict[str, Any]) -> None:
+        self.new[record_id] = (cls, fields)
+        for cols, _live_only, current_only in _unique_keys(cls):
+            if current_only and not fields.get("is_current"):
+                continue
+            key = tuple(fields.get(c) for c in cols)
+            self.new_keys[(cls.__tablename__, tuple(cols), key)] = record_id
 
     def get(self, cls: type[Record], record_id: uuid.UUID) -> Record | None:
-        return self.session.get(cls, record_id)
+        if record_id in self.absent:
+            return None
+        found = self.loaded.get(record_id)
+        if found is None:
+            found = self.session.get(cls, record_id)
+            if found is None:
+                self.absent.add(record_id)
+            else:
+                self.loaded[record_id] = found
+        return found
 
     def exists(self, cls: type[Record], record_id: uuid.UUID) -> bool:
         return record_id in self.new or self.get(cls, record_id) is not None
@@ -207,6 +243,8 @@ class _Overlay:
             key = {c: values.get(c) for c in cols}
             if any(v is None for v in key.values()):
                 continue
+            if getattr(cls, "make_id", None) is not None and not live_only:
+                continue  # the id is derived from this key: the same key is the same record
             table = cast(Table, cls.__table__)
             candidates = self.session.scalars(
                 select(cls).where(*(table.c[c] == v for c, v in key.items()), cls.id != record_id)
@@ -218,13 +256,9 @@ class _Overlay:
                     continue
                 if all(_same(self.value(other, c), v) for c, v in key.items()):
                     return cols, other.id, current_only
-            for other_id, (other_cls, other_fields) in self.new.items():
-                if other_cls is not cls or other_id == record_id:
-                    continue
-                if current_only and not other_fields.get("is_current"):
-                    continue
-                if all(_same(other_fields.get(c), v) for c, v in key.items()):
-                    return cols, other_id, current_only
+            other_id = self.new_keys.get((cls.__tablename__, tuple(cols), tuple(key.values())))
+            if other_id is not None and other_id != record_id:
+                return cols, other_id, current_only
         return None
 
 
@@ -607,7 +641,7 @@ class _ChangesPlanner:
                     n += 1
                 fields = {**fields, col: f"{original}~{n}"}
                 duplicate = (col, original)
-        self.view.new[g.record_id] = (cls, fields)
+        self.view.add_new(cls, g.record_id, fields)
         written = self.writable.get(g.entity)
         if written is not None:
             written.add(g.record_id)
@@ -673,6 +707,10 @@ class _ChangesPlanner:
     def run(self, changes: list[codec.ChangeLine]) -> MergePlan:
         groups = _group(changes)
         groups.sort(key=lambda g: (scope.TABLE_RANK[g.entity], g.first_seq))
+        wanted: dict[str, set[uuid.UUID]] = {}
+        for g in groups:
+            wanted.setdefault(g.entity, set()).add(g.record_id)
+        self.view.preload(wanted)
         self.deletes: list[_Group] = []
         self.deleting: set[uuid.UUID] = set()
         total = len(groups)
@@ -894,7 +932,7 @@ def plan_snapshot(
         if obj is None:
             if line.deleted:
                 continue
-            view.new[line.id] = (cls, line.fields)
+            view.add_new(cls, line.id, line.fields)
             plan.ops.append(Op("insert", line.entity, line.id, dict(line.fields)))
             preview.items.append(ItemReport(line.entity, line.id, label, NEW))
             continue
