@@ -9,8 +9,9 @@
   master has processed (acknowledgements). The first one for a person is their starter
   bundle: importing it into a new store makes their lead copy.
 
-The bundle's number (``sequence``) is taken in a transaction before the file is
-written, so a failed write leaves a gap, never a reused number.
+The bundle's number (``sequence``) is taken, and the bundle recorded, in the transaction
+that writes the file (atomically, under a temporary name first): if writing fails,
+nothing is recorded and the number is not used.
 """
 
 from __future__ import annotations

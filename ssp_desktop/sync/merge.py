@@ -919,6 +919,11 @@ def plan_snapshot(
         _pending(session, lead_id, acked) if copy is not None else ({}, set(), set())
     )
     view = _Overlay(session)
+    if copy is not None:
+        wanted: dict[str, set[uuid.UUID]] = {}
+        for record_line in bundle.records:
+            wanted.setdefault(record_line.entity, set()).add(record_line.id)
+        view.preload(wanted)
     deletes: list[codec.RecordLine] = []
     snapshot_ids: set[uuid.UUID] = set()
     total = len(bundle.records)
