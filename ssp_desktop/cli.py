@@ -1,7 +1,8 @@
 """The ``ssp-desktop`` command: the GUI by default, headless subcommands for scripts.
 
-Exit codes: 0 success; 1 ``check`` found problems; 2 refused or failed with nothing
-changed (the message on stderr says why and what to do).
+Exit codes: 0 success; 1 ``check`` found problems, or ``bundle import`` applied a bundle
+but conflicts wait or some of it was rejected; 2 refused or failed with nothing changed
+(the message on stderr says why and what to do).
 """
 
 from __future__ import annotations
@@ -90,6 +91,35 @@ def _parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="the board meeting (default: the quarter's existing pack, else today)",
     )
+    bundle = sub.add_parser("bundle", help="share updates between copies with bundle files")
+    bundle_sub = bundle.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
+    export = bundle_sub.add_parser(
+        "export",
+        help="write a bundle: a lead copy's changes, or (with --for) a person's themes",
+    )
+    export.add_argument("--store", metavar="PATH", required=True, help="the store to read")
+    export.add_argument("--out", metavar="FILE", required=True, help="the .sspbundle to write")
+    export.add_argument(
+        "--for",
+        dest="person",
+        metavar="PERSON",
+        help="on the master copy: the person (email or id) the bundle is for",
+    )
+    export.add_argument(
+        "--themes",
+        metavar="CODE,CODE",
+        help="with --for: the priorities their copy holds (default: as before, or those they lead)",
+    )
+    export.add_argument("--plan", metavar="TITLE", help="with --for: the plan (default: newest)")
+    imp = bundle_sub.add_parser("import", help="preview and import a bundle into a store")
+    imp.add_argument(
+        "--store",
+        metavar="PATH",
+        required=True,
+        help="the store to import into (may be new for a starter bundle)",
+    )
+    imp.add_argument("file", metavar="FILE", help="the .sspbundle to import")
+    imp.add_argument("--dry-run", action="store_true", help="show the preview only; change nothing")
     return parser
 
 
@@ -316,6 +346,62 @@ def cmd_pack(
     return EXIT_OK
 
 
+def cmd_bundle_export(
+    store_path: Path,
+    out: Path,
+    *,
+    person: str | None,
+    themes: str | None,
+    plan: str | None,
+) -> int:
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.models.store import Store
+    from ssp_desktop.sync.export import export_changes, export_snapshot
+
+    if themes is not None and person is None:
+        return _error("--themes goes with --for PERSON (the master's bundle for a lead).")
+    codes = [c.strip() for c in themes.split(",") if c.strip()] if themes else None
+    try:
+        with Store.open(store_path) as store:
+            if person is not None:
+                result = export_snapshot(store, out, person=person, themes=codes, plan=plan)
+            else:
+                result = export_changes(store, out)
+    except SspError as exc:
+        return _error(str(exc))
+    print(result.describe())
+    return EXIT_OK
+
+
+def cmd_bundle_import(store_path: Path, file: Path, *, dry_run: bool) -> int:
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.sync.importer import import_file
+    from ssp_desktop.sync.preview import describe
+
+    try:
+        result = import_file(store_path, file, dry_run=dry_run)
+    except SspError as exc:
+        return _error(str(exc))
+    preview = result.preview
+    print(describe(preview))
+    if dry_run:
+        print("Dry run: nothing was changed.")
+    elif result.applied:
+        if result.created_store:
+            print(f"Made the lead copy {store_path}.")
+        if result.backup_path is not None:
+            print(f"A copy of the store from before the import: {result.backup_path.name}")
+        for problem in result.problems:
+            print(f"Check: {problem}")
+        if result.conflicts_waiting:
+            print(
+                f"{result.conflicts_waiting} conflict(s) wait for a decision: open the store "
+                "in ssp-desktop and choose Conflicts."
+            )
+    partial = bool(preview.conflicts or preview.rejected)
+    return EXIT_PROBLEMS if partial else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command is not None:
@@ -336,6 +422,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             plan_text=args.plan,
             meeting_date_text=args.meeting_date,
         )
+    if args.command == "bundle" and args.bundle_command == "export":
+        return cmd_bundle_export(
+            Path(args.store),
+            Path(args.out),
+            person=args.person,
+            themes=args.themes,
+            plan=args.plan,
+        )
+    if args.command == "bundle":
+        return cmd_bundle_import(Path(args.store), Path(args.file), dry_run=args.dry_run)
     if args.store and args.sample:
         return _error("give either --store or --sample, not both.")
     from ssp_desktop.app import run_gui

@@ -56,16 +56,26 @@ def check_store(store: Store, *, now: dt.datetime | None = None) -> list[Problem
         return [Problem("integrity", f"the store is damaged and cannot be read: {exc.orig}")]
 
 
-def _check(store: Store, now: dt.datetime) -> list[Problem]:
+def check_integrity(store: Store) -> list[Problem]:
+    """SQLite's integrity check and foreign-key check only: the quick part of
+    :func:`check_store`, run after every bundle import."""
     problems: list[Problem] = []
-    with store.engine.connect() as conn:
-        for (row,) in conn.exec_driver_sql("PRAGMA integrity_check").fetchall():
-            if row != "ok":
-                problems.append(Problem("integrity", str(row)))
-        for table, rowid, parent, _fk in conn.exec_driver_sql("PRAGMA foreign_key_check"):
-            problems.append(
-                Problem("foreign key", f"{table} row {rowid} refers to a missing {parent}")
-            )
+    try:
+        with store.engine.connect() as conn:
+            for (row,) in conn.exec_driver_sql("PRAGMA integrity_check").fetchall():
+                if row != "ok":
+                    problems.append(Problem("integrity", str(row)))
+            for table, rowid, parent, _fk in conn.exec_driver_sql("PRAGMA foreign_key_check"):
+                problems.append(
+                    Problem("foreign key", f"{table} row {rowid} refers to a missing {parent}")
+                )
+    except sa_exc.DBAPIError as exc:
+        return [Problem("integrity", f"the store is damaged and cannot be read: {exc.orig}")]
+    return problems
+
+
+def _check(store: Store, now: dt.datetime) -> list[Problem]:
+    problems = check_integrity(store)
     if any(p.kind == "integrity" for p in problems):
         return problems  # the rest would read damaged pages; say what matters first
     with store.session() as session:
@@ -182,4 +192,4 @@ def _future_timestamps(session: Session, limit: dt.datetime) -> list[Problem]:
     return out
 
 
-__all__ = ["Problem", "check_store"]
+__all__ = ["Problem", "check_integrity", "check_store"]

@@ -77,3 +77,11 @@ class DeleteBlockedError(DomainError):
 
 class ParentDeletedError(DomainError):
     pass
+
+
+class BundleError(SspError):
+    """A bundle file that cannot be imported (or written) here; nothing was changed."""
+
+
+class BundleTooNewError(BundleError):
+    """A bundle made by a newer ssp-desktop than this one understands."""

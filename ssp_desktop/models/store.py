@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from ssp_desktop import __version__
-from ssp_desktop.models import changes
+from ssp_desktop.models import changes, sync_state  # noqa: F401 - sync_state registers tables
 from ssp_desktop.models.entities import ChangeLog, StoreMeta
 from ssp_desktop.models.errors import (
     CorruptStoreError,

@@ -42,6 +42,7 @@ from ssp_desktop.models.domain import PlanOutline
 from ssp_desktop.models.errors import SspError
 from ssp_desktop.models.sample import SAMPLE_BANNER, SAMPLE_MEETING_DATE
 from ssp_desktop.models.store import Store
+from ssp_desktop.sync.importer import import_file
 from ssp_desktop.ui.board_pack import BoardPackDialog
 from ssp_desktop.ui.dashboard import DashboardView
 from ssp_desktop.ui.dialogs import NewPlanDialog
@@ -56,6 +57,14 @@ from ssp_desktop.ui.spreadsheet import (
     ask_workbook_path,
     default_workbook_name,
     start_export,
+)
+from ssp_desktop.ui.sync_ui import (
+    BUNDLE_FILTER,
+    ConflictBadge,
+    ConflictsDialog,
+    ExportBundleDialog,
+    ImportBundleWizard,
+    is_lead_copy,
 )
 
 STORE_FILTER = "ssp-desktop stores (*.sqlite);;All files (*)"
@@ -152,6 +161,9 @@ class MainWindow(QMainWindow):
         self.store_label.setAccessibleName("Open store")
         self.saved_label = QLabel()
         self.saved_label.setAccessibleName("Saving status")
+        self.conflict_badge = ConflictBadge()
+        self.conflict_badge.clicked.connect(self.show_conflicts)
+        self.statusBar().addPermanentWidget(self.conflict_badge)
         self.statusBar().addPermanentWidget(self.saved_label)
         self.statusBar().addPermanentWidget(self.store_label)
         self._build_actions()
@@ -186,12 +198,16 @@ class MainWindow(QMainWindow):
         self.open_button.clicked.connect(self.choose_store)
         self.import_button = QPushButton("&Import a bundle…")
         self.import_button.setAccessibleName("Import a bundle")
-        self.import_button.setEnabled(False)
-        self.import_button.setToolTip("Bundle import arrives with offline sync.")
+        self.import_button.setToolTip("Make your copy of the plan from a starter bundle")
+        self.import_button.clicked.connect(self.import_starter)
         for button in (self.sample_button, self.new_button, self.open_button, self.import_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
-        note = QLabel("Importing a bundle from the strategy team arrives with offline sync.")
+        note = QLabel(
+            "A theme lead: import the starter bundle the strategy team sent you to make your "
+            "copy of the plan."
+        )
+        note.setWordWrap(True)
         note.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(title)
         layout.addWidget(text)
@@ -220,14 +236,20 @@ class MainWindow(QMainWindow):
         )
         self.board_pack_action.triggered.connect(self.board_pack)
         self.import_action = QAction("&Import bundle…", self)
-        self.import_action.setEnabled(False)
-        self.import_action.setStatusTip("Bundle import arrives with offline sync.")
         self.import_sheet_action = QAction("Import &spreadsheet…", self)
         self.import_sheet_action.setStatusTip("Bring in an action tracker or measure data")
         self.import_sheet_action.triggered.connect(self.import_spreadsheet)
         self.export_workbook_action = QAction("&Export workbook…", self)
         self.export_workbook_action.setStatusTip("Write the plan as an Excel workbook")
         self.export_workbook_action.triggered.connect(self.export_workbook)
+        self.import_action.setStatusTip("Preview and import a bundle from a lead or the master")
+        self.import_action.triggered.connect(self.import_bundle)
+        self.export_action = QAction("&Export bundle…", self)
+        self.export_action.setStatusTip("Write a bundle for the master copy or for a lead")
+        self.export_action.triggered.connect(self.export_bundle)
+        self.conflicts_action = QAction("&Conflicts…", self)
+        self.conflicts_action.setStatusTip("Resolve differences between copies")
+        self.conflicts_action.triggered.connect(self.show_conflicts)
         self.close_action = QAction("&Close store", self)
         self.close_action.setShortcut(QKeySequence.StandardKey.Close)
         self.close_action.triggered.connect(self.close_store)
@@ -243,6 +265,8 @@ class MainWindow(QMainWindow):
             self.import_action,
             self.import_sheet_action,
             self.export_workbook_action,
+            self.export_action,
+            self.conflicts_action,
             self.close_action,
         ):
             file_menu.addAction(action)
@@ -428,12 +452,12 @@ class MainWindow(QMainWindow):
             )
             return None
         wizard = ImportWizard(self.store, self._workspace.plan_id, self._workspace.today, self)
-        wizard.imported.connect(self._after_import)
+        wizard.imported.connect(self._after_sheet_import)
         wizard.finished.connect(wizard.deleteLater)
         wizard.open()
         return wizard
 
-    def _after_import(self, result: object) -> None:
+    def _after_sheet_import(self, result: object) -> None:
         if self.document is not None:
             self.document.reload()
         summary = getattr(result, "summary", None)
@@ -482,6 +506,9 @@ class MainWindow(QMainWindow):
         self.export_workbook_action.setEnabled(store is not None)
         self.find_action.setEnabled(store is not None)
         self.board_pack_action.setEnabled(store is not None)
+        for action in (self.import_action, self.export_action, self.conflicts_action):
+            action.setEnabled(store is not None)
+        self.conflict_badge.refresh(store)
         self._update_undo_actions()
         if store is None or self.document is None:
             self.banner.hide()
@@ -491,7 +518,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("ssp-desktop")
             return
         self.banner.setVisible(store.is_sample)
-        role = store.meta("role", "master") or "master"
+        role = "lead" if is_lead_copy(store) else "master"
         self.store_label.setText(f"{store.path} — {role} copy")
         self.saved_label.setText(SAVED)
         self.setWindowTitle(f"{store.path.name} — ssp-desktop")
@@ -503,6 +530,67 @@ class MainWindow(QMainWindow):
     @property
     def workspace(self) -> Workspace | None:
         return self._workspace
+
+    # -- sharing updates --------------------------------------------------------------
+
+    def export_bundle(self) -> ExportBundleDialog | None:
+        if self.store is None:
+            return None
+        dialog = ExportBundleDialog(self.store, self)
+        dialog.open()
+        return dialog
+
+    def import_bundle(self) -> ImportBundleWizard | None:
+        if self.store is None:
+            return None
+        wizard = ImportBundleWizard(self.store, self)
+        wizard.imported.connect(self._after_import)
+        wizard.open()
+        return wizard
+
+    def import_starter(self) -> None:
+        """With no store open: make a lead copy from a starter bundle, then open it."""
+        name, _ = QFileDialog.getOpenFileName(self, "Import a starter bundle", "", BUNDLE_FILTER)
+        if not name:
+            return
+        target, _ = QFileDialog.getSaveFileName(
+            self, "Where should your copy of the plan go?", "my-plan.sqlite", STORE_FILTER
+        )
+        if not target:
+            return
+        try:
+            import_file(Path(target), Path(name))
+        except SspError as exc:
+            self._fail("Could not import the bundle", str(exc))
+            return
+        self.open_store(Path(target))
+
+    def show_conflicts(self) -> ConflictsDialog | None:
+        if self.store is None:
+            return None
+        dialog = ConflictsDialog(self.store, self)
+        dialog.resolved.connect(self._after_resolve)
+        dialog.finished.connect(lambda _r: self.conflict_badge.refresh(self.store))
+        dialog.open()
+        return dialog
+
+    def _after_resolve(self, entity: str, record_id: object) -> None:
+        self.conflict_badge.refresh(self.store)
+        if self.document is not None:
+            self.document.changed.emit(entity, record_id)
+
+    def _after_import(self, result: object) -> None:
+        """The import wrote outside the undo stack: undoing older edits could now undo
+        merged values, so the stack starts afresh, and every view is rebuilt."""
+        self.conflict_badge.refresh(self.store)
+        if not getattr(result, "touched", None) or self.document is None:
+            return
+        self.document.undo_stack.clear()
+        if self._workspace is not None:
+            self.pages.removeWidget(self._workspace)
+            self._workspace.deleteLater()
+            self._workspace = None
+        self._show_store()
 
     def about_text(self) -> str:
         """Help > About: version, licence, and where the store and the log are."""

@@ -57,8 +57,8 @@ def test_first_run_offers_sample_new_plan_and_open(window: MainWindow) -> None:
     assert window.store_label.text() == "No store open"
     assert window.sample_button.isEnabled() and window.new_button.isEnabled()
     assert window.open_button.isEnabled()
-    # Bundle import is offered but explained as not yet available.
-    assert not window.import_button.isEnabled() and "offline sync" in window.import_button.toolTip()
+    # A theme lead can make their copy from a starter bundle.
+    assert window.import_button.isEnabled() and "starter bundle" in window.import_button.toolTip()
     assert not window.undo_action.isEnabled() and not window.close_action.isEnabled()
 
 

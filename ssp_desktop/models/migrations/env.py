@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from ssp_desktop.models import entities  # noqa: F401 - registers every table
+from ssp_desktop.models import entities, sync_state  # noqa: F401 - registers every table
 from ssp_desktop.models.base import Base
 
 connection = context.config.attributes.get("connection")

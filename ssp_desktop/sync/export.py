@@ -1,0 +1,378 @@
+"""Writing bundles: a lead's changes for the master; the master's snapshot for a lead.
+
+* :func:`export_changes` (on a lead copy): every change in its change log that did not
+  come from a bundle and that the master has not acknowledged, oldest first, each with
+  its before and after value. Unacknowledged changes are repeated in every bundle, so a
+  later bundle supersedes an earlier one and a lost bundle loses nothing.
+* :func:`export_snapshot` (on the master): a full snapshot of one lead's scope (see
+  :mod:`ssp_desktop.sync.scope`), tombstones included, and the lead's changes the
+  master has processed (acknowledgements). The first one for a person is their starter
+  bundle: importing it into a new store makes their lead copy.
+
+The bundle's number (``sequence``) is taken, and the bundle recorded, in the transaction
+that writes the file (atomically, under a temporary name first): if writing fails,
+nothing is recorded and the number is not used.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ssp_desktop.models.base import utcnow
+from ssp_desktop.models.entities import ChangeLog, Person, Plan, Priority, record_classes
+from ssp_desktop.models.errors import BundleError
+from ssp_desktop.models.progress import Progress
+from ssp_desktop.models.store import Store, default_actor
+from ssp_desktop.models.sync_state import (
+    ROLE_LEAD,
+    ROLE_MASTER,
+    SyncBundle,
+    SyncLead,
+    SyncProcessed,
+)
+from ssp_desktop.sync import codec, state
+from ssp_desktop.sync.bundle import write_bundle
+from ssp_desktop.sync.container import ACKS, CHANGES, EXTENSION, PLAIN, RECORDS, Envelope
+from ssp_desktop.sync.manifest import KIND_CHANGES, KIND_SNAPSHOT, Manifest, Scope
+from ssp_desktop.sync.scope import snapshot_records
+
+_PROGRESS_EVERY = 500
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    kind: str
+    bundle_id: uuid.UUID
+    sequence: int
+    count: int  # changes (lead) or records (master)
+    acks: int
+    size: int
+    person: str = ""
+    themes: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        if self.kind == KIND_CHANGES:
+            what = f"{self.count} change{'s' if self.count != 1 else ''} for the master copy"
+        else:
+            what = (
+                f"{self.count} records of {', '.join(self.themes)} for {self.person}"
+                f" ({self.acks} of their changes acknowledged)"
+            )
+        return f"Wrote {self.path} (bundle number {self.sequence}): {what}, {self.size:,} bytes."
+
+
+def _check_path(out: Path) -> Path:
+    out = Path(out).expanduser().absolute()
+    if out.suffix != EXTENSION:
+        raise BundleError(f"Bundle files end in {EXTENSION}; choose a name like plan{EXTENSION}.")
+    if out.is_dir():
+        raise BundleError(f"{out} is a folder; give the name of the bundle file to write.")
+    return out
+
+
+def _step(progress: Progress | None, done: int, total: int, text: str) -> None:
+    if progress is not None and (done % _PROGRESS_EVERY == 0 or done == total):
+        progress.step(done, total, text)
+
+
+# --------------------------------------------------------------------------- lead
+
+
+def pending_changes(session: Session, lead_id: uuid.UUID) -> list[ChangeLog]:
+    """This lead copy's changes the master has not yet acknowledged, oldest first."""
+    acked = select(SyncProcessed.change_id).where(SyncProcessed.lead_id == lead_id)
+    return list(
+        session.scalars(
+            select(ChangeLog)
+            .where(~ChangeLog.source.startswith("bundle:"), ChangeLog.id.not_in(acked))
+            .order_by(ChangeLog.seq)
+        )
+    )
+
+
+def change_line(session: Session, row: ChangeLog) -> dict[str, object]:
+    """One change-log row as a ``changes.jsonl`` line (JSON values, as logged)."""
+    line: dict[str, object] = {
+        "id": str(row.id),
+        "seq": row.seq,
+        "at": row.at.isoformat(),
+        "actor": row.actor,
+        "entity": row.entity,
+        "record_id": str(row.record_id),
+        "op": row.op,
+        "field": row.field,
+        "old": None if row.old is None else json.loads(row.old),
+        "new": None if row.new is None else json.loads(row.new),
+    }
+    if row.op == "delete":
+        # The master compares these with its own to tell "deleted" from "deleted after
+        # you changed it" (edit vs delete).
+        obj = session.get(record_classes()[row.entity], row.record_id)
+        if obj is not None:
+            line["record"] = codec.encode_fields(codec.record_fields(obj))
+    return line
+
+
+def export_changes(
+    store: Store,
+    out: Path,
+    *,
+    actor: str | None = None,
+    envelope: Envelope = PLAIN,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write this lead copy's unacknowledged changes to ``out``."""
+    out = _check_path(out)
+    with store.session() as s:
+        copy = state.lead_copy(s)
+        if copy is None:
+            raise BundleError(
+                "This store is not a lead copy, so it has no changes to send to a master. "
+                "On the master copy, export a bundle for a person (--for PERSON)."
+            )
+        rows = pending_changes(s, copy.lead_id)
+        lines = []
+        for i, row in enumerate(rows, start=1):
+            if row.entity in record_classes():
+                lines.append(change_line(s, row))
+            _step(progress, i, len(rows), "Collecting your changes…")
+        codes = tuple(s.scalars(select(Priority.code).where(Priority.id.in_(copy.themes))).all())
+    bundle_id = uuid.uuid4()
+    with store.transaction(actor=actor, source="sync") as tx:
+        sequence = state.next_sequence(tx.session)
+        manifest = Manifest(
+            kind=KIND_CHANGES,
+            bundle_id=bundle_id,
+            plan_id=copy.plan_id,
+            master_store_id=copy.master_store_id,
+            sender_site_id=store.site_id,
+            sender_store_id=store.store_id,
+            lead_id=copy.lead_id,
+            person_id=copy.person_id,
+            scope=Scope(copy.plan_id, copy.themes, codes),
+            base_master_revision=copy.master_revision,
+            sequence=sequence,
+            created_at=utcnow(),
+            created_by=actor or default_actor(),
+            members={},
+        )
+        written, size = write_bundle(out, manifest, {CHANGES: lines}, envelope=envelope)
+        tx.session.add(_outgoing(written, out))
+    return ExportResult(out, KIND_CHANGES, bundle_id, sequence, len(lines), 0, size)
+
+
+def _outgoing(manifest: Manifest, out: Path) -> SyncBundle:
+    return SyncBundle(
+        id=manifest.bundle_id,
+        direction="out",
+        kind=manifest.kind,
+        plan_id=manifest.plan_id,
+        sender_site_id=manifest.sender_site_id,
+        lead_id=manifest.lead_id,
+        sequence=manifest.sequence,
+        created_at=manifest.created_at,
+        file_name=out.name,
+        summary=dict(manifest.counts),
+    )
+
+
+# --------------------------------------------------------------------------- master
+
+
+def find_person(session: Session, who: str) -> Person:
+    """A person by email (any case) or id."""
+    who = who.strip()
+    person: Person | None = None
+    try:
+        person_id: uuid.UUID | None = uuid.UUID(who)
+    except ValueError:
+        person_id = None
+    if person_id is not None:
+        person = session.get(Person, person_id)
+    else:
+        matches = session.scalars(
+            select(Person).where(Person.email.is_not(None), Person.deleted_at.is_(None))
+        ).all()
+        found = [p for p in matches if (p.email or "").lower() == who.lower()]
+        person = found[0] if len(found) == 1 else None
+        if len(found) > 1:
+            raise BundleError(f"More than one person has the email {who}; give their id.")
+    if person is None or person.deleted_at is not None:
+        raise BundleError(
+            f"There is no person {who!r} in this store. Give their email address as it is "
+            "recorded under Partners and people, or their id."
+        )
+    return person
+
+
+def _choose_plan(session: Session, plan: str | None, codes: list[str] | None) -> Plan:
+    plans = session.scalars(
+        select(Plan).where(Plan.deleted_at.is_(None)).order_by(Plan.start_year.desc())
+    ).all()
+    if plan:
+        chosen = [p for p in plans if str(p.id) == plan or p.title.lower() == plan.lower()]
+        if not chosen:
+            raise BundleError(f"There is no plan {plan!r} in this store.")
+        return chosen[0]
+    if codes:
+        for candidate in plans:  # newest first
+            have = set(
+                session.scalars(
+                    select(Priority.code).where(
+                        Priority.plan_id == candidate.id, Priority.deleted_at.is_(None)
+                    )
+                )
+            )
+            if {c.upper() for c in codes} <= {h.upper() for h in have}:
+                return candidate
+        raise BundleError(
+            f"No plan in this store has all the themes {', '.join(codes)}. Give the codes "
+            "of the plan's priorities, e.g. --themes PVP,RCH."
+        )
+    if not plans:
+        raise BundleError("This store has no plan to share.")
+    return plans[0]
+
+
+def lead_for(
+    session: Session,
+    person: Person,
+    *,
+    themes: list[str] | None,
+    plan: str | None = None,
+) -> tuple[SyncLead, list[Priority]]:
+    """The lead copy record for ``person`` (made or re-scoped as ``themes`` say)."""
+    existing = None
+    if not themes and not plan:
+        existing = session.scalar(
+            select(SyncLead)
+            .where(SyncLead.person_id == person.id)
+            .order_by(SyncLead.updated_at.desc())
+            .limit(1)
+        )
+    chosen = (
+        session.get(Plan, existing.plan_id) if existing else _choose_plan(session, plan, themes)
+    )
+    if chosen is None:
+        raise BundleError("The plan of this person's lead copy is no longer in this store.")
+    priorities = session.scalars(
+        select(Priority).where(Priority.plan_id == chosen.id, Priority.deleted_at.is_(None))
+    ).all()
+    if themes:
+        by_code = {p.code.upper(): p for p in priorities}
+        missing = [c for c in themes if c.upper() not in by_code]
+        if missing:
+            raise BundleError(
+                f"The plan {chosen.title} has no theme {', '.join(missing)}; its themes are "
+                f"{', '.join(sorted(by_code)) or 'none'}."
+            )
+        picked = [by_code[c.upper()] for c in themes]
+    elif existing:
+        ids = {uuid.UUID(t) for t in existing.themes}
+        picked = [p for p in priorities if p.id in ids]
+    else:
+        picked = [p for p in priorities if p.lead_person_id == person.id]
+        if not picked:
+            raise BundleError(
+                f"{person.name} leads no theme of {chosen.title}; say which themes their "
+                "copy holds with --themes CODE,CODE."
+            )
+    lead = existing or session.scalar(
+        select(SyncLead).where(SyncLead.plan_id == chosen.id, SyncLead.person_id == person.id)
+    )
+    theme_ids = [str(p.id) for p in picked]
+    if lead is None:
+        lead = SyncLead(id=uuid.uuid4(), plan_id=chosen.id, person_id=person.id, themes=theme_ids)
+        session.add(lead)
+    elif lead.themes != theme_ids:
+        lead.themes = theme_ids
+        lead.updated_at = utcnow()
+    return lead, picked
+
+
+def export_snapshot(
+    store: Store,
+    out: Path,
+    *,
+    person: str,
+    themes: list[str] | None = None,
+    plan: str | None = None,
+    actor: str | None = None,
+    envelope: Envelope = PLAIN,
+    progress: Progress | None = None,
+) -> ExportResult:
+    """Write a snapshot of ``person``'s themes (their starter or update bundle)."""
+    out = _check_path(out)
+    with store.transaction(actor=actor, source="sync") as tx:
+        s = tx.session
+        if state.role(s) == ROLE_LEAD:
+            raise BundleError(
+                "This store is a lead copy; only the master copy makes bundles for people. "
+                "Export without --for to send your changes to the master."
+            )
+        who = find_person(s, person)
+        lead, picked = lead_for(s, who, themes=themes, plan=plan)
+        s.flush()
+        if progress is not None:
+            progress.step(0, 0, "Collecting the records of the themes…")
+        records = snapshot_records(s, lead.plan_id, [p.id for p in picked], who.id)
+        lines = []
+        for i, record in enumerate(records, start=1):
+            lines.append(
+                codec.record_to_json(
+                    codec.RecordLine(
+                        type(record).__tablename__,
+                        record.id,
+                        record.deleted_at is not None,
+                        codec.record_fields(record),
+                    )
+                )
+            )
+            _step(progress, i, len(records), "Writing the records…")
+        acks = [
+            codec.ack_to_json(codec.AckLine(p.change_id, p.outcome))
+            for p in s.scalars(
+                select(SyncProcessed)
+                .where(SyncProcessed.lead_id == lead.id)
+                .order_by(SyncProcessed.processed_at)
+            )
+        ]
+        state.put_meta(s, sync_role=ROLE_MASTER)
+        sequence = state.next_sequence(s)
+        bundle_id = uuid.uuid4()
+        codes = tuple(p.code for p in picked)
+        manifest = Manifest(
+            kind=KIND_SNAPSHOT,
+            bundle_id=bundle_id,
+            plan_id=lead.plan_id,
+            master_store_id=store.store_id,
+            sender_site_id=store.site_id,
+            sender_store_id=store.store_id,
+            lead_id=lead.id,
+            person_id=who.id,
+            scope=Scope(lead.plan_id, tuple(p.id for p in picked), codes),
+            base_master_revision=store_revision(s),
+            sequence=sequence,
+            created_at=utcnow(),
+            created_by=actor or default_actor(),
+            members={},
+        )
+        written, size = write_bundle(out, manifest, {RECORDS: lines, ACKS: acks}, envelope=envelope)
+        s.add(_outgoing(written, out))
+        person_label = who.email or who.name
+    return ExportResult(
+        out, KIND_SNAPSHOT, bundle_id, sequence, len(lines), len(acks), size, person_label, codes
+    )
+
+
+def store_revision(session: Session) -> int:
+    from sqlalchemy import func
+
+    return int(session.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0)

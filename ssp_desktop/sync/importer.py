@@ -1,0 +1,236 @@
+"""Importing a bundle: preview, backup, one transaction, integrity check.
+
+:func:`import_bundle` is the one way a bundle's content reaches a store:
+
+1. the bundle has already been read whole and checked (``bundle.read_bundle``);
+2. the merge is planned against the store without writing (the preview; a dry run
+   stops here, and so does a bundle already imported or older than one imported);
+3. a backup copy of the store is taken beside it;
+4. the plan is made again inside ONE transaction whose change-log source is
+   ``bundle:<id>`` (so every change says which bundle it came from) and applied; a
+   cancel before the commit rolls everything back;
+5. the store is checked (``models/check.check_integrity``: SQLite's integrity check and
+   foreign keys; and no record the import touched left under a deleted one); if it is
+   damaged the backup is copied back and the import refused. The slower whole-store
+   checks stay with ``ssp-desktop check``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ssp_desktop.models.check import check_integrity
+from ssp_desktop.models.errors import BundleError
+from ssp_desktop.models.progress import Progress
+from ssp_desktop.models.store import Store, sqlite_backup
+from ssp_desktop.sync import merge, state
+from ssp_desktop.sync.bundle import Bundle, read_bundle
+from ssp_desktop.sync.container import PLAIN, Envelope
+from ssp_desktop.sync.manifest import KIND_CHANGES, KIND_SNAPSHOT
+from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview
+
+_FATAL = ("integrity", "foreign key")
+
+
+@dataclass
+class ImportResult:
+    preview: Preview
+    applied: bool = False
+    dry_run: bool = False
+    backup_path: Path | None = None
+    conflicts_waiting: int = 0
+    problems: list[str] = field(default_factory=list)
+    touched: list[tuple[str, uuid.UUID]] = field(default_factory=list)
+    created_store: bool = False
+
+
+def _plan(
+    session: Session,
+    store: Store,
+    bundle: Bundle,
+    *,
+    new_store: bool,
+    progress: Progress | None,
+) -> merge.MergePlan:
+    if bundle.manifest.kind == KIND_CHANGES:
+        return merge.plan_changes(session, bundle, store_id=store.store_id, progress=progress)
+    return merge.plan_snapshot(session, bundle, new_store=new_store, progress=progress)
+
+
+def preview_bundle(
+    store: Store, bundle: Bundle, *, new_store: bool = False, progress: Progress | None = None
+) -> Preview:
+    """What importing ``bundle`` into ``store`` would do; nothing is written."""
+    with store.session() as s:
+        return _plan(s, store, bundle, new_store=new_store, progress=progress).preview
+
+
+def _backup_path(store: Store, bundle: Bundle) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    short = bundle.manifest.bundle_id.hex[:8]
+    return store.path.with_name(f"{store.path.stem}.backup-{stamp}-before-bundle-{short}.sqlite")
+
+
+def _restore(store: Store, backup: Path) -> None:
+    source = sqlite3.connect(backup)
+    raw = store.engine.raw_connection()
+    try:
+        source.backup(raw.driver_connection)  # type: ignore[arg-type]
+    finally:
+        raw.close()
+        source.close()
+
+
+def import_bundle(
+    store: Store,
+    bundle: Bundle,
+    *,
+    file_name: str = "",
+    dry_run: bool = False,
+    new_store: bool = False,
+    actor: str | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import an already-read ``bundle`` into ``store`` (see the module docstring)."""
+    result = ImportResult(preview_bundle(store, bundle, new_store=new_store, progress=progress))
+    result.dry_run = dry_run
+    if dry_run or result.preview.status in (DUPLICATE, OLDER):
+        return result
+    if progress is not None:
+        progress.step(0, 0, "Taking a backup copy of the store…")
+    backup: Path | None = None
+    if not new_store and result.preview.status != NOTHING:
+        backup = _backup_path(store, bundle)
+        try:
+            sqlite_backup(store.path, backup)
+        except (OSError, sqlite3.Error) as exc:
+            backup.unlink(missing_ok=True)
+            raise BundleError(
+                f"Could not back up the store before importing ({exc}). Nothing was changed."
+            ) from exc
+    source = f"bundle:{bundle.manifest.bundle_id}"
+    try:
+        with store.transaction(actor=actor, source=source) as tx:
+            plan = _plan(tx.session, store, bundle, new_store=new_store, progress=progress)
+            merge.apply_plan(tx, plan, file_name=file_name, progress=progress)
+            if progress is not None:
+                progress.step(1, 1, "Saving…")  # a cancel up to here rolls everything back
+            result.touched = merge.touched_records(tx.session, tx.context.change_set)
+    except BaseException:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+        raise
+    result.preview = plan.preview
+    result.applied = True
+    result.backup_path = backup
+    problems = check_integrity(store)
+    fatal = [p for p in problems if p.kind in _FATAL]
+    if fatal and backup is not None:
+        _restore(store, backup)
+        raise BundleError(
+            "After the import the store failed its integrity check ("
+            + "; ".join(str(p) for p in fatal[:3])
+            + f"). The store was put back as it was before, from {backup.name}. "
+            "Please report this bundle to whoever looks after the app."
+        )
+    result.problems = [str(p) for p in problems] + _orphans(store, result.touched)
+    result.conflicts_waiting = state.open_conflict_count(store)
+    return result
+
+
+def _orphans(store: Store, touched: list[tuple[str, uuid.UUID]]) -> list[str]:
+    """Live records this import touched that sit under a deleted record (the part of
+    ``ssp-desktop check`` that an import could affect), a few queries per table."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import aliased
+
+    from ssp_desktop.models.entities import record_classes
+
+    classes = record_classes()
+    by_entity: dict[str, list[uuid.UUID]] = {}
+    for entity, record_id in touched:
+        by_entity.setdefault(entity, []).append(record_id)
+    out: list[str] = []
+    with store.session() as s:
+        for entity, ids in by_entity.items():
+            cls = classes[entity]
+            for column in cls.__table__.columns:
+                if not column.foreign_keys:
+                    continue
+                (fk,) = column.foreign_keys
+                parent = aliased(classes[fk.column.table.name])
+                for first in range(0, len(ids), 500):
+                    rows = s.execute(
+                        select(cls.id, parent.id)
+                        .join(parent, parent.id == getattr(cls, column.key))
+                        .where(
+                            cls.id.in_(ids[first : first + 500]),
+                            cls.deleted_at.is_(None),
+                            parent.deleted_at.is_not(None),
+                        )
+                    ).all()
+                    out.extend(
+                        f"orphan: live {entity} {child} is under deleted "
+                        f"{fk.column.table.name} {parent_id}"
+                        for child, parent_id in rows
+                    )
+    return out
+
+
+def import_file(
+    store_path: Path,
+    bundle_path: Path,
+    *,
+    dry_run: bool = False,
+    actor: str | None = None,
+    envelope: Envelope = PLAIN,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Read ``bundle_path`` and import it into the store at ``store_path``.
+
+    The bundle is read and checked before the store is opened. A snapshot (starter)
+    bundle may name a store that does not exist yet: it is created, and removed again if
+    the import fails.
+    """
+    bundle = read_bundle(bundle_path, envelope=envelope)
+    store_path = Path(store_path).expanduser().absolute()
+    name = Path(bundle_path).name
+    if store_path.exists():
+        with Store.open(store_path) as store:
+            return import_bundle(
+                store, bundle, file_name=name, dry_run=dry_run, actor=actor, progress=progress
+            )
+    if bundle.manifest.kind != KIND_SNAPSHOT:
+        raise BundleError(
+            f"There is no store at {store_path}. A bundle of a lead's changes is imported "
+            "into the master copy; only a starter bundle makes a new store. Nothing was changed."
+        )
+    if dry_run:
+        with (
+            tempfile.TemporaryDirectory() as tmp,
+            Store.open(Path(tmp) / "preview.sqlite", create=True) as scratch,
+        ):
+            return import_bundle(scratch, bundle, dry_run=True, new_store=True, progress=progress)
+    try:
+        with Store.open(store_path, create=True) as store:
+            result = import_bundle(
+                store,
+                bundle,
+                file_name=name,
+                new_store=True,
+                actor=actor,
+                progress=progress,
+            )
+    except BaseException:
+        for suffix in ("", "-wal", "-shm", ".lock"):
+            Path(f"{store_path}{suffix}").unlink(missing_ok=True)
+        raise
+    result.created_store = True
+    return result

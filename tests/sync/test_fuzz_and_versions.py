@@ -1,0 +1,145 @@
+"""Older bundles are upgraded; mutated bundles import or are refused cleanly."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ssp_desktop.models.check import check_integrity
+from ssp_desktop.models.domain import add_action
+from ssp_desktop.models.entities import Action, PriorityArea
+from ssp_desktop.models.errors import SspError
+from ssp_desktop.models.store import Store, sqlite_backup
+from ssp_desktop.sync import manifest as manifest_module
+from ssp_desktop.sync.bundle import read_bundle
+from ssp_desktop.sync.importer import import_bundle
+from tests.sync.helpers import LEAD_A, World, bundle_count, members_of, rewrite
+
+
+@pytest.fixture
+def bundle(world: World) -> Path:
+    lead = world.starter(LEAD_A, ["PVP"])
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        area = tx.get(PriorityArea, world.plan.area.id)
+        assert action is not None and area is not None
+        action.title = "Changed on the lead"
+        add_action(tx, area, ref="PVP-09", title="Added on the lead")
+    return world.export(LEAD_A)
+
+
+def test_an_older_record_schema_is_upgraded_on_import(
+    world: World, bundle: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+
+    def upgrade_1_to_2(member: str, line: dict[str, object]) -> dict[str, object]:
+        calls.append(member)
+        if line.get("field") == "title" and isinstance(line.get("new"), str):
+            line = {**line, "new": str(line["new"]).upper()}
+        return line
+
+    monkeypatch.setattr(manifest_module, "SCHEMA_VERSION", 2)
+    monkeypatch.setitem(manifest_module.PAYLOAD_UPGRADES, 1, upgrade_1_to_2)
+    world.to_master(bundle)
+    with world.master.session() as s:
+        action = s.get(Action, world.plan.action.id)
+        assert action is not None and action.title == "CHANGED ON THE LEAD"
+    assert calls and set(calls) == {"changes.jsonl"}
+
+
+def _fresh_master(world: World, name: str) -> Store:
+    copy = world.folder / f"{name}.sqlite"
+    for suffix in ("", "-wal", "-shm", ".lock"):
+        Path(f"{copy}{suffix}").unlink(missing_ok=True)
+    sqlite_backup(world.master.path, copy)
+    return Store.open(copy)
+
+
+def _try_import(world: World, path: Path, name: str) -> None:
+    store = _fresh_master(world, name)
+    try:
+        before = (store.revision(), bundle_count(store))
+        try:
+            import_bundle(store, read_bundle(path))
+        except SspError as exc:
+            assert str(exc)  # a message for the user, not a traceback
+            assert (store.revision(), bundle_count(store)) == before  # nothing half-applied
+        assert check_integrity(store) == []
+    finally:
+        store.close()
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    cuts=st.lists(
+        st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255)), min_size=1, max_size=6
+    ),
+    truncate=st.none() | st.floats(0.05, 1),
+)
+def test_byte_mutated_bundles_import_or_are_refused_cleanly(
+    world: World, bundle: Path, cuts: list[tuple[float, int]], truncate: float | None
+) -> None:
+    data = bytearray(bundle.read_bytes())
+    for where, byte in cuts:
+        data[int(where * len(data))] = byte
+    if truncate is not None:
+        data = data[: int(truncate * len(data))]
+    path = world.folder / "mutated.sspbundle"
+    path.write_bytes(bytes(data))
+    _try_import(world, path, "fuzz-bytes")
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_value_mutated_bundles_import_or_are_refused_cleanly(
+    world: World, bundle: Path, data: st.DataObject
+) -> None:
+    """Mutations that keep the checksums right, so they reach the record checks."""
+    members = members_of(bundle)
+    lines = [json.loads(x) for x in members["changes.jsonl"].splitlines()]
+    manifest = json.loads(members["manifest.json"])
+    target = data.draw(st.sampled_from(["manifest", "line"]))
+    if target == "manifest":
+        key = data.draw(st.sampled_from(sorted(manifest)))
+        manifest[key] = data.draw(JSON_VALUES)
+    else:
+        line = lines[data.draw(st.integers(0, len(lines) - 1))]
+        key = data.draw(st.sampled_from(sorted(line)))
+        if key == "new" and isinstance(line["new"], dict) and line["new"]:
+            inner = data.draw(st.sampled_from(sorted(line["new"])))
+            line["new"][inner] = data.draw(JSON_VALUES)
+        else:
+            line[key] = data.draw(JSON_VALUES)
+    body = "".join(json.dumps(x) + "\n" for x in lines).encode()
+    path = world.folder / "mutated.sspbundle"
+    path.write_bytes(bundle.read_bytes())
+    rewrite(path, {"changes.jsonl": body})
+    if target == "manifest":
+        signed = json.loads(members_of(path)["manifest.json"])
+        signed[key] = manifest[key]
+        rewrite(path, {"manifest.json": json.dumps(signed).encode()}, resign=False)
+    assert hashlib.sha256(path.read_bytes()).hexdigest()
+    _try_import(world, path, "fuzz-values")

@@ -1,0 +1,202 @@
+"""Sharing updates in the window: export dialog, import wizard, conflicts and badge."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox, QWizard
+from pytestqt.qtbot import QtBot
+
+from ssp_desktop.app import configure_settings
+from ssp_desktop.models.entities import Action
+from ssp_desktop.models.store import Store
+from ssp_desktop.sync.bundle import read_bundle
+from ssp_desktop.sync.export import export_changes, export_snapshot
+from ssp_desktop.ui.main_window import MainWindow
+from ssp_desktop.ui.sync_ui import ConflictsDialog, ExportBundleDialog, ImportBundleWizard
+from tests.sync.helpers import LEAD_A, World, make_world
+
+pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    w = make_world(tmp_path)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, world: World) -> Iterator[MainWindow]:
+    """The master copy open in the window (the world hands its store over)."""
+    configure_settings()
+    path = world.master.path
+    world.master.close()
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.open_store(path)
+    assert w.store is not None
+    world.master = w.store
+    yield w
+    w.close_store()
+    world.master = Store.open(path)  # for the world fixture to close
+
+
+def lead_change(world: World, title: str) -> Path:
+    lead = world.leads.get(LEAD_A) or world.starter(LEAD_A, ["PVP"])
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        action.title = title
+    out = world.path("alice")
+    export_changes(lead, out)
+    return out
+
+
+def run_wizard(qtbot: QtBot, wizard: ImportBundleWizard, bundle: Path) -> None:
+    wizard.file_page.path.setText(str(bundle))
+    wizard.next()
+    qtbot.waitUntil(
+        lambda: wizard.preview_page.isComplete() or "not" in wizard.preview_page.text.toPlainText(),
+        timeout=10000,
+    )
+    assert wizard.job is not None
+    wizard.next()  # the commit button: Import
+    qtbot.waitUntil(lambda: wizard.summary_page.isComplete(), timeout=10000)
+
+
+def test_import_wizard_previews_applies_and_refreshes(
+    qtbot: QtBot, window: MainWindow, world: World
+) -> None:
+    bundle = lead_change(world, "Title from the lead")
+    old_workspace = window.workspace
+    wizard = window.import_bundle()
+    assert isinstance(wizard, ImportBundleWizard)
+    wizard.file_page.path.setText(str(bundle))
+    wizard.next()
+    qtbot.waitUntil(wizard.preview_page.isComplete, timeout=10000)
+    preview = wizard.preview_page.text.toPlainText()
+    assert "1 updated" in preview and "action PVP-01" in preview
+    with window.store.session() as s:  # type: ignore[union-attr]
+        assert s.get(Action, world.plan.action.id).title == "Fund IDVAs"  # type: ignore[union-attr]
+    wizard.next()
+    qtbot.waitUntil(wizard.summary_page.isComplete, timeout=10000)
+    assert "before the import" in wizard.summary_page.text.toPlainText()
+    with window.store.session() as s:  # type: ignore[union-attr]
+        assert s.get(Action, world.plan.action.id).title == "Title from the lead"  # type: ignore[union-attr]
+    # The views were rebuilt from the store, and undo cannot reach behind the import.
+    assert window.workspace is not None and window.workspace is not old_workspace
+    assert not window.undo_action.isEnabled()
+
+
+def test_a_damaged_file_is_explained_in_the_wizard(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.sspbundle"
+    bad.write_text("not a bundle")
+    wizard = window.import_bundle()
+    assert wizard is not None
+    wizard.file_page.path.setText(str(bad))
+    wizard.next()
+    qtbot.waitUntil(
+        lambda: "not an ssp-desktop bundle" in wizard.preview_page.text.toPlainText(), timeout=10000
+    )
+    assert not wizard.preview_page.isComplete()  # nothing to apply
+
+
+def test_conflicts_badge_and_side_by_side_resolution(
+    qtbot: QtBot, window: MainWindow, world: World
+) -> None:
+    bundle = lead_change(world, "Lead title")
+    assert window.document is not None
+    window.document.edit(
+        "rename", lambda tx: setattr(tx.get(Action, world.plan.action.id), "title", "Master title")
+    )
+    assert not window.conflict_badge.isVisible()
+    wizard = window.import_bundle()
+    assert wizard is not None
+    run_wizard(qtbot, wizard, bundle)
+    window.show()
+    assert window.conflict_badge.isVisible() and window.conflict_badge.text() == "⚠ 1 conflict"
+    dialog = window.show_conflicts()
+    assert isinstance(dialog, ConflictsDialog)
+    assert dialog.values["base"].toPlainText() == "Fund IDVAs"
+    assert dialog.values["local"].toPlainText() == "Master title"
+    assert dialog.values["incoming"].toPlainText() == "Lead title"
+    assert "someone" in dialog.who.text() or dialog.who.text().startswith("Incoming value by")
+    changed: list[object] = []
+    window.document.changed.connect(lambda _e, rid: changed.append(rid))
+    dialog.theirs.click()
+    assert world.plan.action.id in changed  # open views are told
+    assert dialog.list.count() == 0 and not dialog.theirs.isEnabled()
+    assert not window.conflict_badge.isVisible()
+    with window.store.session() as s:  # type: ignore[union-attr]
+        assert s.get(Action, world.plan.action.id).title == "Lead title"  # type: ignore[union-attr]
+
+
+def test_edit_resolution_writes_the_typed_value(
+    qtbot: QtBot, window: MainWindow, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bundle = lead_change(world, "Lead title")
+    assert window.document is not None
+    window.document.edit(
+        "rename", lambda tx: setattr(tx.get(Action, world.plan.action.id), "title", "Master title")
+    )
+    run_wizard(qtbot, window.import_bundle(), bundle)  # type: ignore[arg-type]
+    dialog = window.show_conflicts()
+    assert dialog is not None
+    from PySide6.QtWidgets import QInputDialog
+
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("Agreed title", True))
+    dialog.edit.click()
+    with window.store.session() as s:  # type: ignore[union-attr]
+        assert s.get(Action, world.plan.action.id).title == "Agreed title"  # type: ignore[union-attr]
+
+
+def test_export_dialog_on_the_master_makes_a_starter_for_a_person(
+    qtbot: QtBot, window: MainWindow, tmp_path: Path
+) -> None:
+    dialog = window.export_bundle()
+    assert isinstance(dialog, ExportBundleDialog) and not dialog.lead
+    index = dialog.person.findText("alice@example.org", Qt.MatchFlag.MatchContains)
+    dialog.person.setCurrentIndex(index)
+    assert dialog.chosen_themes() == []  # she leads no theme yet: nothing ticked
+    codes = [
+        dialog.themes.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dialog.themes.count())
+    ]
+    assert codes == ["PVP", "RCH"]
+    dialog.themes.item(0).setCheckState(Qt.CheckState.Checked)
+    assert dialog.chosen_themes() == ["PVP"]
+    out = tmp_path / "alice-starter.sspbundle"
+    dialog.path.setText(str(out))
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=10000)
+    assert "records of PVP" in dialog.message.text()
+    assert read_bundle(out).manifest.scope.priority_codes == ("PVP",)
+
+
+def test_export_dialog_on_a_lead_copy_writes_its_changes(
+    qtbot: QtBot, world: World, tmp_path: Path
+) -> None:
+    out = tmp_path / "starter.sspbundle"
+    export_snapshot(world.master, out, person=LEAD_A, themes=["PVP"])
+    from ssp_desktop.sync.importer import import_file
+
+    lead_path = tmp_path / "lead.sqlite"
+    import_file(lead_path, out)
+    configure_settings()
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.open_store(lead_path)
+    assert "lead copy" in w.store_label.text()
+    dialog = w.export_bundle()
+    assert dialog is not None and dialog.lead
+    dialog.path.setText(str(tmp_path / "mine.sspbundle"))
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=10000)
+    assert "0 changes for the master copy" in dialog.message.text()
+    w.close_store()
+    assert QWizard  # the wizard class is the import route tested above
