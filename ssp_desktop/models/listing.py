@@ -29,7 +29,7 @@ import datetime as dt
 import enum
 import math
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
@@ -64,6 +64,7 @@ from ssp_desktop.models.rules import (
     ActionFlag,
     Direction,
     FlagKind,
+    MeasureAssessment,
     Movement,
     Travel,
     action_flags,
@@ -644,11 +645,122 @@ def _measure_filter(plan_id: uuid.UUID, ids: Sequence[uuid.UUID] | None) -> list
 
 
 @dataclass
-class _Series:
+class MeasureSeries:
+    """One measure's values by period, as the lists, dashboard and pack judge them."""
+
     values: dict[Quarter, float] = field(default_factory=dict)
     significance: dict[Quarter, bool | None] = field(default_factory=dict)
     status: dict[Quarter, ValueStatus] = field(default_factory=dict)
     comparators: dict[Quarter, dict[str, float]] = field(default_factory=dict)
+
+
+def read_series(
+    session: Session,
+    where: Sequence[Any],
+    series: dict[uuid.UUID, MeasureSeries],
+    *,
+    upto: Quarter | None = None,
+    since: Quarter | None = None,
+) -> None:
+    """Add the live values of the measures matching ``where`` (optionally only periods
+    from ``since`` to ``upto``) to ``series``, one query."""
+    conditions = [*where, MeasureValue.deleted_at.is_(None)]
+    if upto is not None:
+        conditions.append(MeasureValue.period <= upto)
+    if since is not None:
+        conditions.append(MeasureValue.period >= since)
+    for measure_id, period, value, comparators, status, significant in session.execute(
+        select(
+            MeasureValue.measure_id,
+            MeasureValue.period,
+            MeasureValue.value,
+            MeasureValue.comparator_values,
+            MeasureValue.status,
+            MeasureValue.significant,
+        )
+        .join(Measure, Measure.id == MeasureValue.measure_id)
+        .where(*conditions)
+    ):
+        s = series.setdefault(measure_id, MeasureSeries())
+        if value is not None and not math.isnan(value):
+            s.values[period] = value
+        s.significance[period] = significant
+        s.status[period] = status
+        s.comparators[period] = comparators or {}
+
+
+def read_targets(
+    session: Session, where: Sequence[Any]
+) -> dict[tuple[uuid.UUID, FinancialYear], float]:
+    """The live targets of the measures matching ``where``, by (measure, year)."""
+    return {
+        (measure_id, year): value
+        for measure_id, year, value in session.execute(
+            select(MeasureTarget.measure_id, MeasureTarget.year, MeasureTarget.value)
+            .join(Measure, Measure.id == MeasureTarget.measure_id)
+            .where(*where, MeasureTarget.deleted_at.is_(None))
+        )
+    }
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """A measure judged at its newest value: RAG, direction and first comparator."""
+
+    latest: Quarter | None
+    value: float | None
+    status: ValueStatus | None
+    target: float | None
+    assessment: MeasureAssessment
+    travel: Travel
+    comparator_name: str
+    comparator_value: float | None
+
+
+def judge(
+    s: MeasureSeries,
+    targets: Mapping[tuple[uuid.UUID, FinancialYear], float],
+    measure_id: uuid.UUID,
+    *,
+    polarity: Polarity,
+    frequency: Frequency,
+    tolerance: float | None,
+    mode: ToleranceMode | None,
+    threshold: float | None,
+    comparator_names: Sequence[str] | None,
+) -> Judgement:
+    """RAG against the year's target, direction of travel (a year back for annual
+    measures) and the first comparator, all at the series' newest value."""
+    latest = max(s.values) if s.values else None
+    value = s.values[latest] if latest is not None else None
+    target = targets.get((measure_id, latest.fy)) if latest is not None else None
+    assessment = measure_rag(
+        value, target, polarity, tolerance or 0.0, mode or ToleranceMode.ABSOLUTE
+    )
+    if latest is None:
+        travel = Travel(Direction.NO_DATA, Movement.NONE, None, "")
+    else:
+        previous, year_ago = travel_for(
+            s.values, latest, polarity, threshold=threshold, significance=s.significance
+        )
+        travel = year_ago if frequency is Frequency.ANNUAL else previous
+    names = list(comparator_names or [])
+    comparator_name = names[0] if names else ""
+    comparator_value = (
+        s.comparators.get(latest, {}).get(comparator_name)
+        if latest is not None and comparator_name
+        else None
+    )
+    return Judgement(
+        latest,
+        value,
+        s.status.get(latest) if latest is not None else None,
+        target,
+        assessment,
+        travel,
+        comparator_name,
+        comparator_value,
+    )
 
 
 def _measure_rows_chunk(
@@ -688,33 +800,9 @@ def _measure_rows_chunk(
         .order_by(Measure.ref, Measure.id)
     ).all()
 
-    series: dict[uuid.UUID, _Series] = {}
-    for measure_id, period, value, comparators, status, significant in session.execute(
-        select(
-            MeasureValue.measure_id,
-            MeasureValue.period,
-            MeasureValue.value,
-            MeasureValue.comparator_values,
-            MeasureValue.status,
-            MeasureValue.significant,
-        )
-        .join(Measure, Measure.id == MeasureValue.measure_id)
-        .where(*where, MeasureValue.deleted_at.is_(None))
-    ):
-        s = series.setdefault(measure_id, _Series())
-        if value is not None and not math.isnan(value):
-            s.values[period] = value
-        s.significance[period] = significant
-        s.status[period] = status
-        s.comparators[period] = comparators or {}
-    targets: dict[tuple[uuid.UUID, FinancialYear], float] = {
-        (measure_id, year): value
-        for measure_id, year, value in session.execute(
-            select(MeasureTarget.measure_id, MeasureTarget.year, MeasureTarget.value)
-            .join(Measure, Measure.id == MeasureTarget.measure_id)
-            .where(*where, MeasureTarget.deleted_at.is_(None))
-        )
-    }
+    series: dict[uuid.UUID, MeasureSeries] = {}
+    read_series(session, where, series)
+    targets = read_targets(session, where)
 
     rows = []
     for (
@@ -737,27 +825,18 @@ def _measure_rows_chunk(
         org_short,
         org_name,
     ) in base:
-        s = series.get(measure_id, _Series())
-        latest = max(s.values) if s.values else None
-        value = s.values.get(latest) if latest is not None else None
-        target = targets.get((measure_id, latest.fy)) if latest is not None else None
-        assessment = measure_rag(
-            value, target, polarity, tolerance or 0.0, mode or ToleranceMode.ABSOLUTE
+        j = judge(
+            series.get(measure_id, MeasureSeries()),
+            targets,
+            measure_id,
+            polarity=polarity,
+            frequency=frequency,
+            tolerance=tolerance,
+            mode=mode,
+            threshold=threshold,
+            comparator_names=comparator_names,
         )
-        if latest is None:
-            travel = Travel(Direction.NO_DATA, Movement.NONE, None, "")
-        else:
-            previous, year_ago = travel_for(
-                s.values, latest, polarity, threshold=threshold, significance=s.significance
-            )
-            travel = year_ago if frequency is Frequency.ANNUAL else previous
-        names = list(comparator_names or [])
-        comparator_name = names[0] if names else ""
-        comparator_value = (
-            s.comparators.get(latest, {}).get(comparator_name)
-            if latest is not None and comparator_name
-            else None
-        )
+        latest = j.latest
         expected = _expected_period(frequency, quarter)
         rows.append(
             MeasureListRow(
@@ -774,14 +853,14 @@ def _measure_rows_chunk(
                 owner_organisation_id=org_id,
                 owner_organisation=_label(org_short, org_name),
                 latest_period=latest,
-                latest_value=value,
-                latest_status=s.status.get(latest) if latest is not None else None,
-                target=target,
-                rag=assessment.rag,
-                rag_reason=assessment.reason,
-                travel=travel,
-                comparator_name=comparator_name,
-                comparator_value=comparator_value,
+                latest_value=j.value,
+                latest_status=j.status,
+                target=j.target,
+                rag=j.assessment.rag,
+                rag_reason=j.assessment.reason,
+                travel=j.travel,
+                comparator_name=j.comparator_name,
+                comparator_value=j.comparator_value,
                 value_overdue=expected is not None and (latest is None or latest < expected),
             )
         )

@@ -17,12 +17,10 @@ A fixed number of queries whatever the plan's size.
 from __future__ import annotations
 
 import enum
-import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,22 +29,24 @@ from ssp_desktop.models.entities import (
     Action,
     ActionUpdate,
     Measure,
-    MeasureTarget,
-    MeasureValue,
     Priority,
     PriorityArea,
 )
 from ssp_desktop.models.enums import (
-    Frequency,
     Polarity,
     Rag,
-    ToleranceMode,
     Unit,
     ValueStatus,
 )
-from ssp_desktop.models.listing import format_value
-from ssp_desktop.models.periods import FinancialYear, Quarter
-from ssp_desktop.models.rules import Direction, Movement, Travel, measure_rag, travel_for
+from ssp_desktop.models.listing import (
+    MeasureSeries,
+    format_value,
+    judge,
+    read_series,
+    read_targets,
+)
+from ssp_desktop.models.periods import Quarter
+from ssp_desktop.models.rules import Direction, Movement, Travel
 
 SPARK_QUARTERS = 8
 """How many quarters a scorecard sparkline covers (two years, as the board pack shows)."""
@@ -223,44 +223,6 @@ def action_standings(
     return result
 
 
-@dataclass
-class _Series:
-    values: dict[Quarter, float] = field(default_factory=dict)
-    significance: dict[Quarter, bool | None] = field(default_factory=dict)
-    status: dict[Quarter, ValueStatus] = field(default_factory=dict)
-    comparators: dict[Quarter, dict[str, float]] = field(default_factory=dict)
-
-
-def _read_values(
-    session: Session,
-    series: dict[uuid.UUID, _Series],
-    where: list[Any],
-    quarter: Quarter,
-    since: Quarter | None,
-) -> None:
-    conditions = [*where, MeasureValue.deleted_at.is_(None), MeasureValue.period <= quarter]
-    if since is not None:
-        conditions.append(MeasureValue.period >= since)
-    for measure_id, period, value, comparators, status, significant in session.execute(
-        select(
-            MeasureValue.measure_id,
-            MeasureValue.period,
-            MeasureValue.value,
-            MeasureValue.comparator_values,
-            MeasureValue.status,
-            MeasureValue.significant,
-        )
-        .join(Measure, Measure.id == MeasureValue.measure_id)
-        .where(*conditions)
-    ):
-        s = series[measure_id]
-        if value is not None and not math.isnan(value):
-            s.values[period] = value
-        s.significance[period] = significant
-        s.status[period] = status
-        s.comparators[period] = comparators or {}
-
-
 def scorecard(
     session: Session,
     plan_id: uuid.UUID,
@@ -299,26 +261,21 @@ def scorecard(
     # newest value is older than that (annual figures, a stalled return) are read whole
     # in a second query, so a long history is never scanned for every measure.
     window_start = quarter.shift(-(SPARK_QUARTERS + 3))
-    series: dict[uuid.UUID, _Series] = defaultdict(_Series)
-    _read_values(session, series, where, quarter, since=window_start)
+    series: dict[uuid.UUID, MeasureSeries] = {}
+    read_series(session, where, series, upto=quarter, since=window_start)
     stale = [
         measure_id
         for measure_id, *_rest in measures
-        if not series[measure_id].values or max(series[measure_id].values) < window_start.shift(4)
+        if not (s := series.get(measure_id))
+        or not s.values
+        or max(s.values) < window_start.shift(4)
     ]
     for start in range(0, len(stale), 500):
         chunk = stale[start : start + 500]
         for measure_id in chunk:
-            series[measure_id] = _Series()
-        _read_values(session, series, [*where, Measure.id.in_(chunk)], quarter, since=None)
-    targets: dict[tuple[uuid.UUID, FinancialYear], float] = {
-        (measure_id, year): value
-        for measure_id, year, value in session.execute(
-            select(MeasureTarget.measure_id, MeasureTarget.year, MeasureTarget.value)
-            .join(Measure, Measure.id == MeasureTarget.measure_id)
-            .where(*where, MeasureTarget.deleted_at.is_(None))
-        )
-    }
+            series.pop(measure_id, None)
+        read_series(session, [*where, Measure.id.in_(chunk)], series, upto=quarter)
+    targets = read_targets(session, where)
 
     spark_quarters = tuple(Quarter.range(quarter.shift(1 - SPARK_QUARTERS), quarter))
     rows = []
@@ -337,27 +294,19 @@ def scorecard(
         threshold,
         comparator_names,
     ) in measures:
-        s = series.get(measure_id, _Series())
-        latest = max(s.values) if s.values else None
-        value = s.values[latest] if latest is not None else None
-        target = targets.get((measure_id, latest.fy)) if latest is not None else None
-        assessment = measure_rag(
-            value, target, polarity, tolerance or 0.0, mode or ToleranceMode.ABSOLUTE
+        s = series.get(measure_id, MeasureSeries())
+        j = judge(
+            s,
+            targets,
+            measure_id,
+            polarity=polarity,
+            frequency=frequency,
+            tolerance=tolerance,
+            mode=mode,
+            threshold=threshold,
+            comparator_names=comparator_names,
         )
-        if latest is None:
-            travel = Travel(Direction.NO_DATA, Movement.NONE, None, "")
-        else:
-            previous, year_ago = travel_for(
-                s.values, latest, polarity, threshold=threshold, significance=s.significance
-            )
-            travel = year_ago if frequency is Frequency.ANNUAL else previous
-        names = list(comparator_names or [])
-        comparator_name = names[0] if names else ""
-        comparator_value = (
-            s.comparators.get(latest, {}).get(comparator_name)
-            if latest is not None and comparator_name
-            else None
-        )
+        latest = j.latest
         rows.append(
             ScorecardRow(
                 measure_id=measure_id,
@@ -369,14 +318,14 @@ def scorecard(
                 decimals=decimals,
                 polarity=polarity,
                 period=latest,
-                value=value,
-                provisional=latest is not None and s.status.get(latest) is ValueStatus.PROVISIONAL,
-                target=target,
-                standing=Standing.of(assessment.rag, Standing.NOT_RATED),
-                rag_reason=assessment.reason,
-                travel=travel,
-                comparator_name=comparator_name,
-                comparator_value=comparator_value,
+                value=j.value,
+                provisional=j.status is ValueStatus.PROVISIONAL,
+                target=j.target,
+                standing=Standing.of(j.assessment.rag, Standing.NOT_RATED),
+                rag_reason=j.assessment.reason,
+                travel=j.travel,
+                comparator_name=j.comparator_name,
+                comparator_value=j.comparator_value,
                 spark=tuple(s.values.get(q) for q in spark_quarters),
                 spark_quarters=spark_quarters,
             )
