@@ -5,8 +5,11 @@
 Runs, offscreen and in a throw-away SSP_DESKTOP_HOME: ``--version`` (must match the
 package), ``demo`` (writes the sample store), ``check`` on it, ``pack`` (the board pack
 from the frozen ReportLab and fonts), and a GUI start in smoke mode (the main window is
-shown with the sample plan, then the program exits). Also checks that the installer
-script and the AppStream file carry the package's version. Exit 0 when all pass.
+shown with the sample plan, then the program exits), and the bundle round: a starter
+bundle, a lead copy made from it, a bundle of the lead's changes, and the app started
+on the master with that file (the import wizard reads and previews it). Also checks
+that the installer script and the AppStream file carry the package's version. Exit 0
+when all pass.
 """
 
 from __future__ import annotations
@@ -112,6 +115,44 @@ def main(argv: list[str] | None = None) -> int:
         [exe, "--sample"],
         {**env, "SSP_DESKTOP_SMOKE": "1"},
         expect="main window shown",
+    )
+    # A bundle handed to the app, as a double-click does: a lead's copy from a starter
+    # bundle, one change exported from it, then the app opened on the master with it.
+    starter, lead, changes = (
+        home / "starter.sspbundle",
+        home / "lead.sqlite",
+        home / "lead.sspbundle",
+    )
+    step(
+        "bundle export (starter)",
+        [
+            exe,
+            "bundle",
+            "export",
+            "--store",
+            str(store),
+            "--out",
+            str(starter),
+            "--for",
+            "dcs@stockport.example",
+        ],
+        env,
+    )
+    step(
+        "bundle import (lead copy)",
+        [exe, "bundle", "import", "--store", str(lead), str(starter)],
+        env,
+    )
+    step(
+        "bundle export (lead)",
+        [exe, "bundle", "export", "--store", str(lead), "--out", str(changes)],
+        env,
+    )
+    step(
+        "GUI start with a bundle (import wizard shown and previewing)",
+        [exe, "--store", str(store), str(changes)],
+        {**env, "SSP_DESKTOP_SMOKE": "1"},
+        expect="import wizard shown: Bundle",
     )
     print(f"all smoke steps passed on {BINARY}")
     return 0

@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ssp_desktop import __version__, paths
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from ssp_desktop.ui.main_window import MainWindow
 
 SMOKE_ENV = "SSP_DESKTOP_SMOKE"
 """Set to 1: show the main window, print that it is shown, and exit (no event loop)."""
@@ -45,7 +51,13 @@ def app_icon_path() -> Path:
     return Path(str(resources.files("ssp_desktop.resources").joinpath("icons/ssp-desktop-256.png")))
 
 
-def run_gui(store: Path | None = None, *, sample: bool = False) -> int:
+def run_gui(
+    store: Path | None = None, *, sample: bool = False, open_file: Path | None = None
+) -> int:
+    """Start the app. ``open_file`` (a bundle double-clicked, or ``ssp-desktop FILE``)
+    goes to an app already running for this user if there is one, otherwise this app
+    opens its store as usual and then starts the import wizard for the file."""
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from ssp_desktop.logs import setup_logging
@@ -58,6 +70,13 @@ def run_gui(store: Path | None = None, *, sample: bool = False) -> int:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     configure_settings()
+    from ssp_desktop.ui.single_instance import InstanceServer, pass_to_running
+
+    smoke = os.environ.get(SMOKE_ENV) == "1"
+    forward = open_file is not None and store is None and not sample and not smoke
+    if forward and open_file is not None and pass_to_running([open_file]):
+        print(f"Passed {open_file.name} to the ssp-desktop window already open.", flush=True)
+        return 0
     app.setWindowIcon(QIcon(str(app_icon_path())))
     # Matches the .desktop file, so Linux desktops group the window under its launcher.
     app.setDesktopFileName("ssp-desktop")
@@ -71,10 +90,46 @@ def run_gui(store: Path | None = None, *, sample: bool = False) -> int:
     elif paths.default_store_path().exists():
         window.open_store(paths.default_store_path())
     window.show()
-    if os.environ.get(SMOKE_ENV) == "1":
-        # Packaging smoke tests and the start-up benchmark: prove the window came up.
+    if smoke:
+        # Packaging smoke tests and the start-up benchmark: prove the window came up
+        # (and, given a bundle, that the import wizard reads it), then exit.
         app.processEvents()
         print(f"main window shown: {window.windowTitle()}", flush=True)
+        if open_file is not None:
+            _smoke_open_file(app, window, open_file)
         window.close()
         return 0
-    return int(app.exec())
+    if open_file is not None:
+        file_to_open = open_file
+        QTimer.singleShot(0, lambda: window.open_file(file_to_open))
+    # Later launches with a file hand it to this window instead of opening a second app.
+    server = InstanceServer(window)
+    server.file_received.connect(window.open_file)
+    server.listen()
+    try:
+        return int(app.exec())
+    finally:
+        server.close()
+
+
+def _smoke_open_file(app: QApplication, window: MainWindow, path: Path) -> None:
+    """Smoke mode with a bundle: open it as a double-click would, wait for the wizard's
+    preview (read off the UI thread) and print its first two lines."""
+    import time
+
+    from ssp_desktop.ui.sync_ui import ImportBundleWizard
+
+    window.open_file(path)
+    wizard = window.findChild(ImportBundleWizard)
+    if wizard is None or not wizard.isVisible():
+        print("import wizard not shown", flush=True)
+        return
+    deadline = time.monotonic() + 60
+    while wizard.job is None or wizard.job.running:
+        if time.monotonic() > deadline:
+            break
+        app.processEvents()
+        time.sleep(0.02)
+    app.processEvents()
+    head = " ".join(wizard.preview_page.text.toPlainText().splitlines()[:2])
+    print(f"import wizard shown: {head}", flush=True)

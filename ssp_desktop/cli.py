@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="ssp-desktop",
         description=(
             "The Community Safety Partnership's plan and board packs. "
-            "With no command, opens the desktop app."
+            "With no command, opens the desktop app; `ssp-desktop FILE.sspbundle` opens it "
+            "and starts importing the bundle (or hands it to the app already open)."
         ),
     )
     parser.add_argument("--version", action="version", version=f"ssp-desktop {__version__}")
@@ -402,8 +403,35 @@ def cmd_bundle_import(store_path: Path, file: Path, *, dry_run: bool) -> int:
     return EXIT_PROBLEMS if partial else EXIT_OK
 
 
+def _split_file_argument(parser: argparse.ArgumentParser, argv: list[str]) -> str | None:
+    """Take a file to open out of ``argv`` (``ssp-desktop FILE``, how the desktop passes a
+    double-clicked bundle): the first word that is neither an option nor a command."""
+    commands: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            commands.update(action.choices)
+    skip_next = False
+    for i, word in enumerate(argv):
+        if skip_next:
+            skip_next = False
+            continue
+        if word == "--store":
+            skip_next = True
+            continue
+        if word.startswith("-"):
+            continue
+        if word in commands:
+            return None
+        del argv[i]
+        return word
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    file_text = _split_file_argument(parser, words)
+    args = parser.parse_args(words)
     if args.command is not None:
         from ssp_desktop.logs import setup_logging
 
@@ -434,9 +462,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_bundle_import(Path(args.store), Path(args.file), dry_run=args.dry_run)
     if args.store and args.sample:
         return _error("give either --store or --sample, not both.")
+    open_file: Path | None = None
+    if file_text is not None:
+        from ssp_desktop.sync.container import EXTENSION
+
+        open_file = Path(file_text).expanduser()
+        if open_file.suffix.lower() != EXTENSION:
+            return _error(
+                f"{open_file.name} is not a bundle file ({EXTENSION}); ssp-desktop FILE "
+                "opens bundles. To import a spreadsheet, use `ssp-desktop xlsx import`."
+            )
+        if not open_file.is_file():
+            return _error(f"there is no bundle at {open_file}.")
     from ssp_desktop.app import run_gui
 
-    return run_gui(store=Path(args.store) if args.store else None, sample=args.sample)
+    return run_gui(
+        store=Path(args.store) if args.store else None, sample=args.sample, open_file=open_file
+    )
 
 
 if __name__ == "__main__":

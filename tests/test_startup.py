@@ -57,3 +57,44 @@ def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
     )
     assert out.stdout.strip() == "False"
+
+
+def test_smoke_mode_with_a_bundle_opens_the_import_wizard_on_it(tmp_path: Path) -> None:
+    """What a double-click runs: ``ssp-desktop --store MASTER FILE`` shows the wizard,
+    which reads the bundle and previews it (here, a lead's change of one title)."""
+    from ssp_desktop.models.entities import Action
+    from ssp_desktop.models.store import Store
+    from ssp_desktop.sync.export import export_changes
+    from tests.sync.helpers import LEAD_A, make_world
+
+    world = make_world(tmp_path)
+    lead = world.starter(LEAD_A, ["PVP"])
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        action.title = "Changed on the lead's laptop"
+    bundle = tmp_path / "alice.sspbundle"
+    export_changes(lead, bundle)
+    master = world.master.path
+    world.close()
+    env = {
+        **os.environ,
+        "SSP_DESKTOP_SMOKE": "1",
+        "SSP_DESKTOP_HOME": str(tmp_path / "home"),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "ssp_desktop", "--store", str(master), str(bundle)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert out.returncode == 0, out.stderr
+    assert "main window shown: " in out.stdout
+    assert "import wizard shown: " in out.stdout
+    assert "1 updated" in out.stdout, out.stdout
+    with Store.open(master) as store, store.session() as s:  # previewed, not yet imported
+        action = s.get(Action, world.plan.action.id)
+        assert action is not None and action.title != "Changed on the lead's laptop"

@@ -40,8 +40,10 @@ from ssp_desktop.logs import log_file
 from ssp_desktop.models import domain
 from ssp_desktop.models.domain import PlanOutline
 from ssp_desktop.models.errors import SspError
+from ssp_desktop.models.progress import Progress
 from ssp_desktop.models.sample import SAMPLE_BANNER, SAMPLE_MEETING_DATE
 from ssp_desktop.models.store import Store
+from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.importer import import_file
 from ssp_desktop.ui.board_pack import BoardPackDialog
 from ssp_desktop.ui.dashboard import DashboardView
@@ -66,6 +68,7 @@ from ssp_desktop.ui.sync_ui import (
     ImportBundleWizard,
     is_lead_copy,
 )
+from ssp_desktop.ui.workers import Job, run_job
 
 STORE_FILTER = "ssp-desktop stores (*.sqlite);;All files (*)"
 SAVED = "All changes saved"
@@ -132,6 +135,7 @@ class MainWindow(QMainWindow):
         self._open_sample = open_sample
         self._workspace: Workspace | None = None
         self.board_pack_dialog: BoardPackDialog | None = None
+        self.starter_job: Job | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("ssp-desktop")
         self.setMinimumSize(720, 480)
@@ -199,7 +203,7 @@ class MainWindow(QMainWindow):
         self.import_button = QPushButton("&Import a bundle…")
         self.import_button.setAccessibleName("Import a bundle")
         self.import_button.setToolTip("Make your copy of the plan from a starter bundle")
-        self.import_button.clicked.connect(self.import_starter)
+        self.import_button.clicked.connect(lambda: self.import_starter())
         for button in (self.sample_button, self.new_button, self.open_button, self.import_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -540,30 +544,82 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def import_bundle(self) -> ImportBundleWizard | None:
+    def import_bundle(self, path: Path | None = None) -> ImportBundleWizard | None:
+        """The import wizard; given ``path``, the file is chosen and the preview starts."""
         if self.store is None:
             return None
-        wizard = ImportBundleWizard(self.store, self)
+        wizard = ImportBundleWizard(self.store, self, path=path)
         wizard.imported.connect(self._after_import)
         wizard.open()
+        if path is not None and wizard.file_page.isComplete():
+            wizard.next()
         return wizard
 
-    def import_starter(self) -> None:
-        """With no store open: make a lead copy from a starter bundle, then open it."""
-        name, _ = QFileDialog.getOpenFileName(self, "Import a starter bundle", "", BUNDLE_FILTER)
-        if not name:
-            return
-        target, _ = QFileDialog.getSaveFileName(
-            self, "Where should your copy of the plan go?", "my-plan.sqlite", STORE_FILTER
+    def import_starter(self, path: Path | None = None) -> Job | None:
+        """With no store open: make a lead copy from a starter bundle, then open it.
+
+        The copy goes to the default store location when that is free, so the next start
+        opens it without asking. The import runs off the UI thread with a progress bar."""
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(
+                self, "Import a starter bundle", "", BUNDLE_FILTER
+            )
+            if not name:
+                return None
+            path = Path(name)
+        default = paths.default_store_path()
+        suggestion = str(default) if not default.exists() else "my-plan.sqlite"
+        target_name, _ = QFileDialog.getSaveFileName(
+            self, "Where should your copy of the plan go?", suggestion, STORE_FILTER
         )
-        if not target:
+        if not target_name:
+            return None
+        target = Path(target_name)
+        if target.exists():
+            self._fail(
+                "That file already exists",
+                f"{target} already exists. A starter bundle makes a new copy of the plan: "
+                "choose a new file name. Nothing was replaced.",
+            )
+            return None
+        bundle_path = path
+        target.parent.mkdir(parents=True, exist_ok=True)
+
+        def work(progress: Progress) -> object:
+            return import_file(target, bundle_path, progress=progress)
+
+        job, _dialog = run_job(
+            self, work, title="Import a starter bundle", label="Making your copy of the plan…"
+        )
+        job.succeeded.connect(lambda _result: self.open_store(target))
+        job.failed.connect(
+            lambda message, _details: self._fail("Could not import the bundle", message)
+        )
+        self.starter_job = job
+        return job
+
+    def open_file(self, path: Path) -> None:
+        """A file handed to the app (double-click, ``ssp-desktop FILE``, or a second
+        launch passing it on): a bundle starts the import wizard, or, with no store open,
+        the starter import. The window comes to the front first."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if path.suffix.lower() != EXTENSION:
+            self._fail(
+                "Not a bundle file",
+                f"{path.name} is not an ssp-desktop bundle ({EXTENSION}). To bring in a "
+                "spreadsheet, use File > Import spreadsheet…",
+            )
             return
-        try:
-            import_file(Path(target), Path(name))
-        except SspError as exc:
-            self._fail("Could not import the bundle", str(exc))
+        if not path.is_file():
+            self._fail("Bundle not found", f"There is no file at {path}. Nothing was changed.")
             return
-        self.open_store(Path(target))
+        if self.store is None:
+            self.import_starter(path)
+        else:
+            self.import_bundle(path)
 
     def show_conflicts(self) -> ConflictsDialog | None:
         if self.store is None:

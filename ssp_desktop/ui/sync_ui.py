@@ -319,7 +319,9 @@ class ImportBundleWizard(QWizard):
 
     imported = Signal(object)
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: Store, parent: QWidget | None = None, *, path: Path | None = None
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self.bundle: Bundle | None = None
@@ -334,6 +336,9 @@ class ImportBundleWizard(QWizard):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.CommitButton, "&Import")
         self.preview_page.setCommitPage(True)
+        if path is not None:
+            # Opened from a file (double-click or ``ssp-desktop FILE``): the file is chosen.
+            self.file_page.path.setText(str(path))
 
     def start_preview(self) -> None:
         path = Path(self.file_page.path.text())
