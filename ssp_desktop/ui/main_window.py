@@ -462,7 +462,11 @@ class MainWindow(QMainWindow):
         return wizard
 
     def _after_sheet_import(self, result: object) -> None:
-        if self.document is not None:
+        """As after a bundle: the import wrote outside the undo stack, so undoing an
+        older edit could put back a value the import replaced. The stack starts afresh
+        (the import's own backup and the history panel keep what came before)."""
+        if self.document is not None and getattr(result, "applied", False):
+            self.document.undo_stack.clear()
             self.document.reload()
         summary = getattr(result, "summary", None)
         if summary is not None:

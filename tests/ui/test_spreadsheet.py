@@ -238,3 +238,29 @@ def test_importing_into_a_store_without_a_plan_says_to_start_one(
     assert w.import_spreadsheet() is None
     assert shown and "Start one (File > Start a new plan)" in shown[0]
     w.close_store()
+
+
+def test_undo_cannot_put_back_a_value_the_import_replaced(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    document = window.document
+    assert document is not None
+
+    def retitle(tx: object) -> None:
+        action = tx.session.scalars(select(Action).where(Action.ref == "PVP-01")).one()  # type: ignore[attr-defined]
+        action.title = "Typed before the import"
+
+    assert document.edit("Rename PVP-01", retitle)
+    assert window.undo_action.isEnabled()
+    path = tracker(tmp_path, [["PVP-01", "Title from the tracker", "PVP", "Domestic abuse"]])
+    wizard = open_wizard(window)
+    wizard.file_page.path.setText(str(path))
+    go_next(qtbot, wizard, ImportWizard.MAPPING)
+    go_next(qtbot, wizard, ImportWizard.PREVIEW)
+    go_next(qtbot, wizard, ImportWizard.SUMMARY)
+    # Undoing the rename now would write its old title over the tracker's: not offered.
+    assert not window.undo_action.isEnabled()
+    document.undo_stack.undo()
+    with window.store.session() as s:  # type: ignore[union-attr]
+        title = s.scalar(select(Action.title).where(Action.ref == "PVP-01"))
+    assert title == "Title from the tracker"
