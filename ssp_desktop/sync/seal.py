@@ -5,7 +5,8 @@ A sealed file is (all integers big-endian; see ``docs/bundle-format.md``)::
 
     "SSPBNDL1"  u32 header length  clear header (JSON)  AES-256-GCM ciphertext
 
-The **clear header** holds only what a reader needs to find its key: per recipient a
+The **clear header** holds the protective marking (OFFICIAL-SENSITIVE) and only what
+a reader needs to find its key: per recipient a
 key id (a hash of its X25519 public key), a one-off X25519 public key and the bundle's
 content key wrapped for it (X25519, HKDF-SHA256, AES-256-GCM); and the body's nonce. No
 plan, person, theme or file name. The ciphertext's associated data is the magic and the
@@ -48,6 +49,8 @@ from ssp_desktop.sync.container import dumps, loads_strict
 from ssp_desktop.sync.keys import Identity, PublicKeys, b64, canonical, key_id, unb64
 
 MAGIC = b"SSPBNDL1"
+# Every bundle says how it must be handled, in the clear (it says nothing of the plan).
+MARKING = "OFFICIAL-SENSITIVE"
 _SIGNED_FORMAT = "ssp-desktop signed bundle"
 _SIGN_CONTEXT = b"ssp-desktop bundle signature v1\0"
 _WRAP_INFO = b"ssp-desktop bundle v1 key wrap"
@@ -182,7 +185,7 @@ def encrypt(plaintext: bytes, recipients: Sequence[bytes]) -> bytes:
             }
         )
     body_nonce = os.urandom(12)
-    header = dumps({"v": 1, "nonce": b64(body_nonce), "recipients": entries})
+    header = dumps({"v": 1, "marking": MARKING, "nonce": b64(body_nonce), "recipients": entries})
     prefix = MAGIC + struct.pack(">I", len(header)) + header
     return prefix + AESGCM(cek).encrypt(body_nonce, plaintext, prefix)
 
