@@ -50,10 +50,10 @@ from ssp_desktop.models.store import Store
 from ssp_desktop.models.sync_state import ROLE_LEAD, SyncLead
 from ssp_desktop.sync import conflicts as conflict_api
 from ssp_desktop.sync import state
-from ssp_desktop.sync.bundle import Bundle, read_bundle
+from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.export import ExportResult, export_changes, export_snapshot
-from ssp_desktop.sync.importer import ImportResult, import_bundle, preview_bundle
+from ssp_desktop.sync.importer import ImportResult, import_bundle, preview_bundle, read_sealed
 from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview, describe
 from ssp_desktop.ui.workers import Job, run_job
 
@@ -341,7 +341,7 @@ class ImportBundleWizard(QWizard):
 
         def work(progress: Progress) -> tuple[Bundle, Preview]:
             progress.step(0, 0, "Reading and checking the bundle…")
-            bundle = read_bundle(path)
+            bundle = read_sealed(path, store)  # opened and its signer checked first
             return bundle, preview_bundle(store, bundle, progress=progress)
 
         self.job = Job(work, self)
