@@ -156,3 +156,42 @@ def test_export_needs_a_lead_copy_or_a_person(
     )  # fmt: skip
     assert code == 2 and ".sspbundle" in err
     assert not out_file.exists()
+
+
+def test_the_recovery_key_from_the_command_line(
+    tmp_path: Path, master: tuple[Path, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zipfile
+
+    from ssp_desktop.sync.keys import Identity
+    from tests.sync.helpers import enrol_identity
+
+    master_path, _ = master
+    code, out, _ = run(capsys, "keys", "--make-recovery-key", str(tmp_path / "rk"))
+    assert code == 0 and "OFFLINE" in out
+    public, private = tmp_path / "rk.ssprecovery-public", tmp_path / "rk.ssprecovery"
+    assert run(capsys, "keys", "--make-recovery-key", str(tmp_path / "rk"))[0] == 2  # no overwrite
+    code, out, _ = run(
+        capsys, "enrol", "--store", str(master_path), str(public),
+        "--fingerprint", _fingerprint(out),
+    )  # fmt: skip
+    assert code == 0 and "Enrolled the recovery key" in out
+    with Store.open(master_path) as store:
+        enrol_identity(store, LEAD_A, Identity.generate())
+    starter = tmp_path / "starter.sspbundle"
+    assert run(
+        capsys, "bundle", "export", "--store", str(master_path), "--out", str(starter),
+        "--for", LEAD_A, "--themes", "PVP",
+    )[0] == 0  # fmt: skip
+    opened = tmp_path / "opened.zip"
+    code, out, _ = run(
+        capsys, "bundle", "recover", "--key", str(private), "--out", str(opened), str(starter)
+    )
+    assert code == 0 and "NOT encrypted" in out
+    with zipfile.ZipFile(opened) as zf:
+        assert b"Fund IDVAs" in zf.read("records.jsonl")
+    code, _, err = run(
+        capsys, "bundle", "recover", "--key", str(public), "--out", str(tmp_path / "x.zip"),
+        str(starter),
+    )  # fmt: skip
+    assert code == 2 and "not a recovery private key" in err

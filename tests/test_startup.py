@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("pyqtgraph", "reportlab", "pandas", "openpyxl", "pypdf")
+HEAVY = ("pyqtgraph", "reportlab", "pandas", "openpyxl", "pypdf", "pikepdf", "keyring")
 
 
 def test_the_main_window_imports_no_heavy_library() -> None:

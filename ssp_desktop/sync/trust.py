@@ -33,6 +33,7 @@ from ssp_desktop.models.sync_state import (
     ROLE_MASTER,
     ROLE_RECOVERY,
     SyncKey,
+    SyncLead,
 )
 from ssp_desktop.sync import state
 from ssp_desktop.sync.keys import (
@@ -81,10 +82,14 @@ class StoreTrust:
     leads: dict[uuid.UUID, list[PublicKeys]] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # fingerprint -> name
     owners: dict[str, uuid.UUID] = field(default_factory=dict)  # fingerprint -> person
+    lead_people: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # lead -> person
 
     @classmethod
     def of(cls, session: Session) -> StoreTrust:
         trust = cls(role=state.role(session))
+        trust.lead_people = dict(
+            session.execute(select(SyncLead.id, SyncLead.person_id)).tuples().all()
+        )
         for row in session.scalars(select(SyncKey).where(SyncKey.status == KEY_ACTIVE)):
             if row.role == ROLE_MASTER:
                 trust.masters.append(_keys(row))
@@ -110,7 +115,11 @@ class StoreTrust:
             # merge refuses this with its own message (a lead's bundle on a lead copy).
             return self._from_master(opened) if self.masters else None
         person = claim_uuid(opened, "person_id")
+        lead = claim_uuid(opened, "lead_id")
         owner = self.owners.get(signer.fingerprint)
+        if lead in self.lead_people and self.lead_people[lead] != person:
+            owner = owner or person  # the copy named is another person's
+            person = self.lead_people[lead]
         if owner is not None and owner != person:
             raise SecurityError(
                 f"This bundle was signed by {self.names.get(signer.fingerprint, 'one lead')}'s "

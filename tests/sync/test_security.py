@@ -123,6 +123,19 @@ def test_a_bundle_from_one_lead_claiming_to_be_from_another_is_refused(world: Wo
     assert "Lead" in message  # names whose key signed it
 
 
+def test_a_lead_naming_another_leads_copy_is_refused(world: World) -> None:
+    world.starter(LEAD_B, ["RCH"])
+    bob = world.read(world.export(LEAD_B)).manifest
+    path = _changed_lead_bundle(world)
+    # Alice's own person, but Bob's lead copy: still someone else's copy.
+    zip_bytes, opened = unseal(path)
+    claims = {**opened.claims, "lead_id": str(bob.lead_id)}
+    path.write_bytes(
+        Sealer(world.keys[LEAD_A], _recipient_keys(opened.recipients), claims).seal(zip_bytes)
+    )
+    _refused_on_master(world, path, "claims to come from another person")
+
+
 def test_altered_ciphertext_is_refused_by_authentication(world: World) -> None:
     path = _changed_lead_bundle(world)
     data = bytearray(path.read_bytes())
