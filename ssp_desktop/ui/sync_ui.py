@@ -42,12 +42,13 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ssp_desktop.models.entities import Person, Plan, Priority
 from ssp_desktop.models.errors import SspError
 from ssp_desktop.models.progress import Progress
 from ssp_desktop.models.store import Store
-from ssp_desktop.models.sync_state import ROLE_LEAD, SyncLead
+from ssp_desktop.models.sync_state import KEY_ACTIVE, ROLE_LEAD, SyncKey, SyncLead
 from ssp_desktop.sync import conflicts as conflict_api
 from ssp_desktop.sync import state
 from ssp_desktop.sync.bundle import Bundle
@@ -107,6 +108,9 @@ class ExportBundleDialog(QDialog):
         self.plan.setAccessibleName("Plan")
         self.themes = QListWidget()
         self.themes.setAccessibleName("Themes")
+        self.enrolment = QLabel()
+        self.enrolment.setWordWrap(True)
+        self.enrolment.setAccessibleName("Enrolment of the person")
         if not self.lead:
             with store.session() as s:
                 for p in s.scalars(
@@ -120,6 +124,7 @@ class ExportBundleDialog(QDialog):
                 ):
                     self.plan.addItem(plan.title, str(plan.id))
             form.addRow("&Person:", self.person)
+            form.addRow(self.enrolment)
             form.addRow("P&lan:", self.plan)
             form.addRow("&Themes:", self.themes)
             self.person.currentIndexChanged.connect(self._fill_themes)
@@ -153,6 +158,7 @@ class ExportBundleDialog(QDialog):
             return
         with self.store.session() as s:
             chosen: set[str] = set()
+            self.enrolment.setText(_enrolment_text(s, person_id))
             if person_id is not None:
                 lead = s.scalar(
                     select(SyncLead).where(
@@ -224,6 +230,25 @@ class ExportBundleDialog(QDialog):
         self.result_ = result
         self.message.setText(result.describe())
         self.exported.emit(result)
+
+
+def _enrolment_text(session: Session, person_id: str | None) -> str:
+    """Whether the person can be sent a bundle (it is encrypted to their enrolled key)."""
+    if person_id is None:
+        return ""
+    key = session.scalar(
+        select(SyncKey).where(
+            SyncKey.person_id == uuid.UUID(person_id),
+            SyncKey.role == ROLE_LEAD,
+            SyncKey.status == KEY_ACTIVE,
+        )
+    )
+    if key is None:
+        return (
+            "Not enrolled: ask them for a join request and enrol it (File > Enrol a lead…) "
+            "before exporting their bundle."
+        )
+    return f"Enrolled; the bundle is encrypted to their key {key.fingerprint}."
 
 
 # --------------------------------------------------------------------------- import

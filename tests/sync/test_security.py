@@ -346,3 +346,17 @@ def test_the_recovery_key_opens_every_bundle(world: World, tmp_path: Path) -> No
     for path in (sorted(world.folder.glob("starter-*"))[0], lead_bundle):
         assert read_bundle(path, envelope=recovery).manifest.plan_id == world.plan.plan.id
     assert world.to_master(lead_bundle).applied
+
+
+def test_the_master_can_rotate_its_keys_too(world: World) -> None:
+    world.starter(LEAD_A, ["PVP"])
+    new = world.master_keys.rotated()
+    from tests.sync.helpers import remember
+
+    remember(new)
+    world.master_keys = new
+    assert world.reply(LEAD_A).applied  # the lead copy learns the new key from the old one
+    path = _changed_lead_bundle(world, "To the new master key")
+    _, opened = unseal(path)
+    assert opened.recipients == (new.public.key_id,)
+    assert world.to_master(path).applied

@@ -168,7 +168,11 @@ def test_export_dialog_on_the_master_makes_a_starter_for_a_person(
     assert isinstance(dialog, ExportBundleDialog) and not dialog.lead
     index = dialog.person.findText("alice@example.org", Qt.MatchFlag.MatchContains)
     dialog.person.setCurrentIndex(index)
+    assert "Not enrolled" in dialog.enrolment.text()
     world.enrol(LEAD_A)
+    dialog.person.setCurrentIndex(-1)
+    dialog.person.setCurrentIndex(index)
+    assert world.keys[LEAD_A].fingerprint in dialog.enrolment.text()
     assert dialog.chosen_themes() == []  # she leads no theme yet: nothing ticked
     codes = [
         dialog.themes.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dialog.themes.count())
