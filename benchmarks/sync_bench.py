@@ -47,9 +47,13 @@ from ssp_desktop.models.entities import (
 from ssp_desktop.models.enums import ActionStatus
 from ssp_desktop.models.periods import Quarter
 from ssp_desktop.models.store import Store
-from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.export import export_changes, export_snapshot
-from ssp_desktop.sync.importer import import_bundle, import_file, preview_bundle
+from ssp_desktop.sync.importer import import_bundle, import_file, preview_bundle, read_sealed
+from ssp_desktop.sync.keys import Identity, JoinRequest
+from ssp_desktop.sync.trust import enrol
+
+master_keys = Identity.generate()
+lead_keys = Identity.generate()
 
 
 def remove(path: Path) -> None:
@@ -151,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
                 p = tx.get(Person, person.id)
                 assert p is not None
                 p.email = "bench.lead@example.org"
+        # Two installs: the master's keys and the lead's (enrolled as after a phone call).
+        enrol(
+            master,
+            JoinRequest("Bench lead", "bench.lead@example.org", lead_keys.public, ""),
+            lead_keys.fingerprint,
+        )
         starter = out / "starter.sspbundle"
         result = timed(
             f"master: export starter for {', '.join(codes)}",
@@ -162,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             person="bench.lead@example.org",
             themes=codes,
             plan=str(plan_id),
+            identity=master_keys,
         )
         figures["starter_records"] = result.count
         figures["starter_bytes"] = result.size
@@ -173,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         import_file,
         lead_path,
         starter,
+        identity=lead_keys,
     )
 
     with Store.open(lead_path) as lead:
@@ -193,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             export_changes,
             lead,
             bundle_path,
+            identity=lead_keys,
         )
         figures["bundle_changes"] = exported.count
         figures["bundle_bytes"] = exported.size
@@ -200,7 +213,13 @@ def main(argv: list[str] | None = None) -> int:
 
     with Store.open(master_path) as master:
         bundle = timed(
-            "master: read and check the bundle", figures, "read_seconds", read_bundle, bundle_path
+            "master: open, read and check the bundle",
+            figures,
+            "read_seconds",
+            read_sealed,
+            bundle_path,
+            master,
+            master_keys,
         )
         preview = timed(
             "master: preview (plan the merge, no writes)",
@@ -230,6 +249,7 @@ def main(argv: list[str] | None = None) -> int:
             master,
             reply_path,
             person="bench.lead@example.org",
+            identity=master_keys,
         )
         figures["reply_bytes"] = reply.size
         figures["master_bytes"] = master_path.stat().st_size
@@ -240,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
             "reply_import_seconds",
             import_bundle,
             lead,
-            read_bundle(reply_path),
+            read_sealed(reply_path, lead, lead_keys),
         )
     (out / "sync_bench.json").write_text(json.dumps(figures, indent=2, default=str))
     return 0

@@ -2,14 +2,14 @@
 
     .venv/bin/python packaging/smoke.py [--no-build]
 
-Runs, offscreen and in a throw-away SSP_DESKTOP_HOME: ``--version`` (must match the
-package), ``demo`` (writes the sample store), ``check`` on it, ``pack`` (the board pack
-from the frozen ReportLab and fonts), and a GUI start in smoke mode (the main window is
-shown with the sample plan, then the program exits), and the bundle round: a starter
-bundle, a lead copy made from it, a bundle of the lead's changes, and the app started
-on the master with that file (the import wizard reads and previews it). Also checks
-that the installer script and the AppStream file carry the package's version. Exit 0
-when all pass.
+Runs, offscreen and in throw-away SSP_DESKTOP_HOME folders: ``--version`` (must match
+the package), ``demo`` (writes the sample store), ``check`` on it, ``pack`` (the board
+pack from the frozen ReportLab and fonts), a GUI start in smoke mode (the main window
+is shown with the sample plan, then the program exits), and the bundle round between
+two installs: join, enrol, a sealed starter bundle, a lead copy made from it, a bundle
+of the lead's changes, and the app started on the master with that file (the import
+wizard reads and previews it). Also checks that the installer script and the AppStream
+file carry the package's version. Exit 0 when all pass.
 """
 
 from __future__ import annotations
@@ -116,37 +116,40 @@ def main(argv: list[str] | None = None) -> int:
         {**env, "SSP_DESKTOP_SMOKE": "1"},
         expect="main window shown",
     )
-    # A bundle handed to the app, as a double-click does: a lead's copy from a starter
-    # bundle, one change exported from it, then the app opened on the master with it.
-    starter, lead, changes = (
-        home / "starter.sspbundle",
-        home / "lead.sqlite",
-        home / "lead.sspbundle",
+    # The bundle round on two installs (two homes, as two laptops): the lead joins, the
+    # master enrols the request with the fingerprint, writes the sealed starter, the lead
+    # makes its copy and sends a bundle back, and the app is started on the master with
+    # that file, as a double-click does: the import wizard opens and previews it.
+    lead_env = {**env, "SSP_DESKTOP_HOME": str(home / "lead-home")}
+    request, starter = home / "dcs.sspjoin", home / "starter.sspbundle"
+    lead, changes = home / "lead.sqlite", home / "lead.sspbundle"
+    email = "dcs@stockport.example"
+    out = step(
+        "join (lead's install: keys and a join request)",
+        [exe, "join", "--out", str(request), "--name", "Lead", "--email", email],
+        lead_env,
+        expect="fingerprint",
+    )
+    fingerprint = out.strip().splitlines()[-1].strip()
+    step(
+        "enrol (master: the request, with the fingerprint read out)",
+        [exe, "enrol", "--store", str(store), str(request), "--fingerprint", fingerprint],
+        env,
     )
     step(
-        "bundle export (starter)",
-        [
-            exe,
-            "bundle",
-            "export",
-            "--store",
-            str(store),
-            "--out",
-            str(starter),
-            "--for",
-            "dcs@stockport.example",
-        ],
+        "bundle export (sealed starter)",
+        [exe, "bundle", "export", "--store", str(store), "--out", str(starter), "--for", email],
         env,
     )
     step(
         "bundle import (lead copy)",
         [exe, "bundle", "import", "--store", str(lead), str(starter)],
-        env,
+        lead_env,
     )
     step(
         "bundle export (lead)",
         [exe, "bundle", "export", "--store", str(lead), "--out", str(changes)],
-        env,
+        lead_env,
     )
     step(
         "GUI start with a bundle (import wizard shown and previewing)",

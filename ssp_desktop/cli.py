@@ -92,6 +92,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         help="the board meeting (default: the quarter's existing pack, else today)",
     )
+    pack.add_argument(
+        "--password-file",
+        metavar="FILE",
+        help="protect the PDF (AES-256) with the password in the first line of FILE",
+    )
     bundle = sub.add_parser("bundle", help="share updates between copies with bundle files")
     bundle_sub = bundle.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
     export = bundle_sub.add_parser(
@@ -121,6 +126,37 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", metavar="FILE", help="the .sspbundle to import")
     imp.add_argument("--dry-run", action="store_true", help="show the preview only; change nothing")
+    recover = bundle_sub.add_parser(
+        "recover", help="open a bundle with the partnership recovery key (disaster recovery)"
+    )
+    recover.add_argument("--key", metavar="FILE", required=True, help="the .ssprecovery file")
+    recover.add_argument("--out", metavar="FILE.zip", required=True, help="the zip to write")
+    recover.add_argument("file", metavar="FILE", help="the .sspbundle to open")
+
+    join = sub.add_parser("join", help="write a join request for the strategy team")
+    join.add_argument("--out", metavar="FILE", required=True, help="the .sspjoin file to write")
+    join.add_argument("--name", required=True, help="your name")
+    join.add_argument("--email", required=True, help="your email, as the plan records it")
+    enrol = sub.add_parser(
+        "enrol", help="on the master copy: enrol a join request (or the recovery key)"
+    )
+    enrol.add_argument("--store", metavar="PATH", required=True, help="the master copy")
+    enrol.add_argument("file", metavar="FILE", help="the .sspjoin (or .ssprecovery-public) file")
+    enrol.add_argument(
+        "--fingerprint",
+        metavar="FP",
+        required=True,
+        help="the fingerprint the person read out to you (not copied from the file)",
+    )
+    keys = sub.add_parser("keys", help="show this install's key fingerprint")
+    keys.add_argument(
+        "--rotate", action="store_true", help="replace this install's keys (see docs/security.md)"
+    )
+    keys.add_argument(
+        "--make-recovery-key",
+        metavar="NAME",
+        help="write a partnership recovery key: NAME.ssprecovery-public and NAME.ssprecovery",
+    )
     return parser
 
 
@@ -305,6 +341,7 @@ def cmd_pack(
     out: Path,
     plan_text: str | None,
     meeting_date_text: str | None,
+    password_file: Path | None = None,
 ) -> int:
     """Export the board pack for a plan, quarter and meeting; record the export."""
     import datetime as dt
@@ -332,17 +369,23 @@ def cmd_pack(
                 f"{meeting_date_text!r} is not a date; write the meeting date as YYYY-MM-DD."
             )
     try:
+        password = None
+        if password_file is not None:
+            from ssp_desktop.reports.protect import read_password_file
+
+            password = read_password_file(password_file)
         target = check_output_path(out)
         with Store.open(store_path) as store:
             with store.session() as session:
                 plan_id = resolve_plan(session, plan_text).id
             pack_id = prepare_pack(store, plan_id, quarter, meeting_date=meeting_date)
-            result = export_pack(store, pack_id, target)
+            result = export_pack(store, pack_id, target, password=password)
     except SspError as exc:
         return _error(str(exc))
     print(
         f"Wrote the board pack for {result.quarter.label} ({result.meeting}) to {result.path}: "
         f"{result.pages} pages, {result.size:,} bytes, SHA-256 {result.sha256}."
+        + (" It opens only with the password." if password_file is not None else "")
     )
     return EXIT_OK
 
@@ -427,6 +470,103 @@ def _split_file_argument(parser: argparse.ArgumentParser, argv: list[str]) -> st
     return None
 
 
+def cmd_bundle_recover(key: Path, file: Path, out: Path) -> int:
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.sync.keys import read_recovery_private
+    from ssp_desktop.sync.seal import Opener, TrustAnyone
+
+    try:
+        opener = Opener([read_recovery_private(key)], TrustAnyone(), file.name)
+        data = opener.open(file.read_bytes())
+        if out.exists():
+            return _error(f"{out} exists; give a new file name.")
+        out.write_bytes(data)
+        os.chmod(out, 0o600)
+    except OSError as exc:
+        return _error(f"Cannot read or write a file: {exc.strerror or exc}.")
+    except SspError as exc:
+        return _error(str(exc))
+    assert opener.opened is not None
+    print(
+        f"Wrote {out}: the bundle's content, signed by {opener.opened.signer.fingerprint}. "
+        "It is OFFICIAL-SENSITIVE and NOT encrypted: keep it safe and delete it when done."
+    )
+    return EXIT_OK
+
+
+def cmd_join(out: Path, *, name: str, email: str) -> int:
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.sync.keys import this_install, write_join_request
+
+    try:
+        request = write_join_request(out, name=name, email=email, identity=this_install())
+    except SspError as exc:
+        return _error(str(exc))
+    except OSError as exc:
+        return _error(f"Could not write the join request: {exc.strerror or exc}.")
+    print(f"Wrote your join request for {request.name} <{request.email}>.")
+    print("Send it to the strategy team, then read them this fingerprint by phone or in person:")
+    print(f"  {request.fingerprint}")
+    return EXIT_OK
+
+
+def cmd_enrol(store_path: Path, file: Path, *, fingerprint: str) -> int:
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.models.store import Store
+    from ssp_desktop.sync import trust
+    from ssp_desktop.sync.keys import (
+        RECOVERY_PUBLIC_EXTENSION,
+        read_join_request,
+        read_recovery_public,
+    )
+
+    if not store_path.exists():
+        return _error(f"There is no store at {store_path}. Enrol people on the master copy.")
+    try:
+        with Store.open(store_path) as store:
+            if file.name.endswith(RECOVERY_PUBLIC_EXTENSION):
+                result = trust.enrol_recovery(store, read_recovery_public(file), fingerprint)
+            else:
+                result = trust.enrol(store, read_join_request(file), fingerprint)
+    except SspError as exc:
+        return _error(str(exc))
+    print(result.describe())
+    return EXIT_OK
+
+
+def cmd_keys(*, rotate: bool, recovery: str | None) -> int:
+    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.sync import keys
+
+    try:
+        if recovery:
+            stem = Path(recovery).expanduser()
+            public_path = stem.with_name(stem.name + keys.RECOVERY_PUBLIC_EXTENSION)
+            private_path = stem.with_name(stem.name + keys.RECOVERY_PRIVATE_EXTENSION)
+            if public_path.exists() or private_path.exists():
+                return _error(f"{public_path} or {private_path} exists; choose another name.")
+            public = keys.make_recovery_key(public_path, private_path)
+            print(f"Wrote the recovery key: {public_path} (enrol it on the master copy) and")
+            print(f"{private_path} (keep it OFFLINE: print it or store it in a safe, then")
+            print("delete it from this computer). Its fingerprint:")
+            print(f"  {public.fingerprint}")
+            return EXIT_OK
+        if rotate:
+            old = keys.this_install().fingerprint
+            identity = keys.rotate_identity()
+            print(f"Replaced this install's keys (was {old}).")
+            print("Your next bundle tells the master copy, signed with your old key.")
+        else:
+            identity = keys.this_install()
+    except SspError as exc:
+        return _error(str(exc))
+    except OSError as exc:
+        return _error(f"Could not keep the keys: {exc.strerror or exc}.")
+    print(f"This install's fingerprint: {identity.fingerprint}")
+    print(f"Private keys kept in: {keys.key_location()}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     words = list(sys.argv[1:] if argv is None else argv)
@@ -449,7 +589,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             out=Path(args.out),
             plan_text=args.plan,
             meeting_date_text=args.meeting_date,
+            password_file=Path(args.password_file) if args.password_file else None,
         )
+    if args.command == "join":
+        return cmd_join(Path(args.out), name=args.name, email=args.email)
+    if args.command == "enrol":
+        return cmd_enrol(Path(args.store), Path(args.file), fingerprint=args.fingerprint)
+    if args.command == "keys":
+        return cmd_keys(rotate=args.rotate, recovery=args.make_recovery_key)
+    if args.command == "bundle" and args.bundle_command == "recover":
+        return cmd_bundle_recover(Path(args.key), Path(args.file), Path(args.out))
     if args.command == "bundle" and args.bundle_command == "export":
         return cmd_bundle_export(
             Path(args.store),

@@ -40,6 +40,23 @@ def log_dir() -> Path:
     return home / "logs" if home else Path(platformdirs.user_log_dir(APP_NAME, appauthor=False))
 
 
+def keys_dir() -> Path:
+    """This install's keys (public keys; private keys too when no OS keyring is used)."""
+    return config_dir() / "keys"
+
+
+def keyring_service() -> str:
+    """The OS keyring entry's service name: one per ``SSP_DESKTOP_HOME``, so a second
+    profile on one machine has its own keys."""
+    home = _home()
+    if home is None:
+        return APP_NAME
+    import hashlib
+
+    digest = hashlib.sha256(str(home.absolute()).encode("utf-8")).hexdigest()[:12]
+    return f"{APP_NAME}:{digest}"
+
+
 def default_store_path() -> Path:
     return data_dir() / STORE_FILE
 

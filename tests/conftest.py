@@ -17,9 +17,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Point SSP_DESKTOP_HOME (data, config, logs, QSettings) at a fresh folder."""
+    """Point SSP_DESKTOP_HOME (data, config, logs, QSettings, keys) at a fresh folder,
+    and keep install keys in its file store: tests never touch the real OS keyring."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("SSP_DESKTOP_HOME", str(home))
+    monkeypatch.setenv("SSP_DESKTOP_KEYRING", "off")
     return home
 
 

@@ -257,6 +257,28 @@ def test_pack_writes_the_pdf_and_records_it(
         assert len(session.scalars(select(BoardPack)).all()) == 1
 
 
+def test_pack_with_a_password_file_writes_a_protected_pdf(
+    tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pikepdf
+
+    store = tmp_path / "plan.sqlite"
+    store.write_bytes(demo_store.read_bytes())
+    out = tmp_path / "pack.pdf"
+    password = tmp_path / "password.txt"
+    password.write_text("board-pack-secret\n")
+    argv = ["pack", "--store", str(store), "--quarter", "2024/25 Q2", "--out", str(out)]
+    assert main([*argv, "--password-file", str(password)]) == EXIT_OK
+    assert "opens only with the password" in capsys.readouterr().out
+    with pytest.raises(pikepdf.PasswordError):
+        pikepdf.open(out)
+    with pikepdf.open(out, password="board-pack-secret") as pdf:
+        assert len(pdf.pages) > 3
+    password.write_text("short\n")
+    assert main([*argv, "--password-file", str(password)]) == EXIT_REFUSED
+    assert "at least 8 characters" in capsys.readouterr().err
+
+
 def test_pack_makes_a_meeting_and_pack_for_a_new_date(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,7 +1,9 @@
-"""``ssp-desktop bundle export`` and ``bundle import``: output and exit codes."""
+"""``ssp-desktop join``, ``enrol``, ``keys``, ``bundle export`` and ``bundle import``:
+output and exit codes, between two installs (two ``SSP_DESKTOP_HOME`` folders)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -26,18 +28,58 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+def _fingerprint(out: str) -> str:
+    (found,) = re.findall(r"(?:[A-Z2-7]{4}-){7}[A-Z2-7]{4}", out)
+    return found
+
+
 def test_round_trip_through_the_command_line(
-    tmp_path: Path, master: tuple[Path, object], capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    master: tuple[Path, object],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     master_path, action_id = master
     starter = tmp_path / "alice.sspbundle"
     lead = tmp_path / "alice.sqlite"
+    master_home, lead_home = tmp_path / "master-home", tmp_path / "lead-home"
+
+    def on(home: Path) -> None:
+        monkeypatch.setenv("SSP_DESKTOP_HOME", str(home))
+
+    on(lead_home)  # Alice's laptop
+    request = tmp_path / "alice.sspjoin"
+    code, out, _ = run(capsys, "join", "--out", str(request), "--name", "Alice", "--email", LEAD_A)
+    assert code == 0 and request.exists()
+    read_aloud = _fingerprint(out)
+    code, out, _ = run(capsys, "keys")
+    assert code == 0 and _fingerprint(out) == read_aloud
+
+    on(master_home)  # the strategy team's PC
+    code, _, err = run(
+        capsys, "bundle", "export", "--store", str(master_path), "--out", str(starter),
+        "--for", LEAD_A, "--themes", "PVP",
+    )  # fmt: skip
+    assert code == 2 and "not enrolled" in err and "ssp-desktop enrol" in err
+    wrong = _fingerprint(run(capsys, "keys")[1])  # the master's own, not Alice's
+    code, _, err = run(
+        capsys, "enrol", "--store", str(master_path), str(request), "--fingerprint", wrong
+    )
+    assert code == 2 and "does not match" in err
+    code, out, _ = run(
+        capsys, "enrol", "--store", str(master_path), str(request),
+        "--fingerprint", read_aloud.lower().replace("-", " "),
+    )  # fmt: skip
+    assert code == 0 and "Enrolled Superintendent (alice@example.org)" in out
     code, out, _ = run(
         capsys, "bundle", "export", "--store", str(master_path), "--out", str(starter),
         "--for", LEAD_A, "--themes", "PVP",
     )  # fmt: skip
     assert code == 0 and "records of PVP for alice@example.org" in out
+    code, _, err = run(capsys, "bundle", "import", "--store", str(lead), str(starter))
+    assert code == 2 and "not addressed to this install" in err  # the master cannot read it
 
+    on(lead_home)
     code, out, _ = run(capsys, "bundle", "import", "--store", str(lead), str(starter), "--dry-run")
     assert code == 0 and "Dry run: nothing was changed." in out and "new" in out
     assert not lead.exists()
@@ -54,6 +96,7 @@ def test_round_trip_through_the_command_line(
     code, out, _ = run(capsys, "bundle", "export", "--store", str(lead), "--out", str(changes))
     assert code == 0 and "1 change for the master copy" in out
 
+    on(master_home)
     code, out, _ = run(capsys, "bundle", "import", "--store", str(master_path), str(changes))
     assert code == 1  # applied, with a conflict waiting
     assert "1 conflict to resolve" in out and "'Master title'" in out and "'Lead title'" in out
@@ -61,6 +104,22 @@ def test_round_trip_through_the_command_line(
 
     code, out, _ = run(capsys, "bundle", "import", "--store", str(master_path), str(changes))
     assert code == 0 and "already imported" in out
+
+    on(lead_home)  # Alice rotates her keys; her next bundle still goes through
+    code, out, _ = run(capsys, "keys", "--rotate")
+    assert code == 0 and _fingerprint(out.splitlines()[-2]) != read_aloud
+    with Store.open(lead) as store, store.transaction() as tx:
+        action = tx.get(Action, action_id)  # type: ignore[arg-type]
+        assert action is not None
+        action.description = "After rotation"
+    again = tmp_path / "from-alice-2.sspbundle"
+    assert run(capsys, "bundle", "export", "--store", str(lead), "--out", str(again))[0] == 0
+    on(master_home)
+    code, out, err = run(capsys, "bundle", "import", "--store", str(master_path), str(again))
+    assert code in (0, 1), err
+    with Store.open(master_path) as store, store.session() as s:
+        found = s.get(Action, action_id)
+        assert found is not None and found.description == "After rotation"
 
 
 def test_a_damaged_bundle_is_refused_with_exit_2(
@@ -71,7 +130,10 @@ def test_a_damaged_bundle_is_refused_with_exit_2(
     bad.write_bytes(b"PK\x03\x04 not really")
     code, out, err = run(capsys, "bundle", "import", "--store", str(master_path), str(bad))
     assert code == 2 and out == ""
-    assert "not an ssp-desktop bundle" in err and "Traceback" not in err
+    assert "not sealed" in err and "export it again" in err and "Traceback" not in err
+    bad.write_bytes(b"Minutes of the board")
+    code, out, err = run(capsys, "bundle", "import", "--store", str(master_path), str(bad))
+    assert code == 2 and "not an ssp-desktop bundle" in err
 
 
 def test_export_needs_a_lead_copy_or_a_person(
@@ -94,3 +156,42 @@ def test_export_needs_a_lead_copy_or_a_person(
     )  # fmt: skip
     assert code == 2 and ".sspbundle" in err
     assert not out_file.exists()
+
+
+def test_the_recovery_key_from_the_command_line(
+    tmp_path: Path, master: tuple[Path, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import zipfile
+
+    from ssp_desktop.sync.keys import Identity
+    from tests.sync.helpers import enrol_identity
+
+    master_path, _ = master
+    code, out, _ = run(capsys, "keys", "--make-recovery-key", str(tmp_path / "rk"))
+    assert code == 0 and "OFFLINE" in out
+    public, private = tmp_path / "rk.ssprecovery-public", tmp_path / "rk.ssprecovery"
+    assert run(capsys, "keys", "--make-recovery-key", str(tmp_path / "rk"))[0] == 2  # no overwrite
+    code, out, _ = run(
+        capsys, "enrol", "--store", str(master_path), str(public),
+        "--fingerprint", _fingerprint(out),
+    )  # fmt: skip
+    assert code == 0 and "Enrolled the recovery key" in out
+    with Store.open(master_path) as store:
+        enrol_identity(store, LEAD_A, Identity.generate())
+    starter = tmp_path / "starter.sspbundle"
+    assert run(
+        capsys, "bundle", "export", "--store", str(master_path), "--out", str(starter),
+        "--for", LEAD_A, "--themes", "PVP",
+    )[0] == 0  # fmt: skip
+    opened = tmp_path / "opened.zip"
+    code, out, _ = run(
+        capsys, "bundle", "recover", "--key", str(private), "--out", str(opened), str(starter)
+    )
+    assert code == 0 and "NOT encrypted" in out
+    with zipfile.ZipFile(opened) as zf:
+        assert b"Fund IDVAs" in zf.read("records.jsonl")
+    code, _, err = run(
+        capsys, "bundle", "recover", "--key", str(public), "--out", str(tmp_path / "x.zip"),
+        str(starter),
+    )  # fmt: skip
+    assert code == 2 and "not a recovery private key" in err

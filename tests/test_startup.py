@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("pyqtgraph", "reportlab", "pandas", "openpyxl", "pypdf")
+import pytest
+
+HEAVY = ("pyqtgraph", "reportlab", "pandas", "openpyxl", "pypdf", "pikepdf", "keyring")
 
 
 def test_the_main_window_imports_no_heavy_library() -> None:
@@ -59,22 +61,29 @@ def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None
     assert out.stdout.strip() == "False"
 
 
-def test_smoke_mode_with_a_bundle_opens_the_import_wizard_on_it(tmp_path: Path) -> None:
+def test_smoke_mode_with_a_bundle_opens_the_import_wizard_on_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What a double-click runs: ``ssp-desktop --store MASTER FILE`` shows the wizard,
     which reads the bundle and previews it (here, a lead's change of one title)."""
     from ssp_desktop.models.entities import Action
     from ssp_desktop.models.store import Store
     from ssp_desktop.sync.export import export_changes
-    from tests.sync.helpers import LEAD_A, make_world
+    from ssp_desktop.sync.keys import this_install
+    from tests.sync.helpers import LEAD_A, make_world, remember
 
+    # The app below runs as the master's install: its keys are in this home.
+    monkeypatch.setenv("SSP_DESKTOP_HOME", str(tmp_path / "home"))
     world = make_world(tmp_path)
+    world.master_keys = this_install()
+    remember(world.master_keys)
     lead = world.starter(LEAD_A, ["PVP"])
     with lead.transaction() as tx:
         action = tx.get(Action, world.plan.action.id)
         assert action is not None
         action.title = "Changed on the lead's laptop"
     bundle = tmp_path / "alice.sspbundle"
-    export_changes(lead, bundle)
+    export_changes(lead, bundle, identity=world.keys[LEAD_A])
     master = world.master.path
     world.close()
     env = {

@@ -85,3 +85,8 @@ class BundleError(SspError):
 
 class BundleTooNewError(BundleError):
     """A bundle made by a newer ssp-desktop than this one understands."""
+
+
+class SecurityError(BundleError):
+    """A bundle refused by its envelope (signature, encryption, keys) before anything
+    in it was read; or a key, join request or enrolment that cannot be used."""

@@ -17,6 +17,8 @@ The store's own role and scope live in ``store_meta`` (keys in :data:`META_KEYS`
   accepts bundles from), ``sync_master_revision`` (the master's change-log position of
   the last snapshot applied: the lead's "base master revision");
 * on any store: ``sync_out_sequence``, the number of the last bundle it wrote.
+
+The public keys a store trusts are rows of :class:`SyncKey` (see ``docs/security.md``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,10 @@ from ssp_desktop.models.base import Base, utcnow
 
 ROLE_MASTER = "master"
 ROLE_LEAD = "lead"
+ROLE_RECOVERY = "recovery"
+
+KEY_ACTIVE = "active"
+KEY_RETIRED = "retired"
 
 META_KEYS = (
     "sync_role",
@@ -144,12 +150,49 @@ class SyncProcessed(Base):
     processed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class SyncKey(Base):
+    """A public key this store trusts (never a private key).
+
+    * ``role`` "lead" (on the master: a person's install, enrolled from their join
+      request after the fingerprint was compared; ``person_id`` says who);
+    * ``role`` "master" (on a lead copy: the master's install, from the starter bundle;
+      the only signer that copy accepts);
+    * ``role`` "recovery" (the partnership recovery key: a second recipient of every
+      bundle; it never signs, so ``sign_key`` is empty).
+
+    A rotated key is kept as "retired" (with ``replaced_by``) so the history says which
+    key signed what; only "active" keys are trusted to sign or encrypted to.
+    Keys are base64 text of the raw 32-byte public keys.
+    """
+
+    __tablename__ = "sync_key"
+    __table_args__ = (Index("ix_sync_key_fingerprint", "fingerprint"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    role: Mapped[str] = mapped_column(String(10))
+    person_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    sign_key: Mapped[str] = mapped_column(String(64), default="")
+    enc_key: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(10), default=KEY_ACTIVE)
+    replaced_by: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    enrolled_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    enrolled_by: Mapped[str] = mapped_column(String(254), default="")
+    retired_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
 __all__ = [
+    "KEY_ACTIVE",
+    "KEY_RETIRED",
     "META_KEYS",
     "ROLE_LEAD",
     "ROLE_MASTER",
+    "ROLE_RECOVERY",
     "SyncBundle",
     "SyncConflict",
+    "SyncKey",
     "SyncLead",
     "SyncProcessed",
 ]

@@ -284,8 +284,10 @@ def export_pack(
     *,
     progress: Progress | None = None,
     actor: str | None = None,
+    password: str | None = None,
 ) -> ExportResult:
-    """Write board pack ``pack_id`` to ``out`` and record the export.
+    """Write board pack ``pack_id`` to ``out`` and record the export; with ``password``
+    the PDF is encrypted (AES-256) and opens only with it (``reports/protect.py``).
 
     Honours ``progress``'s cancel at every section, chart and flowable: a cancel raises
     :class:`~ssp_desktop.models.progress.Cancelled` and leaves no file (nor any
@@ -323,6 +325,10 @@ def export_pack(
     try:
         assert tmp is not None
         pages = render_pdf(document, tmp, on_flowable=on_flowable)
+        if password:
+            from ssp_desktop.reports.protect import protect_pdf
+
+            protect_pdf(tmp, password)
         sha256, size = _sha256(tmp)
         progress.check()  # the last moment a cancel can stop the file appearing
         os.replace(tmp, target)

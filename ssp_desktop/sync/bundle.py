@@ -41,6 +41,7 @@ from ssp_desktop.sync.manifest import (
     upgrade_line,
     verify_members,
 )
+from ssp_desktop.sync.seal import Opened
 
 T = TypeVar("T")
 
@@ -51,6 +52,8 @@ class Bundle:
     changes: list[codec.ChangeLine] = field(default_factory=list)
     records: list[codec.RecordLine] = field(default_factory=list)
     acks: list[codec.AckLine] = field(default_factory=list)
+    # What the envelope vouched for (signer, claims, rotation); None for a plain zip.
+    sealed: Opened | None = None
 
 
 def _parse_member(
@@ -79,8 +82,10 @@ def read_bundle(
     """The bundle at ``path``, or :class:`BundleError` saying why not."""
     members = read_bundle_file(Path(path), envelope=envelope, limits=limits)
     manifest = parse_manifest(members[MANIFEST], limits=limits)
+    envelope.vouch(manifest)
     verify_members(manifest, members)
-    bundle = Bundle(manifest)
+    opened = getattr(envelope, "opened", None)
+    bundle = Bundle(manifest, sealed=opened if isinstance(opened, Opened) else None)
     version = manifest.schema_version
     if manifest.kind == KIND_CHANGES:
         bundle.changes = _parse_member(members, CHANGES, codec.parse_change, version, limits)

@@ -4,9 +4,10 @@ Bundles travel by email and shared drives, so the reader assumes nothing about a
 until it has checked it, in this order, before any plan data is parsed:
 
 1. the file's size, against :attr:`Limits.max_file_bytes` (``stat``, before reading);
-2. the envelope (:class:`Envelope`): today the identity; the signing and encryption of
-   bundles (a later issue) wraps :func:`write_bundle_file` / :func:`read_bundle_file`
-   here, so nothing else in the package has to change;
+2. the envelope (:class:`Envelope`): bundles are signed and encrypted
+   (:mod:`ssp_desktop.sync.seal`); the envelope refuses anything it cannot vouch for
+   before the zip is looked at. :data:`PLAIN` (no envelope) is for tests of the zip
+   layer and for tools; the app never writes or reads a plain bundle;
 3. the zip's directory: a zip at all, at most :attr:`Limits.max_members` entries, only
    the exact member names in :data:`KNOWN_MEMBERS` (so no ``..``, absolute paths,
    folders or links), no duplicates, no encryption, only stored or deflated members,
@@ -83,15 +84,21 @@ class Envelope(Protocol):
 
     def open(self, data: bytes) -> bytes: ...
 
+    def vouch(self, manifest: Any) -> None:
+        """Refuse a manifest that says other than what the envelope vouched for."""
+
 
 class PlainEnvelope:
-    """No envelope: the zip as it is (until bundles are signed and encrypted)."""
+    """No envelope: the zip as it is (tests of the zip layer, tools)."""
 
     def seal(self, data: bytes) -> bytes:
         return data
 
     def open(self, data: bytes) -> bytes:
         return data
+
+    def vouch(self, manifest: Any) -> None:
+        return None
 
 
 PLAIN = PlainEnvelope()

@@ -9,6 +9,11 @@
   master has processed (acknowledgements). The first one for a person is their starter
   bundle: importing it into a new store makes their lead copy.
 
+Every bundle is sealed (:mod:`ssp_desktop.sync.seal`): signed with this install's key
+and encrypted to its recipients: from a lead, the master's key (learned from the starter
+bundle); from the master, the person's enrolled key (a person not enrolled gets nothing);
+and in both directions every partnership recovery key.
+
 The bundle's number (``sequence``) is taken, and the bundle recorded, in the transaction
 that writes the file (atomically, under a temporary name first): if writing fails,
 nothing is recorded and the number is not used.
@@ -36,11 +41,13 @@ from ssp_desktop.models.sync_state import (
     SyncLead,
     SyncProcessed,
 )
-from ssp_desktop.sync import codec, state
+from ssp_desktop.sync import codec, state, trust
 from ssp_desktop.sync.bundle import write_bundle
-from ssp_desktop.sync.container import ACKS, CHANGES, EXTENSION, PLAIN, RECORDS, Envelope
+from ssp_desktop.sync.container import ACKS, CHANGES, EXTENSION, RECORDS
+from ssp_desktop.sync.keys import Identity, this_install
 from ssp_desktop.sync.manifest import KIND_CHANGES, KIND_SNAPSHOT, Manifest, Scope
 from ssp_desktop.sync.scope import snapshot_records
+from ssp_desktop.sync.seal import Sealer, claims_of
 
 _PROGRESS_EVERY = 500
 
@@ -125,10 +132,11 @@ def export_changes(
     out: Path,
     *,
     actor: str | None = None,
-    envelope: Envelope = PLAIN,
+    identity: Identity | None = None,
     progress: Progress | None = None,
 ) -> ExportResult:
-    """Write this lead copy's unacknowledged changes to ``out``."""
+    """Write this lead copy's unacknowledged changes to ``out``, sealed with ``identity``
+    (this install's keys unless given)."""
     out = _check_path(out)
     with store.session() as s:
         copy = state.lead_copy(s)
@@ -144,6 +152,8 @@ def export_changes(
                 lines.append(change_line(s, row))
             _step(progress, i, len(rows), "Collecting your changes…")
         codes = tuple(s.scalars(select(Priority.code).where(Priority.id.in_(copy.themes))).all())
+        recipients = [trust.master_key(s).enc, *trust.recovery_keys(s)]
+    identity = identity or this_install()
     bundle_id = uuid.uuid4()
     with store.transaction(actor=actor, source="sync") as tx:
         sequence = state.next_sequence(tx.session)
@@ -163,7 +173,8 @@ def export_changes(
             created_by=actor or default_actor(),
             members={},
         )
-        written, size = write_bundle(out, manifest, {CHANGES: lines}, envelope=envelope)
+        sealer = Sealer(identity, recipients, claims_of(manifest))
+        written, size = write_bundle(out, manifest, {CHANGES: lines}, envelope=sealer)
         tx.session.add(_outgoing(written, out))
     return ExportResult(out, KIND_CHANGES, bundle_id, sequence, len(lines), 0, size)
 
@@ -305,11 +316,13 @@ def export_snapshot(
     themes: list[str] | None = None,
     plan: str | None = None,
     actor: str | None = None,
-    envelope: Envelope = PLAIN,
+    identity: Identity | None = None,
     progress: Progress | None = None,
 ) -> ExportResult:
-    """Write a snapshot of ``person``'s themes (their starter or update bundle)."""
+    """Write a snapshot of ``person``'s themes (their starter or update bundle), sealed
+    with ``identity`` (this install's keys unless given) for the person's enrolled key."""
     out = _check_path(out)
+    identity = identity or this_install()
     with store.transaction(actor=actor, source="sync") as tx:
         s = tx.session
         if state.role(s) == ROLE_LEAD:
@@ -318,6 +331,8 @@ def export_snapshot(
                 "Export without --for to send your changes to the master."
             )
         who = find_person(s, person)
+        lead_keys = trust.lead_key(s, who)  # refuses a person who is not enrolled
+        recovery = trust.recovery_keys(s)
         lead, picked = lead_for(s, who, themes=themes, plan=plan)
         s.flush()
         if progress is not None:
@@ -364,7 +379,10 @@ def export_snapshot(
             created_by=actor or default_actor(),
             members={},
         )
-        written, size = write_bundle(out, manifest, {RECORDS: lines, ACKS: acks}, envelope=envelope)
+        sealer = Sealer(
+            identity, [lead_keys.enc, *recovery], claims_of(manifest), recovery_keys=recovery
+        )
+        written, size = write_bundle(out, manifest, {RECORDS: lines, ACKS: acks}, envelope=sealer)
         s.add(_outgoing(written, out))
         person_label = who.email or who.name
     return ExportResult(

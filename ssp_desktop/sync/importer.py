@@ -2,7 +2,9 @@
 
 :func:`import_bundle` is the one way a bundle's content reaches a store:
 
-1. the bundle has already been read whole and checked (``bundle.read_bundle``);
+1. the bundle has already been read whole and checked (``bundle.read_bundle``), its
+   envelope opened with this install's keys and its signer trusted by the store
+   (:func:`read_sealed`);
 2. the merge is planned against the store without writing (the preview; a dry run
    stops here, and so does a bundle already imported or older than one imported);
 3. a backup copy of the store is taken beside it;
@@ -30,11 +32,13 @@ from ssp_desktop.models.check import check_integrity
 from ssp_desktop.models.errors import BundleError
 from ssp_desktop.models.progress import Progress
 from ssp_desktop.models.store import Store, sqlite_backup
-from ssp_desktop.sync import merge, state
+from ssp_desktop.sync import merge, state, trust
 from ssp_desktop.sync.bundle import Bundle, read_bundle
-from ssp_desktop.sync.container import PLAIN, Envelope
+from ssp_desktop.sync.container import Envelope
+from ssp_desktop.sync.keys import Identity, this_install
 from ssp_desktop.sync.manifest import KIND_CHANGES, KIND_SNAPSHOT
 from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview
+from ssp_desktop.sync.seal import Opener
 
 _FATAL = ("integrity", "foreign key")
 
@@ -120,6 +124,8 @@ def import_bundle(
         with store.transaction(actor=actor, source=source) as tx:
             plan = _plan(tx.session, store, bundle, new_store=new_store, progress=progress)
             merge.apply_plan(tx, plan, file_name=file_name, progress=progress)
+            if bundle.sealed is not None:
+                trust.learn(tx.session, bundle.sealed, sender=bundle.manifest.created_by)
             if progress is not None:
                 progress.step(1, 1, "Saving…")  # a cancel up to here rolls everything back
             result.touched = merge.touched_records(tx.session, tx.context.change_set)
@@ -184,29 +190,46 @@ def _orphans(store: Store, touched: list[tuple[str, uuid.UUID]]) -> list[str]:
     return out
 
 
+def opener(store: Store | None, identity: Identity | None = None, name: str = "") -> Opener:
+    """The envelope that opens bundles for ``store`` (None: a store to be made from a
+    starter bundle) with this install's keys (or ``identity``)."""
+    keys = identity or this_install()
+    known = trust.StoreTrust.of_store(store) if store is not None else trust.StoreTrust()
+    return Opener.for_identity(keys, known, name or "This bundle")
+
+
+def read_sealed(path: Path, store: Store | None, identity: Identity | None = None) -> Bundle:
+    """Read the bundle at ``path`` for ``store``: opened with this install's keys, its
+    signer checked against the keys the store trusts, then every check of the zip."""
+    return read_bundle(Path(path), envelope=opener(store, identity, Path(path).name))
+
+
 def import_file(
     store_path: Path,
     bundle_path: Path,
     *,
     dry_run: bool = False,
     actor: str | None = None,
-    envelope: Envelope = PLAIN,
+    identity: Identity | None = None,
+    envelope: Envelope | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Read ``bundle_path`` and import it into the store at ``store_path``.
 
-    The bundle is read and checked before the store is opened. A snapshot (starter)
-    bundle may name a store that does not exist yet: it is created, and removed again if
-    the import fails.
+    The bundle is opened and checked (signature, recipients, sender) before any of its
+    content is parsed, with the keys the store trusts. A snapshot (starter) bundle may
+    name a store that does not exist yet: it is created, and removed again if the import
+    fails. ``envelope`` replaces the sealed one (tests of the zip layer only).
     """
-    bundle = read_bundle(bundle_path, envelope=envelope)
     store_path = Path(store_path).expanduser().absolute()
     name = Path(bundle_path).name
     if store_path.exists():
         with Store.open(store_path) as store:
+            bundle = read_bundle(bundle_path, envelope=envelope or opener(store, identity, name))
             return import_bundle(
                 store, bundle, file_name=name, dry_run=dry_run, actor=actor, progress=progress
             )
+    bundle = read_bundle(bundle_path, envelope=envelope or opener(None, identity, name))
     if bundle.manifest.kind != KIND_SNAPSHOT:
         raise BundleError(
             f"There is no store at {store_path}. A bundle of a lead's changes is imported "

@@ -48,6 +48,7 @@ from ssp_desktop.models.progress import Progress
 from ssp_desktop.models.quarter_status import plan_quarters, reporting_quarter
 from ssp_desktop.reports.blocks import SECTION_TITLES
 from ssp_desktop.reports.export import (
+    ExportError,
     ExportResult,
     create_pack,
     default_meeting_title,
@@ -200,12 +201,45 @@ class BoardPackDialog(QDialog):
         layout.addWidget(meeting_box)
         layout.addWidget(cover_box, 1)
         layout.addWidget(sections_box)
+        layout.addWidget(self._password_box())
         layout.addWidget(self.buttons)
 
         self.quarter.currentIndexChanged.connect(self._quarter_chosen)
         self.meeting_date.dateChanged.connect(self._meeting_chosen)
         self.meeting_title.editingFinished.connect(self._meeting_title_edited)
         self._quarter_chosen()
+
+    def _password_box(self) -> QGroupBox:
+        """Protect the PDF with a password (AES-256): for drafts that circulate before
+        the board meets. The password is never saved."""
+        box = QGroupBox("PDF password")
+        form = QFormLayout(box)
+        self.protect_check = QCheckBox("&Protect the PDF with a password")
+        self.protect_check.setAccessibleName("Protect the PDF with a password")
+        self.password_edit = QLineEdit()
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setAccessibleName("PDF password")
+        self.password_again = QLineEdit()
+        self.password_again.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_again.setAccessibleName("PDF password again")
+        for edit in (self.password_edit, self.password_again):
+            edit.setEnabled(False)
+            self.protect_check.toggled.connect(edit.setEnabled)
+        form.addRow(self.protect_check)
+        form.addRow("Pass&word:", self.password_edit)
+        form.addRow("&Again:", self.password_again)
+        return box
+
+    def pdf_password(self) -> str | None:
+        """The password to protect the PDF with, None for none; raises ExportError when
+        the two entries differ or it is too short."""
+        if not self.protect_check.isChecked():
+            return None
+        from ssp_desktop.reports.protect import check_password
+
+        if self.password_edit.text() != self.password_again.text():
+            raise ExportError("The two passwords differ; type the same password twice.")
+        return check_password(self.password_edit.text())
 
     # -- widgets ---------------------------------------------------------------------
 
@@ -483,6 +517,11 @@ class BoardPackDialog(QDialog):
         focused = self.focusWidget()
         if focused is not None:
             focused.clearFocus()  # leaving the field saves it
+        try:
+            password = self.pdf_password()
+        except ExportError as exc:
+            self.status.setText(f"Not exported: {exc}")
+            return
         path = self.choose_path(default_file_name(self.current_quarter, self.current_meeting_date))
         if path is None:
             return
@@ -497,7 +536,7 @@ class BoardPackDialog(QDialog):
         store = self.document.store
 
         def work(progress: Progress) -> ExportResult:
-            return export_pack(store, pack_id, path, progress=progress)
+            return export_pack(store, pack_id, path, progress=progress, password=password)
 
         self.export_button.setEnabled(False)
         self.job, self.job_dialog = run_job(

@@ -43,6 +43,7 @@ from ssp_desktop.models.errors import SspError
 from ssp_desktop.models.progress import Progress
 from ssp_desktop.models.sample import SAMPLE_BANNER, SAMPLE_MEETING_DATE
 from ssp_desktop.models.store import Store
+from ssp_desktop.sync import keys
 from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.importer import import_file
 from ssp_desktop.ui.board_pack import BoardPackDialog
@@ -51,6 +52,7 @@ from ssp_desktop.ui.dialogs import NewPlanDialog
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
 from ssp_desktop.ui.history import HistoryPanel
+from ssp_desktop.ui.keys_ui import EnrolDialog, JoinDialog, KeysDialog
 from ssp_desktop.ui.lists import ActionListWidget, MeasureListWidget
 from ssp_desktop.ui.my_quarter import MyQuarterView
 from ssp_desktop.ui.navigator import ENTITY_ROLE, ID_ROLE, NavigatorModel
@@ -121,6 +123,17 @@ def outline_html(outline: PlanOutline) -> str:
             items.append(f"<li>{long_date(a.meeting_date)}, {e(a.body)}{ref}{resolution}</li>")
         parts.append("<ul>" + "".join(items) + "</ul>")
     return "".join(parts)
+
+
+def _fingerprint_text() -> str:
+    """This install's fingerprint for Help > About (never makes keys just to show them)."""
+    if not keys.has_identity():
+        return "no keys yet (made when you join or first share a bundle)"
+    try:
+        identity = keys.load_identity()
+    except SspError as exc:
+        return str(exc)
+    return identity.fingerprint if identity is not None else "no keys yet"
 
 
 class MainWindow(QMainWindow):
@@ -204,12 +217,22 @@ class MainWindow(QMainWindow):
         self.import_button.setAccessibleName("Import a bundle")
         self.import_button.setToolTip("Make your copy of the plan from a starter bundle")
         self.import_button.clicked.connect(lambda: self.import_starter())
-        for button in (self.sample_button, self.new_button, self.open_button, self.import_button):
+        self.join_button = QPushButton("&Join a partnership…")
+        self.join_button.setAccessibleName("Join a partnership")
+        self.join_button.setToolTip("Ask the strategy team for your starter bundle")
+        self.join_button.clicked.connect(self.join)
+        for button in (
+            self.sample_button,
+            self.new_button,
+            self.open_button,
+            self.join_button,
+            self.import_button,
+        ):
             buttons.addWidget(button)
         buttons.addStretch(1)
         note = QLabel(
-            "A theme lead: import the starter bundle the strategy team sent you to make your "
-            "copy of the plan."
+            "A theme lead: first Join a partnership (it makes a join request for the strategy "
+            "team), then import the starter bundle they send you to make your copy of the plan."
         )
         note.setWordWrap(True)
         note.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -251,6 +274,11 @@ class MainWindow(QMainWindow):
         self.export_action = QAction("&Export bundle…", self)
         self.export_action.setStatusTip("Write a bundle for the master copy or for a lead")
         self.export_action.triggered.connect(self.export_bundle)
+        self.enrol_action = QAction("En&rol a lead…", self)
+        self.enrol_action.setStatusTip(
+            "On the master copy: enrol a lead's join request once they read you its fingerprint"
+        )
+        self.enrol_action.triggered.connect(self.enrol)
         self.conflicts_action = QAction("&Conflicts…", self)
         self.conflicts_action.setStatusTip("Resolve differences between copies")
         self.conflicts_action.triggered.connect(self.show_conflicts)
@@ -270,6 +298,7 @@ class MainWindow(QMainWindow):
             self.import_sheet_action,
             self.export_workbook_action,
             self.export_action,
+            self.enrol_action,
             self.conflicts_action,
             self.close_action,
         ):
@@ -295,6 +324,10 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ssp-desktop", self)
         about.triggered.connect(self._about)
+        self.keys_action = QAction("Your &keys…", self)
+        self.keys_action.setStatusTip("This computer's key fingerprint and the keys it trusts")
+        self.keys_action.triggered.connect(self.show_keys)
+        help_menu.addAction(self.keys_action)
         help_menu.addAction(about)
 
         toolbar = QToolBar("Main toolbar")
@@ -516,6 +549,8 @@ class MainWindow(QMainWindow):
         self.board_pack_action.setEnabled(store is not None)
         for action in (self.import_action, self.export_action, self.conflicts_action):
             action.setEnabled(store is not None)
+        # Leads are enrolled on the master copy (or a store yet to share anything).
+        self.enrol_action.setEnabled(store is not None and not is_lead_copy(store))
         self.conflict_badge.refresh(store)
         self._update_undo_actions()
         if store is None or self.document is None:
@@ -559,11 +594,32 @@ class MainWindow(QMainWindow):
             wizard.next()
         return wizard
 
-    def import_starter(self, path: Path | None = None) -> Job | None:
+    def join(self) -> JoinDialog:
+        dialog = JoinDialog(self)
+        dialog.open()
+        return dialog
+
+    def enrol(self) -> EnrolDialog | None:
+        if self.store is None:
+            return None
+        dialog = EnrolDialog(self.store, self)
+        dialog.open()
+        return dialog
+
+    def show_keys(self) -> KeysDialog:
+        dialog = KeysDialog(self.store, self)
+        dialog.open()
+        return dialog
+
+    def import_starter(self, path: Path | None = None) -> Job | JoinDialog | None:
         """With no store open: make a lead copy from a starter bundle, then open it.
 
-        The copy goes to the default store location when that is free, so the next start
-        opens it without asking. The import runs off the UI thread with a progress bar."""
+        An install with no keys cannot have been sent a starter (it is encrypted to the
+        lead's keys), so it is shown how to join first: the join dialog. The copy goes to
+        the default store location when that is free, so the next start opens it without
+        asking. The import runs off the UI thread with a progress bar."""
+        if not keys.has_identity():
+            return self.join()
         if path is None:
             name, _ = QFileDialog.getOpenFileName(
                 self, "Import a starter bundle", "", BUNDLE_FILTER
@@ -660,6 +716,7 @@ class MainWindow(QMainWindow):
             ("Licence", f"{__licence__} (free and open-source software)"),
             ("Store", str(store) if store is not None else "none open"),
             ("Log file", str(log_file())),
+            ("Key fingerprint", _fingerprint_text()),
             ("Settings and data", f"{paths.config_dir()}; {paths.data_dir()}"),
         ]
         table = "".join(

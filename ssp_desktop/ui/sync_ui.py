@@ -42,18 +42,19 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ssp_desktop.models.entities import Person, Plan, Priority
 from ssp_desktop.models.errors import SspError
 from ssp_desktop.models.progress import Progress
 from ssp_desktop.models.store import Store
-from ssp_desktop.models.sync_state import ROLE_LEAD, SyncLead
+from ssp_desktop.models.sync_state import KEY_ACTIVE, ROLE_LEAD, SyncKey, SyncLead
 from ssp_desktop.sync import conflicts as conflict_api
 from ssp_desktop.sync import state
-from ssp_desktop.sync.bundle import Bundle, read_bundle
+from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.export import ExportResult, export_changes, export_snapshot
-from ssp_desktop.sync.importer import ImportResult, import_bundle, preview_bundle
+from ssp_desktop.sync.importer import ImportResult, import_bundle, preview_bundle, read_sealed
 from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview, describe
 from ssp_desktop.ui.workers import Job, run_job
 
@@ -107,6 +108,9 @@ class ExportBundleDialog(QDialog):
         self.plan.setAccessibleName("Plan")
         self.themes = QListWidget()
         self.themes.setAccessibleName("Themes")
+        self.enrolment = QLabel()
+        self.enrolment.setWordWrap(True)
+        self.enrolment.setAccessibleName("Enrolment of the person")
         if not self.lead:
             with store.session() as s:
                 for p in s.scalars(
@@ -120,6 +124,7 @@ class ExportBundleDialog(QDialog):
                 ):
                     self.plan.addItem(plan.title, str(plan.id))
             form.addRow("&Person:", self.person)
+            form.addRow(self.enrolment)
             form.addRow("P&lan:", self.plan)
             form.addRow("&Themes:", self.themes)
             self.person.currentIndexChanged.connect(self._fill_themes)
@@ -153,6 +158,7 @@ class ExportBundleDialog(QDialog):
             return
         with self.store.session() as s:
             chosen: set[str] = set()
+            self.enrolment.setText(_enrolment_text(s, person_id))
             if person_id is not None:
                 lead = s.scalar(
                     select(SyncLead).where(
@@ -224,6 +230,25 @@ class ExportBundleDialog(QDialog):
         self.result_ = result
         self.message.setText(result.describe())
         self.exported.emit(result)
+
+
+def _enrolment_text(session: Session, person_id: str | None) -> str:
+    """Whether the person can be sent a bundle (it is encrypted to their enrolled key)."""
+    if person_id is None:
+        return ""
+    key = session.scalar(
+        select(SyncKey).where(
+            SyncKey.person_id == uuid.UUID(person_id),
+            SyncKey.role == ROLE_LEAD,
+            SyncKey.status == KEY_ACTIVE,
+        )
+    )
+    if key is None:
+        return (
+            "Not enrolled: ask them for a join request and enrol it (File > Enrol a lead…) "
+            "before exporting their bundle."
+        )
+    return f"Enrolled; the bundle is encrypted to their key {key.fingerprint}."
 
 
 # --------------------------------------------------------------------------- import
@@ -346,7 +371,7 @@ class ImportBundleWizard(QWizard):
 
         def work(progress: Progress) -> tuple[Bundle, Preview]:
             progress.step(0, 0, "Reading and checking the bundle…")
-            bundle = read_bundle(path)
+            bundle = read_sealed(path, store)  # opened and its signer checked first
             return bundle, preview_bundle(store, bundle, progress=progress)
 
         self.job = Job(work, self)

@@ -1,4 +1,12 @@
-"""A master copy and its leads' copies in temporary files, for scenario tests."""
+"""A master copy and its leads' copies in temporary files, for scenario tests.
+
+Every party has its own install keys (as if on its own computer): the master enrols
+each lead's keys before their starter bundle, and every bundle is sealed and opened
+for real. ``members_of``/``rewrite``/``write_zip`` open a sealed bundle with whichever
+test install it was addressed to and seal the changed zip again as its sender, so a
+test of the zip or merge layers gets past the envelope, as a lead's own buggy or
+hostile app would.
+"""
 
 from __future__ import annotations
 
@@ -14,14 +22,38 @@ from ssp_desktop.models.entities import ChangeLog, Measure, Person, Priority, Pr
 from ssp_desktop.models.enums import Polarity, Unit
 from ssp_desktop.models.store import Store
 from ssp_desktop.models.sync_state import SyncBundle, SyncConflict
-from ssp_desktop.sync.bundle import read_bundle
+from ssp_desktop.sync import trust
+from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.export import export_changes, export_snapshot
-from ssp_desktop.sync.importer import ImportResult, import_bundle, import_file
+from ssp_desktop.sync.importer import ImportResult, import_bundle, import_file, read_sealed
+from ssp_desktop.sync.keys import Identity, JoinRequest, _raw_public, key_id
+from ssp_desktop.sync.seal import MAGIC, Opened, Opener, Sealer, TrustAnyone
 from tests.factories import MiniPlan, mini_plan
 
 LEAD_A = "alice@example.org"
 LEAD_B = "bob@example.org"
 LEAD_R = "rita@example.org"
+
+# Every test install's keys, by fingerprint and by recipient key id (see the docstring).
+_BY_FINGERPRINT: dict[str, Identity] = {}
+_BY_KEY_ID: dict[str, Identity] = {}
+
+
+def new_identity() -> Identity:
+    identity = Identity.generate()
+    remember(identity)
+    return identity
+
+
+def remember(identity: Identity) -> None:
+    _BY_FINGERPRINT[identity.fingerprint] = identity
+    for key in identity.decryption_keys():
+        _BY_KEY_ID[key_id(_raw_public(key))] = identity
+
+
+def enrol_identity(master: Store, email: str, identity: Identity, name: str = "Lead") -> None:
+    request = JoinRequest(name, email, identity.public, "")
+    trust.enrol(master, request, identity.fingerprint)
 
 
 @dataclass
@@ -36,15 +68,24 @@ class World:
     rch_measure: Measure
     leads: dict[str, Store] = field(default_factory=dict)
     _names: itertools.count[int] = field(default_factory=itertools.count)
+    master_keys: Identity = field(default_factory=new_identity)
+    keys: dict[str, Identity] = field(default_factory=dict)
 
     def path(self, stem: str) -> Path:
         return self.folder / f"{stem}-{next(self._names)}.sspbundle"
 
+    def enrol(self, email: str) -> Identity:
+        if email not in self.keys:
+            self.keys[email] = new_identity()
+            enrol_identity(self.master, email, self.keys[email])
+        return self.keys[email]
+
     def starter(self, email: str, themes: list[str]) -> Store:
+        identity = self.enrol(email)
         out = self.path("starter")
-        export_snapshot(self.master, out, person=email, themes=themes)
+        export_snapshot(self.master, out, person=email, themes=themes, identity=self.master_keys)
         lead_path = self.folder / f"lead-{email.split('@')[0]}.sqlite"
-        result = import_file(lead_path, out)
+        result = import_file(lead_path, out, identity=identity)
         assert result.applied and result.created_store
         store = Store.open(lead_path)
         self.leads[email] = store
@@ -52,23 +93,29 @@ class World:
 
     def export(self, email: str) -> Path:
         out = self.path(email.split("@")[0])
-        export_changes(self.leads[email], out)
+        export_changes(self.leads[email], out, identity=self.keys[email])
         return out
 
+    def read(self, bundle: Path, who: str = "master") -> Bundle:
+        """The bundle as ``who`` (the master or a lead's email) opens it."""
+        if who == "master":
+            return read_sealed(bundle, self.master, self.master_keys)
+        return read_sealed(bundle, self.leads[who], self.keys[who])
+
     def to_master(self, bundle: Path) -> ImportResult:
-        return import_bundle(self.master, read_bundle(bundle), file_name=bundle.name)
+        return import_bundle(self.master, self.read(bundle), file_name=bundle.name)
 
     def send(self, email: str) -> ImportResult:
         return self.to_master(self.export(email))
 
     def snapshot(self, email: str) -> Path:
         out = self.path(f"for-{email.split('@')[0]}")
-        export_snapshot(self.master, out, person=email)
+        export_snapshot(self.master, out, person=email, identity=self.master_keys)
         return out
 
     def reply(self, email: str) -> ImportResult:
         bundle = self.snapshot(email)
-        return import_bundle(self.leads[email], read_bundle(bundle), file_name=bundle.name)
+        return import_bundle(self.leads[email], self.read(bundle, email), file_name=bundle.name)
 
     def close(self) -> None:
         for store in self.leads.values():
@@ -127,29 +174,83 @@ def log_rows(store: Store, record_id: uuid.UUID) -> list[ChangeLog]:
         )
 
 
-def members_of(bundle: Path) -> dict[str, bytes]:
+def unseal(bundle: Path) -> tuple[bytes, Opened]:
+    """The zip inside a sealed test bundle, and what its envelope says."""
+    data = bundle.read_bytes()
+    for identity in list(_BY_KEY_ID.values()):
+        opener = Opener.for_identity(identity, TrustAnyone())
+        try:
+            zip_bytes = opener.open(data)
+        except Exception:
+            continue
+        assert opener.opened is not None
+        return zip_bytes, opener.opened
+    raise AssertionError(f"no test install can open {bundle}")
+
+
+def reseal(path: Path, zip_bytes: bytes, opened: Opened) -> None:
+    """Seal ``zip_bytes`` as ``opened``'s sender did, to the same recipients; the
+    claims follow the zip's manifest when it has a readable one."""
+    import io
+    import json
     import zipfile
 
-    with zipfile.ZipFile(bundle) as zf:
+    claims = dict(opened.claims)
+    try:
+        with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
+            manifest = json.loads(zf.read("manifest.json"))
+        for key in claims:
+            if key in manifest:
+                claims[key] = manifest[key]
+    except Exception:
+        pass
+    signer = _BY_FINGERPRINT[opened.signer.fingerprint]
+    recipients = [
+        _raw_public(k)
+        for wanted in opened.recipients
+        for k in _BY_KEY_ID[wanted].decryption_keys()
+        if key_id(_raw_public(k)) == wanted
+    ]
+    path.write_bytes(
+        Sealer(signer, recipients, claims, recovery_keys=opened.recovery_keys).seal(zip_bytes)
+    )
+
+
+def members_of(bundle: Path) -> dict[str, bytes]:
+    import io
+    import zipfile
+
+    data = bundle.read_bytes()
+    if data.startswith(MAGIC):
+        data, _ = unseal(bundle)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return {name: zf.read(name) for name in zf.namelist()}
 
 
 def write_zip(
     path: Path, entries: list[tuple[str, bytes]], *, attrs: dict[str, int] | None = None
 ) -> None:
-    """A zip with exactly these entries (duplicates allowed), written without checks."""
+    """A zip with exactly these entries (duplicates allowed), written without checks;
+    sealed as the bundle at ``path`` was, if it was."""
+    import io
     import warnings
     import zipfile
 
+    opened = unseal(path)[1] if path.exists() and path.read_bytes().startswith(MAGIC) else None
+    buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # zipfile warns about duplicate names
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             for name, data in entries:
                 info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
                 info.compress_type = zipfile.ZIP_DEFLATED
                 if attrs and name in attrs:
                     info.external_attr = attrs[name] << 16
                 zf.writestr(info, data)
+    if opened is None:
+        path.write_bytes(buffer.getvalue())
+    else:
+        reseal(path, buffer.getvalue(), opened)
 
 
 def rewrite(

@@ -18,6 +18,7 @@ from ssp_desktop.models.errors import BundleError, BundleTooNewError
 from ssp_desktop.sync import manifest as manifest_module
 from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.container import Limits
+from ssp_desktop.sync.importer import opener
 from tests.sync.helpers import (
     LEAD_A,
     World,
@@ -66,7 +67,11 @@ def refused(world: World, path: Path, match: str, *, limits: Limits | None = Non
         if limits is None:
             world.to_master(path)
         else:
-            read_bundle(path, limits=limits)
+            read_bundle(
+                path,
+                envelope=opener(world.master, world.master_keys, path.name),
+                limits=limits,
+            )
     message = str(err.value)
     assert "Nothing was changed" in message
     return message

@@ -7,7 +7,6 @@ import pytest
 from ssp_desktop.models.entities import Action
 from ssp_desktop.models.errors import BundleError
 from ssp_desktop.models.progress import Cancelled, Progress
-from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.importer import import_bundle
 from tests.sync.helpers import LEAD_A, World, bundle_count
 
@@ -18,7 +17,7 @@ def test_a_cancelled_import_leaves_the_store_and_no_backup(world: World) -> None
         action = tx.get(Action, world.plan.action.id)
         assert action is not None
         action.title = "Never arrives"
-    bundle = read_bundle(world.export(LEAD_A))
+    bundle = world.read(world.export(LEAD_A))
     before = (world.master.revision(), bundle_count(world.master))
 
     def cancel_when_saving(_done: int, _total: int, text: str) -> None:
@@ -38,9 +37,9 @@ def test_a_cancelled_import_leaves_the_store_and_no_backup(world: World) -> None
 
 def test_bundles_sent_the_wrong_way_are_refused(world: World) -> None:
     lead = world.starter(LEAD_A, ["PVP"])
-    snapshot = read_bundle(world.snapshot(LEAD_A))
+    snapshot = world.read(world.snapshot(LEAD_A), LEAD_A)
     with pytest.raises(BundleError, match="this store is the master copy"):
         import_bundle(world.master, snapshot)
-    changes = read_bundle(world.export(LEAD_A))
+    changes = world.read(world.export(LEAD_A))
     with pytest.raises(BundleError, match="this store is a lead copy"):
         import_bundle(lead, changes)

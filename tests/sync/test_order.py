@@ -12,9 +12,8 @@ from ssp_desktop.models import domain
 from ssp_desktop.models.entities import Action, Measure, MeasureValue, PriorityArea
 from ssp_desktop.models.periods import Quarter
 from ssp_desktop.models.store import Store, sqlite_backup
-from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.export import export_changes
-from ssp_desktop.sync.importer import import_bundle
+from ssp_desktop.sync.importer import import_bundle, read_sealed
 from tests.sync.helpers import LEAD_A, LEAD_B, World
 
 # Edits no two leads share: each is given to one lead at most, so none can conflict.
@@ -87,7 +86,9 @@ def test_non_conflicting_changes_give_the_same_result_in_any_order(
                 continue
             _edit(copies[owner], world, kind, arg)
             out = folder / f"{len(bundles)}.sspbundle"
-            export_changes(copies[owner], out)  # one bundle per edit: each repeats the last
+            export_changes(
+                copies[owner], out, identity=world.keys[owner]
+            )  # one bundle per edit: each repeats the last
             bundles.append(out)
     finally:
         for store in copies.values():
@@ -99,7 +100,7 @@ def test_non_conflicting_changes_give_the_same_result_in_any_order(
         master = _copy(world.master.path, folder / f"master-{name}.sqlite")
         try:
             for bundle in sequence:
-                result = import_bundle(master, read_bundle(bundle))
+                result = import_bundle(master, read_sealed(bundle, master, world.master_keys))
                 assert result.preview.conflicts == []
             results.append(_state(master))
         finally:

@@ -27,7 +27,6 @@ from ssp_desktop.models.entities import (
 )
 from ssp_desktop.models.periods import Quarter
 from ssp_desktop.models.store import Store
-from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.conflicts import MINE, THEIRS, conflicts_for, resolve
 from ssp_desktop.sync.export import pending_changes
 from ssp_desktop.sync.preview import DUPLICATE, OLDER
@@ -293,7 +292,7 @@ def test_full_round_trip_then_the_leads_next_export_is_empty(world: World) -> No
         assert copy is not None
         assert pending_changes(s, copy.lead_id) == []
     out = world.export(LEAD_A)
-    assert read_bundle(out).changes == []
+    assert world.read(out).changes == []
 
 
 def test_master_and_lead_changed_the_same_field_the_lead_sees_a_conflict(world: World) -> None:
@@ -311,7 +310,7 @@ def test_master_and_lead_changed_the_same_field_the_lead_sees_a_conflict(world: 
     # Taking the master's value on the lead withdraws the lead's change.
     resolve(a, row.id, THEIRS)
     assert action(a, world).title == "Master title"
-    assert read_bundle(world.export(LEAD_A)).changes == []
+    assert world.read(world.export(LEAD_A)).changes == []
 
 
 def test_scope_violation_is_rejected_and_reported_the_rest_applies(world: World) -> None:
@@ -347,14 +346,13 @@ def test_a_change_to_another_theme_is_rejected(world: World) -> None:
     # Forge the move into RCH in the bundle: rewrite the new area id.
     bundle = world.export(LEAD_A)
     import json
-    import zipfile
 
-    with zipfile.ZipFile(bundle) as zf:
-        lines = [json.loads(x) for x in zf.read("changes.jsonl").splitlines()]
+    from tests.sync.helpers import members_of, rewrite
+
+    lines = [json.loads(x) for x in members_of(bundle)["changes.jsonl"].splitlines()]
     for line in lines:
         if line["field"] == "priority_area_id":
             line["new"] = str(world.rch_area.id)
-    from tests.sync.helpers import rewrite
 
     rewrite(bundle, {"changes.jsonl": b"".join(json.dumps(x).encode() + b"\n" for x in lines)})
     result = world.to_master(bundle)
@@ -378,7 +376,7 @@ def test_a_record_moved_between_themes_leaves_one_copy_and_reaches_the_other(
     moved = get(world.leads[LEAD_R], Action, world.plan.action.id)
     assert isinstance(moved, Action) and moved.deleted_at is None
     # And the PVP lead's next bundle does not delete it on the master.
-    assert read_bundle(world.export(LEAD_A)).changes == []
+    assert world.read(world.export(LEAD_A)).changes == []
 
 
 def test_a_lead_clock_a_year_fast_never_wins_and_is_flagged(

@@ -197,6 +197,31 @@ def test_export_runs_in_the_background_records_it_and_opens_the_pdf(
     qtbot.waitUntil(lambda: dialog.export_button.isEnabled())
 
 
+def test_export_with_a_password_writes_a_protected_pdf(
+    dialog: BoardPackDialog, qtbot: QtBot, tmp_path: Path
+) -> None:
+    import pikepdf
+
+    dialog.protect_check.click()
+    assert dialog.password_edit.isEnabled()
+    qtbot.keyClicks(dialog.password_edit, "draft-pack-2023")
+    qtbot.keyClicks(dialog.password_again, "draft-pack-2024")
+    dialog.export_button.click()
+    assert "passwords differ" in dialog.status.text()
+    assert not list(tmp_path.glob("*.pdf"))
+    dialog.password_again.clear()
+    qtbot.keyClicks(dialog.password_again, "draft-pack-2023")
+    with qtbot.waitSignal(dialog.exported, timeout=30000) as done:
+        dialog.export_button.click()
+    assert done.args is not None
+    path = done.args[0].path
+    with pytest.raises(pikepdf.PasswordError):
+        pikepdf.open(path)
+    with pikepdf.open(path, password="draft-pack-2023") as pdf:
+        assert len(pdf.pages) >= 1
+    qtbot.waitUntil(lambda: dialog.export_button.isEnabled())
+
+
 def test_cancel_stops_the_export_and_leaves_no_file(
     dialog: BoardPackDialog,
     store: Store,

@@ -18,19 +18,40 @@ from ssp_desktop.app import configure_settings
 from ssp_desktop.models.entities import Action
 from ssp_desktop.models.store import Store
 from ssp_desktop.sync.export import export_changes, export_snapshot
+from ssp_desktop.sync.keys import this_install
+from ssp_desktop.ui.keys_ui import JoinDialog
 from ssp_desktop.ui.main_window import MainWindow
 from ssp_desktop.ui.single_instance import InstanceServer, pass_to_running
 from ssp_desktop.ui.sync_ui import ImportBundleWizard
-from tests.sync.helpers import LEAD_A, World, make_world
+from tests.sync.helpers import LEAD_A, World, enrol_identity, make_world, remember
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
+    """The window runs as this install: here, the master's install."""
     w = make_world(tmp_path)
+    w.master_keys = this_install()
+    remember(w.master_keys)
     yield w
     w.close()
+
+
+@pytest.fixture
+def lead_world(tmp_path: Path) -> Iterator[World]:
+    """The window runs as this install: here, a lead's laptop the master has enrolled."""
+    w = make_world(tmp_path)
+    w.keys[LEAD_A] = this_install()
+    remember(w.keys[LEAD_A])
+    enrol_identity(w.master, LEAD_A, w.keys[LEAD_A])
+    yield w
+    w.close()
+
+
+def starter_for_this_install(world: World, out: Path) -> Path:
+    export_snapshot(world.master, out, person=LEAD_A, themes=["PVP"], identity=world.master_keys)
+    return out
 
 
 @pytest.fixture
@@ -47,7 +68,7 @@ def lead_bundle(world: World, title: str) -> Path:
         assert action is not None
         action.title = title
     out = world.path("alice")
-    export_changes(lead, out)
+    export_changes(lead, out, identity=world.keys[LEAD_A])
     return out
 
 
@@ -81,10 +102,9 @@ def test_a_bundle_opened_on_the_master_goes_straight_to_its_preview(
 
 
 def test_a_starter_bundle_with_no_store_open_makes_the_lead_copy_and_opens_it(
-    qtbot: QtBot, world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot: QtBot, lead_world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    starter = tmp_path / "starter.sspbundle"
-    export_snapshot(world.master, starter, person=LEAD_A, themes=["PVP"])
+    starter = starter_for_this_install(lead_world, tmp_path / "starter.sspbundle")
     suggested: list[str] = []
 
     def save_name(_parent: object, _title: str, suggestion: str, _filter: str) -> tuple[str, str]:
@@ -108,13 +128,12 @@ def test_a_starter_bundle_with_no_store_open_makes_the_lead_copy_and_opens_it(
 
 def test_a_starter_never_replaces_an_existing_file(
     qtbot: QtBot,
-    world: World,
+    lead_world: World,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     shown: list[str],
 ) -> None:
-    starter = tmp_path / "starter.sspbundle"
-    export_snapshot(world.master, starter, person=LEAD_A, themes=["PVP"])
+    starter = starter_for_this_install(lead_world, tmp_path / "starter.sspbundle")
     existing = tmp_path / "mine.sqlite"
     existing.write_bytes(b"precious")
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a: (str(existing), ""))
@@ -129,6 +148,7 @@ def test_a_starter_never_replaces_an_existing_file(
 def test_a_damaged_starter_is_explained_and_no_store_is_left(
     qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shown: list[str]
 ) -> None:
+    this_install()  # this laptop has joined, so it may have been sent a starter
     bad = tmp_path / "bad.sspbundle"
     bad.write_text("not a bundle")
     target = tmp_path / "copy.sqlite"
@@ -140,6 +160,24 @@ def test_a_damaged_starter_is_explained_and_no_store_is_left(
     qtbot.waitUntil(lambda: bool(shown), timeout=10000)
     assert "not an ssp-desktop bundle" in shown[0]
     assert window.store is None and not target.exists()
+
+
+def test_a_laptop_that_has_not_joined_is_shown_how_to_join_first(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ssp_desktop import paths as paths_module
+
+    starter = tmp_path / "starter.sspbundle"
+    starter.write_bytes(b"sealed for someone")
+    monkeypatch.setenv("SSP_DESKTOP_HOME", str(tmp_path / "new-laptop"))
+    assert not paths_module.keys_dir().exists()
+    configure_settings()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_file(starter)
+    dialog = window.findChild(JoinDialog)
+    assert isinstance(dialog, JoinDialog) and dialog.isVisible()
+    assert window.store is None
 
 
 def test_files_that_are_not_bundles_are_refused_with_a_reason(

@@ -15,16 +15,21 @@ from ssp_desktop.models.entities import Action
 from ssp_desktop.models.store import Store
 from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.export import export_changes, export_snapshot
+from ssp_desktop.sync.keys import this_install
+from ssp_desktop.sync.seal import Opener, TrustAnyone
 from ssp_desktop.ui.main_window import MainWindow
 from ssp_desktop.ui.sync_ui import ConflictsDialog, ExportBundleDialog, ImportBundleWizard
-from tests.sync.helpers import LEAD_A, World, make_world
+from tests.sync.helpers import LEAD_A, World, enrol_identity, make_world, new_identity, remember
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
+    """The window runs as this install, so the world's master uses this install's keys."""
     w = make_world(tmp_path)
+    w.master_keys = this_install()
+    remember(w.master_keys)
     yield w
     w.close()
 
@@ -52,7 +57,7 @@ def lead_change(world: World, title: str) -> Path:
         assert action is not None
         action.title = title
     out = world.path("alice")
-    export_changes(lead, out)
+    export_changes(lead, out, identity=world.keys[LEAD_A])
     return out
 
 
@@ -157,12 +162,17 @@ def test_edit_resolution_writes_the_typed_value(
 
 
 def test_export_dialog_on_the_master_makes_a_starter_for_a_person(
-    qtbot: QtBot, window: MainWindow, tmp_path: Path
+    qtbot: QtBot, window: MainWindow, world: World, tmp_path: Path
 ) -> None:
     dialog = window.export_bundle()
     assert isinstance(dialog, ExportBundleDialog) and not dialog.lead
     index = dialog.person.findText("alice@example.org", Qt.MatchFlag.MatchContains)
     dialog.person.setCurrentIndex(index)
+    assert "Not enrolled" in dialog.enrolment.text()
+    world.enrol(LEAD_A)
+    dialog.person.setCurrentIndex(-1)
+    dialog.person.setCurrentIndex(index)
+    assert world.keys[LEAD_A].fingerprint in dialog.enrolment.text()
     assert dialog.chosen_themes() == []  # she leads no theme yet: nothing ticked
     codes = [
         dialog.themes.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dialog.themes.count())
@@ -175,14 +185,17 @@ def test_export_dialog_on_the_master_makes_a_starter_for_a_person(
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=10000)
     assert "records of PVP" in dialog.message.text()
-    assert read_bundle(out).manifest.scope.priority_codes == ("PVP",)
+    alice = Opener.for_identity(world.keys[LEAD_A], TrustAnyone())
+    assert read_bundle(out, envelope=alice).manifest.scope.priority_codes == ("PVP",)
 
 
 def test_export_dialog_on_a_lead_copy_writes_its_changes(
     qtbot: QtBot, world: World, tmp_path: Path
 ) -> None:
     out = tmp_path / "starter.sspbundle"
-    export_snapshot(world.master, out, person=LEAD_A, themes=["PVP"])
+    world.master_keys = new_identity()  # the master is another install; this one is Alice's
+    enrol_identity(world.master, LEAD_A, this_install())
+    export_snapshot(world.master, out, person=LEAD_A, themes=["PVP"], identity=world.master_keys)
     from ssp_desktop.sync.importer import import_file
 
     lead_path = tmp_path / "lead.sqlite"

@@ -1,0 +1,128 @@
+"""This install's keys: where they are kept, their fingerprint, join requests, rotation."""
+
+from __future__ import annotations
+
+import json
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ssp_desktop import paths
+from ssp_desktop.models.errors import SecurityError
+from ssp_desktop.sync import keys
+
+FINGERPRINT = re.compile(r"^([A-Z2-7]{4}-){7}[A-Z2-7]{4}$")
+
+
+def test_keys_are_made_once_and_kept_in_a_file_only_the_user_can_read(
+    isolated_home: Path,
+) -> None:
+    assert not keys.has_identity()
+    first = keys.this_install()
+    assert FINGERPRINT.match(first.fingerprint)
+    assert keys.this_install().fingerprint == first.fingerprint
+    private = paths.keys_dir() / "private.json"
+    assert private.is_relative_to(isolated_home)
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    public = json.loads((paths.keys_dir() / "identity.json").read_text())
+    assert public["fingerprint"] == first.fingerprint and public["private_in"] == "file"
+    assert "sign" not in public and "enc" not in public  # no private key beside the public
+    assert keys.key_location() == str(private)
+
+
+def test_another_home_is_another_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = keys.this_install().fingerprint
+    monkeypatch.setenv(paths.HOME_ENV, str(tmp_path / "second"))
+    assert keys.this_install().fingerprint != first
+
+
+class _FakeKeyring:
+    def __init__(self) -> None:
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def set_password(self, service: str, user: str, secret: str) -> None:
+        self.secrets[(service, user)] = secret
+
+    def get_password(self, service: str, user: str) -> str | None:
+        return self.secrets.get((service, user))
+
+
+def test_private_keys_go_to_the_system_keyring_when_there_is_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake = _FakeKeyring()
+    monkeypatch.setattr(keys, "_keyring", lambda: fake)
+    identity = keys.this_install()
+    assert not (paths.keys_dir() / "private.json").exists()
+    (((service, _), secret),) = fake.secrets.items()
+    assert identity.fingerprint not in secret  # the private keys, not the public file
+    assert service.startswith("ssp-desktop:")  # one entry per SSP_DESKTOP_HOME
+    assert keys.load_identity() is not None
+    assert keys.this_install().fingerprint == identity.fingerprint
+    assert keys.key_location() == "the system keyring"
+    fake.secrets.clear()  # e.g. a locked keyring
+    with pytest.raises(SecurityError, match="system keyring"):
+        keys.load_identity()
+
+
+def test_a_failing_keyring_backend_counts_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keyring
+    from keyring.backends import fail
+
+    monkeypatch.delenv(keys.KEYRING_ENV)
+    monkeypatch.setattr(keyring, "get_keyring", lambda: fail.Keyring())
+    assert keys._keyring() is None
+    monkeypatch.setenv(keys.KEYRING_ENV, "off")
+    monkeypatch.setattr(keyring, "get_keyring", lambda: _FakeKeyring())
+    assert keys._keyring() is None
+
+
+def test_fingerprints_are_accepted_as_read_aloud() -> None:
+    fp = keys.Identity.generate().fingerprint
+    assert keys.normalise_fingerprint(fp.lower().replace("-", " ")) == fp
+    assert keys.normalise_fingerprint(fp.replace("O", "0").replace("I", "1")) == fp
+    assert keys.normalise_fingerprint(fp[:-1]) == ""
+
+
+def test_a_join_request_carries_public_keys_and_is_signed(tmp_path: Path) -> None:
+    identity = keys.this_install()
+    out = tmp_path / "alice"
+    request = keys.write_join_request(
+        out, name="Alice", email="alice@example.org", identity=identity
+    )
+    path = tmp_path / "alice.sspjoin"
+    data: dict[str, Any] = json.loads(path.read_text())
+    assert set(data) == {
+        "format",
+        "version",
+        "name",
+        "email",
+        "sign_key",
+        "enc_key",
+        "created_at",
+        "signature",
+    }
+    read = keys.read_join_request(path)
+    assert read.fingerprint == identity.fingerprint == request.fingerprint
+    data["email"] = "mallory@example.org"
+    path.write_text(json.dumps(data))
+    with pytest.raises(SecurityError, match="changed after it was made"):
+        keys.read_join_request(path)
+    with pytest.raises(SecurityError, match="not an email"):
+        keys.write_join_request(out, name="Alice", email="alice", identity=identity)
+
+
+def test_rotation_is_kept_with_the_old_encryption_key() -> None:
+    old = keys.this_install()
+    new = keys.rotate_identity()
+    loaded = keys.load_identity()
+    assert loaded is not None and loaded.fingerprint == new.fingerprint != old.fingerprint
+    assert len(loaded.decryption_keys()) == 2 and len(loaded.rotations) == 1
+    step = keys.verify_rotation(loaded.rotations[0])
+    assert step is not None
+    assert (step[0].fingerprint, step[1].fingerprint) == (old.fingerprint, new.fingerprint)
+    forged = {**loaded.rotations[0], "new_enc_key": keys.b64(b"\x01" * 32)}
+    assert keys.verify_rotation(forged) is None
