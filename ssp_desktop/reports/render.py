@@ -435,16 +435,17 @@ def _data_cells(table: Node, header_rows: int, row_headers: bool, spans: Any) ->
 
     def cells(tagger: Tagger, row: int, col: int) -> Node:
         header = row < header_rows
-        group = tagger.node((table, header), "THead" if header else "TBody", table)
-        tr = tagger.node((table, row), "TR", group)
+        kind = "THead" if header else "TBody"
+        group = tagger.node((table, kind), kind, table)
+        tr = tagger.node((table, "TR", row), "TR", group)
         if header:
             attrs: dict[str, Any] = {"Scope": "Column"}
             if (row, col) in span_of:
                 attrs["ColSpan"] = span_of[row, col]
-            return tagger.node((table, row, col), "TH", tr, **attrs)
+            return tagger.node((table, "cell", row, col), "TH", tr, **attrs)
         if row_headers and col == 0:
-            return tagger.node((table, row, col), "TH", tr, Scope="Row")
-        return tagger.node((table, row, col), "TD", tr)
+            return tagger.node((table, "cell", row, col), "TH", tr, Scope="Row")
+        return tagger.node((table, "cell", row, col), "TD", tr)
 
     return cells
 
