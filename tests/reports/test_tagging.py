@@ -441,10 +441,13 @@ def _mcid_texts(path: Path, index: int) -> dict[int, str]:
 
 
 def test_reading_order_is_the_structure_order_and_pdftotext_agrees(sample_pack: Tagged) -> None:
+    """On the "At a glance" page (headings, paragraphs, a list and tables) the text of
+    headings, paragraphs, list items and table cells comes out of pdftotext in the
+    structure tree's order. (On landscape pages with a chart beside its data table,
+    pdftotext's geometric ordering interleaves the two: see docs/accessibility.md.)"""
     pdftotext = shutil.which("pdftotext")
     if pdftotext is None:
         pytest.skip("pdftotext (poppler-utils) is not installed")
-    # The "At a glance" page: headings, paragraphs, a list and a table.
     sect = next(s for s in sample_pack.root.kids[0].kids if str(s.obj.T) == "At a glance")
     page = next(p for e in sect.walk() for p, _ in e.mcrs)
     texts = _mcid_texts(sample_pack.path, page)
@@ -452,11 +455,10 @@ def test_reading_order_is_the_structure_order_and_pdftotext_agrees(sample_pack: 
         texts.get(m, "")
         for e in sample_pack.root.walk()
         for p, m in e.mcrs
-        if p == page and e.role in ("H1", "H2", "H3", "P", "LBody", "TH")
+        if p == page and e.role in ("H1", "H2", "H3", "P", "LBody", "TH", "TD")
     ]
     # Each element's first words, as a sighted reader meets them.
-    starts = [" ".join(t.split()[:3]) for t in in_structure if len(t.split()) >= 3]
-    assert len(starts) >= 5
+    starts = [" ".join(t.split()[:3]) for t in in_structure if t.strip()]
     out = subprocess.run(
         [pdftotext, "-f", str(page + 1), "-l", str(page + 1), str(sample_pack.path), "-"],
         capture_output=True,
@@ -464,9 +466,12 @@ def test_reading_order_is_the_structure_order_and_pdftotext_agrees(sample_pack: 
         check=True,
     ).stdout
     flowing = " ".join(out.split())
-    positions = [flowing.find(s) for s in starts]
-    assert -1 not in positions, [s for s, p in zip(starts, positions, strict=True) if p < 0]
-    assert positions == sorted(positions)
+    assert all(start in flowing for start in starts), [s for s in starts if s not in flowing]
+    # Repeated values ("Final" in every row) cannot be placed: compare the rest.
+    unique = [s for s in starts if flowing.count(s) == 1 and starts.count(s) == 1]
+    assert len(unique) >= 8
+    positions = [flowing.find(s) for s in unique]
+    assert positions == sorted(positions), sorted(zip(positions, unique, strict=True))
 
 
 # --------------------------------------------------------------------------- look
