@@ -12,8 +12,12 @@ show the title rather than the file name.
 
 Every flowable made here carries the role of the block it came from
 (``flowable.ssp_role``, plus ``ssp_alt`` for figures and ``ssp_header_rows`` for
-tables) and the page furniture is drawn in one place (:meth:`_PackCanvas.draw_furniture`),
-so the tagging step (PDF/UA) can wrap each in marked content without restructuring.
+tables) and its structure element (``ssp_node``); the tagged flowables below
+(:class:`TaggedParagraph`, :class:`HeadingFlowable`, :class:`FigureFlowable`,
+:class:`TaggedTable`, :class:`TaggedList`, :class:`TaggedContents`) draw inside that
+element's marked content, and the page furniture (:meth:`_PackCanvas.draw_furniture`)
+is an artifact. :func:`render_pdf` then writes the structure tree: the pack is a tagged
+PDF (PDF/UA-1); see :mod:`ssp_desktop.reports.tagging` and docs/accessibility.md.
 
 This module imports ReportLab at the top; import it lazily from the CLI and the UI.
 """

@@ -278,7 +278,8 @@ def write_structure(path: Path, tagger: Tagger, *, lang: str) -> None:
 
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
         pages = [p.obj for p in pdf.pages]
-        if len(pages) != len(tagger.page_mcids) - 1 and len(pages) != len(tagger.page_mcids):
+        # The tagger opens a (blank) page after the last showPage.
+        if len(tagger.page_mcids) < len(pages) or any(tagger.page_mcids[len(pages) :]):
             raise RuntimeError(
                 f"tagging saw {len(tagger.page_mcids)} pages but the PDF has {len(pages)}"
             )
