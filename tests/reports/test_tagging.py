@@ -35,6 +35,7 @@ from ssp_desktop.models.store import Store
 from ssp_desktop.reports.export import export_pack, prepare_pack
 from ssp_desktop.reports.pack import assemble_pack
 from ssp_desktop.reports.render import render_pdf
+from ssp_desktop.reports.tagging import MarkRef, Node, Tagger
 
 TEXT_OPS = {"Tj", "TJ", "'", '"'}
 PAINT_OPS = {"S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "sh", "Do", "INLINE IMAGE"}
@@ -493,3 +494,57 @@ def test_tagging_does_not_change_what_is_drawn(sample_files: tuple[Path, Path]) 
                 if str(op) not in marks
             ]
             assert ops_a == ops_b
+
+
+# --------------------------------------------------------------------------- the tagger
+
+
+class _Canvas:
+    def __init__(self) -> None:
+        self.ops: list[str] = []
+
+    def addLiteral(self, text: str) -> None:
+        self.ops.append(text)
+
+
+def test_nested_content_closes_and_reopens_its_parents_marked_content() -> None:
+    """A figure inside a table cell: the cell's marked content is closed, the figure's
+    opened, then the cell's reopened under a new MCID; nothing nests across elements."""
+    tagger, canvas = Tagger(), _Canvas()
+    cell = Node("TD")
+    figure = Node("Figure", attrs={"Alt": "a sparkline"})
+    with tagger.marked(canvas, cell):
+        canvas.ops.append("draw cell")
+        with tagger.marked(canvas, figure):
+            canvas.ops.append("draw figure")
+        canvas.ops.append("draw more of the cell")
+    assert canvas.ops == [
+        "/TD <</MCID 0>> BDC",
+        "draw cell",
+        "EMC",
+        "/Figure <</MCID 1>> BDC",
+        "draw figure",
+        "EMC",
+        "/TD <</MCID 2>> BDC",
+        "draw more of the cell",
+        "EMC",
+    ]
+    assert tagger.kids[tagger.root] == [cell]
+    assert tagger.kids[cell] == [MarkRef(0, 0), figure, MarkRef(0, 2)]
+    assert tagger.page_mcids[0] == [cell, figure, cell]
+
+
+def test_tagged_content_inside_an_artifact_stays_an_artifact() -> None:
+    """A repeated header row is an artifact: whatever is drawn in it is not tagged."""
+    tagger, canvas = Tagger(), _Canvas()
+    with tagger.artifact(canvas):
+        with tagger.marked(canvas, Node("P")):
+            canvas.ops.append("draw")
+        with tagger.artifact(canvas):
+            canvas.ops.append("rule")
+    assert canvas.ops == ["/Artifact BMC", "draw", "rule", "EMC"]
+    assert tagger.page_mcids == [[]]
+    tagger.next_page()
+    with pytest.raises(RuntimeError):
+        tagger.begin(canvas, Node("P"))
+        tagger.next_page()  # something left open at a page break
