@@ -5,8 +5,10 @@ plan of the benchmark store (synthetic.py: 500 actions, 50 measures with 40 quar
     .venv/bin/python benchmarks/pack_bench.py --scale 0.05  # tiny run for CI
 
 Each pack is exported end to end with the real exporter (``export_pack``: read the
-store, assemble, draw, write beside the target, record the export); assembly (reading
-the store and building charts) and drawing are then timed apart. Peak memory is the
+store, assemble, draw, tag, write beside the target, record the export); assembly
+(reading the store and building charts) and drawing are then timed apart, drawing both
+tagged (PDF/UA, the default) and untagged (``render_pdf(..., tagged=False)``),
+alternately ``--repeats`` times, so the cost of tagging comes from one run. Peak memory is the
 process's ``ru_maxrss`` and, in a separate pass so it does not slow the timed runs,
 tracemalloc's Python-side peak during one export. Figures are printed, one per line,
 and written to ``OUT/pack_bench.json``; nothing is asserted.
@@ -55,7 +57,9 @@ def line(label: str, value: Any, unit: str = "") -> None:
     print(f"{label:<52} {text} {unit}".rstrip(), flush=True)
 
 
-def measure_pack(store: Store, pack_id: uuid.UUID, out: Path, name: str) -> dict[str, Any]:
+def measure_pack(
+    store: Store, pack_id: uuid.UUID, out: Path, name: str, repeats: int = 1
+) -> dict[str, Any]:
     start = time.perf_counter()
     result = export_pack(store, pack_id, out / f"{name}.pdf")
     total = time.perf_counter() - start
@@ -63,9 +67,17 @@ def measure_pack(store: Store, pack_id: uuid.UUID, out: Path, name: str) -> dict
         start = time.perf_counter()
         document = assemble_pack(s, pack_id, is_sample=store.is_sample)
         assemble = time.perf_counter() - start
-    start = time.perf_counter()
-    pages = render_pdf(document, out / f"{name}-render.pdf")
-    draw = time.perf_counter() - start
+    tagged_runs: list[float] = []
+    untagged_runs: list[float] = []
+    pages = 0
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        render_pdf(document, out / f"{name}-untagged.pdf", tagged=False)
+        untagged_runs.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        pages = render_pdf(document, out / f"{name}-render.pdf")
+        tagged_runs.append(time.perf_counter() - start)
+    draw, untagged = min(tagged_runs), min(untagged_runs)
     figures = {
         "pages": result.pages,
         "bytes": result.size,
@@ -73,6 +85,8 @@ def measure_pack(store: Store, pack_id: uuid.UUID, out: Path, name: str) -> dict
         "pages_per_second": result.pages / total,
         "assemble_seconds": assemble,
         "draw_seconds": draw,
+        "draw_untagged_seconds": untagged,
+        "tagging_overhead_percent": 100 * (draw - untagged) / untagged,
         "draw_pages": pages,
     }
     line(f"{name}: pages", result.pages)
@@ -80,7 +94,9 @@ def measure_pack(store: Store, pack_id: uuid.UUID, out: Path, name: str) -> dict
     line(f"{name}: export, end to end", total, "s")
     line(f"{name}: pages per second", figures["pages_per_second"])
     line(f"{name}:   of which reading the store and charts", assemble, "s")
-    line(f"{name}:   of which drawing the PDF", draw, "s")
+    line(f"{name}:   of which drawing the PDF (tagged)", draw, "s")
+    line(f"{name}: drawing the PDF untagged", untagged, "s")
+    line(f"{name}: tagging adds", figures["tagging_overhead_percent"], "%")
     return figures
 
 
@@ -99,6 +115,9 @@ def main() -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies actions and measures")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="tagged and untagged draws each (best is kept)"
+    )
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -116,7 +135,7 @@ def main() -> int:
         write_sample(store)
         with store.session() as s:
             pack_id = s.scalars(select(BoardPack.id)).one()
-        figures["sample"] = measure_pack(store, pack_id, out, "sample plan")
+        figures["sample"] = measure_pack(store, pack_id, out, "sample plan", args.repeats)
         if not args.no_memory:
             figures["sample"]["traced_peak_mib"] = peak = traced_peak(
                 store, pack_id, out / "sample-traced.pdf"
@@ -138,7 +157,7 @@ def main() -> int:
         pack_id = prepare_pack(
             store, built.plan_ids[0], REGION_QUARTER, meeting_date=REGION_QUARTER.end_date
         )
-        figures["region"] = measure_pack(store, pack_id, out, "benchmark plan")
+        figures["region"] = measure_pack(store, pack_id, out, "benchmark plan", args.repeats)
         figures["region"]["actions"] = shape.actions_per_plan
         figures["region"]["measures"] = shape.measures_per_plan
         if not args.no_memory:

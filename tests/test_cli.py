@@ -274,6 +274,10 @@ def test_pack_with_a_password_file_writes_a_protected_pdf(
         pikepdf.open(out)
     with pikepdf.open(out, password="board-pack-secret") as pdf:
         assert len(pdf.pages) > 3
+        # Encryption keeps the accessible structure (issue 8) for whoever opens it.
+        assert pdf.Root.MarkInfo.Marked is True
+        assert str(pdf.Root.Lang) == "en-GB"
+        assert len(pdf.Root.StructTreeRoot.ParentTree.Nums) > 0
     password.write_text("short\n")
     assert main([*argv, "--password-file", str(password)]) == EXIT_REFUSED
     assert "at least 8 characters" in capsys.readouterr().err

@@ -12,8 +12,12 @@ show the title rather than the file name.
 
 Every flowable made here carries the role of the block it came from
 (``flowable.ssp_role``, plus ``ssp_alt`` for figures and ``ssp_header_rows`` for
-tables) and the page furniture is drawn in one place (:meth:`_PackCanvas.draw_furniture`),
-so the tagging step (PDF/UA) can wrap each in marked content without restructuring.
+tables) and its structure element (``ssp_node``); the tagged flowables below
+(:class:`TaggedParagraph`, :class:`HeadingFlowable`, :class:`FigureFlowable`,
+:class:`TaggedTable`, :class:`TaggedList`, :class:`TaggedContents`) draw inside that
+element's marked content, and the page furniture (:meth:`_PackCanvas.draw_furniture`)
+is an artifact. :func:`render_pdf` then writes the structure tree: the pack is a tagged
+PDF (PDF/UA-1); see :mod:`ssp_desktop.reports.tagging` and docs/accessibility.md.
 
 This module imports ReportLab at the top; import it lazily from the CLI and the UI.
 """
@@ -21,10 +25,11 @@ This module imports ReportLab at the top; import it lazily from the CLI and the 
 from __future__ import annotations
 
 import functools
+from ast import literal_eval
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape, unescape
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
@@ -51,7 +56,8 @@ from reportlab.platypus import (
 from reportlab.platypus import KeepTogether as RLKeepTogether
 from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
-from reportlab.platypus.tableofcontents import TableOfContents
+from reportlab.platypus.flowables import LIIndenter
+from reportlab.platypus.tableofcontents import TableOfContents, drawPageNumbers
 
 from ssp_desktop.models.performance import Standing
 from ssp_desktop.reports import fonts
@@ -74,6 +80,7 @@ from ssp_desktop.reports.blocks import (
     TextStyle,
 )
 from ssp_desktop.reports.pdf_chart import chart_drawing, sparkline
+from ssp_desktop.reports.tagging import Node, Tagger, tagger_of, write_structure
 
 # GOV.UK design system colours.
 INK = colors.HexColor("#0b0c0c")
@@ -250,13 +257,99 @@ def _tag(flowable: Flowable, role: Role | str, **info: Any) -> Flowable:
 # --------------------------------------------------------------------------- flowables
 
 
-class HeadingFlowable(RLParagraph):  # type: ignore[misc]
+class _Tagged:
+    """Mixin for a flowable that is one structure element (``ssp_node``): what it draws
+    is that element's marked content. A split keeps the element, so a paragraph running
+    onto the next page is still one P."""
+
+    ssp_node: Node | None = None
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        tagger = tagger_of(canvas)
+        node = self.ssp_node
+        if tagger is None or node is None:
+            super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+            return
+        with tagger.marked(canvas, node):
+            super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        pieces: list[Flowable] = super().split(avail_width, avail_height)  # type: ignore[misc]
+        for piece in pieces:
+            if getattr(piece, "ssp_node", None) is None:
+                piece.ssp_node = self.ssp_node
+        return pieces
+
+
+class TaggedParagraph(_Tagged, RLParagraph):  # type: ignore[misc]
+    """A paragraph that is (or belongs to) one structure element. Its background, if its
+    style has one (a note), is drawn as an artifact."""
+
+    style: ParagraphStyle
+
+    def drawPara(self, debug: int = 0) -> Any:
+        style: ParagraphStyle = self.style
+        tagger = tagger_of(self.canv)
+        if tagger is None or not style.backColor:
+            return super().drawPara(debug)
+        with tagger.artifact(self.canv):
+            _paragraph_background(self)
+        self.style = _without_background(style)
+        try:
+            return super().drawPara(debug)
+        finally:
+            self.style = style
+
+
+def _paragraph_background(p: RLParagraph) -> None:
+    """The background ReportLab's drawPara would draw (fill only: no pack style has a
+    border), drawn the same way so tagging does not change the look."""
+    style, canv = p.style, p.canv
+    top, right, bottom, left = _trbl(getattr(style, "borderPadding", 0))
+    canv.saveState()
+    canv.setFillColor(style.backColor)
+    canv.rect(
+        style.leftIndent - left,
+        -bottom,
+        p.width - (style.leftIndent + style.rightIndent) + left + right,
+        p.height + top + bottom,
+        fill=1,
+        stroke=0,
+    )
+    canv.restoreState()
+
+
+def _trbl(padding: Any) -> tuple[float, float, float, float]:
+    if isinstance(padding, int | float):
+        return (padding, padding, padding, padding)
+    values = list(padding)
+    if len(values) == 2:
+        values = values * 2
+    elif len(values) == 3:
+        values.append(values[1])
+    return (values[0], values[1], values[2], values[3])
+
+
+@functools.cache
+def _without_background(style: ParagraphStyle) -> ParagraphStyle:
+    return ParagraphStyle(f"{style.name}-text", parent=style, backColor=None)
+
+
+def _para(text: str, style: ParagraphStyle, role: Role | str, **info: Any) -> TaggedParagraph:
+    p = TaggedParagraph(_text(text), style)
+    _tag(p, role, **info)
+    p.ssp_node = Node(str(role))
+    return p
+
+
+class HeadingFlowable(TaggedParagraph):
     """A heading: a named destination, a bookmark and (via the doc) a contents entry."""
 
     def __init__(self, heading: Heading, style: ParagraphStyle) -> None:
         super().__init__(_text(heading.text), style)
         self.heading = heading
         _tag(self, heading.role, level=heading.level, anchor=heading.anchor)
+        self.ssp_node = Node(str(heading.role))
 
     def draw(self) -> None:
         h = self.heading
@@ -266,8 +359,9 @@ class HeadingFlowable(RLParagraph):  # type: ignore[misc]
         super().draw()
 
 
-class FigureFlowable(Flowable):  # type: ignore[misc]
-    """A vector drawing (a chart or a sparkline) with its alt text."""
+class FigureFlowable(_Tagged, Flowable):  # type: ignore[misc]
+    """A vector drawing (a chart or a sparkline) with its alt text: a Figure element.
+    A sparkline's element goes in the table cell it is drawn in."""
 
     def __init__(self, drawing: Drawing, alt: str) -> None:
         super().__init__()
@@ -276,12 +370,193 @@ class FigureFlowable(Flowable):  # type: ignore[misc]
         self.height = drawing.height
         self.hAlign = "LEFT"
         _tag(self, Role.FIGURE, alt=alt)
+        self.ssp_node = Node("Figure", attrs={"Alt": alt})
 
     def wrap(self, _avail_width: float, _avail_height: float) -> tuple[float, float]:
         return self.width, self.height
 
     def draw(self) -> None:
         renderPDF.draw(self.drawing, self.canv, 0, 0)
+
+
+CellNodes = Callable[[Tagger, int, int], Node | None]
+
+
+def _table_events(table: TaggedTable, event: str, *args: Any) -> None:
+    """ReportLab's table render callback: each cell is its element's marked content
+    (a repeated header row, an artifact); backgrounds and rules are artifacts."""
+    canv = table.canv
+    tagger = tagger_of(canv)
+    if tagger is None:
+        return
+    if event in ("startBG", "startLines"):
+        tagger.begin_artifact(canv)
+    elif event == "startCell":
+        row = table.ssp_rows[args[0]] if table.ssp_rows is not None else args[0]
+        cells = table.ssp_cells
+        node = None if row is None or cells is None else cells(tagger, row, args[1])
+        if node is None:
+            tagger.begin_artifact(canv)
+        else:
+            tagger.begin(canv, node)
+    elif event in ("endBG", "endLines", "endCell"):
+        tagger.end(canv)
+
+
+class TaggedTable(RLTable):  # type: ignore[misc]
+    """A table whose cells are tagged by ``ssp_cells(tagger, row, column)`` (the row
+    counted in the whole table however it is split). ``ssp_rows`` maps this piece's rows
+    to the whole table's (None: a header row repeated on a continuation page)."""
+
+    ssp_node: Node | None = None
+    ssp_cells: CellNodes | None = None
+    ssp_rows: list[int | None] | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["renderCB"] = _table_events
+        super().__init__(*args, **kwargs)
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        pieces: list[Flowable] = super().split(avail_width, avail_height)
+        if not pieces:
+            return pieces
+        first, rest = pieces
+        rows = self.ssp_rows if self.ssp_rows is not None else list(range(self._nrows))
+        cut = first._nrows
+        remaining = rows[cut:]
+        first.ssp_rows = rows[:cut]
+        rest.ssp_rows = [None] * (rest._nrows - len(remaining)) + remaining
+        for piece in pieces:
+            piece.ssp_node = self.ssp_node
+            piece.ssp_cells = self.ssp_cells
+        return pieces
+
+
+def _data_cells(table: Node, header_rows: int, row_headers: bool, spans: Any) -> CellNodes:
+    """Cells of a data table: THead rows of TH (Scope Column), TBody rows of TD with
+    the first cell a TH (Scope Row) when it names its row."""
+    span_of = {(r, c0): c1 - c0 + 1 for r, c0, c1 in spans}
+
+    def cells(tagger: Tagger, row: int, col: int) -> Node:
+        header = row < header_rows
+        kind = "THead" if header else "TBody"
+        group = tagger.node((table, kind), kind, table)
+        tr = tagger.node((table, "TR", row), "TR", group)
+        if header:
+            attrs: dict[str, Any] = {"Scope": "Column"}
+            if (row, col) in span_of:
+                attrs["ColSpan"] = span_of[row, col]
+            return tagger.node((table, "cell", row, col), "TH", tr, **attrs)
+        if row_headers and col == 0:
+            return tagger.node((table, "cell", row, col), "TH", tr, Scope="Row")
+        return tagger.node((table, "cell", row, col), "TD", tr)
+
+    return cells
+
+
+class TaggedList(ListFlowable):  # type: ignore[misc]
+    """A list whose bullets are Lbl and whose items' text is LBody, item by item."""
+
+    def _makeLIIndenter(
+        self, flowable: Flowable, bullet: Any, params: dict[str, Any] | None = None
+    ) -> LIIndenter:
+        made = super()._makeLIIndenter(flowable, bullet, params)
+        return _TaggedLIIndenter.like(made)
+
+
+class _TaggedLIIndenter(LIIndenter):  # type: ignore[misc]
+    @classmethod
+    def like(cls, other: LIIndenter) -> _TaggedLIIndenter:
+        made = cls(
+            other._flowable,
+            leftIndent=other._leftIndent,
+            rightIndent=other._rightIndent,
+            bullet=other._bullet,
+        )
+        for name in ("spaceBefore", "spaceAfter"):
+            if name in other.__dict__:
+                made.__dict__[name] = other.__dict__[name]
+        return made
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        return [self.like(p) for p in super().split(avail_width, avail_height)]
+
+    def drawOn(self, canv: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        tagger = tagger_of(canv)
+        body: Node | None = getattr(self._flowable, "ssp_node", None)
+        if tagger is None or body is None or body.parent is None or not self._bullet:
+            super().drawOn(canv, x, y, _sW)
+            return
+        item = body.parent
+        with tagger.marked(canv, tagger.node((item, "Lbl"), "Lbl", item)):
+            self._bullet.drawOn(self, canv, x, y, 0)
+        self._flowable.drawOn(
+            canv, x + self._leftIndent, y, max(0, _sW - self._leftIndent - self._rightIndent)
+        )
+
+
+class TaggedContents(TableOfContents):  # type: ignore[misc]
+    """The contents as TOC > TOCI > Reference > Link (an H2's entry in a TOC nested in
+    its H1's TOCI); each link's annotations are described by the heading and page."""
+
+    ssp_node: Node | None = None
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        # ReportLab's wrap, with a tagged table (rows: entries, or None for spacing).
+        entries = self._lastEntries or [(0, "Placeholder for table of contents", 0, None)]
+
+        def end_of_entry(canvas: Canvas, _kind: str, label: str) -> None:
+            page, level, key = label.split(",")
+            style = self.getLevelStyle(int(level))
+            dot = " . " if self.dotsMinLevel >= 0 and int(level) >= self.dotsMinLevel else ""
+            key_value = literal_eval(key)
+            drawPageNumbers(canvas, style, [(int(page), key_value)], avail_width, avail_height, dot)
+
+        self.canv.setNamedCB("drawTOCEntryEnd", end_of_entry)
+        data: list[list[Any]] = []
+        rows: list[tuple[int, int, str, int] | None] = []
+        for n, (level, text, page, key) in enumerate(entries):
+            style = self.getLevelStyle(level)
+            linked = f'<a href="#{key}">{text}</a>' if key else text
+            label = repr(key).replace(",", "\\x2c").replace('"', "\\x2c") if key else None
+            para = RLParagraph(
+                f'{linked}<onDraw name="drawTOCEntryEnd" label="{page},{level},{label}"/>', style
+            )
+            if style.spaceBefore:
+                data.append([Spacer(1, style.spaceBefore)])
+                rows.append(None)
+            data.append([para])
+            rows.append((n, level, unescape(text), page))
+        self._table = TaggedTable(data, colWidths=(avail_width,), style=self.tableStyle)
+        self._table.ssp_node = self.ssp_node
+        self._table.ssp_cells = _contents_cells(self.ssp_node, rows)
+        self.width, self.height = self._table.wrapOn(self.canv, avail_width, avail_height)
+        return self.width, self.height
+
+
+def _contents_cells(toc: Node | None, rows: list[tuple[int, int, str, int] | None]) -> CellNodes:
+    top_of: dict[int, int] = {}  # entry -> the level-0 entry above it
+    last_top = -1
+    for row in rows:
+        if row is not None:
+            if row[1] == 0:
+                last_top = row[0]
+            top_of[row[0]] = last_top
+
+    def cells(tagger: Tagger, row: int, _col: int) -> Node | None:
+        entry = rows[row]
+        if entry is None or toc is None:
+            return None
+        n, level, text, page = entry
+        parent = toc
+        if level > 0 and top_of[n] >= 0:
+            top_item = tagger.node((toc, "TOCI", top_of[n]), "TOCI", toc)
+            parent = tagger.node((toc, "TOC", top_of[n]), "TOC", top_item)
+        item = tagger.node((toc, "TOCI", n), "TOCI", parent)
+        ref = tagger.node((toc, "Reference", n), "Reference", item)
+        return tagger.node((toc, "Link", n), "Link", ref, Contents=f"Go to {text}, page {page}")
+
+    return cells
 
 
 class SideBySide(Flowable):  # type: ignore[misc]
@@ -342,7 +617,7 @@ def _cell_flowable(value: CellValue, style: ParagraphStyle, bold_style: Paragrap
     return RLParagraph(_text(value.text), chosen)
 
 
-def _table(table: Table, width: float) -> RLTable:
+def _table(table: Table, width: float) -> TaggedTable:
     st = _styles()
     style, bold = (st.compact, st.compact_bold) if table.compact else (st.cell, st.cell_bold)
     total = sum(table.widths)
@@ -390,7 +665,7 @@ def _table(table: Table, width: float) -> RLTable:
         commands.append(("SPAN", (c0, r), (c1, r)))
     for i in table.total_rows:
         commands.append(("LINEABOVE", (0, first + i), (-1, first + i), 1.2, INK))
-    rl = RLTable(
+    rl = TaggedTable(
         data,
         colWidths=col_widths,
         repeatRows=first,
@@ -398,7 +673,9 @@ def _table(table: Table, width: float) -> RLTable:
         hAlign="LEFT",
         splitByRow=1,
     )
-    return _tag(
+    rl.ssp_node = Node("Table", attrs={"Summary": table.caption})
+    rl.ssp_cells = _data_cells(rl.ssp_node, first, table.row_headers, table.spans)
+    _tag(
         rl,
         Role.TABLE,
         header_rows=first,
@@ -406,6 +683,7 @@ def _table(table: Table, width: float) -> RLTable:
         caption=table.caption,
         spans=table.spans,
     )
+    return rl
 
 
 def _as_header(value: CellValue) -> Cell:
@@ -418,7 +696,7 @@ def _bg(standing: Standing) -> colors.Color:
     return colors.HexColor(STANDING_COLOURS[standing][0])
 
 
-def _fields(block: Fields, width: float) -> RLTable:
+def _fields(block: Fields, width: float) -> TaggedTable:
     table = Table(
         header=(),
         rows=tuple((Cell(k, bold=True), v) for k, v in block.pairs),
@@ -444,6 +722,7 @@ class _Story:
         self.flowables: list[Flowable] = []
         self.at_page_start = True
         self.first_landscape = False
+        self.section: Node | None = None
 
     @property
     def width(self) -> float:
@@ -478,6 +757,8 @@ class _Story:
         ):
             heading = self.flowables.pop()
             made[0] = RLKeepTogether([heading, *made[0]._content])
+        for f in made:
+            _place(f, self.section)
         self.flowables += made
         if made:
             self.at_page_start = False
@@ -489,13 +770,15 @@ class _Story:
             # heading kept with a whole table would push a long table to the next page.
             return [CondPageBreak(72), HeadingFlowable(block, st.headings[block.level])]
         if isinstance(block, Paragraph):
-            return [_tag(RLParagraph(_text(block.text), st.paragraph(block.style)), block.role)]
+            return [_para(block.text, st.paragraph(block.style), block.role)]
         if isinstance(block, BulletList):
-            items = [
-                _tag(ListItem(RLParagraph(_text(t), st.body), leftIndent=16), "LI")
-                for t in block.items
-            ]
-            lf = ListFlowable(
+            list_node = Node("L")
+            items = []
+            for t in block.items:
+                body = TaggedParagraph(_text(t), st.body)
+                body.ssp_node = Node("LBody", Node("LI", list_node))
+                items.append(_tag(ListItem(body, leftIndent=16), "LI"))
+            lf = TaggedList(
                 items,
                 bulletType="1" if block.numbered else "bullet",
                 start=None if block.numbered else "•",
@@ -504,6 +787,7 @@ class _Story:
                 leftIndent=16,
                 spaceAfter=6,
             )
+            lf.ssp_node = list_node
             return [_tag(lf, Role.L), Spacer(1, 4)]
         if isinstance(block, Table):
             return [_table(block, self.width), Spacer(1, 8)]
@@ -516,7 +800,7 @@ class _Story:
             if isinstance(heading, Heading) and isinstance(figure, Figure):
                 return [RLKeepTogether(self.figure(figure, heading))]
         if isinstance(block, Contents):
-            toc = TableOfContents(
+            toc = TaggedContents(
                 levelStyles=[s for s in st.toc[: block.depth]],
                 dotsMinLevel=0,
                 rightColumnWidth=40,
@@ -531,6 +815,7 @@ class _Story:
                     ]
                 ),
             )
+            toc.ssp_node = Node("TOC")
             return [_tag(toc, Role.TOC, depth=block.depth)]
         if isinstance(block, KeepTogether):
             inner: list[Flowable] = []
@@ -543,7 +828,7 @@ class _Story:
         """A chart with its data table and its description; on a landscape page the
         heading and chart sit beside the table, so two charts fit on a page."""
         st = self.styles
-        alt = _tag(RLParagraph(_text(f"Chart description: {block.alt}"), st.body), Role.P)
+        alt = _para(f"Chart description: {block.alt}", st.body, Role.P)
         head = [HeadingFlowable(heading, st.headings[heading.level])] if heading else []
         # (A heading inside a group needs no CondPageBreak: the group moves whole.)
         if self.landscape:
@@ -563,26 +848,62 @@ class _Story:
         ]
 
 
+def _place(flowable: Flowable, parent: Node | None) -> None:
+    """Put the structure elements of a story flowable (and of the flowables it groups)
+    under ``parent``, the section's element."""
+    if isinstance(flowable, RLKeepTogether):
+        for f in flowable._content:
+            _place(f, parent)
+    elif isinstance(flowable, SideBySide):
+        for column in flowable.columns:
+            for f in column:
+                _place(f, parent)
+    else:
+        node = getattr(flowable, "ssp_node", None)
+        if node is not None and node.parent is None:
+            node.parent = parent
+
+
 # --------------------------------------------------------------------------- pages
 
 
-def _canvas_class(furniture: Furniture) -> type[Canvas]:
+def _canvas_class(furniture: Furniture, taggers: list[Tagger] | None = None) -> type[Canvas]:
+    """The pack's canvas class; with ``taggers``, each canvas (one per build pass) gets a
+    :class:`Tagger`, appended to the list, so the last one describes the file written."""
+
     class _PackCanvas(Canvas):  # type: ignore[misc]
         """Holds each page until the end so that the footer can say "Page X of Y"."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            if taggers is not None:
+                self.ssp_tagger = Tagger()
+                taggers.append(self.ssp_tagger)
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
             self._startPage()
+            tagger = tagger_of(self)
+            if tagger is not None:
+                tagger.next_page()
+
+        def _annotatePage(self, name: str) -> None:
+            super()._annotatePage(name)
+            tagger = tagger_of(self)
+            if tagger is not None:
+                tagger.annotation()
 
         def save(self) -> None:
             total = len(self._pages)
             for number, state in enumerate(self._pages, start=1):
                 self.__dict__.update(state)
-                self.draw_furniture(number, total)
+                tagger = tagger_of(self)
+                if tagger is None:
+                    self.draw_furniture(number, total)
+                else:
+                    with tagger.artifact(self):
+                        self.draw_furniture(number, total)
                 super().showPage()
             super().save()
 
@@ -680,6 +1001,7 @@ def build_story(document: PackDocument) -> tuple[list[Flowable], bool]:
     story = _Story(portrait_width, landscape_width)
     for section in document.sections:
         story.new_page(section.landscape)
+        story.section = Node("Sect", attrs={"Title": section.title})
         for block in section.blocks:
             story.add(block)
     return story.flowables, story.first_landscape
@@ -690,12 +1012,14 @@ def render_pdf(
     path: Path,
     *,
     on_flowable: Callable[[int, int], None] | None = None,
+    tagged: bool = True,
 ) -> int:
     """Write ``document`` to ``path`` as a PDF; return the number of pages.
 
     ``on_flowable(done, total)`` is called after every flowable is laid out (the count
     runs over every pass of the build; ``total`` is an estimate). Whatever it raises
-    stops the build."""
+    stops the build. The PDF is tagged (PDF/UA-1, see :mod:`.tagging`) unless
+    ``tagged`` is false (for comparison in the benchmark)."""
     fonts.register_fonts()
     story, first_landscape = build_story(document)
     passes = 2 if any(isinstance(f, TableOfContents) for f in story) else 1
@@ -725,7 +1049,10 @@ def render_pdf(
         initialFontSize=BODY_SIZE,
     )
     doc._firstPageTemplateIndex = 1 if first_landscape else 0
-    doc.multiBuild(story, canvasmaker=_canvas_class(document.furniture))
+    taggers: list[Tagger] | None = [] if tagged else None
+    doc.multiBuild(story, canvasmaker=_canvas_class(document.furniture, taggers))
+    if taggers:
+        write_structure(path, taggers[-1], lang=meta.lang)
     return int(doc.page)
 
 
