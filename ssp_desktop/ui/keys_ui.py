@@ -143,6 +143,7 @@ class EnrolDialog(QDialog):
         self.request: JoinRequest | None = None
         self.recovery: RecoveryPublic | None = None
         self.setWindowTitle("Enrol a lead")
+        self.setMinimumWidth(520)  # the fingerprint and the hint in the box fit on one line
         intro = QLabel(
             "Choose the join request the person sent you. Then ask them, by phone or in "
             "person, to read out the fingerprint their app shows (Help > Your keys). Enrol "
