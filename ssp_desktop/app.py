@@ -102,6 +102,8 @@ def run_gui(
     if open_file is not None:
         file_to_open = open_file
         QTimer.singleShot(0, lambda: window.open_file(file_to_open))
+    else:
+        QTimer.singleShot(0, window.offer_join_on_first_run)
     # Later launches with a file hand it to this window instead of opening a second app.
     server = InstanceServer(window)
     server.file_received.connect(window.open_file)

@@ -66,9 +66,10 @@ class JoinDialog(QDialog):
 
     written = Signal(object)  # the JoinRequest
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, first_run: bool = False) -> None:
         super().__init__(parent)
         self.setWindowTitle("Join a partnership")
+        self.setMinimumWidth(480)  # room for the fingerprint on one line
         self.request: JoinRequest | None = None
         intro = QLabel(
             "<p>Your copy of the plan is made from a <b>starter bundle</b> that the strategy "
@@ -98,6 +99,16 @@ class JoinDialog(QDialog):
         self.save_button.clicked.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        if first_run:
+            welcome = QLabel(
+                "<p><b>Welcome to ssp-desktop.</b> If you lead a theme of the plan, start "
+                "here.</p><p>If you are the strategy team setting up the master copy, close "
+                "this and start a new plan or open your store; Join stays on the start page "
+                "and under Help &gt; Your keys.</p>"
+            )
+            welcome.setWordWrap(True)
+            welcome.setAccessibleName("Welcome")
+            layout.addWidget(welcome)
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.message)

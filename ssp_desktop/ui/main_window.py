@@ -73,6 +73,7 @@ from ssp_desktop.ui.sync_ui import (
 from ssp_desktop.ui.workers import Job, run_job
 
 STORE_FILTER = "ssp-desktop stores (*.sqlite);;All files (*)"
+JOIN_OFFERED_KEY = "welcome/join_offered"
 SAVED = "All changes saved"
 
 HEADING_HELP = {
@@ -594,10 +595,20 @@ class MainWindow(QMainWindow):
             wizard.next()
         return wizard
 
-    def join(self) -> JoinDialog:
-        dialog = JoinDialog(self)
+    def join(self, *, first_run: bool = False) -> JoinDialog:
+        dialog = JoinDialog(self, first_run=first_run)
         dialog.open()
         return dialog
+
+    def offer_join_on_first_run(self) -> JoinDialog | None:
+        """The first start on a computer with no keys and no store open: the join dialog,
+        once. A theme lead's laptop needs it before anything else; the strategy team
+        closes it and it never comes back (Join stays on the start page)."""
+        settings = QSettings()
+        if self.store is not None or keys.has_identity() or settings.value(JOIN_OFFERED_KEY):
+            return None
+        settings.setValue(JOIN_OFFERED_KEY, True)
+        return self.join(first_run=True)
 
     def enrol(self) -> EnrolDialog | None:
         if self.store is None:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -170,3 +170,25 @@ def test_enrol_is_offered_once_a_master_store_is_open(
     assert window.enrol_action.isEnabled()
     assert isinstance(window.enrol(), EnrolDialog)
     assert isinstance(window.show_keys(), KeysDialog)
+
+
+def test_the_first_start_without_keys_offers_the_join_dialog_once(qtbot: QtBot) -> None:
+    configure_settings()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    dialog = window.offer_join_on_first_run()
+    assert isinstance(dialog, JoinDialog) and dialog.isVisible()
+    assert any("strategy team" in label.text() for label in dialog.findChildren(QLabel))
+    dialog.reject()
+    # Closed once (the strategy team setting up the master): never offered again.
+    second = MainWindow()
+    qtbot.addWidget(second)
+    assert second.offer_join_on_first_run() is None
+
+
+def test_the_join_dialog_is_not_offered_once_this_computer_has_keys(qtbot: QtBot) -> None:
+    configure_settings()
+    keys.this_install()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.offer_join_on_first_run() is None
