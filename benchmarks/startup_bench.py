@@ -82,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.executable,
             "-c",
             "import sys, ssp_desktop.app, ssp_desktop.ui.main_window;"
-            "print(','.join(m for m in ('pyqtgraph','reportlab','pandas','openpyxl')"
-            " if m in sys.modules) or 'none')",
+            "print(','.join(m for m in ('pyqtgraph','reportlab','pandas','openpyxl',"
+            "'pikepdf','keyring') if m in sys.modules) or 'none')",
         ],
         env=env,
         cwd=ROOT,
