@@ -286,3 +286,27 @@ def rewrite(
                 data["counts"][key] = members[name].count(b"\n")
     members["manifest.json"] = json.dumps(data).encode()
     write_zip(bundle, list(members.items()))
+
+
+def master_on_this_install(folder: Path) -> World:
+    """A world whose master runs as this install (the window under test is the master)."""
+    from ssp_desktop.sync.keys import this_install
+
+    world = make_world(folder)
+    world.master_keys = this_install()
+    remember(world.master_keys)
+    return world
+
+
+def lead_change(world: World, title: str) -> Path:
+    """Lead A (made on first use) retitles the plan's action and exports the change."""
+    from ssp_desktop.models.entities import Action
+
+    lead = world.leads.get(LEAD_A) or world.starter(LEAD_A, ["PVP"])
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        action.title = title
+    out = world.path("alice")
+    export_changes(lead, out, identity=world.keys[LEAD_A])
+    return out

@@ -17,13 +17,21 @@ from ssp_desktop import cli, paths
 from ssp_desktop.app import configure_settings
 from ssp_desktop.models.entities import Action
 from ssp_desktop.models.store import Store
-from ssp_desktop.sync.export import export_changes, export_snapshot
+from ssp_desktop.sync.export import export_snapshot
 from ssp_desktop.sync.keys import this_install
 from ssp_desktop.ui.keys_ui import JoinDialog
 from ssp_desktop.ui.main_window import MainWindow
 from ssp_desktop.ui.single_instance import InstanceServer, pass_to_running
 from ssp_desktop.ui.sync_ui import ImportBundleWizard
-from tests.sync.helpers import LEAD_A, World, enrol_identity, make_world, remember
+from tests.sync.helpers import (
+    LEAD_A,
+    World,
+    enrol_identity,
+    lead_change,
+    make_world,
+    master_on_this_install,
+    remember,
+)
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
@@ -31,9 +39,7 @@ pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     """The window runs as this install: here, the master's install."""
-    w = make_world(tmp_path)
-    w.master_keys = this_install()
-    remember(w.master_keys)
+    w = master_on_this_install(tmp_path)
     yield w
     w.close()
 
@@ -61,21 +67,10 @@ def shown(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return messages
 
 
-def lead_bundle(world: World, title: str) -> Path:
-    lead = world.leads.get(LEAD_A) or world.starter(LEAD_A, ["PVP"])
-    with lead.transaction() as tx:
-        action = tx.get(Action, world.plan.action.id)
-        assert action is not None
-        action.title = title
-    out = world.path("alice")
-    export_changes(lead, out, identity=world.keys[LEAD_A])
-    return out
-
-
 def test_a_bundle_opened_on_the_master_goes_straight_to_its_preview(
     qtbot: QtBot, world: World
 ) -> None:
-    bundle = lead_bundle(world, "Title from the lead")
+    bundle = lead_change(world, "Title from the lead")
     path = world.master.path
     world.master.close()
     configure_settings()

@@ -14,12 +14,19 @@ from ssp_desktop.app import configure_settings
 from ssp_desktop.models.entities import Action
 from ssp_desktop.models.store import Store
 from ssp_desktop.sync.bundle import read_bundle
-from ssp_desktop.sync.export import export_changes, export_snapshot
+from ssp_desktop.sync.export import export_snapshot
 from ssp_desktop.sync.keys import this_install
 from ssp_desktop.sync.seal import Opener, TrustAnyone
 from ssp_desktop.ui.main_window import MainWindow
 from ssp_desktop.ui.sync_ui import ConflictsDialog, ExportBundleDialog, ImportBundleWizard
-from tests.sync.helpers import LEAD_A, World, enrol_identity, make_world, new_identity, remember
+from tests.sync.helpers import (
+    LEAD_A,
+    World,
+    enrol_identity,
+    lead_change,
+    master_on_this_install,
+    new_identity,
+)
 
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 
@@ -27,9 +34,7 @@ pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[World]:
     """The window runs as this install, so the world's master uses this install's keys."""
-    w = make_world(tmp_path)
-    w.master_keys = this_install()
-    remember(w.master_keys)
+    w = master_on_this_install(tmp_path)
     yield w
     w.close()
 
@@ -48,17 +53,6 @@ def window(qtbot: QtBot, world: World) -> Iterator[MainWindow]:
     yield w
     w.close_store()
     world.master = Store.open(path)  # for the world fixture to close
-
-
-def lead_change(world: World, title: str) -> Path:
-    lead = world.leads.get(LEAD_A) or world.starter(LEAD_A, ["PVP"])
-    with lead.transaction() as tx:
-        action = tx.get(Action, world.plan.action.id)
-        assert action is not None
-        action.title = title
-    out = world.path("alice")
-    export_changes(lead, out, identity=world.keys[LEAD_A])
-    return out
 
 
 def run_wizard(qtbot: QtBot, wizard: ImportBundleWizard, bundle: Path) -> None:
