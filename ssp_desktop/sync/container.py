@@ -299,11 +299,13 @@ def _depth(data: bytes) -> int:
     return deepest
 
 
-def _no_constants(token: str) -> Any:
+def reject_constant(token: str) -> Any:
+    """``json.loads`` ``parse_constant``: NaN and Infinity are not data we write."""
     raise ValueError(f"{token} is not allowed")
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads`` ``object_pairs_hook``: a key given twice is ambiguous, so refused."""
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
@@ -320,7 +322,9 @@ def loads_strict(data: bytes, *, what: str, max_bytes: int, max_depth: int) -> A
         raise BundleError(f"{what} is nested more deeply than a bundle ever is. {_NOTHING}")
     try:
         text = data.decode("utf-8")
-        return json.loads(text, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
+        return json.loads(
+            text, parse_constant=reject_constant, object_pairs_hook=reject_duplicate_keys
+        )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BundleError(f"{what} is not valid bundle JSON ({exc}). {_NOTHING}") from exc
 

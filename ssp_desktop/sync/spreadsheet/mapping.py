@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
 
+from ssp_desktop.sync.container import reject_constant, reject_duplicate_keys
 from ssp_desktop.sync.spreadsheet.cells import CellError, parse_period
 from ssp_desktop.sync.spreadsheet.errors import SpreadsheetError
 
@@ -234,7 +235,9 @@ class Mapping:
         except (OSError, UnicodeDecodeError) as exc:
             raise SpreadsheetError(f"Cannot read the mapping {path}: {exc}.") from None
         try:
-            data = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_nan)
+            data = json.loads(
+                text, object_pairs_hook=reject_duplicate_keys, parse_constant=reject_constant
+            )
         except ValueError as exc:
             raise SpreadsheetError(
                 f"{path.name} is not a saved mapping: it is not valid JSON ({exc})."
@@ -287,19 +290,6 @@ class Mapping:
             organisations=_str_dict(data.get("organisations", {}), "organisations"),
             people=_str_dict(data.get("people", {}), "people"),
         )
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {key!r} appears twice")
-        out[key] = value
-    return out
-
-
-def _no_nan(name: str) -> None:
-    raise ValueError(f"{name} is not allowed")
 
 
 def _str_dict(value: object, name: str, *, allow_none: bool = True) -> dict[str, Any]:
