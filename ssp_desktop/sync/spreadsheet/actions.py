@@ -21,7 +21,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -223,6 +223,8 @@ class _NewArea:
     obj: PriorityArea | None = None
 
 
+_K = TypeVar("_K", Organisation, Person)
+_N = TypeVar("_N", _NewOrg, _NewPerson)
 OrgRef = Organisation | _NewOrg
 PersonRef = Person | _NewPerson
 AreaRef = PriorityArea | _NewArea
@@ -325,45 +327,63 @@ class _Planner:
         self.unknown_rows[key].append(row)
         self.unknown_names.setdefault(key, name)
 
-    def organisation(self, name: str, row: int, reasons: list[str]) -> OrgRef | None:
+    def _named(
+        self,
+        kind: str,
+        name: str,
+        row: int,
+        reasons: list[str],
+        known: dict[str, _K],
+        decisions: dict[str, str | None],
+        make_new: Callable[[], _N],
+        made: dict[str, _N],
+    ) -> _K | _N | None:
+        """An organisation or person named in the sheet: an existing one, the one the
+        mapping says the name means, or a new one (listed for the user to confirm)."""
         if len(name) > NAME_MAX:
-            reasons.append(f"the organisation name is longer than {NAME_MAX} characters")
+            what = "the organisation name" if kind == "organisation" else "the person's name"
+            reasons.append(f"{what} is longer than {NAME_MAX} characters")
             return None
-        found = self.ctx.org_by_name.get(_fold(name))
+        found = known.get(_fold(name))
         if found is not None:
             return found
-        self._unknown("organisation", name, row)
-        decision = self.org_decisions.get(_fold(name))
+        self._unknown(kind, name, row)
+        decision = decisions.get(_fold(name))
         if decision is not None:
-            target = self.ctx.org_by_name.get(_fold(decision))
+            target = known.get(_fold(decision))
             if target is None:
                 reasons.append(
-                    f"the mapping says {name!r} is the organisation {decision!r}, "
-                    "but there is no such organisation"
+                    f"the mapping says {name!r} is the {kind} {decision!r}, "
+                    f"but there is no such {kind}"
                 )
             return target
-        return self.new_orgs.setdefault(_fold(name), _NewOrg(name))
+        return made.setdefault(_fold(name), make_new())
+
+    def organisation(self, name: str, row: int, reasons: list[str]) -> OrgRef | None:
+        return self._named(
+            "organisation",
+            name,
+            row,
+            reasons,
+            self.ctx.org_by_name,
+            self.org_decisions,
+            lambda: _NewOrg(name),
+            self.new_orgs,
+        )
 
     def person(
         self, name: str, org: OrgRef | None, row: int, reasons: list[str]
     ) -> PersonRef | None:
-        if len(name) > NAME_MAX:
-            reasons.append(f"the person's name is longer than {NAME_MAX} characters")
-            return None
-        found = self.ctx.person_by_name.get(_fold(name))
-        if found is not None:
-            return found
-        self._unknown("person", name, row)
-        decision = self.person_decisions.get(_fold(name))
-        if decision is not None:
-            target = self.ctx.person_by_name.get(_fold(decision))
-            if target is None:
-                reasons.append(
-                    f"the mapping says {name!r} is the person {decision!r}, "
-                    "but there is no such person"
-                )
-            return target
-        return self.new_people.setdefault(_fold(name), _NewPerson(name, org))
+        return self._named(
+            "person",
+            name,
+            row,
+            reasons,
+            self.ctx.person_by_name,
+            self.person_decisions,
+            lambda: _NewPerson(name, org),
+            self.new_people,
+        )
 
     def priority(self, text: str, reasons: list[str]) -> Priority | _NewPriority | None:
         ctx = self.ctx
