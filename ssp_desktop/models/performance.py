@@ -21,8 +21,9 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.models.entities import (
@@ -189,21 +190,27 @@ def _priorities(session: Session, plan_id: uuid.UUID) -> list[tuple[uuid.UUID, s
     ]
 
 
+def quarter_updates(plan_id: uuid.UUID, quarter: Quarter, *columns: Any) -> Select[Any]:
+    """``columns`` of the plan's action updates for ``quarter``: the current version of
+    each (an edited update leaves its old version behind, not current), none deleted."""
+    return (
+        select(*columns)
+        .join(Action, Action.id == ActionUpdate.action_id)
+        .where(
+            Action.plan_id == plan_id,
+            ActionUpdate.quarter == quarter,
+            ActionUpdate.is_current.is_(True),
+            ActionUpdate.deleted_at.is_(None),
+        )
+    )
+
+
 def action_standings(
     session: Session, plan_id: uuid.UUID, quarter: Quarter
 ) -> dict[uuid.UUID, tuple[uuid.UUID, Standing]]:
     """Each live action of the plan: (its priority id, where it stands for ``quarter``)."""
     rag_for_quarter: dict[uuid.UUID, Rag | None] = dict(
-        session.execute(
-            select(ActionUpdate.action_id, ActionUpdate.rag)
-            .join(Action, Action.id == ActionUpdate.action_id)
-            .where(
-                Action.plan_id == plan_id,
-                ActionUpdate.quarter == quarter,
-                ActionUpdate.is_current.is_(True),
-                ActionUpdate.deleted_at.is_(None),
-            )
-        )
+        session.execute(quarter_updates(plan_id, quarter, ActionUpdate.action_id, ActionUpdate.rag))
         .tuples()
         .all()
     )

@@ -41,6 +41,7 @@ from ssp_desktop.models.performance import (
     ScorecardRow,
     Standing,
     action_standings,
+    quarter_updates,
     scorecard,
 )
 from ssp_desktop.models.periods import Quarter
@@ -192,14 +193,7 @@ def quarter_changes(
     }
     narratives: dict[uuid.UUID, str] = dict(
         session.execute(
-            select(ActionUpdate.action_id, ActionUpdate.narrative)
-            .join(Action, Action.id == ActionUpdate.action_id)
-            .where(
-                Action.plan_id == plan_id,
-                ActionUpdate.quarter == quarter,
-                ActionUpdate.is_current.is_(True),
-                ActionUpdate.deleted_at.is_(None),
-            )
+            quarter_updates(plan_id, quarter, ActionUpdate.action_id, ActionUpdate.narrative)
         )
         .tuples()
         .all()

@@ -58,6 +58,7 @@ from ssp_desktop.models.performance import (
     ScorecardRow,
     Standing,
     action_standings,
+    quarter_updates,
     rag_by_priority,
     scorecard,
 )
@@ -227,16 +228,7 @@ class _Context:
         standings = action_standings(self.session, self.plan.id, self.quarter)
         updates = {
             u.action_id: u
-            for u in self.session.scalars(
-                select(ActionUpdate)
-                .join(Action, Action.id == ActionUpdate.action_id)
-                .where(
-                    Action.plan_id == self.plan.id,
-                    ActionUpdate.quarter == self.quarter,
-                    ActionUpdate.is_current.is_(True),
-                    ActionUpdate.deleted_at.is_(None),
-                )
-            )
+            for u in self.session.scalars(quarter_updates(self.plan.id, self.quarter, ActionUpdate))
         }
         out = []
         for action, area_title in self.session.execute(
