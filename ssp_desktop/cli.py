@@ -149,8 +149,14 @@ def _parser() -> argparse.ArgumentParser:
         help="the fingerprint the person read out to you (not copied from the file)",
     )
     keys = sub.add_parser("keys", help="show this install's key fingerprint")
-    keys.add_argument(
+    replace = keys.add_mutually_exclusive_group()
+    replace.add_argument(
         "--rotate", action="store_true", help="replace this install's keys (see docs/security.md)"
+    )
+    replace.add_argument(
+        "--new",
+        action="store_true",
+        help="start again with new keys when the old ones are damaged or lost (then join again)",
     )
     keys.add_argument(
         "--make-recovery-key",
@@ -534,7 +540,7 @@ def cmd_enrol(store_path: Path, file: Path, *, fingerprint: str) -> int:
     return EXIT_OK
 
 
-def cmd_keys(*, rotate: bool, recovery: str | None) -> int:
+def cmd_keys(*, rotate: bool, recovery: str | None, new: bool = False) -> int:
     from ssp_desktop.models.errors import SspError
     from ssp_desktop.sync import keys
 
@@ -551,7 +557,13 @@ def cmd_keys(*, rotate: bool, recovery: str | None) -> int:
             print("delete it from this computer). Its fingerprint:")
             print(f"  {public.fingerprint}")
             return EXIT_OK
-        if rotate:
+        if new:
+            identity = keys.replace_identity()
+            print("Made new keys for this install; the old ones are gone.")
+            print("Bundles sent to the old keys cannot be opened here. Join again: send the")
+            print("strategy team a new join request (ssp-desktop join) and read them the")
+            print("fingerprint below.")
+        elif rotate:
             old = keys.this_install().fingerprint
             identity = keys.rotate_identity()
             print(f"Replaced this install's keys (was {old}).")
@@ -596,7 +608,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "enrol":
         return cmd_enrol(Path(args.store), Path(args.file), fingerprint=args.fingerprint)
     if args.command == "keys":
-        return cmd_keys(rotate=args.rotate, recovery=args.make_recovery_key)
+        return cmd_keys(rotate=args.rotate, recovery=args.make_recovery_key, new=args.new)
     if args.command == "bundle" and args.bundle_command == "recover":
         return cmd_bundle_recover(Path(args.key), Path(args.file), Path(args.out))
     if args.command == "bundle" and args.bundle_command == "export":

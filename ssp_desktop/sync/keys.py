@@ -433,6 +433,15 @@ def key_location() -> str:
     return "the system keyring" if kept == "keyring" else str(paths.keys_dir() / _PRIVATE_FILE)
 
 
+def replace_identity() -> Identity:
+    """Start again with new keys, whatever state the old ones are in (damaged, or their
+    keyring entry lost). Unlike :func:`rotate_identity` nothing vouches for the new
+    keys: the person joins again and the master enrols the new request."""
+    identity = Identity.generate()
+    save_identity(identity)
+    return identity
+
+
 def rotate_identity() -> Identity:
     """Replace this install's keys (see the module docstring)."""
     new = this_install().rotated()

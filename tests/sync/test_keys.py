@@ -126,3 +126,24 @@ def test_rotation_is_kept_with_the_old_encryption_key() -> None:
     assert (step[0].fingerprint, step[1].fingerprint) == (old.fingerprint, new.fingerprint)
     forged = {**loaded.rotations[0], "new_enc_key": keys.b64(b"\x01" * 32)}
     assert keys.verify_rotation(forged) is None
+
+
+def test_damaged_keys_point_to_keys_new_which_starts_again(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from ssp_desktop import cli
+
+    assert cli.main(["keys"]) == cli.EXIT_OK
+    old = capsys.readouterr().out
+    (paths.keys_dir() / "private.json").write_text("{}", encoding="utf-8")
+    assert cli.main(["keys"]) == cli.EXIT_REFUSED
+    assert "ssp-desktop keys --new" in capsys.readouterr().err
+    assert cli.main(["keys", "--rotate"]) == cli.EXIT_REFUSED  # rotation needs the old key
+    capsys.readouterr()
+    assert cli.main(["keys", "--new"]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    assert "Join again" in out
+    new_fingerprint = out.split("This install's fingerprint: ")[1].split()[0]
+    assert new_fingerprint not in old
+    assert cli.main(["keys"]) == cli.EXIT_OK
+    assert new_fingerprint in capsys.readouterr().out
