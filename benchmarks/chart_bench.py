@@ -69,13 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
     from sqlalchemy import func, select
 
-    from ssp_desktop.models import domain
-    from ssp_desktop.models.entities import Action, Measure, MeasureValue
-    from ssp_desktop.models.enums import Unit, ValueStatus
-    from ssp_desktop.models.performance import rag_by_priority, scorecard
-    from ssp_desktop.models.periods import FinancialYear, Quarter
-    from ssp_desktop.models.store import Store, sqlite_backup
+    from ssp_desktop import services
+    from ssp_desktop.domain.enums import Unit, ValueStatus
+    from ssp_desktop.domain.periods import FinancialYear, Quarter
+    from ssp_desktop.domain.records import Action, Measure, MeasureValue
+    from ssp_desktop.queries.performance import rag_by_priority, scorecard
     from ssp_desktop.reports.chart import MeasureFacts, Point, build_chart, measure_chart
+    from ssp_desktop.store.engine import Store, sqlite_backup
     from ssp_desktop.ui.charts import MeasureChartView
     from ssp_desktop.ui.dashboard import DashboardView
     from ssp_desktop.ui.document import PlanDocument
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
 
             def work(tx: object) -> None:
                 measure = tx.get(Measure, m)  # type: ignore[attr-defined]
-                domain.record_value(tx, measure, q, value[0])  # type: ignore[arg-type]
+                services.record_value(tx, measure, q, value[0])  # type: ignore[arg-type]
 
             document.edit("bench", work)
             app.processEvents()  # the queued refresh, then the paint

@@ -35,13 +35,13 @@ from sqlalchemy import select  # noqa: E402
 
 from benchmarks.store_bench import max_rss_mib, remove_store  # noqa: E402
 from benchmarks.synthetic import RegionWriter, Shape  # noqa: E402
-from ssp_desktop.models.entities import BoardPack  # noqa: E402
-from ssp_desktop.models.periods import Quarter  # noqa: E402
-from ssp_desktop.models.sample import write_sample  # noqa: E402
-from ssp_desktop.models.store import Store  # noqa: E402
+from ssp_desktop.domain.periods import Quarter  # noqa: E402
+from ssp_desktop.domain.records import BoardPack  # noqa: E402
 from ssp_desktop.reports.export import export_pack, prepare_pack  # noqa: E402
 from ssp_desktop.reports.pack import assemble_pack  # noqa: E402
 from ssp_desktop.reports.render import render_pdf  # noqa: E402
+from ssp_desktop.sample.plan import write_sample  # noqa: E402
+from ssp_desktop.store.engine import Store  # noqa: E402
 
 REGION_QUARTER = Quarter(2024, 2)  # within the synthetic plans' 2023/24-2025/26
 

@@ -11,7 +11,7 @@ change log is written as in real use, then measures:
 * building it (seconds, records and change-log rows per second, file size),
 * opening it (``Store.open`` of an existing, current store: header check, writer
   lock, schema check, store metadata),
-* loading one plan's action tracker (``domain.actions_with_latest_update``), best of 5,
+* loading one plan's action tracker (``plan_queries.actions_with_latest_update``), best of 5,
 * writing the sample plan (``sample.write_sample``) into a fresh store,
 * memory: the process's peak resident set (``ru_maxrss``) and, in a separate pass
   with ``tracemalloc`` on (so that it does not slow the timed runs), the Python-side
@@ -53,12 +53,12 @@ import sqlalchemy  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from benchmarks.synthetic import Batching, BuildResult, RegionWriter, Shape  # noqa: E402
-from ssp_desktop.models import domain  # noqa: E402
-from ssp_desktop.models.entities import ChangeLog  # noqa: E402
-from ssp_desktop.models.store import Store  # noqa: E402
+from ssp_desktop.domain.records import ChangeLog  # noqa: E402
+from ssp_desktop.queries import plans as plan_queries  # noqa: E402
+from ssp_desktop.store.engine import Store  # noqa: E402
 
 REPEATS = 5
-SAMPLE_MODULE = "ssp_desktop.models.sample"
+SAMPLE_MODULE = "ssp_desktop.sample.plan"
 
 
 # --------------------------------------------------------------------------- reporting
@@ -305,7 +305,7 @@ def bench_load(report: Report, path: Path, plan_id: uuid.UUID) -> None:
     try:
         for _ in range(REPEATS):
             with store.session() as session, stopwatch() as elapsed:
-                found = domain.actions_with_latest_update(session, plan_id)
+                found = plan_queries.actions_with_latest_update(session, plan_id)
             times.append(elapsed())
             rows = len(found)
             with_update = sum(1 for r in found if r.latest is not None)
@@ -362,7 +362,7 @@ def bench_memory(report: Report, out: Path, shape: Shape, batching: Batching, se
         open_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.reset_peak()
         with store.session() as session:
-            domain.actions_with_latest_update(session, plan_id)
+            plan_queries.actions_with_latest_update(session, plan_id)
             load_peak = tracemalloc.get_traced_memory()[1]
         store.close()
 

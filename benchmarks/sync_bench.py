@@ -36,17 +36,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select
 
 from benchmarks.synthetic import RegionWriter, Shape
-from ssp_desktop.models import domain
-from ssp_desktop.models.entities import (
+from ssp_desktop import services
+from ssp_desktop.domain.enums import ActionStatus
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import (
     Action,
     ChangeLog,
     Measure,
     Person,
     Priority,
 )
-from ssp_desktop.models.enums import ActionStatus
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.store import Store
+from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.export import export_changes, export_snapshot
 from ssp_desktop.sync.importer import import_bundle, import_file, preview_bundle, read_sealed
 from ssp_desktop.sync.keys import Identity, JoinRequest
@@ -98,7 +98,7 @@ def make_changes(lead: Store, wanted: int) -> int:
                 elif kind == 1:
                     action.status = list(ActionStatus)[(i + round_no) % len(ActionStatus)]
                 else:
-                    domain.write_update(
+                    services.write_update(
                         tx,
                         action,
                         Quarter(2031, 1).shift(round_no),
@@ -110,7 +110,7 @@ def make_changes(lead: Store, wanted: int) -> int:
                 measure = tx.get(Measure, measure_id)
                 assert measure is not None
                 period = Quarter(2031, 1).shift(round_no * 4 + j % 4)
-                domain.record_value(tx, measure, period, 50.0 + j)
+                services.record_value(tx, measure, period, 50.0 + j)
         done = lead.revision() - start
     return done
 

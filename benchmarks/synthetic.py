@@ -6,8 +6,8 @@ per plan with partner agencies and four quarterly updates each, and 50 measures 
 with ten years (40 quarters) of values, comparator values (GM average, England) and
 yearly targets. :meth:`Shape.scaled` multiplies the action and measure counts.
 
-Everything goes through :class:`~ssp_desktop.models.store.Store.transaction` and the
-functions of :mod:`ssp_desktop.models.domain` (``add_action``, ``write_update``,
+Everything goes through :class:`~ssp_desktop.store.engine.Store.transaction` and the
+functions of :mod:`ssp_desktop.services` (``add_action``, ``write_update``,
 ``record_value``, ``set_target``), so the change log is written exactly as in real use.
 Writes are batched: one transaction for each plan's skeleton, then one per
 ``actions_per_transaction`` actions and one per ``measures_per_transaction`` measures,
@@ -32,20 +32,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.base import Record
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import (
-    ActionPartner,
-    Measure,
-    Organisation,
-    Partnership,
-    Person,
-    Plan,
-    Priority,
-    PriorityArea,
-)
-from ssp_desktop.models.enums import (
+from ssp_desktop import services
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import (
     ActionStatus,
     Frequency,
     PlanStatus,
@@ -56,8 +46,18 @@ from ssp_desktop.models.enums import (
     UpdateState,
     ValueStatus,
 )
-from ssp_desktop.models.periods import FinancialYear, Quarter
-from ssp_desktop.models.store import Store
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import (
+    ActionPartner,
+    Measure,
+    Organisation,
+    Partnership,
+    Person,
+    Plan,
+    Priority,
+    PriorityArea,
+)
+from ssp_desktop.store.engine import Store
 
 ACTOR = "benchmark"
 
@@ -571,7 +571,7 @@ class RegionWriter:
                 better = 1.0 if measure.polarity is Polarity.HIGHER_BETTER else -1.0
                 for k, year in enumerate(years):
                     value = _clip(measure.unit, base * (1 + better * 0.01 * (k + 1)))
-                    self._count(domain.set_target(tx, measure, year, round(value, 1)))
+                    self._count(services.set_target(tx, measure, year, round(value, 1)))
                     self._maybe_flush(tx)
 
             return _Skeleton(
@@ -613,7 +613,7 @@ class RegionWriter:
                 due = start + dt.timedelta(days=rng.randint(90, 900))
                 lead_org, *partners = rng.sample(sk.organisation_ids, rng.randint(2, 4))
                 lead_person = rng.choice(sk.person_ids)
-                action = domain.add_action(
+                action = services.add_action(
                     tx,
                     area,
                     id=self._new_id(),
@@ -649,7 +649,7 @@ class RegionWriter:
                 offset = rng.randrange(0, max(1, len(plan_quarters) - shape.updates_per_action + 1))
                 for u in range(shape.updates_per_action):
                     quarter = plan_quarters[0].shift(offset + u)
-                    update = domain.write_update(
+                    update = services.write_update(
                         tx,
                         action,
                         quarter,
@@ -685,7 +685,7 @@ class RegionWriter:
                         name: round(_clip(measure.unit, value * rng.uniform(0.85, 1.15)), 1)
                         for name in COMPARATORS
                     }
-                    recorded = domain.record_value(
+                    recorded = services.record_value(
                         tx,
                         measure,
                         quarter,

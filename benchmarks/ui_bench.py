@@ -66,9 +66,9 @@ from sqlalchemy import func, select  # noqa: E402
 
 from benchmarks.store_bench import Report, machine, max_rss_mib, progress, remove_store  # noqa: E402
 from benchmarks.synthetic import RegionWriter, Shape  # noqa: E402
-from ssp_desktop.models.entities import Action  # noqa: E402
-from ssp_desktop.models.errors import SspError  # noqa: E402
-from ssp_desktop.models.store import Store  # noqa: E402
+from ssp_desktop.domain.errors import SspError  # noqa: E402
+from ssp_desktop.domain.records import Action  # noqa: E402
+from ssp_desktop.store.engine import Store  # noqa: E402
 from ssp_desktop.ui.document import PlanDocument  # noqa: E402
 from ssp_desktop.ui.lists import ActionListWidget  # noqa: E402
 from ssp_desktop.ui.tables import ACTION_COLUMNS  # noqa: E402

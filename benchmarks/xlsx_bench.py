@@ -41,9 +41,9 @@ if str(ROOT) not in sys.path:
 from sqlalchemy import select  # noqa: E402
 
 from benchmarks.synthetic import RegionWriter, Shape  # noqa: E402
-from ssp_desktop.models.entities import Organisation, Priority, PriorityArea  # noqa: E402
-from ssp_desktop.models.periods import Quarter  # noqa: E402
-from ssp_desktop.models.store import Store  # noqa: E402
+from ssp_desktop.domain.periods import Quarter  # noqa: E402
+from ssp_desktop.domain.records import Organisation, Priority, PriorityArea  # noqa: E402
+from ssp_desktop.store.engine import Store  # noqa: E402
 
 T = TypeVar("T")
 FIGURES: dict[str, Any] = {}
@@ -125,9 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     import openpyxl
     import pandas
 
-    from ssp_desktop.sync.spreadsheet import importing
-    from ssp_desktop.sync.spreadsheet.plan import Outcome
-    from ssp_desktop.sync.spreadsheet.workbook import export_workbook
+    from ssp_desktop.spreadsheets import importing
+    from ssp_desktop.spreadsheets.plan import Outcome
+    from ssp_desktop.spreadsheets.workbook import export_workbook
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -34,10 +34,10 @@ def main() -> int:
     import pypdf
     from sqlalchemy import select
 
-    from ssp_desktop.models.entities import BoardPack
-    from ssp_desktop.models.sample import write_sample
-    from ssp_desktop.models.store import Store
+    from ssp_desktop.domain.records import BoardPack
     from ssp_desktop.reports.export import export_pack
+    from ssp_desktop.sample.plan import write_sample
+    from ssp_desktop.store.engine import Store
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

@@ -111,7 +111,7 @@ def main() -> int:
         ws.navigator.setCurrentIndex(model.index(0, 0, measures))
 
     def my_quarter(w: MainWindow) -> None:
-        from ssp_desktop.models.quarter_status import people_with_work
+        from ssp_desktop.queries.quarter_status import people_with_work
 
         w.open_sample()
         ws = w.workspace

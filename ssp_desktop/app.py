@@ -33,8 +33,8 @@ def configure_settings() -> None:
 
 def ensure_sample_store() -> Path:
     """The sample plan's store in the data folder, written on first use."""
-    from ssp_desktop.models.sample import write_sample
-    from ssp_desktop.models.store import Store
+    from ssp_desktop.sample.plan import write_sample
+    from ssp_desktop.store.engine import Store
 
     path = paths.sample_store_path()
     if not path.exists():

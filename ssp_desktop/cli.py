@@ -21,7 +21,7 @@ from ssp_desktop import __version__, paths
 if TYPE_CHECKING:
     import uuid
 
-    from ssp_desktop.models.store import Store
+    from ssp_desktop.store.engine import Store
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -178,10 +178,10 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
     only when complete, so a full disk or a crash never leaves half a store, and
     ``--force`` never destroys the old store unless the new one is ready.
     """
-    from ssp_desktop.models.errors import SspError
-    from ssp_desktop.models.lock import StoreLock
-    from ssp_desktop.models.sample import write_sample
-    from ssp_desktop.models.store import Store
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.sample.plan import write_sample
+    from ssp_desktop.store.engine import Store
+    from ssp_desktop.store.lock import StoreLock
 
     target = store_path.expanduser().absolute()
     if target.is_dir():
@@ -235,9 +235,9 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
 
 
 def cmd_check(store_path: Path) -> int:
-    from ssp_desktop.models.check import check_store
-    from ssp_desktop.models.errors import SspError
-    from ssp_desktop.models.store import Store
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.store.engine import Store
+    from ssp_desktop.store.integrity import check_store
 
     try:
         with Store.open(store_path, readonly=True) as store:
@@ -255,13 +255,13 @@ def cmd_check(store_path: Path) -> int:
 
 def _plan_id(store: Store, title: str | None) -> uuid.UUID | None:
     """The id of the plan called ``title`` (None: let the importer choose the newest)."""
-    from ssp_desktop.models import domain
-    from ssp_desktop.sync.spreadsheet.errors import SpreadsheetError
+    from ssp_desktop.queries import plans as plan_queries
+    from ssp_desktop.spreadsheets.errors import SpreadsheetError
 
     if title is None:
         return None
     with store.session() as session:
-        plans = domain.plans(session)
+        plans = plan_queries.plans(session)
         for plan in plans:
             if plan.title.casefold() == title.strip().casefold():
                 return plan.id
@@ -271,12 +271,12 @@ def _plan_id(store: Store, title: str | None) -> uuid.UUID | None:
 
 def cmd_xlsx_import(args: argparse.Namespace) -> int:
     """Preview, then (unless --dry-run) apply, an import; exit 2 if refused."""
-    from ssp_desktop.models.errors import SspError
-    from ssp_desktop.models.periods import PeriodError, Quarter
-    from ssp_desktop.models.store import Store
-    from ssp_desktop.sync.spreadsheet import importing
-    from ssp_desktop.sync.spreadsheet.mapping import Mapping
-    from ssp_desktop.sync.spreadsheet.report import preview_text
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.domain.periods import PeriodError, Quarter
+    from ssp_desktop.spreadsheets import importing
+    from ssp_desktop.spreadsheets.mapping import Mapping
+    from ssp_desktop.spreadsheets.report import preview_text
+    from ssp_desktop.store.engine import Store
 
     _tolerant_stdout()
     try:
@@ -316,9 +316,9 @@ def cmd_xlsx_import(args: argparse.Namespace) -> int:
 
 
 def cmd_xlsx_export(args: argparse.Namespace) -> int:
-    from ssp_desktop.models.errors import SspError
-    from ssp_desktop.models.store import Store
-    from ssp_desktop.sync.spreadsheet.workbook import export_workbook
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.spreadsheets.workbook import export_workbook
+    from ssp_desktop.store.engine import Store
 
     _tolerant_stdout()
     try:
@@ -352,15 +352,15 @@ def cmd_pack(
     """Export the board pack for a plan, quarter and meeting; record the export."""
     import datetime as dt
 
-    from ssp_desktop.models.errors import SspError
-    from ssp_desktop.models.periods import PeriodError, Quarter
-    from ssp_desktop.models.store import Store
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.domain.periods import PeriodError, Quarter
     from ssp_desktop.reports.export import (
         check_output_path,
         export_pack,
         prepare_pack,
         resolve_plan,
     )
+    from ssp_desktop.store.engine import Store
 
     try:
         quarter = Quarter.parse(quarter_text)
@@ -404,8 +404,8 @@ def cmd_bundle_export(
     themes: str | None,
     plan: str | None,
 ) -> int:
-    from ssp_desktop.models.errors import SspError
-    from ssp_desktop.models.store import Store
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.store.engine import Store
     from ssp_desktop.sync.export import export_changes, export_snapshot
 
     if themes is not None and person is None:
@@ -424,7 +424,7 @@ def cmd_bundle_export(
 
 
 def cmd_bundle_import(store_path: Path, file: Path, *, dry_run: bool) -> int:
-    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.domain.errors import SspError
     from ssp_desktop.sync.importer import import_file
     from ssp_desktop.sync.preview import describe
 
@@ -477,7 +477,7 @@ def _split_file_argument(parser: argparse.ArgumentParser, argv: list[str]) -> st
 
 
 def cmd_bundle_recover(key: Path, file: Path, out: Path) -> int:
-    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.domain.errors import SspError
     from ssp_desktop.sync.keys import read_recovery_private
     from ssp_desktop.sync.seal import Opener, TrustAnyone
 
@@ -501,7 +501,7 @@ def cmd_bundle_recover(key: Path, file: Path, out: Path) -> int:
 
 
 def cmd_join(out: Path, *, name: str, email: str) -> int:
-    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.domain.errors import SspError
     from ssp_desktop.sync.keys import this_install, write_join_request
 
     try:
@@ -517,8 +517,8 @@ def cmd_join(out: Path, *, name: str, email: str) -> int:
 
 
 def cmd_enrol(store_path: Path, file: Path, *, fingerprint: str) -> int:
-    from ssp_desktop.models.errors import SspError
-    from ssp_desktop.models.store import Store
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.store.engine import Store
     from ssp_desktop.sync import trust
     from ssp_desktop.sync.keys import (
         RECOVERY_PUBLIC_EXTENSION,
@@ -541,7 +541,7 @@ def cmd_enrol(store_path: Path, file: Path, *, fingerprint: str) -> int:
 
 
 def cmd_keys(*, rotate: bool, recovery: str | None, new: bool = False) -> int:
-    from ssp_desktop.models.errors import SspError
+    from ssp_desktop.domain.errors import SspError
     from ssp_desktop.sync import keys
 
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ssp_desktop.models.store import Store
+from ssp_desktop.store.engine import Store
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 

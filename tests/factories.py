@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.entities import (
+from ssp_desktop import services
+from ssp_desktop.domain.enums import Polarity, Unit
+from ssp_desktop.domain.periods import FinancialYear
+from ssp_desktop.domain.records import (
     Action,
     Measure,
     Organisation,
@@ -16,9 +18,7 @@ from ssp_desktop.models.entities import (
     Priority,
     PriorityArea,
 )
-from ssp_desktop.models.enums import Polarity, Unit
-from ssp_desktop.models.periods import FinancialYear
-from ssp_desktop.models.store import Store
+from ssp_desktop.store.engine import Store
 
 
 @dataclass
@@ -52,7 +52,7 @@ def mini_plan(store: Store) -> MiniPlan:
         )
         priority = tx.add(Priority(plan_id=plan.id, code="PVP", title="Vulnerable people"))
         area = tx.add(PriorityArea(priority_id=priority.id, title="Domestic abuse"))
-        action = domain.add_action(
+        action = services.add_action(
             tx,
             area,
             ref="PVP-01",

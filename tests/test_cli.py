@@ -11,7 +11,7 @@ import pytest
 
 from ssp_desktop import __version__
 from ssp_desktop.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_REFUSED, main
-from ssp_desktop.models.store import Store
+from ssp_desktop.store.engine import Store
 
 
 @pytest.fixture(scope="module")
@@ -214,7 +214,7 @@ def test_xlsx_import_applies_a_tracker_and_says_what_it_did(
     with Store.open(store, readonly=True) as s, s.session() as session:
         from sqlalchemy import select
 
-        from ssp_desktop.models.entities import Action, ChangeLog
+        from ssp_desktop.domain.records import Action, ChangeLog
 
         assert session.scalar(select(Action.title).where(Action.ref == "NEW-1")) == (
             "Street lighting audit"
@@ -239,7 +239,7 @@ def test_pack_writes_the_pdf_and_records_it(
 ) -> None:
     from sqlalchemy import select
 
-    from ssp_desktop.models.entities import BoardPack, PackExport
+    from ssp_desktop.domain.records import BoardPack, PackExport
 
     store = tmp_path / "plan.sqlite"
     store.write_bytes(demo_store.read_bytes())
@@ -288,7 +288,7 @@ def test_pack_makes_a_meeting_and_pack_for_a_new_date(
 ) -> None:
     from sqlalchemy import select
 
-    from ssp_desktop.models.entities import BoardMeeting, BoardPack
+    from ssp_desktop.domain.records import BoardMeeting, BoardPack
     from tests.factories import mini_plan
 
     path = tmp_path / "plan.sqlite"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ssp_desktop import cli
-from ssp_desktop.models.entities import Action
-from ssp_desktop.models.store import Store
+from ssp_desktop.domain.records import Action
+from ssp_desktop.store.engine import Store
 from tests.sync.helpers import LEAD_A, make_world
 
 

@@ -45,13 +45,13 @@ def test_smoke_mode_shows_the_window_and_exits(tmp_path: Path) -> None:
 
 
 def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None:
-    from ssp_desktop.models.store import Store, _alembic_revisions, revisions
+    from ssp_desktop.store.engine import Store, _alembic_revisions, revisions
 
-    assert revisions() == _alembic_revisions("ssp_desktop.models:migrations")
+    assert revisions() == _alembic_revisions("ssp_desktop.store:migrations")
     path = tmp_path / "plan.sqlite"
     Store.open(path, create=True).close()
     code = (
-        "import sys; from pathlib import Path; from ssp_desktop.models.store import Store;"
+        "import sys; from pathlib import Path; from ssp_desktop.store.engine import Store;"
         f"Store.open(Path({str(path)!r})).close();"
         "print('alembic' in sys.modules)"
     )
@@ -66,8 +66,8 @@ def test_smoke_mode_with_a_bundle_opens_the_import_wizard_on_it(
 ) -> None:
     """What a double-click runs: ``ssp-desktop --store MASTER FILE`` shows the wizard,
     which reads the bundle and previews it (here, a lead's change of one title)."""
-    from ssp_desktop.models.entities import Action
-    from ssp_desktop.models.store import Store
+    from ssp_desktop.domain.records import Action
+    from ssp_desktop.store.engine import Store
     from ssp_desktop.sync.export import export_changes
     from ssp_desktop.sync.keys import this_install
     from tests.sync.helpers import LEAD_A, make_world, remember

@@ -18,7 +18,7 @@ import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-from ssp_desktop.models.performance import Standing
+from ssp_desktop.queries.performance import Standing
 from ssp_desktop.reports.chart import ChartDescription
 
 

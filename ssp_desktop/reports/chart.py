@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.entities import Measure, MeasureTarget, MeasureValue
-from ssp_desktop.models.enums import Frequency, Polarity, ToleranceMode, Unit, ValueStatus
-from ssp_desktop.models.listing import format_value
-from ssp_desktop.models.periods import FinancialYear, Quarter
-from ssp_desktop.models.rules import measure_rag
+from ssp_desktop.domain.enums import Frequency, Polarity, ToleranceMode, Unit, ValueStatus
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import Measure, MeasureTarget, MeasureValue
+from ssp_desktop.domain.rules import measure_rag
+from ssp_desktop.queries.lists import format_value
 
 NAN = math.nan
 

@@ -5,7 +5,7 @@ consistent snapshot, whose change-log revision it records), renders it to a temp
 file beside the target, then moves it into place with ``os.replace`` - so a reader
 never sees half a PDF and a cancelled or failed export leaves no file behind and the
 old one, if any, untouched. Only then is a
-:class:`~ssp_desktop.models.entities.PackExport` recorded (SHA-256, size, file name,
+:class:`~ssp_desktop.domain.records.PackExport` recorded (SHA-256, size, file name,
 time, snapshot revision) in one transaction.
 
 :func:`prepare_pack` finds or makes the meeting and pack for a plan, quarter and meeting
@@ -27,18 +27,18 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import (
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.errors import DomainError, SspError
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import (
     BoardMeeting,
     BoardPack,
     ChangeLog,
     PackExport,
     Plan,
 )
-from ssp_desktop.models.errors import DomainError, SspError
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.progress import Progress
-from ssp_desktop.models.store import Store
+from ssp_desktop.progress import Progress
+from ssp_desktop.store.engine import Store
 
 __all__ = [
     "ExportError",
@@ -164,7 +164,7 @@ def find_pack(
 
 def default_meeting_title(session: Session, partnership_id: uuid.UUID) -> str:
     """The title of the partnership's latest meeting, else e.g. "SSP Board"."""
-    from ssp_desktop.models.entities import Partnership
+    from ssp_desktop.domain.records import Partnership
 
     title = session.scalar(
         select(BoardMeeting.title)
@@ -290,7 +290,7 @@ def export_pack(
     the PDF is encrypted (AES-256) and opens only with it (``reports/protect.py``).
 
     Honours ``progress``'s cancel at every section, chart and flowable: a cancel raises
-    :class:`~ssp_desktop.models.progress.Cancelled` and leaves no file (nor any
+    :class:`~ssp_desktop.progress.Cancelled` and leaves no file (nor any
     half-written one) behind."""
     from ssp_desktop.reports.pack import assemble_pack
     from ssp_desktop.reports.render import render_pdf

@@ -1,13 +1,13 @@
 """Assemble a quarterly board pack from the store: its content as blocks, no PDF yet.
 
-:func:`assemble_pack` reads one :class:`~ssp_desktop.models.entities.BoardPack` (cover
+:func:`assemble_pack` reads one :class:`~ssp_desktop.domain.records.BoardPack` (cover
 fields, sections and their order), its meeting and plan, and the plan as at the pack's
 quarter, and returns a :class:`~ssp_desktop.reports.blocks.PackDocument`. The layout
 follows the council's report format (summary sheet first: subject, meeting and date,
 report of, key decision, summary, recommendations, contact officer) and DESIGN.md
 section 5. Figures come from the same functions as the app's screens
-(:func:`~ssp_desktop.models.performance.scorecard`, ``rag_by_priority``,
-:func:`~ssp_desktop.models.quarter_changes.quarter_changes`,
+(:func:`~ssp_desktop.queries.performance.scorecard`, ``rag_by_priority``,
+:func:`~ssp_desktop.queries.quarter_changes.quarter_changes`,
 :func:`~ssp_desktop.reports.chart.measure_chart`), so the paper and the screen agree.
 
 Whatever is missing - a cover field, updates, values, a whole section's data - is said
@@ -28,7 +28,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.entities import (
+from ssp_desktop.domain.enums import ActionStatus, Frequency, Polarity, Rag, ToleranceMode
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import (
     DEFAULT_PACK_SECTIONS,
     Action,
     ActionUpdate,
@@ -47,9 +50,8 @@ from ssp_desktop.models.entities import (
     PriorityArea,
     Risk,
 )
-from ssp_desktop.models.enums import ActionStatus, Frequency, Polarity, Rag, ToleranceMode
-from ssp_desktop.models.errors import DomainError
-from ssp_desktop.models.performance import (
+from ssp_desktop.domain.rules import FlagKind, action_flags
+from ssp_desktop.queries.performance import (
     ACTION_STANDINGS,
     MEASURE_STANDINGS,
     SPARK_QUARTERS,
@@ -62,9 +64,7 @@ from ssp_desktop.models.performance import (
     rag_by_priority,
     scorecard,
 )
-from ssp_desktop.models.periods import FinancialYear, Quarter
-from ssp_desktop.models.quarter_changes import QuarterChanges, quarter_changes
-from ssp_desktop.models.rules import FlagKind, action_flags
+from ssp_desktop.queries.quarter_changes import QuarterChanges, quarter_changes
 from ssp_desktop.reports.blocks import (
     SECTION_TITLES,
     Block,

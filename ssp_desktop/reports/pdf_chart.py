@@ -29,8 +29,8 @@ from reportlab.graphics.shapes import (
 from reportlab.lib.colors import Color, HexColor, white
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from ssp_desktop.models.enums import Unit
-from ssp_desktop.models.listing import format_value
+from ssp_desktop.domain.enums import Unit
+from ssp_desktop.queries.lists import format_value
 from ssp_desktop.reports import fonts
 from ssp_desktop.reports.chart import ChartDescription, LineStyle, Marker, Series, SeriesKind
 

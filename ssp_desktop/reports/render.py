@@ -59,7 +59,7 @@ from reportlab.platypus import Table as RLTable
 from reportlab.platypus.flowables import LIIndenter
 from reportlab.platypus.tableofcontents import TableOfContents, drawPageNumbers
 
-from ssp_desktop.models.performance import Standing
+from ssp_desktop.queries.performance import Standing
 from ssp_desktop.reports import fonts
 from ssp_desktop.reports.blocks import (
     Block,

@@ -4,7 +4,7 @@ Reading is all-or-nothing and happens before the store is touched: the file thro
 ``container`` (size, zip, members, streamed caps), the manifest through ``manifest``
 (strict JSON, fields, versions), then every member's SHA-256 against the manifest,
 and only then the payload lines through ``codec``. Whatever is wrong raises
-:class:`~ssp_desktop.models.errors.BundleError`.
+:class:`~ssp_desktop.domain.errors.BundleError`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ssp_desktop.models.errors import BundleError
+from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.sync import codec
 from ssp_desktop.sync import manifest as manifest_module
 from ssp_desktop.sync.container import (

@@ -42,11 +42,11 @@ from sqlalchemy import (
     Uuid,
 )
 
-from ssp_desktop.models.base import FinancialYearType, QuarterType, Record, UTCDateTime
-from ssp_desktop.models.changes import from_json_value, to_json_value
-from ssp_desktop.models.entities import record_classes
-from ssp_desktop.models.errors import BundleError
-from ssp_desktop.models.periods import FinancialYear, Quarter
+from ssp_desktop.domain.base import FinancialYearType, QuarterType, Record, UTCDateTime
+from ssp_desktop.domain.changes import from_json_value, to_json_value
+from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import record_classes
 
 BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "deleted_at"})
 OPS = frozenset({"create", "update", "delete", "restore"})

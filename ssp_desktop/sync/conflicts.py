@@ -22,12 +22,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.base import utcnow
-from ssp_desktop.models.changes import dump
-from ssp_desktop.models.entities import ActionUpdate, record_classes
-from ssp_desktop.models.errors import DomainError
-from ssp_desktop.models.store import Store, default_actor
-from ssp_desktop.models.sync_state import SyncConflict, SyncProcessed
+from ssp_desktop.domain.base import utcnow
+from ssp_desktop.domain.changes import dump
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.records import ActionUpdate, record_classes
+from ssp_desktop.domain.sync_records import SyncConflict, SyncProcessed
+from ssp_desktop.store.engine import Store, default_actor
 from ssp_desktop.sync import codec, state
 
 MINE = "mine"

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from ssp_desktop.models.errors import BundleError
+from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.strict_json import reject_constant, reject_duplicate_keys
 
 EXTENSION = ".sspbundle"
 MANIFEST = "manifest.json"
@@ -297,21 +298,6 @@ def _depth(data: bytes) -> int:
         else:
             depth -= 1
     return deepest
-
-
-def reject_constant(token: str) -> Any:
-    """``json.loads`` ``parse_constant``: NaN and Infinity are not data we write."""
-    raise ValueError(f"{token} is not allowed")
-
-
-def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """``json.loads`` ``object_pairs_hook``: a key given twice is ambiguous, so refused."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"the key {key!r} appears twice")
-        out[key] = value
-    return out
 
 
 def loads_strict(data: bytes, *, what: str, max_bytes: int, max_depth: int) -> Any:

@@ -29,18 +29,18 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.base import utcnow
-from ssp_desktop.models.entities import ChangeLog, Person, Plan, Priority, record_classes
-from ssp_desktop.models.errors import BundleError
-from ssp_desktop.models.progress import Progress
-from ssp_desktop.models.store import Store, default_actor
-from ssp_desktop.models.sync_state import (
+from ssp_desktop.domain.base import utcnow
+from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.records import ChangeLog, Person, Plan, Priority, record_classes
+from ssp_desktop.domain.sync_records import (
     ROLE_LEAD,
     ROLE_MASTER,
     SyncBundle,
     SyncLead,
     SyncProcessed,
 )
+from ssp_desktop.progress import Progress
+from ssp_desktop.store.engine import Store, default_actor
 from ssp_desktop.sync import codec, state, trust
 from ssp_desktop.sync.bundle import write_bundle
 from ssp_desktop.sync.container import ACKS, CHANGES, EXTENSION, RECORDS

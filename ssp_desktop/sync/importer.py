@@ -11,7 +11,7 @@
 4. the plan is made again inside ONE transaction whose change-log source is
    ``bundle:<id>`` (so every change says which bundle it came from) and applied; a
    cancel before the commit rolls everything back;
-5. the store is checked (``models/check.check_integrity``: SQLite's integrity check and
+5. the store is checked (``store/integrity.check_integrity``: SQLite's integrity check and
    foreign keys; and no record the import touched left under a deleted one); if it is
    damaged the backup is copied back and the import refused. The slower whole-store
    checks stay with ``ssp-desktop check``.
@@ -28,10 +28,10 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.check import check_integrity
-from ssp_desktop.models.errors import BundleError
-from ssp_desktop.models.progress import Progress
-from ssp_desktop.models.store import Store, sqlite_backup
+from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.progress import Progress
+from ssp_desktop.store.engine import Store, sqlite_backup
+from ssp_desktop.store.integrity import check_integrity
 from ssp_desktop.sync import merge, state, trust
 from ssp_desktop.sync.bundle import Bundle, read_bundle
 from ssp_desktop.sync.container import Envelope
@@ -157,7 +157,7 @@ def _orphans(store: Store, touched: list[tuple[str, uuid.UUID]]) -> list[str]:
     from sqlalchemy import select
     from sqlalchemy.orm import aliased
 
-    from ssp_desktop.models.entities import record_classes
+    from ssp_desktop.domain.records import record_classes
 
     classes = record_classes()
     by_entity: dict[str, list[uuid.UUID]] = {}

@@ -51,7 +51,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from ssp_desktop import paths
-from ssp_desktop.models.errors import SecurityError
+from ssp_desktop.domain.errors import SecurityError
 
 KEYRING_ENV = "SSP_DESKTOP_KEYRING"
 JOIN_EXTENSION = ".sspjoin"

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ssp_desktop import __version__
-from ssp_desktop.models.errors import BundleError, BundleTooNewError
+from ssp_desktop.domain.errors import BundleError, BundleTooNewError
 from ssp_desktop.sync.container import (
     ACKS,
     CHANGES,

@@ -61,12 +61,11 @@ from typing import Any, cast
 from sqlalchemy import Index, Table, UniqueConstraint, delete, select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.base import Record, utcnow
-from ssp_desktop.models.changes import Transaction, dump, references_to
-from ssp_desktop.models.entities import ChangeLog, Plan, record_classes
-from ssp_desktop.models.errors import BundleError
-from ssp_desktop.models.progress import Progress
-from ssp_desktop.models.sync_state import (
+from ssp_desktop.domain.base import Record, utcnow
+from ssp_desktop.domain.changes import Transaction, dump, references_to
+from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.records import ChangeLog, Plan, record_classes
+from ssp_desktop.domain.sync_records import (
     ROLE_LEAD,
     ROLE_MASTER,
     SyncBundle,
@@ -74,6 +73,7 @@ from ssp_desktop.models.sync_state import (
     SyncLead,
     SyncProcessed,
 )
+from ssp_desktop.progress import Progress
 from ssp_desktop.sync import codec, scope, state
 from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.preview import (
@@ -731,7 +731,7 @@ def _preview(bundle: Bundle, session: Session) -> Preview:
     m = bundle.manifest
     sender = m.created_by
     if m.kind == "changes":
-        from ssp_desktop.models.entities import Person
+        from ssp_desktop.domain.records import Person
 
         person = session.get(Person, m.person_id)
         if person is not None:

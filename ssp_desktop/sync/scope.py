@@ -37,8 +37,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.base import Base, Record
-from ssp_desktop.models.entities import (
+from ssp_desktop.domain.base import Base, Record
+from ssp_desktop.domain.records import (
     Action,
     ActionMeasure,
     ActionOutcome,

@@ -44,7 +44,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ssp_desktop.models.errors import BundleError, SecurityError
+from ssp_desktop.domain.errors import BundleError, SecurityError
 from ssp_desktop.sync.container import dumps, loads_strict
 from ssp_desktop.sync.keys import Identity, PublicKeys, b64, canonical, key_id, unb64
 

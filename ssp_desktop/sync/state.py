@@ -1,6 +1,6 @@
 """A store's sync role and scope (``store_meta``), read and written atomically.
 
-See :mod:`ssp_desktop.models.sync_state` for the keys. Writes go through the session of
+See :mod:`ssp_desktop.domain.sync_records` for the keys. Writes go through the session of
 the transaction that also writes the plan changes, so a crash never leaves a store that
 has applied a bundle without remembering it (or the reverse).
 """
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.entities import StoreMeta
-from ssp_desktop.models.errors import BundleError
-from ssp_desktop.models.store import Store
-from ssp_desktop.models.sync_state import ROLE_LEAD, SyncBundle, SyncConflict
+from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.records import StoreMeta
+from ssp_desktop.domain.sync_records import ROLE_LEAD, SyncBundle, SyncConflict
+from ssp_desktop.store.engine import Store
 
 
 @dataclass(frozen=True)

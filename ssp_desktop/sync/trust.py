@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.base import utcnow
-from ssp_desktop.models.entities import Person
-from ssp_desktop.models.errors import SecurityError
-from ssp_desktop.models.store import Store, default_actor
-from ssp_desktop.models.sync_state import (
+from ssp_desktop.domain.base import utcnow
+from ssp_desktop.domain.errors import SecurityError
+from ssp_desktop.domain.records import Person
+from ssp_desktop.domain.sync_records import (
     KEY_ACTIVE,
     KEY_RETIRED,
     ROLE_LEAD,
@@ -35,6 +34,7 @@ from ssp_desktop.models.sync_state import (
     SyncKey,
     SyncLead,
 )
+from ssp_desktop.store.engine import Store, default_actor
 from ssp_desktop.sync import state
 from ssp_desktop.sync.keys import (
     JoinRequest,

@@ -1,7 +1,7 @@
 """The board pack builder: choose the quarter and meeting, write the cover sheet, pick
 and order the sections, export the PDF in the background and open it.
 
-Cover fields are saved to the :class:`~ssp_desktop.models.entities.BoardPack` when the
+Cover fields are saved to the :class:`~ssp_desktop.domain.records.BoardPack` when the
 user leaves them, each as one undoable edit on the window's undo stack (the pack itself
 is made by the first edit, or by Export). The export runs on the thread pool
 (:func:`~ssp_desktop.ui.workers.run_job`) with a progress bar and Cancel; the worker
@@ -41,11 +41,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import BoardMeeting, BoardPack, Plan
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.progress import Progress
-from ssp_desktop.models.quarter_status import plan_quarters, reporting_quarter
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import BoardMeeting, BoardPack, Plan
+from ssp_desktop.progress import Progress
+from ssp_desktop.queries.quarter_status import plan_quarters, reporting_quarter
 from ssp_desktop.reports.blocks import SECTION_TITLES
 from ssp_desktop.reports.export import (
     ExportError,
@@ -356,7 +356,7 @@ class BoardPackDialog(QDialog):
                 if pack_id is not None:
                     from sqlalchemy import func, select
 
-                    from ssp_desktop.models.entities import PackExport
+                    from ssp_desktop.domain.records import PackExport
 
                     exports = int(
                         s.scalar(

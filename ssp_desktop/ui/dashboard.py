@@ -1,6 +1,6 @@
 """The dashboard: a plan's standing for one quarter, as the board will see it.
 
-Three parts, all from ``models.performance`` (the board pack reads the same functions):
+Three parts, all from ``queries.performance`` (the board pack reads the same functions):
 
 * **By priority**: actions and measures counted by where they stand (Red, Amber, Green,
   no update, closed; not rated), one row per priority and a total;
@@ -48,8 +48,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop.models.entities import Plan
-from ssp_desktop.models.performance import (
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import Plan
+from ssp_desktop.queries.performance import (
     ACTION_STANDINGS,
     MEASURE_STANDINGS,
     Counts,
@@ -59,8 +60,7 @@ from ssp_desktop.models.performance import (
     rag_by_priority,
     scorecard,
 )
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.quarter_status import plan_quarters, reporting_quarter
+from ssp_desktop.queries.quarter_status import plan_quarters, reporting_quarter
 from ssp_desktop.reports.chart import measure_chart
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.style import RAG_BACKGROUND, RAG_FOREGROUND, rag_label

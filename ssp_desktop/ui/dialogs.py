@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop.models.periods import FinancialYear
+from ssp_desktop.domain.periods import FinancialYear
 from ssp_desktop.ui.style import required
 
 

@@ -20,11 +20,11 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.base import Record
-from ssp_desktop.models.changes import Transaction, replay_change_set, revert_change_set
-from ssp_desktop.models.entities import ChangeLog
-from ssp_desktop.models.errors import SspError
-from ssp_desktop.models.store import Store
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.changes import Transaction, replay_change_set, revert_change_set
+from ssp_desktop.domain.errors import SspError
+from ssp_desktop.domain.records import ChangeLog
+from ssp_desktop.store.engine import Store
 
 R = TypeVar("R", bound=Record)
 

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QHeaderView, QLabel, QTableView, QVBoxLayout, QWidget
 
-from ssp_desktop.models.history import HistoryEntry, record_history
+from ssp_desktop.queries.history import HistoryEntry, record_history
 from ssp_desktop.ui.document import PlanDocument
 
 Index = QModelIndex | QPersistentModelIndex

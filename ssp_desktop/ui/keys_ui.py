@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop.models.errors import SspError
-from ssp_desktop.models.store import Store
+from ssp_desktop.domain.errors import SspError
+from ssp_desktop.store.engine import Store
 from ssp_desktop.sync import keys, trust
 from ssp_desktop.sync.keys import JoinRequest, RecoveryPublic
 

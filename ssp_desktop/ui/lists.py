@@ -32,16 +32,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop.models import listing
-from ssp_desktop.models.enums import ActionStatus, Rag, ValueStatus
-from ssp_desktop.models.listing import (
+from ssp_desktop.domain.enums import ActionStatus, Rag, ValueStatus
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.queries import lists as listing
+from ssp_desktop.queries.lists import (
     ActionListRow,
     ActionSort,
     Choice,
     MeasureListRow,
     MeasureSort,
 )
-from ssp_desktop.models.periods import Quarter
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.tables import (
     ID_ROLE,

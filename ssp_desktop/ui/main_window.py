@@ -35,14 +35,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop import __licence__, __version__, paths
+from ssp_desktop import __licence__, __version__, paths, services
+from ssp_desktop.domain.errors import SspError
 from ssp_desktop.logs import log_file
-from ssp_desktop.models import domain
-from ssp_desktop.models.domain import PlanOutline
-from ssp_desktop.models.errors import SspError
-from ssp_desktop.models.progress import Progress
-from ssp_desktop.models.sample import SAMPLE_BANNER, SAMPLE_MEETING_DATE
-from ssp_desktop.models.store import Store
+from ssp_desktop.progress import Progress
+from ssp_desktop.queries import plans as plan_queries
+from ssp_desktop.queries.plans import PlanOutline
+from ssp_desktop.sample.plan import SAMPLE_BANNER, SAMPLE_MEETING_DATE
+from ssp_desktop.store.engine import Store
 from ssp_desktop.sync import keys
 from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.importer import import_file
@@ -428,7 +428,7 @@ class MainWindow(QMainWindow):
         if self.document is None:
             return
         with self.document.read() as session:
-            partnership = domain.partnership_name(session)
+            partnership = plan_queries.partnership_name(session)
         dialog = NewPlanDialog(partnership, parent=self)
         if dialog.exec() != NewPlanDialog.DialogCode.Accepted:
             return
@@ -436,7 +436,7 @@ class MainWindow(QMainWindow):
         created: list[uuid.UUID] = []
 
         def work(tx: object) -> None:
-            plan = domain.start_plan(
+            plan = services.start_plan(
                 tx,  # type: ignore[arg-type]
                 partnership_name=name,
                 area=area,
@@ -843,7 +843,7 @@ class Workspace(QWidget):
 
     def reload_plans(self, select: uuid.UUID | None = None) -> None:
         with self.document.read() as session:
-            overviews = domain.plan_overviews(session)
+            overviews = plan_queries.plan_overviews(session)
         current = select or self.plan_id
         # Fill and select with signals blocked, then build the plan's views exactly once.
         self.plan_combo.blockSignals(True)
@@ -961,7 +961,7 @@ class Workspace(QWidget):
         elif label == "Priorities" and self.plan_id is not None:
             # The plan at a glance: priorities with their leads, and how it was approved.
             with self.document.read() as session:
-                outline = domain.plan_outline(session, self.plan_id)
+                outline = plan_queries.plan_outline(session, self.plan_id)
             editor = QLabel(outline_html(outline) + f"<p>{html.escape(help_text)}</p>")
             editor.setObjectName("planSummary")
             editor.setAccessibleName("Plan summary")

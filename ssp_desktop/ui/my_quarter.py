@@ -6,7 +6,7 @@ still missing, and for each action writes a RAG and progress narrative (saved as
 draft, or marked submitted) and for each measure enters the quarter's value.
 
 Every save is one undoable edit through :class:`PlanDocument`; the view never writes
-to the store itself. It re-reads what it shows (via ``models.quarter_status``) when
+to the store itself. It re-reads what it shows (via ``queries.quarter_status``) when
 ``document.changed`` names one of its records, so an undo elsewhere shows here too.
 Typing not yet saved in one card survives saves and refreshes of the others.
 """
@@ -34,13 +34,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import Action, Measure, Plan
-from ssp_desktop.models.enums import Polarity, Rag, UpdateState, ValueStatus
-from ssp_desktop.models.errors import DomainError
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.quarter_status import (
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import Polarity, Rag, UpdateState, ValueStatus
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import Action, Measure, Plan
+from ssp_desktop.domain.rules import fmt_number
+from ssp_desktop.domain.validation import ValidationError, format_number
+from ssp_desktop.queries.quarter_status import (
     ActionItem,
     MeasureItem,
     PersonChoice,
@@ -52,8 +54,6 @@ from ssp_desktop.models.quarter_status import (
     reporting_quarter,
     submission_problem,
 )
-from ssp_desktop.models.rules import fmt_number
-from ssp_desktop.models.validation import ValidationError, format_number
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.style import NOT_RATED, error_stylesheet, rag_label, rag_stylesheet
 
@@ -739,7 +739,7 @@ class MyQuarterView(QWidget):
             action = tx.get(Action, action_id)
             if action is None:
                 raise DomainError(f"Action {item.ref} is no longer in this store.")
-            domain.write_update(
+            services.write_update(
                 tx,
                 action,
                 quarter,
@@ -804,7 +804,7 @@ class MyQuarterView(QWidget):
             measure = tx.get(Measure, measure_id)
             if measure is None or measure.deleted_at is not None:
                 raise DomainError(f"Measure {item.ref} is no longer in this plan.")
-            domain.record_value(
+            services.record_value(
                 tx,
                 measure,
                 period,

@@ -1,5 +1,5 @@
 """The navigator: the plan as a tree (priorities, areas, actions; measures; funding;
-outcomes; partners and people), a thin Qt model over ``models.outline``."""
+outcomes; partners and people), a thin Qt model over ``queries.outline``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from PySide6.QtCore import (
     QTimer,
 )
 
-from ssp_desktop.models.outline import Node, plan_tree
+from ssp_desktop.queries.outline import Node, plan_tree
 from ssp_desktop.ui.document import PlanDocument
 
 Index = QModelIndex | QPersistentModelIndex

@@ -44,15 +44,15 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from ssp_desktop.models.errors import SspError
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.progress import Progress
-from ssp_desktop.models.quarter_status import plan_quarters, reporting_quarter
-from ssp_desktop.models.store import Store
-from ssp_desktop.sync.spreadsheet import importing
-from ssp_desktop.sync.spreadsheet.mapping import Mapping, targets
-from ssp_desktop.sync.spreadsheet.plan import ImportPlan, ImportResult, Outcome, RowPlan
-from ssp_desktop.sync.spreadsheet.workbook import ExportResult, choose_plan, export_workbook
+from ssp_desktop.domain.errors import SspError
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.progress import Progress
+from ssp_desktop.queries.quarter_status import plan_quarters, reporting_quarter
+from ssp_desktop.spreadsheets import importing
+from ssp_desktop.spreadsheets.mapping import Mapping, targets
+from ssp_desktop.spreadsheets.plan import ImportPlan, ImportResult, Outcome, RowPlan
+from ssp_desktop.spreadsheets.workbook import ExportResult, choose_plan, export_workbook
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.style import error_stylesheet
 from ssp_desktop.ui.workers import Job, run_job
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
-from ssp_desktop.models.enums import Rag
+from ssp_desktop.domain.enums import Rag
 
 RAG_BACKGROUND: dict[Rag, QColor] = {
     Rag.RED: QColor("#d4351c"),

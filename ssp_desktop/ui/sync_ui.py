@@ -44,11 +44,11 @@ from PySide6.QtWidgets import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.entities import Person, Plan, Priority
-from ssp_desktop.models.errors import SspError
-from ssp_desktop.models.progress import Progress
-from ssp_desktop.models.store import Store
-from ssp_desktop.models.sync_state import KEY_ACTIVE, ROLE_LEAD, SyncKey, SyncLead
+from ssp_desktop.domain.errors import SspError
+from ssp_desktop.domain.records import Person, Plan, Priority
+from ssp_desktop.domain.sync_records import KEY_ACTIVE, ROLE_LEAD, SyncKey, SyncLead
+from ssp_desktop.progress import Progress
+from ssp_desktop.store.engine import Store
 from ssp_desktop.sync import conflicts as conflict_api
 from ssp_desktop.sync import state
 from ssp_desktop.sync.bundle import Bundle

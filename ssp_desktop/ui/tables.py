@@ -9,7 +9,7 @@ record added or removed reloads the list. Changes are handled together once cont
 returns to the event loop, so an undone macro of 500 edits costs one batch.
 
 Sorting is done by the source model, not the proxy: ``sort`` asks
-:func:`~ssp_desktop.models.listing.action_ids` for the ids in the new order (an SQL
+:func:`~ssp_desktop.queries.lists.action_ids` for the ids in the new order (an SQL
 ``ORDER BY`` for stored columns; the few computed columns are sorted in Python over rows
 fetched in batches) and moves the rows with one ``layoutChanged``. The proxies forward
 ``sort`` to the source and keep its order. A proxy that sorted itself would call
@@ -46,18 +46,18 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models import listing
-from ssp_desktop.models.enums import ActionStatus, Rag, Unit, ValueStatus
-from ssp_desktop.models.listing import (
+from ssp_desktop.domain.enums import ActionStatus, Rag, Unit, ValueStatus
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.rules import Direction, FlagKind
+from ssp_desktop.queries import lists as listing
+from ssp_desktop.queries.lists import (
     ActionListRow,
     ActionSort,
     MeasureListRow,
     MeasureSort,
     Touched,
 )
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.rules import Direction, FlagKind
-from ssp_desktop.models.sample import SAMPLE_MEETING_DATE
+from ssp_desktop.sample.plan import SAMPLE_MEETING_DATE
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.style import RAG_BACKGROUND, RAG_FOREGROUND, rag_label
 

@@ -17,8 +17,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from ssp_desktop.models.errors import SspError
-from ssp_desktop.models.progress import Cancelled, Progress
+from ssp_desktop.domain.errors import SspError
+from ssp_desktop.progress import Cancelled, Progress
 
 log = logging.getLogger(__name__)
 

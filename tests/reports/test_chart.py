@@ -6,11 +6,10 @@ import math
 
 import pytest
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.entities import Measure
-from ssp_desktop.models.enums import Frequency, Polarity, Unit, ValueStatus
-from ssp_desktop.models.periods import FinancialYear, Quarter
-from ssp_desktop.models.store import Store
+from ssp_desktop import services
+from ssp_desktop.domain.enums import Frequency, Polarity, Unit, ValueStatus
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import Measure
 from ssp_desktop.reports.chart import (
     LineStyle,
     Marker,
@@ -20,6 +19,7 @@ from ssp_desktop.reports.chart import (
     build_chart,
     measure_chart,
 )
+from ssp_desktop.store.engine import Store
 from tests.factories import mini_plan
 
 Q = Quarter.parse
@@ -126,14 +126,14 @@ def test_measure_chart_reads_the_store_and_follows_an_edit(store: Store) -> None
     with store.transaction() as tx:
         m = tx.get(Measure, mp.measure.id)
         assert m is not None
-        domain.set_target(tx, m, FinancialYear(2023), 90.0)
-        domain.record_value(tx, m, Q("2023/24 Q1"), 85.0, comparators={"GM average": 80.0})
+        services.set_target(tx, m, FinancialYear(2023), 90.0)
+        services.record_value(tx, m, Q("2023/24 Q1"), 85.0, comparators={"GM average": 80.0})
     with store.session() as s:
         before = measure_chart(s, mp.measure.id)
     with store.transaction() as tx:
         m = tx.get(Measure, mp.measure.id)
         assert m is not None
-        domain.record_value(tx, m, Q("2023/24 Q2"), 91.0)
+        services.record_value(tx, m, Q("2023/24 Q2"), 91.0)
     with store.session() as s:
         after = measure_chart(s, mp.measure.id)
     assert before.x_labels == ("2023/24 Q1",)

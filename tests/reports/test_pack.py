@@ -18,25 +18,25 @@ import pypdf
 import pytest
 from sqlalchemy import select
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.entities import (
+from ssp_desktop import services
+from ssp_desktop.domain.enums import Rag
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import (
     DEFAULT_PACK_SECTIONS,
     BoardPack,
     Measure,
     PackExport,
     Priority,
 )
-from ssp_desktop.models.enums import Rag
-from ssp_desktop.models.performance import Standing, scorecard
-from ssp_desktop.models.periods import FinancialYear, Quarter
-from ssp_desktop.models.progress import Cancelled, Progress
-from ssp_desktop.models.sample import SAMPLE_BANNER, SAMPLE_QUARTER, write_sample
-from ssp_desktop.models.store import Store
+from ssp_desktop.progress import Cancelled, Progress
+from ssp_desktop.queries.performance import Standing, scorecard
 from ssp_desktop.reports import fonts
 from ssp_desktop.reports.blocks import Figure, Heading, Role, Table
 from ssp_desktop.reports.export import ExportError, ExportResult, export_pack, prepare_pack
 from ssp_desktop.reports.pack import assemble_pack, scorecard_cells, section_order
 from ssp_desktop.reports.render import STANDING_COLOURS, build_story, contrast_ratio
+from ssp_desktop.sample.plan import SAMPLE_BANNER, SAMPLE_QUARTER, write_sample
+from ssp_desktop.store.engine import Store
 from tests.factories import MiniPlan, mini_plan
 
 Q = Quarter.parse("2023/24 Q2")
@@ -480,10 +480,10 @@ def test_marking_and_charts_follow_the_store(store: Store, tmp_path: Path) -> No
         measure = tx.get(Measure, mp.measure.id)
         action = tx.get(type(mp.action), mp.action.id)
         assert measure is not None and action is not None
-        domain.set_target(tx, measure, FinancialYear(2023), 50.0)
+        services.set_target(tx, measure, FinancialYear(2023), 50.0)
         for n, q in enumerate(Quarter.range(Q.shift(-3), Q)):
-            domain.record_value(tx, measure, q, 40.0 + n)
-        domain.write_update(
+            services.record_value(tx, measure, q, 40.0 + n)
+        services.write_update(
             tx,
             action,
             Q,

@@ -28,14 +28,14 @@ import pytest
 from sqlalchemy import select
 
 from benchmarks.synthetic import RegionWriter, Shape
-from ssp_desktop.models.entities import BoardPack
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.sample import write_sample
-from ssp_desktop.models.store import Store
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import BoardPack
 from ssp_desktop.reports.export import export_pack, prepare_pack
 from ssp_desktop.reports.pack import assemble_pack
 from ssp_desktop.reports.render import render_pdf
 from ssp_desktop.reports.tagging import MarkRef, Node, Tagger
+from ssp_desktop.sample.plan import write_sample
+from ssp_desktop.store.engine import Store
 
 TEXT_OPS = {"Tj", "TJ", "'", '"'}
 PAINT_OPS = {"S", "s", "f", "F", "f*", "B", "B*", "b", "b*", "sh", "Do", "INLINE IMAGE"}

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.entities import ChangeLog, Measure, Person, Priority, PriorityArea
-from ssp_desktop.models.enums import Polarity, Unit
-from ssp_desktop.models.store import Store
-from ssp_desktop.models.sync_state import SyncBundle, SyncConflict
+from ssp_desktop import services
+from ssp_desktop.domain.enums import Polarity, Unit
+from ssp_desktop.domain.records import ChangeLog, Measure, Person, Priority, PriorityArea
+from ssp_desktop.domain.sync_records import SyncBundle, SyncConflict
+from ssp_desktop.store.engine import Store
 from ssp_desktop.sync import trust
 from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.export import export_changes, export_snapshot
@@ -137,7 +137,7 @@ def make_world(folder: Path) -> World:
         measure.priority_id = plan.priority.id
         rch = tx.add(Priority(plan_id=plan.plan.id, code="RCH", title="Reducing crime"))
         rch_area = tx.add(PriorityArea(priority_id=rch.id, title="Burglary"))
-        domain.add_action(tx, rch_area, ref="RCH-01", title="Target hardening")
+        services.add_action(tx, rch_area, ref="RCH-01", title="Target hardening")
         rch_measure = tx.add(
             Measure(
                 plan_id=plan.plan.id,
@@ -300,7 +300,7 @@ def master_on_this_install(folder: Path) -> World:
 
 def lead_change(world: World, title: str) -> Path:
     """Lead A (made on first use) retitles the plan's action and exports the change."""
-    from ssp_desktop.models.entities import Action
+    from ssp_desktop.domain.records import Action
 
     lead = world.leads.get(LEAD_A) or world.starter(LEAD_A, ["PVP"])
     with lead.transaction() as tx:

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ssp_desktop.models.check import check_integrity
-from ssp_desktop.models.domain import add_action
-from ssp_desktop.models.entities import Action, PriorityArea
-from ssp_desktop.models.errors import BundleError, SspError
-from ssp_desktop.models.store import Store, sqlite_backup
+from ssp_desktop.domain.errors import BundleError, SspError
+from ssp_desktop.domain.records import Action, PriorityArea
+from ssp_desktop.services import add_action
+from ssp_desktop.store.engine import Store, sqlite_backup
+from ssp_desktop.store.integrity import check_integrity
 from ssp_desktop.sync import manifest as manifest_module
 from ssp_desktop.sync.importer import import_bundle, read_sealed
 from tests.sync.helpers import LEAD_A, World, bundle_count, members_of, rewrite

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ssp_desktop.models.entities import Action
-from ssp_desktop.models.errors import BundleError, BundleTooNewError
+from ssp_desktop.domain.errors import BundleError, BundleTooNewError
+from ssp_desktop.domain.records import Action
 from ssp_desktop.sync import manifest as manifest_module
 from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.container import Limits

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ssp_desktop.models.entities import Action
-from ssp_desktop.models.errors import BundleError
-from ssp_desktop.models.progress import Cancelled, Progress
+from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.records import Action
+from ssp_desktop.progress import Cancelled, Progress
 from ssp_desktop.sync.importer import import_bundle
 from tests.sync.helpers import LEAD_A, World, bundle_count
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from ssp_desktop import paths
-from ssp_desktop.models.errors import SecurityError
+from ssp_desktop.domain.errors import SecurityError
 from ssp_desktop.sync import keys
 
 FINGERPRINT = re.compile(r"^([A-Z2-7]{4}-){7}[A-Z2-7]{4}$")

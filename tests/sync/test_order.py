@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.entities import Action, Measure, MeasureValue, PriorityArea
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.store import Store, sqlite_backup
+from ssp_desktop import services
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import Action, Measure, MeasureValue, PriorityArea
+from ssp_desktop.store.engine import Store, sqlite_backup
 from ssp_desktop.sync.export import export_changes
 from ssp_desktop.sync.importer import import_bundle, read_sealed
 from tests.sync.helpers import LEAD_A, LEAD_B, World
@@ -44,9 +44,9 @@ def _edit(store: Store, world: World, kind: str, arg: object) -> None:
             setattr(action, kind, arg)
         elif kind == "value":
             assert isinstance(arg, int)
-            domain.record_value(tx, measure, Quarter(2022, 1 + arg), 50.0 + arg)
+            services.record_value(tx, measure, Quarter(2022, 1 + arg), 50.0 + arg)
         else:
-            domain.add_action(tx, area, ref=str(arg), title=f"Action {arg}")
+            services.add_action(tx, area, ref=str(arg), title=f"Action {arg}")
 
 
 def _state(store: Store) -> tuple[object, ...]:

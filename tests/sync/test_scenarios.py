@@ -13,9 +13,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.base import utcnow
-from ssp_desktop.models.entities import (
+from ssp_desktop import services
+from ssp_desktop.domain.base import utcnow
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import (
     Action,
     ActionUpdate,
     ChangeLog,
@@ -25,8 +26,7 @@ from ssp_desktop.models.entities import (
     Plan,
     PriorityArea,
 )
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.store import Store
+from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.conflicts import MINE, THEIRS, conflicts_for, resolve
 from ssp_desktop.sync.export import pending_changes
 from ssp_desktop.sync.preview import DUPLICATE, OLDER
@@ -57,7 +57,7 @@ def write_update(store: Store, action_id: uuid.UUID, narrative: str) -> uuid.UUI
     with store.transaction(actor="lead") as tx:
         act = tx.get(Action, action_id)
         assert act is not None
-        update = domain.write_update(
+        update = services.write_update(
             tx, act, Q1, rag=None, narrative=narrative, written_on=dt.date(2022, 6, 30)
         )
         return update.id
@@ -239,7 +239,7 @@ def test_two_leads_enter_the_same_quarters_value_one_record_one_conflict(world: 
         with store.transaction() as tx:
             measure = tx.get(Measure, world.plan.measure.id)
             assert measure is not None
-            domain.record_value(tx, measure, Q1, value)
+            services.record_value(tx, measure, Q1, value)
     world.send(LEAD_A)
     result = world.send(LEAD_B)
     value_id = MeasureValue.make_id(world.plan.measure.id, Q1)
@@ -263,7 +263,7 @@ def test_two_leads_add_actions_under_one_priority_both_kept(world: World) -> Non
         with store.transaction() as tx:
             area = tx.get(PriorityArea, world.plan.area.id)
             assert area is not None
-            domain.add_action(tx, area, ref=ref, title=f"New {ref}")
+            services.add_action(tx, area, ref=ref, title=f"New {ref}")
     world.send(LEAD_A)
     result = world.send(LEAD_B)
     with world.master.session() as s:
@@ -384,7 +384,7 @@ def test_a_lead_clock_a_year_fast_never_wins_and_is_flagged(
 ) -> None:
     a = world.starter(LEAD_A, ["PVP"])
     future = utcnow() + dt.timedelta(days=365)
-    import ssp_desktop.models.changes as changes_module
+    import ssp_desktop.domain.changes as changes_module
     import ssp_desktop.sync.export as export_module
 
     with monkeypatch.context() as m:
@@ -418,7 +418,7 @@ def test_lead_value_and_update_reach_the_master(world: World) -> None:
     with a.transaction() as tx:
         measure = tx.get(Measure, world.plan.measure.id)
         assert measure is not None
-        domain.record_value(tx, measure, Q1, 77.0, comparators={"GM average": 70.0})
+        services.record_value(tx, measure, Q1, 77.0, comparators={"GM average": 70.0})
     result = world.send(LEAD_A)
     assert result.preview.counts["new"] == 3
     first = get(world.master, ActionUpdate, update_id)

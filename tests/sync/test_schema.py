@@ -7,12 +7,12 @@ from pathlib import Path
 
 from sqlalchemy import inspect, select
 
-from ssp_desktop.models.entities import Action
-from ssp_desktop.models.store import Store
-from ssp_desktop.models.sync_state import SyncConflict, SyncKey
+from ssp_desktop.domain.records import Action
+from ssp_desktop.domain.sync_records import SyncConflict, SyncKey
+from ssp_desktop.store.engine import Store
 from tests.factories import mini_plan
 
-MIGRATIONS_DIR = Path(__file__).parents[2] / "ssp_desktop" / "models" / "migrations"
+MIGRATIONS_DIR = Path(__file__).parents[2] / "ssp_desktop" / "store" / "migrations"
 
 
 def test_a_store_from_before_sync_upgrades_and_keeps_its_plan(tmp_path: Path) -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from ssp_desktop.models.entities import Action
-from ssp_desktop.models.errors import SecurityError
-from ssp_desktop.models.sync_state import KEY_ACTIVE, KEY_RETIRED, ROLE_LEAD, SyncKey
+from ssp_desktop.domain.errors import SecurityError
+from ssp_desktop.domain.records import Action
+from ssp_desktop.domain.sync_records import KEY_ACTIVE, KEY_RETIRED, ROLE_LEAD, SyncKey
 from ssp_desktop.sync import trust
 from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.container import unpack

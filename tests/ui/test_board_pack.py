@@ -27,11 +27,11 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from ssp_desktop.app import configure_settings
-from ssp_desktop.models.entities import BoardMeeting, BoardPack, PackExport
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.progress import Progress
-from ssp_desktop.models.store import Store
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import BoardMeeting, BoardPack, PackExport
+from ssp_desktop.progress import Progress
 from ssp_desktop.reports.export import ExportResult
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.board_pack import BoardPackDialog
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.main_window import MainWindow

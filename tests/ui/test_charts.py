@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import Measure
-from ssp_desktop.models.enums import Polarity, Unit, ValueStatus
-from ssp_desktop.models.periods import FinancialYear, Quarter
-from ssp_desktop.models.store import Store
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import Polarity, Unit, ValueStatus
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import Measure
 from ssp_desktop.reports.chart import MeasureFacts, Point, build_chart
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.charts import MeasureChartView
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
@@ -144,8 +144,8 @@ def plan(store: Store) -> MiniPlan:
         m = tx.get(Measure, mp.measure.id)
         assert m is not None
         m.polarity = Polarity.HIGHER_BETTER
-        domain.set_target(tx, m, FinancialYear(2023), 90.0)
-        domain.record_value(tx, m, Q("2023/24 Q1"), 85.0, comparators={"GM average": 80.0})
+        services.set_target(tx, m, FinancialYear(2023), 90.0)
+        services.record_value(tx, m, Q("2023/24 Q1"), 85.0, comparators={"GM average": 80.0})
     return mp
 
 
@@ -166,7 +166,7 @@ def test_the_editors_chart_follows_an_edit_and_its_undo(
     def enter(tx: Transaction) -> None:
         m = tx.get(Measure, plan.measure.id)
         assert m is not None
-        domain.record_value(tx, m, Q("2023/24 Q2"), 91.0)
+        services.record_value(tx, m, Q("2023/24 Q2"), 91.0)
 
     assert doc.edit("Enter 2023/24 Q2", enter)
     qtbot.waitUntil(lambda: xy(chart.value_line)[1] == [85.0, 91.0])

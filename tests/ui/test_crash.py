@@ -15,8 +15,8 @@ from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from ssp_desktop.logs import log_file, setup_logging, stop_logging
-from ssp_desktop.models.sample import write_sample
-from ssp_desktop.models.store import Store
+from ssp_desktop.sample.plan import write_sample
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.crash import SAFE_TEXT, CrashDialog, install_crash_handler
 from ssp_desktop.ui.document import PlanDocument
 
@@ -74,7 +74,7 @@ def test_the_log_names_records_by_id_not_by_content(
 ) -> None:
     from sqlalchemy import select
 
-    from ssp_desktop.models.entities import Action
+    from ssp_desktop.domain.records import Action
 
     with Store.open(tmp_path / "plan.sqlite", create=True) as store:
         plan_id = write_sample(store).current_plan_id

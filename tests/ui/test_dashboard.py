@@ -13,14 +13,14 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import Action, Measure
-from ssp_desktop.models.enums import Rag, ValueStatus
-from ssp_desktop.models.performance import Standing, rag_by_priority, scorecard
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.sample import SAMPLE_MEETING_DATE, SAMPLE_QUARTER, write_sample
-from ssp_desktop.models.store import Store, sqlite_backup
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import Rag, ValueStatus
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import Action, Measure
+from ssp_desktop.queries.performance import Standing, rag_by_priority, scorecard
+from ssp_desktop.sample.plan import SAMPLE_MEETING_DATE, SAMPLE_QUARTER, write_sample
+from ssp_desktop.store.engine import Store, sqlite_backup
 from ssp_desktop.ui.dashboard import ID_ROLE, DashboardView, ScorecardModel
 from ssp_desktop.ui.document import PlanDocument
 
@@ -138,7 +138,7 @@ def test_an_update_turning_red_is_counted_at_once(
     def write(tx: Transaction) -> None:
         a = tx.get(Action, action.id)
         assert a is not None
-        domain.write_update(
+        services.write_update(
             tx, a, SAMPLE_QUARTER, rag=Rag.RED, narrative="Stalled", written_on=SAMPLE_MEETING_DATE
         )
 
@@ -164,7 +164,7 @@ def test_a_new_value_changes_the_scorecard_and_the_chart(
     def enter(tx: Transaction) -> None:
         m = tx.get(Measure, row.measure_id)
         assert m is not None
-        domain.record_value(tx, m, SAMPLE_QUARTER, 2.5, status=ValueStatus.FINAL)
+        services.record_value(tx, m, SAMPLE_QUARTER, 2.5, status=ValueStatus.FINAL)
 
     with qtbot.waitSignal(view.refreshed, timeout=5000):
         assert doc.edit("Enter PSP-M3", enter)
@@ -213,7 +213,7 @@ def test_a_hidden_dashboard_catches_up_when_shown(
     def write(tx: Transaction) -> None:
         a = tx.get(Action, action.id)
         assert a is not None
-        domain.write_update(
+        services.write_update(
             tx, a, SAMPLE_QUARTER, rag=Rag.AMBER, narrative="Late", written_on=SAMPLE_MEETING_DATE
         )
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import Action, PriorityArea
-from ssp_desktop.models.store import Store
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.records import Action, PriorityArea
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.document import PlanDocument
 from tests.factories import MiniPlan, mini_plan
 
@@ -59,7 +59,7 @@ def test_a_refused_edit_says_why_and_is_not_on_the_stack(
     def duplicate(tx: Transaction) -> None:
         area = tx.get(PriorityArea, plan.area.id)
         assert area is not None
-        domain.add_action(tx, area, ref="PVP-01", title="Duplicate ref")
+        services.add_action(tx, area, ref="PVP-01", title="Duplicate ref")
 
     with qtbot.waitSignal(doc.failed) as blocker:
         assert not doc.edit("Add action", duplicate)

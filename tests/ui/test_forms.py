@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from ssp_desktop.models.base import Record
-from ssp_desktop.models.changes import to_json_value
-from ssp_desktop.models.entities import (
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.changes import to_json_value
+from ssp_desktop.domain.enums import ActionStatus, PlanStatus, Rag, Unit
+from ssp_desktop.domain.periods import FinancialYear
+from ssp_desktop.domain.records import (
     Action,
     FundingAward,
     FundingStream,
@@ -43,8 +45,6 @@ from ssp_desktop.models.entities import (
     PriorityArea,
     Risk,
 )
-from ssp_desktop.models.enums import ActionStatus, PlanStatus, Rag, Unit
-from ssp_desktop.models.periods import FinancialYear
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import EDITORS, create_editor
 from ssp_desktop.ui.forms.action import ActionEditor

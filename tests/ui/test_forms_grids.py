@@ -17,7 +17,9 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from ssp_desktop.models.entities import (
+from ssp_desktop.domain.enums import Rag, UpdateState, ValueStatus
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import (
     ActionPartner,
     ActionUpdate,
     FundingAllocation,
@@ -28,8 +30,6 @@ from ssp_desktop.models.entities import (
     PlanFramework,
     PriorityOutcome,
 )
-from ssp_desktop.models.enums import Rag, UpdateState, ValueStatus
-from ssp_desktop.models.periods import FinancialYear, Quarter
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
 from ssp_desktop.ui.forms.action import ActionEditor, UpdatesModel

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import QApplication, QComboBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.base import Record
-from ssp_desktop.models.entities import (
+from ssp_desktop import services
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.periods import FinancialYear
+from ssp_desktop.domain.records import (
     Action,
     ChangeLog,
     FundingAward,
@@ -37,8 +38,7 @@ from ssp_desktop.models.entities import (
     PlanApproval,
     PriorityArea,
 )
-from ssp_desktop.models.periods import FinancialYear
-from ssp_desktop.models.store import Store, sqlite_backup
+from ssp_desktop.store.engine import Store, sqlite_backup
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms.base import (
     CheckEditor,
@@ -74,7 +74,7 @@ def forms_plan(store: Store) -> FormsPlan:
     with store.transaction(actor="test") as tx:
         area = tx.get(PriorityArea, mini.area.id)
         assert area is not None
-        action2 = domain.add_action(tx, area, ref="PVP-02", title="Train GPs")
+        action2 = services.add_action(tx, area, ref="PVP-02", title="Train GPs")
         org2 = tx.add(
             Organisation(partnership_id=mini.partnership.id, name="Council", short_name="SMBC")
         )

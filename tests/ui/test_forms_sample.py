@@ -14,9 +14,8 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.base import Record
-from ssp_desktop.models.entities import (
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.records import (
     Action,
     ActionUpdate,
     Measure,
@@ -24,9 +23,10 @@ from ssp_desktop.models.entities import (
     PlanApproval,
     record_classes,
 )
-from ssp_desktop.models.rules import fmt_number
-from ssp_desktop.models.sample import SAMPLE_MEETING_DATE, write_sample
-from ssp_desktop.models.store import Store
+from ssp_desktop.domain.rules import fmt_number
+from ssp_desktop.queries import plans as plan_queries
+from ssp_desktop.sample.plan import SAMPLE_MEETING_DATE, write_sample
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import EDITORS, create_editor
 from ssp_desktop.ui.forms.base import RecordForm
@@ -116,7 +116,7 @@ def test_a_sample_measures_values_grid_shows_its_series(
             .limit(1)
         )
         assert measure_id is not None
-        series = domain.measure_series(session, measure_id)
+        series = plan_queries.measure_series(session, measure_id)
         names = session.get(Measure, measure_id).comparator_names  # type: ignore[union-attr]
     form = editor(qtbot, doc, "measure", measure_id)
     model = form.values_model

@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from ssp_desktop.app import configure_settings
-from ssp_desktop.models.store import Store
-from ssp_desktop.models.sync_state import SyncKey
+from ssp_desktop.domain.sync_records import SyncKey
+from ssp_desktop.store.engine import Store
 from ssp_desktop.sync import keys
 from ssp_desktop.ui.keys_ui import EnrolDialog, JoinDialog, KeysDialog
 from ssp_desktop.ui.main_window import MainWindow

@@ -22,19 +22,20 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import Action, ActionUpdate, Priority, PriorityArea
-from ssp_desktop.models.enums import ActionStatus, Rag, ValueStatus
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.rules import FlagKind, action_flags
-from ssp_desktop.models.sample import (
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import ActionStatus, Rag, ValueStatus
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import Action, ActionUpdate, Priority, PriorityArea
+from ssp_desktop.domain.rules import FlagKind, action_flags
+from ssp_desktop.queries import plans as plan_queries
+from ssp_desktop.sample.plan import (
     SAMPLE_MEETING_DATE,
     SAMPLE_QUARTER,
     SampleSummary,
     write_sample,
 )
-from ssp_desktop.models.store import Store
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.lists import ActionListWidget, MeasureListWidget
 from ssp_desktop.ui.style import RAG_BACKGROUND, RAG_FOREGROUND, rag_label
@@ -84,7 +85,7 @@ def _expected(doc: PlanDocument, plan_id: uuid.UUID) -> list[tuple[Action, bool]
     """Each action with whether the domain flags it, straight from the domain."""
     out = []
     with doc.read() as session:
-        for row in domain.actions_with_latest_update(session, plan_id):
+        for row in plan_queries.actions_with_latest_update(session, plan_id):
             a = row.action
             has_update = session.scalar(
                 select(ActionUpdate.id).where(
@@ -436,7 +437,7 @@ def test_an_edit_updates_its_row_without_a_reset(
     def turn_red(tx: Transaction) -> None:
         action = tx.get(Action, action_id)
         assert action is not None
-        domain.write_update(
+        services.write_update(
             tx,
             action,
             SAMPLE_QUARTER,
@@ -473,7 +474,7 @@ def test_an_added_action_reloads_the_list(
     def add(tx: Transaction) -> None:
         area = tx.get(PriorityArea, area_id)
         assert area is not None
-        domain.add_action(tx, area, ref="PVP-16", title="Stalking clinic")
+        services.add_action(tx, area, ref="PVP-16", title="Stalking clinic")
 
     with qtbot.waitSignal(widget.model.modelReset):
         assert doc.edit("Add action", add)
@@ -590,8 +591,8 @@ def test_set_plan_switches_plans_and_resets_plan_filters(
     widget.priority_combo.setCurrentIndex(1)
     assert widget.proxy.rowCount() < 37
     with doc.read() as session:
-        older = next(p.id for p in domain.plans(session) if p.id != plan_id)
-        older_count = len(domain.actions_with_latest_update(session, older))
+        older = next(p.id for p in plan_queries.plans(session) if p.id != plan_id)
+        older_count = len(plan_queries.actions_with_latest_update(session, older))
     widget.set_plan(older)
     assert widget.plan_id == older
     assert widget.priority_combo.currentIndex() == 0

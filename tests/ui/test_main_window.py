@@ -23,9 +23,9 @@ from pytestqt.qtbot import QtBot
 
 from ssp_desktop import paths
 from ssp_desktop.app import configure_settings, ensure_sample_store
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import Action
-from ssp_desktop.models.store import Store
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.records import Action
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.dialogs import NewPlanDialog
 from ssp_desktop.ui.main_window import MainWindow, Workspace
 from ssp_desktop.ui.navigator import ID_ROLE

@@ -20,13 +20,13 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import Action, ActionUpdate, Measure, MeasureValue
-from ssp_desktop.models.enums import Rag, UpdateState, ValueStatus
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.sample import SAMPLE_MEETING_DATE, SAMPLE_QUARTER, write_sample
-from ssp_desktop.models.store import Store, sqlite_backup
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import Rag, UpdateState, ValueStatus
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import Action, ActionUpdate, Measure, MeasureValue
+from ssp_desktop.sample.plan import SAMPLE_MEETING_DATE, SAMPLE_QUARTER, write_sample
+from ssp_desktop.store.engine import Store, sqlite_backup
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.my_quarter import ActionCard, MeasureCard, MyQuarterView
 
@@ -262,7 +262,7 @@ def test_an_update_written_elsewhere_shows_here(
     def work(tx: Transaction) -> None:
         action = tx.session.scalar(select(Action).where(Action.ref == "PVP-09"))
         assert action is not None
-        domain.write_update(
+        services.write_update(
             tx,
             action,
             SAMPLE_QUARTER,

@@ -6,11 +6,11 @@ import pytest
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import Action, PriorityArea
-from ssp_desktop.models.sample import write_sample
-from ssp_desktop.models.store import Store
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.records import Action, PriorityArea
+from ssp_desktop.sample.plan import write_sample
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.history import HistoryModel
 from ssp_desktop.ui.navigator import ENTITY_ROLE, ID_ROLE, NavigatorModel
@@ -65,7 +65,7 @@ def test_navigator_follows_an_added_action(store: Store, doc: PlanDocument, qtbo
     def add(tx: Transaction) -> None:
         area = tx.get(PriorityArea, plan.area.id)
         assert area is not None
-        domain.add_action(tx, area, ref="PVP-02", title="Stalking clinic")
+        services.add_action(tx, area, ref="PVP-02", title="Stalking clinic")
 
     with qtbot.waitSignal(model.modelReset):
         doc.edit("Add action", add)

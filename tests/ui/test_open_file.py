@@ -15,8 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from ssp_desktop import cli, paths
 from ssp_desktop.app import configure_settings
-from ssp_desktop.models.entities import Action
-from ssp_desktop.models.store import Store
+from ssp_desktop.domain.records import Action
+from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.export import export_snapshot
 from ssp_desktop.sync.keys import this_install
 from ssp_desktop.ui.keys_ui import JoinDialog

@@ -11,14 +11,14 @@ from PySide6.QtWidgets import QComboBox, QWizard
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from ssp_desktop.models.entities import Action, Organisation
-from ssp_desktop.models.enums import Rag
-from ssp_desktop.models.store import Store
-from ssp_desktop.sync.spreadsheet.plan import Outcome
+from ssp_desktop.domain.enums import Rag
+from ssp_desktop.domain.records import Action, Organisation
+from ssp_desktop.spreadsheets.plan import Outcome
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.main_window import MainWindow
 from ssp_desktop.ui.spreadsheet import ImportWizard, PreviewModel
 from tests.factories import mini_plan
-from tests.sync.sheets import TRACKER_HEADINGS, change_rows, write_xlsx
+from tests.spreadsheets.sheets import TRACKER_HEADINGS, change_rows, write_xlsx
 
 # Showing a dialog on the offscreen platform makes Qt say this; it is harmless.
 pytestmark = pytest.mark.qt_log_ignore("does not support propagateSizeHints")
@@ -174,7 +174,7 @@ def test_cancelling_the_wizard_changes_nothing(
 
 
 def test_preview_model_passes_the_model_tester(qtmodeltester: object) -> None:
-    from ssp_desktop.sync.spreadsheet.plan import RowPlan
+    from ssp_desktop.spreadsheets.plan import RowPlan
 
     model = PreviewModel(
         (RowPlan(2, "A-1", Outcome.CREATE, ("new action",)), RowPlan(3, "A-2", Outcome.REFUSE))

@@ -9,7 +9,7 @@ from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from ssp_desktop.models.enums import Rag
+from ssp_desktop.domain.enums import Rag
 from ssp_desktop.ui.style import (
     RAG_BACKGROUND,
     RAG_FOREGROUND,

@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QDialogButtonBox, QWizard
 from pytestqt.qtbot import QtBot
 
 from ssp_desktop.app import configure_settings
-from ssp_desktop.models.entities import Action
-from ssp_desktop.models.store import Store
+from ssp_desktop.domain.records import Action
+from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.export import export_snapshot
 from ssp_desktop.sync.keys import this_install

@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 from pytestqt.qtbot import QtBot
 
-from ssp_desktop.models.errors import StoreError
-from ssp_desktop.models.progress import Progress
+from ssp_desktop.domain.errors import StoreError
+from ssp_desktop.progress import Progress
 from ssp_desktop.ui.workers import UNEXPECTED, Job, JobDialog
 
 

@@ -15,7 +15,7 @@ import uuid
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
-from ssp_desktop.models.entities import record_classes
+from ssp_desktop.domain.records import record_classes
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms.action import ActionEditor
 from ssp_desktop.ui.forms.base import RecordForm

@@ -1,5 +1,5 @@
 """The action editor: the action's fields, its partners and links, and its quarterly
-updates (listed newest first, written or replaced through ``domain.write_update``, so
+updates (listed newest first, written or replaced through ``services.write_update``, so
 a replaced update is kept in the history rather than overwritten)."""
 
 from __future__ import annotations
@@ -25,20 +25,20 @@ from PySide6.QtWidgets import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import (
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import ActionStatus, Rag, UpdateState
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import (
     Action,
     ActionMeasure,
     ActionOutcome,
     ActionPartner,
     ActionUpdate,
 )
-from ssp_desktop.models.enums import ActionStatus, Rag, UpdateState
-from ssp_desktop.models.errors import DomainError
-from ssp_desktop.models.periods import Quarter
-from ssp_desktop.models.rules import action_flags
-from ssp_desktop.models.validation import ValidationError, check_required
+from ssp_desktop.domain.rules import action_flags
+from ssp_desktop.domain.validation import ValidationError, check_required
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms import choices as ch
@@ -370,7 +370,7 @@ class UpdateSection(FormSection):
             action = tx.get(Action, action_id)
             if action is None or action.deleted_at is not None:
                 raise DomainError("The action has been deleted, so it cannot be updated.")
-            domain.write_update(
+            services.write_update(
                 tx,
                 action,
                 quarter,

@@ -5,7 +5,7 @@ Saving model (README "Saving and undo"): a field is written when the user leaves
 left) as one undoable edit through :meth:`PlanDocument.edit`. There is no Save
 button. A form re-reads its record whenever ``document.changed`` names it (an undo, a
 redo, an edit made elsewhere) with its widgets' signals blocked, so re-reading never
-writes. What a user typed is checked first (:mod:`ssp_desktop.models.validation`):
+writes. What a user typed is checked first (:mod:`ssp_desktop.domain.validation`):
 a mistake is explained under the field ("Error: ...") and nothing is written; an edit
 the store refuses puts the stored value back and shows the reason the same way.
 
@@ -44,10 +44,10 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.base import Record
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.errors import DeleteBlockedError, DomainError
-from ssp_desktop.models.validation import (
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.errors import DeleteBlockedError, DomainError
+from ssp_desktop.domain.validation import (
     ValidationError,
     check_email,
     check_length,

@@ -1,7 +1,7 @@
 """Field checks that need the rest of the record or the store (no Qt here).
 
 Each returns a :data:`~ssp_desktop.ui.forms.base.Check`: ``(session, record, value)``,
-raising :class:`~ssp_desktop.models.validation.ValidationError` in plain English. The
+raising :class:`~ssp_desktop.domain.validation.ValidationError` in plain English. The
 form runs it before writing and again inside the transaction.
 """
 
@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.entities import MeasureValue, Priority, PriorityArea
-from ssp_desktop.models.enums import Unit
-from ssp_desktop.models.validation import (
+from ssp_desktop.domain.enums import Unit
+from ssp_desktop.domain.records import MeasureValue, Priority, PriorityArea
+from ssp_desktop.domain.validation import (
     ValidationError,
     check_dates,
     check_not_negative,

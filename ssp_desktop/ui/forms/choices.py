@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.base import Record
-from ssp_desktop.models.entities import (
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import (
     Action,
     FundingAward,
     FundingStream,
@@ -30,7 +31,6 @@ from ssp_desktop.models.entities import (
     Priority,
     PriorityArea,
 )
-from ssp_desktop.models.periods import FinancialYear, Quarter
 
 Choice = tuple[str, Any]
 

@@ -1,5 +1,5 @@
 """Funding editors: a stream with its allocation per financial year (through
-``domain.set_allocation``) and its awards; an award with its recipient and outcomes."""
+``services.set_allocation``) and its awards; an award with its recipient and outcomes."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import (
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.periods import FinancialYear
+from ssp_desktop.domain.records import (
     FundingAllocation,
     FundingAward,
     FundingAwardOutcome,
@@ -20,8 +22,6 @@ from ssp_desktop.models.entities import (
     Plan,
     Priority,
 )
-from ssp_desktop.models.errors import DomainError
-from ssp_desktop.models.periods import FinancialYear
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms import choices as ch
@@ -110,7 +110,7 @@ class AllocationsModel(GridModel):
                 if alloc is not None and alloc.deleted_at is None:
                     tx.delete(alloc)
             else:
-                domain.set_allocation(tx, stream_id, fy, value)
+                services.set_allocation(tx, stream_id, fy, value)
 
         verb = "Clear" if value is None else "Set"
         return self.edit(f"{verb} allocation for {fy}", work)

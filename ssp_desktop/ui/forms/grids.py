@@ -49,10 +49,10 @@ from PySide6.QtWidgets import (
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models.base import Record
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.errors import DomainError
-from ssp_desktop.models.validation import (
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.validation import (
     ValidationError,
     check_length,
     check_percentage,

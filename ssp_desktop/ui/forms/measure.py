@@ -1,6 +1,6 @@
 """The measure editor: definition, polarity, tolerance and comparators; targets for each
 financial year of the plan; the quarterly values grid, edited in place through
-``domain.record_value`` (one record per measure and quarter); and the measure's chart,
+``services.record_value`` (one record per measure and quarter); and the measure's chart,
 which follows every edit."""
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import Measure, MeasureOutcome, MeasureTarget, MeasureValue
-from ssp_desktop.models.enums import Frequency, Polarity, ToleranceMode, Unit, ValueStatus
-from ssp_desktop.models.errors import DomainError
-from ssp_desktop.models.periods import FinancialYear, Quarter
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import Frequency, Polarity, ToleranceMode, Unit, ValueStatus
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import Measure, MeasureOutcome, MeasureTarget, MeasureValue
+from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.reports.chart import measure_chart
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import checks
@@ -100,7 +101,7 @@ class TargetsModel(GridModel):
         rows = [
             GridRow(
                 key=y,
-                values={"value": domain.target_for(session, self.measure_id, y)},
+                values={"value": plan_queries.target_for(session, self.measure_id, y)},
                 header=y.label,
                 record_id=MeasureTarget.make_id(self.measure_id, y),
                 entity="measure_target",
@@ -123,7 +124,7 @@ class TargetsModel(GridModel):
                 if target is not None and target.deleted_at is None:
                     tx.delete(target)
             else:
-                domain.set_target(tx, measure, year, value)
+                services.set_target(tx, measure, year, value)
 
         verb = "Clear" if value is None else "Set"
         return self.edit(f"{verb} target for {year}", work)
@@ -214,7 +215,7 @@ class MeasureValuesModel(GridModel):
 
         def work(tx: Transaction) -> None:
             measure = _live_measure(tx, measure_id)
-            domain.record_value(
+            services.record_value(
                 tx,
                 measure,
                 quarter,

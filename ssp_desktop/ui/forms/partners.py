@@ -6,9 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import Organisation, Partnership, Person
-from ssp_desktop.models.errors import DomainError
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.records import Organisation, Partnership, Person
 from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms.base import RecordForm, email, flag, multiline, reference, text
 

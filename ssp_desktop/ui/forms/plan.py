@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.models import domain
-from ssp_desktop.models.changes import Transaction
-from ssp_desktop.models.entities import (
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import PlanStatus
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.records import (
     Action,
     FundingStream,
     Measure,
@@ -26,8 +28,6 @@ from ssp_desktop.models.entities import (
     PriorityOutcome,
     Risk,
 )
-from ssp_desktop.models.enums import PlanStatus
-from ssp_desktop.models.errors import DomainError
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms import choices as ch
@@ -380,7 +380,7 @@ class PriorityAreaEditor(RecordForm):
             position = ch.next_position(
                 tx.session, Action.position, Action.priority_area_id == area_id
             )
-            return domain.add_action(
+            return services.add_action(
                 tx,
                 area,
                 ref=ch.next_code(refs, f"{priority.code}-"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssp_desktop.models.entities import Risk
+from ssp_desktop.domain.records import Risk
 from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms.base import RecordForm, flag, multiline, reference, text, whole
 

@@ -1,0 +1,128 @@
+"""Declarative base, portable column types and the mixins every record shares.
+
+Everything here must work unchanged on PostgreSQL (DESIGN.md section 3): UUIDs use
+SQLAlchemy's portable ``Uuid`` type, timestamps are stored as naive UTC and handed
+back timezone-aware, quarters are stored as their canonical text ("2023/24 Q2"),
+which sorts correctly as a string on any database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from sqlalchemy import DateTime, Double, MetaData, String, TypeDecorator, Uuid
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+
+# Deterministic constraint names: Alembic needs them to alter constraints on SQLite
+# (batch mode) and PostgreSQL alike.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, naive UTC in the column."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw text from a hand-edited or foreign store
+            value = dt.datetime.fromisoformat(value)
+        return value.replace(tzinfo=dt.UTC)  # type: ignore[no-any-return]
+
+
+class QuarterType(TypeDecorator[Quarter]):
+    """A financial quarter stored as its label, e.g. "2023/24 Q2"."""
+
+    impl = String(10)
+    cache_ok = True
+
+    def process_bind_param(self, value: Quarter | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = Quarter.parse(value)
+        return value.label
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Quarter | None:
+        return None if value is None else Quarter.parse(value)
+
+
+class FinancialYearType(TypeDecorator[FinancialYear]):
+    """A financial year stored as its label, e.g. "2023/24"."""
+
+    impl = String(7)
+    cache_ok = True
+
+    def process_bind_param(self, value: FinancialYear | str | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = FinancialYear.parse(value)
+        return value.label
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> FinancialYear | None:
+        return None if value is None else FinancialYear.parse(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 - SQLAlchemy's declared class attribute
+        uuid.UUID: Uuid(as_uuid=True),
+        float: Double(),
+        dt.datetime: UTCDateTime(),
+        Quarter: QuarterType(),
+        FinancialYear: FinancialYearType(),
+    }
+
+
+class Record(Base):
+    """A record users create and edit: UUID key, timestamps, tombstone, change-logged.
+
+    ``deleted_at`` makes a deletion a tombstone rather than a row removal, because
+    sync must be able to tell a lead that a record has gone (DESIGN.md section 4).
+    """
+
+    __abstract__ = True
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+    def __init__(self, **fields: Any) -> None:
+        # The id is made where the record is created, so children built in the same
+        # transaction can point at it before anything is flushed.
+        fields.setdefault("id", uuid.uuid4())
+        super().__init__(**fields)
+
+    # Human label used in messages ("action PVP-01"); subclasses override.
+    def describe(self) -> str:
+        return f"{type(self).__name__.lower()} {self.id}"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None

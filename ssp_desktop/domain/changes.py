@@ -1,0 +1,463 @@
+"""The change log, written for every create, update, delete and restore.
+
+Writes happen inside :class:`Transaction` (from ``Store.transaction``). A
+``before_flush`` hook turns whatever the ORM is about to write into change-log rows,
+so any code path that edits a record - a form, an undo command, an import - is
+logged the same way, with no chance of forgetting. The hook also refuses a hard
+delete (records become tombstones) and a child added under a deleted parent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from graphlib import TopologicalSorter
+from typing import Any, TypeVar
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Mapper, Session
+
+from ssp_desktop.domain.base import Record, utcnow
+from ssp_desktop.domain.errors import DeleteBlockedError, DomainError, ParentDeletedError
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import ChangeLog, record_classes
+
+R = TypeVar("R", bound=Record)
+
+# Columns that describe the record's bookkeeping rather than its content.
+_BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "deleted_at"})
+
+
+def to_json_value(value: Any) -> Any:
+    """A JSON-ready form of a column value; the inverse is the column's own type."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Quarter | FinancialYear):
+        return value.label
+    if isinstance(value, list | tuple):
+        return [to_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): to_json_value(v) for k, v in value.items()}
+    raise TypeError(f"cannot log a value of type {type(value).__name__}")
+
+
+def dump(value: Any) -> str:
+    return json.dumps(to_json_value(value), sort_keys=True, allow_nan=False, ensure_ascii=False)
+
+
+def snapshot(obj: Record) -> dict[str, Any]:
+    """The record's content fields as JSON-ready values."""
+    mapper: Mapper[Any] = inspect(type(obj))
+    return {
+        attr.key: to_json_value(getattr(obj, attr.key))
+        for attr in mapper.column_attrs
+        if attr.key not in _BOOKKEEPING
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class ChangeContext:
+    """Who is writing, from where; one change set per transaction."""
+
+    site_id: uuid.UUID
+    actor: str
+    person_id: uuid.UUID | None = None
+    source: str = "local"
+    change_set: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reference:
+    """A foreign key from ``child`` (column ``column``) to some parent table."""
+
+    child: type[Record]
+    column: str
+    owner: bool
+
+
+def _references() -> dict[str, list[Reference]]:
+    """Parent table name -> the foreign keys that point at it."""
+    refs: dict[str, list[Reference]] = {}
+    for cls in record_classes().values():
+        for col in cls.__table__.columns:
+            for fk in col.foreign_keys:
+                refs.setdefault(fk.column.table.name, []).append(
+                    Reference(cls, col.key, bool(col.info.get("owner")))
+                )
+    return refs
+
+
+_REFS: dict[str, list[Reference]] | None = None
+
+
+def references_to(table: str) -> list[Reference]:
+    global _REFS
+    if _REFS is None:
+        _REFS = _references()
+    return _REFS.get(table, [])
+
+
+def _parents(obj: Record) -> Iterable[tuple[str, type[Record], uuid.UUID]]:
+    classes = record_classes()
+    for col in type(obj).__table__.columns:
+        value = getattr(obj, col.key)
+        if value is None:
+            continue
+        for fk in col.foreign_keys:
+            yield col.key, classes[fk.column.table.name], value
+
+
+def _default_value(obj: Record, key: str) -> Any:
+    column = type(obj).__table__.columns[key]
+    default = column.default
+    if default is None or (
+        not getattr(default, "is_scalar", False) and not getattr(default, "is_callable", False)
+    ):
+        return None
+    if default.is_callable:
+        return default.arg(None)
+    return default.arg
+
+
+def _fill_defaults(obj: Record) -> None:
+    # Python-side defaults are normally applied at INSERT, after this hook; applying
+    # them now makes the logged snapshot the record as stored, and gives it its id.
+    for col in type(obj).__table__.columns:
+        if getattr(obj, col.key) is None:
+            value = _default_value(obj, col.key)
+            if value is not None:
+                setattr(obj, col.key, value)
+
+
+def _log(session: Session, ctx: ChangeContext, obj: Record, op: str, **kw: Any) -> None:
+    session.add(
+        ChangeLog(
+            change_set=ctx.change_set,
+            site_id=ctx.site_id,
+            actor=ctx.actor,
+            person_id=ctx.person_id,
+            at=kw.pop("at"),
+            entity=type(obj).__tablename__,
+            record_id=obj.id,
+            op=op,
+            source=ctx.source,
+            **kw,
+        )
+    )
+
+
+def _check_parents_live(
+    session: Session, obj: Record, pending: dict[tuple[type[Any], Any], Record]
+) -> None:
+    for column, parent_cls, parent_id in _parents(obj):
+        parent = pending.get((parent_cls, parent_id)) or session.get(parent_cls, parent_id)
+        if parent is None:
+            raise DomainError(
+                f"Cannot save {obj.describe()}: its {column.removesuffix('_id')} "
+                f"({parent_id}) does not exist."
+            )
+        if parent.deleted_at is not None and parent is not obj:
+            raise ParentDeletedError(
+                f"Cannot save {obj.describe()} under {parent.describe()}: "
+                f"{parent.describe()} has been deleted. Restore it first."
+            )
+
+
+def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> None:
+    ctx: ChangeContext | None = session.info.get("change_context")
+    records_new = [o for o in session.new if isinstance(o, Record)]
+    records_dirty = [o for o in session.dirty if isinstance(o, Record)]
+    records_deleted = [o for o in session.deleted if isinstance(o, Record)]
+    if not (records_new or records_dirty or records_deleted):
+        return
+    if records_deleted:
+        raise DomainError(
+            "Records are never removed from the store; delete them with "
+            "Transaction.delete, which keeps a tombstone."
+        )
+    if ctx is None:
+        raise DomainError("Changes to the plan must be made inside Store.transaction().")
+    now = utcnow()
+    for obj in records_new:
+        _fill_defaults(obj)
+    pending: dict[tuple[type[Any], Any], Record] = {(type(o), o.id): o for o in records_new}
+    for obj in records_new:
+        _check_parents_live(session, obj, pending)
+        obj.created_at = obj.updated_at = now
+        _log(session, ctx, obj, "create", at=now, new=dump(snapshot(obj)))
+    for obj in records_dirty:
+        if not session.is_modified(obj, include_collections=False):
+            continue
+        state = inspect(obj)
+        changed: list[tuple[str, Any, Any]] = []
+        for attr in state.mapper.column_attrs:
+            key = attr.key
+            if key in ("created_at", "updated_at"):
+                continue
+            hist = state.attrs[key].history
+            if not hist.has_changes():
+                continue
+            old = hist.deleted[0] if hist.deleted else None
+            new = hist.added[0] if hist.added else None
+            if key != "deleted_at" and to_json_value(old) == to_json_value(new):
+                continue
+            changed.append((key, old, new))
+        if not changed:
+            continue
+        obj.updated_at = now
+        fk_changed = False
+        for key, old, new in changed:
+            if key == "id":
+                raise DomainError(f"The id of {obj.describe()} cannot change.")
+            if key == "deleted_at":
+                op = "delete" if new is not None else "restore"
+                fk_changed = fk_changed or op == "restore"
+                _log(session, ctx, obj, op, at=now)
+            else:
+                fk_changed = fk_changed or bool(type(obj).__table__.columns[key].foreign_keys)
+                _log(session, ctx, obj, "update", at=now, field=key, old=dump(old), new=dump(new))
+        if fk_changed and obj.deleted_at is None:
+            _check_parents_live(session, obj, pending)
+
+
+def install(session_factory: Any) -> None:
+    """Attach the change-log hook to a sessionmaker."""
+    event.listen(session_factory, "before_flush", _before_flush)
+
+
+class Transaction:
+    """The domain API's handle for one atomic change to the store."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def context(self) -> ChangeContext:
+        ctx: ChangeContext = self.session.info["change_context"]
+        return ctx
+
+    def add(self, obj: R) -> R:
+        self.session.add(obj)
+        return obj
+
+    def add_all(self, objs: Iterable[Record]) -> None:
+        self.session.add_all(list(objs))
+
+    def get(self, cls: type[R], id_: uuid.UUID) -> R | None:
+        """A record by id, including one added in this transaction and not yet flushed."""
+        found = self.session.get(cls, id_)
+        if found is None:
+            found = next((o for o in self.session.new if isinstance(o, cls) and o.id == id_), None)
+        return found
+
+    def update(self, obj: R, **fields: Any) -> R:
+        mapper: Mapper[Any] = inspect(type(obj))
+        keys = {a.key for a in mapper.column_attrs}
+        for key, value in fields.items():
+            if key not in keys or key in _BOOKKEEPING:
+                raise DomainError(f"{type(obj).__name__} has no editable field {key!r}.")
+            setattr(obj, key, value)
+        return obj
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    # -- delete and restore ----------------------------------------------------------
+
+    def _owned_subtree(self, obj: Record) -> list[Record]:
+        out: list[Record] = []
+        stack = [obj]
+        while stack:
+            current = stack.pop()
+            out.append(current)
+            for ref in references_to(type(current).__tablename__):
+                if not ref.owner or (ref.child is type(current) and ref.column == "supersedes_id"):
+                    continue
+                col = getattr(ref.child, ref.column)
+                stack.extend(
+                    self.session.scalars(
+                        select(ref.child).where(col == current.id, ref.child.deleted_at.is_(None))
+                    )
+                )
+        return out
+
+    def delete_plan(self, obj: Record, *, cascade: bool = False) -> list[Record]:
+        """The records a delete would tombstone; raises if anything blocks it."""
+        self.session.flush()
+        if cascade:
+            doomed = self._owned_subtree(obj)
+        else:
+            doomed = [obj]
+            # Link rows (an action's partners) are part of their owner: they go with it.
+            for ref in references_to(type(obj).__tablename__):
+                if ref.owner and getattr(ref.child, "is_link", False):
+                    col = getattr(ref.child, ref.column)
+                    doomed.extend(
+                        self.session.scalars(
+                            select(ref.child).where(col == obj.id, ref.child.deleted_at.is_(None))
+                        )
+                    )
+        doomed_ids = {d.id for d in doomed}
+        blockers: list[Record] = []
+        for record in doomed:
+            for ref in references_to(type(record).__tablename__):
+                col = getattr(ref.child, ref.column)
+                for child in self.session.scalars(
+                    select(ref.child).where(col == record.id, ref.child.deleted_at.is_(None))
+                ):
+                    if child.id not in doomed_ids:
+                        blockers.append(child)
+        if blockers:
+            raise DeleteBlockedError(
+                f"Cannot delete {obj.describe()}: {_summarise(blockers)} still "
+                f"{'refers' if len(blockers) == 1 else 'refer'} to it. "
+                "Change or delete those first."
+            )
+        return doomed
+
+    def delete(self, obj: Record, *, cascade: bool = False) -> list[Record]:
+        """Tombstone ``obj`` (and, with ``cascade``, everything it owns).
+
+        Refuses, changing nothing, while any live record still refers to it. Records
+        are tombstoned dependents first, one flush each, so the change log lists them
+        in an order whose reverse (undo) restores every parent before its children.
+        """
+        doomed = self.delete_plan(obj, cascade=cascade)
+        now = utcnow()
+        for record in reversed(parents_first(doomed)):
+            record.deleted_at = now
+            self.session.flush()
+        return doomed
+
+    def restore(self, obj: Record) -> None:
+        obj.deleted_at = None
+        self.session.flush()
+
+
+def parents_first(records: list[Record]) -> list[Record]:
+    """``records`` ordered so that each comes after every record of the list it refers to
+    (an update after the update it supersedes, as well as after its action)."""
+    by_id = {r.id: r for r in records}
+    graph: dict[uuid.UUID, set[uuid.UUID]] = {}
+    for record in records:
+        referred: set[uuid.UUID] = set()
+        for column in type(record).__table__.columns:
+            if column.foreign_keys:
+                value = getattr(record, column.key)
+                if value in by_id and value != record.id:
+                    referred.add(value)
+        graph[record.id] = referred
+    return [by_id[i] for i in TopologicalSorter(graph).static_order()]
+
+
+def _summarise(records: Sequence[Record]) -> str:
+    kinds = Counter(type(r).__tablename__.replace("_", " ") for r in records)
+    parts = [f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in sorted(kinds.items())]
+    examples = ", ".join(r.describe() for r in records[:3])
+    return f"{' and '.join(parts)} ({examples}{', ...' if len(records) > 3 else ''})"
+
+
+def history(session: Session, record_id: uuid.UUID) -> list[ChangeLog]:
+    """The change log of one record, oldest first."""
+    return list(
+        session.scalars(
+            select(ChangeLog).where(ChangeLog.record_id == record_id).order_by(ChangeLog.seq)
+        )
+    )
+
+
+# --------------------------------------------------------------------------- replaying
+
+
+def from_json_value(column_type: Any, value: Any) -> Any:
+    """The column value a logged JSON value stands for (inverse of :func:`to_json_value`)."""
+    from sqlalchemy import Date, DateTime, Enum, Float, Numeric, Uuid
+
+    from ssp_desktop.domain.base import FinancialYearType, QuarterType, UTCDateTime
+
+    if value is None:
+        return None
+    if isinstance(column_type, QuarterType):
+        return Quarter.parse(value)
+    if isinstance(column_type, FinancialYearType):
+        return FinancialYear.parse(value)
+    if isinstance(column_type, UTCDateTime | DateTime):
+        parsed = dt.datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    if isinstance(column_type, Date):
+        return dt.date.fromisoformat(value)
+    if isinstance(column_type, Enum) and column_type.enum_class is not None:
+        return column_type.enum_class(value)
+    if isinstance(column_type, Uuid):
+        return uuid.UUID(value)
+    if isinstance(column_type, Numeric) and not isinstance(column_type, Float):
+        return Decimal(value)
+    return value
+
+
+def _logged_value(cls: type[Record], field: str, text: str | None) -> Any:
+    column = cls.__table__.columns[field]
+    return from_json_value(column.type, None if text is None else json.loads(text))
+
+
+def _rows(session: Session, change_set: uuid.UUID, *, newest_first: bool) -> list[ChangeLog]:
+    order = ChangeLog.seq.desc() if newest_first else ChangeLog.seq
+    return list(
+        session.scalars(select(ChangeLog).where(ChangeLog.change_set == change_set).order_by(order))
+    )
+
+
+def revert_change_set(tx: Transaction, change_set: uuid.UUID) -> None:
+    """Undo one earlier transaction: newest change first, each logged as a new change.
+
+    A created record becomes a tombstone (never removed, so redo can bring it back), an
+    updated field gets its old value, a deleted record is restored.
+    """
+    classes = record_classes()
+    now = utcnow()
+    for row in _rows(tx.session, change_set, newest_first=True):
+        cls = classes[row.entity]
+        obj = tx.get(cls, row.record_id)
+        if obj is None:
+            raise DomainError(f"Cannot undo: the {row.entity.replace('_', ' ')} is missing.")
+        if row.op == "create" or row.op == "restore":
+            obj.deleted_at = now
+        elif row.op == "delete":
+            obj.deleted_at = None
+        elif row.field is not None:
+            setattr(obj, row.field, _logged_value(cls, row.field, row.old))
+        tx.flush()  # one step at a time: unique indexes see the same order as the original
+
+
+def replay_change_set(tx: Transaction, change_set: uuid.UUID) -> None:
+    """Redo a transaction that :func:`revert_change_set` undid, oldest change first."""
+    classes = record_classes()
+    now = utcnow()
+    for row in _rows(tx.session, change_set, newest_first=False):
+        cls = classes[row.entity]
+        obj = tx.get(cls, row.record_id)
+        if obj is None:
+            raise DomainError(f"Cannot redo: the {row.entity.replace('_', ' ')} is missing.")
+        if row.op == "create" or row.op == "restore":
+            obj.deleted_at = None
+        elif row.op == "delete":
+            obj.deleted_at = now
+        elif row.field is not None:
+            setattr(obj, row.field, _logged_value(cls, row.field, row.new))
+        tx.flush()

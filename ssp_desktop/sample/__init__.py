@@ -1,0 +1,1 @@
+"""The built-in sample plan (Safer Stockport Partnership), written through the services."""

@@ -1,0 +1,83 @@
+"""Actions and their quarterly updates: the only code that writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import func, select
+
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import Rag, UpdateState
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import (
+    Action,
+    ActionUpdate,
+    Priority,
+    PriorityArea,
+)
+
+
+def add_action(tx: Transaction, area: PriorityArea, **fields: object) -> Action:
+    """A new action under ``area``; its plan is taken from the area's priority."""
+    priority = tx.get(Priority, area.priority_id)
+    if priority is None:
+        raise DomainError(f"{area.describe()} has no priority.")
+    action = Action(plan_id=priority.plan_id, priority_area_id=area.id, **fields)
+    return tx.add(action)
+
+
+def write_update(
+    tx: Transaction,
+    action: Action,
+    quarter: Quarter,
+    *,
+    rag: Rag | None,
+    narrative: str,
+    written_on: dt.date,
+    author_person_id: uuid.UUID | None = None,
+    state: UpdateState = UpdateState.DRAFT,
+) -> ActionUpdate:
+    """Record the action's update for ``quarter``.
+
+    If the quarter already has an update, the new one supersedes it: the old stays in
+    the store, marked not current, so the history of what was said is never lost.
+    The action's own RAG follows its newest quarter's update.
+    """
+    if action.deleted_at is not None:
+        raise DomainError(f"Cannot update {action.describe()}: it has been deleted.")
+    previous = tx.session.scalar(
+        select(ActionUpdate).where(
+            ActionUpdate.action_id == action.id,
+            ActionUpdate.quarter == quarter,
+            ActionUpdate.is_current.is_(True),
+            ActionUpdate.deleted_at.is_(None),
+        )
+    )
+    if previous is not None:
+        previous.is_current = False
+        tx.flush()  # the old row must stop being current before the new one is inserted
+    update = tx.add(
+        ActionUpdate(
+            action_id=action.id,
+            quarter=quarter,
+            rag=rag,
+            narrative=narrative,
+            written_on=written_on,
+            author_person_id=author_person_id,
+            state=state,
+            supersedes_id=previous.id if previous else None,
+            is_current=True,
+        )
+    )
+    newest = tx.session.scalar(
+        select(func.max(ActionUpdate.quarter)).where(
+            ActionUpdate.action_id == action.id,
+            ActionUpdate.is_current.is_(True),
+            ActionUpdate.deleted_at.is_(None),
+        )
+    )
+    if (newest is None or quarter >= newest) and action.rag != rag:
+        action.rag = rag
+    return update

@@ -1,0 +1,44 @@
+"""The plan's structure: plans, priorities, areas for action."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.periods import FinancialYear
+from ssp_desktop.domain.records import (
+    Partnership,
+    Plan,
+)
+
+
+def start_plan(
+    tx: Transaction,
+    *,
+    partnership_name: str,
+    area: str,
+    title: str,
+    start_year: FinancialYear,
+    end_year: FinancialYear,
+) -> Plan:
+    """A new draft plan, under the store's partnership (made if the store has none)."""
+    if not title.strip():
+        raise DomainError("The plan needs a title.")
+    if end_year < start_year:
+        raise DomainError("The plan's last year is before its first year.")
+    partnership = tx.session.scalar(
+        select(Partnership).where(Partnership.deleted_at.is_(None)).limit(1)
+    )
+    if partnership is None:
+        if not partnership_name.strip():
+            raise DomainError("The partnership needs a name.")
+        partnership = tx.add(Partnership(name=partnership_name.strip(), area=area.strip()))
+    return tx.add(
+        Plan(
+            partnership_id=partnership.id,
+            title=title.strip(),
+            start_year=start_year,
+            end_year=end_year,
+        )
+    )

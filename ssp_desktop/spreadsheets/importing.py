@@ -1,0 +1,262 @@
+"""One spreadsheet import from start to end: read, map, preview, apply.
+
+:func:`prepare` reads the file and works out what each column means (the user may then
+change it, :meth:`Prepared.with_columns`); :func:`preview` judges every row against the
+store without writing; :func:`apply` judges them again inside one transaction, source
+``import:<file name>``, and writes them, or refuses with nothing written. Refused rows
+refuse the whole import unless the user chose to leave them out (``skip_refused``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import Measure, Plan
+from ssp_desktop.progress import Progress
+from ssp_desktop.queries.quarter_status import plan_quarters, reporting_quarter
+from ssp_desktop.spreadsheets.actions import ActionOptions, apply_actions, plan_actions
+from ssp_desktop.spreadsheets.errors import NOTHING_CHANGED, SpreadsheetError
+from ssp_desktop.spreadsheets.mapping import (
+    IGNORE,
+    Kind,
+    Mapping,
+    column_targets,
+    header_score,
+    mapping_problems,
+)
+from ssp_desktop.spreadsheets.measures import MeasureOptions, apply_measures, plan_measures
+from ssp_desktop.spreadsheets.plan import ImportPlan, ImportResult
+from ssp_desktop.spreadsheets.reading import Limits, Table, open_source
+from ssp_desktop.spreadsheets.workbook import choose_plan
+from ssp_desktop.store.engine import Store
+
+__all__ = ["ImportOptions", "Prepared", "apply", "known_comparators", "prepare", "preview"]
+
+PREFERRED_SHEETS: dict[str, tuple[str, ...]] = {
+    "actions": ("Actions", "Action tracker", "Action plan", "Tracker", "Actions tracker"),
+    "measures": ("Values", "Measure values", "Measure data", "Performance", "Data"),
+}
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    plan_id: uuid.UUID | None = None
+    # The quarter an action's "latest update" is for when the sheet does not say;
+    # None: the reporting quarter (the last to have ended) within the plan.
+    quarter: Quarter | None = None
+    skip_refused: bool = False
+    today: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A file read and its columns given meanings: ready for a preview."""
+
+    path: Path
+    kind: Kind
+    table: Table
+    mapping: Mapping
+    columns: tuple[str, ...]
+
+    @property
+    def problems(self) -> list[str]:
+        return mapping_problems(self.kind, self.table.headers, self.columns)
+
+    def with_columns(self, columns: Sequence[str]) -> Prepared:
+        """The same file with the user's choice of column meanings (kept in the mapping)."""
+        chosen = {h: t for h, t in zip(self.table.headers, columns, strict=True)}
+        mapping = dataclasses.replace(self.mapping, columns=chosen)
+        return dataclasses.replace(self, mapping=mapping, columns=tuple(columns))
+
+    def with_decisions(
+        self, organisations: dict[str, str | None], people: dict[str, str | None]
+    ) -> Prepared:
+        mapping = dataclasses.replace(
+            self.mapping,
+            organisations={**self.mapping.organisations, **organisations},
+            people={**self.mapping.people, **people},
+        )
+        return dataclasses.replace(self, mapping=mapping)
+
+    def mapping_to_save(self) -> Mapping:
+        """The mapping as it stands, every column named, for reuse next quarter."""
+        return dataclasses.replace(
+            self.mapping,
+            columns=dict(zip(self.table.headers, self.columns, strict=True)),
+            sheet=self.table.sheet,
+        )
+
+
+def known_comparators(store: Store, plan_id: uuid.UUID | None = None) -> list[str]:
+    """Comparator series names the plan's measures use (to recognise their columns)."""
+    with store.session() as session:
+        plan = choose_plan(session, plan_id)
+        names: list[str] = []
+        for row in session.scalars(
+            select(Measure.comparator_names).where(
+                Measure.plan_id == plan.id, Measure.deleted_at.is_(None)
+            )
+        ):
+            names.extend(n for n in row if n not in names)
+        return names
+
+
+def prepare(
+    path: Path,
+    *,
+    kind: Kind | None = None,
+    mapping: Mapping | None = None,
+    sheet: str | None = None,
+    comparators: Sequence[str] = (),
+    limits: Limits | None = None,
+) -> Prepared:
+    """Read ``path`` and give each column a meaning (from ``mapping``, else recognised).
+
+    Without a kind (or a mapping saying one), the file is read as an action tracker
+    if its headings make one, else as measure data.
+    """
+    if mapping is not None:
+        if kind is not None and kind != mapping.kind:
+            raise SpreadsheetError(
+                f"The mapping is for {mapping.kind}, but the import was asked for {kind}."
+            )
+        kind = mapping.kind
+    kinds: Sequence[Kind] = (kind,) if kind is not None else ("actions", "measures")
+    candidates: list[Prepared] = []
+    errors: list[SpreadsheetError] = []
+    source = open_source(path, limits)  # loaded once, whichever kind it turns out to be
+    for candidate in kinds:
+        used = mapping or Mapping(kind=candidate)
+        try:
+            # The mapping's sheet is a preference: next quarter's sheet may be renamed.
+            saved = (used.sheet,) if used.sheet else ()
+            table = source.table(
+                sheet=sheet,
+                preferred_sheets=saved + PREFERRED_SHEETS[candidate],
+                header_row=used.header_row,
+                score=header_score(candidate),
+            )
+        except SpreadsheetError as exc:
+            # Read as the other kind, another heading row may be chosen: only when
+            # neither reading works is the file refused.
+            errors.append(exc)
+            continue
+        columns = tuple(column_targets(table.headers, used, comparators))
+        candidates.append(Prepared(path, candidate, table, used, columns))
+    if not candidates:
+        raise errors[0]
+
+    def fit(p: Prepared) -> tuple[bool, int, bool]:
+        # Usable first, then the one that understands more columns; actions on a tie.
+        return (not p.problems, sum(c != IGNORE for c in p.columns), p.kind == "actions")
+
+    return max(candidates, key=fit)
+
+
+def _options(plan: Plan, options: ImportOptions) -> ActionOptions:
+    today = options.today or dt.date.today()
+    quarter = options.quarter or reporting_quarter(today, plan_quarters(plan))
+    return ActionOptions(quarter=quarter, written_on=today, skip_refused=options.skip_refused)
+
+
+Write = Callable[[Transaction, Progress], None]
+
+
+def _judge(
+    session: Session, prepared: Prepared, options: ImportOptions, revision: int
+) -> tuple[ImportPlan, Write]:
+    """The plan of the import, and how to write it (valid in ``session`` only)."""
+    problems = prepared.problems
+    if problems:
+        raise SpreadsheetError(" ".join(problems) + " " + NOTHING_CHANGED)
+    plan = choose_plan(session, options.plan_id)
+    if prepared.kind == "actions":
+        action_options = _options(plan, options)
+        result, planner, ops = plan_actions(
+            session,
+            plan,
+            prepared.table,
+            prepared.columns,
+            prepared.mapping,
+            action_options,
+            revision,
+        )
+
+        def write_actions(tx: Transaction, progress: Progress) -> None:
+            apply_actions(tx, planner, ops, action_options, progress)
+
+        return result, write_actions
+    result_m, changes = plan_measures(
+        session,
+        plan,
+        prepared.table,
+        prepared.columns,
+        prepared.mapping,
+        MeasureOptions(skip_refused=options.skip_refused),
+        revision,
+    )
+
+    def write_measures(tx: Transaction, progress: Progress) -> None:
+        apply_measures(tx, changes, progress)
+
+    return result_m, write_measures
+
+
+def preview(store: Store, prepared: Prepared, options: ImportOptions | None = None) -> ImportPlan:
+    """What the import would do, row by row. Writes nothing."""
+    options = options or ImportOptions()
+    revision = store.revision()
+    with store.session() as session:
+        result, _work = _judge(session, prepared, options, revision)
+    return result
+
+
+def refusal_message(result: ImportPlan, limit: int = 10) -> str:
+    refused = result.refused
+    lines = [
+        f"{len(refused)} row(s) of {result.source} cannot be imported, so nothing was "
+        "imported; the store is as it was. Correct them in the spreadsheet and try again "
+        "(or leave them out on purpose):"
+    ]
+    for row in refused[:limit]:
+        lines.append(f"  row {row.row} {row.key}: {row.text}")
+    if len(refused) > limit:
+        lines.append(f"  ... and {len(refused) - limit} more")
+    return "\n".join(lines)
+
+
+def apply(
+    store: Store,
+    prepared: Prepared,
+    options: ImportOptions | None = None,
+    *,
+    progress: Progress | None = None,
+    actor: str | None = None,
+) -> ImportResult:
+    """Judge and write every row in one transaction; on any refusal nothing is written."""
+    options = options or ImportOptions()
+    progress = progress or Progress()
+    progress.step(0, 0, "Checking the rows")
+    revision = store.revision()
+    source = f"import:{prepared.path.name}"[:200]
+    with store.transaction(actor=actor, source=source) as tx:
+        result, write = _judge(tx.session, prepared, options, revision)
+        if result.refused and not options.skip_refused:
+            raise SpreadsheetError(refusal_message(result))
+        progress.check()
+        write(tx, progress)
+        progress.check()  # a cancel at the last moment still saves nothing
+        change_set = str(tx.context.change_set)
+    return ImportResult(
+        plan=result, applied=True, change_set=change_set, skipped=len(result.refused)
+    )

@@ -1,0 +1,423 @@
+"""Importing measure data: values per measure and quarter, with comparator series.
+
+Two layouts are read:
+
+* long form, one row per measure and quarter: Measure, Quarter, Value, and optional
+  comparator columns (GM average, England), Status and Note;
+* wide form, one row per measure and one column per quarter, headed "2023/24 Q2",
+  "Q2 2023/24", "Jul-Sep 2023" or a date in the quarter. An optional Series column says
+  whether a row holds the measure's own values or a comparator's ("GM", "England").
+
+Measures are matched by ref (or by name when there is no ref column) and are never
+created here: a measure's definition (polarity, unit, targets) belongs in the app.
+A comparator the measure does not have yet is added to it. A blank cell leaves what
+the store holds; a value is one record per measure and quarter (its id comes from
+both), so importing the same figures again changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.enums import Unit, ValueStatus
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import Measure, MeasureValue, Partnership, Plan
+from ssp_desktop.domain.validation import ValidationError, check_not_negative, check_percentage
+from ssp_desktop.progress import Progress
+from ssp_desktop.spreadsheets import cells
+from ssp_desktop.spreadsheets.actions import check_formulas
+from ssp_desktop.spreadsheets.errors import SpreadsheetError
+from ssp_desktop.spreadsheets.mapping import (
+    COMPARATOR,
+    IGNORE,
+    QUARTER_VALUE,
+    Mapping,
+    comparator_for,
+)
+from ssp_desktop.spreadsheets.plan import ImportPlan, NewRecord, Outcome, RowPlan
+from ssp_desktop.spreadsheets.reading import Table
+
+__all__ = ["MeasureOptions", "plan_measures"]
+
+FLUSH_EVERY = 500
+_OWN_SERIES = frozenset({"value", "values", "actual", "local", "figure"})
+
+
+@dataclass(frozen=True)
+class MeasureOptions:
+    skip_refused: bool = False
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+# A slot is one thing a cell says about a measure's quarter: its value, one comparator's
+# value, its status or its note.
+Slot = tuple[uuid.UUID, Quarter, str]
+
+
+@dataclass
+class _Entry:
+    """What the sheet says about one measure's quarter, merged over its rows."""
+
+    measure: Measure
+    quarter: Quarter
+    value: float | None = None
+    comparators: dict[str, float] = field(default_factory=dict)
+    status: ValueStatus | None = None
+    note: str | None = None
+    rows: set[int] = field(default_factory=set)
+
+
+@dataclass
+class _Change:
+    entry: _Entry
+    existing: MeasureValue | None
+    fields: dict[str, Any]
+    new_comparators: list[str]
+
+
+class _Planner:
+    def __init__(self, session: Session, plan: Plan, table: Table, columns: Sequence[str]):
+        self.plan = plan
+        self.table = table
+        self.columns = columns
+        self.index = {t: i for i, t in enumerate(columns) if t not in (IGNORE, QUARTER_VALUE)}
+        self.measures = list(
+            session.scalars(
+                select(Measure).where(Measure.plan_id == plan.id, Measure.deleted_at.is_(None))
+            )
+        )
+        self.by_ref = {_fold(m.ref): m for m in self.measures}
+        by_name: dict[str, list[Measure]] = defaultdict(list)
+        for m in self.measures:
+            by_name[_fold(m.name)].append(m)
+        self.by_name = by_name
+        self.values: dict[tuple[uuid.UUID, Quarter], MeasureValue] = {}
+        ids = [m.id for m in self.measures]
+        for start in range(0, len(ids), 500):
+            for v in session.scalars(
+                select(MeasureValue).where(MeasureValue.measure_id.in_(ids[start : start + 500]))
+            ):
+                self.values[(v.measure_id, v.period)] = v
+        partnership = session.get(Partnership, plan.partnership_id)
+        self.own_series = set(_OWN_SERIES)
+        if partnership is not None:
+            self.own_series |= {_fold(partnership.name)}
+            if partnership.area:
+                self.own_series.add(_fold(partnership.area))
+        self.known_comparators = sorted({c for m in self.measures for c in m.comparator_names})
+        self.wide = [
+            (i, cells.parse_period(table.headers[i]))
+            for i, t in enumerate(columns)
+            if t == QUARTER_VALUE
+        ]
+
+    def _cell(self, values: Sequence[Any], target: str) -> Any:
+        i = self.index.get(target)
+        return None if i is None else values[i]
+
+    def _letter(self, target: str) -> str:
+        return self.table.letters[self.index[target]]
+
+    def measure(self, values: Sequence[Any], reasons: list[str]) -> Measure | None:
+        ref = cells.text_of(self._cell(values, "measure_ref"))
+        name = cells.text_of(self._cell(values, "measure_name"))
+        if ref is not None:
+            found = self.by_ref.get(_fold(ref))
+            if found is None:
+                reasons.append(
+                    f"there is no measure with the ref {ref!r} in {self.plan.title}: add it "
+                    "in the app first (an import adds values, not measures)"
+                )
+            return found
+        if name is not None:
+            matches = self.by_name.get(_fold(name), [])
+            if len(matches) == 1:
+                return matches[0]
+            if matches:
+                reasons.append(f"more than one measure is called {name!r}: give its ref")
+            else:
+                reasons.append(
+                    f"there is no measure called {name!r} in {self.plan.title}: add it in "
+                    "the app first (an import adds values, not measures)"
+                )
+            return None
+        reasons.append("no measure named (ref or name)")
+        return None
+
+    def number(self, raw: Any, measure: Measure, label: str, reasons: list[str]) -> float | None:
+        try:
+            number = cells.parse_float(raw)
+            if number is not None:
+                if measure.unit is Unit.PERCENT:
+                    check_percentage(number)
+                else:
+                    check_not_negative(f"A {measure.unit.value}", number)
+        except (cells.CellError, ValidationError) as exc:
+            reasons.append(f"{label}: {exc}")
+            return None
+        return number
+
+    def contributions(
+        self, row: int, values: Sequence[Any], reasons: list[str]
+    ) -> tuple[str, list[tuple[Slot, Any]]]:
+        """The slots a row fills, and a key to show for the row."""
+        measure = self.measure(values, reasons)
+        status = note = None
+        if "status" in self.index:
+            try:
+                status = cells.parse_value_status(self._cell(values, "status"))
+            except cells.CellError as exc:
+                reasons.append(f"Status (column {self._letter('status')}): {exc}")
+        if "note" in self.index:
+            note = cells.text_of(self._cell(values, "note"))
+        if measure is None:
+            return cells.text_of(self._cell(values, "measure_ref")) or "", []
+        out: list[tuple[Slot, Any]] = []
+        if self.wide:
+            series_text = cells.text_of(self._cell(values, "series"))
+            slot_name = "value"
+            if series_text is not None and _fold(series_text) not in self.own_series:
+                comparator = comparator_for(series_text, [*measure.comparator_names])
+                if comparator is None:
+                    comparator = comparator_for(series_text, self.known_comparators)
+                if comparator is None:
+                    have = ", ".join(measure.comparator_names) or "none yet"
+                    reasons.append(
+                        f"the series {series_text!r} is neither the measure's own figures "
+                        f"(write Value) nor one of its comparators ({have}): add the "
+                        "comparator to the measure in the app first"
+                    )
+                    return measure.ref, []
+                slot_name = COMPARATOR + comparator
+            key = measure.ref if slot_name == "value" else f"{measure.ref} ({series_text})"
+            for column, quarter in self.wide:
+                assert quarter is not None
+                raw = values[column]
+                if cells.is_blank(raw):
+                    continue
+                label = f"{quarter} (column {self.table.letters[column]})"
+                number = self.number(raw, measure, label, reasons)
+                if number is not None:
+                    out.append(((measure.id, quarter, slot_name), number))
+                    if slot_name == "value":
+                        if status is not None:
+                            out.append(((measure.id, quarter, "status"), status))
+                        if note is not None:
+                            out.append(((measure.id, quarter, "note"), note))
+            return key, out
+        try:
+            quarter = cells.parse_period(self._cell(values, "period"))
+        except cells.CellError as exc:
+            reasons.append(f"Quarter (column {self._letter('period')}): {exc}")
+            return measure.ref, []
+        if quarter is None:
+            reasons.append("no quarter given")
+            return measure.ref, []
+        key = f"{measure.ref} {quarter}"
+        raw_value = self._cell(values, "value")
+        number = self.number(raw_value, measure, f"Value (column {self._letter('value')})", reasons)
+        if number is not None:
+            out.append(((measure.id, quarter, "value"), number))
+        for target, i in self.index.items():
+            if target.startswith(COMPARATOR):
+                label = f"{target.removeprefix(COMPARATOR)} (column {self.table.letters[i]})"
+                comp = self.number(values[i], measure, label, reasons)
+                if comp is not None:
+                    out.append(((measure.id, quarter, target), comp))
+        if status is not None:
+            out.append(((measure.id, quarter, "status"), status))
+        if note is not None:
+            out.append(((measure.id, quarter, "note"), note))
+        return key, out
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "none"
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def plan_measures(
+    session: Session,
+    plan: Plan,
+    table: Table,
+    columns: Sequence[str],
+    mapping: Mapping,
+    options: MeasureOptions,
+    revision: int = 0,
+) -> tuple[ImportPlan, list[_Change]]:
+    """Judge every row; nothing is written."""
+    del mapping  # decisions about names are for actions; kept for a uniform signature
+    check_formulas(table, columns)
+    planner = _Planner(session, plan, table, columns)
+    for i, quarter in planner.wide:
+        if quarter is None:  # pragma: no cover - recognise() only maps readable headings
+            raise SpreadsheetError(f"The heading {table.headers[i]!r} is not a quarter.")
+    used = [i for i, t in enumerate(columns) if t != IGNORE]
+    row_keys: dict[int, str] = {}
+    refused: dict[int, list[str]] = {}
+    slots: dict[Slot, list[tuple[int, Any]]] = defaultdict(list)
+    measures_by_id = {m.id: m for m in planner.measures}
+    for row_number, row_values in zip(
+        table.frame.index, table.frame.itertuples(index=False), strict=True
+    ):
+        row = int(row_number)
+        values = list(row_values)
+        if all(cells.is_blank(values[i]) for i in used):
+            continue
+        reasons: list[str] = []
+        key, contributions = planner.contributions(row, values, reasons)
+        row_keys[row] = key
+        if reasons:
+            refused[row] = reasons
+            continue
+        for slot, value in contributions:
+            slots[slot].append((row, value))
+    if not row_keys:
+        raise SpreadsheetError(
+            f"{table.where} has no rows with anything to import in the chosen columns."
+        )
+    for (measure_id, quarter, name), found in slots.items():
+        if len({row for row, _v in found}) > 1 or len(found) > 1:
+            rows = sorted({row for row, _v in found})
+            what = "value" if name == "value" else name.removeprefix(COMPARATOR)
+            for row in rows:
+                others = ", ".join(str(r) for r in rows if r != row)
+                where = f"also in row {others}" if others else "in two columns of this row"
+                refused.setdefault(row, []).append(
+                    f"{measures_by_id[measure_id].ref} {quarter} {what} is given {where}"
+                )
+    entries: dict[tuple[uuid.UUID, Quarter], _Entry] = {}
+    for (measure_id, quarter, name), found in slots.items():
+        live = [(row, v) for row, v in found if row not in refused]
+        if not live:
+            continue
+        row, value = live[0]
+        entry = entries.setdefault(
+            (measure_id, quarter), _Entry(measures_by_id[measure_id], quarter)
+        )
+        entry.rows.add(row)
+        if name == "value":
+            entry.value = value
+        elif name == "status":
+            entry.status = value
+        elif name == "note":
+            entry.note = value
+        else:
+            entry.comparators[name.removeprefix(COMPARATOR)] = value
+    changes: list[_Change] = []
+    row_changes: dict[int, list[str]] = defaultdict(list)
+    row_creates: set[int] = set()
+    new_comparators: dict[tuple[uuid.UUID, str], NewRecord] = {}
+    for (measure_id, quarter), entry in sorted(entries.items(), key=lambda kv: kv[1].quarter):
+        existing = planner.values.get((measure_id, quarter))
+        measure = entry.measure
+        missing = [c for c in entry.comparators if c not in measure.comparator_names]
+        for name in missing:
+            new_comparators.setdefault(
+                (measure_id, name), NewRecord("comparator", name, f"for measure {measure.ref}")
+            )
+        if existing is None or existing.deleted_at is not None:
+            fields: dict[str, Any] = {
+                "value": entry.value,
+                "comparator_values": dict(entry.comparators),
+                "status": entry.status or ValueStatus.PROVISIONAL,
+                "note": entry.note or "",
+            }
+            changes.append(_Change(entry, existing, fields, missing))
+            for row in entry.rows:
+                row_creates.add(row)
+                row_changes[row].append(f"{measure.ref} {quarter}: new value {_fmt(entry.value)}")
+            continue
+        fields = {}
+        said: list[str] = []
+        if entry.value is not None and entry.value != existing.value:
+            fields["value"] = entry.value
+            said.append(f"{_fmt(existing.value)} → {_fmt(entry.value)}")
+        merged = dict(existing.comparator_values)
+        for name, comp in entry.comparators.items():
+            if merged.get(name) != comp:
+                said.append(f"{name} {_fmt(merged.get(name))} → {_fmt(comp)}")
+                merged[name] = comp
+        if merged != existing.comparator_values:
+            fields["comparator_values"] = merged
+        if entry.status is not None and entry.status != existing.status:
+            fields["status"] = entry.status
+            said.append(f"status → {entry.status.value}")
+        if entry.note is not None and entry.note != existing.note.strip():
+            fields["note"] = entry.note
+            said.append("note changed")
+        if fields:
+            changes.append(_Change(entry, existing, fields, missing))
+            for row in entry.rows:
+                row_changes[row].append(f"{measure.ref} {quarter}: {', '.join(said)}")
+    row_plans = []
+    for row, key in row_keys.items():
+        if row in refused:
+            row_plans.append(RowPlan(row, key, Outcome.REFUSE, tuple(refused[row])))
+        elif row in row_changes:
+            outcome = Outcome.CREATE if row in row_creates else Outcome.UPDATE
+            row_plans.append(RowPlan(row, key, outcome, tuple(row_changes[row])))
+        else:
+            row_plans.append(RowPlan(row, key, Outcome.UNCHANGED))
+    notes = []
+    if planner.wide:
+        notes.append(
+            "Quarter columns: "
+            + ", ".join(f"{table.headers[i]} = {q}" for i, q in planner.wide[:12])
+            + (" ..." if len(planner.wide) > 12 else "")
+        )
+    result = ImportPlan(
+        kind="measures",
+        source=table.source,
+        plan_title=plan.title,
+        rows=tuple(row_plans),
+        new_records=tuple(new_comparators.values()),
+        notes=tuple(notes),
+        revision=revision,
+    )
+    return result, changes
+
+
+def apply_measures(tx: Transaction, changes: Sequence[_Change], progress: Progress) -> None:
+    total = len(changes)
+    for done, change in enumerate(changes):
+        if done % 200 == 0:
+            progress.step(done, total, f"Importing values: {done:,} of {total:,}")
+        measure = change.entry.measure
+        if change.new_comparators:
+            names = [*measure.comparator_names]
+            names += [c for c in change.new_comparators if c not in names]
+            if names != measure.comparator_names:
+                measure.comparator_names = names
+        existing = change.existing
+        if existing is None:
+            value_id = MeasureValue.make_id(measure.id, change.entry.quarter)
+            tx.add(
+                MeasureValue(
+                    id=value_id,
+                    measure_id=measure.id,
+                    period=change.entry.quarter,
+                    **change.fields,
+                )
+            )
+        else:
+            if existing.deleted_at is not None:
+                existing.deleted_at = None
+            for key, value in change.fields.items():
+                setattr(existing, key, value)
+        if done % FLUSH_EVERY == FLUSH_EVERY - 1:
+            tx.flush()
+    progress.step(total, total, "Saving the import")
+    tx.flush()

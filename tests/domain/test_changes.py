@@ -1,0 +1,287 @@
+"""The change log and the record rules users rely on: tombstones, blocked deletes,
+unique refs, append-only updates, one value per measure per quarter."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from ssp_desktop import services
+from ssp_desktop.domain.changes import history
+from ssp_desktop.domain.enums import ActionStatus, Rag, UpdateState, ValueStatus
+from ssp_desktop.domain.errors import (
+    DeleteBlockedError,
+    DomainError,
+    ParentDeletedError,
+)
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import (
+    Action,
+    ActionPartner,
+    ActionUpdate,
+    ChangeLog,
+    Measure,
+    MeasureValue,
+    Organisation,
+    PriorityArea,
+)
+from ssp_desktop.queries import plans as plan_queries
+from ssp_desktop.store.engine import Store
+from tests.factories import MiniPlan, mini_plan
+
+Q2 = Quarter(2023, 2)
+
+
+@pytest.fixture
+def plan(store: Store) -> MiniPlan:
+    return mini_plan(store)
+
+
+def test_create_update_delete_are_logged_with_who_what_where(store: Store, plan: MiniPlan) -> None:
+    with store.transaction(actor="theme.lead@example", person_id=plan.person.id) as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        tx.update(action, title="Fund two more IDVAs", status=ActionStatus.IN_PROGRESS)
+    with store.transaction(actor="strategy.team") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        tx.delete(action)
+    with store.session() as s:
+        rows = history(s, plan.action.id)
+    assert [(r.op, r.field) for r in rows] == [
+        ("create", None),
+        ("update", "status"),
+        ("update", "title"),
+        ("delete", None),
+    ] or [(r.op, r.field) for r in rows] == [
+        ("create", None),
+        ("update", "title"),
+        ("update", "status"),
+        ("delete", None),
+    ]
+    created = json.loads(rows[0].new or "{}")
+    assert created["ref"] == "PVP-01" and created["title"] == "Fund IDVAs"
+    title = next(r for r in rows if r.field == "title")
+    assert (json.loads(title.old or ""), json.loads(title.new or "")) == (
+        "Fund IDVAs",
+        "Fund two more IDVAs",
+    )
+    assert title.actor == "theme.lead@example" and title.person_id == plan.person.id
+    assert title.site_id == store.site_id and title.entity == "action"
+    assert rows[-1].actor == "strategy.team"
+    assert rows[1].change_set == rows[2].change_set != rows[3].change_set
+
+
+def test_setting_a_field_to_its_current_value_logs_nothing(store: Store, plan: MiniPlan) -> None:
+    before = store.revision()
+    with store.transaction() as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        tx.update(action, title="Fund IDVAs")
+    assert store.revision() == before
+
+
+def test_a_failed_transaction_logs_nothing_and_changes_nothing(
+    store: Store, plan: MiniPlan
+) -> None:
+    before = store.revision()
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        tx.update(action, title="half-done")
+        tx.flush()
+        raise RuntimeError("crash mid-edit")
+    assert store.revision() == before
+    with store.session() as s:
+        assert s.get(Action, plan.action.id).title == "Fund IDVAs"  # type: ignore[union-attr]
+
+
+def test_records_are_tombstoned_not_removed(store: Store, plan: MiniPlan) -> None:
+    with store.transaction() as tx:
+        tx.delete(tx.get(Action, plan.action.id))  # type: ignore[arg-type]
+    with store.session() as s:
+        action = s.get(Action, plan.action.id)
+        assert action is not None and action.is_deleted
+    with pytest.raises(DomainError, match="never removed"), store.transaction() as tx:
+        tx.session.delete(tx.get(Organisation, plan.org.id))
+        tx.flush()
+
+
+def test_a_parent_with_live_children_cannot_be_deleted(store: Store, plan: MiniPlan) -> None:
+    with (
+        pytest.raises(
+            DeleteBlockedError,
+            match=r"organisation Police: 1 action and 1 person \(.*\) still refer",
+        ),
+        store.transaction() as tx,
+    ):
+        tx.delete(tx.get(Organisation, plan.org.id))  # type: ignore[arg-type]
+    with pytest.raises(DeleteBlockedError, match="action PVP-01"), store.transaction() as tx:
+        tx.delete(tx.get(PriorityArea, plan.area.id))  # type: ignore[arg-type]
+    with store.session() as s:
+        assert not s.get(Organisation, plan.org.id).is_deleted  # type: ignore[union-attr]
+
+
+def test_cascade_tombstones_what_a_record_owns_and_logs_each(store: Store, plan: MiniPlan) -> None:
+    with store.transaction() as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.write_update(
+            tx, action, Q2, rag=Rag.GREEN, narrative="On track", written_on=dt.date(2023, 10, 20)
+        )
+    with store.transaction() as tx:
+        doomed = tx.delete(tx.get(PriorityArea, plan.area.id), cascade=True)  # type: ignore[arg-type]
+    assert sorted(type(d).__name__ for d in doomed) == ["Action", "ActionUpdate", "PriorityArea"]
+    with store.session() as s:
+        deletes = s.scalars(select(ChangeLog.entity).where(ChangeLog.op == "delete")).all()
+    assert sorted(deletes) == ["action", "action_update", "priority_area"]
+
+
+def test_an_actions_partner_links_go_with_it(store: Store, plan: MiniPlan) -> None:
+    with store.transaction() as tx:
+        tx.add(ActionPartner(action_id=plan.action.id, organisation_id=plan.org.id))
+    with pytest.raises(DeleteBlockedError), store.transaction() as tx:
+        tx.delete(tx.get(Organisation, plan.org.id))  # type: ignore[arg-type]
+    with store.transaction() as tx:
+        doomed = tx.delete(tx.get(Action, plan.action.id))  # type: ignore[arg-type]
+    assert {type(d).__name__ for d in doomed} == {"Action", "ActionPartner"}
+
+
+def test_nothing_can_be_added_under_a_deleted_parent(store: Store, plan: MiniPlan) -> None:
+    with store.transaction() as tx:
+        tx.delete(tx.get(Action, plan.action.id))  # type: ignore[arg-type]
+    with pytest.raises(ParentDeletedError, match="action PVP-01 has been deleted"):
+        with store.transaction() as tx:
+            tx.add(
+                ActionUpdate(action_id=plan.action.id, quarter=Q2, written_on=dt.date(2023, 10, 1))
+            )
+    with store.transaction() as tx:  # restoring the parent makes room again
+        tx.restore(tx.get(Action, plan.action.id))  # type: ignore[arg-type]
+        tx.add(ActionUpdate(action_id=plan.action.id, quarter=Q2, written_on=dt.date(2023, 10, 1)))
+    with store.session() as s:
+        ops = [r.op for r in history(s, plan.action.id)]
+    assert ops == ["create", "delete", "restore"]
+
+
+def test_refs_are_unique_within_a_plan_but_reusable_after_delete(
+    store: Store, plan: MiniPlan
+) -> None:
+    with pytest.raises(DomainError, match="Another action already has this plan_id and ref|ref"):
+        with store.transaction() as tx:
+            area = tx.get(PriorityArea, plan.area.id)
+            assert area is not None
+            services.add_action(tx, area, ref="PVP-01", title="Duplicate")
+    with store.transaction() as tx:
+        tx.delete(tx.get(Action, plan.action.id))  # type: ignore[arg-type]
+    with store.transaction() as tx:
+        area = tx.get(PriorityArea, plan.area.id)
+        assert area is not None
+        services.add_action(tx, area, ref="PVP-01", title="Replacement")
+    with store.session() as s:
+        live = s.scalars(select(Action.title).where(Action.deleted_at.is_(None))).all()
+    assert live == ["Replacement"]
+
+
+def test_due_before_start_is_refused(store: Store, plan: MiniPlan) -> None:
+    with pytest.raises(DomainError, match="due date is before the start date"):
+        with store.transaction() as tx:
+            action = tx.get(Action, plan.action.id)
+            assert action is not None
+            tx.update(action, due_date=dt.date(2021, 1, 1))
+
+
+def test_an_edited_update_supersedes_and_history_keeps_both(store: Store, plan: MiniPlan) -> None:
+    with store.transaction() as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        first = services.write_update(
+            tx, action, Q2, rag=Rag.AMBER, narrative="Recruiting", written_on=dt.date(2023, 10, 2)
+        )
+    with store.transaction() as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        second = services.write_update(
+            tx,
+            action,
+            Q2,
+            rag=Rag.GREEN,
+            narrative="Two IDVAs in post",
+            written_on=dt.date(2023, 10, 9),
+            state=UpdateState.SUBMITTED,
+        )
+    with store.session() as s:
+        updates = s.scalars(select(ActionUpdate).order_by(ActionUpdate.written_on)).all()
+        assert [(u.narrative, u.is_current) for u in updates] == [
+            ("Recruiting", False),
+            ("Two IDVAs in post", True),
+        ]
+        assert updates[1].supersedes_id == first.id and second.id == updates[1].id
+        assert s.get(Action, plan.action.id).rag is Rag.GREEN  # type: ignore[union-attr]
+        rows = plan_queries.actions_with_latest_update(s, plan.plan.id)
+    assert [r.latest.narrative if r.latest else None for r in rows] == ["Two IDVAs in post"]
+
+
+def test_an_older_quarters_update_does_not_change_the_actions_rag(
+    store: Store, plan: MiniPlan
+) -> None:
+    with store.transaction() as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.write_update(
+            tx, action, Q2, rag=Rag.RED, narrative="x", written_on=dt.date.today()
+        )
+        services.write_update(
+            tx, action, Q2.previous(), rag=Rag.GREEN, narrative="y", written_on=dt.date.today()
+        )
+    with store.session() as s:
+        assert s.get(Action, plan.action.id).rag is Rag.RED  # type: ignore[union-attr]
+
+
+def test_one_value_per_measure_per_quarter(store: Store, plan: MiniPlan) -> None:
+    with store.transaction(actor="analyst.one") as tx:
+        measure = tx.get(Measure, plan.measure.id)
+        assert measure is not None
+        services.record_value(tx, measure, Q2, 90.0, comparators={"GM average": 88.0})
+    with store.transaction(actor="analyst.two") as tx:
+        measure = tx.get(Measure, plan.measure.id)
+        assert measure is not None
+        value = services.record_value(
+            tx, measure, Q2, 92.0, comparators={"GM average": 88.0}, status=ValueStatus.FINAL
+        )
+    assert value.id == MeasureValue.make_id(plan.measure.id, Q2)
+    with store.session() as s:
+        assert s.scalar(select(func.count()).select_from(MeasureValue)) == 1
+        assert [v.value for v in plan_queries.measure_series(s, plan.measure.id)] == [92.0]
+        changed = [(r.field, r.actor) for r in history(s, value.id) if r.op == "update"]
+    assert sorted(changed) == [("status", "analyst.two"), ("value", "analyst.two")]
+
+
+def test_a_comparator_the_measure_does_not_have_is_refused(store: Store, plan: MiniPlan) -> None:
+    with pytest.raises(DomainError, match="no comparator England; it has GM average"):
+        with store.transaction() as tx:
+            measure = tx.get(Measure, plan.measure.id)
+            assert measure is not None
+            services.record_value(tx, measure, Q2, 90.0, comparators={"England": 80.0})
+
+
+def test_targets_are_one_per_year(store: Store, plan: MiniPlan) -> None:
+    with store.transaction() as tx:
+        measure = tx.get(Measure, plan.measure.id)
+        assert measure is not None
+        services.set_target(tx, measure, Q2.fy, 90.0)
+        services.set_target(tx, measure, Q2.fy, 91.0)
+    with store.session() as s:
+        assert plan_queries.target_for(s, plan.measure.id, Q2.fy) == 91.0
+        assert plan_queries.target_for(s, plan.measure.id, Q2.fy.next()) is None
+
+
+def test_writes_outside_a_transaction_are_refused(store: Store, plan: MiniPlan) -> None:
+    with store.session() as s:
+        action = s.get(Action, plan.action.id)
+        assert action is not None
+        action.title = "sneaky"
+        with pytest.raises(DomainError, match="inside Store.transaction"):
+            s.commit()
