@@ -507,7 +507,7 @@ def test_marking_and_charts_follow_the_store(store: Store, tmp_path: Path) -> No
 
 
 def test_long_lists_of_gaps_are_cut_short() -> None:
-    from ssp_desktop.reports.pack import _capped, _refs
+    from ssp_desktop.reports.pack_summary import _capped, _refs
 
     refs = [f"A-{n}" for n in range(30)]
     assert _refs(refs[:3], "the trackers") == "A-0, A-1, A-2"
