@@ -1,9 +1,15 @@
-"""The change log, written for every create, update, delete and restore.
+"""The change log, written for every create, update, delete and restore, and the guard
+that keeps every write on the one governed path.
 
-Writes happen inside :class:`Transaction` (from ``Store.transaction``). A
+Writes happen inside :class:`Transaction` (from ``Store.transaction``), and only while a
+domain service runs (:func:`governed`, entered by ``services.core.service``): changing
+a record's field, adding or deleting a record anywhere else raises
+:class:`~ssp_desktop.domain.errors.UngovernedWriteError` at the line that tried. A
 ``before_flush`` hook turns whatever the ORM is about to write into change-log rows,
-so any code path that edits a record - a form, an undo command, an import - is
-logged the same way, with no chance of forgetting. The hook also refuses a hard
+so every path - a form, undo, an import, a merge - is logged the same way. It records
+who made each change, where and when: the transaction's own context, or the
+:class:`Attribution` a merge gives the records it writes (the lead who made the change
+on their laptop, with the time the master received it). The hook also refuses a hard
 delete (records become tombstones) and a child added under a deleted parent.
 """
 
@@ -13,18 +19,26 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+import os
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from graphlib import TopologicalSorter
 from typing import Any, TypeVar
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm import Mapper, Session, object_session
 
 from ssp_desktop.domain.base import Record, utcnow
-from ssp_desktop.domain.errors import DeleteBlockedError, DomainError, ParentDeletedError
+from ssp_desktop.domain.errors import (
+    DeleteBlockedError,
+    DomainError,
+    ParentDeletedError,
+    UngovernedWriteError,
+)
+from ssp_desktop.domain.events import RecordChange, record_changes
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import ChangeLog, record_classes
 
@@ -80,6 +94,95 @@ class ChangeContext:
     person_id: uuid.UUID | None = None
     source: str = "local"
     change_set: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)
+
+
+@dataclasses.dataclass(frozen=True)
+class Attribution:
+    """Who made a change elsewhere (a lead on their laptop), recorded instead of the
+    account that merged it; the change log also keeps when it arrived here."""
+
+    site_id: uuid.UUID
+    actor: str
+    person_id: uuid.UUID | None
+    at: dt.datetime
+
+
+# --------------------------------------------------------------------------- the guard
+
+_DEPTH = "service_depth"
+_ATTRIBUTION = "attribution"
+
+
+@contextmanager
+def governed(session: Session) -> Iterator[None]:
+    """Mark a domain service running on ``session``; writes are allowed only inside."""
+    info = session.info
+    info[_DEPTH] = info.get(_DEPTH, 0) + 1
+    try:
+        yield
+    finally:
+        info[_DEPTH] -= 1
+
+
+@contextmanager
+def attributed(session: Session, attribution: Attribution | None) -> Iterator[None]:
+    """Records written inside are logged as ``attribution``'s change (see :class:`Attribution`)."""
+    before = session.info.get(_ATTRIBUTION)
+    session.info[_ATTRIBUTION] = attribution
+    try:
+        yield
+    finally:
+        session.info[_ATTRIBUTION] = before
+
+
+def _is_write_session(session: Session | None) -> bool:
+    return session is not None and "change_context" in session.info
+
+
+# Transitional: on while every writer moves onto the services (SSP_GOVERNED_WRITES=1).
+ENFORCED = os.environ.get("SSP_GOVERNED_WRITES") == "1"
+
+
+def _require_governed(session: Session, what: str) -> None:
+    info = session.info
+    if ENFORCED and info.get(_DEPTH, 0) <= 0 and not info.get("flushing"):
+        raise UngovernedWriteError(
+            f"{what} outside the domain services: every change to the plan goes through "
+            "ssp_desktop.services (docs/architecture.md)."
+        )
+
+
+def _note_attribution(session: Session, obj: Record) -> None:
+    attribution = session.info.get(_ATTRIBUTION)
+    if attribution is not None:
+        inspect(obj).info[_ATTRIBUTION] = attribution
+
+
+def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
+    session = object_session(target)
+    if _is_write_session(session):
+        assert session is not None
+        _require_governed(session, f"{type(target).__name__} was changed")
+        _note_attribution(session, target)
+    return value
+
+
+def _on_attach(session: Session, obj: Any) -> None:
+    if isinstance(obj, Record) and _is_write_session(session):
+        _require_governed(session, f"A {type(obj).__name__} was added")
+        _note_attribution(session, obj)
+
+
+def _watch_attributes() -> None:
+    for cls in record_classes().values():
+        mapper: Mapper[Any] = inspect(cls)
+        for attr in mapper.column_attrs:
+            event.listen(getattr(cls, attr.key), "set", _on_set, retval=True)
+        for rel in mapper.relationships:
+            event.listen(getattr(cls, rel.key), "set", _on_set, retval=True)
+
+
+_WATCHING = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,13 +249,16 @@ def _fill_defaults(obj: Record) -> None:
 
 
 def _log(session: Session, ctx: ChangeContext, obj: Record, op: str, **kw: Any) -> None:
+    now = kw.pop("at")
+    by: Attribution | None = inspect(obj).info.get(_ATTRIBUTION)
     session.add(
         ChangeLog(
             change_set=ctx.change_set,
-            site_id=ctx.site_id,
-            actor=ctx.actor,
-            person_id=ctx.person_id,
-            at=kw.pop("at"),
+            site_id=by.site_id if by else ctx.site_id,
+            actor=by.actor if by else ctx.actor,
+            person_id=by.person_id if by else ctx.person_id,
+            at=by.at if by else now,
+            received_at=now if by else None,
             entity=type(obj).__tablename__,
             record_id=obj.id,
             op=op,
@@ -193,6 +299,16 @@ def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> Non
         )
     if ctx is None:
         raise DomainError("Changes to the plan must be made inside Store.transaction().")
+    session.info["flushing"] = True
+    try:
+        _log_changes(session, ctx, records_new, records_dirty)
+    finally:
+        session.info["flushing"] = False
+
+
+def _log_changes(
+    session: Session, ctx: ChangeContext, records_new: list[Record], records_dirty: list[Record]
+) -> None:
     now = utcnow()
     for obj in records_new:
         _fill_defaults(obj)
@@ -234,11 +350,18 @@ def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> Non
                 _log(session, ctx, obj, "update", at=now, field=key, old=dump(old), new=dump(new))
         if fk_changed and obj.deleted_at is None:
             _check_parents_live(session, obj, pending)
+    for obj in (*records_new, *records_dirty):
+        inspect(obj).info.pop(_ATTRIBUTION, None)
 
 
 def install(session_factory: Any) -> None:
-    """Attach the change-log hook to a sessionmaker."""
+    """Attach the change-log hook and the write guard to a sessionmaker."""
+    global _WATCHING
     event.listen(session_factory, "before_flush", _before_flush)
+    event.listen(session_factory, "before_attach", _on_attach)
+    if not _WATCHING:
+        _watch_attributes()
+        _WATCHING = True
 
 
 class Transaction:
@@ -277,6 +400,16 @@ class Transaction:
 
     def flush(self) -> None:
         self.session.flush()
+
+    def changes(self) -> tuple[RecordChange, ...]:
+        """What this transaction has changed so far, one entry per record (flushes)."""
+        self.session.flush()
+        rows = self.session.execute(
+            select(ChangeLog.entity, ChangeLog.record_id, ChangeLog.op, ChangeLog.field)
+            .where(ChangeLog.change_set == self.context.change_set)
+            .order_by(ChangeLog.seq)
+        ).all()
+        return record_changes((e, r, o, f) for e, r, o, f in rows)
 
     # -- delete and restore ----------------------------------------------------------
 
@@ -409,55 +542,3 @@ def from_json_value(column_type: Any, value: Any) -> Any:
     if isinstance(column_type, Numeric) and not isinstance(column_type, Float):
         return Decimal(value)
     return value
-
-
-def _logged_value(cls: type[Record], field: str, text: str | None) -> Any:
-    column = cls.__table__.columns[field]
-    return from_json_value(column.type, None if text is None else json.loads(text))
-
-
-def _rows(session: Session, change_set: uuid.UUID, *, newest_first: bool) -> list[ChangeLog]:
-    order = ChangeLog.seq.desc() if newest_first else ChangeLog.seq
-    return list(
-        session.scalars(select(ChangeLog).where(ChangeLog.change_set == change_set).order_by(order))
-    )
-
-
-def revert_change_set(tx: Transaction, change_set: uuid.UUID) -> None:
-    """Undo one earlier transaction: newest change first, each logged as a new change.
-
-    A created record becomes a tombstone (never removed, so redo can bring it back), an
-    updated field gets its old value, a deleted record is restored.
-    """
-    classes = record_classes()
-    now = utcnow()
-    for row in _rows(tx.session, change_set, newest_first=True):
-        cls = classes[row.entity]
-        obj = tx.get(cls, row.record_id)
-        if obj is None:
-            raise DomainError(f"Cannot undo: the {row.entity.replace('_', ' ')} is missing.")
-        if row.op == "create" or row.op == "restore":
-            obj.deleted_at = now
-        elif row.op == "delete":
-            obj.deleted_at = None
-        elif row.field is not None:
-            setattr(obj, row.field, _logged_value(cls, row.field, row.old))
-        tx.flush()  # one step at a time: unique indexes see the same order as the original
-
-
-def replay_change_set(tx: Transaction, change_set: uuid.UUID) -> None:
-    """Redo a transaction that :func:`revert_change_set` undid, oldest change first."""
-    classes = record_classes()
-    now = utcnow()
-    for row in _rows(tx.session, change_set, newest_first=False):
-        cls = classes[row.entity]
-        obj = tx.get(cls, row.record_id)
-        if obj is None:
-            raise DomainError(f"Cannot redo: the {row.entity.replace('_', ' ')} is missing.")
-        if row.op == "create" or row.op == "restore":
-            obj.deleted_at = None
-        elif row.op == "delete":
-            obj.deleted_at = now
-        elif row.field is not None:
-            setattr(obj, row.field, _logged_value(cls, row.field, row.new))
-        tx.flush()

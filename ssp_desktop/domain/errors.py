@@ -75,6 +75,18 @@ class DeleteBlockedError(DomainError):
     pass
 
 
+class UndoRefusedError(DomainError):
+    """Undo or redo would overwrite a value someone else has written since."""
+
+
+class UngovernedWriteError(RuntimeError):
+    """A programming error: a record was changed outside the domain services.
+
+    Not an :class:`SspError`: it is never the user's doing, so it is reported as a
+    crash (with the code location) rather than shown as a refused edit.
+    """
+
+
 class ParentDeletedError(DomainError):
     pass
 

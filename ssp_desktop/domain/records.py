@@ -653,7 +653,10 @@ class ChangeLog(Base):
     site_id: Mapped[uuid.UUID]
     actor: Mapped[str] = mapped_column(String(254))
     person_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
+    # When the change was made, on the site that made it (a lead's laptop for a merged
+    # change); ``received_at``: when this store merged it, None for changes made here.
     at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    received_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     entity: Mapped[str] = mapped_column(String(40))
     record_id: Mapped[uuid.UUID]
     op: Mapped[str] = mapped_column(String(10))

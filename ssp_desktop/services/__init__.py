@@ -7,14 +7,33 @@ the same message wherever the change comes from (a form, a spreadsheet, a bundle
 conflict decision, the sample writer or undo).
 """
 
+from ssp_desktop.services import people, risks  # noqa: F401 - registers their rules
 from ssp_desktop.services.actions import add_action, write_update
+from ssp_desktop.services.core import (
+    check_field,
+    check_record,
+    create,
+    create_all,
+    delete,
+    edit,
+    restore,
+    service,
+)
 from ssp_desktop.services.funding import set_allocation
 from ssp_desktop.services.measures import record_value, set_target
 from ssp_desktop.services.plan import start_plan
 
 __all__ = [
     "add_action",
+    "check_field",
+    "check_record",
+    "create",
+    "create_all",
+    "delete",
+    "edit",
     "record_value",
+    "restore",
+    "service",
     "set_allocation",
     "set_target",
     "start_plan",

@@ -6,6 +6,7 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import Rag, UpdateState
@@ -17,17 +18,43 @@ from ssp_desktop.domain.records import (
     Priority,
     PriorityArea,
 )
+from ssp_desktop.domain.validation import ValidationError, check_dates
+from ssp_desktop.services.core import create, edit, invariant, service, unique_in
+
+invariant(Action, "ref")(unique_in("plan_id", "plan", "ref"))
 
 
+@invariant(Action, "start_date")
+def _start_before_due(session: Session, action: Action, value: dt.date | None) -> None:
+    check_dates(value, action.due_date)
+
+
+@invariant(Action, "due_date")
+def _due_after_start(session: Session, action: Action, value: dt.date | None) -> None:
+    check_dates(action.start_date, value)
+
+
+@invariant(Action, "priority_area_id")
+def _area_in_plan(session: Session, action: Action, value: uuid.UUID) -> None:
+    """An action may move to another area of its own plan only (its ref is unique there)."""
+    area = session.get(PriorityArea, value)
+    priority = session.get(Priority, area.priority_id) if area is not None else None
+    if area is None or area.deleted_at is not None or priority is None:
+        raise ValidationError("That priority area is not in the store any more")
+    if priority.plan_id != action.plan_id:
+        raise ValidationError("An action can only move to a priority area of its own plan")
+
+
+@service
 def add_action(tx: Transaction, area: PriorityArea, **fields: object) -> Action:
     """A new action under ``area``; its plan is taken from the area's priority."""
     priority = tx.get(Priority, area.priority_id)
     if priority is None:
         raise DomainError(f"{area.describe()} has no priority.")
-    action = Action(plan_id=priority.plan_id, priority_area_id=area.id, **fields)
-    return tx.add(action)
+    return create(tx, Action(plan_id=priority.plan_id, priority_area_id=area.id, **fields))
 
 
+@service
 def write_update(
     tx: Transaction,
     action: Action,
@@ -56,9 +83,10 @@ def write_update(
         )
     )
     if previous is not None:
-        previous.is_current = False
+        edit(tx, previous, is_current=False)
         tx.flush()  # the old row must stop being current before the new one is inserted
-    update = tx.add(
+    update = create(
+        tx,
         ActionUpdate(
             action_id=action.id,
             quarter=quarter,
@@ -69,7 +97,7 @@ def write_update(
             state=state,
             supersedes_id=previous.id if previous else None,
             is_current=True,
-        )
+        ),
     )
     newest = tx.session.scalar(
         select(func.max(ActionUpdate.quarter)).where(
@@ -78,6 +106,6 @@ def write_update(
             ActionUpdate.deleted_at.is_(None),
         )
     )
-    if (newest is None or quarter >= newest) and action.rag != rag:
-        action.rag = rag
+    if newest is None or quarter >= newest:
+        edit(tx, action, rag=rag)
     return update

@@ -3,18 +3,116 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.changes import Transaction
-from ssp_desktop.domain.enums import ValueStatus
-from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.enums import Unit, ValueStatus
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import (
     Measure,
     MeasureTarget,
     MeasureValue,
 )
+from ssp_desktop.domain.validation import ValidationError, check_not_negative, check_percentage
+from ssp_desktop.services.core import create, edit, invariant, restore, service, unique_in
+
+invariant(Measure, "ref")(unique_in("plan_id", "plan", "ref"))
 
 
+@invariant(Measure, "baseline_value")
+def _in_measure_unit(session: Session, measure: Measure, value: float | None) -> None:
+    """A value in a percentage measure's unit is 0 to 100."""
+    if value is not None and measure.unit is Unit.PERCENT:
+        check_percentage(value)
+
+
+@invariant(Measure, "tolerance")
+def _tolerance_not_negative(session: Session, measure: Measure, value: float | None) -> None:
+    if value is not None:
+        check_not_negative("Tolerance", value)
+
+
+@invariant(Measure, "stable_threshold")
+def _threshold_not_negative(session: Session, measure: Measure, value: float | None) -> None:
+    if value is not None:
+        check_not_negative("Stable threshold", value)
+
+
+@invariant(Measure, "unit")
+def _unit_fits_values(session: Session, measure: Measure, value: Unit) -> None:
+    """A measure cannot become a percentage while it holds values over 100."""
+    if value is not Unit.PERCENT or measure.unit is Unit.PERCENT:
+        return
+    over = session.scalar(
+        select(func.count())
+        .select_from(MeasureValue)
+        .where(
+            MeasureValue.measure_id == measure.id,
+            MeasureValue.deleted_at.is_(None),
+            (MeasureValue.value > 100) | (MeasureValue.value < 0),
+        )
+    )
+    if over:
+        raise ValidationError(
+            f"{over} of this measure's values {'is' if over == 1 else 'are'} not between "
+            "0 and 100, so it cannot be a percentage"
+        )
+
+
+@invariant(Measure, "comparator_names")
+def _comparators_removable(session: Session, measure: Measure, value: list[str]) -> None:
+    """Refuse to drop a comparator that still has figures: they would be orphaned."""
+    removed = set(measure.comparator_names or []) - set(value or [])
+    for name in sorted(removed):
+        used = sum(
+            1
+            for values in session.scalars(
+                select(MeasureValue.comparator_values).where(
+                    MeasureValue.measure_id == measure.id, MeasureValue.deleted_at.is_(None)
+                )
+            )
+            if values and values.get(name) is not None
+        )
+        if used:
+            raise ValidationError(
+                f"{name} has figures for {used} quarter{'s' if used != 1 else ''}; "
+                "clear them in the values grid before removing it"
+            )
+
+
+def _measure_of(session: Session, record: Any) -> Measure | None:
+    found = session.get(Measure, record.measure_id)
+    if found is None:
+        found = next(
+            (o for o in session.new if isinstance(o, Measure) and o.id == record.measure_id), None
+        )
+    return found
+
+
+@invariant(MeasureValue, "value")
+@invariant(MeasureTarget, "value")
+def _value_in_unit(session: Session, record: Any, value: float | None) -> None:
+    """A percentage measure's values and targets are 0 to 100."""
+    measure = _measure_of(session, record)
+    if value is not None and measure is not None and measure.unit is Unit.PERCENT:
+        check_percentage(value)
+
+
+@invariant(MeasureValue, "comparator_values")
+def _comparators_known(session: Session, record: MeasureValue, value: dict[str, Any]) -> None:
+    measure = _measure_of(session, record)
+    unknown = set(value or {}) - set(measure.comparator_names if measure else [])
+    if measure is not None and unknown:
+        raise ValidationError(
+            f"{measure.describe()} has no comparator {', '.join(sorted(unknown))}; "
+            f"it has {', '.join(measure.comparator_names) or 'none'}."
+        )
+
+
+@service
 def set_target(
     tx: Transaction, measure: Measure, year: FinancialYear, value: float
 ) -> MeasureTarget:
@@ -22,14 +120,16 @@ def set_target(
     target_id = MeasureTarget.make_id(measure.id, year)
     target = tx.get(MeasureTarget, target_id)
     if target is None:
-        return tx.add(MeasureTarget(id=target_id, measure_id=measure.id, year=year, value=value))
+        return create(
+            tx, MeasureTarget(id=target_id, measure_id=measure.id, year=year, value=value)
+        )
     if target.deleted_at is not None:
-        target.deleted_at = None
-    if target.value != value:
-        target.value = value
-    return target
+        target.value = value  # checked as a whole record by restore
+        restore(tx, target)
+    return edit(tx, target, value=value)
 
 
+@service
 def record_value(
     tx: Transaction,
     measure: Measure,
@@ -44,12 +144,6 @@ def record_value(
 ) -> MeasureValue:
     """Enter a measure's value for a quarter. There is one record per measure and
     quarter (its id comes from both), so entering it again changes that record."""
-    unknown = set(comparators or {}) - set(measure.comparator_names)
-    if unknown:
-        raise DomainError(
-            f"{measure.describe()} has no comparator {', '.join(sorted(unknown))}; "
-            f"it has {', '.join(measure.comparator_names) or 'none'}."
-        )
     value_id = MeasureValue.make_id(measure.id, period)
     fields = {
         "value": value,
@@ -61,10 +155,7 @@ def record_value(
     }
     existing = tx.get(MeasureValue, value_id)
     if existing is None:
-        return tx.add(MeasureValue(id=value_id, measure_id=measure.id, period=period, **fields))
+        return create(tx, MeasureValue(id=value_id, measure_id=measure.id, period=period, **fields))
     if existing.deleted_at is not None:
-        existing.deleted_at = None
-    for key, new in fields.items():
-        if getattr(existing, key) != new:
-            setattr(existing, key, new)
-    return existing
+        restore(tx, existing)
+    return edit(tx, existing, **fields)

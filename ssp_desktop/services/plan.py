@@ -3,16 +3,36 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import FinancialYear
 from ssp_desktop.domain.records import (
+    Outcome,
     Partnership,
     Plan,
+    Priority,
 )
+from ssp_desktop.domain.validation import check_years
+from ssp_desktop.services.core import create, invariant, service, unique_in
+
+invariant(Plan, "title")(unique_in("partnership_id", "partnership", "title"))
+invariant(Priority, "code")(unique_in("plan_id", "plan", "code"))
+invariant(Outcome, "code")(unique_in("framework_id", "framework", "code"))
 
 
+@invariant(Plan, "start_year")
+def _first_year(session: Session, plan: Plan, value: FinancialYear) -> None:
+    check_years(value, plan.end_year)
+
+
+@invariant(Plan, "end_year")
+def _last_year(session: Session, plan: Plan, value: FinancialYear) -> None:
+    check_years(plan.start_year, value)
+
+
+@service
 def start_plan(
     tx: Transaction,
     *,
@@ -33,12 +53,13 @@ def start_plan(
     if partnership is None:
         if not partnership_name.strip():
             raise DomainError("The partnership needs a name.")
-        partnership = tx.add(Partnership(name=partnership_name.strip(), area=area.strip()))
-    return tx.add(
+        partnership = create(tx, Partnership(name=partnership_name.strip(), area=area.strip()))
+    return create(
+        tx,
         Plan(
             partnership_id=partnership.id,
             title=title.strip(),
             start_year=start_year,
             end_year=end_year,
-        )
+        ),
     )

@@ -22,6 +22,7 @@ import os
 import re
 import sqlite3
 import struct
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from ssp_desktop import __version__
-from ssp_desktop.domain import changes, sync_records  # noqa: F401 - registers the sync tables
+from ssp_desktop.domain import changes, events, sync_records  # noqa: F401 - registers the sync tables
 from ssp_desktop.domain.errors import (
     CorruptStoreError,
     DomainError,
@@ -268,6 +269,8 @@ class Store:
         self.lock = lock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         changes.install(self._sessions)
+        self._listeners: list[events.Listener] = []
+        self._listeners_lock = threading.Lock()
         self._meta = self._read_meta()
         self.backup_path: Path | None = None
 
@@ -498,24 +501,68 @@ class Store:
         actor: str | None = None,
         person_id: uuid.UUID | None = None,
         source: str = "local",
+        keeps_history: bool = False,
     ) -> Iterator[changes.Transaction]:
-        """One atomic, change-logged write. On any error nothing is saved."""
+        """One atomic, change-logged write. On any error nothing is saved.
+
+        Records change only inside domain services (``ssp_desktop.services``) called
+        with the transaction this yields. Once it commits, every listener
+        (:meth:`subscribe`) hears what changed. ``keeps_history``: this write leaves the
+        undo history alone (bookkeeping such as a pack export's record); otherwise a
+        write made outside the history ends it.
+        """
         if self.lock is None:
             raise StoreError(f"{self.path} is open read-only; it cannot be changed here.")
         session = self._sessions()
-        session.info["change_context"] = changes.ChangeContext(
+        context = changes.ChangeContext(
             site_id=self.site_id,
             actor=actor or default_actor(),
             person_id=person_id,
             source=source,
         )
+        session.info["change_context"] = context
+        committed: events.Committed | None = None
         try:
             with session.begin():
-                yield changes.Transaction(session)
+                tx = changes.Transaction(session)
+                yield tx
+                touched = tx.changes()
+                if touched:
+                    committed = events.Committed(
+                        change_set=context.change_set,
+                        revision=int(session.scalar(select(func.max(ChangeLog.seq))) or 0),
+                        source=source,
+                        actor=context.actor,
+                        records=touched,
+                        keeps_history=keeps_history,
+                    )
         except (sa_exc.DBAPIError, sqlite3.Error) as exc:
             raise translate(exc) from exc
         finally:
             session.close()
+        if committed is not None:
+            self._publish(committed)
+
+    def subscribe(self, listener: events.Listener) -> Callable[[], None]:
+        """Call ``listener`` after every committed change; returns the unsubscriber."""
+        with self._listeners_lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._listeners_lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _publish(self, committed: events.Committed) -> None:
+        with self._listeners_lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(committed)
+            except Exception:  # a listener's bug must not undo a committed write
+                log.exception("a change listener failed")
 
     def revision(self) -> int:
         """The newest change-log sequence number: names the data a snapshot saw."""

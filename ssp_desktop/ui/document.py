@@ -1,53 +1,113 @@
-"""The open plan as the UI sees it: the store, one undo stack, and change signals.
+"""The open plan as the UI sees it: the store, its undo history, and change signals.
 
 Saving model: every edit is committed to the store as soon as it is made (a field when
-the user leaves it, a row when it is added), as one ``QUndoCommand`` on the window's
-single undo stack. There is no Save: a crash loses at most the field being typed.
-Views never write to the store themselves; they push an :class:`EditCommand` and
-redraw when ``changed`` names a record they show (DESIGN.md section 7).
+the user leaves it, a row when it is added), as one step of the domain's undo history
+(:class:`~ssp_desktop.services.history.UndoHistory`). There is no Save: a crash loses
+at most the field being typed. Views never write to the store themselves: they call
+:meth:`PlanDocument.edit` with work that calls the services, and redraw when
+``changed`` names a record they show (DESIGN.md section 7).
+
+This module is an adapter: the store announces every committed transaction (from any
+writer: a form, undo, a spreadsheet import, a bundle, a conflict decision) and the
+document turns it into Qt signals; :class:`UndoStackAdapter` gives the Edit menu the
+history's state. Neither decides anything the domain does not.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.domain.base import Record
-from ssp_desktop.domain.changes import Transaction, replay_change_set, revert_change_set
+from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import SspError
-from ssp_desktop.domain.records import ChangeLog
+from ssp_desktop.domain.events import Committed
+from ssp_desktop.services.history import UndoHistory
 from ssp_desktop.store.engine import Store
-
-R = TypeVar("R", bound=Record)
-
 
 log = logging.getLogger(__name__)
 
+# A commit touching more records than this is announced as ``reloaded`` (views re-read
+# everything) rather than record by record.
+RELOAD_OVER = 200
+
+
+class UndoStackAdapter(QObject):
+    """The Edit menu's view of the domain history, in QUndoStack's words."""
+
+    indexChanged = Signal(int)
+
+    def __init__(self, document: PlanDocument) -> None:
+        super().__init__(document)
+        self.setObjectName("undoStack")
+        self._document = document
+        self._history = document.history
+        # The history may change from a worker thread (an import ends it); the signal
+        # is queued to the window's thread.
+        self._history.on_change(lambda: self.indexChanged.emit(self._history.done))
+
+    def undo(self) -> None:
+        self._document.undo()
+
+    def redo(self) -> None:
+        self._document.redo()
+
+    def canUndo(self) -> bool:
+        return self._history.can_undo
+
+    def canRedo(self) -> bool:
+        return self._history.can_redo
+
+    def undoText(self) -> str:
+        return self._history.undo_text
+
+    def redoText(self) -> str:
+        return self._history.redo_text
+
+    def count(self) -> int:
+        return len(self._history.steps)
+
+    def index(self) -> int:
+        return self._history.done
+
+    def isClean(self) -> bool:
+        # There is no Save: "clean" is the state the store was opened in.
+        return self._history.done == 0
+
+    def clear(self) -> None:
+        self._history.end()
+
 
 class PlanDocument(QObject):
-    """Owns an open :class:`Store` and the undo stack that changes it."""
+    """Owns an open :class:`Store`, its undo history and the signals views listen to."""
 
     # (table name, record id) of every record a write touched; views re-read what they show.
     changed = Signal(str, object)
+    # Every committed transaction, whoever made it: a domain Committed.
+    committed = Signal(object)
     # A write was refused: (what the user tried, the plain-English reason). Nothing changed.
     failed = Signal(str, str)
-    # The store was changed outside the undo stack (a spreadsheet import, a bundle):
-    # views re-read everything they show.
+    # A write touched too many records to announce one by one: views re-read everything.
     reloaded = Signal()
+    # Internal: carries a Committed from whichever thread committed to this one.
+    _arrived = Signal(object)
 
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        self.undo_stack = QUndoStack(self)
-        self.undo_stack.setObjectName("undoStack")
+        self.history = UndoHistory(store)
+        self.undo_stack = UndoStackAdapter(self)
+        self._arrived.connect(self._announce)
+        self._unsubscribe = store.subscribe(self._arrived.emit)
+
+    def close(self) -> None:
+        """Stop listening to the store (it is being closed)."""
+        self._unsubscribe()
+        self.history.close()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -56,74 +116,50 @@ class PlanDocument(QObject):
             yield session
 
     def reload(self) -> None:
-        """Tell every view that the store changed under it (not through the undo stack)."""
+        """Tell every view to re-read everything it shows."""
         self.reloaded.emit()
 
-    def edit(self, text: str, work: Callable[[Transaction], object]) -> bool:
-        """Make an undoable edit: ``work`` runs in one transaction. False if refused."""
-        command = EditCommand(self, text, work)
-        self.undo_stack.push(command)
-        return command.error is None
+    def _announce(self, committed: Committed) -> None:
+        log.info(
+            "committed change set %s (%d records, %s)",
+            committed.change_set,
+            len(committed.records),
+            committed.source.split(":", 1)[0],
+        )
+        self.committed.emit(committed)
+        if len(committed.records) > RELOAD_OVER:
+            self.reloaded.emit()
+            return
+        for record in committed.records:
+            self.changed.emit(record.entity, record.record_id)
 
-    def write(self, text: str, work: Callable[[Transaction], Any]) -> uuid.UUID | None:
-        """Run ``work`` in one transaction; announce what changed; return the change set,
-        or None if nothing changed.
+    # -- writing ---------------------------------------------------------------------
 
-        On refusal emits ``failed`` and raises the :class:`SspError`; nothing is written.
+    def edit(self, text: str, work: Callable[[Transaction], Any]) -> bool:
+        """Make an undoable edit: ``work`` calls services in one transaction.
+
+        False if refused: then ``failed`` has said why and nothing was written.
         """
         try:
-            with self.store.transaction() as tx:
-                work(tx)
-                tx.flush()
-                change_set = tx.context.change_set
-                touched = tx.session.execute(
-                    select(ChangeLog.entity, ChangeLog.record_id)
-                    .where(ChangeLog.change_set == change_set)
-                    .order_by(ChangeLog.seq)
-                ).all()
+            self.history.perform(text, work)
         except SspError as exc:
             # The type only: the message may quote the plan.
             log.info("edit refused: %s", type(exc).__name__)
             self.failed.emit(text, str(exc))
-            raise
-        log.info("saved change set %s (%d records)", change_set, len(set(touched)))
-        for entity, record_id in dict.fromkeys((e, r) for e, r in touched):
-            self.changed.emit(entity, record_id)
-        return change_set if touched else None
+            return False
+        return True
 
+    def undo(self) -> bool:
+        return self._step(self.history.undo, f"Undo {self.history.undo_text}")
 
-class EditCommand(QUndoCommand):
-    """One user edit. The first redo runs the edit; undo reverts its change set from the
-    change log and redo replays it, so every kind of edit undoes the same way."""
+    def redo(self) -> bool:
+        return self._step(self.history.redo, f"Redo {self.history.redo_text}")
 
-    def __init__(
-        self, document: PlanDocument, text: str, work: Callable[[Transaction], object]
-    ) -> None:
-        super().__init__(text)
-        self._document = document
-        self._work: Callable[[Transaction], object] | None = work
-        self._change_set: uuid.UUID | None = None
-        self.error: str | None = None
-
-    def redo(self) -> None:
+    def _step(self, run: Callable[[], object], what: str) -> bool:
         try:
-            if self._work is not None:
-                work, self._work = self._work, None
-                self._change_set = self._document.write(self.text(), work)
-                if self._change_set is None:
-                    self.setObsolete(True)  # a no-op edit does not clutter the undo stack
-            elif self._change_set is not None:
-                cs = self._change_set
-                self._document.write(f"Redo {self.text()}", lambda tx: replay_change_set(tx, cs))
+            run()
         except SspError as exc:
-            self.error = str(exc)
-            self.setObsolete(True)
-
-    def undo(self) -> None:
-        if self._change_set is None:
-            return
-        cs = self._change_set
-        try:
-            self._document.write(f"Undo {self.text()}", lambda tx: revert_change_set(tx, cs))
-        except SspError as exc:
-            self.error = str(exc)
+            log.info("%s refused: %s", what.split()[0].lower(), type(exc).__name__)
+            self.failed.emit(what, str(exc))
+            return False
+        return True

@@ -396,6 +396,7 @@ class MainWindow(QMainWindow):
             self._workspace.deleteLater()
             self._workspace = None
         if self.document is not None:
+            self.document.close()
             self.document.deleteLater()
             self.document = None
         self.store.close()
@@ -496,12 +497,8 @@ class MainWindow(QMainWindow):
         return wizard
 
     def _after_sheet_import(self, result: object) -> None:
-        """As after a bundle: the import wrote outside the undo stack, so undoing an
-        older edit could put back a value the import replaced. The stack starts afresh
-        (the import's own backup and the history panel keep what came before)."""
-        if self.document is not None and getattr(result, "applied", False):
-            self.document.undo_stack.clear()
-            self.document.reload()
+        """The import's commit has already refreshed the views and ended the undo
+        history (the store announces every write; see docs/architecture.md)."""
         summary = getattr(result, "summary", None)
         if summary is not None:
             self.statusBar().showMessage(f"Imported. {summary()}", 15000)
@@ -701,18 +698,16 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def _after_resolve(self, entity: str, record_id: object) -> None:
+    def _after_resolve(self, _entity: str, _record_id: object) -> None:
+        # The decision's commit has refreshed the views and ended the undo history.
         self.conflict_badge.refresh(self.store)
-        if self.document is not None:
-            self.document.changed.emit(entity, record_id)
 
     def _after_import(self, result: object) -> None:
-        """The import wrote outside the undo stack: undoing older edits could now undo
-        merged values, so the stack starts afresh, and every view is rebuilt."""
+        """The merge's commit has ended the undo history by itself; a bundle can add
+        or remove whole themes, so the workspace is rebuilt rather than refreshed."""
         self.conflict_badge.refresh(self.store)
         if not getattr(result, "touched", None) or self.document is None:
             return
-        self.document.undo_stack.clear()
         if self._workspace is not None:
             self.pages.removeWidget(self._workspace)
             self._workspace.deleteLater()

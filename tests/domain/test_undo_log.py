@@ -8,11 +8,13 @@ import uuid
 from sqlalchemy import func, select
 
 from ssp_desktop import services
-from ssp_desktop.domain.changes import Transaction, replay_change_set, revert_change_set
+from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import ActionStatus, Rag, ValueStatus
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import Action, ActionUpdate, Measure, MeasureValue
 from ssp_desktop.queries import plans as plan_queries
+from ssp_desktop.services.history import redo_change_set as replay_change_set
+from ssp_desktop.services.history import undo_change_set as revert_change_set
 from ssp_desktop.store.engine import Store
 from tests.factories import mini_plan
 

@@ -101,7 +101,7 @@ def test_the_log_names_records_by_id_not_by_content(
         document.edit("Clash", clash)
     logging.getLogger("ssp_desktop").handlers[-1].flush()
     logged = logging_to_file.read_text(encoding="utf-8")
-    assert "saved change set" in logged and "edit refused" in logged
+    assert "committed change set" in logged and "edit refused" in logged
     assert "opened store" in logged and "closed store" in logged
     for secret in (title, "A secret new title", "PVP-01"):
         assert secret not in logged

@@ -63,7 +63,8 @@ def test_a_refused_edit_says_why_and_is_not_on_the_stack(
 
     with qtbot.waitSignal(doc.failed) as blocker:
         assert not doc.edit("Add action", duplicate)
-    assert blocker.args[0] == "Add action" and "already has this" in blocker.args[1]
+    assert blocker.args[0] == "Add action"
+    assert blocker.args[1] == "Another action in this plan already has the ref PVP-01"
     assert doc.undo_stack.count() == 0
 
 

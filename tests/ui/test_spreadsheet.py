@@ -86,7 +86,7 @@ def test_import_a_tracker_through_the_wizard(
     outcomes = [preview.model.index(r, 2).data() for r in range(preview.model.rowCount())]
     assert outcomes == ["Update", "New"]
     before = change_rows(window.store)  # type: ignore[arg-type]
-    with qtbot.waitSignal(window.document.reloaded, timeout=10_000):  # type: ignore[union-attr]
+    with qtbot.waitSignal(window.document.committed, timeout=10_000):  # type: ignore[union-attr]
         go_next(qtbot, wizard, ImportWizard.SUMMARY)
     assert "1 new, 1 updated" in wizard.summary_page.text.text()
     assert change_rows(window.store) > before  # type: ignore[arg-type]

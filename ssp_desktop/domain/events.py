@@ -1,0 +1,69 @@
+"""What a committed transaction changed, published by the store to whoever listens.
+
+Qt-free: the UI adapts :class:`Committed` to its signals (``ui.document``), the undo
+history ends itself on a write it did not make (``services.history``), and tests can
+listen directly. Built from the change log, so it names exactly what was written.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """One record a transaction touched, and how: created, updated (which fields),
+    deleted or restored."""
+
+    entity: str
+    record_id: uuid.UUID
+    ops: frozenset[str]
+    fields: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Committed:
+    """One committed transaction that changed the plan."""
+
+    change_set: uuid.UUID
+    revision: int  # the newest change-log sequence number after the commit
+    source: str  # "local", "undo", "redo", "bundle:<id>", "import:<file>", "conflict", ...
+    actor: str
+    records: tuple[RecordChange, ...]
+    # False for writes made outside the undo history (imports, merges, conflict
+    # decisions): the history ends itself when it sees one. See Store.transaction.
+    keeps_history: bool = False
+
+    @property
+    def entities(self) -> frozenset[str]:
+        return frozenset(r.entity for r in self.records)
+
+    def touches(self, entity: str, record_id: uuid.UUID | None = None) -> bool:
+        return any(
+            r.entity == entity and (record_id is None or r.record_id == record_id)
+            for r in self.records
+        )
+
+
+Listener = Callable[[Committed], None]
+
+
+def record_changes(
+    rows: Iterable[tuple[str, uuid.UUID, str, str | None]],
+) -> tuple[RecordChange, ...]:
+    """Fold change-log rows (entity, record id, op, field), in log order, into one
+    :class:`RecordChange` per record."""
+    ops: dict[tuple[str, uuid.UUID], set[str]] = {}
+    fields: dict[tuple[str, uuid.UUID], set[str]] = {}
+    for entity, record_id, op, field in rows:
+        key = (entity, record_id)
+        ops.setdefault(key, set()).add(op)
+        names = fields.setdefault(key, set())
+        if field is not None:
+            names.add(field)
+    return tuple(
+        RecordChange(entity, record_id, frozenset(ops[(entity, record_id)]), frozenset(names))
+        for (entity, record_id), names in fields.items()
+    )

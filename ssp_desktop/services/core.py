@@ -1,0 +1,267 @@
+"""The write path every service shares: the ``@service`` mark, the invariant registry,
+and the four generic operations (create, edit, delete, restore).
+
+A record changes only inside a function marked :func:`service`; anywhere else the
+store refuses the write (``domain.changes.governed``), so no importer, dialog or merge
+can go around the rules. Each aggregate module registers its invariants here with
+:func:`invariant`; :func:`create` and :func:`edit` run them for every field they set,
+so a form, a spreadsheet row and a bundle change are refused with the same message.
+
+Speed for importers comes from the transaction's lookups, not from skipping rules:
+uniqueness checks read a per-transaction index of the scope's live values, loaded once
+and kept up to date by the writes made here (they are the only writes there are).
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Mapper, Session
+
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.changes import Transaction, governed
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.validation import ValidationError, check_length
+
+F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R", bound=Record)
+
+# (session, record, the value about to be written) -> None, or ValidationError.
+Rule = Callable[[Session, Any, Any], None]
+
+_RULES: dict[tuple[type[Record], str], list[Rule]] = {}
+_BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "deleted_at"})
+
+
+def service(fn: F) -> F:
+    """Mark a domain operation (its first argument is the Transaction): while it runs,
+    that transaction may change records."""
+
+    @functools.wraps(fn)
+    def run(tx: Transaction, *args: Any, **kwargs: Any) -> Any:
+        with governed(tx.session):
+            return fn(tx, *args, **kwargs)
+
+    return cast(F, run)
+
+
+def invariant(cls: type[Record], *fields: str) -> Callable[[Rule], Rule]:
+    """Register ``rule`` as a check of ``cls``'s ``fields`` (decorator)."""
+
+    def register(rule: Rule) -> Rule:
+        for name in fields:
+            _RULES.setdefault((cls, name), []).append(rule)
+        return rule
+
+    return register
+
+
+def rules_for(cls: type[Record], field: str) -> list[Rule]:
+    return _RULES.get((cls, field), [])
+
+
+def label(cls: type[Record], field: str) -> str:
+    """The field's name as the editors show it ("Ref", "Due date")."""
+    column = cls.__table__.columns.get(field)
+    named = column.info.get("label") if column is not None else None
+    return str(named or field.removesuffix("_id").replace("_", " ").capitalize())
+
+
+def check_field(session: Session, record: Record, field: str, value: Any) -> None:
+    """Every rule of ``field``, as :func:`edit` would run them; ValidationError if broken.
+
+    Forms call this to show the reason beside the field before writing anything.
+    """
+    column = type(record).__table__.columns.get(field)
+    if column is None or field in _BOOKKEEPING:
+        raise DomainError(f"{type(record).__name__} has no editable field {field!r}.")
+    if isinstance(value, str):
+        check_length(label(type(record), field), value, getattr(column.type, "length", None))
+    if value is None and not column.nullable and column.default is None:
+        raise ValidationError(f"{label(type(record), field)} is required")
+    for rule in rules_for(type(record), field):
+        rule(session, record, value)
+
+
+def check_record(session: Session, record: Record) -> None:
+    """Every rule of every field of a record about to be created."""
+    mapper: Mapper[Any] = inspect(type(record))
+    for attr in mapper.column_attrs:
+        if attr.key in _BOOKKEEPING:
+            continue
+        value = getattr(record, attr.key)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            column = type(record).__table__.columns[attr.key]
+            check_length(label(type(record), attr.key), value, getattr(column.type, "length", None))
+        for rule in rules_for(type(record), attr.key):
+            rule(session, record, value)
+
+
+# --------------------------------------------------------------------------- generic writes
+
+
+@service
+def create(tx: Transaction, record: R) -> R:
+    """Add a new record after checking every rule of its fields."""
+    check_record(tx.session, record)
+    tx.add(record)
+    _index_after_write(tx.session, record)
+    return record
+
+
+@service
+def create_all(tx: Transaction, records: Iterable[Record]) -> None:
+    for record in records:
+        create(tx, record)
+
+
+@service
+def edit(tx: Transaction, record: R, **fields: Any) -> R:
+    """Change fields of a live record; each value is checked first, then written.
+
+    A field that already holds the value is left alone (no change is logged).
+    """
+    if record.deleted_at is not None:
+        raise DomainError(
+            f"{record.describe().capitalize()} has been deleted, so it cannot be changed."
+        )
+    changed = {k: v for k, v in fields.items() if getattr(record, k, _MISSING) != v}
+    for key, value in changed.items():
+        check_field(tx.session, record, key, value)
+        tx.update(record, **{key: value})
+    if changed:
+        _index_after_write(tx.session, record)
+    return record
+
+
+@service
+def delete(tx: Transaction, record: Record, *, cascade: bool = False) -> list[Record]:
+    """Tombstone ``record`` (and, with ``cascade``, what it owns); refused while other
+    live records refer to it."""
+    doomed = tx.delete(record, cascade=cascade)
+    for gone in doomed:
+        _index_forget(tx.session, gone)
+    return doomed
+
+
+@service
+def restore(tx: Transaction, record: Record) -> Record:
+    """Bring a tombstoned record back, checking its fields as if it were new."""
+    if record.deleted_at is None:
+        return record
+    check_record(tx.session, record)
+    tx.restore(record)
+    _index_after_write(tx.session, record)
+    return record
+
+
+_MISSING = object()
+
+
+# --------------------------------------------------------------------------- lookups
+
+
+@dataclass(frozen=True)
+class _Scope:
+    cls: type[Record]
+    scope_field: str
+    field: str
+
+
+@dataclass
+class _Keys:
+    """One scope's live values: lower-cased value -> record id, and back."""
+
+    by_key: dict[str, uuid.UUID]
+    by_id: dict[uuid.UUID, str]
+
+    def forget(self, record_id: uuid.UUID) -> None:
+        key = self.by_id.pop(record_id, None)
+        if key is not None and self.by_key.get(key) == record_id:
+            del self.by_key[key]
+
+    def put(self, record_id: uuid.UUID, key: str) -> None:
+        self.forget(record_id)
+        self.by_key[key] = record_id
+        self.by_id[record_id] = key
+
+
+_INDEX = "unique_index"
+
+
+def _key(value: Any) -> str:
+    return str(value).strip().lower()
+
+
+def _indexes(session: Session) -> dict[_Scope, dict[Any, _Keys]]:
+    found: dict[_Scope, dict[Any, _Keys]] = session.info.setdefault(_INDEX, {})
+    return found
+
+
+def live_keys(
+    session: Session, cls: type[Record], scope_field: str, scope_id: Any, field: str
+) -> dict[str, uuid.UUID]:
+    """Lower-cased ``field`` -> id of the live ``cls`` records in one scope (one plan,
+    one partnership), read once per transaction and kept current by the writes here."""
+    by_scope = _indexes(session).setdefault(_Scope(cls, scope_field, field), {})
+    found = by_scope.get(scope_id)
+    if found is not None:
+        return found.by_key
+    column: Any = getattr(cls, field)
+    rows = session.execute(
+        select(cls.id, column).where(
+            getattr(cls, scope_field) == scope_id, cls.deleted_at.is_(None)
+        )
+    ).all()
+    keys = _Keys({}, {})
+    for rid, value in rows:
+        if value is not None:
+            keys.put(rid, _key(value))
+    by_scope[scope_id] = keys
+    return keys.by_key
+
+
+def _index_after_write(session: Session, record: Record) -> None:
+    for scope, by_scope in _indexes(session).items():
+        if not isinstance(record, scope.cls):
+            continue
+        for keys in by_scope.values():
+            keys.forget(record.id)
+        home = by_scope.get(getattr(record, scope.scope_field))
+        value = getattr(record, scope.field)
+        if home is not None and value is not None and record.deleted_at is None:
+            home.put(record.id, _key(value))
+
+
+def _index_forget(session: Session, record: Record) -> None:
+    for scope, by_scope in _indexes(session).items():
+        if isinstance(record, scope.cls):
+            for keys in by_scope.values():
+                keys.forget(record.id)
+
+
+def unique_in(scope_field: str, scope_noun: str, field: str) -> Rule:
+    """A rule: no other live record in the same plan / partnership / framework has this
+    value of ``field`` (compared without regard to case)."""
+
+    def rule(session: Session, record: Any, value: Any) -> None:
+        if value is None:
+            return
+        scope_id = getattr(record, scope_field)
+        keys = live_keys(session, type(record), scope_field, scope_id, field)
+        holder = keys.get(_key(value))
+        if holder is not None and holder != record.id:
+            noun = type(record).__tablename__.replace("_", " ")
+            raise ValidationError(
+                f"Another {noun} in this {scope_noun} already has the "
+                f"{field.replace('_', ' ')} {str(value).strip()}"
+            )
+
+    return rule
