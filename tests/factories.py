@@ -35,23 +35,27 @@ class MiniPlan:
 
 def mini_plan(store: Store) -> MiniPlan:
     with store.transaction(actor="test") as tx:
-        partnership = tx.add(Partnership(name="Test CSP", area="Testshire"))
-        org = tx.add(
-            Organisation(partnership_id=partnership.id, name="Police", responsible_authority=True)
+        partnership = services.create(tx, Partnership(name="Test CSP", area="Testshire"))
+        org = services.create(
+            tx,
+            Organisation(partnership_id=partnership.id, name="Police", responsible_authority=True),
         )
-        person = tx.add(
-            Person(partnership_id=partnership.id, name="Superintendent", organisation_id=org.id)
+        person = services.create(
+            tx, Person(partnership_id=partnership.id, name="Superintendent", organisation_id=org.id)
         )
-        plan = tx.add(
+        plan = services.create(
+            tx,
             Plan(
                 partnership_id=partnership.id,
                 title="Plan 2022-25",
                 start_year=FinancialYear(2022),
                 end_year=FinancialYear(2024),
-            )
+            ),
         )
-        priority = tx.add(Priority(plan_id=plan.id, code="PVP", title="Vulnerable people"))
-        area = tx.add(PriorityArea(priority_id=priority.id, title="Domestic abuse"))
+        priority = services.create(
+            tx, Priority(plan_id=plan.id, code="PVP", title="Vulnerable people")
+        )
+        area = services.create(tx, PriorityArea(priority_id=priority.id, title="Domestic abuse"))
         action = services.add_action(
             tx,
             area,
@@ -62,7 +66,8 @@ def mini_plan(store: Store) -> MiniPlan:
             start_date=dt.date(2022, 4, 1),
             due_date=dt.date(2023, 3, 31),
         )
-        measure = tx.add(
+        measure = services.create(
+            tx,
             Measure(
                 plan_id=plan.id,
                 ref="M01",
@@ -70,6 +75,6 @@ def mini_plan(store: Store) -> MiniPlan:
                 unit=Unit.PERCENT,
                 polarity=Polarity.HIGHER_BETTER,
                 comparator_names=["GM average"],
-            )
+            ),
         )
     return MiniPlan(partnership, org, person, plan, priority, area, action, measure)

@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.domain.changes import Transaction
+from ssp_desktop import services
 from ssp_desktop.domain.errors import DomainError, SspError
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
@@ -38,6 +38,7 @@ from ssp_desktop.domain.records import (
     Plan,
 )
 from ssp_desktop.progress import Progress
+from ssp_desktop.services.packs import create_pack, default_meeting_title, new_pack
 from ssp_desktop.store.engine import Store
 
 __all__ = [
@@ -124,10 +125,6 @@ def _plan_quarters(plan: Plan) -> tuple[Quarter, Quarter]:
     return plan.start_year.quarters()[0], plan.end_year.quarters()[-1]
 
 
-def _initials(name: str) -> str:
-    return "".join(w[0] for w in name.split() if w[:1].isupper())
-
-
 def find_pack(
     session: Session,
     plan_id: uuid.UUID,
@@ -162,88 +159,6 @@ def find_pack(
     return uuid.UUID(str(found)) if found is not None else None
 
 
-def default_meeting_title(session: Session, partnership_id: uuid.UUID) -> str:
-    """The title of the partnership's latest meeting, else e.g. "SSP Board"."""
-    from ssp_desktop.domain.records import Partnership
-
-    title = session.scalar(
-        select(BoardMeeting.title)
-        .where(BoardMeeting.partnership_id == partnership_id, BoardMeeting.deleted_at.is_(None))
-        .order_by(BoardMeeting.meeting_date.desc())
-        .limit(1)
-    )
-    if title:
-        return str(title)
-    partnership = session.get(Partnership, partnership_id)
-    short = _initials(partnership.name) if partnership is not None else ""
-    return f"{short} Board" if short else "Partnership Board"
-
-
-def new_pack(session: Session, plan_id: uuid.UUID, quarter: Quarter) -> BoardPack:
-    """An unsaved pack for ``quarter`` with the standing cover fields (report of, contact
-    officer, marking, key decision, sections) of the plan's previous pack; the summary
-    and recommendations start empty, and the pack says so until they are written. Its
-    meeting is for the caller to set."""
-    plan = session.get(Plan, plan_id)
-    assert plan is not None
-    pack = BoardPack(
-        plan_id=plan_id,
-        quarter=quarter,
-        subject=f"{plan.title}: quarterly performance report, {quarter.label}",
-    )
-    previous = session.scalars(
-        select(BoardPack)
-        .where(
-            BoardPack.plan_id == plan_id,
-            BoardPack.deleted_at.is_(None),
-            BoardPack.quarter < quarter,
-        )
-        .order_by(BoardPack.quarter.desc())
-        .limit(1)
-    ).first()
-    if previous is not None:
-        pack.report_of = previous.report_of
-        pack.contact_officer = previous.contact_officer
-        pack.protective_marking = previous.protective_marking
-        pack.key_decision = previous.key_decision
-        pack.sections = [dict(item) for item in previous.sections]
-    return pack
-
-
-def create_pack(
-    tx: Transaction,
-    plan_id: uuid.UUID,
-    quarter: Quarter,
-    meeting_date: dt.date,
-    meeting_title: str | None = None,
-) -> BoardPack:
-    """Add the pack for ``quarter`` at the partnership's meeting on ``meeting_date``
-    (made if there is none) within ``tx``; see :func:`new_pack` for its fields."""
-    s = tx.session
-    plan = s.get(Plan, plan_id)
-    if plan is None or plan.deleted_at is not None:
-        raise DomainError("That plan is not in this store (it may have been deleted).")
-    meeting = s.scalars(
-        select(BoardMeeting).where(
-            BoardMeeting.partnership_id == plan.partnership_id,
-            BoardMeeting.meeting_date == meeting_date,
-            BoardMeeting.deleted_at.is_(None),
-        )
-    ).first()
-    if meeting is None:
-        meeting = tx.add(
-            BoardMeeting(
-                partnership_id=plan.partnership_id,
-                title=(meeting_title or "").strip()
-                or default_meeting_title(s, plan.partnership_id),
-                meeting_date=meeting_date,
-            )
-        )
-    pack = new_pack(s, plan_id, quarter)
-    pack.meeting_id = meeting.id
-    return tx.add(pack)
-
-
 def prepare_pack(
     store: Store,
     plan_id: uuid.UUID,
@@ -262,7 +177,8 @@ def prepare_pack(
         existing = find_pack(s, plan_id, quarter, meeting_date)
     if existing is not None:
         return existing
-    with store.transaction(actor=actor) as tx:
+    # Making a pack does not touch what an undo would write back: the history stays.
+    with store.transaction(actor=actor, keeps_history=True) as tx:
         pack = create_pack(tx, plan_id, quarter, meeting_date or dt.date.today(), meeting_title)
         return pack.id
 
@@ -341,8 +257,10 @@ def export_pack(
             tmp.unlink(missing_ok=True)
 
     progress.step(_TOTAL - 1, _TOTAL, "Recording the export…")
-    with store.transaction(actor=actor) as tx:
-        record = tx.add(
+    # The record of an export is bookkeeping: the undo history stays.
+    with store.transaction(actor=actor, keeps_history=True) as tx:
+        record = services.create(
+            tx,
             PackExport(
                 pack_id=pack_id,
                 exported_at=dt.datetime.now(dt.UTC),
@@ -350,7 +268,7 @@ def export_pack(
                 sha256=sha256,
                 size=size,
                 snapshot_seq=snapshot_seq,
-            )
+            ),
         )
         export_id = record.id
     if progress is not None:

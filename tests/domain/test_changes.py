@@ -44,11 +44,11 @@ def test_create_update_delete_are_logged_with_who_what_where(store: Store, plan:
     with store.transaction(actor="theme.lead@example", person_id=plan.person.id) as tx:
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        tx.update(action, title="Fund two more IDVAs", status=ActionStatus.IN_PROGRESS)
+        services.edit(tx, action, title="Fund two more IDVAs", status=ActionStatus.IN_PROGRESS)
     with store.transaction(actor="strategy.team") as tx:
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        tx.delete(action)
+        services.delete(tx, action)
     with store.session() as s:
         rows = history(s, plan.action.id)
     assert [(r.op, r.field) for r in rows] == [
@@ -80,7 +80,7 @@ def test_setting_a_field_to_its_current_value_logs_nothing(store: Store, plan: M
     with store.transaction() as tx:
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        tx.update(action, title="Fund IDVAs")
+        services.edit(tx, action, title="Fund IDVAs")
     assert store.revision() == before
 
 
@@ -91,7 +91,7 @@ def test_a_failed_transaction_logs_nothing_and_changes_nothing(
     with pytest.raises(RuntimeError), store.transaction() as tx:
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        tx.update(action, title="half-done")
+        services.edit(tx, action, title="half-done")
         tx.flush()
         raise RuntimeError("crash mid-edit")
     assert store.revision() == before
@@ -101,7 +101,7 @@ def test_a_failed_transaction_logs_nothing_and_changes_nothing(
 
 def test_records_are_tombstoned_not_removed(store: Store, plan: MiniPlan) -> None:
     with store.transaction() as tx:
-        tx.delete(tx.get(Action, plan.action.id))  # type: ignore[arg-type]
+        services.delete(tx, tx.get(Action, plan.action.id))  # type: ignore[arg-type]
     with store.session() as s:
         action = s.get(Action, plan.action.id)
         assert action is not None and action.is_deleted
@@ -118,9 +118,9 @@ def test_a_parent_with_live_children_cannot_be_deleted(store: Store, plan: MiniP
         ),
         store.transaction() as tx,
     ):
-        tx.delete(tx.get(Organisation, plan.org.id))  # type: ignore[arg-type]
+        services.delete(tx, tx.get(Organisation, plan.org.id))  # type: ignore[arg-type]
     with pytest.raises(DeleteBlockedError, match="action PVP-01"), store.transaction() as tx:
-        tx.delete(tx.get(PriorityArea, plan.area.id))  # type: ignore[arg-type]
+        services.delete(tx, tx.get(PriorityArea, plan.area.id))  # type: ignore[arg-type]
     with store.session() as s:
         assert not s.get(Organisation, plan.org.id).is_deleted  # type: ignore[union-attr]
 
@@ -133,7 +133,7 @@ def test_cascade_tombstones_what_a_record_owns_and_logs_each(store: Store, plan:
             tx, action, Q2, rag=Rag.GREEN, narrative="On track", written_on=dt.date(2023, 10, 20)
         )
     with store.transaction() as tx:
-        doomed = tx.delete(tx.get(PriorityArea, plan.area.id), cascade=True)  # type: ignore[arg-type]
+        doomed = services.delete(tx, tx.get(PriorityArea, plan.area.id), cascade=True)  # type: ignore[arg-type]
     assert sorted(type(d).__name__ for d in doomed) == ["Action", "ActionUpdate", "PriorityArea"]
     with store.session() as s:
         deletes = s.scalars(select(ChangeLog.entity).where(ChangeLog.op == "delete")).all()
@@ -142,25 +142,28 @@ def test_cascade_tombstones_what_a_record_owns_and_logs_each(store: Store, plan:
 
 def test_an_actions_partner_links_go_with_it(store: Store, plan: MiniPlan) -> None:
     with store.transaction() as tx:
-        tx.add(ActionPartner(action_id=plan.action.id, organisation_id=plan.org.id))
+        services.create(tx, ActionPartner(action_id=plan.action.id, organisation_id=plan.org.id))
     with pytest.raises(DeleteBlockedError), store.transaction() as tx:
-        tx.delete(tx.get(Organisation, plan.org.id))  # type: ignore[arg-type]
+        services.delete(tx, tx.get(Organisation, plan.org.id))  # type: ignore[arg-type]
     with store.transaction() as tx:
-        doomed = tx.delete(tx.get(Action, plan.action.id))  # type: ignore[arg-type]
+        doomed = services.delete(tx, tx.get(Action, plan.action.id))  # type: ignore[arg-type]
     assert {type(d).__name__ for d in doomed} == {"Action", "ActionPartner"}
 
 
 def test_nothing_can_be_added_under_a_deleted_parent(store: Store, plan: MiniPlan) -> None:
     with store.transaction() as tx:
-        tx.delete(tx.get(Action, plan.action.id))  # type: ignore[arg-type]
+        services.delete(tx, tx.get(Action, plan.action.id))  # type: ignore[arg-type]
     with pytest.raises(ParentDeletedError, match="action PVP-01 has been deleted"):
         with store.transaction() as tx:
-            tx.add(
-                ActionUpdate(action_id=plan.action.id, quarter=Q2, written_on=dt.date(2023, 10, 1))
+            services.create(
+                tx,
+                ActionUpdate(action_id=plan.action.id, quarter=Q2, written_on=dt.date(2023, 10, 1)),
             )
     with store.transaction() as tx:  # restoring the parent makes room again
-        tx.restore(tx.get(Action, plan.action.id))  # type: ignore[arg-type]
-        tx.add(ActionUpdate(action_id=plan.action.id, quarter=Q2, written_on=dt.date(2023, 10, 1)))
+        services.restore(tx, tx.get(Action, plan.action.id))  # type: ignore[arg-type]
+        services.create(
+            tx, ActionUpdate(action_id=plan.action.id, quarter=Q2, written_on=dt.date(2023, 10, 1))
+        )
     with store.session() as s:
         ops = [r.op for r in history(s, plan.action.id)]
     assert ops == ["create", "delete", "restore"]
@@ -175,7 +178,7 @@ def test_refs_are_unique_within_a_plan_but_reusable_after_delete(
             assert area is not None
             services.add_action(tx, area, ref="PVP-01", title="Duplicate")
     with store.transaction() as tx:
-        tx.delete(tx.get(Action, plan.action.id))  # type: ignore[arg-type]
+        services.delete(tx, tx.get(Action, plan.action.id))  # type: ignore[arg-type]
     with store.transaction() as tx:
         area = tx.get(PriorityArea, plan.area.id)
         assert area is not None
@@ -190,7 +193,7 @@ def test_due_before_start_is_refused(store: Store, plan: MiniPlan) -> None:
         with store.transaction() as tx:
             action = tx.get(Action, plan.action.id)
             assert action is not None
-            tx.update(action, due_date=dt.date(2021, 1, 1))
+            services.edit(tx, action, due_date=dt.date(2021, 1, 1))
 
 
 def test_an_edited_update_supersedes_and_history_keeps_both(store: Store, plan: MiniPlan) -> None:

@@ -218,7 +218,7 @@ def test_a_deleted_records_ref_is_free_again(store: Store, plan: MiniPlan) -> No
     with store.transaction(actor="test") as tx:
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        tx.delete(action)
+        services.delete(tx, action)
     with store.session() as s:
         check_ref_free(s, Action, plan.plan.id, "PVP-01", None)
 

@@ -23,7 +23,7 @@ def test_actions_stand_by_their_update_for_the_quarter(store: Store) -> None:
         assert area is not None
         second = services.add_action(tx, area, ref="PVP-02", title="Train staff")
         third = services.add_action(tx, area, ref="PVP-03", title="Closed one")
-        third.status = ActionStatus.COMPLETE
+        services.edit(tx, third, status=ActionStatus.COMPLETE)
         action = tx.get(type(mp.action), mp.action.id)
         assert action is not None
         services.write_update(
@@ -56,7 +56,7 @@ def test_scorecard_judges_the_newest_value_at_or_before_the_quarter(store: Store
     with store.transaction() as tx:
         m = tx.get(Measure, mp.measure.id)
         assert m is not None
-        m.tolerance = 2.0
+        services.edit(tx, m, tolerance=2.0)
         services.set_target(tx, m, FinancialYear(2023), 90.0)
         services.record_value(
             tx, m, Q1, 85.0, comparators={"GM average": 80.0}, status=ValueStatus.FINAL
@@ -86,15 +86,16 @@ def test_measures_without_value_or_target_are_not_rated(store: Store) -> None:
     with store.transaction() as tx:
         m = tx.get(Measure, mp.measure.id)
         assert m is not None
-        m.priority_id = mp.priority.id
-        tx.add(
+        services.edit(tx, m, priority_id=mp.priority.id)
+        services.create(
+            tx,
             Measure(
                 plan_id=mp.plan.id,
                 ref="M02",
                 name="Tracker",
                 polarity=Polarity.TRACKER,
                 priority_id=mp.priority.id,
-            )
+            ),
         )
     with store.session() as s:
         rows = scorecard(s, mp.plan.id, Q2)
@@ -110,7 +111,7 @@ def test_an_old_value_is_still_judged_with_its_own_direction(store: Store) -> No
     with store.transaction() as tx:
         m = tx.get(Measure, mp.measure.id)
         assert m is not None
-        m.frequency = Frequency.ANNUAL
+        services.edit(tx, m, frequency=Frequency.ANNUAL)
         services.record_value(tx, m, year_before, 70.0)
         services.record_value(tx, m, old, 80.0)
     with store.session() as s:

@@ -32,7 +32,7 @@ def _plan_with_three_actions(store: Store) -> tuple[MiniPlan, list[Action]]:
             )
         a1, a2, a3, _a4 = actions
         assert a1 is not None
-        a1.due_date = dt.date(2025, 3, 31)
+        services.edit(tx, a1, due_date=dt.date(2025, 3, 31))
         for action, before, after in ((a1, Rag.GREEN, Rag.RED), (a2, Rag.AMBER, Rag.GREEN)):
             assert action is not None
             services.write_update(tx, action, Q1, rag=before, narrative="Q1", written_on=ON)
@@ -67,8 +67,8 @@ def test_a_due_date_moved_later_is_a_slip_and_one_moved_earlier_is_not(store: St
         first = tx.get(Action, a1.id)
         second = tx.get(Action, a2.id)
         assert first is not None and second is not None
-        first.due_date = dt.date(2025, 9, 30)
-        second.due_date = dt.date(2024, 12, 31)
+        services.edit(tx, first, due_date=dt.date(2025, 9, 30))
+        services.edit(tx, second, due_date=dt.date(2024, 12, 31))
     with store.session() as s:
         moved = quarter_changes(s, mp.plan.id, Q2).moved_due_dates
         # A pack made for a meeting before the change was made does not show it.
@@ -87,9 +87,9 @@ def test_a_due_date_passed_in_the_quarter_is_missed_unless_closed(store: Store) 
         first = tx.get(Action, a1.id)
         second = tx.get(Action, a2.id)
         assert first is not None and second is not None
-        first.due_date = dt.date(2023, 8, 31)
-        second.due_date = dt.date(2023, 9, 1)
-        second.status = ActionStatus.COMPLETE
+        services.edit(tx, first, due_date=dt.date(2023, 8, 31))
+        services.edit(tx, second, due_date=dt.date(2023, 9, 1))
+        services.edit(tx, second, status=ActionStatus.COMPLETE)
     with store.session() as s:
         missed = quarter_changes(s, mp.plan.id, Q2).missed_due_dates
     assert [(c.ref, c.new_due, c.changed_on) for c in missed] == [

@@ -237,19 +237,19 @@ def mini(store: Store) -> MiniPlan:
     with store.transaction(actor="test") as tx:
         measure = tx.get(Measure, plan.measure.id)
         assert measure is not None
-        measure.owner_person_id = plan.person.id
-        measure.tolerance = 2.0
+        services.edit(tx, measure, owner_person_id=plan.person.id)
+        services.edit(tx, measure, tolerance=2.0)
         # The fixture's action is due in March 2023; keep it open for later quarters.
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        action.due_date = dt.date(2025, 3, 31)
+        services.edit(tx, action, due_date=dt.date(2025, 3, 31))
     return plan
 
 
 def _add_person(store: Store, plan: MiniPlan, role: str) -> uuid.UUID:
     with store.transaction(actor="test") as tx:
-        person = tx.add(
-            Person(partnership_id=plan.partnership.id, name=role.upper(), role_title=role)
+        person = services.create(
+            tx, Person(partnership_id=plan.partnership.id, name=role.upper(), role_title=role)
         )
         tx.flush()
         return person.id
@@ -268,7 +268,9 @@ def _add_action(store: Store, plan: MiniPlan, ref: str, **fields: Any) -> uuid.U
 def _add_measure(store: Store, plan: MiniPlan, ref: str, **fields: Any) -> uuid.UUID:
     fields.setdefault("owner_person_id", plan.person.id)
     with store.transaction(actor="test") as tx:
-        measure = tx.add(Measure(plan_id=plan.plan.id, ref=ref, name=f"Measure {ref}", **fields))
+        measure = services.create(
+            tx, Measure(plan_id=plan.plan.id, ref=ref, name=f"Measure {ref}", **fields)
+        )
         tx.flush()
         return measure.id
 
@@ -347,7 +349,7 @@ def test_deleted_and_other_peoples_work_is_not_listed(store: Store, mini: MiniPl
     with store.transaction(actor="test") as tx:
         for record in (tx.get(Action, gone), tx.get(Measure, gone_measure)):
             assert record is not None
-            tx.delete(record, cascade=True)
+            services.delete(tx, record, cascade=True)
     status = _status(store, mini)
     assert [a.ref for a in status.actions] == ["PVP-01"]
     assert [m.ref for m in status.measures] == ["M01"]
@@ -369,7 +371,9 @@ def test_work_in_another_plan_is_not_listed(store: Store, mini: MiniPlan) -> Non
             end_year=FinancialYear(2027),
         )
         tx.flush()
-        tx.add(Measure(plan_id=plan.id, ref="N01", name="Other", owner_person_id=mini.person.id))
+        services.create(
+            tx, Measure(plan_id=plan.id, ref="N01", name="Other", owner_person_id=mini.person.id)
+        )
         other_plan = plan.id
     assert [m.ref for m in _status(store, mini).measures] == ["M01"]
     with store.session() as session:
@@ -483,8 +487,8 @@ def test_measure_rag_uses_the_years_target(
     with store.transaction(actor="test") as tx:
         measure = tx.get(Measure, mini.measure.id)
         assert measure is not None
-        measure.polarity = polarity
-        measure.tolerance_mode = ToleranceMode.ABSOLUTE
+        services.edit(tx, measure, polarity=polarity)
+        services.edit(tx, measure, tolerance_mode=ToleranceMode.ABSOLUTE)
         if target is not None:
             services.set_target(tx, measure, FinancialYear(2023), target)
         services.set_target(tx, measure, FinancialYear(2022), 10.0)  # another year's: ignored

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event, func, select
 
+from ssp_desktop import services
 from ssp_desktop.domain.errors import (
     CorruptStoreError,
     NotAStoreError,
@@ -334,8 +335,10 @@ def test_the_disk_filling_during_a_write_loses_nothing(store: Store) -> None:
         store.transaction() as tx,
     ):
         for i in range(2000):
-            tx.add(Organisation(partnership_id=plan.partnership.id, name=f"Org {i} " + "x" * 150))
-        tx.update(tx.get(Action, plan.action.id), title="changed")  # type: ignore[arg-type]
+            services.create(
+                tx, Organisation(partnership_id=plan.partnership.id, name=f"Org {i} " + "x" * 150)
+            )
+        services.edit(tx, tx.get(Action, plan.action.id), title="changed")  # type: ignore[arg-type]
     event.remove(store.engine, "connect", cap)
     store.engine.dispose()
     with store.session() as s:
@@ -429,7 +432,7 @@ def test_revision_counts_changes(store: Store) -> None:
     mini_plan(store)
     first = store.revision()
     with store.transaction() as tx:
-        tx.add(Partnership(name="Another"))
+        services.create(tx, Partnership(name="Another"))
     assert store.revision() == first + 1
     with store.session() as s:
         assert plan_queries.plans(s)[0].title == "Plan 2022-25"

@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
+from ssp_desktop import services
 from ssp_desktop.logs import log_file, setup_logging, stop_logging
 from ssp_desktop.sample.plan import write_sample
 from ssp_desktop.store.engine import Store
@@ -87,7 +88,7 @@ def test_the_log_names_records_by_id_not_by_content(
 
         def rename(tx: object) -> None:
             a = tx.get(Action, action_id)  # type: ignore[attr-defined]
-            a.title = "A secret new title about a named victim"
+            services.edit(tx, a, title="A secret new title about a named victim")
 
         document.edit("Rename", rename)
 
@@ -96,7 +97,7 @@ def test_the_log_names_records_by_id_not_by_content(
             other = tx.session.scalars(  # type: ignore[attr-defined]
                 select(Action).where(Action.ref == "PVP-02", Action.plan_id == plan_id)
             ).one()
-            other.ref = a.ref
+            services.edit(tx, other, ref=a.ref)
 
         document.edit("Clash", clash)
     logging.getLogger("ssp_desktop").handlers[-1].flush()

@@ -34,7 +34,7 @@ def _retitle(plan: MiniPlan, title: str):  # type: ignore[no-untyped-def]
     def work(tx: Transaction) -> None:
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        tx.update(action, title=title)
+        services.edit(tx, action, title=title)
 
     return work
 

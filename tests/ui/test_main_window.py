@@ -21,14 +21,15 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
-from ssp_desktop import paths
+from ssp_desktop import paths, services
 from ssp_desktop.app import configure_settings, ensure_sample_store
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.records import Action
 from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.dialogs import NewPlanDialog
-from ssp_desktop.ui.main_window import MainWindow, Workspace
+from ssp_desktop.ui.main_window import MainWindow
 from ssp_desktop.ui.navigator import ID_ROLE
+from ssp_desktop.ui.workspace import Workspace
 from tests.factories import mini_plan
 
 
@@ -113,7 +114,7 @@ def test_editing_an_action_then_undo_and_redo_from_the_edit_menu(
     def retitle(tx: Transaction) -> None:
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        tx.update(action, title="Fund three IDVAs")
+        services.edit(tx, action, title="Fund three IDVAs")
 
     window.document.edit("Change title", retitle)
     assert window.undo_action.isEnabled() and window.undo_action.text() == "&Undo Change title"

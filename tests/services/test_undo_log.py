@@ -1,4 +1,4 @@
-"""Reverting and replaying a change set: the mechanism behind undo and redo."""
+"""Undoing and redoing a change set: the domain operations behind Edit > Undo and Redo."""
 
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from ssp_desktop.domain.enums import ActionStatus, Rag, ValueStatus
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import Action, ActionUpdate, Measure, MeasureValue
 from ssp_desktop.queries import plans as plan_queries
-from ssp_desktop.services.history import redo_change_set as replay_change_set
-from ssp_desktop.services.history import undo_change_set as revert_change_set
+from ssp_desktop.services.history import redo_change_set, undo_change_set
 from ssp_desktop.store.engine import Store
 from tests.factories import mini_plan
 
@@ -29,12 +28,12 @@ def _edit(store: Store, work: object) -> uuid.UUID:
 
 def _revert(store: Store, cs: uuid.UUID) -> None:
     with store.transaction() as tx:
-        revert_change_set(tx, cs)
+        undo_change_set(tx, cs)
 
 
 def _replay(store: Store, cs: uuid.UUID) -> None:
     with store.transaction() as tx:
-        replay_change_set(tx, cs)
+        redo_change_set(tx, cs)
 
 
 def test_field_edits_of_every_type_revert_and_replay(store: Store) -> None:
@@ -43,7 +42,8 @@ def test_field_edits_of_every_type_revert_and_replay(store: Store) -> None:
     def edit(tx: Transaction) -> None:
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        tx.update(
+        services.edit(
+            tx,
             action,
             title="New title",
             status=ActionStatus.COMPLETE,
@@ -134,7 +134,7 @@ def test_a_superseding_update_reverts_cleanly(store: Store) -> None:
 
 def test_a_cascade_delete_reverts_to_the_whole_subtree(store: Store) -> None:
     plan = mini_plan(store)
-    cs = _edit(store, lambda tx: tx.delete(tx.get(Action, plan.action.id), cascade=True))
+    cs = _edit(store, lambda tx: services.delete(tx, tx.get(Action, plan.action.id), cascade=True))
     _revert(store, cs)
     with store.session() as s:
         assert not s.get(Action, plan.action.id).is_deleted  # type: ignore[union-attr]
@@ -149,7 +149,7 @@ def test_undoing_a_cascade_restores_parents_before_children(store: Store) -> Non
     def build(tx: Transaction) -> None:
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        tx.add(ActionPartner(action_id=action.id, organisation_id=plan.org.id))
+        services.create(tx, ActionPartner(action_id=action.id, organisation_id=plan.org.id))
         for text in ("first", "second", "third"):
             services.write_update(
                 tx, action, Q, rag=Rag.AMBER, narrative=text, written_on=Q.end_date
@@ -158,7 +158,9 @@ def test_undoing_a_cascade_restores_parents_before_children(store: Store) -> Non
     _edit(store, build)
     # The session's order of the doomed records varies; the log's order must not matter.
     for _ in range(5):
-        cs = _edit(store, lambda tx: tx.delete(tx.get(Action, plan.action.id), cascade=True))
+        cs = _edit(
+            store, lambda tx: services.delete(tx, tx.get(Action, plan.action.id), cascade=True)
+        )
         _revert(store, cs)
         with store.session() as s:
             live = s.scalar(

@@ -1,0 +1,198 @@
+"""The main window's sharing jobs: bundles in and out, starter copies, keys, joining,
+conflicts, and files handed to the app. A base of :class:`MainWindow`, kept apart so
+the window's own module is about opening stores and laying out the work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+)
+
+from ssp_desktop import paths
+from ssp_desktop.progress import Progress
+from ssp_desktop.store.engine import Store
+from ssp_desktop.sync import keys
+from ssp_desktop.sync.container import EXTENSION
+from ssp_desktop.sync.importer import import_file
+from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.keys_ui import EnrolDialog, JoinDialog, KeysDialog
+from ssp_desktop.ui.sync_ui import (
+    BUNDLE_FILTER,
+    ConflictBadge,
+    ConflictsDialog,
+    ExportBundleDialog,
+    ImportBundleWizard,
+)
+from ssp_desktop.ui.workers import Job, run_job
+from ssp_desktop.ui.workspace import Workspace
+
+STORE_FILTER = "ssp-desktop stores (*.sqlite);;All files (*)"
+JOIN_OFFERED_KEY = "welcome/join_offered"
+
+
+class SharingWindow(QMainWindow):
+    """Bundles, keys and conflicts: the File and Sharing menu items that move updates."""
+
+    store: Store | None
+    document: PlanDocument | None
+    conflict_badge: ConflictBadge
+    pages: QStackedWidget
+    _workspace: Workspace | None
+    starter_job: Job | None
+
+    # Opening a store and laying out the window are MainWindow's job.
+    def open_store(self, path: Path, *, create: bool = False) -> bool:
+        raise NotImplementedError
+
+    def _show_store(self) -> None:
+        raise NotImplementedError
+
+    def _fail(self, title: str, message: str) -> None:
+        self.statusBar().showMessage(message, 15000)
+        QMessageBox.warning(self, title, message)
+
+    def export_bundle(self) -> ExportBundleDialog | None:
+        if self.store is None:
+            return None
+        dialog = ExportBundleDialog(self.store, self)
+        dialog.open()
+        return dialog
+
+    def import_bundle(self, path: Path | None = None) -> ImportBundleWizard | None:
+        """The import wizard; given ``path``, the file is chosen and the preview starts."""
+        if self.store is None:
+            return None
+        wizard = ImportBundleWizard(self.store, self, path=path)
+        wizard.imported.connect(self._after_import)
+        wizard.open()
+        if path is not None and wizard.file_page.isComplete():
+            wizard.next()
+        return wizard
+
+    def join(self, *, first_run: bool = False) -> JoinDialog:
+        dialog = JoinDialog(self, first_run=first_run)
+        dialog.open()
+        return dialog
+
+    def offer_join_on_first_run(self) -> JoinDialog | None:
+        """The first start on a computer with no keys and no store open: the join dialog,
+        once. A theme lead's laptop needs it before anything else; the strategy team
+        closes it and it never comes back (Join stays on the start page)."""
+        settings = QSettings()
+        if self.store is not None or keys.has_identity() or settings.value(JOIN_OFFERED_KEY):
+            return None
+        settings.setValue(JOIN_OFFERED_KEY, True)
+        return self.join(first_run=True)
+
+    def enrol(self) -> EnrolDialog | None:
+        if self.store is None:
+            return None
+        dialog = EnrolDialog(self.store, self)
+        dialog.open()
+        return dialog
+
+    def show_keys(self) -> KeysDialog:
+        dialog = KeysDialog(self.store, self)
+        dialog.open()
+        return dialog
+
+    def import_starter(self, path: Path | None = None) -> Job | JoinDialog | None:
+        """With no store open: make a lead copy from a starter bundle, then open it.
+
+        An install with no keys cannot have been sent a starter (it is encrypted to the
+        lead's keys), so it is shown how to join first: the join dialog. The copy goes to
+        the default store location when that is free, so the next start opens it without
+        asking. The import runs off the UI thread with a progress bar."""
+        if not keys.has_identity():
+            return self.join()
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(
+                self, "Import a starter bundle", "", BUNDLE_FILTER
+            )
+            if not name:
+                return None
+            path = Path(name)
+        default = paths.default_store_path()
+        suggestion = str(default) if not default.exists() else "my-plan.sqlite"
+        target_name, _ = QFileDialog.getSaveFileName(
+            self, "Where should your copy of the plan go?", suggestion, STORE_FILTER
+        )
+        if not target_name:
+            return None
+        target = Path(target_name)
+        if target.exists():
+            self._fail(
+                "That file already exists",
+                f"{target} already exists. A starter bundle makes a new copy of the plan: "
+                "choose a new file name. Nothing was replaced.",
+            )
+            return None
+        bundle_path = path
+        target.parent.mkdir(parents=True, exist_ok=True)
+
+        def work(progress: Progress) -> object:
+            return import_file(target, bundle_path, progress=progress)
+
+        job, _dialog = run_job(
+            self, work, title="Import a starter bundle", label="Making your copy of the plan…"
+        )
+        job.succeeded.connect(lambda _result: self.open_store(target))
+        job.failed.connect(
+            lambda message, _details: self._fail("Could not import the bundle", message)
+        )
+        self.starter_job = job
+        return job
+
+    def open_file(self, path: Path) -> None:
+        """A file handed to the app (double-click, ``ssp-desktop FILE``, or a second
+        launch passing it on): a bundle starts the import wizard, or, with no store open,
+        the starter import. The window comes to the front first."""
+        if self.isMinimized():
+            self.showNormal()
+        self.raise_()
+        self.activateWindow()
+        if path.suffix.lower() != EXTENSION:
+            self._fail(
+                "Not a bundle file",
+                f"{path.name} is not an ssp-desktop bundle ({EXTENSION}). To bring in a "
+                "spreadsheet, use File > Import spreadsheet…",
+            )
+            return
+        if not path.is_file():
+            self._fail("Bundle not found", f"There is no file at {path}. Nothing was changed.")
+            return
+        if self.store is None:
+            self.import_starter(path)
+        else:
+            self.import_bundle(path)
+
+    def show_conflicts(self) -> ConflictsDialog | None:
+        if self.store is None:
+            return None
+        dialog = ConflictsDialog(self.store, self)
+        dialog.resolved.connect(self._after_resolve)
+        dialog.finished.connect(lambda _r: self.conflict_badge.refresh(self.store))
+        dialog.open()
+        return dialog
+
+    def _after_resolve(self, _entity: str, _record_id: object) -> None:
+        # The decision's commit has refreshed the views and ended the undo history.
+        self.conflict_badge.refresh(self.store)
+
+    def _after_import(self, result: object) -> None:
+        """The merge's commit has ended the undo history by itself; a bundle can add
+        or remove whole themes, so the workspace is rebuilt rather than refreshed."""
+        self.conflict_badge.refresh(self.store)
+        if not getattr(result, "touched", None) or self.document is None:
+            return
+        if self._workspace is not None:
+            self.pages.removeWidget(self._workspace)
+            self._workspace.deleteLater()
+            self._workspace = None
+        self._show_store()

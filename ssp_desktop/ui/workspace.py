@@ -1,0 +1,313 @@
+"""The workspace of an open store: the navigator, the plan's tabs (lists, dashboard,
+My quarter), and the selected record's editor above its history."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import uuid
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ssp_desktop.queries import plans as plan_queries
+from ssp_desktop.queries.plans import PlanOutline
+from ssp_desktop.ui.dashboard import DashboardView
+from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.forms import create_editor
+from ssp_desktop.ui.history import HistoryPanel
+from ssp_desktop.ui.lists import ActionListWidget, MeasureListWidget
+from ssp_desktop.ui.my_quarter import MyQuarterView
+from ssp_desktop.ui.navigator import ENTITY_ROLE, ID_ROLE, NavigatorModel
+
+HEADING_HELP = {
+    "Priorities": "The plan's strategic priorities, their areas for action and actions. "
+    "Select one to edit it.",
+    "Measures": "The plan's performance measures. Select one to edit its definition, "
+    "targets and quarterly values.",
+    "Funding": "Funding streams and the awards made from them.",
+    "Outcomes": "Outcome frameworks the plan is aligned to.",
+    "Partners and people": "Partner organisations and the people who lead actions.",
+    "Organisations": "Partner organisations; responsible authorities are marked.",
+    "People": "Theme leads and action owners, named by role.",
+}
+
+
+def long_date(d: dt.date) -> str:
+    """The way council papers write a date: "1 April 2022"."""
+    return f"{d.day} {d:%B %Y}"
+
+
+def outline_html(outline: PlanOutline) -> str:
+    """A plan's outline as simple HTML (headings and lists, so screen readers follow it)."""
+    e = html.escape
+    in_force = (
+        f", in force from {long_date(outline.in_force_from)}" if outline.in_force_from else ""
+    )
+    parts = [
+        f"<h2>{e(outline.title)}</h2>",
+        f"<p>{e(outline.period)} &middot; {e(outline.status)}{e(in_force)}</p>",
+        "<h3>Strategic priorities</h3>",
+    ]
+    if not outline.priorities:
+        parts.append("<p>No priorities yet.</p>")
+    for p in outline.priorities:
+        lead = f" &mdash; lead: {e(p.lead)}" if p.lead else ""
+        actions = f"{p.actions} action{'s' if p.actions != 1 else ''}"
+        parts.append(f"<p><b>{e(p.code)} {e(p.title)}</b>{lead} ({actions})</p>")
+        if p.areas:
+            parts.append("<ul>" + "".join(f"<li>{e(a)}</li>" for a in p.areas) + "</ul>")
+    parts.append("<h3>Approval trail</h3>")
+    if not outline.approvals:
+        parts.append("<p>Not yet approved.</p>")
+    else:
+        items = []
+        for a in outline.approvals:
+            ref = f" (decision {e(a.decision_ref)})" if a.decision_ref else ""
+            resolution = f": {e(a.resolution)}" if a.resolution else ""
+            items.append(f"<li>{long_date(a.meeting_date)}, {e(a.body)}{ref}{resolution}</li>")
+        parts.append("<ul>" + "".join(items) + "</ul>")
+    return "".join(parts)
+
+
+class Workspace(QWidget):
+    """The open store: plan picker, tabs (plan, actions, measures, my quarter, dashboard)."""
+
+    def __init__(self, document: PlanDocument, today: dt.date, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.today = today
+        self.setObjectName("workspace")
+
+        self.plan_combo = QComboBox()
+        self.plan_combo.setObjectName("planPicker")
+        self.plan_combo.setAccessibleName("Plan")
+        plan_label = QLabel("&Plan:")
+        plan_label.setBuddy(self.plan_combo)
+        top = QHBoxLayout()
+        top.addWidget(plan_label)
+        top.addWidget(self.plan_combo, 1)
+
+        # Plan tab: navigator | editor over history.
+        self.navigator_model = NavigatorModel(document, self)
+        self.navigator = QTreeView()
+        self.navigator.setObjectName("navigator")
+        self.navigator.setAccessibleName("Plan navigator")
+        self.navigator.setModel(self.navigator_model)
+        self.navigator.setHeaderHidden(True)
+        self.navigator.setUniformRowHeights(True)
+        self.navigator.selectionModel().currentChanged.connect(self._on_current)
+        self.navigator_model.modelReset.connect(self._restore_current)
+
+        self.editor_area = QScrollArea()
+        self.editor_area.setObjectName("editorArea")
+        self.editor_area.setAccessibleName("Editor")
+        self.editor_area.setWidgetResizable(True)
+        self.history = HistoryPanel(document)
+        detail = QSplitter(Qt.Orientation.Vertical)
+        detail.setObjectName("detailSplitter")
+        detail.addWidget(self.editor_area)
+        detail.addWidget(self.history)
+        detail.setStretchFactor(0, 3)
+        detail.setStretchFactor(1, 1)
+        self.plan_split = QSplitter(Qt.Orientation.Horizontal)
+        self.plan_split.setObjectName("planSplitter")
+        self.plan_split.addWidget(self.navigator)
+        self.plan_split.addWidget(detail)
+        self.plan_split.setStretchFactor(0, 1)
+        self.plan_split.setStretchFactor(1, 3)
+
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("workspaceTabs")
+        self.tabs.setAccessibleName("Views")
+        self.tabs.addTab(self.plan_split, "&Plan")
+        self.actions_list: ActionListWidget | None = None
+        self.measures_list: MeasureListWidget | None = None
+        self.my_quarter: MyQuarterView | None = None
+        self.dashboard: DashboardView | None = None
+        self._current_id: uuid.UUID | None = None
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.tabs, 1)
+
+        settings = QSettings()
+        state = settings.value("workspace/plan_splitter")
+        if isinstance(state, QByteArray):
+            self.plan_split.restoreState(state)
+        else:
+            self.plan_split.setSizes([340, 900])
+
+        self.plan_combo.currentIndexChanged.connect(self._on_plan_chosen)
+        self.reload_plans()
+
+    # -- plans ----------------------------------------------------------------------
+
+    def reload_plans(self, select: uuid.UUID | None = None) -> None:
+        with self.document.read() as session:
+            overviews = plan_queries.plan_overviews(session)
+        current = select or self.plan_id
+        # Fill and select with signals blocked, then build the plan's views exactly once.
+        self.plan_combo.blockSignals(True)
+        self.plan_combo.clear()
+        for o in overviews:
+            self.plan_combo.addItem(f"{o.title} ({o.period}, {o.status.lower()})", o.plan_id)
+        index = self.plan_combo.findData(current) if current else 0
+        self.plan_combo.setCurrentIndex(max(index, 0) if overviews else -1)
+        self.plan_combo.blockSignals(False)
+        self._on_plan_chosen()
+
+    def refresh(self) -> None:
+        """Re-read everything after the store changed outside the undo stack."""
+        current = self._current_id
+        self.reload_plans()
+        if current is not None and self.navigator_model.index_of(current).isValid():
+            self.select_record(current)
+
+    @property
+    def plan_id(self) -> uuid.UUID | None:
+        data = self.plan_combo.currentData()
+        return data if isinstance(data, uuid.UUID) else None
+
+    def _on_plan_chosen(self) -> None:
+        plan_id = self.plan_id
+        self.navigator_model.set_plan(plan_id)
+        self.navigator.expandToDepth(1)
+        self._build_plan_tabs(plan_id)
+        if plan_id is not None:
+            self.select_record(plan_id)
+        else:
+            self._show_editor(None, None, "No plans yet: File > Start a new plan.")
+
+    def _build_plan_tabs(self, plan_id: uuid.UUID | None) -> None:
+        while self.tabs.count() > 1:
+            widget = self.tabs.widget(1)
+            self.tabs.removeTab(1)
+            if widget is not None:
+                widget.deleteLater()
+        self.actions_list = self.measures_list = self.my_quarter = None
+        self.dashboard = None
+        if plan_id is None:
+            return
+        self.actions_list = ActionListWidget(self.document, plan_id)
+        self.measures_list = MeasureListWidget(self.document, plan_id)
+        self.my_quarter = MyQuarterView(self.document, plan_id, today=self.today)
+        self.dashboard = DashboardView(self.document, plan_id, today=self.today)
+        for widget in (self.actions_list, self.measures_list, self.my_quarter, self.dashboard):
+            widget.record_activated.connect(self.open_record)
+        self.tabs.addTab(self.actions_list, "&Actions")
+        self.tabs.addTab(self.measures_list, "&Measures")
+        self.tabs.addTab(self.my_quarter, "My &quarter")
+        self.tabs.addTab(self.dashboard, "&Dashboard")
+
+    # -- selection and editors ---------------------------------------------------------
+
+    def open_record(self, _entity: str, record_id: object) -> None:
+        """Show a record from a list in the plan tab's editor."""
+        if isinstance(record_id, uuid.UUID):
+            self.tabs.setCurrentIndex(0)
+            self.select_record(record_id)
+
+    def select_record(self, record_id: uuid.UUID) -> None:
+        index = self.navigator_model.index_of(record_id)
+        if index.isValid():
+            self.navigator.setCurrentIndex(index)
+            self.navigator.scrollTo(index)
+            self.navigator.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _on_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        entity = current.data(ENTITY_ROLE)
+        record_id = current.data(ID_ROLE)
+        label = current.data() or ""
+        self._current_id = record_id if isinstance(record_id, uuid.UUID) else None
+        help_text = HEADING_HELP.get(label, "Select something in the navigator.")
+        self._show_editor(entity, self._current_id, help_text, label)
+
+    def _after_delete(self, _entity: str, record_id: object) -> None:
+        # Move to what held the deleted record, so the editor never shows a tombstone.
+        index = (
+            self.navigator_model.index_of(record_id) if isinstance(record_id, uuid.UUID) else None
+        )
+        parent = index.parent() if index is not None and index.isValid() else QModelIndex()
+        parent_id = parent.data(ID_ROLE)
+        self._current_id = parent_id if isinstance(parent_id, uuid.UUID) else self.plan_id
+        self.navigator_model.reload()
+        if self._current_id is not None:
+            self.select_record(self._current_id)
+
+    def _restore_current(self) -> None:
+        # The tree was rebuilt after an edit: keep the user where they were.
+        if self._current_id is not None:
+            index = self.navigator_model.index_of(self._current_id)
+            if index.isValid():
+                self.navigator.blockSignals(True)
+                self.navigator.setCurrentIndex(index)
+                self.navigator.blockSignals(False)
+                self.navigator.scrollTo(index)
+        self.navigator.expandToDepth(1)
+
+    def _show_editor(
+        self, entity: str | None, record_id: uuid.UUID | None, help_text: str, label: str = ""
+    ) -> None:
+        if entity and record_id is not None:
+            editor = create_editor(self.document, entity, record_id, today=self.today)
+            record_added = getattr(editor, "record_added", None)
+            if record_added is not None:
+                record_added.connect(lambda _e, rid: self.select_record(rid))
+            record_activated = getattr(editor, "record_activated", None)
+            if record_activated is not None:
+                record_activated.connect(self.open_record)
+            record_deleted = getattr(editor, "record_deleted", None)
+            if record_deleted is not None:
+                record_deleted.connect(self._after_delete)
+        elif label == "Priorities" and self.plan_id is not None:
+            # The plan at a glance: priorities with their leads, and how it was approved.
+            with self.document.read() as session:
+                outline = plan_queries.plan_outline(session, self.plan_id)
+            editor = QLabel(outline_html(outline) + f"<p>{html.escape(help_text)}</p>")
+            editor.setObjectName("planSummary")
+            editor.setAccessibleName("Plan summary")
+            editor.setWordWrap(True)
+            editor.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            editor.setMargin(12)
+        else:
+            editor = QLabel(help_text)
+            editor.setWordWrap(True)
+            editor.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            editor.setMargin(12)
+        old = self.editor_area.takeWidget()
+        if old is not None:
+            old.deleteLater()
+        self.editor_area.setWidget(editor)
+        self.history.set_record(record_id, label if record_id else "")
+
+    @property
+    def editor(self) -> QWidget | None:
+        return self.editor_area.widget()
+
+    def find_in_lists(self) -> None:
+        """Find: the search box of the list in view, else of the action list."""
+        target: QWidget | None = self.tabs.currentWidget()
+        if target not in (self.actions_list, self.measures_list):
+            target = self.actions_list
+            if target is None:
+                return
+            self.tabs.setCurrentWidget(target)
+        focus: Callable[[], None] | None = getattr(target, "focus_search", None)
+        if focus is not None:
+            focus()
+
+    def save_layout(self, settings: QSettings) -> None:
+        settings.setValue("workspace/plan_splitter", self.plan_split.saveState())
