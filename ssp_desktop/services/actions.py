@@ -20,6 +20,7 @@ from ssp_desktop.domain.records import (
 )
 from ssp_desktop.domain.validation import ValidationError, check_dates
 from ssp_desktop.services.core import create, edit, invariant, service, unique_in
+from ssp_desktop.services.numbering import live_values, next_code, next_position
 
 invariant(Action, "ref")(unique_in("plan_id", "plan", "ref"))
 
@@ -52,6 +53,23 @@ def add_action(tx: Transaction, area: PriorityArea, **fields: object) -> Action:
     if priority is None:
         raise DomainError(f"{area.describe()} has no priority.")
     return create(tx, Action(plan_id=priority.plan_id, priority_area_id=area.id, **fields))
+
+
+@service
+def add_action_to_area(tx: Transaction, area: PriorityArea) -> Action:
+    """A new action at the end of ``area``, with the next free ref of its priority's
+    code (P1-01, P1-02, ...) among the plan's actions."""
+    priority = tx.get(Priority, area.priority_id)
+    if area.deleted_at is not None or priority is None or priority.deleted_at is not None:
+        raise DomainError("The priority area has been deleted.")
+    refs = live_values(tx.session, Action.ref, Action.plan_id == priority.plan_id)
+    return add_action(
+        tx,
+        area,
+        ref=next_code(refs, f"{priority.code}-"),
+        title="New action",
+        position=next_position(tx.session, Action.position, Action.priority_area_id == area.id),
+    )
 
 
 @service

@@ -8,13 +8,16 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import FinancialYear
 from ssp_desktop.domain.records import (
     FundingAllocation,
+    FundingAward,
     FundingStream,
 )
 from ssp_desktop.domain.validation import check_not_negative
-from ssp_desktop.services.core import create, edit, invariant, restore, service, unique_in
+from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
+from ssp_desktop.services.numbering import live_values, unique_text
 
 invariant(FundingStream, "name")(unique_in("partnership_id", "partnership", "name"))
 
@@ -39,3 +42,35 @@ def set_allocation(
     if alloc.deleted_at is not None:
         restore(tx, alloc)
     return edit(tx, alloc, amount=amount)
+
+
+@service
+def clear_allocation(
+    tx: Transaction, stream_id: uuid.UUID, year: FinancialYear
+) -> FundingAllocation | None:
+    """The stream has no allocation for the year: its record (if any) is tombstoned."""
+    alloc = tx.get(FundingAllocation, FundingAllocation.make_id(stream_id, year))
+    if alloc is None or alloc.deleted_at is not None:
+        return None
+    delete(tx, alloc)
+    return alloc
+
+
+@service
+def add_stream(tx: Transaction, partnership_id: uuid.UUID) -> FundingStream:
+    """A new funding stream of the partnership, named so no other stream has its name."""
+    taken = live_values(
+        tx.session, FundingStream.name, FundingStream.partnership_id == partnership_id
+    )
+    return create(
+        tx,
+        FundingStream(partnership_id=partnership_id, name=unique_text(taken, "New funding stream")),
+    )
+
+
+@service
+def add_award(tx: Transaction, stream: FundingStream, year: FinancialYear) -> FundingAward:
+    """A new award from ``stream`` in ``year`` (a new project of no amount yet)."""
+    if stream.deleted_at is not None:
+        raise DomainError("The funding stream has been deleted.")
+    return create(tx, FundingAward(stream_id=stream.id, year=year, project="New project", amount=0))

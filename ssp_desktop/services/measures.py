@@ -9,15 +9,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.changes import Transaction
-from ssp_desktop.domain.enums import Unit, ValueStatus
+from ssp_desktop.domain.enums import Polarity, Unit, ValueStatus
+from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import (
     Measure,
     MeasureTarget,
     MeasureValue,
+    Plan,
 )
 from ssp_desktop.domain.validation import ValidationError, check_not_negative, check_percentage
-from ssp_desktop.services.core import create, edit, invariant, restore, service, unique_in
+from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
+from ssp_desktop.services.numbering import live_values, next_code, next_position
 
 invariant(Measure, "ref")(unique_in("plan_id", "plan", "ref"))
 
@@ -159,3 +162,45 @@ def record_value(
     if existing.deleted_at is not None:
         restore(tx, existing)
     return edit(tx, existing, **fields)
+
+
+@service
+def add_measure(tx: Transaction, plan: Plan) -> Measure:
+    """A new measure at the end of ``plan``'s list, with the next free ref (M01, M02, ...)."""
+    if plan.deleted_at is not None:
+        raise DomainError("The plan has been deleted.")
+    where = Measure.plan_id == plan.id
+    return create(
+        tx,
+        Measure(
+            plan_id=plan.id,
+            ref=next_code(live_values(tx.session, Measure.ref, where), "M"),
+            name="New measure",
+            position=next_position(tx.session, Measure.position, where),
+        ),
+    )
+
+
+@service
+def clear_target(tx: Transaction, measure: Measure, year: FinancialYear) -> MeasureTarget | None:
+    """The year has no target: its record (if any) is tombstoned, so undo brings it back."""
+    target = tx.get(MeasureTarget, MeasureTarget.make_id(measure.id, year))
+    if target is None or target.deleted_at is not None:
+        return None
+    delete(tx, target)
+    return target
+
+
+@service
+def enter_target(
+    tx: Transaction, measure: Measure, year: FinancialYear, value: float | None
+) -> MeasureTarget | None:
+    """A target typed into the targets grid: set (or cleared, with no value) for the
+    year. A tracker is monitored without a target, so it takes none."""
+    if measure.deleted_at is not None:
+        raise DomainError("The measure has been deleted, so it cannot be changed.")
+    if measure.polarity is Polarity.TRACKER:
+        raise DomainError("A tracker has no targets.")
+    if value is None:
+        return clear_target(tx, measure, year)
+    return set_target(tx, measure, year, value)

@@ -2,7 +2,41 @@
 
 from __future__ import annotations
 
-from ssp_desktop.domain.records import Organisation
-from ssp_desktop.services.core import invariant, unique_in
+import uuid
+
+from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.records import Organisation, Person
+from ssp_desktop.services.core import create, invariant, service, unique_in
+from ssp_desktop.services.numbering import live_values, unique_text
 
 invariant(Organisation, "name")(unique_in("partnership_id", "partnership", "name"))
+
+
+@service
+def add_organisation(tx: Transaction, partnership_id: uuid.UUID) -> Organisation:
+    """A new organisation of the partnership, named so no other has its name."""
+    taken = live_values(
+        tx.session, Organisation.name, Organisation.partnership_id == partnership_id
+    )
+    return create(
+        tx,
+        Organisation(partnership_id=partnership_id, name=unique_text(taken, "New organisation")),
+    )
+
+
+@service
+def add_person(
+    tx: Transaction, partnership_id: uuid.UUID, *, organisation: Organisation | None = None
+) -> Person:
+    """A new person of the partnership, working in ``organisation`` if one is given."""
+    if organisation is not None and organisation.deleted_at is not None:
+        raise DomainError("The organisation has been deleted.")
+    return create(
+        tx,
+        Person(
+            partnership_id=partnership_id,
+            name="New person",
+            organisation_id=organisation.id if organisation is not None else None,
+        ),
+    )

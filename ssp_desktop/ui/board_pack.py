@@ -2,8 +2,9 @@
 and order the sections, export the PDF in the background and open it.
 
 Cover fields are saved to the :class:`~ssp_desktop.domain.records.BoardPack` when the
-user leaves them, each as one undoable edit on the window's undo stack (the pack itself
-is made by the first edit, or by Export). The export runs on the thread pool
+user leaves them, each as one undoable edit on the window's undo stack through
+``services.edit`` (the pack itself is made by the first edit, or by Export, through
+``services.packs.create_pack``). The export runs on the thread pool
 (:func:`~ssp_desktop.ui.workers.run_job`) with a progress bar and Cancel; the worker
 opens its own session and transaction from the store and returns plain values.
 ReportLab is imported only inside the worker.
@@ -41,22 +42,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ssp_desktop import services
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import BoardMeeting, BoardPack, Plan
 from ssp_desktop.progress import Progress
 from ssp_desktop.queries.quarter_status import plan_quarters, reporting_quarter
 from ssp_desktop.reports.blocks import SECTION_TITLES
-from ssp_desktop.reports.export import (
-    ExportError,
-    ExportResult,
-    create_pack,
-    default_meeting_title,
-    export_pack,
-    find_pack,
-    new_pack,
-)
+from ssp_desktop.reports.export import ExportError, ExportResult, export_pack, find_pack
 from ssp_desktop.reports.pack import section_order
+from ssp_desktop.services.packs import create_pack, default_meeting_title, new_pack
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.workers import Job, JobDialog, run_job
 
@@ -431,9 +426,8 @@ class BoardPackDialog(QDialog):
                     return
         label = dict((n, lbl) for n, lbl, _k in COVER_FIELDS)[name].replace("&", "").lower()
 
-        def change(pack: BoardPack, _tx: Transaction) -> None:
-            if getattr(pack, name) != value:
-                setattr(pack, name, value)
+        def change(pack: BoardPack, tx: Transaction) -> None:
+            services.edit(tx, pack, **{name: value})
 
         self._edit(f"Edit the board pack's {label}", change)
 
@@ -446,8 +440,8 @@ class BoardPackDialog(QDialog):
 
         def change(pack: BoardPack, tx: Transaction) -> None:
             meeting = tx.get(BoardMeeting, pack.meeting_id)
-            if meeting is not None and meeting.title != title:
-                meeting.title = title
+            if meeting is not None:
+                services.edit(tx, meeting, title=title)
 
         self._edit("Rename the board meeting", change)
 
@@ -463,9 +457,8 @@ class BoardPackDialog(QDialog):
     def _save_sections(self, text: str) -> None:
         state = self.section_state()
 
-        def change(pack: BoardPack, _tx: Transaction) -> None:
-            if pack.sections != state:
-                pack.sections = state
+        def change(pack: BoardPack, tx: Transaction) -> None:
+            services.edit(tx, pack, sections=state)
 
         self._edit(text, change)
 

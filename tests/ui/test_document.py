@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 import pytest
 from pytestqt.qtbot import QtBot
 
 from ssp_desktop import services
 from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import Action, PriorityArea
+from ssp_desktop.spreadsheets.importing import ImportOptions, apply, prepare
 from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.document import PlanDocument
 from tests.factories import MiniPlan, mini_plan
+from tests.spreadsheets.sheets import TRACKER_HEADINGS, write_csv
 
 
 @pytest.fixture
@@ -83,3 +89,38 @@ def test_the_stack_is_clean_only_where_it_started(doc: PlanDocument, plan: MiniP
     doc.undo_stack.undo()
     doc.undo_stack.undo()
     assert doc.undo_stack.isClean() and _title(doc, plan) == "Fund IDVAs"
+
+
+def test_a_spreadsheet_import_ends_the_undo_history_and_refreshes_views(
+    doc: PlanDocument, plan: MiniPlan, store: Store, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The import never touches the undo stack itself; the store's commit event does."""
+    assert doc.edit("Change title", _retitle(plan, "Fund three IDVAs"))
+    assert doc.undo_stack.canUndo()
+    path = write_csv(
+        tmp_path / "tracker.csv",
+        [
+            TRACKER_HEADINGS,
+            ["PVP-01", "Fund IDVAs for all", "PVP", "Domestic abuse", "Police",
+             "Superintendent", None, None, None, "In progress", "Amber", "Two IDVAs in post"],
+        ],
+    )  # fmt: skip
+    options = ImportOptions(quarter=Quarter(2022, 2), today=dt.date(2022, 10, 20))
+    with qtbot.waitSignal(doc.committed) as heard:
+        apply(store, prepare(path), options)
+    assert heard.args[0].touches("action", plan.action.id)
+    assert not doc.undo_stack.canUndo() and doc.undo_stack.count() == 0
+    assert _title(doc, plan) == "Fund IDVAs for all"
+
+
+def test_undo_refused_is_said_and_the_menu_has_nothing_left_to_undo(
+    doc: PlanDocument, plan: MiniPlan, store: Store, qtbot: QtBot
+) -> None:
+    assert doc.edit("Change title", _retitle(plan, "Fund three IDVAs"))
+    with store.transaction(actor="jane", keeps_history=True) as tx:
+        _retitle(plan, "Jane's title")(tx)
+    with qtbot.waitSignal(doc.failed) as blocker:
+        doc.undo_stack.undo()
+    assert blocker.args[0] == "Undo Change title"
+    assert "the title of action PVP-01 has been changed since, by jane" in blocker.args[1]
+    assert _title(doc, plan) == "Jane's title" and not doc.undo_stack.canUndo()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 from pytestqt.qtbot import QtBot
 
+from ssp_desktop import services
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import to_json_value
 from ssp_desktop.domain.enums import ActionStatus, PlanStatus, Rag, Unit
@@ -48,8 +48,10 @@ from ssp_desktop.domain.records import (
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import EDITORS, create_editor
 from ssp_desktop.ui.forms.action import ActionEditor
-from ssp_desktop.ui.forms.base import REQUIRED_NOTE, ComboEditor, RecordForm
+from ssp_desktop.ui.forms.editors import ComboEditor
+from ssp_desktop.ui.forms.fields import REQUIRED_NOTE
 from ssp_desktop.ui.forms.plan import PriorityAreaEditor, PriorityEditor
+from ssp_desktop.ui.forms.record_form import RecordForm
 from tests.ui.test_forms_helpers import (
     TODAY,
     FormsPlan,
@@ -247,17 +249,17 @@ def test_a_mistake_is_explained_under_the_field_and_nothing_is_saved(
 
 
 def test_an_edit_the_store_refuses_puts_the_stored_value_back_and_says_why(
-    qtbot: QtBot, doc: PlanDocument, fp: FormsPlan
+    qtbot: QtBot, doc: PlanDocument, fp: FormsPlan, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     form = editor(qtbot, doc, "action", fp.mini.action.id)
-    # As if someone took the ref between the check and the write: the store's own
-    # uniqueness rule refuses it.
-    form.field_specs["ref"] = replace(form.field_specs["ref"], check=None)
+    # As if someone took the ref between the form's check and the write: the service
+    # checks again inside the transaction and refuses it.
+    monkeypatch.setattr(services, "check_field", lambda *_args: None)
     with qtbot.waitSignal(doc.failed):
         set_field(qtbot, form, "ref", "PVP-02")
     assert stored(doc, Action, fp.mini.action.id, "ref") == "PVP-01"
     assert shown(form, "ref") == "PVP-01"
-    assert "already has this ref" in form.errors["ref"].text()
+    assert "Another action in this plan already has the ref PVP-02" in form.errors["ref"].text()
     assert form.errors["ref"].text().startswith("Error: ")
     assert doc.undo_stack.count() == 0
 

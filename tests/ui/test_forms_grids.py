@@ -34,7 +34,8 @@ from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
 from ssp_desktop.ui.forms.action import ActionEditor, UpdatesModel
 from ssp_desktop.ui.forms.funding import AllocationsModel, AwardsModel, FundingStreamEditor
-from ssp_desktop.ui.forms.grids import GridModel, LinkListModel
+from ssp_desktop.ui.forms.grids import GridModel
+from ssp_desktop.ui.forms.link_lists import LinkListModel
 from ssp_desktop.ui.forms.measure import (
     TRACKER_NOTE,
     MeasureEditor,

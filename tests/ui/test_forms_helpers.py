@@ -40,15 +40,15 @@ from ssp_desktop.domain.records import (
 )
 from ssp_desktop.store.engine import Store, sqlite_backup
 from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.forms.base import (
+from ssp_desktop.ui.forms.editors import (
     CheckEditor,
     ComboEditor,
     DateEditor,
     LineEditor,
-    RecordForm,
     SpinEditor,
     TextAreaEditor,
 )
+from ssp_desktop.ui.forms.record_form import RecordForm
 from tests.factories import MiniPlan, mini_plan
 
 # The editors' "today": inside the mini plan's period, so the reporting quarter is
@@ -75,31 +75,36 @@ def forms_plan(store: Store) -> FormsPlan:
         area = tx.get(PriorityArea, mini.area.id)
         assert area is not None
         action2 = services.add_action(tx, area, ref="PVP-02", title="Train GPs")
-        org2 = tx.add(
-            Organisation(partnership_id=mini.partnership.id, name="Council", short_name="SMBC")
+        org2 = services.create(
+            tx, Organisation(partnership_id=mini.partnership.id, name="Council", short_name="SMBC")
         )
-        framework = tx.add(
+        framework = services.create(
+            tx,
             OutcomeFramework(
                 partnership_id=mini.partnership.id, name="Standing Together", short_name="GM"
-            )
+            ),
         )
-        outcome1 = tx.add(
-            Outcome(framework_id=framework.id, code="GM-01", title="Fewer victims", position=1)
+        outcome1 = services.create(
+            tx, Outcome(framework_id=framework.id, code="GM-01", title="Fewer victims", position=1)
         )
-        outcome2 = tx.add(
-            Outcome(framework_id=framework.id, code="GM-02", title="Safer streets", position=2)
+        outcome2 = services.create(
+            tx, Outcome(framework_id=framework.id, code="GM-02", title="Safer streets", position=2)
         )
-        stream = tx.add(FundingStream(partnership_id=mini.partnership.id, name="Safety Grant"))
-        award = tx.add(
+        stream = services.create(
+            tx, FundingStream(partnership_id=mini.partnership.id, name="Safety Grant")
+        )
+        award = services.create(
+            tx,
             FundingAward(
                 stream_id=stream.id,
                 year=FinancialYear(2022),
                 project="Youth diversion",
                 amount=Decimal("12000.00"),
-            )
+            ),
         )
-        approval = tx.add(
-            PlanApproval(plan_id=mini.plan.id, body="SSP Board", meeting_date=dt.date(2022, 3, 1))
+        approval = services.create(
+            tx,
+            PlanApproval(plan_id=mini.plan.id, body="SSP Board", meeting_date=dt.date(2022, 3, 1)),
         )
     return FormsPlan(mini, action2, org2, framework, outcome1, outcome2, stream, award, approval)
 

@@ -29,8 +29,9 @@ from ssp_desktop.sample.plan import SAMPLE_MEETING_DATE, write_sample
 from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import EDITORS, create_editor
-from ssp_desktop.ui.forms.base import RecordForm
-from ssp_desktop.ui.forms.grids import GridSection, LinkSection
+from ssp_desktop.ui.forms.grids import GridSection
+from ssp_desktop.ui.forms.link_lists import LinkSection
+from ssp_desktop.ui.forms.record_form import RecordForm
 from tests.ui.test_forms_helpers import last_change, set_field, shown, store_copy, stored
 
 

@@ -420,7 +420,7 @@ def test_an_edit_updates_its_row_without_a_reset(
     def retitle(tx: Transaction) -> None:
         action = tx.get(Action, action_id)
         assert action is not None
-        tx.update(action, title="Keep the IDVA service for every high-risk victim")
+        services.edit(tx, action, title="Keep the IDVA service for every high-risk victim")
 
     with qtbot.waitSignal(model.dataChanged) as changed:
         assert doc.edit("Change title", retitle)

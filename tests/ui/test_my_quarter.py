@@ -232,7 +232,7 @@ def test_a_refused_save_is_explained_in_the_card(
     with doc.store.transaction(actor="test") as tx:
         action = tx.session.scalar(select(Action).where(Action.ref == "PVP-09"))
         assert action is not None
-        tx.delete(action, cascade=True)
+        services.delete(tx, action, cascade=True)
     _choose_rag(card, Rag.GREEN)
     qtbot.keyClicks(card.narrative, "On track.")
     with qtbot.waitSignal(doc.failed):

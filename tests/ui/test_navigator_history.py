@@ -88,7 +88,7 @@ def test_history_shows_who_changed_what_newest_first(
     def retitle(tx: Transaction) -> None:
         action = tx.get(Action, plan.action.id)
         assert action is not None
-        tx.update(action, title="Fund three IDVAs", lead_organisation_id=None)
+        services.edit(tx, action, title="Fund three IDVAs", lead_organisation_id=None)
 
     doc.edit("Change title", retitle)  # the model follows the changed signal
     rows = [[model.index(r, c).data() for c in range(1, 5)] for r in range(model.rowCount())]

@@ -1,10 +1,12 @@
 """Record editors: one form per kind of record, made by :func:`create_editor`.
 
 Every form saves each field as the user leaves it, as one undoable edit on the
-document's stack (see :mod:`ssp_desktop.ui.forms.base`). Forms that add or delete
-records, or list records that open elsewhere, say so through three signals the window
-connects: ``record_added``, ``record_deleted`` and ``record_activated``, each
-``(table name, record id)``.
+document's stack, through the domain services (see
+:mod:`ssp_desktop.ui.forms.record_form`); fields are described in
+:mod:`~ssp_desktop.ui.forms.fields` and drawn by :mod:`~ssp_desktop.ui.forms.editors`.
+Forms that add or delete records, or list records that open elsewhere, say so through
+three signals the window connects: ``record_added``, ``record_deleted`` and
+``record_activated``, each ``(table name, record id)``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from PySide6.QtWidgets import QLabel, QWidget
 from ssp_desktop.domain.records import record_classes
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms.action import ActionEditor
-from ssp_desktop.ui.forms.base import RecordForm
 from ssp_desktop.ui.forms.funding import FundingAwardEditor, FundingStreamEditor
 from ssp_desktop.ui.forms.measure import MeasureEditor
 from ssp_desktop.ui.forms.outcomes import OutcomeEditor, OutcomeFrameworkEditor
 from ssp_desktop.ui.forms.partners import OrganisationEditor, PartnershipEditor, PersonEditor
 from ssp_desktop.ui.forms.plan import PlanEditor, PriorityAreaEditor, PriorityEditor
+from ssp_desktop.ui.forms.record_form import RecordForm
 from ssp_desktop.ui.forms.risk import RiskEditor
 
 __all__ = ["EDITORS", "PARENT_EDITORS", "RecordForm", "create_editor"]

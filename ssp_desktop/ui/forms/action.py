@@ -40,28 +40,25 @@ from ssp_desktop.domain.records import (
 from ssp_desktop.domain.rules import action_flags
 from ssp_desktop.domain.validation import ValidationError, check_required
 from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms import choices as ch
-from ssp_desktop.ui.forms.base import (
+from ssp_desktop.ui.forms.editors import ErrorLabel, PlainTextEdit
+from ssp_desktop.ui.forms.fields import (
     NONE_LABEL,
     REQUIRED_NOTE,
     Choice,
-    ErrorLabel,
-    FormSection,
     Kind,
-    PlainTextEdit,
-    RecordForm,
     choice,
     date,
     enum_label,
     multiline,
     reference,
-    run_edit,
     text,
     year,
 )
-from ssp_desktop.ui.forms.grids import GridColumn, GridModel, GridRow, LinkListModel, LinkSection
+from ssp_desktop.ui.forms.grids import GridColumn, GridModel, GridRow
+from ssp_desktop.ui.forms.link_lists import LinkListModel, LinkSection
 from ssp_desktop.ui.forms.plan import outcome_links
+from ssp_desktop.ui.forms.record_form import FormSection, RecordForm, run_edit
 from ssp_desktop.ui.style import NOT_RATED, rag_label, rag_stylesheet, required
 
 EXCERPT = 80
@@ -397,16 +394,14 @@ class ActionEditor(RecordForm):
 
     record_class = Action
     specs = (
-        text("Ref", "ref", required=True).checked(checks.unique_in_plan("ref")),
+        text("Ref", "ref", required=True),
         text("Title", "title", required=True),
         multiline("Description", "description"),
-        reference("Priority area", "priority_area_id", "priority_area", required=True).checked(
-            checks.area_in_plan
-        ),
+        reference("Priority area", "priority_area_id", "priority_area", required=True),
         reference("Lead organisation", "lead_organisation_id", "organisation"),
         reference("Lead person", "lead_person_id", "person"),
-        date("Start date", "start_date").checked(checks.start_date),
-        date("Due date", "due_date").checked(checks.due_date),
+        date("Start date", "start_date"),
+        date("Due date", "due_date"),
         year("Delivery year", "delivery_year", plan_year_choices, none_label=NONE_LABEL),
         choice("Status", "status", ActionStatus),
         choice("RAG", "rag", Rag, labels=rag_label, none_label=NOT_RATED),
@@ -429,8 +424,6 @@ class ActionEditor(RecordForm):
             owner_cls=Action,
             owner_id=self.record_id,
             link_cls=ActionPartner,
-            owner_field="action_id",
-            target_field="organisation_id",
             candidates=lambda s, a: ch.organisations(s, ch.scope_of(s, a)),
             noun="partner",
             watches=frozenset({"organisation"}),
@@ -439,17 +432,13 @@ class ActionEditor(RecordForm):
             "Partners", partners, note="Tick each organisation working on this action."
         )
         self.add_section(self.partners)
-        self.outcomes = outcome_links(
-            self.document, Action, self.record_id, ActionOutcome, "action_id"
-        )
+        self.outcomes = outcome_links(self.document, Action, self.record_id, ActionOutcome)
         self.add_section(self.outcomes)
         measures = LinkListModel(
             self.document,
             owner_cls=Action,
             owner_id=self.record_id,
             link_cls=ActionMeasure,
-            owner_field="action_id",
-            target_field="measure_id",
             candidates=lambda s, a: ch.measures(s, ch.scope_of(s, a)),
             noun="measure",
             watches=frozenset({"measure"}),

@@ -1,13 +1,13 @@
-"""What the editors' pickers list, and the defaults of records they add (no Qt here).
+"""What the editors' pickers list (no Qt here, and nothing written).
 
 Kept apart from the widgets so the queries can be read (and tested) as plain Python:
-which organisations a picker offers, how a person is named in one, which ref a new
-action gets. Every list holds live records only, in the order people expect.
+which organisations a picker offers, how a person is named in one. Every list holds
+live records only, in the order people expect. What a new record is called (its next
+free ref) is the services' business: :mod:`ssp_desktop.services.numbering`.
 """
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -231,39 +231,3 @@ def year_span(
     if not years:
         return []
     return [FinancialYear(y) for y in range(years[0].start - before, years[-1].start + after + 1)]
-
-
-# --------------------------------------------------------------------------- defaults
-
-
-def next_code(existing: Iterable[str], prefix: str, width: int = 2) -> str:
-    """The next free code after the highest numbered one: PVP-01, PVP-02 -> PVP-03."""
-    taken = {e.strip().casefold() for e in existing}
-    pattern = re.compile(rf"^{re.escape(prefix)}(\d+)$", re.IGNORECASE)
-    numbers = [int(m.group(1)) for e in existing if (m := pattern.match(e.strip()))]
-    n = max(numbers, default=0) + 1
-    while f"{prefix}{n:0{width}d}".casefold() in taken:  # pragma: no cover - defensive
-        n += 1
-    return f"{prefix}{n:0{width}d}"
-
-
-def unique_text(existing: Iterable[str], base: str) -> str:
-    """``base``, or "base 2", "base 3"... whichever is not already used."""
-    taken = {e.strip().casefold() for e in existing}
-    if base.casefold() not in taken:
-        return base
-    n = 2
-    while f"{base} {n}".casefold() in taken:
-        n += 1
-    return f"{base} {n}"
-
-
-def live_values(session: Session, column: Any, *where: Any) -> list[Any]:
-    """Values of ``column`` over live rows of its table matching ``where``."""
-    table_cls = column.class_
-    return list(session.scalars(select(column).where(table_cls.deleted_at.is_(None), *where)))
-
-
-def next_position(session: Session, column: Any, *where: Any) -> int:
-    positions = live_values(session, column, *where)
-    return max(positions, default=-1) + 1

@@ -1,5 +1,6 @@
 """Funding editors: a stream with its allocation per financial year (through
-``services.set_allocation``) and its awards; an award with its recipient and outcomes."""
+``services.set_allocation`` and ``funding.clear_allocation``) and its awards; an award
+with its recipient and outcomes."""
 
 from __future__ import annotations
 
@@ -22,21 +23,13 @@ from ssp_desktop.domain.records import (
     Plan,
     Priority,
 )
+from ssp_desktop.services import funding
 from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms import choices as ch
-from ssp_desktop.ui.forms.base import (
-    Choice,
-    Kind,
-    RecordForm,
-    money,
-    multiline,
-    reference,
-    text,
-    year,
-)
+from ssp_desktop.ui.forms.fields import Choice, Kind, money, multiline, reference, text, year
 from ssp_desktop.ui.forms.grids import GridColumn, GridModel, GridRow, GridSection
 from ssp_desktop.ui.forms.plan import outcome_links
+from ssp_desktop.ui.forms.record_form import RecordForm
 
 
 def _stream_years(session: Session, stream_id: uuid.UUID) -> list[FinancialYear]:
@@ -106,9 +99,7 @@ class AllocationsModel(GridModel):
             if stream is None or stream.deleted_at is not None:
                 raise DomainError("The funding stream has been deleted.")
             if value is None:
-                alloc = tx.get(FundingAllocation, FundingAllocation.make_id(stream_id, fy))
-                if alloc is not None and alloc.deleted_at is None:
-                    tx.delete(alloc)
+                funding.clear_allocation(tx, stream_id, fy)
             else:
                 services.set_allocation(tx, stream_id, fy, value)
 
@@ -168,9 +159,7 @@ class AwardsModel(GridModel):
 class FundingStreamEditor(RecordForm):
     record_class = FundingStream
     specs = (
-        text("Name", "name", required=True).checked(
-            checks.unique_in("partnership_id", "partnership", "name")
-        ),
+        text("Name", "name", required=True),
         text("Funder", "funder"),
         multiline("Description", "description"),
     )
@@ -205,9 +194,7 @@ class FundingStreamEditor(RecordForm):
             years = _stream_years(tx.session, stream_id)
             this_year = FinancialYear.of(self.today)
             fy = this_year if not years or this_year in years else years[-1]
-            return tx.add(
-                FundingAward(stream_id=stream_id, year=fy, project="New project", amount=0)
-            )
+            return funding.add_award(tx, stream, fy)
 
         return self.add_record("Add award", make)
 
@@ -231,7 +218,7 @@ class FundingAwardEditor(RecordForm):
 
     def build(self) -> None:
         self.outcomes = outcome_links(
-            self.document, FundingAward, self.record_id, FundingAwardOutcome, "award_id"
+            self.document, FundingAward, self.record_id, FundingAwardOutcome
         )
         self.add_section(self.outcomes)
 

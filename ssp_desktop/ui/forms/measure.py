@@ -21,13 +21,11 @@ from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import Measure, MeasureOutcome, MeasureTarget, MeasureValue
 from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.reports.chart import measure_chart
+from ssp_desktop.services import measures
 from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms import choices as ch
-from ssp_desktop.ui.forms.base import (
-    FormSection,
+from ssp_desktop.ui.forms.fields import (
     Kind,
-    RecordForm,
     choice,
     multiline,
     names,
@@ -38,6 +36,7 @@ from ssp_desktop.ui.forms.base import (
 )
 from ssp_desktop.ui.forms.grids import GridColumn, GridModel, GridRow, GridSection
 from ssp_desktop.ui.forms.plan import outcome_links
+from ssp_desktop.ui.forms.record_form import FormSection, RecordForm
 
 UNIT_LABELS = {Unit.PERCENT: "Percentage (%)", Unit.COUNT: "Count", Unit.RATE: "Rate"}
 TOLERANCE_LABELS = {
@@ -115,16 +114,8 @@ class TargetsModel(GridModel):
         measure_id = self.measure_id
 
         def work(tx: Transaction) -> None:
-            measure = _live_measure(tx, measure_id)
-            if measure.polarity is Polarity.TRACKER:
-                raise DomainError("A tracker has no targets.")
-            if value is None:
-                # A cleared cell: the year has no target (kept as a tombstone).
-                target = tx.get(MeasureTarget, MeasureTarget.make_id(measure_id, year))
-                if target is not None and target.deleted_at is None:
-                    tx.delete(target)
-            else:
-                services.set_target(tx, measure, year, value)
+            # A cleared cell: the year has no target (kept as a tombstone).
+            measures.enter_target(tx, _live_measure(tx, measure_id), year, value)
 
         verb = "Clear" if value is None else "Set"
         return self.edit(f"{verb} target for {year}", work)
@@ -258,43 +249,37 @@ class TargetsSection(GridSection):
 class MeasureEditor(RecordForm):
     record_class = Measure
     specs = (
-        text("Ref", "ref", required=True).checked(checks.unique_in_plan("ref")),
+        text("Ref", "ref", required=True),
         text("Name", "name", required=True),
         multiline("Definition", "definition"),
-        choice("Unit", "unit", Unit, labels=UNIT_LABELS.__getitem__).checked(
-            checks.unit_fits_values
-        ),
+        choice("Unit", "unit", Unit, labels=UNIT_LABELS.__getitem__),
         text("Rate basis", "rate_basis"),
         choice("Polarity", "polarity", Polarity),
         choice("Frequency", "frequency", Frequency, labels=FREQUENCY_LABELS.__getitem__),
         text("Data source", "data_source"),
         reference("Owner", "owner_person_id", "person"),
-        number("Baseline value", "baseline_value", check=checks.in_measure_unit),
+        number("Baseline value", "baseline_value"),
         text("Baseline period", "baseline_period"),
-        number("Tolerance", "tolerance", required=True, check=checks.not_negative("Tolerance")),
+        number("Tolerance", "tolerance", required=True),
         choice(
             "Tolerance mode", "tolerance_mode", ToleranceMode, labels=TOLERANCE_LABELS.__getitem__
         ),
         number(
             "Stable threshold",
             "stable_threshold",
-            check=checks.not_negative("Stable threshold"),
             help="Change below which direction of travel reads stable; blank: the default",
         ),
         whole("Decimals", "decimals", minimum=0, maximum=4),
         names(
             "Comparators",
             "comparator_names",
-            check=checks.comparators_removable,
             help="Series to compare with, separated by semicolons, e.g. GM average; England",
         ),
         reference("Priority", "priority_id", "priority"),
     )
 
     def build(self) -> None:
-        self.outcomes = outcome_links(
-            self.document, Measure, self.record_id, MeasureOutcome, "measure_id"
-        )
+        self.outcomes = outcome_links(self.document, Measure, self.record_id, MeasureOutcome)
         self.add_section(self.outcomes)
         self.targets_model = TargetsModel(self.document, self.record_id)
         self.targets = TargetsSection(self.targets_model)

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.records import Outcome, OutcomeFramework
+from ssp_desktop.services import outcomes as outcome_services
 from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.forms import checks
-from ssp_desktop.ui.forms import choices as ch
-from ssp_desktop.ui.forms.base import RecordForm, multiline, text, whole
+from ssp_desktop.ui.forms.fields import multiline, text, whole
 from ssp_desktop.ui.forms.grids import GridColumn, GridModel, GridRow, GridSection
+from ssp_desktop.ui.forms.record_form import RecordForm
 
 
 class OutcomesModel(GridModel):
@@ -82,16 +82,7 @@ class OutcomeFrameworkEditor(RecordForm):
             framework = tx.get(OutcomeFramework, framework_id)
             if framework is None or framework.deleted_at is not None:
                 raise DomainError("The outcome framework has been deleted.")
-            scope = Outcome.framework_id == framework_id
-            prefix = f"{framework.short_name}-" if framework.short_name else "O"
-            return tx.add(
-                Outcome(
-                    framework_id=framework_id,
-                    code=ch.next_code(ch.live_values(tx.session, Outcome.code, scope), prefix),
-                    title="New outcome",
-                    position=ch.next_position(tx.session, Outcome.position, scope),
-                )
-            )
+            return outcome_services.add_outcome(tx, framework)
 
         return self.add_record("Add outcome", make)
 
@@ -99,9 +90,7 @@ class OutcomeFrameworkEditor(RecordForm):
 class OutcomeEditor(RecordForm):
     record_class = Outcome
     specs = (
-        text("Code", "code", required=True).checked(
-            checks.unique_in("framework_id", "framework", "code")
-        ),
+        text("Code", "code", required=True),
         text("Title", "title", required=True),
         text("Group", "group_name"),
         multiline("Description", "description"),

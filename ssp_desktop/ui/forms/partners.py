@@ -9,8 +9,9 @@ from typing import Any
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.records import Organisation, Partnership, Person
-from ssp_desktop.ui.forms import checks
-from ssp_desktop.ui.forms.base import RecordForm, email, flag, multiline, reference, text
+from ssp_desktop.services import people
+from ssp_desktop.ui.forms.fields import email, flag, multiline, reference, text
+from ssp_desktop.ui.forms.record_form import RecordForm
 
 
 class PartnershipEditor(RecordForm):
@@ -29,9 +30,7 @@ class PartnershipEditor(RecordForm):
 class OrganisationEditor(RecordForm):
     record_class = Organisation
     specs = (
-        text("Name", "name", required=True).checked(
-            checks.unique_in("partnership_id", "partnership", "name")
-        ),
+        text("Name", "name", required=True),
         text("Short name", "short_name"),
         text("Sector", "sector"),
         flag(
@@ -54,9 +53,7 @@ class OrganisationEditor(RecordForm):
             org = tx.get(Organisation, org_id)
             if org is None or org.deleted_at is not None:
                 raise DomainError("The organisation has been deleted.")
-            return tx.add(
-                Person(partnership_id=org.partnership_id, name="New person", organisation_id=org_id)
-            )
+            return people.add_person(tx, org.partnership_id, organisation=org)
 
         return self.add_record("Add person", make)
 

@@ -4,37 +4,32 @@ and their priority areas."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ssp_desktop import services
+from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import PlanStatus
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.records import (
-    Action,
-    FundingStream,
-    Measure,
-    Organisation,
-    OutcomeFramework,
-    Person,
     Plan,
     PlanApproval,
     PlanFramework,
     Priority,
     PriorityArea,
     PriorityOutcome,
-    Risk,
 )
+from ssp_desktop.services import actions, funding, measures, outcomes, people, risks
+from ssp_desktop.services import plan as plan_services
 from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.forms import checks
 from ssp_desktop.ui.forms import choices as ch
-from ssp_desktop.ui.forms.base import (
+from ssp_desktop.ui.forms.fields import (
     Choice,
     Kind,
-    RecordForm,
     choice,
     date,
     multiline,
@@ -43,14 +38,9 @@ from ssp_desktop.ui.forms.base import (
     whole,
     year,
 )
-from ssp_desktop.ui.forms.grids import (
-    GridColumn,
-    GridModel,
-    GridRow,
-    GridSection,
-    LinkListModel,
-    LinkSection,
-)
+from ssp_desktop.ui.forms.grids import GridColumn, GridModel, GridRow, GridSection
+from ssp_desktop.ui.forms.link_lists import LinkListModel, LinkSection
+from ssp_desktop.ui.forms.record_form import RecordForm
 
 
 def _plan_year_span(session: Session, plan: Any) -> list[Choice]:
@@ -103,7 +93,7 @@ class ApprovalsModel(GridModel):
             approval = tx.get(PlanApproval, approval_id) if approval_id else None
             if approval is None or approval.deleted_at is not None:
                 raise DomainError("That approval has been removed.")
-            tx.update(approval, **{column.key: value})
+            services.edit(tx, approval, **{column.key: value})
 
         return self.edit(f"Change approval {column.header.lower()}", work)
 
@@ -113,11 +103,9 @@ class PlanEditor(RecordForm):
 
     record_class = Plan
     specs = (
-        text("Title", "title", required=True).checked(
-            checks.unique_in("partnership_id", "partnership", "title")
-        ),
-        year("First year", "start_year", _plan_year_span).checked(checks.first_year),
-        year("Last year", "end_year", _plan_year_span).checked(checks.last_year),
+        text("Title", "title", required=True),
+        year("First year", "start_year", _plan_year_span),
+        year("Last year", "end_year", _plan_year_span),
         choice("Status", "status", PlanStatus),
         date("In force from", "in_force_from"),
         multiline("Vision", "vision"),
@@ -141,8 +129,6 @@ class PlanEditor(RecordForm):
             owner_cls=Plan,
             owner_id=self.record_id,
             link_cls=PlanFramework,
-            owner_field="plan_id",
-            target_field="framework_id",
             candidates=lambda s, plan: ch.frameworks(s, ch.scope_of(s, plan)),
             noun="framework",
             watches=frozenset({"outcome_framework"}),
@@ -173,18 +159,9 @@ class PlanEditor(RecordForm):
         return plan
 
     def add_approval(self) -> uuid.UUID | None:
-        def make(tx: Transaction) -> PlanApproval:
-            plan = self._plan(tx)
-            position = ch.next_position(
-                tx.session, PlanApproval.position, PlanApproval.plan_id == plan.id
-            )
-            return tx.add(
-                PlanApproval(
-                    plan_id=plan.id, body="New approval", meeting_date=self.today, position=position
-                )
-            )
-
-        new_id = self.add_record("Add approval", make)
+        new_id = self.add_record(
+            "Add approval", lambda tx: plan_services.add_approval(tx, self._plan(tx), self.today)
+        )
         if new_id is not None:
             row = next(i for i, r in enumerate(self.approvals.rows) if r.record_id == new_id)
             index = self.approvals.index(row, 0)
@@ -201,7 +178,7 @@ class PlanEditor(RecordForm):
         def work(tx: Transaction) -> None:
             approval = tx.get(PlanApproval, approval_id)
             if approval is not None and approval.deleted_at is None:
-                tx.delete(approval)
+                services.delete(tx, approval)
 
         reason = self.approvals.edit(f"Remove approval by {row.values['body']}", work)
         if reason is not None:
@@ -210,91 +187,40 @@ class PlanEditor(RecordForm):
         self.approvals_section.error.clear_error()
         return True
 
-    def add_priority(self) -> uuid.UUID | None:
-        def make(tx: Transaction) -> Priority:
-            plan = self._plan(tx)
-            codes = ch.live_values(tx.session, Priority.code, Priority.plan_id == plan.id)
-            position = ch.next_position(tx.session, Priority.position, Priority.plan_id == plan.id)
-            return tx.add(
-                Priority(
-                    plan_id=plan.id,
-                    code=ch.next_code(codes, "P", width=1),
-                    title="New priority",
-                    position=position,
-                )
-            )
+    def _add_to_plan(
+        self, text: str, add: Callable[[Transaction, Plan], Record]
+    ) -> uuid.UUID | None:
+        return self.add_record(text, lambda tx: add(tx, self._plan(tx)))
 
-        return self.add_record("Add priority", make)
+    def add_priority(self) -> uuid.UUID | None:
+        return self._add_to_plan("Add priority", plan_services.add_priority)
 
     def add_measure(self) -> uuid.UUID | None:
-        def make(tx: Transaction) -> Measure:
-            plan = self._plan(tx)
-            refs = ch.live_values(tx.session, Measure.ref, Measure.plan_id == plan.id)
-            position = ch.next_position(tx.session, Measure.position, Measure.plan_id == plan.id)
-            return tx.add(
-                Measure(
-                    plan_id=plan.id,
-                    ref=ch.next_code(refs, "M"),
-                    name="New measure",
-                    position=position,
-                )
-            )
-
-        return self.add_record("Add measure", make)
+        return self._add_to_plan("Add measure", measures.add_measure)
 
     def add_risk(self) -> uuid.UUID | None:
-        def make(tx: Transaction) -> Risk:
-            plan = self._plan(tx)
-            refs = ch.live_values(tx.session, Risk.ref, Risk.plan_id == plan.id)
-            return tx.add(Risk(plan_id=plan.id, ref=ch.next_code(refs, "R"), title="New risk"))
-
-        return self.add_record("Add risk", make)
+        return self._add_to_plan("Add risk", risks.add_risk)
 
     def add_organisation(self) -> uuid.UUID | None:
-        def make(tx: Transaction) -> Organisation:
-            plan = self._plan(tx)
-            taken = ch.live_values(
-                tx.session, Organisation.name, Organisation.partnership_id == plan.partnership_id
-            )
-            return tx.add(
-                Organisation(
-                    partnership_id=plan.partnership_id,
-                    name=ch.unique_text(taken, "New organisation"),
-                )
-            )
-
-        return self.add_record("Add organisation", make)
+        return self._add_to_plan(
+            "Add organisation", lambda tx, plan: people.add_organisation(tx, plan.partnership_id)
+        )
 
     def add_person(self) -> uuid.UUID | None:
-        def make(tx: Transaction) -> Person:
-            plan = self._plan(tx)
-            return tx.add(Person(partnership_id=plan.partnership_id, name="New person"))
-
-        return self.add_record("Add person", make)
+        return self._add_to_plan(
+            "Add person", lambda tx, plan: people.add_person(tx, plan.partnership_id)
+        )
 
     def add_funding_stream(self) -> uuid.UUID | None:
-        def make(tx: Transaction) -> FundingStream:
-            plan = self._plan(tx)
-            taken = ch.live_values(
-                tx.session, FundingStream.name, FundingStream.partnership_id == plan.partnership_id
-            )
-            return tx.add(
-                FundingStream(
-                    partnership_id=plan.partnership_id,
-                    name=ch.unique_text(taken, "New funding stream"),
-                )
-            )
-
-        return self.add_record("Add funding stream", make)
+        return self._add_to_plan(
+            "Add funding stream", lambda tx, plan: funding.add_stream(tx, plan.partnership_id)
+        )
 
     def add_framework(self) -> uuid.UUID | None:
-        def make(tx: Transaction) -> OutcomeFramework:
-            plan = self._plan(tx)
-            return tx.add(
-                OutcomeFramework(partnership_id=plan.partnership_id, name="New outcome framework")
-            )
-
-        return self.add_record("Add outcome framework", make)
+        return self._add_to_plan(
+            "Add outcome framework",
+            lambda tx, plan: outcomes.add_framework(tx, plan.partnership_id),
+        )
 
 
 def outcome_links(
@@ -302,7 +228,6 @@ def outcome_links(
     owner_cls: Any,
     owner_id: uuid.UUID,
     link_cls: Any,
-    owner_field: str,
 ) -> LinkSection:
     """The outcomes a record contributes to, as a checkable list of every outcome of the
     partnership's frameworks."""
@@ -311,8 +236,6 @@ def outcome_links(
         owner_cls=owner_cls,
         owner_id=owner_id,
         link_cls=link_cls,
-        owner_field=owner_field,
-        target_field="outcome_id",
         candidates=lambda session, owner: ch.outcomes(session, ch.scope_of(session, owner)),
         noun="outcome",
         watches=frozenset({"outcome", "outcome_framework"}),
@@ -323,7 +246,7 @@ def outcome_links(
 class PriorityEditor(RecordForm):
     record_class = Priority
     specs = (
-        text("Code", "code", required=True).checked(checks.unique_in_plan("code")),
+        text("Code", "code", required=True),
         text("Title", "title", required=True),
         multiline("Description", "description"),
         reference("Lead", "lead_person_id", "person"),
@@ -331,9 +254,7 @@ class PriorityEditor(RecordForm):
     )
 
     def build(self) -> None:
-        self.outcomes = outcome_links(
-            self.document, Priority, self.record_id, PriorityOutcome, "priority_id"
-        )
+        self.outcomes = outcome_links(self.document, Priority, self.record_id, PriorityOutcome)
         self.add_section(self.outcomes)
         self.add_button("Add priority area", self.add_area)
 
@@ -344,12 +265,10 @@ class PriorityEditor(RecordForm):
         priority_id = self.record_id
 
         def make(tx: Transaction) -> PriorityArea:
-            position = ch.next_position(
-                tx.session, PriorityArea.position, PriorityArea.priority_id == priority_id
-            )
-            return tx.add(
-                PriorityArea(priority_id=priority_id, title="New priority area", position=position)
-            )
+            priority = tx.get(Priority, priority_id)
+            if priority is None:
+                raise DomainError("The priority has been deleted.")
+            return plan_services.add_area(tx, priority)
 
         return self.add_record("Add priority area", make)
 
@@ -371,21 +290,10 @@ class PriorityAreaEditor(RecordForm):
     def add_action(self) -> uuid.UUID | None:
         area_id = self.record_id
 
-        def make(tx: Transaction) -> Action:
+        def make(tx: Transaction) -> Record:
             area = tx.get(PriorityArea, area_id)
-            priority = tx.get(Priority, area.priority_id) if area is not None else None
-            if area is None or priority is None:
+            if area is None:
                 raise DomainError("The priority area has been deleted.")
-            refs = ch.live_values(tx.session, Action.ref, Action.plan_id == priority.plan_id)
-            position = ch.next_position(
-                tx.session, Action.position, Action.priority_area_id == area_id
-            )
-            return services.add_action(
-                tx,
-                area,
-                ref=ch.next_code(refs, f"{priority.code}-"),
-                title="New action",
-                position=position,
-            )
+            return actions.add_action_to_area(tx, area)
 
         return self.add_record("Add action", make)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from ssp_desktop.domain.records import Risk
-from ssp_desktop.ui.forms import checks
-from ssp_desktop.ui.forms.base import RecordForm, flag, multiline, reference, text, whole
+from ssp_desktop.ui.forms.fields import flag, multiline, reference, text, whole
+from ssp_desktop.ui.forms.record_form import RecordForm
 
 
 class RiskEditor(RecordForm):
     record_class = Risk
     specs = (
-        text("Ref", "ref", required=True).checked(checks.unique_in_plan("ref")),
+        text("Ref", "ref", required=True),
         text("Title", "title", required=True),
         multiline("Description", "description"),
         reference("Priority", "priority_id", "priority"),
