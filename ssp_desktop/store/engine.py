@@ -48,6 +48,7 @@ from ssp_desktop.domain.errors import (
     StoreTooNewError,
 )
 from ssp_desktop.domain.records import ChangeLog, StoreMeta
+from ssp_desktop.store.backup import sqlite_backup
 from ssp_desktop.store.lock import StoreLock
 
 if TYPE_CHECKING:
@@ -581,16 +582,3 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def sqlite_backup(source: Path, target: Path) -> None:
-    """A consistent copy of a live store (WAL content included)."""
-    src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
