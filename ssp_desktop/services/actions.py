@@ -20,7 +20,7 @@ from ssp_desktop.domain.records import (
 )
 from ssp_desktop.domain.validation import ValidationError, check_dates
 from ssp_desktop.services.core import create, edit, invariant, service, unique_in
-from ssp_desktop.services.numbering import live_values, next_code, next_position
+from ssp_desktop.services.numbering import free_code, next_position
 
 invariant(Action, "ref")(unique_in("plan_id", "plan", "ref"))
 
@@ -62,11 +62,12 @@ def add_action_to_area(tx: Transaction, area: PriorityArea) -> Action:
     priority = tx.get(Priority, area.priority_id)
     if area.deleted_at is not None or priority is None or priority.deleted_at is not None:
         raise DomainError("The priority area has been deleted.")
-    refs = live_values(tx.session, Action.ref, Action.plan_id == priority.plan_id)
     return add_action(
         tx,
         area,
-        ref=next_code(refs, f"{priority.code}-"),
+        ref=free_code(
+            tx.session, Action.ref, f"{priority.code}-", Action.plan_id == priority.plan_id
+        ),
         title="New action",
         position=next_position(tx.session, Action.position, Action.priority_area_id == area.id),
     )

@@ -17,7 +17,7 @@ from ssp_desktop.domain.records import (
 )
 from ssp_desktop.domain.validation import check_not_negative
 from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
-from ssp_desktop.services.numbering import live_values, unique_text
+from ssp_desktop.services.numbering import free_name
 
 invariant(FundingStream, "name")(unique_in("partnership_id", "partnership", "name"))
 
@@ -59,13 +59,13 @@ def clear_allocation(
 @service
 def add_stream(tx: Transaction, partnership_id: uuid.UUID) -> FundingStream:
     """A new funding stream of the partnership, named so no other stream has its name."""
-    taken = live_values(
-        tx.session, FundingStream.name, FundingStream.partnership_id == partnership_id
+    name = free_name(
+        tx.session,
+        FundingStream.name,
+        "New funding stream",
+        FundingStream.partnership_id == partnership_id,
     )
-    return create(
-        tx,
-        FundingStream(partnership_id=partnership_id, name=unique_text(taken, "New funding stream")),
-    )
+    return create(tx, FundingStream(partnership_id=partnership_id, name=name))
 
 
 @service

@@ -20,7 +20,7 @@ from ssp_desktop.domain.records import (
 )
 from ssp_desktop.domain.validation import ValidationError, check_not_negative, check_percentage
 from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
-from ssp_desktop.services.numbering import live_values, next_code, next_position
+from ssp_desktop.services.numbering import free_code, next_position
 
 invariant(Measure, "ref")(unique_in("plan_id", "plan", "ref"))
 
@@ -170,15 +170,9 @@ def add_measure(tx: Transaction, plan: Plan) -> Measure:
     if plan.deleted_at is not None:
         raise DomainError("The plan has been deleted.")
     where = Measure.plan_id == plan.id
-    return create(
-        tx,
-        Measure(
-            plan_id=plan.id,
-            ref=next_code(live_values(tx.session, Measure.ref, where), "M"),
-            name="New measure",
-            position=next_position(tx.session, Measure.position, where),
-        ),
-    )
+    ref = free_code(tx.session, Measure.ref, "M", where)
+    position = next_position(tx.session, Measure.position, where)
+    return create(tx, Measure(plan_id=plan.id, ref=ref, name="New measure", position=position))
 
 
 @service

@@ -48,3 +48,13 @@ def next_position(session: Session, column: Any, *where: Any) -> int:
     """One after the highest position in use among the live rows matching ``where``."""
     positions = live_values(session, column, *where)
     return max(positions, default=-1) + 1
+
+
+def free_code(session: Session, column: Any, prefix: str, *where: Any, width: int = 2) -> str:
+    """The next free code in ``column`` among the live rows matching ``where``."""
+    return next_code(live_values(session, column, *where), prefix, width)
+
+
+def free_name(session: Session, column: Any, base: str, *where: Any) -> str:
+    """``base`` or "base 2", ..., whichever no live row matching ``where`` has in ``column``."""
+    return unique_text(live_values(session, column, *where), base)

@@ -9,7 +9,7 @@ from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.records import Outcome, OutcomeFramework
 from ssp_desktop.services.core import create, service
-from ssp_desktop.services.numbering import live_values, next_code, next_position
+from ssp_desktop.services.numbering import free_code, next_position
 
 
 @service
@@ -26,12 +26,8 @@ def add_outcome(tx: Transaction, framework: OutcomeFramework) -> Outcome:
         raise DomainError("The outcome framework has been deleted.")
     where = Outcome.framework_id == framework.id
     prefix = f"{framework.short_name}-" if framework.short_name else "O"
+    code = free_code(tx.session, Outcome.code, prefix, where)
+    position = next_position(tx.session, Outcome.position, where)
     return create(
-        tx,
-        Outcome(
-            framework_id=framework.id,
-            code=next_code(live_values(tx.session, Outcome.code, where), prefix),
-            title="New outcome",
-            position=next_position(tx.session, Outcome.position, where),
-        ),
+        tx, Outcome(framework_id=framework.id, code=code, title="New outcome", position=position)
     )

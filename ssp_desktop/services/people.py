@@ -8,7 +8,7 @@ from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.records import Organisation, Person
 from ssp_desktop.services.core import create, invariant, service, unique_in
-from ssp_desktop.services.numbering import live_values, unique_text
+from ssp_desktop.services.numbering import free_name
 
 invariant(Organisation, "name")(unique_in("partnership_id", "partnership", "name"))
 
@@ -16,13 +16,13 @@ invariant(Organisation, "name")(unique_in("partnership_id", "partnership", "name
 @service
 def add_organisation(tx: Transaction, partnership_id: uuid.UUID) -> Organisation:
     """A new organisation of the partnership, named so no other has its name."""
-    taken = live_values(
-        tx.session, Organisation.name, Organisation.partnership_id == partnership_id
+    name = free_name(
+        tx.session,
+        Organisation.name,
+        "New organisation",
+        Organisation.partnership_id == partnership_id,
     )
-    return create(
-        tx,
-        Organisation(partnership_id=partnership_id, name=unique_text(taken, "New organisation")),
-    )
+    return create(tx, Organisation(partnership_id=partnership_id, name=name))
 
 
 @service

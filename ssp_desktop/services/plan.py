@@ -20,7 +20,7 @@ from ssp_desktop.domain.records import (
 )
 from ssp_desktop.domain.validation import check_years
 from ssp_desktop.services.core import create, invariant, service, unique_in
-from ssp_desktop.services.numbering import live_values, next_code, next_position
+from ssp_desktop.services.numbering import free_code, next_position
 
 invariant(Plan, "title")(unique_in("partnership_id", "partnership", "title"))
 invariant(Priority, "code")(unique_in("plan_id", "plan", "code"))
@@ -79,17 +79,10 @@ def _live_plan(plan: Plan) -> Plan:
 @service
 def add_priority(tx: Transaction, plan: Plan) -> Priority:
     """A new priority at the end of ``plan``, with the next free code (P1, P2, ...)."""
-    _live_plan(plan)
-    where = Priority.plan_id == plan.id
-    return create(
-        tx,
-        Priority(
-            plan_id=plan.id,
-            code=next_code(live_values(tx.session, Priority.code, where), "P", width=1),
-            title="New priority",
-            position=next_position(tx.session, Priority.position, where),
-        ),
-    )
+    where = Priority.plan_id == _live_plan(plan).id
+    code = free_code(tx.session, Priority.code, "P", where, width=1)
+    position = next_position(tx.session, Priority.position, where)
+    return create(tx, Priority(plan_id=plan.id, code=code, title="New priority", position=position))
 
 
 @service
@@ -97,28 +90,23 @@ def add_area(tx: Transaction, priority: Priority) -> PriorityArea:
     """A new priority area at the end of ``priority``."""
     if priority.deleted_at is not None:
         raise DomainError("The priority has been deleted.")
-    where = PriorityArea.priority_id == priority.id
+    position = next_position(
+        tx.session, PriorityArea.position, PriorityArea.priority_id == priority.id
+    )
     return create(
-        tx,
-        PriorityArea(
-            priority_id=priority.id,
-            title="New priority area",
-            position=next_position(tx.session, PriorityArea.position, where),
-        ),
+        tx, PriorityArea(priority_id=priority.id, title="New priority area", position=position)
     )
 
 
 @service
 def add_approval(tx: Transaction, plan: Plan, meeting_date: dt.date) -> PlanApproval:
     """A new entry at the end of ``plan``'s approval trail, for a meeting on ``meeting_date``."""
-    _live_plan(plan)
-    where = PlanApproval.plan_id == plan.id
+    position = next_position(
+        tx.session, PlanApproval.position, PlanApproval.plan_id == _live_plan(plan).id
+    )
     return create(
         tx,
         PlanApproval(
-            plan_id=plan.id,
-            body="New approval",
-            meeting_date=meeting_date,
-            position=next_position(tx.session, PlanApproval.position, where),
+            plan_id=plan.id, body="New approval", meeting_date=meeting_date, position=position
         ),
     )

@@ -79,6 +79,13 @@ class ErrorLabel(QLabel):
         self.setText("")
         self.hide()
 
+    def set_error(self, message: str) -> None:
+        """Show ``message``, or nothing when it is "" (a model's ``error_changed``)."""
+        if message:
+            self.show_error(message)
+        else:
+            self.clear_error()
+
 
 class PlainTextEdit(QPlainTextEdit):
     """A multi-line text box that says when the user has finished with it, like a

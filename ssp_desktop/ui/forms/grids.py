@@ -375,11 +375,8 @@ class GridSection(FormSection):
     ) -> None:
         super().__init__(title, parent)
         self.model = model
-        model.setParent(self)  # the section owns its model: they live and die together
         self.view = QTableView()
-        self.view.setObjectName("".join(w.capitalize() for w in title.split()) + "View")
-        self.view.setAccessibleName(title)
-        self.view.setModel(model)
+        self.show_model(self.view, model)
         self.view.setItemDelegate(GridDelegate(self.view))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -397,7 +394,7 @@ class GridSection(FormSection):
         self.note.setVisible(bool(note))
         self.error = ErrorLabel(f"{title} error")
         self.error.setObjectName("".join(w.capitalize() for w in title.split()) + "Error")
-        model.error_changed.connect(self._on_error)
+        model.error_changed.connect(self.error.set_error)
         model.modelReset.connect(self._update_triggers)
         model.dataChanged.connect(self._on_data_changed)
         self._buttons: list[QPushButton] = []
@@ -425,12 +422,6 @@ class GridSection(FormSection):
 
     def _on_data_changed(self, *_args: object) -> None:
         self._update_triggers()
-
-    def _on_error(self, message: str) -> None:
-        if message:
-            self.error.show_error(message)
-        else:
-            self.error.clear_error()
 
     def _on_activated(self, index: QModelIndex) -> None:
         row = self.model.row_at(index)

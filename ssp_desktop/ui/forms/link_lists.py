@@ -163,27 +163,18 @@ class LinkSection(FormSection):
     ) -> None:
         super().__init__(title, parent)
         self.model = model
-        model.setParent(self)  # the section owns its model: they live and die together
         self.view = QListView()
-        self.view.setObjectName("".join(w.capitalize() for w in title.split()) + "View")
-        self.view.setAccessibleName(title)
-        self.view.setModel(model)
+        self.show_model(self.view, model)
         self.view.setMaximumHeight(200)
         self.view.setUniformItemSizes(True)
         self.note = QLabel(note or "Tick to link; untick to remove the link.")
         self.note.setWordWrap(True)
         self.error = ErrorLabel(f"{title} error")
-        model.error_changed.connect(self._on_error)
+        model.error_changed.connect(self.error.set_error)
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
         layout.addWidget(self.view)
         layout.addWidget(self.error)
-
-    def _on_error(self, message: str) -> None:
-        if message:
-            self.error.show_error(message)
-        else:
-            self.error.clear_error()
 
     def focus_widgets(self) -> list[QWidget]:
         return [self.view]

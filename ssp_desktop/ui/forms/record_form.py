@@ -22,12 +22,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractItemModel, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -92,6 +94,15 @@ class FormSection(QGroupBox):
 
     def record_loaded(self, session: Session, record: Any) -> None:
         """The form's record was (re)read: follow it where the section depends on it."""
+
+    def show_model(self, view: QAbstractItemView, model: QAbstractItemModel) -> None:
+        """Show ``model`` in ``view``, named after the section; the section owns the
+        model, so they live and die together."""
+        model.setParent(self)
+        title = self.title()
+        view.setObjectName("".join(w.capitalize() for w in title.split()) + "View")
+        view.setAccessibleName(title)
+        view.setModel(model)
 
 
 # --------------------------------------------------------------------------- the form
@@ -278,21 +289,28 @@ class RecordForm(QWidget):
         described = str(record.describe())
         return described[:1].upper() + described[1:]
 
-    def reload(self) -> None:
-        """Show the record as stored. Never writes: widgets' signals are blocked."""
+    @contextmanager
+    def _showing(self) -> Iterator[tuple[Session, Any]]:
+        """The stored record (None if it is not in the store), read while the form shows
+        it: its fields' edits are not commits meanwhile."""
         with self.document.read() as session:
             record = session.get(self.record_class, self.record_id)
             self._loading = True
             try:
-                if record is not None:
-                    for spec in self.specs:
-                        self._load_field(session, record, spec)
-                    self.heading.setText(self.heading_text(record))
-                    for section in self.sections:
-                        section.record_loaded(session, record)
-                    self.loaded(session, record)
+                yield session, record
             finally:
                 self._loading = False
+
+    def reload(self) -> None:
+        """Show the record as stored. Never writes: widgets' signals are blocked."""
+        with self._showing() as (session, record):
+            if record is not None:
+                for spec in self.specs:
+                    self._load_field(session, record, spec)
+                self.heading.setText(self.heading_text(record))
+                for section in self.sections:
+                    section.record_loaded(session, record)
+                self.loaded(session, record)
             live = record is not None and record.deleted_at is None
         self._set_live(live, missing=record is None)
 
@@ -335,19 +353,14 @@ class RecordForm(QWidget):
         stale = [s for s in self.specs if s.choices is not None and entity in s.depends]
         if not stale:
             return
-        with self.document.read() as session:
-            record = session.get(self.record_class, self.record_id)
+        with self._showing() as (session, record):
             if record is None:
                 return
-            self._loading = True
-            try:
-                for spec in stale:
-                    editor = self.editors[spec.attr]
-                    assert spec.choices is not None
-                    editor.set_choices(spec.choices(session, record))
-                    editor.set_value(self._shown.get(spec.attr))
-            finally:
-                self._loading = False
+            for spec in stale:
+                editor = self.editors[spec.attr]
+                assert spec.choices is not None
+                editor.set_choices(spec.choices(session, record))
+                editor.set_value(self._shown.get(spec.attr))
 
     # -- writing --------------------------------------------------------------------
 
@@ -418,17 +431,12 @@ class RecordForm(QWidget):
     def restore_field(self, attr: str) -> None:
         """Put the stored value back into a field (after a refused edit)."""
         spec = self.field_specs[attr]
-        with self.document.read() as session:
-            record = session.get(self.record_class, self.record_id)
+        with self._showing() as (_session, record):
             if record is None:
                 return
-            self._loading = True
-            try:
-                value = getattr(record, attr)
-                self.editors[attr].set_value(value)
-                self._shown[attr] = value
-            finally:
-                self._loading = False
+            value = getattr(record, attr)
+            self.editors[attr].set_value(value)
+            self._shown[attr] = value
         self._clear_error(spec)
 
     def add_record(self, text: str, make: Callable[[Transaction], Record]) -> uuid.UUID | None:
