@@ -75,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     from ssp_desktop.domain.records import Action, Measure, MeasureValue
     from ssp_desktop.queries.performance import rag_by_priority, scorecard
     from ssp_desktop.reports.chart import MeasureFacts, Point, build_chart, measure_chart
-    from ssp_desktop.store.engine import Store, sqlite_backup
+    from ssp_desktop.store.backup import sqlite_backup
+    from ssp_desktop.store.engine import Store
     from ssp_desktop.ui.charts import MeasureChartView
     from ssp_desktop.ui.dashboard import DashboardView
     from ssp_desktop.ui.document import PlanDocument

@@ -82,7 +82,11 @@ def check_field(session: Session, record: Record, field: str, value: Any) -> Non
         raise DomainError(f"{type(record).__name__} has no editable field {field!r}.")
     if isinstance(value, str):
         check_length(label(type(record), field), value, getattr(column.type, "length", None))
-    if value is None and not column.nullable and column.default is None:
+    if (
+        not column.nullable
+        and column.default is None
+        and (value is None or (isinstance(value, str) and not value.strip()))
+    ):
         raise ValidationError(f"{label(type(record), field)} is required")
     for rule in rules_for(type(record), field):
         rule(session, record, value)

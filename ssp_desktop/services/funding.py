@@ -15,7 +15,7 @@ from ssp_desktop.domain.records import (
     FundingAward,
     FundingStream,
 )
-from ssp_desktop.domain.validation import check_not_negative
+from ssp_desktop.domain.validation import ValidationError
 from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
 from ssp_desktop.services.numbering import free_name
 
@@ -23,9 +23,11 @@ invariant(FundingStream, "name")(unique_in("partnership_id", "partnership", "nam
 
 
 @invariant(FundingAllocation, "amount")
-def _amount_not_negative(session: Session, alloc: FundingAllocation, value: Decimal) -> None:
-    if value is not None:
-        check_not_negative("Amount", value)
+@invariant(FundingAward, "amount")
+def _amount_not_negative(session: Session, record: object, value: Decimal | None) -> None:
+    """The words the editors' money fields use, wherever the amount comes from."""
+    if value is not None and value < 0:
+        raise ValidationError("An amount cannot be negative")
 
 
 @service

@@ -66,6 +66,15 @@ def _unit_fits_values(session: Session, measure: Measure, value: Unit) -> None:
 
 
 @invariant(Measure, "comparator_names")
+def _comparators_once_each(session: Session, measure: Measure, value: list[str]) -> None:
+    seen: set[str] = set()
+    for name in value or []:
+        if name.casefold() in seen:
+            raise ValidationError(f"{name} is listed twice")
+        seen.add(name.casefold())
+
+
+@invariant(Measure, "comparator_names")
 def _comparators_removable(session: Session, measure: Measure, value: list[str]) -> None:
     """Refuse to drop a comparator that still has figures: they would be orphaned."""
     removed = set(measure.comparator_names or []) - set(value or [])

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy.orm import Session
+
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.records import Organisation, Person
+from ssp_desktop.domain.validation import check_email
 from ssp_desktop.services.core import create, invariant, service, unique_in
 from ssp_desktop.services.numbering import free_name
 
 invariant(Organisation, "name")(unique_in("partnership_id", "partnership", "name"))
+
+
+@invariant(Person, "email")
+def _email_shape(session: Session, person: Person, value: str | None) -> None:
+    """An address that looks like one (name@example.org), or none."""
+    check_email(value)
 
 
 @service

@@ -30,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.progress import Progress
-from ssp_desktop.store.engine import Store, sqlite_backup
+from ssp_desktop.store.backup import sqlite_backup
+from ssp_desktop.store.engine import Store
 from ssp_desktop.store.integrity import check_integrity
 from ssp_desktop.sync import merge, state, trust
 from ssp_desktop.sync.bundle import Bundle, read_bundle

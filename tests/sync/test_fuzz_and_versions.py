@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 from ssp_desktop.domain.errors import BundleError, SspError
 from ssp_desktop.domain.records import Action, PriorityArea
 from ssp_desktop.services import add_action
-from ssp_desktop.store.engine import Store, sqlite_backup
+from ssp_desktop.store.backup import sqlite_backup
+from ssp_desktop.store.engine import Store
 from ssp_desktop.store.integrity import check_integrity
 from ssp_desktop.sync import manifest as manifest_module
 from ssp_desktop.sync.importer import import_bundle, read_sealed

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from ssp_desktop import services
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import Action, Measure, MeasureValue, PriorityArea
-from ssp_desktop.store.engine import Store, sqlite_backup
+from ssp_desktop.store.backup import sqlite_backup
+from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.export import export_changes
 from ssp_desktop.sync.importer import import_bundle, read_sealed
 from tests.sync.helpers import LEAD_A, LEAD_B, World

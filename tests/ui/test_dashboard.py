@@ -20,7 +20,8 @@ from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import Action, Measure
 from ssp_desktop.queries.performance import Standing, rag_by_priority, scorecard
 from ssp_desktop.sample.plan import SAMPLE_MEETING_DATE, SAMPLE_QUARTER, write_sample
-from ssp_desktop.store.engine import Store, sqlite_backup
+from ssp_desktop.store.backup import sqlite_backup
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.dashboard import ID_ROLE, DashboardView, ScorecardModel
 from ssp_desktop.ui.document import PlanDocument
 

@@ -38,7 +38,8 @@ from ssp_desktop.domain.records import (
     PlanApproval,
     PriorityArea,
 )
-from ssp_desktop.store.engine import Store, sqlite_backup
+from ssp_desktop.store.backup import sqlite_backup
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms.editors import (
     CheckEditor,

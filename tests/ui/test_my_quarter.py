@@ -26,7 +26,8 @@ from ssp_desktop.domain.enums import Rag, UpdateState, ValueStatus
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import Action, ActionUpdate, Measure, MeasureValue
 from ssp_desktop.sample.plan import SAMPLE_MEETING_DATE, SAMPLE_QUARTER, write_sample
-from ssp_desktop.store.engine import Store, sqlite_backup
+from ssp_desktop.store.backup import sqlite_backup
+from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.my_quarter import ActionCard, MeasureCard, MyQuarterView
 
