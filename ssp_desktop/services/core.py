@@ -155,6 +155,12 @@ def delete(tx: Transaction, record: Record, *, cascade: bool = False) -> list[Re
     return doomed
 
 
+def delete_plan(session: Session, record: Record, *, cascade: bool = False) -> list[Record]:
+    """What :func:`delete` would tombstone, read-only; DeleteBlockedError (naming what
+    still refers to it) if it would be refused. Lets an editor ask before it offers."""
+    return Transaction(session).delete_plan(record, cascade=cascade)
+
+
 @service
 def restore(tx: Transaction, record: Record) -> Record:
     """Bring a tombstoned record back, checking its fields as if it were new."""

@@ -287,6 +287,14 @@ def test_nothing_is_added_under_a_deleted_parent(store: Store, world: World) -> 
             "st-02",
             "Another outcome in this framework already has the code st-02",
         ),
+        ("action", "title", "   ", "Title is required"),
+        ("measure", "comparator_names", ["GM average", "gm average"], "gm average is listed twice"),
+        (
+            "person",
+            "email",
+            "not an address",
+            "'not an address' is not an email address (it should look like name@example.org)",
+        ),
     ],
 )
 def test_a_change_the_form_refuses_is_refused_by_the_service_with_its_message(
@@ -299,6 +307,7 @@ def test_a_change_the_form_refuses_is_refused_by_the_service_with_its_message(
         "plan": world.mp.plan,
         "org": world.mp.org,
         "outcome": world.outcome,
+        "person": world.mp.person,
     }
     target = records[record]
     if value == "other_area":
@@ -420,3 +429,25 @@ def test_a_refused_pack_field_leaves_the_pack_as_it_was(store: Store, world: Wor
         services.edit(tx, pack, protective_marking="X" * 61)
 
     assert "Protective marking" in _refused(store, too_long)
+
+
+def test_a_negative_award_or_allocation_is_refused_as_the_money_fields_say(
+    store: Store, world: World
+) -> None:
+    message = _refused(
+        store,
+        lambda tx: funding.set_allocation(tx, world.stream.id, FinancialYear(2023), Decimal(-5)),
+    )
+    assert message == "An amount cannot be negative"
+
+
+def test_what_a_delete_would_take_can_be_asked_without_writing(store: Store, world: World) -> None:
+    revision = store.revision()
+    with store.session() as s:
+        area = s.get(PriorityArea, world.mp.area.id)
+        assert area is not None
+        with pytest.raises(DomainError, match="Cannot delete"):
+            services.delete_plan(s, area)
+        doomed = services.delete_plan(s, area, cascade=True)
+    assert world.mp.action.id in {r.id for r in doomed}
+    assert store.revision() == revision

@@ -473,16 +473,15 @@ class RecordForm(QWidget):
             if record is None or record.deleted_at is not None:
                 return False
             what = record.describe()
-            probe = Transaction(session)
             try:
-                probe.delete_plan(record)
+                services.delete_plan(session, record)
             except DeleteBlockedError as blocked:
                 question = self.cascade_question(session, record)
                 if question is None:
                     self.message.show_error(str(blocked))
                     return False
                 try:
-                    probe.delete_plan(record, cascade=True)
+                    services.delete_plan(session, record, cascade=True)
                 except DeleteBlockedError as still_blocked:
                     self.message.show_error(str(still_blocked))
                     return False
