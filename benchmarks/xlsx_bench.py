@@ -14,7 +14,9 @@ through the domain API, then times:
   reading it (``importing.prepare``), the preview (``importing.preview``) and applying
   it (``importing.apply``, one transaction) into a fresh copy of the store;
 * importing the same tracker again, when every row is unchanged;
-* re-importing the exported workbook's Actions and Values sheets (no change).
+* re-importing the exported workbook's Actions and Values sheets (no change);
+* importing new figures: every row of the Values sheet again, twenty years on (a new
+  value record each, written by ``services.record_value``).
 
 Figures are printed one per line and written to ``DIR/xlsx_bench.json``. Nothing is
 asserted about timings.
@@ -112,6 +114,27 @@ def write_tracker(store: Store, path: Path, rows: int) -> None:
     wb.save(path)
 
 
+def write_new_values(workbook: Path, path: Path, years: int) -> int:
+    """The workbook's Values sheet as a CSV of new figures: each row ``years`` later."""
+    import csv
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(workbook, read_only=True)["Values"]
+    rows = list(sheet.iter_rows(values_only=True))
+    heading = next(i for i, row in enumerate(rows) if row and row[0] == "Measure ref")
+    quarter = rows[heading].index("Quarter")
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(rows[heading])
+        for row in rows[heading + 1 :]:
+            moved = list(row)
+            q = Quarter.parse(str(row[quarter]))
+            moved[quarter] = Quarter(q.year + years, q.q).label
+            out.writerow(["" if v is None else v for v in moved])
+    return len(rows) - heading - 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "out")
@@ -200,6 +223,14 @@ def main(argv: list[str] | None = None) -> int:
         _r, seconds = timed(lambda: importing.apply(store, prepared_values))
         figure("roundtrip_values_s", "re-import the workbook's Values sheet", seconds, "s")
         figure("roundtrip_changes", "  changes made by the round trip", store.revision() - before)
+
+        new_values = out / "new-values.csv"
+        count = write_new_values(workbook, new_values, years=20)
+        prepared_new = importing.prepare(new_values, kind="measures", comparators=comparators)
+        made, seconds = timed(lambda: importing.apply(store, prepared_new))
+        assert made.plan.count(Outcome.CREATE) == count, made.plan.summary()
+        figure("new_values_s", "import new figures (a value record each)", seconds, "s")
+        figure("new_values_rows", "  value rows", count)
 
     (out / "xlsx_bench.json").write_text(json.dumps(FIGURES, indent=2) + "\n", "utf-8")
     print(f"\nfigures written to {out / 'xlsx_bench.json'}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -73,6 +74,49 @@ def add_action_to_area(tx: Transaction, area: PriorityArea) -> Action:
     )
 
 
+class CurrentUpdates:
+    """Each action's current update per quarter, read once for a whole plan.
+
+    A writer of many updates in one transaction (an import) passes it to
+    :func:`write_update`, which reads it instead of asking the store for every row and
+    keeps it up to date as it writes.
+    """
+
+    def __init__(self, updates: Iterable[ActionUpdate] = ()) -> None:
+        self._by_quarter: dict[tuple[uuid.UUID, Quarter], ActionUpdate] = {}
+        self._newest: dict[uuid.UUID, Quarter] = {}
+        for update in updates:
+            self.put(update)
+
+    @classmethod
+    def of_plan(cls, session: Session, plan_id: uuid.UUID) -> CurrentUpdates:
+        return cls(
+            session.scalars(
+                select(ActionUpdate)
+                .join(Action, Action.id == ActionUpdate.action_id)
+                .where(
+                    Action.plan_id == plan_id,
+                    ActionUpdate.is_current.is_(True),
+                    ActionUpdate.deleted_at.is_(None),
+                )
+            )
+        )
+
+    def get(self, action_id: uuid.UUID, quarter: Quarter) -> ActionUpdate | None:
+        """The action's current update for ``quarter``, if it has one."""
+        return self._by_quarter.get((action_id, quarter))
+
+    def newest(self, action_id: uuid.UUID) -> Quarter | None:
+        """The latest quarter the action has a current update for."""
+        return self._newest.get(action_id)
+
+    def put(self, update: ActionUpdate) -> None:
+        self._by_quarter[(update.action_id, update.quarter)] = update
+        newest = self._newest.get(update.action_id)
+        if newest is None or update.quarter > newest:
+            self._newest[update.action_id] = update.quarter
+
+
 @service
 def write_update(
     tx: Transaction,
@@ -84,23 +128,30 @@ def write_update(
     written_on: dt.date,
     author_person_id: uuid.UUID | None = None,
     state: UpdateState = UpdateState.DRAFT,
+    current: CurrentUpdates | None = None,
 ) -> ActionUpdate:
     """Record the action's update for ``quarter``.
 
     If the quarter already has an update, the new one supersedes it: the old stays in
     the store, marked not current, so the history of what was said is never lost.
     The action's own RAG follows its newest quarter's update.
+
+    ``current``, when given, is read instead of the store and kept up to date (a
+    writer of many updates in one transaction, such as an import, loads it once).
     """
     if action.deleted_at is not None:
         raise DomainError(f"Cannot update {action.describe()}: it has been deleted.")
-    previous = tx.session.scalar(
-        select(ActionUpdate).where(
-            ActionUpdate.action_id == action.id,
-            ActionUpdate.quarter == quarter,
-            ActionUpdate.is_current.is_(True),
-            ActionUpdate.deleted_at.is_(None),
+    if current is not None:
+        previous = current.get(action.id, quarter)
+    else:
+        previous = tx.session.scalar(
+            select(ActionUpdate).where(
+                ActionUpdate.action_id == action.id,
+                ActionUpdate.quarter == quarter,
+                ActionUpdate.is_current.is_(True),
+                ActionUpdate.deleted_at.is_(None),
+            )
         )
-    )
     if previous is not None:
         edit(tx, previous, is_current=False)
         tx.flush()  # the old row must stop being current before the new one is inserted
@@ -118,13 +169,17 @@ def write_update(
             is_current=True,
         ),
     )
-    newest = tx.session.scalar(
-        select(func.max(ActionUpdate.quarter)).where(
-            ActionUpdate.action_id == action.id,
-            ActionUpdate.is_current.is_(True),
-            ActionUpdate.deleted_at.is_(None),
+    if current is not None:
+        current.put(update)
+        newest = current.newest(action.id)
+    else:
+        newest = tx.session.scalar(
+            select(func.max(ActionUpdate.quarter)).where(
+                ActionUpdate.action_id == action.id,
+                ActionUpdate.is_current.is_(True),
+                ActionUpdate.deleted_at.is_(None),
+            )
         )
-    )
     if newest is None or quarter >= newest:
         edit(tx, action, rag=rag)
     return update

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 from sqlalchemy import func, select
@@ -153,9 +154,15 @@ def record_value(
     note: str = "",
     significant: bool | None = None,
     comparator_significant: bool | None = None,
+    known: MutableMapping[uuid.UUID, MeasureValue] | None = None,
 ) -> MeasureValue:
     """Enter a measure's value for a quarter. There is one record per measure and
-    quarter (its id comes from both), so entering it again changes that record."""
+    quarter (its id comes from both), so entering it again changes that record.
+
+    ``known``, when given, holds the measure's value records already read, by id
+    (tombstones too): one not in it is new, so the store is not asked; the record
+    made is added to it. An import of many values passes its plan's.
+    """
     value_id = MeasureValue.make_id(measure.id, period)
     fields = {
         "value": value,
@@ -165,9 +172,12 @@ def record_value(
         "significant": significant,
         "comparator_significant": comparator_significant,
     }
-    existing = tx.get(MeasureValue, value_id)
+    existing = tx.get(MeasureValue, value_id) if known is None else known.get(value_id)
     if existing is None:
-        return create(tx, MeasureValue(id=value_id, measure_id=measure.id, period=period, **fields))
+        made = create(tx, MeasureValue(id=value_id, measure_id=measure.id, period=period, **fields))
+        if known is not None:
+            known[value_id] = made
+        return made
     if existing.deleted_at is not None:
         restore(tx, existing)
     return edit(tx, existing, **fields)

@@ -1,15 +1,18 @@
 """Importing an action tracker: each row creates an action or updates the one with its ref.
 
 Planning reads the plan's records in a handful of queries, then judges every row in
-Python: what it would create or change, or why it is refused. The same planner runs
-for the preview (in a read session, writing nothing) and again inside the import's one
-transaction, where its operations are carried out; so a row is only written as judged
-against the store at that moment, and any refusal or error rolls everything back.
+Python: what it would create or change, or why it is refused. A row is judged by the
+domain services' own rules (``services.check_field``), so a rule it breaks is refused
+in the preview with the message the form gives. The same planner runs for the preview
+(in a read session, writing nothing) and again inside the import's one transaction,
+where its operations are carried out through the services; so a row is only written as
+judged against the store at that moment, and any refusal or error rolls everything back.
 
 A blank cell leaves the field as it is. A row's "latest update" becomes the action's
-update for its quarter (the row's own, or the import's quarter), superseding an
-earlier one with different text; the same text again changes nothing, which is what
-makes exporting and re-importing a workbook a no-op.
+update for its quarter (the row's own, or the import's quarter), written by
+``services.write_update``, superseding an earlier one with different text; the same
+text again changes nothing, which is what makes exporting and re-importing a workbook
+a no-op.
 """
 
 from __future__ import annotations
@@ -23,37 +26,39 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Mapper, Session
 
+from ssp_desktop import services
+from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import ActionStatus, Rag, UpdateState
+from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import (
     Action,
     ActionPartner,
-    ActionUpdate,
     Organisation,
     Person,
     Plan,
     Priority,
     PriorityArea,
 )
+from ssp_desktop.domain.validation import ValidationError
 from ssp_desktop.progress import Progress
+from ssp_desktop.services.actions import CurrentUpdates
 from ssp_desktop.spreadsheets import cells
-from ssp_desktop.spreadsheets.errors import SpreadsheetError
+from ssp_desktop.spreadsheets.errors import NOTHING_CHANGED, SpreadsheetError
 from ssp_desktop.spreadsheets.mapping import IGNORE, Mapping
 from ssp_desktop.spreadsheets.plan import ImportPlan, NewRecord, Outcome, RowPlan, Unknown
 from ssp_desktop.spreadsheets.reading import Table
 
 __all__ = ["ActionOptions", "plan_actions"]
 
-# Column limits of the records (entities.py), checked here so a row is refused with a
-# reason instead of the database refusing the whole import.
-REF_MAX = 20
-CODE_MAX = 20
-NAME_MAX = 200
 FLUSH_EVERY = 500
+# A priority written as one short word is taken as its code, if the code column holds it.
+CODE_MAX: int = getattr(Priority.__table__.columns["code"].type, "length", None) or 20
+_CODE_AND_TITLE = re.compile(rf"^\s*([^\s:–-]{{1,{CODE_MAX}}})\s*[:–-]\s*(.+)$")
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ def _fold(text: str) -> str:
 class _Context:
     """The plan's records that rows are matched against, loaded once."""
 
+    session: Session
     plan: Plan
     orgs: list[Organisation]
     org_by_name: dict[str, Organisation]
@@ -88,8 +94,8 @@ class _Context:
     areas_by_title: dict[str, list[PriorityArea]]
     action_by_ref: dict[str, Action]
     partners: dict[uuid.UUID, dict[uuid.UUID, ActionPartner]]
-    updates: dict[tuple[uuid.UUID, Quarter], ActionUpdate]
-    newest_update: dict[uuid.UUID, Quarter]
+    # Handed to services.write_update, so it does not query for every row.
+    current: CurrentUpdates
 
 
 def _load(session: Session, plan: Plan) -> _Context:
@@ -162,21 +168,8 @@ def _load(session: Session, plan: Plan) -> _Context:
         .where(Action.plan_id == plan.id, ActionPartner.deleted_at.is_(None))
     ):
         partners[link.action_id][link.organisation_id] = link
-    updates: dict[tuple[uuid.UUID, Quarter], ActionUpdate] = {}
-    newest: dict[uuid.UUID, Quarter] = {}
-    for update in session.scalars(
-        select(ActionUpdate)
-        .join(Action, Action.id == ActionUpdate.action_id)
-        .where(
-            Action.plan_id == plan.id,
-            ActionUpdate.is_current.is_(True),
-            ActionUpdate.deleted_at.is_(None),
-        )
-    ):
-        updates[(update.action_id, update.quarter)] = update
-        if update.action_id not in newest or update.quarter > newest[update.action_id]:
-            newest[update.action_id] = update.quarter
     return _Context(
+        session=session,
         plan=plan,
         orgs=orgs,
         org_by_name=org_by_name,
@@ -188,69 +181,63 @@ def _load(session: Session, plan: Plan) -> _Context:
         areas_by_title=areas_by_title,
         action_by_ref={_fold(a.ref): a for a in actions},
         partners=partners,
-        updates=updates,
-        newest_update=newest,
+        current=CurrentUpdates.of_plan(session, plan.id),
     )
 
 
-# --------------------------------------------------------------------------- new records
-
-
-@dataclass(eq=False)
-class _NewOrg:
-    name: str
-    obj: Organisation | None = None
-
-
-@dataclass(eq=False)
-class _NewPerson:
-    name: str
-    org: Organisation | _NewOrg | None
-    obj: Person | None = None
-
-
-@dataclass(eq=False)
-class _NewPriority:
-    code: str
-    title: str
-    obj: Priority | None = None
-
-
-@dataclass(eq=False)
-class _NewArea:
-    priority: Priority | _NewPriority
-    title: str
-    obj: PriorityArea | None = None
-
+# --------------------------------------------------------------------------- operations
 
 _K = TypeVar("_K", Organisation, Person)
-_N = TypeVar("_N", _NewOrg, _NewPerson)
-OrgRef = Organisation | _NewOrg
-PersonRef = Person | _NewPerson
-AreaRef = PriorityArea | _NewArea
+_R = TypeVar("_R", bound=Record)
 
-
-def _org_obj(ref: OrgRef | None) -> Organisation | None:
-    if isinstance(ref, _NewOrg):
-        assert ref.obj is not None
-        return ref.obj
-    return ref
+# The columns of an action that name another record, which may be new in this import.
+_REFERENCES = ("priority_area_id", "lead_organisation_id", "lead_person_id")
 
 
 @dataclass
 class _RowOp:
-    """What one row does: an existing action's changes, or a new action's fields."""
+    """What one row does: an existing action's changed fields, or a new action."""
 
     row: int
     ref: str
     action: Action | None
+    # The fields to set, references to other records included (by id).
     fields: dict[str, Any] = field(default_factory=dict)
-    area: AreaRef | None = None
-    lead_org: OrgRef | None = None
-    lead_person: PersonRef | None = None
-    partners_add: list[OrgRef] = field(default_factory=list)
+    partners_add: list[Organisation] = field(default_factory=list)
     partners_remove: list[ActionPartner] = field(default_factory=list)
     update: tuple[Quarter, str, Rag | None] | None = None
+    # Records new in this import that the row refers to (made before the rows).
+    uses: set[uuid.UUID] = field(default_factory=set)
+
+
+def draft(cls: type[_R], values: dict[str, Any]) -> _R:
+    """A record to judge by the services' rules and throw away, never added to a session.
+
+    ``values`` are put in place as SQLAlchemy puts a loaded row's, without the attribute
+    events of the constructor, which would cost more than the rest of judging a row.
+    """
+    mapper: Mapper[Any] = inspect(cls)
+    record: _R = mapper.class_manager.new_instance()
+    record.__dict__.update(values)
+    return record
+
+
+def _would_be(action: Action, fields: dict[str, Any]) -> Action:
+    """A copy of ``action`` with ``fields`` changed, to judge: the rules of one field (the
+    due date against the start date) then see the row's other changes as well."""
+    mapper: Mapper[Any] = inspect(Action)
+    values = {attr.key: getattr(action, attr.key) for attr in mapper.column_attrs}
+    values.update(fields)
+    return draft(Action, values)
+
+
+def _in_order(action: Action, fields: dict[str, Any]) -> dict[str, Any]:
+    """``fields`` in an order ``services.edit`` can check one by one against the record
+    as it stands: dates moved later than the old due date move the due date first."""
+    start, due = fields.get("start_date"), action.due_date
+    if "due_date" in fields and start is not None and due is not None and start > due:
+        return {"due_date": fields["due_date"], **fields}
+    return fields
 
 
 # --------------------------------------------------------------------------- planning
@@ -291,12 +278,25 @@ class _Planner:
         self.mapping = mapping
         self.org_decisions = {_fold(k): v for k, v in mapping.organisations.items()}
         self.person_decisions = {_fold(k): v for k, v in mapping.people.items()}
-        self.new_orgs: dict[str, _NewOrg] = {}
-        self.new_people: dict[str, _NewPerson] = {}
-        self.new_priorities: dict[str, _NewPriority] = {}
-        self.new_areas: dict[tuple[int, str], _NewArea] = {}
+        # Records the import makes along the way, built when first named so that the
+        # services' rules judge them (``problems``: what they break, by id; a row naming
+        # one that breaks a rule is refused); made through the services by
+        # apply_actions, those the rows written use.
+        self.new_orgs: dict[str, Organisation] = {}
+        self.new_people: dict[str, Person] = {}
+        self.new_priorities: dict[str, Priority] = {}
+        self.new_areas: dict[tuple[uuid.UUID, str], PriorityArea] = {}
+        self.problems: dict[uuid.UUID, str | None] = {}
+        # A new person's organisation, a new area's priority (either may be new too).
+        self.parents: dict[uuid.UUID, uuid.UUID | None] = {}
         self.unknown_rows: dict[tuple[str, str], list[int]] = defaultdict(list)
         self.unknown_names: dict[tuple[str, str], str] = {}
+        self.area_position: dict[uuid.UUID, int] = {}
+        # The id of every new action while it is judged (no record has it).
+        self.draft_id = uuid.uuid4()
+
+    def is_new(self, record: Record) -> bool:
+        return record.id in self.problems
 
     # -- cells ---------------------------------------------------------------------
 
@@ -320,6 +320,20 @@ class _Planner:
             reasons.append(f"{label} (column {column}): {exc}")
             return None
 
+    # -- new records -----------------------------------------------------------------
+
+    def _vet(self, what: str, name: str, record: Record) -> str | None:
+        """A new record's first broken rule (the services'), said once per record."""
+        if record.id not in self.problems:
+            problem = None
+            try:
+                services.check_record(self.ctx.session, record)
+            except ValidationError as exc:
+                short = name if len(name) <= 40 else name[:37] + "..."
+                problem = f"{what} {short!r}: {exc}"
+            self.problems[record.id] = problem
+        return self.problems[record.id]
+
     # -- names -----------------------------------------------------------------------
 
     def _unknown(self, kind: str, name: str, row: int) -> None:
@@ -335,20 +349,23 @@ class _Planner:
         reasons: list[str],
         known: dict[str, _K],
         decisions: dict[str, str | None],
-        make_new: Callable[[], _N],
-        made: dict[str, _N],
-    ) -> _K | _N | None:
+        make_new: Callable[[], _K],
+        made: dict[str, _K],
+    ) -> _K | None:
         """An organisation or person named in the sheet: an existing one, the one the
         mapping says the name means, or a new one (listed for the user to confirm)."""
-        if len(name) > NAME_MAX:
-            what = "the organisation name" if kind == "organisation" else "the person's name"
-            reasons.append(f"{what} is longer than {NAME_MAX} characters")
-            return None
-        found = known.get(_fold(name))
+        key = _fold(name)
+        found = known.get(key)
         if found is not None:
             return found
+        decision = decisions.get(key)
+        if decision is None:
+            new = made.get(key) or made.setdefault(key, make_new())
+            problem = self._vet(f"the {kind}", name, new)
+            if problem is not None:
+                reasons.append(problem)
+                return None
         self._unknown(kind, name, row)
-        decision = decisions.get(_fold(name))
         if decision is not None:
             target = known.get(_fold(decision))
             if target is None:
@@ -357,9 +374,9 @@ class _Planner:
                     f"but there is no such {kind}"
                 )
             return target
-        return made.setdefault(_fold(name), make_new())
+        return new
 
-    def organisation(self, name: str, row: int, reasons: list[str]) -> OrgRef | None:
+    def organisation(self, name: str, row: int, reasons: list[str]) -> Organisation | None:
         return self._named(
             "organisation",
             name,
@@ -367,49 +384,60 @@ class _Planner:
             reasons,
             self.ctx.org_by_name,
             self.org_decisions,
-            lambda: _NewOrg(name),
+            lambda: Organisation(partnership_id=self.ctx.plan.partnership_id, name=name),
             self.new_orgs,
         )
 
     def person(
-        self, name: str, org: OrgRef | None, row: int, reasons: list[str]
-    ) -> PersonRef | None:
-        return self._named(
+        self, name: str, org: Organisation | None, row: int, reasons: list[str]
+    ) -> Person | None:
+        found = self._named(
             "person",
             name,
             row,
             reasons,
             self.ctx.person_by_name,
             self.person_decisions,
-            lambda: _NewPerson(name, org),
+            lambda: Person(
+                partnership_id=self.ctx.plan.partnership_id,
+                name=name,
+                organisation_id=org.id if org is not None else None,
+            ),
             self.new_people,
         )
+        if found is not None and self.is_new(found):
+            self.parents[found.id] = found.organisation_id
+        return found
 
-    def priority(self, text: str, reasons: list[str]) -> Priority | _NewPriority | None:
+    def priority(self, text: str, reasons: list[str]) -> Priority | None:
         ctx = self.ctx
         found = ctx.priority_by_key.get(_fold(text))
-        if found is None:
-            # "PVP - Protecting vulnerable people", "PVP: Protecting ..."
-            m = re.match(r"^\s*([^\s:–-]{1,20})\s*[:–-]\s*(.+)$", text)
-            if m:
-                found = ctx.priority_by_key.get(_fold(m[1])) or ctx.priority_by_key.get(_fold(m[2]))
+        m = _CODE_AND_TITLE.match(text)  # "PVP - Protecting vulnerable people", "PVP: ..."
+        if found is None and m:
+            found = ctx.priority_by_key.get(_fold(m[1])) or ctx.priority_by_key.get(_fold(m[2]))
         if found is not None:
             return found
         key = _fold(text)
-        if key in self.new_priorities:
-            return self.new_priorities[key]
-        m = re.match(r"^\s*([^\s:–-]{1,20})\s*[:–-]\s*(.+)$", text)
-        if m:
-            code, title = m[1], m[2].strip()
-        elif len(text) <= CODE_MAX and " " not in text.strip():
-            code, title = text.strip(), text.strip()
-        else:
-            code, title = self._code_for(text), text.strip()
-        if len(title) > NAME_MAX:
-            reasons.append(f"the priority is longer than {NAME_MAX} characters")
+        new = self.new_priorities.get(key)
+        if new is None:
+            if m:
+                code, title = m[1], m[2].strip()
+            elif len(text) <= CODE_MAX and " " not in text.strip():
+                code, title = text.strip(), text.strip()
+            else:
+                code, title = self._code_for(text), text.strip()
+            position = max((p.position for p in ctx.priorities), default=0)
+            new = Priority(
+                plan_id=ctx.plan.id,
+                code=code,
+                title=title,
+                position=position + len(self.new_priorities) + 1,
+            )
+            self.new_priorities[key] = new
+        problem = self._vet("the priority", text, new)
+        if problem is not None:
+            reasons.append(problem)
             return None
-        new = _NewPriority(code, title)
-        self.new_priorities[key] = new
         return new
 
     def _code_for(self, title: str) -> str:
@@ -423,26 +451,38 @@ class _Planner:
             code, n = f"{base}{n}", n + 1
         return code
 
+    def _new_area(self, priority: Priority, title: str, reasons: list[str]) -> PriorityArea | None:
+        key = (priority.id, _fold(title))
+        new = self.new_areas.get(key)
+        if new is None:
+            siblings = self.ctx.areas_by_priority.get(priority.id, [])
+            position = self.area_position.get(priority.id)
+            if position is None:
+                position = max((a.position for a in siblings), default=0)
+            self.area_position[priority.id] = position + 1
+            new = PriorityArea(priority_id=priority.id, title=title, position=position + 1)
+            self.parents[new.id] = priority.id
+            self.new_areas[key] = new
+        problem = self._vet("the area for action", title, new)
+        if problem is not None:
+            reasons.append(problem)
+            return None
+        return new
+
     def area(
         self,
         area_text: str | None,
-        priority: Priority | _NewPriority | None,
+        priority: Priority | None,
         action: Action | None,
         reasons: list[str],
-    ) -> AreaRef | None:
+    ) -> PriorityArea | None:
         ctx = self.ctx
         if area_text is not None:
-            if len(area_text) > NAME_MAX:
-                reasons.append(f"the area for action is longer than {NAME_MAX} characters")
-                return None
-            if isinstance(priority, Priority):
+            if priority is not None:
                 for existing in ctx.areas_by_priority.get(priority.id, []):
                     if _fold(existing.title) == _fold(area_text):
                         return existing
-            if priority is not None:
-                return self.new_areas.setdefault(
-                    (id(priority), _fold(area_text)), _NewArea(priority, area_text)
-                )
+                return self._new_area(priority, area_text, reasons)
             found = ctx.areas_by_title.get(_fold(area_text), [])
             if len(found) == 1:
                 return found[0]
@@ -464,7 +504,7 @@ class _Planner:
             if action is None:
                 reasons.append("a new action needs an area for action (or a priority)")
             return None
-        if action is not None and isinstance(priority, Priority):
+        if action is not None and not self.is_new(priority):
             current = next(
                 (
                     a
@@ -476,7 +516,7 @@ class _Planner:
             )
             if current is not None and current.priority_id == priority.id:
                 return None  # already under that priority: keep its area
-        areas = ctx.areas_by_priority.get(priority.id, []) if isinstance(priority, Priority) else []
+        areas = ctx.areas_by_priority.get(priority.id, [])
         if len(areas) == 1:
             return areas[0]
         if len(areas) > 1:
@@ -485,9 +525,7 @@ class _Planner:
                 "to say which"
             )
             return None
-        return self.new_areas.setdefault(
-            (id(priority), _fold(priority.title)), _NewArea(priority, priority.title)
-        )
+        return self._new_area(priority, priority.title, reasons)
 
     # -- rows ------------------------------------------------------------------------
 
@@ -498,8 +536,6 @@ class _Planner:
         ref = cells.text_of(self.cell(values, "ref"))
         if ref is None:
             return RowPlan(row, "", Outcome.REFUSE, ("no ref: every action needs one",)), None
-        if len(ref) > REF_MAX:
-            reasons.append(f"the ref is longer than {REF_MAX} characters")
         if duplicate:
             reasons.append(f"the ref {ref} appears on more than one row")
         ctx = self.ctx
@@ -516,8 +552,8 @@ class _Planner:
         if action is None and title is None:
             reasons.append("a new action needs its title (the Action column)")
         # Names: lead organisation (or a person written in the lead column), lead person.
-        lead_org: OrgRef | None = None
-        lead_person: PersonRef | None = None
+        lead_org: Organisation | None = None
+        lead_person: Person | None = None
         lead_text = cells.text_of(self.cell(values, "lead_organisation"))
         person_text = cells.text_of(self.cell(values, "lead_person"))
         if lead_text is not None:
@@ -539,7 +575,7 @@ class _Planner:
                     (o for o in ctx.orgs if o.id == action.lead_organisation_id), None
                 )
             lead_person = self.person(person_text, org_for_person, row, reasons)
-        partner_refs: list[OrgRef] | None = None
+        partner_refs: list[Organisation] | None = None
         if "partners" in self.columns:
             partner_names = cells.parse_names(self.cell(values, "partners"))
             if partner_names:
@@ -552,13 +588,6 @@ class _Planner:
         area_text = cells.text_of(self.cell(values, "area"))
         priority = self.priority(priority_text, reasons) if priority_text else None
         area = self.area(area_text, priority, action, reasons)
-        # Dates must stay in order once merged with what is kept.
-        start_after = start if start is not None else (action.start_date if action else None)
-        due_after = due if due is not None else (action.due_date if action else None)
-        if start_after and due_after and due_after < start_after:
-            reasons.append(
-                f"the due date {due_after:%d/%m/%Y} is before the start date {start_after:%d/%m/%Y}"
-            )
         if reasons:
             return RowPlan(row, ref, Outcome.REFUSE, tuple(reasons)), None
 
@@ -576,6 +605,7 @@ class _Planner:
         if action is None:
             op.fields = {k: v for k, v in given.items() if v is not None}
             op.fields["ref"] = ref
+            op.fields.setdefault("status", ActionStatus.NOT_STARTED)
         else:
             for key, value in given.items():
                 if value is not None and getattr(action, key) != value:
@@ -585,36 +615,23 @@ class _Planner:
                         f"{_FIELD_LABELS[key]}: {_shown(key, old)} → {_shown(key, value)}"
                     )
         # Area, leads.
-        if area is not None and (
-            action is None
-            or not (isinstance(area, PriorityArea) and area.id == action.priority_area_id)
-        ):
-            op.area = area
+        if area is not None and (action is None or area.id != action.priority_area_id):
+            op.fields["priority_area_id"] = area.id
             if action is not None:
                 changes.append(f"Area for action: → {area.title}")
-        if lead_org is not None and (
-            action is None
-            or not isinstance(lead_org, Organisation)
-            or lead_org.id != action.lead_organisation_id
-        ):
-            op.lead_org = lead_org
+        if lead_org is not None and (action is None or lead_org.id != action.lead_organisation_id):
+            op.fields["lead_organisation_id"] = lead_org.id
             if action is not None:
                 changes.append(f"Lead organisation: → {lead_org.name}")
-        if lead_person is not None and (
-            action is None
-            or not isinstance(lead_person, Person)
-            or lead_person.id != action.lead_person_id
-        ):
-            op.lead_person = lead_person
+        if lead_person is not None and (action is None or lead_person.id != action.lead_person_id):
+            op.fields["lead_person_id"] = lead_person.id
             if action is not None:
                 changes.append(f"Lead person: → {lead_person.name}")
         # Partners: the cell lists them all; others are removed.
         if partner_refs is not None:
             current = ctx.partners.get(action.id, {}) if action is not None else {}
-            wanted = {p.id for p in partner_refs if isinstance(p, Organisation)}
-            op.partners_add = [
-                p for p in partner_refs if not isinstance(p, Organisation) or p.id not in current
-            ]
+            wanted = {p.id for p in partner_refs}
+            op.partners_add = [p for p in partner_refs if p.id not in current]
             op.partners_remove = [link for oid, link in current.items() if oid not in wanted]
             if action is not None and (op.partners_add or op.partners_remove):
                 names = {o.id: o.name for o in ctx.orgs}
@@ -624,7 +641,7 @@ class _Planner:
         # The quarterly update.
         if narrative is not None:
             q = quarter or options.quarter
-            existing = ctx.updates.get((action.id, q)) if action is not None else None
+            existing = ctx.current.get(action.id, q) if action is not None else None
             if existing is None or existing.narrative.strip() != narrative:
                 update_rag = rag
                 if update_rag is None:
@@ -633,25 +650,75 @@ class _Planner:
                 if action is not None:
                     verb = "replaced" if existing else "new"
                     changes.append(f"Update for {q}: {verb}")
+        if action is not None and not changes:
+            return RowPlan(row, ref, Outcome.UNCHANGED), None
+        broken = self.broken_rules(op)
+        if broken:
+            return RowPlan(row, ref, Outcome.REFUSE, tuple(broken)), None
+        self._note_uses(op)
         if action is None:
             return RowPlan(row, ref, Outcome.CREATE, ("new action",)), op
-        if not changes:
-            return RowPlan(row, ref, Outcome.UNCHANGED), None
         return RowPlan(row, ref, Outcome.UPDATE, tuple(changes)), op
+
+    def broken_rules(self, op: _RowOp) -> list[str]:
+        """The services' rules the row's action breaks, each message as the form gives it.
+
+        A new action is judged as the record to be made, a changed one as a copy with
+        all the row's changes. A reference to a record new in this import is judged
+        when the action is written, in the import's transaction, by the same rules.
+        """
+        if op.action is None:
+            record = draft(Action, {"id": self.draft_id, "plan_id": self.ctx.plan.id, **op.fields})
+        else:
+            record = _would_be(op.action, op.fields)
+        broken: list[str] = []
+        for key, value in op.fields.items():
+            if key in _REFERENCES and value in self.problems:
+                continue
+            try:
+                services.check_field(self.ctx.session, record, key, value)
+            except ValidationError as exc:
+                if str(exc) not in broken:
+                    broken.append(str(exc))
+        return broken
+
+    def _note_uses(self, op: _RowOp) -> None:
+        """The new records the row's writes need, their own parents included."""
+        if not self.problems:
+            return  # the import makes no records along the way
+        ids: set[uuid.UUID] = {p.id for p in op.partners_add}
+        ids |= {op.fields[key] for key in _REFERENCES if op.fields.get(key) is not None}
+        ids |= {parent for i in ids if (parent := self.parents.get(i)) is not None}
+        op.uses = {i for i in ids if i in self.problems}
 
     # -- results ---------------------------------------------------------------------
 
-    def new_records(self) -> list[NewRecord]:
-        out = [NewRecord("organisation", o.name) for o in self.new_orgs.values()]
-        out += [
-            NewRecord("person", p.name, f"of {p.org.name}" if p.org is not None else "")
-            for p in self.new_people.values()
+    def to_make(self, ops: Sequence[_RowOp]) -> list[Record]:
+        """The new records the rows to be written use, each before those that refer to it."""
+        used: set[uuid.UUID] = set().union(*(op.uses for op in ops))
+        groups: list[Iterable[Record]] = [
+            self.new_orgs.values(),
+            self.new_people.values(),
+            self.new_priorities.values(),
+            self.new_areas.values(),
         ]
-        out += [NewRecord("priority", p.title, p.code) for p in self.new_priorities.values()]
-        out += [
-            NewRecord("area for action", a.title, f"under {a.priority.code}")
-            for a in self.new_areas.values()
-        ]
+        return [record for group in groups for record in group if record.id in used]
+
+    def new_records(self, made: Sequence[Record]) -> list[NewRecord]:
+        org_names = {o.id: o.name for o in [*self.ctx.orgs, *self.new_orgs.values()]}
+        codes = {p.id: p.code for p in [*self.ctx.priorities, *self.new_priorities.values()]}
+        out: list[NewRecord] = []
+        for record in made:
+            if isinstance(record, Organisation):
+                out.append(NewRecord("organisation", record.name))
+            elif isinstance(record, Person):
+                org = org_names.get(record.organisation_id) if record.organisation_id else None
+                out.append(NewRecord("person", record.name, f"of {org}" if org else ""))
+            elif isinstance(record, Priority):
+                out.append(NewRecord("priority", record.title, record.code))
+            elif isinstance(record, PriorityArea):
+                code = codes.get(record.priority_id, "")
+                out.append(NewRecord("area for action", record.title, f"under {code}"))
         return out
 
     def unknowns(self) -> list[Unknown]:
@@ -737,7 +804,7 @@ def plan_actions(
         source=table.source,
         plan_title=plan.title,
         rows=tuple(row_plans),
-        new_records=tuple(planner.new_records()),
+        new_records=tuple(planner.new_records(planner.to_make(ops))),
         unknowns=tuple(planner.unknowns()),
         notes=tuple(notes),
         revision=revision,
@@ -752,107 +819,50 @@ def apply_actions(
     options: ActionOptions,
     progress: Progress,
 ) -> None:
-    """Carry out a plan's operations in ``tx`` (the planner must have run in its session)."""
-    ctx = planner.ctx
-    plan = ctx.plan
-    for new_org in planner.new_orgs.values():
-        new_org.obj = tx.add(Organisation(partnership_id=plan.partnership_id, name=new_org.name))
-    for new_person in planner.new_people.values():
-        org = _org_obj(new_person.org)
-        new_person.obj = tx.add(
-            Person(
-                partnership_id=plan.partnership_id,
-                name=new_person.name,
-                organisation_id=org.id if org else None,
-            )
-        )
-    position = max((p.position for p in ctx.priorities), default=0)
-    for new_priority in planner.new_priorities.values():
-        position += 1
-        new_priority.obj = tx.add(
-            Priority(
-                plan_id=plan.id,
-                code=new_priority.code,
-                title=new_priority.title,
-                position=position,
-            )
-        )
-    for new_area in planner.new_areas.values():
-        parent = new_area.priority
-        parent_obj = parent.obj if isinstance(parent, _NewPriority) else parent
-        assert parent_obj is not None
-        siblings = ctx.areas_by_priority.get(parent_obj.id, [])
-        new_area.obj = tx.add(
-            PriorityArea(
-                priority_id=parent_obj.id,
-                title=new_area.title,
-                position=max((a.position for a in siblings), default=0) + 1,
-            )
-        )
+    """Carry out a plan's operations in ``tx`` (the planner must have run in its session),
+    every write through the services."""
+    for record in planner.to_make(ops):
+        services.create(tx, record)
     tx.flush()
     total = len(ops)
     for done, op in enumerate(ops):
         if done % 100 == 0:
             progress.step(done, total, f"Importing actions: {done:,} of {total:,}")
-        _apply_row(tx, ctx, op, options)
+        try:
+            _apply_row(tx, planner.ctx, op, options)
+        except DomainError as exc:
+            # Judged fine a moment ago; a rule only the write could check refused it.
+            raise SpreadsheetError(
+                f"Row {op.row} ({op.ref}) cannot be imported: {exc}. {NOTHING_CHANGED}"
+            ) from exc
         if done % FLUSH_EVERY == FLUSH_EVERY - 1:
             tx.flush()
     progress.step(total, total, "Saving the import")
     tx.flush()
 
 
-def _resolve(ref: Any) -> Any:
-    if isinstance(ref, _NewOrg | _NewPerson | _NewArea | _NewPriority):
-        assert ref.obj is not None
-        return ref.obj
-    return ref
-
-
 def _apply_row(tx: Transaction, ctx: _Context, op: _RowOp, options: ActionOptions) -> None:
-    fields = dict(op.fields)
-    if op.area is not None:
-        fields["priority_area_id"] = _resolve(op.area).id
-    if op.lead_org is not None:
-        fields["lead_organisation_id"] = _resolve(op.lead_org).id
-    if op.lead_person is not None:
-        fields["lead_person_id"] = _resolve(op.lead_person).id
-    action = op.action
-    if action is None:
-        fields.setdefault("status", ActionStatus.NOT_STARTED)
-        action = tx.add(Action(plan_id=ctx.plan.id, **fields))
+    if op.action is None:
+        action = services.create(tx, Action(plan_id=ctx.plan.id, **op.fields))
     else:
-        for key, value in fields.items():
-            setattr(action, key, value)
+        action = services.edit(tx, op.action, **_in_order(op.action, op.fields))
     for link in op.partners_remove:
-        link.deleted_at = dt.datetime.now(dt.UTC)
+        services.delete(tx, link)
     for partner in op.partners_add:
-        tx.add(ActionPartner(action_id=action.id, organisation_id=_resolve(partner).id))
+        services.create(tx, ActionPartner(action_id=action.id, organisation_id=partner.id))
     if op.update is not None:
         quarter, narrative, rag = op.update
-        previous = ctx.updates.get((action.id, quarter)) if op.action is not None else None
-        if previous is not None:
-            previous.is_current = False
-        update = tx.add(
-            ActionUpdate(
-                action_id=action.id,
-                quarter=quarter,
-                rag=rag,
-                narrative=narrative,
-                written_on=options.written_on,
-                author_person_id=action.lead_person_id,
-                state=UpdateState.SUBMITTED if rag is not None else UpdateState.DRAFT,
-                supersedes_id=previous.id if previous is not None else None,
-                is_current=True,
-            )
+        services.write_update(
+            tx,
+            action,
+            quarter,
+            rag=rag,
+            narrative=narrative,
+            written_on=options.written_on,
+            author_person_id=action.lead_person_id,
+            state=UpdateState.SUBMITTED if rag is not None else UpdateState.DRAFT,
+            current=ctx.current,
         )
-        ctx.updates[(action.id, quarter)] = update
-        newest = ctx.newest_update.get(action.id)
-        # As domain.write_update: the action's RAG follows its newest quarter's update,
-        # unless the row gave the action's RAG itself.
-        if (newest is None or quarter >= newest) and "rag" not in op.fields:
-            action.rag = rag
-        if newest is None or quarter > newest:
-            ctx.newest_update[action.id] = quarter
 
 
 def quarter_choices(plan: Plan) -> list[Quarter]:

@@ -196,7 +196,7 @@ def _judge(
             apply_actions(tx, planner, ops, action_options, progress)
 
         return result, write_actions
-    result_m, changes = plan_measures(
+    result_m, values, changes = plan_measures(
         session,
         plan,
         prepared.table,
@@ -207,7 +207,7 @@ def _judge(
     )
 
     def write_measures(tx: Transaction, progress: Progress) -> None:
-        apply_measures(tx, changes, progress)
+        apply_measures(tx, values, changes, progress)
 
     return result_m, write_measures
 

@@ -12,7 +12,9 @@ Measures are matched by ref (or by name when there is no ref column) and are nev
 created here: a measure's definition (polarity, unit, targets) belongs in the app.
 A comparator the measure does not have yet is added to it. A blank cell leaves what
 the store holds; a value is one record per measure and quarter (its id comes from
-both), so importing the same figures again changes nothing.
+both), so importing the same figures again changes nothing. Figures are judged by the
+services' rules (a percentage is 0 to 100) with the message the form gives, and written
+by ``services.record_value``.
 """
 
 from __future__ import annotations
@@ -26,15 +28,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ssp_desktop import services
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import Unit, ValueStatus
+from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import Measure, MeasureValue, Partnership, Plan
 from ssp_desktop.domain.validation import ValidationError, check_not_negative, check_percentage
 from ssp_desktop.progress import Progress
 from ssp_desktop.spreadsheets import cells
-from ssp_desktop.spreadsheets.actions import check_formulas
-from ssp_desktop.spreadsheets.errors import SpreadsheetError
+from ssp_desktop.spreadsheets.actions import check_formulas, draft
+from ssp_desktop.spreadsheets.errors import NOTHING_CHANGED, SpreadsheetError
 from ssp_desktop.spreadsheets.mapping import (
     COMPARATOR,
     IGNORE,
@@ -80,14 +84,17 @@ class _Entry:
 
 @dataclass
 class _Change:
+    """One value record to write: ``fields`` are record_value's arguments, what the
+    sheet says merged over what the store holds."""
+
     entry: _Entry
-    existing: MeasureValue | None
     fields: dict[str, Any]
     new_comparators: list[str]
 
 
 class _Planner:
     def __init__(self, session: Session, plan: Plan, table: Table, columns: Sequence[str]):
+        self.session = session
         self.plan = plan
         self.table = table
         self.columns = columns
@@ -102,13 +109,17 @@ class _Planner:
         for m in self.measures:
             by_name[_fold(m.name)].append(m)
         self.by_name = by_name
-        self.values: dict[tuple[uuid.UUID, Quarter], MeasureValue] = {}
+        # Every value record of the plan's measures by id, tombstones too: handed to
+        # services.record_value, so it does not ask the store for each.
+        self.values: dict[uuid.UUID, MeasureValue] = {}
+        self.by_quarter: dict[tuple[uuid.UUID, Quarter], MeasureValue] = {}
         ids = [m.id for m in self.measures]
         for start in range(0, len(ids), 500):
             for v in session.scalars(
                 select(MeasureValue).where(MeasureValue.measure_id.in_(ids[start : start + 500]))
             ):
-                self.values[(v.measure_id, v.period)] = v
+                self.values[v.id] = v
+                self.by_quarter[(v.measure_id, v.period)] = v
         partnership = session.get(Partnership, plan.partnership_id)
         self.own_series = set(_OWN_SERIES)
         if partnership is not None:
@@ -155,18 +166,45 @@ class _Planner:
         reasons.append("no measure named (ref or name)")
         return None
 
-    def number(self, raw: Any, measure: Measure, label: str, reasons: list[str]) -> float | None:
+    def number(
+        self,
+        raw: Any,
+        measure: Measure,
+        quarter: Quarter,
+        label: str,
+        reasons: list[str],
+        *,
+        own: bool = True,
+    ) -> float | None:
+        """A figure of ``measure`` for ``quarter``: its own value, judged by the services'
+        rules as the form judges it (a value the record already holds is not judged
+        again, as the form and ``services.edit`` leave it alone), or a comparator's."""
         try:
             number = cells.parse_float(raw)
             if number is not None:
-                if measure.unit is Unit.PERCENT:
+                if own:
+                    record = self._record(measure, quarter)
+                    if record.deleted_at is not None or record.value != number:
+                        services.check_field(self.session, record, "value", number)
+                elif measure.unit is Unit.PERCENT:
                     check_percentage(number)
-                else:
+                # Read as the My quarter cards read a figure (queries.parse_value).
+                if measure.unit is not Unit.PERCENT:
                     check_not_negative(f"A {measure.unit.value}", number)
         except (cells.CellError, ValidationError) as exc:
             reasons.append(f"{label}: {exc}")
             return None
         return number
+
+    def _record(self, measure: Measure, quarter: Quarter) -> MeasureValue:
+        """The value record the figure goes into, or the one it would make."""
+        found = self.by_quarter.get((measure.id, quarter))
+        if found is None:
+            value_id = MeasureValue.make_id(measure.id, quarter)
+            found = draft(
+                MeasureValue, {"id": value_id, "measure_id": measure.id, "period": quarter}
+            )
+        return found
 
     def contributions(
         self, row: int, values: Sequence[Any], reasons: list[str]
@@ -207,7 +245,8 @@ class _Planner:
                 if cells.is_blank(raw):
                     continue
                 label = f"{quarter} (column {self.table.letters[column]})"
-                number = self.number(raw, measure, label, reasons)
+                own = slot_name == "value"
+                number = self.number(raw, measure, quarter, label, reasons, own=own)
                 if number is not None:
                     out.append(((measure.id, quarter, slot_name), number))
                     if slot_name == "value":
@@ -226,13 +265,14 @@ class _Planner:
             return measure.ref, []
         key = f"{measure.ref} {quarter}"
         raw_value = self._cell(values, "value")
-        number = self.number(raw_value, measure, f"Value (column {self._letter('value')})", reasons)
+        label = f"Value (column {self._letter('value')})"
+        number = self.number(raw_value, measure, quarter, label, reasons)
         if number is not None:
             out.append(((measure.id, quarter, "value"), number))
         for target, i in self.index.items():
             if target.startswith(COMPARATOR):
                 label = f"{target.removeprefix(COMPARATOR)} (column {self.table.letters[i]})"
-                comp = self.number(values[i], measure, label, reasons)
+                comp = self.number(values[i], measure, quarter, label, reasons, own=False)
                 if comp is not None:
                     out.append(((measure.id, quarter, target), comp))
         if status is not None:
@@ -256,7 +296,7 @@ def plan_measures(
     mapping: Mapping,
     options: MeasureOptions,
     revision: int = 0,
-) -> tuple[ImportPlan, list[_Change]]:
+) -> tuple[ImportPlan, dict[uuid.UUID, MeasureValue], list[_Change]]:
     """Judge every row; nothing is written."""
     del mapping  # decisions about names are for actions; kept for a uniform signature
     check_formulas(table, columns)
@@ -321,7 +361,7 @@ def plan_measures(
     row_creates: set[int] = set()
     new_comparators: dict[tuple[uuid.UUID, str], NewRecord] = {}
     for (measure_id, quarter), entry in sorted(entries.items(), key=lambda kv: kv[1].quarter):
-        existing = planner.values.get((measure_id, quarter))
+        existing = planner.by_quarter.get((measure_id, quarter))
         measure = entry.measure
         missing = [c for c in entry.comparators if c not in measure.comparator_names]
         for name in missing:
@@ -331,35 +371,41 @@ def plan_measures(
         if existing is None or existing.deleted_at is not None:
             fields: dict[str, Any] = {
                 "value": entry.value,
-                "comparator_values": dict(entry.comparators),
+                "comparators": dict(entry.comparators),
                 "status": entry.status or ValueStatus.PROVISIONAL,
                 "note": entry.note or "",
             }
-            changes.append(_Change(entry, existing, fields, missing))
+            changes.append(_Change(entry, fields, missing))
             for row in entry.rows:
                 row_creates.add(row)
                 row_changes[row].append(f"{measure.ref} {quarter}: new value {_fmt(entry.value)}")
             continue
-        fields = {}
+        # What the store holds, with what the sheet says over it (a blank keeps it).
+        fields = {
+            "value": existing.value,
+            "comparators": dict(existing.comparator_values),
+            "status": existing.status,
+            "note": existing.note,
+            "significant": existing.significant,
+            "comparator_significant": existing.comparator_significant,
+        }
         said: list[str] = []
         if entry.value is not None and entry.value != existing.value:
             fields["value"] = entry.value
             said.append(f"{_fmt(existing.value)} → {_fmt(entry.value)}")
-        merged = dict(existing.comparator_values)
+        merged = fields["comparators"]
         for name, comp in entry.comparators.items():
             if merged.get(name) != comp:
                 said.append(f"{name} {_fmt(merged.get(name))} → {_fmt(comp)}")
                 merged[name] = comp
-        if merged != existing.comparator_values:
-            fields["comparator_values"] = merged
         if entry.status is not None and entry.status != existing.status:
             fields["status"] = entry.status
             said.append(f"status → {entry.status.value}")
         if entry.note is not None and entry.note != existing.note.strip():
             fields["note"] = entry.note
             said.append("note changed")
-        if fields:
-            changes.append(_Change(entry, existing, fields, missing))
+        if said:
+            changes.append(_Change(entry, fields, missing))
             for row in entry.rows:
                 row_changes[row].append(f"{measure.ref} {quarter}: {', '.join(said)}")
     row_plans = []
@@ -387,36 +433,36 @@ def plan_measures(
         notes=tuple(notes),
         revision=revision,
     )
-    return result, changes
+    return result, planner.values, changes
 
 
-def apply_measures(tx: Transaction, changes: Sequence[_Change], progress: Progress) -> None:
+def apply_measures(
+    tx: Transaction,
+    values: dict[uuid.UUID, MeasureValue],
+    changes: Sequence[_Change],
+    progress: Progress,
+) -> None:
+    """Write the changes in ``tx`` through the services (``values`` is the planner's
+    lookup of the plan's value records, read in ``tx``'s session)."""
     total = len(changes)
     for done, change in enumerate(changes):
         if done % 200 == 0:
             progress.step(done, total, f"Importing values: {done:,} of {total:,}")
-        measure = change.entry.measure
-        if change.new_comparators:
-            names = [*measure.comparator_names]
-            names += [c for c in change.new_comparators if c not in names]
-            if names != measure.comparator_names:
-                measure.comparator_names = names
-        existing = change.existing
-        if existing is None:
-            value_id = MeasureValue.make_id(measure.id, change.entry.quarter)
-            tx.add(
-                MeasureValue(
-                    id=value_id,
-                    measure_id=measure.id,
-                    period=change.entry.quarter,
-                    **change.fields,
-                )
-            )
-        else:
-            if existing.deleted_at is not None:
-                existing.deleted_at = None
-            for key, value in change.fields.items():
-                setattr(existing, key, value)
+        entry = change.entry
+        measure = entry.measure
+        try:
+            if change.new_comparators:
+                names = [*measure.comparator_names]
+                names += [c for c in change.new_comparators if c not in names]
+                services.edit(tx, measure, comparator_names=names)
+            services.record_value(tx, measure, entry.quarter, known=values, **change.fields)
+        except DomainError as exc:
+            # Judged fine a moment ago; a rule only the write could check refused it.
+            rows = ", ".join(str(r) for r in sorted(entry.rows))
+            raise SpreadsheetError(
+                f"{measure.ref} {entry.quarter} (row {rows}) cannot be imported: {exc}. "
+                f"{NOTHING_CHANGED}"
+            ) from exc
         if done % FLUSH_EVERY == FLUSH_EVERY - 1:
             tx.flush()
     progress.step(total, total, "Saving the import")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ssp_desktop import services
 from ssp_desktop.domain.enums import ValueStatus
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import Measure, MeasureValue
@@ -78,6 +79,35 @@ def test_long_form_by_ref_creates_then_updates(
     plan = preview(store, prepare(path, comparators=["GM average"]))
     assert [r.outcome for r in plan.rows] == [Outcome.UPDATE, Outcome.UNCHANGED, Outcome.UNCHANGED]
     assert plan.rows[0].details == ("M01 2023/24 Q1: 85 → 87",)
+
+
+def test_a_changed_value_keeps_what_the_sheet_does_not_say(
+    store: Store, mini: MiniPlan, tmp_path: Path
+) -> None:
+    with store.transaction() as tx:
+        measure = tx.get(Measure, mini.measure.id)
+        assert measure is not None
+        services.record_value(
+            tx,
+            measure,
+            Quarter(2023, 1),
+            80,
+            comparators={"GM average": 75},
+            status=ValueStatus.FINAL,
+            note="Survey wave 1",
+            significant=True,
+        )
+    path = write_csv(tmp_path / "v.csv", [["Ref", "Quarter", "Value"], ["M01", "2023/24 Q1", 82]])
+    result = apply(store, prepare(path))
+    assert result.plan.rows[0].details == ("M01 2023/24 Q1: 80 → 82",)
+    found = values(store, mini.measure.id)[Quarter(2023, 1)]
+    assert (found.value, found.comparator_values, found.status, found.note) == (
+        82,
+        {"GM average": 75},
+        ValueStatus.FINAL,
+        "Survey wave 1",
+    )
+    assert found.significant is True
 
 
 def test_wide_form_with_series_rows_for_comparators(

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from ssp_desktop import services
 from ssp_desktop.domain.records import Action
 from ssp_desktop.sample.plan import write_sample
 from ssp_desktop.spreadsheets.importing import apply, known_comparators, prepare, preview
@@ -103,7 +104,7 @@ def test_text_that_looks_like_a_formula_is_written_as_text(
     with store.transaction() as tx:
         action = tx.get(Action, mini.action.id)
         assert action is not None
-        action.title = text
+        services.edit(tx, action, title=text)
     out = tmp_path / "plan.xlsx"
     export_workbook(store, out)
     sheet_xml = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml").decode()

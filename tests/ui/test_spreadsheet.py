@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QComboBox, QWizard
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from ssp_desktop import services
+from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import Rag
 from ssp_desktop.domain.records import Action, Organisation
 from ssp_desktop.spreadsheets.plan import Outcome
@@ -246,9 +248,9 @@ def test_undo_cannot_put_back_a_value_the_import_replaced(
     document = window.document
     assert document is not None
 
-    def retitle(tx: object) -> None:
-        action = tx.session.scalars(select(Action).where(Action.ref == "PVP-01")).one()  # type: ignore[attr-defined]
-        action.title = "Typed before the import"
+    def retitle(tx: Transaction) -> None:
+        action = tx.session.scalars(select(Action).where(Action.ref == "PVP-01")).one()
+        services.edit(tx, action, title="Typed before the import")
 
     assert document.edit("Rename PVP-01", retitle)
     assert window.undo_action.isEnabled()
