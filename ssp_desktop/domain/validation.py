@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.enums import Unit
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import FinancialYear
 
@@ -29,6 +30,7 @@ __all__ = [
     "ValidationError",
     "check_dates",
     "check_email",
+    "check_figure",
     "check_length",
     "check_not_negative",
     "check_percentage",
@@ -149,6 +151,15 @@ def check_percentage(value: float) -> float:
 def check_not_negative(label: str, value: float | Decimal) -> None:
     if value < 0:
         raise ValidationError(f"{label} cannot be negative")
+
+
+def check_figure(unit: Unit, value: float) -> None:
+    """A measure's figure in its unit: a percentage is 0 to 100, a count or a rate is
+    not negative. One rule for the editors, My quarter, spreadsheets and bundles."""
+    if unit is Unit.PERCENT:
+        check_percentage(value)
+    else:
+        check_not_negative(f"A {unit.value}", value)
 
 
 def check_range(label: str, value: float, low: float, high: float) -> None:

@@ -42,8 +42,7 @@ from ssp_desktop.domain.records import (
 from ssp_desktop.domain.rules import ActionFlag, MeasureAssessment, action_flags, measure_rag
 from ssp_desktop.domain.validation import (
     ValidationError,
-    check_not_negative,
-    check_percentage,
+    check_figure,
     parse_optional_number,
 )
 
@@ -533,10 +532,7 @@ def parse_value(text: str, unit: Unit, field: str | None = None) -> float | None
     try:
         number = parse_optional_number(text, field or "The value")
         if number is not None:
-            if unit is Unit.PERCENT:
-                check_percentage(number)
-            else:
-                check_not_negative(f"A {unit.value}", number)
+            check_figure(unit, number)
     except ValidationError as exc:
         if field is None:
             raise

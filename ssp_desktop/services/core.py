@@ -81,11 +81,11 @@ def check_field(session: Session, record: Record, field: str, value: Any) -> Non
     if column is None or field in _BOOKKEEPING:
         raise DomainError(f"{type(record).__name__} has no editable field {field!r}.")
     if isinstance(value, str):
-        check_length(label(type(record), field), value, getattr(column.type, "length", None))
-    if (
-        not column.nullable
-        and column.default is None
-        and (value is None or (isinstance(value, str) and not value.strip()))
+        limit = getattr(column.type, "length", None)
+        if limit is not None and len(value) > limit:  # the label only when it is needed
+            check_length(label(type(record), field), value, limit)
+    if not column.nullable and column.default is None and (
+        value is None or (isinstance(value, str) and not value.strip())
     ):
         raise ValidationError(f"{label(type(record), field)} is required")
     for rule in rules_for(type(record), field):
@@ -137,11 +137,29 @@ def edit(tx: Transaction, record: R, **fields: Any) -> R:
             f"{record.describe().capitalize()} has been deleted, so it cannot be changed."
         )
     changed = {k: v for k, v in fields.items() if getattr(record, k, _MISSING) != v}
-    for key, value in changed.items():
+    if not changed:
+        return record
+    if len(changed) == 1:
+        ((key, value),) = changed.items()
         check_field(tx.session, record, key, value)
-        tx.update(record, **{key: value})
-    if changed:
-        _index_after_write(tx.session, record)
+        tx.update(record, **changed)
+    else:
+        # Fields are judged together (moving both dates past the old due date is one
+        # valid change): each rule sees the record with the other new values and its
+        # own field's old value (a rule about a change compares the two); on refusal
+        # every field is put back as it was.
+        before = {k: getattr(record, k) for k in changed}
+        with tx.session.no_autoflush:
+            try:
+                for key, value in changed.items():
+                    others = {k: v for k, v in changed.items() if k != key}
+                    tx.update(record, **others, **{key: before[key]})
+                    check_field(tx.session, record, key, value)
+                tx.update(record, **changed)
+            except Exception:
+                tx.update(record, **before)
+                raise
+    _index_after_write(tx.session, record)
     return record
 
 

@@ -19,7 +19,12 @@ from ssp_desktop.domain.records import (
     MeasureValue,
     Plan,
 )
-from ssp_desktop.domain.validation import ValidationError, check_not_negative, check_percentage
+from ssp_desktop.domain.validation import (
+    ValidationError,
+    check_figure,
+    check_not_negative,
+    check_percentage,
+)
 from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
 from ssp_desktop.services.numbering import free_code, next_position
 
@@ -105,13 +110,20 @@ def _measure_of(session: Session, record: Any) -> Measure | None:
     return found
 
 
-@invariant(MeasureValue, "value")
 @invariant(MeasureTarget, "value")
-def _value_in_unit(session: Session, record: Any, value: float | None) -> None:
-    """A percentage measure's values and targets are 0 to 100."""
+def _target_in_unit(session: Session, record: Any, value: float | None) -> None:
+    """A percentage measure's targets are 0 to 100."""
     measure = _measure_of(session, record)
     if value is not None and measure is not None and measure.unit is Unit.PERCENT:
         check_percentage(value)
+
+
+@invariant(MeasureValue, "value")
+def _value_in_unit(session: Session, record: Any, value: float | None) -> None:
+    """A percentage is 0 to 100; a count or a rate is not negative."""
+    measure = _measure_of(session, record)
+    if value is not None and measure is not None:
+        check_figure(measure.unit, value)
 
 
 @invariant(MeasureValue, "comparator_values")
@@ -123,6 +135,9 @@ def _comparators_known(session: Session, record: MeasureValue, value: dict[str, 
             f"{measure.describe()} has no comparator {', '.join(sorted(unknown))}; "
             f"it has {', '.join(measure.comparator_names) or 'none'}."
         )
+    for figure in (value or {}).values():
+        if measure is not None and figure is not None:
+            check_figure(measure.unit, figure)
 
 
 @service

@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 
 from ssp_desktop import services
 from ssp_desktop.domain.changes import Transaction
-from ssp_desktop.domain.enums import Unit, ValueStatus
+from ssp_desktop.domain.enums import ValueStatus
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import Measure, MeasureValue, Partnership, Plan
-from ssp_desktop.domain.validation import ValidationError, check_not_negative, check_percentage
+from ssp_desktop.domain.validation import ValidationError, check_figure
 from ssp_desktop.progress import Progress
 from ssp_desktop.spreadsheets import cells
 from ssp_desktop.spreadsheets.actions import check_formulas, draft
@@ -186,11 +186,8 @@ class _Planner:
                     record = self._record(measure, quarter)
                     if record.deleted_at is not None or record.value != number:
                         services.check_field(self.session, record, "value", number)
-                elif measure.unit is Unit.PERCENT:
-                    check_percentage(number)
-                # Read as the My quarter cards read a figure (queries.parse_value).
-                if measure.unit is not Unit.PERCENT:
-                    check_not_negative(f"A {measure.unit.value}", number)
+                else:
+                    check_figure(measure.unit, number)  # the rule services hold comparators to
         except (cells.CellError, ValidationError) as exc:
             reasons.append(f"{label}: {exc}")
             return None

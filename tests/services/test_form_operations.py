@@ -451,3 +451,29 @@ def test_what_a_delete_would_take_can_be_asked_without_writing(store: Store, wor
         doomed = services.delete_plan(s, area, cascade=True)
     assert world.mp.action.id in {r.id for r in doomed}
     assert store.revision() == revision
+
+
+def test_fields_changed_together_are_judged_together(store: Store, world: World) -> None:
+    """Moving both dates past the old due date is one valid change, in either order."""
+    with store.transaction() as tx:
+        action = _get(tx, world.mp.action)
+        services.edit(tx, action, start_date=dt.date(2024, 4, 1), due_date=dt.date(2025, 3, 31))
+    with store.session() as s:
+        stored = s.get(Action, world.mp.action.id)
+        assert stored is not None
+        assert (stored.start_date, stored.due_date) == (dt.date(2024, 4, 1), dt.date(2025, 3, 31))
+
+
+def test_a_refused_field_among_several_puts_them_all_back(store: Store, world: World) -> None:
+    """Even when the caller carries on in the same transaction (as an importer that
+    skips a refused row does), nothing of a refused edit is written."""
+    with store.transaction() as tx:
+        measure = _get(tx, world.mp.measure)
+        with pytest.raises(ValidationError, match="GM average has figures for 1 quarter"):
+            services.edit(tx, measure, name="Renamed", comparator_names=[])
+        services.edit(tx, measure, definition="Still written")
+    with store.session() as s:
+        stored = s.get(Measure, world.mp.measure.id)
+        assert stored is not None
+        assert (stored.name, stored.comparator_names) == ("Feel safe", ["GM average"])
+        assert stored.definition == "Still written"
