@@ -390,11 +390,12 @@ def test_sections_can_be_switched_off_and_reordered(store: Store, tmp_path: Path
     with store.transaction() as tx:
         pack = tx.get(BoardPack, pack_id)
         assert pack is not None
-        pack.sections = [{"key": k, "enabled": True} for k in order] + [
+        sections = [{"key": k, "enabled": True} for k in order] + [
             {"key": item["key"], "enabled": False}
             for item in DEFAULT_PACK_SECTIONS
             if item["key"] not in order
         ]
+        services.edit(tx, pack, sections=sections)
     pdf = Pdf(export_pack(store, pack_id, tmp_path / "some.pdf").path)
     top = [t for d, t in pdf.outline() if d == 0]
     assert top == [
@@ -459,9 +460,9 @@ def test_prepare_pack_reuses_the_quarters_pack_and_copies_standing_fields(store:
     with store.transaction() as tx:
         pack = tx.get(BoardPack, first)
         assert pack is not None
-        pack.report_of = "Head of Community Safety"
-        pack.protective_marking = "OFFICIAL-SENSITIVE"
-        pack.summary = "Last quarter's summary"
+        services.edit(tx, pack, report_of="Head of Community Safety")
+        services.edit(tx, pack, protective_marking="OFFICIAL-SENSITIVE")
+        services.edit(tx, pack, summary="Last quarter's summary")
     second = prepare_pack(store, mp.plan.id, Q, meeting_date=dt.date(2024, 1, 15))
     assert second != first
     assert prepare_pack(store, mp.plan.id, Q) == second
@@ -495,7 +496,7 @@ def test_marking_and_charts_follow_the_store(store: Store, tmp_path: Path) -> No
     with store.transaction() as tx:
         pack = tx.get(BoardPack, pack_id)
         assert pack is not None
-        pack.protective_marking = "OFFICIAL-SENSITIVE"
+        services.edit(tx, pack, protective_marking="OFFICIAL-SENSITIVE")
     pdf = Pdf(export_pack(store, pack_id, tmp_path / "p.pdf").path)
     assert all(page.count("OFFICIAL-SENSITIVE") >= 2 for page in pdf.pages)
     assert "Behind: recruitment delayed." in pdf.text

@@ -143,7 +143,7 @@ def plan(store: Store) -> MiniPlan:
     with store.transaction() as tx:
         m = tx.get(Measure, mp.measure.id)
         assert m is not None
-        m.polarity = Polarity.HIGHER_BETTER
+        services.edit(tx, m, polarity=Polarity.HIGHER_BETTER)
         services.set_target(tx, m, FinancialYear(2023), 90.0)
         services.record_value(tx, m, Q("2023/24 Q1"), 85.0, comparators={"GM average": 80.0})
     return mp
