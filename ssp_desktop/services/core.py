@@ -84,8 +84,10 @@ def check_field(session: Session, record: Record, field: str, value: Any) -> Non
         limit = getattr(column.type, "length", None)
         if limit is not None and len(value) > limit:  # the label only when it is needed
             check_length(label(type(record), field), value, limit)
-    if not column.nullable and column.default is None and (
-        value is None or (isinstance(value, str) and not value.strip())
+    if (
+        not column.nullable
+        and column.default is None
+        and (value is None or (isinstance(value, str) and not value.strip()))
     ):
         raise ValidationError(f"{label(type(record), field)} is required")
     for rule in rules_for(type(record), field):
