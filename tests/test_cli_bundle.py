@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ssp_desktop import cli
+from ssp_desktop import cli, services
 from ssp_desktop.domain.records import Action
 from ssp_desktop.store.engine import Store
 from tests.sync.helpers import LEAD_A, make_world
@@ -91,7 +91,7 @@ def test_round_trip_through_the_command_line(
         with Store.open(path) as store, store.transaction() as tx:
             action = tx.get(Action, action_id)  # type: ignore[arg-type]
             assert action is not None
-            action.title = title
+            services.edit(tx, action, title=title)
     changes = tmp_path / "from-alice.sspbundle"
     code, out, _ = run(capsys, "bundle", "export", "--store", str(lead), "--out", str(changes))
     assert code == 0 and "1 change for the master copy" in out
@@ -111,7 +111,7 @@ def test_round_trip_through_the_command_line(
     with Store.open(lead) as store, store.transaction() as tx:
         action = tx.get(Action, action_id)  # type: ignore[arg-type]
         assert action is not None
-        action.description = "After rotation"
+        services.edit(tx, action, description="After rotation")
     again = tmp_path / "from-alice-2.sspbundle"
     assert run(capsys, "bundle", "export", "--store", str(lead), "--out", str(again))[0] == 0
     on(master_home)

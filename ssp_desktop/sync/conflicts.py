@@ -5,11 +5,17 @@ A conflict is resolved by keeping this copy's value ("mine"), taking the incomin
 a whole record, the side whose value is "deleted" deletes the record (with what it
 owns) when chosen; the other side keeps it, which is what already happened on import.
 
-Every resolution is one transaction: the record's change and the conflict's new status
-commit together. A value taken from the bundle is logged with the bundle as its source;
-an edited value is a local change (on a lead copy it is sent to the master next time).
-On a lead copy, taking the master's value also withdraws the lead's own unsent change to
-that field, so it is not sent again.
+Every resolution is one transaction: the record's change, made through the domain
+services (so the plan's rules hold, with the form's message, and the undo history ends
+by itself), and the conflict's new status commit together. A value taken from the
+bundle is logged with the bundle as its source; an edited value is a local change (on
+a lead copy it is sent to the master next time). On a lead copy, taking the master's
+value also withdraws the lead's own unsent change to that field, so it is not sent
+again.
+
+"This copy" of a waiting field conflict is read from the record each time it is shown,
+so it is the value "keep mine" keeps, whatever has changed since the conflict was
+raised; once resolved, the conflict keeps the values it was decided between.
 """
 
 from __future__ import annotations
@@ -22,11 +28,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.domain.base import utcnow
-from ssp_desktop.domain.changes import dump
+from ssp_desktop import services
+from ssp_desktop.domain.base import Record, utcnow
+from ssp_desktop.domain.changes import Transaction, dump
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.records import ActionUpdate, record_classes
 from ssp_desktop.domain.sync_records import SyncConflict, SyncProcessed
+from ssp_desktop.services import merge as merging
 from ssp_desktop.store.engine import Store, default_actor
 from ssp_desktop.sync import codec, state
 
@@ -80,6 +88,13 @@ def display(text: str | None) -> str:
     return str(value)
 
 
+def _local(obj: Record | None, c: SyncConflict) -> str | None:
+    """This copy's side: the record's value now while the conflict waits."""
+    if c.status != "open" or c.field is None or obj is None:
+        return c.local_value
+    return dump(getattr(obj, c.field))
+
+
 def _view(session: Session, c: SyncConflict) -> ConflictView:
     cls = record_classes().get(c.entity)
     obj = session.get(cls, c.record_id) if cls is not None else None
@@ -92,7 +107,7 @@ def _view(session: Session, c: SyncConflict) -> ConflictView:
         label=label,
         field=c.field,
         base=display(c.base_value),
-        local=display(c.local_value),
+        local=display(_local(obj, c)),
         incoming=display(c.incoming_value),
         incoming_actor=c.incoming_actor,
         incoming_at=f"{c.incoming_at:%d %B %Y %H:%M}" if c.incoming_at else "",
@@ -149,60 +164,56 @@ def resolve(
         obj = tx.get(cls, row.record_id) if cls is not None else None
         if obj is None or cls is None:
             raise DomainError("The record of this conflict is no longer in the store.")
-        kept: str | None
         if row.field is None:
-            side = row.local_value if choice == MINE else row.incoming_value
-            if choice == EDIT:
-                raise DomainError("A conflict about a whole record is resolved by choosing a side.")
-            if side == _DELETED and obj.deleted_at is None:
-                tx.delete(obj, cascade=True)
-            kept = side
+            row.resolved_value = _decide_record(tx, row, obj, choice)
         else:
-            column = codec.content_columns(cls)[row.field]
-            if choice == MINE:
-                kept = dump(getattr(obj, row.field))
-            else:
-                raw = json.loads(row.incoming_value or "null") if choice == THEIRS else value
-                try:
-                    new = codec.decode_value(column, raw)
-                except codec.LineError as exc:
-                    raise DomainError(f"That value cannot be used: {exc}.") from exc
-                if cls is ActionUpdate and row.field == "is_current" and choice == THEIRS:
-                    _make_current(tx.session, obj)
-                    new = True
-                    tx.flush()
-                setattr(obj, row.field, new)
-                tx.flush()
-                kept = dump(new)
-                copy = state.lead_copy(s)
-                if copy is not None and choice == THEIRS:
-                    # The master's value won: the lead's own unsent change is withdrawn.
-                    for change_id in row.change_ids:
-                        cid = uuid.UUID(change_id)
-                        if s.get(SyncProcessed, (copy.lead_id, cid)) is None:
-                            s.add(
-                                SyncProcessed(
-                                    lead_id=copy.lead_id,
-                                    change_id=cid,
-                                    bundle_id=bundle_id,
-                                    outcome="superseded",
-                                )
-                            )
+            row.local_value = dump(getattr(obj, row.field))  # what it was decided against
+            row.resolved_value = _decide_field(tx, row, obj, choice, value)
         row.status = "resolved"
         row.resolution = {MINE: "mine", THEIRS: "theirs", EDIT: "edited"}[choice]
-        row.resolved_value = kept
         row.resolved_by = actor or default_actor()
         row.resolved_at = utcnow()
 
 
-def _make_current(session: Session, update: Any) -> None:
-    for other in session.scalars(
-        select(ActionUpdate).where(
-            ActionUpdate.action_id == update.action_id,
-            ActionUpdate.quarter == update.quarter,
-            ActionUpdate.is_current.is_(True),
-            ActionUpdate.deleted_at.is_(None),
-            ActionUpdate.id != update.id,
-        )
-    ):
-        other.is_current = False
+def _decide_record(tx: Transaction, row: SyncConflict, obj: Record, choice: str) -> str | None:
+    """A conflict about a whole record: the side whose value is "deleted" deletes it."""
+    if choice == EDIT:
+        raise DomainError("A conflict about a whole record is resolved by choosing a side.")
+    side = row.local_value if choice == MINE else row.incoming_value
+    if side == _DELETED and obj.deleted_at is None:
+        services.delete(tx, obj, cascade=True)
+    return side
+
+
+def _decide_field(tx: Transaction, row: SyncConflict, obj: Record, choice: str, value: Any) -> str:
+    """A conflict about one field: keep it, or write the incoming or the typed value."""
+    assert row.field is not None
+    if choice == MINE:
+        return dump(getattr(obj, row.field))
+    column = codec.content_columns(type(obj))[row.field]
+    raw = json.loads(row.incoming_value or "null") if choice == THEIRS else value
+    try:
+        new = codec.decode_value(column, raw)
+    except codec.LineError as exc:
+        raise DomainError(f"That value cannot be used: {exc}. Nothing was changed.") from exc
+    if isinstance(obj, ActionUpdate) and row.field == "is_current" and choice == THEIRS:
+        merging.make_current(tx, obj)
+        new = True
+    else:
+        services.edit(tx, obj, **{row.field: new})
+    tx.flush()
+    copy = state.lead_copy(tx.session)
+    if copy is not None and choice == THEIRS:
+        # The master's value won: the lead's own unsent change is withdrawn.
+        for change_id in row.change_ids:
+            cid = uuid.UUID(change_id)
+            if tx.session.get(SyncProcessed, (copy.lead_id, cid)) is None:
+                tx.session.add(
+                    SyncProcessed(
+                        lead_id=copy.lead_id,
+                        change_id=cid,
+                        bundle_id=row.bundle_id,
+                        outcome="superseded",
+                    )
+                )
+    return dump(new)

@@ -38,6 +38,9 @@ from ssp_desktop.sync.bundle import Bundle, read_bundle
 from ssp_desktop.sync.container import Envelope
 from ssp_desktop.sync.keys import Identity, this_install
 from ssp_desktop.sync.manifest import KIND_CHANGES, KIND_SNAPSHOT
+from ssp_desktop.sync.merge_changes import plan_changes
+from ssp_desktop.sync.merge_plan import MergePlan
+from ssp_desktop.sync.merge_snapshot import plan_snapshot
 from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview
 from ssp_desktop.sync.seal import Opener
 
@@ -63,10 +66,10 @@ def _plan(
     *,
     new_store: bool,
     progress: Progress | None,
-) -> merge.MergePlan:
+) -> MergePlan:
     if bundle.manifest.kind == KIND_CHANGES:
-        return merge.plan_changes(session, bundle, store_id=store.store_id, progress=progress)
-    return merge.plan_snapshot(session, bundle, new_store=new_store, progress=progress)
+        return plan_changes(session, bundle, store_id=store.store_id, progress=progress)
+    return plan_snapshot(session, bundle, new_store=new_store, progress=progress)
 
 
 def preview_bundle(

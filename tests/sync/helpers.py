@@ -129,16 +129,19 @@ def make_world(folder: Path) -> World:
     with master.transaction(actor="strategy") as tx:
         person = tx.get(Person, plan.person.id)
         assert person is not None
-        person.email = LEAD_A
+        services.edit(tx, person, email=LEAD_A)
         for name, email in (("Bob", LEAD_B), ("Rita", LEAD_R)):
-            tx.add(Person(partnership_id=plan.partnership.id, name=name, email=email))
+            services.create(tx, Person(partnership_id=plan.partnership.id, name=name, email=email))
         measure = tx.get(Measure, plan.measure.id)
         assert measure is not None
-        measure.priority_id = plan.priority.id
-        rch = tx.add(Priority(plan_id=plan.plan.id, code="RCH", title="Reducing crime"))
-        rch_area = tx.add(PriorityArea(priority_id=rch.id, title="Burglary"))
+        services.edit(tx, measure, priority_id=plan.priority.id)
+        rch = services.create(
+            tx, Priority(plan_id=plan.plan.id, code="RCH", title="Reducing crime")
+        )
+        rch_area = services.create(tx, PriorityArea(priority_id=rch.id, title="Burglary"))
         services.add_action(tx, rch_area, ref="RCH-01", title="Target hardening")
-        rch_measure = tx.add(
+        rch_measure = services.create(
+            tx,
             Measure(
                 plan_id=plan.plan.id,
                 priority_id=rch.id,
@@ -146,7 +149,7 @@ def make_world(folder: Path) -> World:
                 name="Burglaries",
                 unit=Unit.COUNT,
                 polarity=Polarity.LOWER_BETTER,
-            )
+            ),
         )
     return World(folder, master, plan, rch, rch_area, rch_measure)
 
@@ -306,7 +309,7 @@ def lead_change(world: World, title: str) -> Path:
     with lead.transaction() as tx:
         action = tx.get(Action, world.plan.action.id)
         assert action is not None
-        action.title = title
+        services.edit(tx, action, title=title)
     out = world.path("alice")
     export_changes(lead, out, identity=world.keys[LEAD_A])
     return out

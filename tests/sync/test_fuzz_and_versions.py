@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ssp_desktop import services
 from ssp_desktop.domain.errors import BundleError, SspError
 from ssp_desktop.domain.records import Action, PriorityArea
 from ssp_desktop.services import add_action
@@ -28,7 +29,7 @@ def bundle(world: World) -> Path:
         action = tx.get(Action, world.plan.action.id)
         area = tx.get(PriorityArea, world.plan.area.id)
         assert action is not None and area is not None
-        action.title = "Changed on the lead"
+        services.edit(tx, action, title="Changed on the lead")
         add_action(tx, area, ref="PVP-09", title="Added on the lead")
     return world.export(LEAD_A)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ssp_desktop import services
 from ssp_desktop.domain.errors import BundleError, BundleTooNewError
 from ssp_desktop.domain.records import Action
 from ssp_desktop.sync import manifest as manifest_module
@@ -38,7 +39,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     with lead.transaction() as tx:
         action = tx.get(Action, w.plan.action.id)
         assert action is not None
-        action.title = "Changed on the lead"
+        services.edit(tx, action, title="Changed on the lead")
     w.export(LEAD_A)
     yield w
     w.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from ssp_desktop import services
 from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.records import Action
 from ssp_desktop.progress import Cancelled, Progress
@@ -16,7 +17,7 @@ def test_a_cancelled_import_leaves_the_store_and_no_backup(world: World) -> None
     with lead.transaction() as tx:
         action = tx.get(Action, world.plan.action.id)
         assert action is not None
-        action.title = "Never arrives"
+        services.edit(tx, action, title="Never arrives")
     bundle = world.read(world.export(LEAD_A))
     before = (world.master.revision(), bundle_count(world.master))
 

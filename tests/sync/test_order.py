@@ -42,7 +42,7 @@ def _edit(store: Store, world: World, kind: str, arg: object) -> None:
         area = tx.get(PriorityArea, world.plan.area.id)
         assert action is not None and measure is not None and area is not None
         if kind in ("title", "description"):
-            setattr(action, kind, arg)
+            services.edit(tx, action, **{kind: arg})
         elif kind == "value":
             assert isinstance(arg, int)
             services.record_value(tx, measure, Quarter(2022, 1 + arg), 50.0 + arg)

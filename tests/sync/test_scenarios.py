@@ -39,7 +39,7 @@ def edit_action(store: Store, world: World, **fields: object) -> None:
     with store.transaction(actor="someone") as tx:
         found = tx.get(Action, world.plan.action.id)
         assert found is not None
-        tx.update(found, **fields)
+        services.edit(tx, found, **fields)
 
 
 def get(store: Store, cls: type, record_id: uuid.UUID) -> object:
@@ -176,7 +176,7 @@ def test_lead_deletes_what_the_master_edited_the_record_is_kept(world: World) ->
     with a.transaction() as tx:
         found = tx.get(Action, world.plan.action.id)
         assert found is not None
-        tx.delete(found, cascade=True)
+        services.delete(tx, found, cascade=True)
     edit_action(world.master, world, title="Master's new title")
     result = world.send(LEAD_A)
     (conflict,) = result.preview.conflicts
@@ -193,7 +193,7 @@ def test_master_deleted_what_the_lead_edited_the_record_comes_back(world: World)
     with world.master.transaction() as tx:
         found = tx.get(Action, world.plan.action.id)
         assert found is not None
-        tx.delete(found, cascade=True)
+        services.delete(tx, found, cascade=True)
     result = world.send(LEAD_A)
     assert [c.kind for c in result.preview.conflicts] == ["edit_delete"]
     got = action(world.master, world)
@@ -209,7 +209,7 @@ def test_a_new_child_under_a_record_the_master_deleted_is_never_dropped(world: W
     with world.master.transaction() as tx:
         found = tx.get(Action, world.plan.action.id)
         assert found is not None
-        tx.delete(found, cascade=True)
+        services.delete(tx, found, cascade=True)
     result = world.send(LEAD_A)
     update = get(world.master, ActionUpdate, update_id)
     assert isinstance(update, ActionUpdate) and update.deleted_at is None
@@ -226,7 +226,7 @@ def test_lead_deletes_a_record_under_which_another_lead_added_a_child(world: Wor
     with a.transaction() as tx:
         found = tx.get(Action, world.plan.action.id)
         assert found is not None
-        tx.delete(found, cascade=True)
+        services.delete(tx, found, cascade=True)
     result = world.send(LEAD_A)
     assert [c.kind for c in result.preview.conflicts] == ["delete_child"]
     assert action(world.master, world).deleted_at is None
@@ -319,8 +319,8 @@ def test_scope_violation_is_rejected_and_reported_the_rest_applies(world: World)
         plan = tx.get(Plan, world.plan.plan.id)
         org = tx.get(Organisation, world.plan.org.id)
         assert plan is not None and org is not None
-        plan.title = "Renamed by a lead"
-        org.name = "Renamed police"
+        services.edit(tx, plan, title="Renamed by a lead")
+        services.edit(tx, org, name="Renamed police")
     edit_action(a, world, title="In scope")
     result = world.send(LEAD_A)
     rejected = {i.label: i.detail for i in result.preview.rejected}
@@ -335,11 +335,13 @@ def test_a_change_to_another_theme_is_rejected(world: World) -> None:
     a = world.starter(LEAD_A, ["PVP"])
     # The lead moves its action into a priority area of another theme (RCH).
     with a.transaction() as tx:
-        area = tx.add(PriorityArea(priority_id=world.plan.priority.id, title="Scratch"))
+        area = services.create(
+            tx, PriorityArea(priority_id=world.plan.priority.id, title="Scratch")
+        )
         tx.flush()
         found = tx.get(Action, world.plan.action.id)
         assert found is not None
-        found.priority_area_id = area.id
+        services.edit(tx, found, priority_area_id=area.id)
     with a.session() as s:
         rows = s.scalars(select(ChangeLog).where(ChangeLog.field == "priority_area_id")).all()
     assert rows

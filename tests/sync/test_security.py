@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from ssp_desktop import services
 from ssp_desktop.domain.errors import SecurityError
 from ssp_desktop.domain.records import Action
 from ssp_desktop.domain.sync_records import KEY_ACTIVE, KEY_RETIRED, ROLE_LEAD, SyncKey
@@ -42,7 +43,7 @@ def _changed_lead_bundle(world: World, title: str = "Changed on the lead") -> Pa
     with lead.transaction() as tx:
         action = tx.get(Action, world.plan.action.id)
         assert action is not None
-        action.title = title
+        services.edit(tx, action, title=title)
     return world.export(LEAD_A)
 
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QDialogButtonBox, QLabel
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from ssp_desktop import services
 from ssp_desktop.app import configure_settings
 from ssp_desktop.domain.sync_records import SyncKey
 from ssp_desktop.store.engine import Store
@@ -29,7 +30,7 @@ def plan(store: Store) -> MiniPlan:
     with store.transaction() as tx:
         person = tx.get(type(plan.person), plan.person.id)
         assert person is not None
-        person.email = EMAIL
+        services.edit(tx, person, email=EMAIL)
     return plan
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox, QWizard
 from pytestqt.qtbot import QtBot
 
+from ssp_desktop import services
 from ssp_desktop.app import configure_settings
+from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.records import Action
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.bundle import read_bundle
@@ -53,6 +55,17 @@ def window(qtbot: QtBot, world: World) -> Iterator[MainWindow]:
     yield w
     w.close_store()
     world.master = Store.open(path)  # for the world fixture to close
+
+
+def retitle(world: World, title: str) -> Callable[[Transaction], object]:
+    """Work for ``document.edit``: the plan's action gets a new title."""
+
+    def work(tx: Transaction) -> object:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        return services.edit(tx, action, title=title)
+
+    return work
 
 
 def run_wizard(qtbot: QtBot, wizard: ImportBundleWizard, bundle: Path) -> None:
@@ -111,9 +124,7 @@ def test_conflicts_badge_and_side_by_side_resolution(
 ) -> None:
     bundle = lead_change(world, "Lead title")
     assert window.document is not None
-    window.document.edit(
-        "rename", lambda tx: setattr(tx.get(Action, world.plan.action.id), "title", "Master title")
-    )
+    window.document.edit("rename", retitle(world, "Master title"))
     assert not window.conflict_badge.isVisible()
     wizard = window.import_bundle()
     assert wizard is not None
@@ -141,9 +152,7 @@ def test_edit_resolution_writes_the_typed_value(
 ) -> None:
     bundle = lead_change(world, "Lead title")
     assert window.document is not None
-    window.document.edit(
-        "rename", lambda tx: setattr(tx.get(Action, world.plan.action.id), "title", "Master title")
-    )
+    window.document.edit("rename", retitle(world, "Master title"))
     run_wizard(qtbot, window.import_bundle(), bundle)  # type: ignore[arg-type]
     dialog = window.show_conflicts()
     assert dialog is not None

@@ -1,0 +1,92 @@
+"""A lead's change lines, grouped by the record they change.
+
+The master merges a lead's bundle record by record: a :class:`Group` holds one
+record's unprocessed lines, oldest first, and says what the lead did to it (its state
+before and after, and each field's steps from the value before the first change to the
+value now).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.records import record_classes
+from ssp_desktop.sync import codec
+
+
+@dataclass
+class Step:
+    old: Any
+    new: Any
+    line: codec.ChangeLine
+
+
+@dataclass
+class Group:
+    entity: str
+    record_id: uuid.UUID
+    lines: list[codec.ChangeLine] = field(default_factory=list)
+
+    @property
+    def cls(self) -> type[Record]:
+        return record_classes()[self.entity]
+
+    @property
+    def change_ids(self) -> list[uuid.UUID]:
+        return [line.id for line in self.lines]
+
+    @property
+    def first_seq(self) -> int:
+        return self.lines[0].seq
+
+    @property
+    def life(self) -> list[codec.ChangeLine]:
+        return [line for line in self.lines if line.op != "update"]
+
+    @property
+    def before_state(self) -> str:
+        life = self.life
+        if not life:
+            return "live"
+        return {"create": "absent", "delete": "live", "restore": "deleted"}[life[0].op]
+
+    @property
+    def after_state(self) -> str:
+        life = self.life
+        if not life:
+            return "live"
+        return "deleted" if life[-1].op == "delete" else "live"
+
+    def steps(self) -> dict[str, list[Step]]:
+        out: dict[str, list[Step]] = {}
+        for line in self.lines:
+            if line.op == "create":
+                for key, value in line.new.items():
+                    out.setdefault(key, []).append(Step(None, value, line))
+            elif line.op == "update" and line.field is not None:
+                out.setdefault(line.field, []).append(Step(line.old, line.new, line))
+        return out
+
+    def created_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for key, steps in self.steps().items():
+            fields[key] = steps[-1].new
+        return fields
+
+    def lead_record(self) -> dict[str, Any] | None:
+        for line in reversed(self.lines):
+            if line.record is not None:
+                return line.record
+        return None
+
+
+def group_changes(lines: Iterable[codec.ChangeLine]) -> list[Group]:
+    groups: dict[tuple[str, uuid.UUID], Group] = {}
+    for line in sorted(lines, key=lambda x: x.seq):
+        groups.setdefault((line.entity, line.record_id), Group(line.entity, line.record_id))
+        groups[(line.entity, line.record_id)].lines.append(line)
+    return list(groups.values())
