@@ -10,7 +10,7 @@ Everything goes through :class:`~ssp_desktop.store.engine.Store.transaction` and
 functions of :mod:`ssp_desktop.services` (``add_action``, ``write_update``,
 ``record_value``, ``set_target``, and ``create`` for the partnership, its people and the
 plan's structure), so every rule is checked and the change log is written exactly as in
-real use; it runs with the write guard on (``SSP_GOVERNED_WRITES=1``).
+real use, under the write guard.
 Writes are batched: one transaction for each plan's skeleton, then one per
 ``actions_per_transaction`` actions and one per ``measures_per_transaction`` measures,
 with a flush every ``flush_every`` records, so memory stays bounded however big the

@@ -19,7 +19,6 @@ import dataclasses
 import datetime as dt
 import enum
 import json
-import os
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -139,8 +138,8 @@ def _is_write_session(session: Session | None) -> bool:
     return session is not None and "change_context" in session.info
 
 
-# Transitional: on while every writer moves onto the services (SSP_GOVERNED_WRITES=1).
-ENFORCED = os.environ.get("SSP_GOVERNED_WRITES") == "1"
+# Always on. A module attribute only so a test can show it is the guard that refuses.
+ENFORCED = True
 
 
 def _require_governed(session: Session, what: str) -> None:

@@ -56,7 +56,7 @@ def test_the_files_name_records_by_key_not_by_id() -> None:
 def test_the_writer_goes_through_the_services(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The guard on, whatever SSP_GOVERNED_WRITES says: any write around the services fails.
+    # The guard on (as it always is): any write around the services fails.
     monkeypatch.setattr(changes, "ENFORCED", True)
     with Store.open(tmp_path / "s.sqlite", create=True) as store:
         summary = write_sample(store)

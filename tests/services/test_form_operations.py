@@ -54,7 +54,7 @@ Q2 = Quarter(2023, 2)
 
 @pytest.fixture(autouse=True)
 def guarded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The write guard is on here whatever SSP_GOVERNED_WRITES says: every operation
+    """The write guard is on here (it always is; this says so): every operation
     below must be a service."""
     monkeypatch.setattr(changes, "ENFORCED", True)
 
