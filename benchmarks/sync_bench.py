@@ -94,9 +94,11 @@ def make_changes(lead: Store, wanted: int) -> int:
                 assert action is not None
                 kind = (i + round_no) % 3
                 if kind == 0:
-                    action.title = f"{action.title.split(' [')[0]} [rev {round_no}]"
+                    title = f"{action.title.split(' [')[0]} [rev {round_no}]"
+                    services.edit(tx, action, title=title)
                 elif kind == 1:
-                    action.status = list(ActionStatus)[(i + round_no) % len(ActionStatus)]
+                    status = list(ActionStatus)[(i + round_no) % len(ActionStatus)]
+                    services.edit(tx, action, status=status)
                 else:
                     services.write_update(
                         tx,
@@ -154,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             with master.transaction() as tx:
                 p = tx.get(Person, person.id)
                 assert p is not None
-                p.email = "bench.lead@example.org"
+                services.edit(tx, p, email="bench.lead@example.org")
         # Two installs: the master's keys and the lead's (enrolled as after a phone call).
         enrol(
             master,

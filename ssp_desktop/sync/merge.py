@@ -41,10 +41,32 @@ from ssp_desktop.sync import state
 from ssp_desktop.sync.merge_plan import DELETE, INSERT, REMOVE, RESTORE, UPDATE, MergePlan, Op
 
 
-def _write(tx: Transaction, cls: type[Record], op: Op) -> None:
+def _referred(session: Session, plan: MergePlan) -> list[Record]:
+    """The records the plan's writes refer to and does not write itself, loaded in a few
+    queries: the rules look parents up (a value's measure, an action's area) and find
+    them in the session instead of asking the store once per record."""
+    classes = record_classes()
+    written = {op.record_id for op in plan.ops}
+    wanted: dict[type[Record], set[uuid.UUID]] = {}
+    for op in plan.ops:
+        for column in classes[op.entity].__table__.columns:
+            value = op.fields.get(column.key)
+            if value is not None and column.foreign_keys and value not in written:
+                (fk,) = column.foreign_keys
+                wanted.setdefault(classes[fk.column.table.name], set()).add(value)
+    found: list[Record] = []
+    for cls, ids in wanted.items():
+        id_list = list(ids)
+        for first in range(0, len(id_list), 500):
+            found.extend(
+                session.scalars(select(cls).where(cls.id.in_(id_list[first : first + 500])))
+            )
+    return found
+
+
+def _write(tx: Transaction, cls: type[Record], op: Op) -> Record | None:
     if op.kind == INSERT:
-        services.create(tx, cls(id=op.record_id, **op.fields))
-        return
+        return services.create(tx, cls(id=op.record_id, **op.fields))
     obj = tx.get(cls, op.record_id)
     if op.kind == UPDATE:
         if obj is None:
@@ -56,7 +78,7 @@ def _write(tx: Transaction, cls: type[Record], op: Op) -> None:
         if op.entity == "action_update":
             tx.flush()  # "current" moves from one update to another one step at a time
     elif obj is None:
-        return  # nothing to restore, delete or remove
+        return None  # nothing to restore, delete or remove
     elif op.kind == RESTORE:
         services.restore(tx, obj)
     elif op.kind == DELETE:
@@ -64,6 +86,8 @@ def _write(tx: Transaction, cls: type[Record], op: Op) -> None:
             services.delete(tx, obj)
     elif op.kind == REMOVE:
         merging.remove_from_copy(tx, obj)
+        return None
+    return obj
 
 
 def apply_plan(
@@ -80,6 +104,9 @@ def apply_plan(
         state.put_meta(session, **plan.meta)
     total = len(plan.ops)
     last_entity = ""
+    # Strong references for the length of the import: the session's identity map holds
+    # records weakly, and a parent it let go would be read again for every child.
+    held = _referred(session, plan)
     for i, op in enumerate(plan.ops, start=1):
         if progress is not None and i % 250 == 0:
             progress.step(i, total, "Applying the changes…")
@@ -87,7 +114,9 @@ def apply_plan(
             tx.flush()  # one table at a time, parents before children
             last_entity = op.entity
         with attributed(session, op.by):
-            _write(tx, classes[op.entity], op)
+            written = _write(tx, classes[op.entity], op)
+        if written is not None:
+            held.append(written)
     tx.flush()
     _record_bookkeeping(session, plan, file_name)
     tx.flush()

@@ -1,7 +1,12 @@
-"""The history panel: the change log of the selected record (who, when, what changed)."""
+"""The history panel: the change log of the selected record (who, when, what changed).
+
+A change merged from a lead's bundle shows the lead and the time on their laptop, and
+when this copy received it ("Jane Lead (received 5 Dec 2026 09:12)").
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -13,6 +18,11 @@ from ssp_desktop.ui.document import PlanDocument
 
 Index = QModelIndex | QPersistentModelIndex
 COLUMNS = ("When", "Who", "What", "From", "To")
+
+
+def _when(at: dt.datetime) -> str:
+    local = at.astimezone()
+    return f"{local.day} {local:%b %Y %H:%M}"
 
 
 class HistoryModel(QAbstractTableModel):
@@ -55,10 +65,11 @@ class HistoryModel(QAbstractTableModel):
         ):
             return None
         e = self._entries[index.row()]
-        local = e.at.astimezone()
+        # A merged change says when it arrived rather than which bundle brought it.
+        how = f"received {_when(e.received_at)}" if e.received_at is not None else e.source
         values = (
-            f"{local.day} {local:%b %Y %H:%M}",
-            e.who + (f" ({e.source})" if e.source else ""),
+            _when(e.at),
+            e.who + (f" ({how})" if how else ""),
             e.what,
             e.before,
             e.after,

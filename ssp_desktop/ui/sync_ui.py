@@ -4,9 +4,10 @@
   a bundle for a person and their themes (their starter bundle the first time).
 * :class:`ImportBundleWizard`: choose a file, see the preview (new, updated, unchanged,
   conflicting, rejected), apply it with a progress bar and Cancel, read the summary.
-* :class:`ConflictsDialog`: every waiting conflict with the base, this copy's and the
-  incoming value side by side, who and when; each resolved by keeping mine, taking
-  theirs or editing.
+* :class:`ConflictsDialog`: every waiting conflict with the base, this copy's (as it is
+  now) and the incoming value side by side, who and when; each resolved by keeping
+  mine, taking theirs or editing, a decision the domain services make (so it ends the
+  undo history by itself, and every view hears of it).
 * :class:`ConflictBadge`: a status-bar button ("3 conflicts") that opens the dialog.
 
 Reading, previewing, exporting and importing run off the UI thread (``ui/workers``);
@@ -56,6 +57,7 @@ from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.export import ExportResult, export_changes, export_snapshot
 from ssp_desktop.sync.importer import ImportResult, import_bundle, preview_bundle, read_sealed
 from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview, describe
+from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.workers import Job, run_job
 
 BUNDLE_FILTER = f"ssp-desktop bundles (*{EXTENSION});;All files (*)"
@@ -424,15 +426,33 @@ class ImportBundleWizard(QWizard):
 # --------------------------------------------------------------------------- conflicts
 
 
+def _document_of(parent: QWidget | None, store: Store) -> PlanDocument | None:
+    """The open document of the window the dialog belongs to, if it is this store's."""
+    document = getattr(parent, "document", None)
+    return document if isinstance(document, PlanDocument) and document.store is store else None
+
+
 class ConflictsDialog(QDialog):
-    """The waiting conflicts; ``resolved(entity, record_id)`` after each decision."""
+    """The waiting conflicts; ``resolved(entity, record_id)`` after each decision.
+
+    "This copy" is the record's value now (the value "keep mine" keeps): read when the
+    list is shown and again whenever the document announces a commit, from whichever
+    writer (an edit in the window, an import, a decision made here).
+    """
 
     resolved = Signal(str, object)
 
-    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        parent: QWidget | None = None,
+        *,
+        document: PlanDocument | None = None,
+    ) -> None:
         super().__init__(parent)
         self.store = store
         self.lead = is_lead_copy(store)
+        self.document = document or _document_of(parent, store)
         self.setWindowTitle("Conflicts")
         self.setAccessibleName("Conflicts")
         self.resize(820, 480)
@@ -488,16 +508,26 @@ class ConflictsDialog(QDialog):
         layout.addLayout(buttons)
         self.conflicts: list[conflict_api.ConflictView] = []
         self.reload()
+        if self.document is not None:
+            self.document.committed.connect(self._on_committed)
 
     def reload(self) -> None:
+        """Read the waiting conflicts, with this copy's values as they are now; the
+        conflict shown stays shown while it waits."""
+        shown = self.current.id if self.current is not None else None
         self.conflicts = conflict_api.list_conflicts(self.store)
+        self.list.blockSignals(True)
         self.list.clear()
         for c in self.conflicts:
             self.list.addItem(f"{c.label}: {c.field_label}")
-        if self.conflicts:
-            self.list.setCurrentRow(0)
-        else:
-            self._show(-1)
+        self.list.blockSignals(False)
+        ids = [c.id for c in self.conflicts]
+        row = ids.index(shown) if shown in ids else 0 if ids else -1
+        self.list.setCurrentRow(row)
+        self._show(row)
+
+    def _on_committed(self, _committed: object) -> None:
+        self.reload()
 
     @property
     def current(self) -> conflict_api.ConflictView | None:

@@ -16,9 +16,11 @@ from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.records import Action
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.bundle import read_bundle
+from ssp_desktop.sync.conflicts import conflicts_for
 from ssp_desktop.sync.export import export_snapshot
 from ssp_desktop.sync.keys import this_install
 from ssp_desktop.sync.seal import Opener, TrustAnyone
+from ssp_desktop.ui.history import HistoryModel
 from ssp_desktop.ui.main_window import MainWindow
 from ssp_desktop.ui.sync_ui import ConflictsDialog, ExportBundleDialog, ImportBundleWizard
 from tests.sync.helpers import (
@@ -104,6 +106,19 @@ def test_import_wizard_previews_applies_and_refreshes(
     assert not window.undo_action.isEnabled()
 
 
+def test_history_shows_a_merged_change_as_the_leads_with_when_it_arrived(
+    qtbot: QtBot, window: MainWindow, world: World
+) -> None:
+    bundle = lead_change(world, "Title from the lead")
+    run_wizard(qtbot, window.import_bundle(), bundle)  # type: ignore[arg-type]
+    assert window.document is not None
+    model = HistoryModel(window.document)
+    model.set_record(world.plan.action.id)
+    who = model.index(0, 1).data()
+    assert who.startswith(f"{world.plan.person.name} (received ") and "bundle:" not in who
+    assert model.index(0, 2).data() == "Title"
+
+
 def test_a_damaged_file_is_explained_in_the_wizard(
     qtbot: QtBot, window: MainWindow, tmp_path: Path
 ) -> None:
@@ -145,6 +160,60 @@ def test_conflicts_badge_and_side_by_side_resolution(
     assert not window.conflict_badge.isVisible()
     with window.store.session() as s:  # type: ignore[union-attr]
         assert s.get(Action, world.plan.action.id).title == "Lead title"  # type: ignore[union-attr]
+
+
+def _title(window: MainWindow, world: World) -> str:
+    with window.store.session() as s:  # type: ignore[union-attr]
+        action = s.get(Action, world.plan.action.id)
+        assert action is not None
+        return action.title
+
+
+def test_take_theirs_after_an_edit_then_undo_loses_nothing(
+    qtbot: QtBot, window: MainWindow, world: World
+) -> None:
+    """The issue's scenario: a master copy with one title conflict; the title is edited,
+    Take theirs chosen, then Edit > Undo."""
+    bundle = lead_change(world, "Lead title")
+    assert window.document is not None
+    window.document.edit("rename", retitle(world, "Master title"))
+    run_wizard(qtbot, window.import_bundle(), bundle)  # type: ignore[arg-type]
+    dialog = window.show_conflicts()
+    assert dialog is not None and dialog.list.count() == 1
+    assert dialog.values["local"].toPlainText() == "Master title"
+    # The title is edited while the dialog is open: "This copy" follows the record.
+    assert window.document.edit("Change title", retitle(world, "Edited title"))
+    assert window.undo_action.isEnabled()
+    assert dialog.values["local"].toPlainText() == "Edited title"
+    assert dialog.values["incoming"].toPlainText() == "Lead title"
+    dialog.theirs.click()
+    assert dialog.list.count() == 0 and _title(window, world) == "Lead title"
+    # The decision ended the undo history by itself: undo cannot take the value back.
+    assert not window.undo_action.isEnabled()
+    window.undo_action.trigger()
+    assert _title(window, world) == "Lead title"
+    # Nothing is lost: the resolved conflict keeps the value it replaced.
+    (decided,) = conflicts_for(window.store, world.plan.action.id)  # type: ignore[arg-type]
+    assert (decided.local, decided.incoming, decided.resolution) == (
+        "Edited title",
+        "Lead title",
+        "theirs",
+    )
+
+
+def test_the_conflicts_dialog_shows_this_copys_value_as_it_is_now(
+    qtbot: QtBot, window: MainWindow, world: World
+) -> None:
+    bundle = lead_change(world, "Lead title")
+    assert window.document is not None
+    window.document.edit("rename", retitle(world, "Master title"))
+    run_wizard(qtbot, window.import_bundle(), bundle)  # type: ignore[arg-type]
+    window.document.edit("Change title", retitle(world, "Edited title"))
+    dialog = window.show_conflicts()
+    assert dialog is not None
+    assert dialog.values["local"].toPlainText() == "Edited title"  # not the stale value
+    dialog.mine.click()  # keeps the current value
+    assert _title(window, world) == "Edited title"
 
 
 def test_edit_resolution_writes_the_typed_value(
