@@ -66,6 +66,7 @@ def test_smoke_mode_with_a_bundle_opens_the_import_wizard_on_it(
 ) -> None:
     """What a double-click runs: ``ssp-desktop --store MASTER FILE`` shows the wizard,
     which reads the bundle and previews it (here, a lead's change of one title)."""
+    from ssp_desktop import services
     from ssp_desktop.domain.records import Action
     from ssp_desktop.store.engine import Store
     from ssp_desktop.sync.export import export_changes
@@ -81,7 +82,7 @@ def test_smoke_mode_with_a_bundle_opens_the_import_wizard_on_it(
     with lead.transaction() as tx:
         action = tx.get(Action, world.plan.action.id)
         assert action is not None
-        action.title = "Changed on the lead's laptop"
+        services.edit(tx, action, title="Changed on the lead's laptop")
     bundle = tmp_path / "alice.sspbundle"
     export_changes(lead, bundle, identity=world.keys[LEAD_A])
     master = world.master.path
