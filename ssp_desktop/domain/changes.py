@@ -353,10 +353,18 @@ def _log_changes(
         inspect(obj).info.pop(_ATTRIBUTION, None)
 
 
+def _after_flush(session: Session, _flush_context: Any) -> None:
+    # Anything written at all, plan records or bookkeeping (a conflict decided, a key
+    # trusted): the store announces the commit even when the change log is silent.
+    if session.new or session.dirty or session.deleted:
+        session.info["wrote"] = True
+
+
 def install(session_factory: Any) -> None:
     """Attach the change-log hook and the write guard to a sessionmaker."""
     global _WATCHING
     event.listen(session_factory, "before_flush", _before_flush)
+    event.listen(session_factory, "after_flush", _after_flush)
     event.listen(session_factory, "before_attach", _on_attach)
     if not _WATCHING:
         _watch_attributes()

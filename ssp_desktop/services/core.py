@@ -118,7 +118,7 @@ def create(tx: Transaction, record: R) -> R:
     """Add a new record after checking every rule of its fields."""
     check_record(tx.session, record)
     tx.add(record)
-    _index_after_write(tx.session, record)
+    index_after_write(tx.session, record)
     return record
 
 
@@ -161,7 +161,7 @@ def edit(tx: Transaction, record: R, **fields: Any) -> R:
             except Exception:
                 tx.update(record, **before)
                 raise
-    _index_after_write(tx.session, record)
+    index_after_write(tx.session, record)
     return record
 
 
@@ -171,7 +171,7 @@ def delete(tx: Transaction, record: Record, *, cascade: bool = False) -> list[Re
     live records refer to it."""
     doomed = tx.delete(record, cascade=cascade)
     for gone in doomed:
-        _index_forget(tx.session, gone)
+        index_forget(tx.session, gone)
     return doomed
 
 
@@ -188,7 +188,7 @@ def restore(tx: Transaction, record: Record) -> Record:
         return record
     check_record(tx.session, record)
     tx.restore(record)
-    _index_after_write(tx.session, record)
+    index_after_write(tx.session, record)
     return record
 
 
@@ -258,7 +258,7 @@ def live_keys(
     return keys.by_key
 
 
-def _index_after_write(session: Session, record: Record) -> None:
+def index_after_write(session: Session, record: Record) -> None:
     for scope, by_scope in _indexes(session).items():
         if not isinstance(record, scope.cls):
             continue
@@ -270,7 +270,7 @@ def _index_after_write(session: Session, record: Record) -> None:
             home.put(record.id, _key(value))
 
 
-def _index_forget(session: Session, record: Record) -> None:
+def index_forget(session: Session, record: Record) -> None:
     for scope, by_scope in _indexes(session).items():
         if isinstance(record, scope.cls):
             for keys in by_scope.values():

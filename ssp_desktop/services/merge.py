@@ -35,10 +35,10 @@ from ssp_desktop.domain.records import Action, ActionUpdate, StoreMeta
 from ssp_desktop.domain.sync_records import ROLE_LEAD
 from ssp_desktop.domain.validation import ValidationError
 from ssp_desktop.services.core import (
-    _index_after_write,
-    _index_forget,
     check_field,
     edit,
+    index_after_write,
+    index_forget,
     service,
 )
 
@@ -99,12 +99,12 @@ def expect(
 ) -> None:
     """Note that the record will hold ``values`` (live) once the merge's writes are made,
     so the uniqueness rules judge the merge's later writes against that."""
-    _index_after_write(session, draft(cls, {**values, "id": record_id}))
+    index_after_write(session, draft(cls, {**values, "id": record_id}))
 
 
 def expect_gone(session: Session, cls: type[Record], record_id: uuid.UUID) -> None:
     """Note that the record will be deleted (or removed) by the merge's writes."""
-    _index_forget(session, draft(cls, {"id": record_id}))
+    index_forget(session, draft(cls, {"id": record_id}))
 
 
 # --------------------------------------------------------------------------- operations
@@ -167,6 +167,6 @@ def remove_from_copy(tx: Transaction, record: Record) -> None:
             "Nothing was changed."
         )
     tx.flush()
-    _index_forget(tx.session, record)
+    index_forget(tx.session, record)
     cls = type(record)
     tx.session.execute(delete(cls).where(cls.id == record.id))

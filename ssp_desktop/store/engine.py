@@ -509,8 +509,10 @@ class Store:
         Records change only inside domain services (``ssp_desktop.services``) called
         with the transaction this yields. Once it commits, every listener
         (:meth:`subscribe`) hears what changed. ``keeps_history``: this write leaves the
-        undo history alone (bookkeeping such as a pack export's record); otherwise a
-        write made outside the history ends it.
+        undo history alone (bookkeeping that cannot disturb an edit, such as a pack
+        export's record or a bundle's sequence number); otherwise any write made outside
+        the history ends it, even one that changes no plan record (keeping this copy's
+        value in a conflict).
         """
         if self.lock is None:
             raise StoreError(f"{self.path} is open read-only; it cannot be changed here.")
@@ -528,7 +530,7 @@ class Store:
                 tx = changes.Transaction(session)
                 yield tx
                 touched = tx.changes()
-                if touched:
+                if touched or session.info.get("wrote"):
                     committed = events.Committed(
                         change_set=context.change_set,
                         revision=int(session.scalar(select(func.max(ChangeLog.seq))) or 0),

@@ -155,7 +155,7 @@ def export_changes(
         recipients = [trust.master_key(s).enc, *trust.recovery_keys(s)]
     identity = identity or this_install()
     bundle_id = uuid.uuid4()
-    with store.transaction(actor=actor, source="sync") as tx:
+    with store.transaction(actor=actor, source="sync", keeps_history=True) as tx:
         sequence = state.next_sequence(tx.session)
         manifest = Manifest(
             kind=KIND_CHANGES,
@@ -323,7 +323,7 @@ def export_snapshot(
     with ``identity`` (this install's keys unless given) for the person's enrolled key."""
     out = _check_path(out)
     identity = identity or this_install()
-    with store.transaction(actor=actor, source="sync") as tx:
+    with store.transaction(actor=actor, source="sync", keeps_history=True) as tx:
         s = tx.session
         if state.role(s) == ROLE_LEAD:
             raise BundleError(

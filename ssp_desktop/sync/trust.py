@@ -304,7 +304,7 @@ def _person_by_email(session: Session, email: str) -> Person:
 def enrol(store: Store, request: JoinRequest, typed: str, *, actor: str | None = None) -> Enrolled:
     """Enrol a lead's join request on the master, if ``typed`` is its fingerprint."""
     check_fingerprint(request.fingerprint, typed)
-    with store.transaction(actor=actor, source="sync") as tx:
+    with store.transaction(actor=actor, source="sync", keeps_history=True) as tx:
         s = tx.session
         if state.role(s) == ROLE_LEAD:
             raise SecurityError(
@@ -353,7 +353,7 @@ def enrol_recovery(
 ) -> Enrolled:
     """Add the partnership recovery key as a recipient of every bundle this master writes."""
     check_fingerprint(key.fingerprint, typed)
-    with store.transaction(actor=actor, source="sync") as tx:
+    with store.transaction(actor=actor, source="sync", keeps_history=True) as tx:
         s = tx.session
         if state.role(s) == ROLE_LEAD:
             raise SecurityError(

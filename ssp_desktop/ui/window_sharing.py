@@ -175,7 +175,7 @@ class SharingWindow(QMainWindow):
     def show_conflicts(self) -> ConflictsDialog | None:
         if self.store is None:
             return None
-        dialog = ConflictsDialog(self.store, self)
+        dialog = ConflictsDialog(self.store, self, document=self.document)
         dialog.resolved.connect(self._after_resolve)
         dialog.finished.connect(lambda _r: self.conflict_badge.refresh(self.store))
         dialog.open()

@@ -15,7 +15,7 @@ from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import UndoRefusedError
 from ssp_desktop.domain.events import Committed
 from ssp_desktop.domain.periods import Quarter
-from ssp_desktop.domain.records import Action, ChangeLog
+from ssp_desktop.domain.records import Action, ChangeLog, StoreMeta
 from ssp_desktop.services.history import UndoHistory
 from ssp_desktop.store.engine import Store
 from tests.factories import MiniPlan, mini_plan
@@ -211,3 +211,17 @@ def test_a_new_edit_drops_what_could_be_redone(
     assert _title(store, plan) == "One"
     history.undo()
     assert _title(store, plan) == "Fund IDVAs" and not history.can_undo
+
+
+def test_a_write_of_bookkeeping_only_ends_it_unless_it_says_it_keeps_it(
+    store: Store, plan: MiniPlan, history: UndoHistory
+) -> None:
+    """Keeping this copy's value in a conflict changes no plan record, yet it is a
+    decision undo must not reach back across; a bundle's sequence number is not."""
+    history.perform("Change title", _retitle(plan, "Commission IDVAs"))  # type: ignore[arg-type]
+    with store.transaction(source="sync", keeps_history=True) as tx:
+        tx.session.add(StoreMeta(key="test_counter", value="1"))
+    assert history.can_undo
+    with store.transaction(source="conflict") as tx:
+        tx.session.add(StoreMeta(key="test_decision", value="kept"))
+    assert not history.can_undo
