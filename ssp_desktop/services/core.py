@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -108,6 +108,20 @@ def check_record(session: Session, record: Record) -> None:
             check_length(label(type(record), attr.key), value, getattr(column.type, "length", None))
         for rule in rules_for(type(record), attr.key):
             rule(session, record, value)
+
+
+def draft(cls: type[R], values: Mapping[str, Any]) -> R:
+    """A record to judge by the rules and throw away, never added to a session.
+
+    ``values`` are put in place as SQLAlchemy puts a loaded row's, without the attribute
+    events of the constructor (which would cost more than judging the record); an
+    importer's preview and a merge's plan judge their rows with it.
+    """
+    mapper: Mapper[Any] = inspect(cls)
+    record: R = mapper.class_manager.new_instance()
+    record.__dict__.update(values)
+    record.__dict__.setdefault("deleted_at", None)
+    return record
 
 
 # --------------------------------------------------------------------------- generic writes

@@ -25,8 +25,7 @@ from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select
-from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction
@@ -36,6 +35,7 @@ from ssp_desktop.domain.sync_records import ROLE_LEAD
 from ssp_desktop.domain.validation import ValidationError
 from ssp_desktop.services.core import (
     check_field,
+    draft,
     edit,
     index_after_write,
     index_forget,
@@ -48,16 +48,6 @@ __all__ = ["broken_rule", "draft", "expect", "expect_gone", "make_current", "rem
 
 
 # --------------------------------------------------------------------------- judging
-
-
-def draft(cls: type[R], values: Mapping[str, Any]) -> R:
-    """A record to judge by the rules and throw away, never added to a session (its
-    values are put in place without attribute events, as a loaded row's are)."""
-    mapper: Mapper[Any] = sa_inspect(cls)
-    record: R = mapper.class_manager.new_instance()
-    record.__dict__.update(values)
-    record.__dict__.setdefault("deleted_at", None)
-    return record
 
 
 def broken_rule(

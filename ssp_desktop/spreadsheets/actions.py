@@ -47,6 +47,7 @@ from ssp_desktop.domain.records import (
 from ssp_desktop.domain.validation import ValidationError
 from ssp_desktop.progress import Progress
 from ssp_desktop.services.actions import CurrentUpdates
+from ssp_desktop.services.core import draft
 from ssp_desktop.spreadsheets import cells
 from ssp_desktop.spreadsheets.errors import NOTHING_CHANGED, SpreadsheetError
 from ssp_desktop.spreadsheets.mapping import IGNORE, Mapping
@@ -210,18 +211,6 @@ class _RowOp:
     uses: set[uuid.UUID] = field(default_factory=set)
 
 
-def draft(cls: type[_R], values: dict[str, Any]) -> _R:
-    """A record to judge by the services' rules and throw away, never added to a session.
-
-    ``values`` are put in place as SQLAlchemy puts a loaded row's, without the attribute
-    events of the constructor, which would cost more than the rest of judging a row.
-    """
-    mapper: Mapper[Any] = inspect(cls)
-    record: _R = mapper.class_manager.new_instance()
-    record.__dict__.update(values)
-    return record
-
-
 def _would_be(action: Action, fields: dict[str, Any]) -> Action:
     """A copy of ``action`` with ``fields`` changed, to judge: the rules of one field (the
     due date against the start date) then see the row's other changes as well."""
@@ -229,15 +218,6 @@ def _would_be(action: Action, fields: dict[str, Any]) -> Action:
     values = {attr.key: getattr(action, attr.key) for attr in mapper.column_attrs}
     values.update(fields)
     return draft(Action, values)
-
-
-def _in_order(action: Action, fields: dict[str, Any]) -> dict[str, Any]:
-    """``fields`` in an order ``services.edit`` can check one by one against the record
-    as it stands: dates moved later than the old due date move the due date first."""
-    start, due = fields.get("start_date"), action.due_date
-    if "due_date" in fields and start is not None and due is not None and start > due:
-        return {"due_date": fields["due_date"], **fields}
-    return fields
 
 
 # --------------------------------------------------------------------------- planning
@@ -845,7 +825,7 @@ def _apply_row(tx: Transaction, ctx: _Context, op: _RowOp, options: ActionOption
     if op.action is None:
         action = services.create(tx, Action(plan_id=ctx.plan.id, **op.fields))
     else:
-        action = services.edit(tx, op.action, **_in_order(op.action, op.fields))
+        action = services.edit(tx, op.action, **op.fields)
     for link in op.partners_remove:
         services.delete(tx, link)
     for partner in op.partners_add:

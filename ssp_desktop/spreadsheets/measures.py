@@ -36,8 +36,9 @@ from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import Measure, MeasureValue, Partnership, Plan
 from ssp_desktop.domain.validation import ValidationError, check_figure
 from ssp_desktop.progress import Progress
+from ssp_desktop.services.core import draft
 from ssp_desktop.spreadsheets import cells
-from ssp_desktop.spreadsheets.actions import check_formulas, draft
+from ssp_desktop.spreadsheets.actions import check_formulas
 from ssp_desktop.spreadsheets.errors import NOTHING_CHANGED, SpreadsheetError
 from ssp_desktop.spreadsheets.mapping import (
     COMPARATOR,
