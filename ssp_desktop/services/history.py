@@ -32,7 +32,7 @@ from ssp_desktop.domain.changes import Transaction, from_json_value, to_json_val
 from ssp_desktop.domain.errors import DeleteBlockedError, UndoRefusedError
 from ssp_desktop.domain.events import Committed
 from ssp_desktop.domain.records import ChangeLog, Person, record_classes
-from ssp_desktop.services.core import check_field, label, service
+from ssp_desktop.services.core import edit, index_forget, label, restore, service
 from ssp_desktop.store.engine import Store
 
 __all__ = ["Step", "UndoHistory", "redo_change_set", "undo_change_set"]
@@ -87,7 +87,7 @@ def _who(session: Session, row: ChangeLog) -> str:
 
 
 def _refuse(
-    session: Session, what: str, obj: Record, row: ChangeLog, since_seq: int, problem: str
+    session: Session, what: str, row: ChangeLog, since_seq: int, problem: str
 ) -> UndoRefusedError:
     newer = session.scalar(
         select(ChangeLog)
@@ -127,26 +127,26 @@ def _apply(tx: Transaction, change_set: uuid.UUID, *, undo: bool) -> None:
             tombstone = creates == undo
             if (obj.deleted_at is None) != tombstone:
                 state = "deleted" if obj.deleted_at is not None else "restored"
-                raise _refuse(session, what, obj, row, since, f"{desc} has been {state} since")
+                raise _refuse(session, what, row, since, f"{desc} has been {state} since")
             if tombstone:
                 try:
                     tx.delete_plan(obj)
                 except DeleteBlockedError as blocked:
                     raise UndoRefusedError(f"Cannot {what}: {blocked}") from blocked
                 obj.deleted_at = now
+                index_forget(session, obj)
             else:
-                obj.deleted_at = None
+                restore(tx, obj)  # judged by the rules, as any restore is
         elif row.field is not None:
             expected = row.new if undo else row.old
             wanted = _logged(cls, row.field, row.old if undo else row.new)
-            holds = json.dumps(to_json_value(getattr(obj, row.field)), sort_keys=True)
-            if expected is None or json.loads(expected) != json.loads(holds):
+            holds = to_json_value(getattr(obj, row.field))
+            if expected is None or json.loads(expected) != holds:
                 field = label(cls, row.field).lower()
                 raise _refuse(
-                    session, what, obj, row, since, f"the {field} of {desc} has been changed since"
+                    session, what, row, since, f"the {field} of {desc} has been changed since"
                 )
-            check_field(session, obj, row.field, wanted)
-            tx.update(obj, **{row.field: wanted})
+            edit(tx, obj, **{row.field: wanted})  # the rules, as for any edit
         tx.flush()  # one step at a time: unique indexes see the same order as the original
 
 
