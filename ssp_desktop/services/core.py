@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -134,12 +134,6 @@ def create(tx: Transaction, record: R) -> R:
     tx.add(record)
     index_after_write(tx.session, record)
     return record
-
-
-@service
-def create_all(tx: Transaction, records: Iterable[Record]) -> None:
-    for record in records:
-        create(tx, record)
 
 
 @service

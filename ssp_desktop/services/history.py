@@ -43,8 +43,11 @@ class Step:
     """One undoable edit: what the Edit menu calls it, and the change set it wrote."""
 
     text: str
-    change_set: uuid.UUID
     result: Committed
+
+    @property
+    def change_set(self) -> uuid.UUID:
+        return self.result.change_set
 
 
 # --------------------------------------------------------------------------- the writes
@@ -259,7 +262,7 @@ class UndoHistory:
             if result is None:
                 return None
             del self._steps[self._done :]
-            self._steps.append(Step(text, result.change_set, result))
+            self._steps.append(Step(text, result))
             if len(self._steps) > self.limit:
                 del self._steps[0]
             self._done = len(self._steps)

@@ -115,10 +115,6 @@ class PlanDocument(QObject):
         with self.store.session() as session:
             yield session
 
-    def reload(self) -> None:
-        """Tell every view to re-read everything it shows."""
-        self.reloaded.emit()
-
     def _announce(self, committed: Committed) -> None:
         log.info(
             "committed change set %s (%d records, %s)",
