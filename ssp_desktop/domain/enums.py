@@ -94,9 +94,30 @@ class ActionStatus(enum.StrEnum):
 
 
 class UpdateState(enum.StrEnum):
+    """Where a lead's update (or measure value) stands in the strategy team's review.
+
+    draft -> submitted -> accepted, or returned (with a reason) -> submitted again.
+    Only the master copy accepts or returns; the board pack prints accepted ones.
+    """
+
     DRAFT = "draft"
     SUBMITTED = "submitted"
     ACCEPTED = "accepted"
+    RETURNED = "returned"
+
+    @property
+    def label(self) -> str:
+        return {
+            UpdateState.DRAFT: "Draft",
+            UpdateState.SUBMITTED: "Awaiting review",
+            UpdateState.ACCEPTED: "Accepted",
+            UpdateState.RETURNED: "Returned",
+        }[self]
+
+    @property
+    def reviewed(self) -> bool:
+        """Decided by the strategy team (a lead copy cannot set these)."""
+        return self in (UpdateState.ACCEPTED, UpdateState.RETURNED)
 
 
 class ValueStatus(enum.StrEnum):

@@ -189,6 +189,8 @@ class Plan(Record):
     in_force_from: Mapped[dt.date | None] = mapped_column(default=None)
     vision: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
+    # Why the status last changed when someone had to say (reopening an archived plan).
+    status_reason: Mapped[str] = mapped_column(Text, default="")
 
     partnership: Mapped[Partnership] = relationship()
 
@@ -321,6 +323,8 @@ class ActionUpdate(Record):
     author_person_id: Mapped[uuid.UUID | None] = _fk("person.id", nullable=True)
     written_on: Mapped[dt.date]
     state: Mapped[UpdateState] = mapped_column(_enum(UpdateState), default=UpdateState.DRAFT)
+    # The strategy team's reason when it returned the update to its lead.
+    review_note: Mapped[str] = mapped_column(Text, default="")
     supersedes_id: Mapped[uuid.UUID | None] = _fk("action_update.id", nullable=True)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -409,6 +413,9 @@ class MeasureValue(Record):
     # comparator ("92% ... statistically significantly higher than GM (88%)").
     significant: Mapped[bool | None] = mapped_column(Boolean, default=None)
     comparator_significant: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # Review, as for action updates: only accepted values reach the board pack.
+    state: Mapped[UpdateState] = mapped_column(_enum(UpdateState), default=UpdateState.ACCEPTED)
+    review_note: Mapped[str] = mapped_column(Text, default="")
 
     measure: Mapped[Measure] = relationship()
 

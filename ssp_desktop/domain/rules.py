@@ -350,3 +350,15 @@ def action_flags(
         kinds.append(FlagKind.NO_UPDATE)
     kinds.sort(key=lambda kind: kind.severity, reverse=True)
     return [ActionFlag(kind, kind.message(quarter)) for kind in kinds]
+
+
+def submission_problem(rag: Rag | None, narrative: str) -> str | None:
+    """Why an update cannot be marked submitted yet, or None when it can."""
+    lacks = []
+    if rag is None:
+        lacks.append("choose a RAG rating")
+    if not narrative.strip():
+        lacks.append("write a progress narrative")
+    if not lacks:
+        return None
+    return f"Before marking the update submitted, {' and '.join(lacks)}."

@@ -13,7 +13,8 @@ The store's own role and scope live in ``store_meta`` (keys in :data:`META_KEYS`
   has never exchanged bundles;
 * on a lead copy: ``sync_plan_id``, ``sync_lead_id`` (the master's :class:`SyncLead`
   row this copy belongs to), ``sync_person_id``, ``sync_themes`` (JSON list of priority
-  ids), ``sync_master_store_id`` and ``sync_master_site_id`` (the only master this copy
+  ids), ``sync_actions`` (JSON list of action ids, for a lead given single actions),
+  ``sync_master_store_id`` and ``sync_master_site_id`` (the only master this copy
   accepts bundles from), ``sync_master_revision`` (the master's change-log position of
   the last snapshot applied: the lead's "base master revision");
 * on any store: ``sync_out_sequence``, the number of the last bundle it wrote.
@@ -45,6 +46,7 @@ META_KEYS = (
     "sync_lead_id",
     "sync_person_id",
     "sync_themes",
+    "sync_actions",
     "sync_master_store_id",
     "sync_master_site_id",
     "sync_master_revision",
@@ -53,10 +55,11 @@ META_KEYS = (
 
 
 class SyncLead(Base):
-    """On the master: one lead copy the master has issued (a person and their themes).
+    """On the master: one lead copy the master has issued (a person and their scope).
 
     ``themes`` holds priority ids, not codes, so renaming a priority's code never moves
-    records in or out of a lead's scope.
+    records in or out of a lead's scope. ``actions`` holds action ids: an action lead
+    is given their actions (with their updates and links) without the rest of a theme.
     """
 
     __tablename__ = "sync_lead"
@@ -66,6 +69,7 @@ class SyncLead(Base):
     plan_id: Mapped[uuid.UUID]
     person_id: Mapped[uuid.UUID]
     themes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    actions: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

@@ -39,7 +39,13 @@ from ssp_desktop.domain.records import (
     Person,
     Plan,
 )
-from ssp_desktop.domain.rules import ActionFlag, MeasureAssessment, action_flags, measure_rag
+from ssp_desktop.domain.rules import (
+    ActionFlag,
+    MeasureAssessment,
+    action_flags,
+    measure_rag,
+    submission_problem,
+)
 from ssp_desktop.domain.validation import (
     ValidationError,
     check_figure,
@@ -506,18 +512,6 @@ def quarter_status(
 
 
 # --------------------------------------------------------------------------- entry rules
-
-
-def submission_problem(rag: Rag | None, narrative: str) -> str | None:
-    """Why an update cannot be marked submitted yet, or None when it can."""
-    lacks = []
-    if rag is None:
-        lacks.append("choose a RAG rating")
-    if not narrative.strip():
-        lacks.append("write a progress narrative")
-    if not lacks:
-        return None
-    return f"Before marking the update submitted, {' and '.join(lacks)}."
 
 
 def parse_value(text: str, unit: Unit, field: str | None = None) -> float | None:

@@ -157,6 +157,7 @@ class _Writer:
         self.areas: dict[tuple[str, str], PriorityArea] = {}
         self.measures: dict[str, Measure] = {}
         self.streams: dict[str, FundingStream] = {}
+        self.archive_last: list[Plan] = []
 
     def create(self, entry: Entry, record: R) -> R:
         """Write ``record``, made from ``entry``: a rule it breaks is reported there."""
@@ -193,6 +194,10 @@ class _Writer:
         self.write_funding(partnership, d.funding)
         self.write_risks(d.risks)
         self.write_board(partnership, d.board)
+        # A plan the data calls archived is written as a draft and archived last: an
+        # archived plan is read-only, so its records must be in place first.
+        for plan in self.archive_last:
+            services.review.archive_plan(self.tx, plan)
         self.tx.flush()
         return self.summary(current)
 
@@ -306,6 +311,7 @@ class _Writer:
 
     def write_plan(self, partnership: Partnership, p: Entry) -> None:
         key = _unused(p, "key", p.text("key"), self.plans)
+        status = p.choice("status", PlanStatus)
         plan = self.plans[key] = self.create(
             p,
             Plan(
@@ -313,12 +319,14 @@ class _Writer:
                 title=p.text("title"),
                 start_year=p.year("first_year"),
                 end_year=p.year("last_year"),
-                status=p.choice("status", PlanStatus),
+                status=PlanStatus.DRAFT if status is PlanStatus.ARCHIVED else status,
                 in_force_from=p.optional_date("in_force_from"),
                 vision=p.text("vision"),
                 summary=p.text("summary"),
             ),
         )
+        if status is PlanStatus.ARCHIVED:
+            self.archive_last.append(plan)
         for position, step in enumerate(p.entries("approvals", named_by="body")):
             self.create(
                 step,

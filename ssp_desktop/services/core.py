@@ -27,6 +27,7 @@ from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction, governed
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.validation import ValidationError, check_length
+from ssp_desktop.services import authority
 
 F = TypeVar("F", bound=Callable[..., Any])
 R = TypeVar("R", bound=Record)
@@ -80,6 +81,7 @@ def check_field(session: Session, record: Record, field: str, value: Any) -> Non
     column = type(record).__table__.columns.get(field)
     if column is None or field in _BOOKKEEPING:
         raise DomainError(f"{type(record).__name__} has no editable field {field!r}.")
+    authority.check(session, record, field, value)
     if isinstance(value, str):
         limit = getattr(column.type, "length", None)
         if limit is not None and len(value) > limit:  # the label only when it is needed
@@ -96,6 +98,7 @@ def check_field(session: Session, record: Record, field: str, value: Any) -> Non
 
 def check_record(session: Session, record: Record) -> None:
     """Every rule of every field of a record about to be created."""
+    authority.check(session, record, None)
     mapper: Mapper[Any] = inspect(type(record))
     for attr in mapper.column_attrs:
         if attr.key in _BOOKKEEPING:
@@ -177,6 +180,7 @@ def edit(tx: Transaction, record: R, **fields: Any) -> R:
 def delete(tx: Transaction, record: Record, *, cascade: bool = False) -> list[Record]:
     """Tombstone ``record`` (and, with ``cascade``, what it owns); refused while other
     live records refer to it."""
+    authority.check(tx.session, record, None)
     doomed = tx.delete(record, cascade=cascade)
     for gone in doomed:
         index_forget(tx.session, gone)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.changes import Transaction
-from ssp_desktop.domain.enums import Polarity, Unit, ValueStatus
+from ssp_desktop.domain.enums import Polarity, Unit, UpdateState, ValueStatus
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import (
@@ -25,6 +25,7 @@ from ssp_desktop.domain.validation import (
     check_not_negative,
     check_percentage,
 )
+from ssp_desktop.services import authority
 from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
 from ssp_desktop.services.numbering import free_code, next_position
 
@@ -170,6 +171,7 @@ def record_value(
     significant: bool | None = None,
     comparator_significant: bool | None = None,
     known: MutableMapping[uuid.UUID, MeasureValue] | None = None,
+    state: UpdateState | None = None,
 ) -> MeasureValue:
     """Enter a measure's value for a quarter. There is one record per measure and
     quarter (its id comes from both), so entering it again changes that record.
@@ -177,6 +179,11 @@ def record_value(
     ``known``, when given, holds the measure's value records already read, by id
     (tombstones too): one not in it is new, so the store is not asked; the record
     made is added to it. An import of many values passes its plan's.
+
+    ``state`` (review) defaults by who writes: a value entered on the master copy is
+    the strategy team's own, so it is accepted (an existing value keeps its state); a
+    lead's new or changed value is a draft until they submit it (a returned one stays
+    returned, with its reason, until they do).
     """
     value_id = MeasureValue.make_id(measure.id, period)
     fields = {
@@ -188,6 +195,17 @@ def record_value(
         "comparator_significant": comparator_significant,
     }
     existing = tx.get(MeasureValue, value_id) if known is None else known.get(value_id)
+    lead = authority.authority(tx.session) == authority.LEAD
+    if state is not None:
+        fields["state"] = state
+    elif existing is None:
+        fields["state"] = UpdateState.DRAFT if lead else UpdateState.ACCEPTED
+    elif (
+        lead
+        and existing.state in (UpdateState.ACCEPTED, UpdateState.SUBMITTED)
+        and any(getattr(existing, k) != v for k, v in fields.items())
+    ):
+        fields["state"] = UpdateState.DRAFT
     if existing is None:
         made = create(tx, MeasureValue(id=value_id, measure_id=measure.id, period=period, **fields))
         if known is not None:

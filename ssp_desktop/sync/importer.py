@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.progress import Progress
+from ssp_desktop.services import authority
 from ssp_desktop.store.backup import sqlite_backup
 from ssp_desktop.store.engine import Store
 from ssp_desktop.store.integrity import check_integrity
@@ -67,9 +68,16 @@ def _plan(
     new_store: bool,
     progress: Progress | None,
 ) -> MergePlan:
-    if bundle.manifest.kind == KIND_CHANGES:
-        return plan_changes(session, bundle, store_id=store.store_id, progress=progress)
-    return plan_snapshot(session, bundle, new_store=new_store, progress=progress)
+    # A lead's changes are judged with the lead's authority (only the master sets
+    # targets...); the master's snapshot is applied with the master's.
+    with authority.acting_as(session, _authority_of(bundle)):
+        if bundle.manifest.kind == KIND_CHANGES:
+            return plan_changes(session, bundle, store_id=store.store_id, progress=progress)
+        return plan_snapshot(session, bundle, new_store=new_store, progress=progress)
+
+
+def _authority_of(bundle: Bundle) -> str:
+    return authority.LEAD if bundle.manifest.kind == KIND_CHANGES else authority.MASTER
 
 
 def preview_bundle(
@@ -127,7 +135,8 @@ def import_bundle(
     try:
         with store.transaction(actor=actor, source=source) as tx:
             plan = _plan(tx.session, store, bundle, new_store=new_store, progress=progress)
-            merge.apply_plan(tx, plan, file_name=file_name, progress=progress)
+            with authority.acting_as(tx.session, _authority_of(bundle)):
+                merge.apply_plan(tx, plan, file_name=file_name, progress=progress)
             if bundle.sealed is not None:
                 trust.learn(tx.session, bundle.sealed, sender=bundle.manifest.created_by)
             if progress is not None:

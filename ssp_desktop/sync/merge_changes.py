@@ -54,6 +54,7 @@ from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.records import Plan, record_classes
 from ssp_desktop.domain.sync_records import ROLE_LEAD, SyncConflict, SyncLead, SyncProcessed
 from ssp_desktop.progress import Progress
+from ssp_desktop.services import authority
 from ssp_desktop.sync import codec, scope, state
 from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.change_groups import Group, Step, group_changes
@@ -259,7 +260,12 @@ class _ChangesPlanner:
             else:
                 self.deletes.append(g)
             return
-        # The record lives on the lead: merge its fields.
+        # The record lives on the lead: merge its fields. A field only the master sets
+        # is refused on its own, with the words the lead's editor shows; the rest of
+        # the lead's change still counts.
+        g, steps = self._refuse_master_owned(g, name, steps)
+        if not g.lines:
+            return
         applied: dict[str, Any] = {}
         conflicts: list[tuple[str, Step, Any, Any]] = []
         for key, field_steps in steps.items():
@@ -340,10 +346,41 @@ class _ChangesPlanner:
         detail = ", ".join(k.replace("_", " ") for k in applied)
         self._item(g, outcome, name, detail)
 
+    def _refuse_master_owned(
+        self, g: Group, name: str, steps: dict[str, list[Step]]
+    ) -> tuple[Group, dict[str, list[Step]]]:
+        """Reject the lead's changes to fields only the master sets, one item per field;
+        the group and steps that remain to merge."""
+        refused: set[uuid.UUID] = set()
+        kept: dict[str, list[Step]] = {}
+        for key, field_steps in steps.items():
+            if same(field_steps[0].old, field_steps[-1].new):
+                kept[key] = field_steps
+                continue
+            refusal = authority.master_only(g.cls, key, field_steps[-1].new)
+            if refusal is None:
+                kept[key] = field_steps
+                continue
+            lines = [step.line for step in field_steps]
+            refused.update(line.id for line in lines)
+            field_name = key.removesuffix("_id").replace("_", " ")
+            self._item(
+                Group(g.entity, g.record_id, lines), REJECTED, name, f"{field_name}: {refusal}"
+            )
+        if not refused:
+            return g, steps
+        return Group(g.entity, g.record_id, [x for x in g.lines if x.id not in refused]), kept
+
     def _insert(self, g: Group, fields: dict[str, Any], name: str) -> None:
         cls = g.cls
         if g.entity not in scope.WRITABLE or g.entity == "priority":
             self._item(g, REJECTED, name, "a lead copy cannot add this kind of record")
+            return
+        refusal = authority.master_only(cls, None) or next(
+            (r for k, v in fields.items() if (r := authority.master_only(cls, k, v))), None
+        )
+        if refusal is not None:
+            self._item(g, REJECTED, name, refusal)
             return
         if not self._in_scope(g.entity, g.record_id, fields):
             self._item(g, REJECTED, name, self._scope_text())
@@ -401,6 +438,10 @@ class _ChangesPlanner:
         obj = self.view.get(cls, g.record_id)
         assert obj is not None
         name = obj.describe()
+        refusal = authority.master_only(cls, None)
+        if refusal is not None:
+            self._item(g, REJECTED, name, refusal)
+            return
         current = self.view.current(obj)
         lead_record = g.lead_record() or current
         steps = g.steps()

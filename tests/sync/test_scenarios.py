@@ -26,6 +26,7 @@ from ssp_desktop.domain.records import (
     Plan,
     PriorityArea,
 )
+from ssp_desktop.services import authority
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.conflicts import MINE, THEIRS, conflicts_for, resolve
 from ssp_desktop.sync.export import pending_changes
@@ -315,7 +316,8 @@ def test_master_and_lead_changed_the_same_field_the_lead_sees_a_conflict(world: 
 
 def test_scope_violation_is_rejected_and_reported_the_rest_applies(world: World) -> None:
     a = world.starter(LEAD_A, ["PVP"])
-    with a.transaction() as tx:
+    # A tampered lead copy (its own services refuse these): the master must too.
+    with a.transaction() as tx, authority.acting_as(tx.session, authority.MASTER):
         plan = tx.get(Plan, world.plan.plan.id)
         org = tx.get(Organisation, world.plan.org.id)
         assert plan is not None and org is not None
@@ -333,8 +335,9 @@ def test_scope_violation_is_rejected_and_reported_the_rest_applies(world: World)
 
 def test_a_change_to_another_theme_is_rejected(world: World) -> None:
     a = world.starter(LEAD_A, ["PVP"])
-    # The lead moves its action into a priority area of another theme (RCH).
-    with a.transaction() as tx:
+    # The lead moves its action into a priority area of another theme (RCH), on a
+    # tampered copy (a lead's own services refuse new areas).
+    with a.transaction() as tx, authority.acting_as(tx.session, authority.MASTER):
         area = services.create(
             tx, PriorityArea(priority_id=world.plan.priority.id, title="Scratch")
         )
@@ -358,7 +361,9 @@ def test_a_change_to_another_theme_is_rejected(world: World) -> None:
 
     rewrite(bundle, {"changes.jsonl": b"".join(json.dumps(x).encode() + b"\n" for x in lines)})
     result = world.to_master(bundle)
-    assert [i.label for i in result.preview.rejected] == ["action PVP-01"]
+    rejected = {i.label: i.detail for i in result.preview.rejected}
+    assert set(rejected) == {"priority area Scratch", "action PVP-01"}
+    assert rejected["priority area Scratch"] == "Only the master copy changes the plan's structure"
     assert action(world.master, world).priority_area_id == world.plan.area.id
 
 

@@ -1,0 +1,264 @@
+"""Who may change what (DESIGN.md section 8): master-owned fields and archived plans.
+
+Two rules every writer obeys, because :func:`check` runs inside
+``services.core.check_field``/``check_record`` and the generic delete and restore:
+
+* **Master-owned fields** (targets, tolerances, polarity, thresholds, measure
+  definitions, plan structure and status, review states, funding allocations) are set
+  only with the master's authority. A lead copy has the lead's authority, except while
+  it applies the master's snapshot; the master has the lead's authority while it merges
+  a lead's bundle, so such a change from a lead is refused item by item with the same
+  words a lead's editor shows ("Only the master copy sets targets").
+* **An archived plan is read-only**, on every copy, until the master reopens it with a
+  reason (:func:`reopen_plan`); the refusal says when it was archived and by whom.
+
+The authority of a transaction is the copy's role (``store_meta.sync_role``) unless a
+merge says otherwise with :func:`acting_as`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.enums import PlanStatus, UpdateState
+from ssp_desktop.domain.records import (
+    Action,
+    ActionUpdate,
+    BoardMeeting,
+    BoardPack,
+    ChangeLog,
+    FundingAllocation,
+    FundingStream,
+    Measure,
+    MeasureTarget,
+    MeasureValue,
+    Outcome,
+    OutcomeFramework,
+    PackExport,
+    Person,
+    Plan,
+    PlanApproval,
+    PlanFramework,
+    Priority,
+    PriorityArea,
+    PriorityOutcome,
+    StoreMeta,
+)
+from ssp_desktop.domain.sync_records import ROLE_LEAD
+from ssp_desktop.domain.validation import ValidationError
+
+MASTER = "master"
+LEAD = "lead"
+
+_AUTHORITY = "authority"
+_REOPENING = "reopening_plan"
+
+# Records a lead copy never creates, changes or deletes: what the words say it sets.
+_MASTER_RECORDS: dict[type[Record], str] = {
+    Plan: "changes the plan's structure",
+    PlanApproval: "changes the plan's approval trail",
+    PlanFramework: "changes the plan's structure",
+    Priority: "changes the plan's structure",
+    PriorityArea: "changes the plan's structure",
+    PriorityOutcome: "changes the plan's structure",
+    OutcomeFramework: "changes the outcome frameworks",
+    Outcome: "changes the outcome frameworks",
+    MeasureTarget: "sets targets",
+    FundingStream: "sets funding allocations",
+    FundingAllocation: "sets funding allocations",
+    BoardMeeting: "makes board packs",
+    BoardPack: "makes board packs",
+    PackExport: "makes board packs",
+}
+# Fields of other records a lead copy cannot set; the rest of the record is theirs.
+_MASTER_FIELDS: dict[tuple[type[Record], str], str] = {
+    (Plan, "status"): "sets the plan's status",
+    (Measure, "tolerance"): "sets tolerances",
+    (Measure, "tolerance_mode"): "sets tolerances",
+    (Measure, "polarity"): "sets a measure's polarity",
+    (Measure, "stable_threshold"): "sets thresholds",
+    (ActionUpdate, "review_note"): "accepts or returns updates",
+    (MeasureValue, "review_note"): "accepts or returns values",
+}
+# A measure's definition is the strategy team's, all of it but who owns it.
+_MEASURE_LEAD_FIELDS = frozenset({"owner_person_id"})
+_REVIEWED = {ActionUpdate: "accepts or returns updates", MeasureValue: "accepts or returns values"}
+
+
+def copy_role(session: Session) -> str:
+    """This store's role: the lead's on a lead copy, else the master's (a store that has
+    never exchanged bundles is its own master)."""
+    cached = session.info.get("copy_role")
+    if cached is None:
+        meta = session.get(StoreMeta, "sync_role")
+        cached = LEAD if meta is not None and meta.value == ROLE_LEAD else MASTER
+        session.info["copy_role"] = cached
+    return str(cached)
+
+
+def authority(session: Session) -> str:
+    """Whose authority this transaction's writes have: :data:`MASTER` or :data:`LEAD`."""
+    return str(session.info.get(_AUTHORITY) or copy_role(session))
+
+
+@contextlib.contextmanager
+def acting_as(session: Session, who: str) -> Iterator[None]:
+    """Judge writes made in the block with ``who``'s authority (a merge: the master
+    applying a lead's bundle acts as the lead; a lead applying the master's snapshot
+    acts as the master)."""
+    before = session.info.get(_AUTHORITY)
+    session.info[_AUTHORITY] = who
+    try:
+        yield
+    finally:
+        session.info[_AUTHORITY] = before
+
+
+def master_only(cls: type[Record], field: str | None, value: Any = None) -> str | None:
+    """The refusal a lead gets for setting ``field`` of a ``cls`` to ``value`` (None: the
+    whole record, a create or a delete), or None when a lead may."""
+    words: str | None = None
+    if field is not None and (cls, field) in _MASTER_FIELDS:
+        # Clearing the reason is what resubmitting a returned update does.
+        words = _MASTER_FIELDS[(cls, field)] if field != "review_note" or value else None
+    elif cls in _MASTER_RECORDS:
+        words = _MASTER_RECORDS[cls]
+    elif cls is Measure and (field is None or field not in _MEASURE_LEAD_FIELDS):
+        words = "changes measure definitions"
+    elif field == "state" and cls in _REVIEWED and value is not None:
+        words = _REVIEWED[cls] if UpdateState(value).reviewed else None
+    if words is None:
+        return None
+    return f"Only the master copy {words}"
+
+
+def master_owned_fields(cls: type[Record]) -> frozenset[str] | None:
+    """The fields of ``cls`` an editor on a lead copy shows read-only (None: all)."""
+    if cls in _MASTER_RECORDS:
+        return None
+    if cls is Measure:
+        names = {c.key for c in Measure.__table__.columns}
+        return frozenset(names - _MEASURE_LEAD_FIELDS)
+    return frozenset(f for (c, f) in _MASTER_FIELDS if c is cls)
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def check(session: Session, record: Record, field: str | None, value: Any = None) -> None:
+    """Refuse (ValidationError) a write the authority or an archived plan forbids.
+
+    ``field`` None judges the record as a whole (a create, delete or restore).
+    """
+    if authority(session) == LEAD:
+        refusal = master_only(type(record), field, value)
+        if refusal is None and field is None:
+            refusal = _created_with_master_values(record)
+        if refusal is not None:
+            raise ValidationError(refusal)
+    _check_not_archived(session, record, field)
+
+
+def _created_with_master_values(record: Record) -> str | None:
+    for key in ("state", "review_note"):
+        value = record.__dict__.get(key)
+        if value:
+            refusal = master_only(type(record), key, value)
+            if refusal is not None:
+                return refusal
+    return None
+
+
+def _check_not_archived(session: Session, record: Record, field: str | None) -> None:
+    plan_id = plan_of(session, record)
+    if plan_id is None:
+        return
+    plan = session.get(Plan, plan_id)
+    if plan is None or plan.status is not PlanStatus.ARCHIVED:
+        return
+    reopening = session.info.get(_REOPENING)
+    if isinstance(record, Plan) and field in ("status", "status_reason") and reopening == record.id:
+        return
+    raise ValidationError(archived_message(session, plan))
+
+
+def archived_message(session: Session, plan: Plan) -> str:
+    when, who = archived_by(session, plan.id)
+    said = f" on {when:%d %B %Y}" if when else ""
+    said += f" by {who}" if who else ""
+    return (
+        f"The plan {plan.title} was archived{said}, so it is read-only. The master copy "
+        "can reopen it, with a reason."
+    )
+
+
+def archived_by(session: Session, plan_id: uuid.UUID) -> tuple[Any, str]:
+    """When the plan was last archived, and by whom (from the change log)."""
+    row = session.execute(
+        select(ChangeLog.at, ChangeLog.actor, ChangeLog.person_id)
+        .where(
+            ChangeLog.record_id == plan_id,
+            ChangeLog.field == "status",
+            ChangeLog.new == '"archived"',
+        )
+        .order_by(ChangeLog.seq.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, ""
+    person = session.get(Person, row.person_id) if row.person_id else None
+    return row.at, person.name if person is not None else row.actor
+
+
+# Which field leads to the record's plan, for records without their own plan_id.
+_PARENTS: dict[type[Record], tuple[str, type[Record]]] = {
+    PriorityArea: ("priority_id", Priority),
+    PriorityOutcome: ("priority_id", Priority),
+    MeasureTarget: ("measure_id", Measure),
+    MeasureValue: ("measure_id", Measure),
+}
+
+
+def plan_of(session: Session, record: Record) -> uuid.UUID | None:
+    """The plan a record belongs to, or None for records outside any plan (people,
+    organisations, funding, outcome frameworks)."""
+    if isinstance(record, Plan):
+        return record.id
+    plan_id = record.__dict__.get("plan_id")
+    if plan_id is not None:
+        return plan_id  # type: ignore[no-any-return]
+    parent = _PARENTS.get(type(record))
+    if parent is None and "action_id" in type(record).__table__.columns:
+        parent = ("action_id", Action)
+    if parent is None:
+        return None
+    key, parent_cls = parent
+    parent_id = record.__dict__.get(key)
+    if parent_id is None:
+        return None
+    found = _get(session, parent_cls, parent_id)
+    return plan_of(session, found) if found is not None else None
+
+
+def _get(session: Session, cls: type[Record], record_id: uuid.UUID) -> Record | None:
+    found = session.get(cls, record_id)
+    if found is None:  # added in this transaction, not flushed yet
+        found = next((o for o in session.new if isinstance(o, cls) and o.id == record_id), None)
+    return found
+
+
+@contextlib.contextmanager
+def reopening(session: Session, plan: Plan) -> Iterator[None]:
+    """Let the reopen service change an archived plan's status (and nothing else)."""
+    session.info[_REOPENING] = plan.id
+    try:
+        yield
+    finally:
+        session.info.pop(_REOPENING, None)
