@@ -196,8 +196,8 @@ class _Writer:
         self.write_board(partnership, d.board)
         # A plan the data calls archived is written as a draft and archived last: an
         # archived plan is read-only, so its records must be in place first.
-        for plan in self.archive_last:
-            services.review.archive_plan(self.tx, plan)
+        for archived in self.archive_last:
+            services.review.archive_plan(self.tx, archived)
         self.tx.flush()
         return self.summary(current)
 
