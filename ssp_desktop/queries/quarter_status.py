@@ -38,6 +38,8 @@ from ssp_desktop.domain.records import (
     Organisation,
     Person,
     Plan,
+    Priority,
+    PriorityArea,
 )
 from ssp_desktop.domain.rules import (
     ActionFlag,
@@ -107,6 +109,8 @@ class UpdateInfo:
     state: UpdateState
     written_on: dt.date
     author_person_id: uuid.UUID | None
+    # The strategy team's reason, when it returned the update.
+    review_note: str = ""
 
     @property
     def submitted(self) -> bool:
@@ -128,6 +132,9 @@ class ActionItem:
     rag: Rag | None
     update: UpdateInfo | None
     flags: tuple[ActionFlag, ...]
+    # Who owes the update, when it is not the person whose quarter this is (a theme
+    # lead sees every action of their themes).
+    lead: str = ""
 
     @property
     def updated(self) -> bool:
@@ -156,6 +163,8 @@ class ValueInfo:
     note: str
     significant: bool | None
     comparator_significant: bool | None
+    state: UpdateState = UpdateState.ACCEPTED
+    review_note: str = ""
 
     def comparator(self, name: str) -> float | None:
         return dict(self.comparators).get(name)
@@ -186,6 +195,8 @@ class MeasureItem:
     previous_period: Quarter
     previous: ValueInfo | None
     assessment: MeasureAssessment
+    # Who owes the value, when it is not the person whose quarter this is.
+    owner: str = ""
 
     @property
     def entered(self) -> bool:
@@ -306,7 +317,8 @@ class PersonChoice:
 
 
 def people_with_work(session: Session, plan_id: uuid.UUID) -> list[PersonChoice]:
-    """People who lead a live action or own a live measure in the plan, by role title.
+    """People who lead a theme or a live action, or own a live measure, in the plan, by
+    role title.
 
     The label is the role title (people may be named by role only); two people with
     the same title are told apart by organisation, then by name.
@@ -317,12 +329,15 @@ def people_with_work(session: Session, plan_id: uuid.UUID) -> list[PersonChoice]
     owners = select(Measure.owner_person_id).where(
         Measure.plan_id == plan_id, Measure.deleted_at.is_(None)
     )
+    theme_leads = select(Priority.lead_person_id).where(
+        Priority.plan_id == plan_id, Priority.deleted_at.is_(None)
+    )
     rows = session.execute(
         select(Person, Organisation.short_name, Organisation.name)
         .outerjoin(Organisation, Organisation.id == Person.organisation_id)
         .where(
             Person.deleted_at.is_(None),
-            Person.id.in_(leads.union(owners).scalar_subquery()),
+            Person.id.in_(leads.union(owners, theme_leads).scalar_subquery()),
         )
     ).all()
     people = [(person, (short or org_name or "").strip()) for person, short, org_name in rows]
@@ -340,7 +355,9 @@ def people_with_work(session: Session, plan_id: uuid.UUID) -> list[PersonChoice]
 
 
 def _update_info(u: ActionUpdate) -> UpdateInfo:
-    return UpdateInfo(u.id, u.rag, u.narrative, u.state, u.written_on, u.author_person_id)
+    return UpdateInfo(
+        u.id, u.rag, u.narrative, u.state, u.written_on, u.author_person_id, u.review_note
+    )
 
 
 def _value_info(v: MeasureValue) -> ValueInfo:
@@ -353,7 +370,15 @@ def _value_info(v: MeasureValue) -> ValueInfo:
         note=v.note,
         significant=v.significant,
         comparator_significant=v.comparator_significant,
+        state=v.state,
+        review_note=v.review_note,
     )
+
+
+def _owed_by(who: uuid.UUID | None, person_id: uuid.UUID, names: dict[uuid.UUID, str]) -> str:
+    if who == person_id:
+        return ""
+    return names.get(who, "") if who is not None else "No lead named"
 
 
 def quarter_status(
@@ -365,24 +390,48 @@ def quarter_status(
 ) -> QuarterStatus:
     """What ``person_id`` has to report for ``quarter`` in the plan.
 
-    Actions: those the person leads that are live, not closed (complete or cancelled)
-    and started by the quarter's end, each with its current update for the quarter.
-    Measures: those the person owns, each with its value for the quarter; an annual
-    measure is only due in Q4 (survey-wave measures are treated as quarterly).
+    Actions: those the person leads, and every action of the themes (priorities) they
+    lead, that are live, not closed (complete or cancelled) and started by the
+    quarter's end, each with its current update for the quarter and, when someone else
+    leads it, who owes it. Measures: those the person owns and those of their themes,
+    each with its value for the quarter; an annual measure is only due in Q4
+    (survey-wave measures are treated as quarterly).
 
-    Five queries whatever the number of actions and measures.
+    Six queries whatever the number of actions and measures.
     """
+    themes = select(Priority.id).where(
+        Priority.plan_id == plan_id,
+        Priority.lead_person_id == person_id,
+        Priority.deleted_at.is_(None),
+    )
+    theme_areas = select(PriorityArea.id).where(PriorityArea.priority_id.in_(themes))
     actions = session.scalars(
         select(Action)
         .where(
             Action.plan_id == plan_id,
-            Action.lead_person_id == person_id,
+            (Action.lead_person_id == person_id) | Action.priority_area_id.in_(theme_areas),
             Action.deleted_at.is_(None),
             Action.status.not_in(_CLOSED_STATUSES),
             (Action.start_date.is_(None)) | (Action.start_date <= quarter.end_date),
         )
         .order_by(Action.ref)
     ).all()
+    measures = session.scalars(
+        select(Measure)
+        .where(
+            Measure.plan_id == plan_id,
+            (Measure.owner_person_id == person_id) | Measure.priority_id.in_(themes),
+            Measure.deleted_at.is_(None),
+        )
+        .order_by(Measure.position, Measure.ref)
+    ).all()
+    others = {a.lead_person_id for a in actions} | {m.owner_person_id for m in measures}
+    others.discard(person_id)
+    others.discard(None)
+    names: dict[uuid.UUID, str] = {}
+    if others:
+        rows = session.execute(select(Person.id, Person.name).where(Person.id.in_(others)))
+        names = {pid: name for pid, name in rows}
     action_ids = [a.id for a in actions]
     updates: dict[uuid.UUID, ActionUpdate] = {}
     if action_ids:
@@ -421,18 +470,10 @@ def quarter_status(
                 rag=rag,
                 update=_update_info(update) if update is not None else None,
                 flags=tuple(flags),
+                lead=_owed_by(a.lead_person_id, person_id, names),
             )
         )
 
-    measures = session.scalars(
-        select(Measure)
-        .where(
-            Measure.plan_id == plan_id,
-            Measure.owner_person_id == person_id,
-            Measure.deleted_at.is_(None),
-        )
-        .order_by(Measure.position, Measure.ref)
-    ).all()
     measure_items: list[MeasureItem] = []
     if measures:
         measure_ids = [m.id for m in measures]
@@ -499,6 +540,7 @@ def quarter_status(
                     previous_period=previous_period,
                     previous=_value_info(previous) if previous is not None else None,
                     assessment=assessment,
+                    owner=_owed_by(m.owner_person_id, person_id, names),
                 )
             )
     return QuarterStatus(

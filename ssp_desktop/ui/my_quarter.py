@@ -39,7 +39,7 @@ from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import Polarity, Rag, UpdateState, ValueStatus
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import Quarter
-from ssp_desktop.domain.records import Action, Measure, Plan
+from ssp_desktop.domain.records import Action, Measure, MeasureValue, Person, Plan
 from ssp_desktop.domain.rules import fmt_number
 from ssp_desktop.domain.validation import ValidationError, format_number
 from ssp_desktop.queries.quarter_status import (
@@ -54,6 +54,8 @@ from ssp_desktop.queries.quarter_status import (
     reporting_quarter,
     submission_problem,
 )
+from ssp_desktop.services import review
+from ssp_desktop.sync.state import lead_copy
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.style import NOT_RATED, error_stylesheet, rag_label, rag_stylesheet
 
@@ -147,6 +149,7 @@ class ActionCard(_Card):
         self.state_label = _bold(QLabel())
         self.details_label = QLabel()
         self.details_label.setWordWrap(True)
+        self.review_label = _review_label(f"Why the update for {item.ref} was returned")
 
         self.rag_combo = QComboBox()
         self.rag_combo.setAccessibleName(f"RAG rating for {ref}")
@@ -194,6 +197,7 @@ class ActionCard(_Card):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.details_label)
+        layout.addWidget(self.review_label)
         layout.addLayout(rag_row)
         layout.addWidget(narrative_caption)
         layout.addWidget(self.narrative)
@@ -215,7 +219,14 @@ class ActionCard(_Card):
         self.state_label.setAccessibleName(f"Update state for {item.ref}")
         due = f"Due {long_date(item.due_date)}" if item.due_date else "No due date"
         flags = f"Flags: {item.flag_words}" if item.flags else "No flags"
-        self.details_label.setText(f"{due} \u00b7 {item.status.label} \u00b7 {flags}")
+        lead = f"Lead: {item.lead} \u00b7 " if item.lead else ""
+        self.details_label.setText(f"{lead}{due} \u00b7 {item.status.label} \u00b7 {flags}")
+        _show_review(
+            self.review_label,
+            update.state if update else None,
+            update.review_note if update else "",
+            "Change the update and mark it submitted again.",
+        )
         if reset:
             self.set_editors(update.rag if update else None, update.narrative if update else "")
             if not force:
@@ -298,6 +309,12 @@ class MeasureCard(_Card):
         self.save_button = QPushButton("Save value")
         self.save_button.setAccessibleName(f"Save value of {ref}")
         self.save_button.clicked.connect(lambda: view.save_value(self))
+        # On a lead copy a value is a draft until its lead submits it for review; on the
+        # master copy the strategy team's own figures need no review.
+        self.submit_button = QPushButton("Mark submitted")
+        self.submit_button.setAccessibleName(f"Mark value of {ref} submitted")
+        self.submit_button.clicked.connect(lambda: view.submit_value(self))
+        self.review_label = _review_label(f"Why the value of {ref} was returned")
 
         self.editor = QWidget()
         form = QFormLayout(self.editor)
@@ -314,6 +331,7 @@ class MeasureCard(_Card):
         form.addRow("Note", self.note_edit)
         buttons = QHBoxLayout()
         buttons.addWidget(self.save_button)
+        buttons.addWidget(self.submit_button)
         buttons.addWidget(self.message, 1)
         form.addRow(buttons)
 
@@ -327,6 +345,7 @@ class MeasureCard(_Card):
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.details_label)
+        layout.addWidget(self.review_label)
         layout.addLayout(rag_row)
         layout.addWidget(self.editor)
         self.load(item, force=True)
@@ -345,8 +364,20 @@ class MeasureCard(_Card):
         else:
             assert item.value is not None
             state = f"Entered ({item.value.status.value})"
+            if item.value.state is not UpdateState.ACCEPTED:
+                state += f" \u00b7 {item.value.state.label}"
         self.state_label.setText(f"Value: {state}")
         self.details_label.setText(self._details(item))
+        value = item.value
+        _show_review(
+            self.review_label,
+            value.state if value else None,
+            value.review_note if value else "",
+            "Correct the value and mark it submitted again.",
+        )
+        self.submit_button.setVisible(
+            value is not None and value.state in (UpdateState.DRAFT, UpdateState.RETURNED)
+        )
         rag = item.assessment.rag
         self.rag_chip.setText(rag_label(rag))
         self.rag_chip.setStyleSheet(rag_stylesheet(rag))
@@ -360,6 +391,8 @@ class MeasureCard(_Card):
     @staticmethod
     def _details(item: MeasureItem) -> str:
         parts = [item.unit_words.capitalize(), item.polarity.label]
+        if item.owner:
+            parts.insert(0, f"Owner: {item.owner}")
         if item.polarity is not Polarity.TRACKER:
             year = item.period.fy.label
             parts.append(
@@ -419,7 +452,24 @@ class MeasureCard(_Card):
             self.status_combo,
             self.note_edit,
             self.save_button,
+            self.submit_button,
         ]
+
+
+def _review_label(accessible: str) -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setAccessibleName(accessible)
+    label.hide()
+    return label
+
+
+def _show_review(label: QLabel, state: UpdateState | None, reason: str, todo: str) -> None:
+    """Say, in words, that the strategy team returned this, why, and what to do."""
+    returned = state is UpdateState.RETURNED
+    label.setVisible(returned)
+    label.setText(f"Returned by the strategy team: {reason} {todo}" if returned else "")
 
 
 class MyQuarterView(QWidget):
@@ -449,6 +499,8 @@ class MyQuarterView(QWidget):
         self._measure_cards: list[MeasureCard] = []
         self._active_card: _Card | None = None
         self._reload_people = False
+        # On a lead copy, whose copy it is: My quarter is theirs and nobody else's.
+        self._owner: uuid.UUID | None = None
 
         self.person_combo = QComboBox()
         self.person_combo.setObjectName("personCombo")
@@ -460,6 +512,10 @@ class MyQuarterView(QWidget):
         self.quarter_combo.setAccessibleName("Quarter")
         person_caption = QLabel("&Your role")
         person_caption.setBuddy(self.person_combo)
+        self.owner_label = QLabel()
+        self.owner_label.setObjectName("ownerLabel")
+        self.owner_label.setAccessibleName("Whose copy this is")
+        self.owner_label.hide()
         quarter_caption = QLabel("Q&uarter")
         quarter_caption.setBuddy(self.quarter_combo)
 
@@ -505,6 +561,8 @@ class MyQuarterView(QWidget):
         pickers.addSpacing(12)
         pickers.addWidget(quarter_caption)
         pickers.addWidget(self.quarter_combo)
+        pickers.addSpacing(12)
+        pickers.addWidget(self.owner_label)
         pickers.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(pickers)
@@ -531,6 +589,18 @@ class MyQuarterView(QWidget):
             plan = session.get(Plan, self._plan_id)
             quarters = plan_quarters(plan) if plan is not None else []
             people = people_with_work(session, self._plan_id)
+            copy = lead_copy(session)
+            owner = session.get(Person, copy.person_id) if copy is not None else None
+            if owner is not None and all(p.id != owner.id for p in people):
+                name = owner.role_title or owner.name
+                people.append(PersonChoice(owner.id, name, owner.name, owner.role_title, ""))
+        self._owner = owner.id if owner is not None else None
+        # A lead copy belongs to one person (enrolled with the strategy team): the
+        # picker shows them and cannot be changed; the master team may look at anyone.
+        self.person_combo.setEnabled(owner is None)
+        self.owner_label.setVisible(owner is not None)
+        if owner is not None:
+            self.owner_label.setText(f"This copy is {owner.name}'s")
         current = self.quarter()
         self.quarter_combo.blockSignals(True)
         self.quarter_combo.clear()
@@ -546,7 +616,7 @@ class MyQuarterView(QWidget):
         self._fill_people(people)
 
     def _fill_people(self, people: Sequence[PersonChoice]) -> None:
-        current = self.person_id()
+        current = self._owner or self.person_id()
         self.person_combo.blockSignals(True)
         self.person_combo.clear()
         for p in people:
@@ -821,4 +891,29 @@ class MyQuarterView(QWidget):
         shown = next((c for c in self._measure_cards if c.item.id == item.id), None)
         if shown is not None:
             shown.show_message(f"Value for {period.label} saved.")
+        return True
+
+    def submit_value(self, card: MeasureCard) -> bool:
+        """Send the card's saved value to the strategy team for review (typing not yet
+        saved is saved first). False if nothing was submitted."""
+        if card.is_dirty() and not self.save_value(card):
+            return False
+        card = next((c for c in self._measure_cards if c.item.id == card.item.id), card)
+        item = card.item
+        if item.value is None:
+            card.show_message("Enter the value first, then mark it submitted.", error=True)
+            return False
+        value_id, period = item.value.id, item.period
+
+        def work(tx: Transaction) -> None:
+            value = tx.get(MeasureValue, value_id)
+            if value is None:
+                raise DomainError(f"The {item.ref} value is no longer in this store.")
+            review.submit(tx, value)
+
+        if not self._edit(card, f"Submit {item.ref} for {period.label}", work):
+            return False
+        shown = next((c for c in self._measure_cards if c.item.id == item.id), None)
+        if shown is not None:
+            shown.show_message(f"Value for {period.label} submitted for review.")
         return True

@@ -99,9 +99,11 @@ SAMPLE_CASES = [
         id="pvp-09-starts-in-september-2022",
     ),
     pytest.param(
-        "Head of Service, Probation", Q(2023, 4), ["ROR-02", "ROR-03"], ["ROR-M1", "ROR-M5"],
-        "2 of 2 actions updated · 2 of 2 measures entered · 2 submitted", (),
-        id="the-annual-measure-is-due-in-q4",
+        "Head of Service, Probation", Q(2023, 4),
+        ["ROR-01", "ROR-02", "ROR-03", "ROR-04", "ROR-05", "ROR-07", "ROR-08", "ROR-09"],
+        ["ROR-M1", "ROR-M2", "ROR-M3", "ROR-M4", "ROR-M5"],
+        "8 of 8 actions updated · 5 of 5 measures entered · 8 submitted", (),
+        id="a-theme-lead-sees-their-whole-theme-and-the-annual-measure-is-due-in-q4",
     ),
     pytest.param(
         "Senior Performance Analyst", SAMPLE_QUARTER, [], ["PVP-M1", "PSP-M1"],
@@ -109,9 +111,12 @@ SAMPLE_CASES = [
         id="survey-wave-measures-are-due-like-quarterly-ones",
     ),
     pytest.param(
-        "Superintendent, Stockport District", SAMPLE_QUARTER, [], [],
-        "no actions to update · no measures due · 0 submitted", (),
-        id="a-priority-lead-with-no-actions-of-their-own",
+        "Superintendent, Stockport District", SAMPLE_QUARTER,
+        ["PSP-01", "PSP-03", "PSP-04", "PSP-05", "PSP-06", "PSP-08", "PSP-09", "PSP-10",
+         "PSP-11", "PSP-12"],
+        ["PSP-M1", "PSP-M2", "PSP-M3", "PSP-M4", "PSP-M5", "PSP-M6"],
+        "10 of 10 actions updated · 5 of 6 measures entered · 10 submitted", ("PSP-M3 value",),
+        id="a-theme-lead-with-no-actions-of-their-own-sees-their-theme",
     ),
 ]
 # fmt: on
@@ -181,7 +186,19 @@ def test_an_annual_measure_outside_q4_is_listed_but_not_due(
     assert not rom1.due and rom1.value is None and rom1.period == Q(2024, 4)
     assert rom1.previous_period == Q(2023, 4) and rom1.previous is not None
     assert "annual" in rom1.assessment.reason.lower()
-    assert status.measures_total == 1
+    assert status.measures_total == 4  # the theme's quarterly measures
+
+
+def test_a_theme_lead_sees_who_owes_what(sample: tuple[Store, uuid.UUID]) -> None:
+    status = _sample_status(sample, "Superintendent, Stockport District", SAMPLE_QUARTER)
+    owed = {a.ref: a.lead for a in status.actions}
+    assert owed["PSP-05"] == "Trading Standards Manager"
+    assert {m.ref: m.owner for m in status.measures}["PSP-M3"] == (
+        "Chief Inspector, Neighbourhood Policing"
+    )
+    # Their own work names nobody else.
+    own = _sample_status(sample, "Trading Standards Manager", SAMPLE_QUARTER)
+    assert [a.lead for a in own.actions] == [""]
 
 
 def test_people_with_work_are_listed_by_role(sample: tuple[Store, uuid.UUID]) -> None:
@@ -192,8 +209,8 @@ def test_people_with_work_are_listed_by_role(sample: tuple[Store, uuid.UUID]) ->
     assert labels == sorted(labels, key=str.casefold)
     assert "Education Safeguarding Lead" in labels
     assert "Senior Performance Analyst" in labels  # owns measures, leads no action
-    # A priority lead who leads no action and owns no measure has nothing to report.
-    assert "Superintendent, Stockport District" not in labels
+    # A theme lead who leads no action and owns no measure answers for their theme.
+    assert "Superintendent, Stockport District" in labels
     assert len(set(labels)) == len(labels)
 
 
