@@ -109,7 +109,7 @@ class UpdateState(enum.StrEnum):
     def label(self) -> str:
         return {
             UpdateState.DRAFT: "Draft",
-            UpdateState.SUBMITTED: "Awaiting review",
+            UpdateState.SUBMITTED: "Submitted",
             UpdateState.ACCEPTED: "Accepted",
             UpdateState.RETURNED: "Returned",
         }[self]

@@ -152,6 +152,26 @@ def master_owned_fields(cls: type[Record]) -> frozenset[str] | None:
 # --------------------------------------------------------------------------- checks
 
 
+def read_only_reason(session: Session, record: Record, field: str | None = None) -> str | None:
+    """Why an editor shows ``record`` (or one ``field`` of it, or with None the record
+    as a whole) read-only here, in the words a refused write would give; None if it may
+    be changed."""
+    plan_id = plan_of(session, record)
+    plan = session.get(Plan, plan_id) if plan_id is not None else None
+    if plan is not None and plan.status is PlanStatus.ARCHIVED:
+        return archived_message(session, plan)
+    if authority(session) == LEAD:
+        if field is None:
+            return _MASTER_RECORDS_REASON(type(record))
+        return master_only(type(record), field)
+    return None
+
+
+def _MASTER_RECORDS_REASON(cls: type[Record]) -> str | None:
+    words = _MASTER_RECORDS.get(cls)
+    return f"Only the master copy {words}" if words else None
+
+
 def check(session: Session, record: Record, field: str | None, value: Any = None) -> None:
     """Refuse (ValidationError) a write the authority or an archived plan forbids.
 

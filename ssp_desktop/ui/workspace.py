@@ -11,6 +11,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QScrollArea,
@@ -21,8 +22,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ssp_desktop.domain.enums import PlanStatus
+from ssp_desktop.domain.records import Plan
 from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.queries.plans import PlanOutline
+from ssp_desktop.services import authority
 from ssp_desktop.ui.dashboard import DashboardView
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
@@ -138,9 +142,20 @@ class Workspace(QWidget):
         self.dashboard: DashboardView | None = None
         self._current_id: uuid.UUID | None = None
 
+        # An archived plan is read-only everywhere: said once, above every view of it.
+        self.archived_banner = QLabel()
+        self.archived_banner.setObjectName("archivedBanner")
+        self.archived_banner.setAccessibleName("Archived plan")
+        self.archived_banner.setWordWrap(True)
+        self.archived_banner.setTextFormat(Qt.TextFormat.PlainText)
+        self.archived_banner.setFrameShape(QFrame.Shape.StyledPanel)
+        self.archived_banner.setMargin(6)
+        self.archived_banner.hide()
+
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 0)
         layout.addLayout(top)
+        layout.addWidget(self.archived_banner)
         layout.addWidget(self.tabs, 1)
 
         settings = QSettings()
@@ -151,6 +166,7 @@ class Workspace(QWidget):
             self.plan_split.setSizes([340, 900])
 
         self.plan_combo.currentIndexChanged.connect(self._on_plan_chosen)
+        document.changed.connect(self._on_record_changed)
         self.reload_plans()
 
     # -- plans ----------------------------------------------------------------------
@@ -181,7 +197,26 @@ class Workspace(QWidget):
         data = self.plan_combo.currentData()
         return data if isinstance(data, uuid.UUID) else None
 
+    def _on_record_changed(self, entity: str, record_id: object) -> None:
+        if entity == "plan" and record_id == self.plan_id:
+            self._show_archived()
+
+    def _show_archived(self) -> None:
+        """The banner: when and by whom the plan was archived, and the way out."""
+        text = ""
+        plan_id = self.plan_id
+        if plan_id is not None:
+            with self.document.read() as session:
+                plan = session.get(Plan, plan_id)
+                if plan is not None and plan.status is PlanStatus.ARCHIVED:
+                    text = authority.archived_message(session, plan)
+                    if authority.copy_role(session) == authority.MASTER:
+                        text += " To reopen it, open the plan in the Plan tab: Reopen plan…"
+        self.archived_banner.setText(text)
+        self.archived_banner.setVisible(bool(text))
+
     def _on_plan_chosen(self) -> None:
+        self._show_archived()
         plan_id = self.plan_id
         self.navigator_model.set_plan(plan_id)
         self.navigator.expandToDepth(1)

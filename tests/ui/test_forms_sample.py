@@ -74,7 +74,8 @@ def test_every_editor_opens_on_the_sample_and_its_models_pass(
         cls = record_classes()[entity]
         form = editor(qtbot, doc, entity, first_id(doc, cls))
         assert isinstance(form, form_class)
-        assert form.banner.isHidden(), entity
+        # The sample's 2018-21 plan is archived: its records say so, and nothing else does.
+        assert form.banner.isHidden() or "2018-21 was archived" in form.banner.text(), entity
         for section in form.sections:
             if isinstance(section, GridSection | LinkSection):
                 qtmodeltester.check(section.model)

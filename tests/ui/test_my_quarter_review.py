@@ -157,7 +157,7 @@ def test_a_lead_enters_and_submits_a_value(
     with qtbot.waitSignal(view.refreshed):
         qtbot.mouseClick(card.submit_button, Qt.MouseButton.LeftButton)
     card = view.measure_card("PSP-M2")
-    assert "Awaiting review" in card.state_label.text()
+    assert "Submitted" in card.state_label.text()
     assert not card.submit_button.isVisibleTo(view)
     with store.session() as s:
         value = s.scalar(

@@ -349,6 +349,15 @@ class UpdateSection(FormSection):
         rag = self.rags[self.rag.currentIndex()]
         state = self.states[self.state.currentIndex()]
         author = self._author()
+        if state is UpdateState.RETURNED:
+            # A return needs the strategy team's reason, which the To review tab asks for.
+            with self.document.read() as session:
+                held = self._current(session, quarter)
+            if held is None or held.state is not UpdateState.RETURNED:
+                self.error.show_error(
+                    "Return an update to its lead from the To review tab, with a reason"
+                )
+                return False
         with self.document.read() as session:
             current = self._current(session, quarter)
             unchanged = current is not None and (

@@ -224,6 +224,8 @@ class MeasureValuesModel(GridModel):
 class TargetsSection(GridSection):
     """The targets grid; a tracker's is read-only, with the reason given in words."""
 
+    writes = MeasureTarget
+
     def __init__(self, model: TargetsModel) -> None:
         super().__init__("Targets", model, note="")
         self.targets = model

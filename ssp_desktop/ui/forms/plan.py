@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtWidgets import QInputDialog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,7 +24,16 @@ from ssp_desktop.domain.records import (
     PriorityArea,
     PriorityOutcome,
 )
-from ssp_desktop.services import actions, funding, measures, outcomes, people, risks
+from ssp_desktop.services import (
+    actions,
+    authority,
+    funding,
+    measures,
+    outcomes,
+    people,
+    review,
+    risks,
+)
 from ssp_desktop.services import plan as plan_services
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import choices as ch
@@ -40,7 +50,7 @@ from ssp_desktop.ui.forms.fields import (
 )
 from ssp_desktop.ui.forms.grids import GridColumn, GridModel, GridRow, GridSection
 from ssp_desktop.ui.forms.link_lists import LinkListModel, LinkSection
-from ssp_desktop.ui.forms.record_form import RecordForm
+from ssp_desktop.ui.forms.record_form import RecordForm, run_edit
 
 
 def _plan_year_span(session: Session, plan: Any) -> list[Choice]:
@@ -123,6 +133,7 @@ class PlanEditor(RecordForm):
         self.approvals_section.add_button("Add approval", self.add_approval)
         self.approvals_section.add_button("Remove approval", self.remove_approval)
         self.approvals_section.finish_buttons()
+        self.approvals_section.writes = PlanApproval
         self.add_section(self.approvals_section)
         frameworks = LinkListModel(
             self.document,
@@ -138,6 +149,7 @@ class PlanEditor(RecordForm):
             frameworks,
             note="Tick each outcomes framework the plan is aligned to.",
         )
+        self.frameworks.writes = PlanFramework
         self.add_section(self.frameworks)
         self.add_button("Add priority", self.add_priority)
         self.add_button("Add measure", self.add_measure)
@@ -147,6 +159,47 @@ class PlanEditor(RecordForm):
         self.add_button("Add person", self.add_person, group=1)
         self.add_button("Add funding stream", self.add_funding_stream, group=1)
         self.add_button("Add outcome framework", self.add_framework, group=1)
+        # Only for an archived plan, on the master copy (everything else is read-only).
+        self.reopen_button = self.add_button("Reopen plan…", self.reopen, group=2)
+        self.reopen_button.setAccessibleName("Reopen plan")
+        # Asks for the reason; replaceable, so tests can answer for the user.
+        self.ask_reason: Callable[[], str | None] = self._ask_reason
+
+    def loaded(self, session: Session, record: Any) -> None:
+        can_reopen = (
+            record.status is PlanStatus.ARCHIVED
+            and authority.copy_role(session) == authority.MASTER
+        )
+        self._can_reopen = can_reopen
+
+    def reload(self) -> None:
+        super().reload()
+        self.reopen_button.setVisible(getattr(self, "_can_reopen", False))
+        self.reopen_button.setEnabled(getattr(self, "_can_reopen", False))
+
+    def _ask_reason(self) -> str | None:
+        text, ok = QInputDialog.getMultiLineText(
+            self,
+            "Reopen plan",
+            "Why is the archived plan being reopened? The reason is kept in its history.",
+        )
+        return text if ok else None
+
+    def reopen(self) -> bool:
+        """Make the archived plan editable again (approved), with the user's reason."""
+        reason = self.ask_reason()
+        if reason is None:
+            return False
+        refused = run_edit(
+            self.document,
+            "Reopen plan",
+            lambda tx: review.reopen_plan(tx, self._plan(tx), reason, to=PlanStatus.APPROVED),
+        )
+        if refused is not None:
+            self.message.show_error(refused)
+            return False
+        self.message.clear_error()
+        return True
 
     def heading_text(self, record: Any) -> str:
         period = record.period_label
@@ -255,6 +308,7 @@ class PriorityEditor(RecordForm):
 
     def build(self) -> None:
         self.outcomes = outcome_links(self.document, Priority, self.record_id, PriorityOutcome)
+        self.outcomes.writes = PriorityOutcome
         self.add_section(self.outcomes)
         self.add_button("Add priority area", self.add_area)
 

@@ -46,6 +46,7 @@ from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import DeleteBlockedError, DomainError
 from ssp_desktop.domain.validation import ValidationError, check_length
+from ssp_desktop.services import authority
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms.editors import ErrorLabel, FieldEditor, make_editor
 from ssp_desktop.ui.forms.fields import REQUIRED_NOTE, FieldSpec, Kind, lower_first
@@ -81,6 +82,10 @@ class FormSection(QGroupBox):
     Sections keep themselves up to date from ``document.changed``; the form tells them
     when its record is deleted or restored, and gathers their widgets for tab order.
     """
+
+    # The records the section writes (a targets grid: MeasureTarget); where only the
+    # master copy writes them, a lead copy shows the section read-only.
+    writes: type[Record] | None = None
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
@@ -157,6 +162,9 @@ class RecordForm(QWidget):
         self.editors: dict[str, FieldEditor] = {}
         self.labels: dict[str, QLabel] = {}
         self.errors: dict[str, ErrorLabel] = {}
+        # Why a field is read-only on this copy ("Only the master copy sets targets").
+        self.notes: dict[str, QLabel] = {}
+        self.locked: dict[str, str] = {}
         self.sections: list[FormSection] = []
         self._shown: dict[str, Any] = {}
         self._loading = False
@@ -231,12 +239,19 @@ class RecordForm(QWidget):
             )
         error = ErrorLabel(f"{spec.label} error")
         error.setObjectName(f"{spec.attr}Error")
+        note = QLabel()
+        note.setObjectName(f"{spec.attr}ReadOnlyNote")
+        note.setWordWrap(True)
+        note.setAccessibleName(f"Why {lower_first(spec.label)} is read-only")
+        note.hide()
         cell = QWidget()
         column = QVBoxLayout(cell)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
         column.addWidget(editor.container)
+        column.addWidget(note)
         column.addWidget(error)
+        self.notes[spec.attr] = note
         self.form.addRow(label, cell)
         self.editors[spec.attr] = editor
         self.labels[spec.attr] = label
@@ -312,7 +327,25 @@ class RecordForm(QWidget):
                     section.record_loaded(session, record)
                 self.loaded(session, record)
             live = record is not None and record.deleted_at is None
-        self._set_live(live, missing=record is None)
+            locked = authority.read_only_reason(session, record) if live else None
+            fields: dict[str, str] = {}
+            sections: list[FormSection] = []
+            if live and locked is None:
+                for spec in self.specs:
+                    reason = authority.read_only_reason(session, record, spec.attr)
+                    if reason is not None:
+                        fields[spec.attr] = reason
+                sections = [
+                    s
+                    for s in self.sections
+                    if s.writes is not None
+                    and authority.read_only_reason(session, s.writes(), None) is not None
+                ]
+        self._set_live(live and locked is None, missing=record is None, locked=locked)
+        self._lock_fields(fields)
+        for section in sections:
+            section.set_live(False)
+            section.setToolTip("Read-only on this copy: only the master copy changes it.")
 
     def _load_field(self, session: Session, record: Any, spec: FieldSpec) -> None:
         editor = self.editors[spec.attr]
@@ -328,7 +361,18 @@ class RecordForm(QWidget):
     def loaded(self, session: Session, record: Any) -> None:
         """Subclasses: follow the record in parts that are not fields."""
 
-    def _set_live(self, live: bool, *, missing: bool) -> None:
+    def _lock_fields(self, reasons: dict[str, str]) -> None:
+        """Show the fields only the master copy sets read-only, each with the reason."""
+        self.locked = reasons
+        for attr, note in self.notes.items():
+            reason = reasons.get(attr)
+            if reason is not None:
+                self.editors[attr].set_enabled(False)
+            note.setText(f"Read-only: {lower_first(reason)}." if reason else "")
+            note.setVisible(reason is not None)
+            self.editors[attr].input.setToolTip(reason or "")
+
+    def _set_live(self, live: bool, *, missing: bool, locked: str | None = None) -> None:
         self._live = live
         for editor in self.editors.values():
             editor.set_enabled(live)
@@ -339,6 +383,8 @@ class RecordForm(QWidget):
         if missing:
             self.heading.setText(f"{self.noun.capitalize()} not found")
             self.banner.setText(f"This {self.noun} is not in the store.")
+        elif locked is not None:
+            self.banner.setText(locked)
         else:
             self.banner.setText(
                 f"This {self.noun} has been deleted. Edit > Undo brings it back; "
@@ -347,7 +393,8 @@ class RecordForm(QWidget):
         self.banner.setVisible(not live)
 
     def _on_changed(self, entity: str, record_id: object) -> None:
-        if record_id == self.record_id:
+        # A plan archived or reopened makes every record of it read-only or editable.
+        if record_id == self.record_id or entity == "plan":
             self.reload()
             return
         stale = [s for s in self.specs if s.choices is not None and entity in s.depends]
