@@ -36,6 +36,7 @@ from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import Measure, MeasureValue, Partnership, Plan
 from ssp_desktop.domain.validation import ValidationError, check_figure
 from ssp_desktop.progress import Progress
+from ssp_desktop.services import authority
 from ssp_desktop.services.core import draft
 from ssp_desktop.spreadsheets import cells
 from ssp_desktop.spreadsheets.actions import check_formulas
@@ -362,6 +363,17 @@ def plan_measures(
         existing = planner.by_quarter.get((measure_id, quarter))
         measure = entry.measure
         missing = [c for c in entry.comparators if c not in measure.comparator_names]
+        locked = (
+            authority.read_only_reason(session, measure, "comparator_names") if missing else None
+        )
+        if locked is not None:
+            # A new comparator series changes the measure's definition: on a lead copy
+            # the master's to make, so the row is refused and the rest still imported.
+            for row in entry.rows:
+                refused.setdefault(row, []).append(
+                    f"{measure.ref} has no comparator {', '.join(missing)} and {lower(locked)}"
+                )
+            continue
         for name in missing:
             new_comparators.setdefault(
                 (measure_id, name), NewRecord("comparator", name, f"for measure {measure.ref}")
@@ -406,6 +418,9 @@ def plan_measures(
             changes.append(_Change(entry, fields, missing))
             for row in entry.rows:
                 row_changes[row].append(f"{measure.ref} {quarter}: {', '.join(said)}")
+    # A row refused for one of its quarters writes none of them: the preview says
+    # refused, so nothing of it may be written.
+    changes = [c for c in changes if not c.entry.rows & refused.keys()]
     row_plans = []
     for row, key in row_keys.items():
         if row in refused:
@@ -432,6 +447,10 @@ def plan_measures(
         revision=revision,
     )
     return result, planner.values, changes
+
+
+def lower(text: str) -> str:
+    return text[:1].lower() + text[1:]
 
 
 def apply_measures(
