@@ -371,17 +371,45 @@ class _ChangesPlanner:
             return g, steps
         return Group(g.entity, g.record_id, [x for x in g.lines if x.id not in refused]), kept
 
+    def _refuse_master_owned_values(
+        self, g: Group, name: str, fields: dict[str, Any]
+    ) -> tuple[Group, dict[str, Any] | None]:
+        """A new record whose later changes set what only the master sets (a lead
+        accepting their own new update): those changes are rejected, each on its own,
+        and the record is added as it was created; None if even that is refused."""
+        kept = dict(fields)
+        refused: set[uuid.UUID] = set()
+        for key, field_steps in g.steps().items():
+            if authority.master_only(g.cls, key, field_steps[-1].new) is None:
+                continue
+            first = field_steps[0]
+            if first.line.op != "create" or authority.master_only(g.cls, key, first.new):
+                self._item(g, REJECTED, name, authority.master_only(g.cls, key, first.new) or "")
+                return g, None
+            later = [step.line for step in field_steps[1:]]
+            refused.update(line.id for line in later)
+            kept[key] = first.new
+            field_name = key.removesuffix("_id").replace("_", " ")
+            refusal = authority.master_only(g.cls, key, field_steps[-1].new)
+            part = Group(g.entity, g.record_id, later)
+            self._item(part, REJECTED, name, f"{field_name}: {refusal}")
+        if not refused:
+            return g, kept
+        return Group(g.entity, g.record_id, [x for x in g.lines if x.id not in refused]), kept
+
     def _insert(self, g: Group, fields: dict[str, Any], name: str) -> None:
         cls = g.cls
         if g.entity not in scope.WRITABLE or g.entity == "priority":
             self._item(g, REJECTED, name, "a lead copy cannot add this kind of record")
             return
-        refusal = authority.master_only(cls, None) or next(
-            (r for k, v in fields.items() if (r := authority.master_only(cls, k, v))), None
-        )
+        refusal = authority.master_only(cls, None)
         if refusal is not None:
             self._item(g, REJECTED, name, refusal)
             return
+        g, allowed = self._refuse_master_owned_values(g, name, fields)
+        if allowed is None:
+            return
+        fields = allowed
         if not self._in_scope(g.entity, g.record_id, fields):
             self._item(g, REJECTED, name, self._scope_text())
             return
