@@ -209,14 +209,14 @@ def _check_not_archived(session: Session, record: Record, field: str | None) -> 
     raise ValidationError(archived_message(session, plan))
 
 
+REOPEN_HINT = "The master copy can reopen it, with a reason."
+
+
 def archived_message(session: Session, plan: Plan) -> str:
     when, who = archived_by(session, plan.id)
-    said = f" on {when:%d %B %Y}" if when else ""
+    said = f" on {when.day} {when:%B %Y}" if when else ""
     said += f" by {who}" if who else ""
-    return (
-        f"The plan {plan.title} was archived{said}, so it is read-only. The master copy "
-        "can reopen it, with a reason."
-    )
+    return f"The plan {plan.title} was archived{said}, so it is read-only. {REOPEN_HINT}"
 
 
 def archived_by(session: Session, plan_id: uuid.UUID) -> tuple[Any, str]:

@@ -457,7 +457,7 @@ class MeasureCard(_Card):
 
 
 def _review_label(accessible: str) -> QLabel:
-    label = QLabel()
+    label = _bold(QLabel())
     label.setWordWrap(True)
     label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
     label.setAccessibleName(accessible)

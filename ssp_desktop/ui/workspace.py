@@ -180,7 +180,9 @@ class Workspace(QWidget):
         self.plan_combo.clear()
         for o in overviews:
             self.plan_combo.addItem(f"{o.title} ({o.period}, {o.status.lower()})", o.plan_id)
-        index = self.plan_combo.findData(current) if current else 0
+        # findData cannot match a Python object such as a UUID, so compare here.
+        combo = self.plan_combo
+        index = next((i for i in range(combo.count()) if combo.itemData(i) == current), 0)
         self.plan_combo.setCurrentIndex(max(index, 0) if overviews else -1)
         self.plan_combo.blockSignals(False)
         self._on_plan_chosen()
@@ -211,7 +213,11 @@ class Workspace(QWidget):
                 if plan is not None and plan.status is PlanStatus.ARCHIVED:
                     text = authority.archived_message(session, plan)
                     if authority.copy_role(session) == authority.MASTER:
-                        text += " To reopen it, open the plan in the Plan tab: Reopen plan…"
+                        text = text.replace(
+                            authority.REOPEN_HINT,
+                            "To change it, open the plan in the Plan tab and press "
+                            "Reopen plan…, saying why.",
+                        )
         self.archived_banner.setText(text)
         self.archived_banner.setVisible(bool(text))
 

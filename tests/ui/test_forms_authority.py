@@ -59,12 +59,12 @@ def test_a_lead_copy_shows_master_owned_fields_read_only_with_the_reason(
     form = _editor(qtbot, doc, "measure", fp.mini.measure.id)
     tolerance = form.editors["tolerance"]
     assert not tolerance.input.isEnabled()
-    note = form.notes["tolerance"]
-    assert not note.isHidden()
-    assert note.text() == "Read-only: only the master copy sets tolerances."
-    assert (
-        form.notes["polarity"].text()
-        == "Read-only: only the master copy sets a measure's polarity."
+    assert tolerance.input.toolTip() == "Only the master copy sets tolerances"
+    assert "Only the master copy sets tolerances" in tolerance.input.accessibleDescription()
+    assert not form.lock_note.isHidden()
+    assert form.lock_note.text() == (
+        "Read-only here: only the master copy changes measure definitions, sets a "
+        "measure's polarity, sets tolerances and sets thresholds. You can change: Owner."
     )
     assert form.editors["owner_person_id"].input.isEnabled()  # who owns it is the lead's
     assert not form.targets.isEnabled()  # only the master copy sets targets
@@ -76,7 +76,7 @@ def test_on_the_master_the_same_fields_are_editable(
 ) -> None:
     form = _editor(qtbot, doc, "measure", fp.mini.measure.id)
     assert form.editors["tolerance"].input.isEnabled()
-    assert form.notes["tolerance"].isHidden()
+    assert form.lock_note.isHidden()
     assert form.targets.isEnabled()
 
 

@@ -163,7 +163,6 @@ class RecordForm(QWidget):
         self.labels: dict[str, QLabel] = {}
         self.errors: dict[str, ErrorLabel] = {}
         # Why a field is read-only on this copy ("Only the master copy sets targets").
-        self.notes: dict[str, QLabel] = {}
         self.locked: dict[str, str] = {}
         self.sections: list[FormSection] = []
         self._shown: dict[str, Any] = {}
@@ -187,6 +186,15 @@ class RecordForm(QWidget):
         self.banner.setTextFormat(Qt.TextFormat.PlainText)
         self.banner.hide()
         outer.addWidget(self.banner)
+        # Said once for the form, not under each field: which fields this copy cannot
+        # change and why. Each such field also carries its reason for screen readers.
+        self.lock_note = QLabel()
+        self.lock_note.setObjectName("readOnlyNote")
+        self.lock_note.setAccessibleName("Read-only fields")
+        self.lock_note.setWordWrap(True)
+        self.lock_note.setTextFormat(Qt.TextFormat.PlainText)
+        self.lock_note.hide()
+        outer.addWidget(self.lock_note)
         if any(s.required for s in self.specs):
             self.required_note = QLabel(REQUIRED_NOTE)
             self.required_note.setObjectName("requiredNote")
@@ -237,21 +245,16 @@ class RecordForm(QWidget):
             editor.input.setAccessibleDescription(
                 "Required" + (f". {spec.help}" if spec.help else "")
             )
+        # What the description says whatever this copy may change (see _lock_fields).
+        editor.input.setProperty("baseDescription", editor.input.accessibleDescription())
         error = ErrorLabel(f"{spec.label} error")
         error.setObjectName(f"{spec.attr}Error")
-        note = QLabel()
-        note.setObjectName(f"{spec.attr}ReadOnlyNote")
-        note.setWordWrap(True)
-        note.setAccessibleName(f"Why {lower_first(spec.label)} is read-only")
-        note.hide()
         cell = QWidget()
         column = QVBoxLayout(cell)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(2)
         column.addWidget(editor.container)
-        column.addWidget(note)
         column.addWidget(error)
-        self.notes[spec.attr] = note
         self.form.addRow(label, cell)
         self.editors[spec.attr] = editor
         self.labels[spec.attr] = label
@@ -364,13 +367,29 @@ class RecordForm(QWidget):
     def _lock_fields(self, reasons: dict[str, str]) -> None:
         """Show the fields only the master copy sets read-only, each with the reason."""
         self.locked = reasons
-        for attr, note in self.notes.items():
-            reason = reasons.get(attr)
+        for spec in self.specs:
+            reason = reasons.get(spec.attr)
+            editor = self.editors[spec.attr]
             if reason is not None:
-                self.editors[attr].set_enabled(False)
-            note.setText(f"Read-only: {lower_first(reason)}." if reason else "")
-            note.setVisible(reason is not None)
-            self.editors[attr].input.setToolTip(reason or "")
+                editor.set_enabled(False)
+            editor.input.setToolTip(reason or "")
+            base = editor.input.property("baseDescription") or ""
+            if reason:
+                base = f"{base}. Read-only: {reason}" if base else f"Read-only: {reason}"
+            editor.input.setAccessibleDescription(base)
+        words: list[str] = []
+        for reason in reasons.values():
+            what = reason.removeprefix("Only the master copy ")
+            if what not in words:
+                words.append(what)
+        if words:
+            listed = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
+            names = [s.label for s in self.specs if s.attr not in reasons]
+            self.lock_note.setText(
+                f"Read-only here: only the master copy {listed}."
+                + (f" You can change: {', '.join(names)}." if names else "")
+            )
+        self.lock_note.setVisible(bool(words))
 
     def _set_live(self, live: bool, *, missing: bool, locked: str | None = None) -> None:
         self._live = live
