@@ -110,6 +110,7 @@ class Attribution:
 
 _DEPTH = "service_depth"
 _ATTRIBUTION = "attribution"
+_REASON = "correction_reason"
 
 
 @contextmanager
@@ -132,6 +133,24 @@ def attributed(session: Session, attribution: Attribution | None) -> Iterator[No
         yield
     finally:
         session.info[_ATTRIBUTION] = before
+
+
+@contextmanager
+def correcting(session: Session, reason: str) -> Iterator[None]:
+    """Changes written inside are a correction of a locked (published) figure: their
+    change-log rows carry ``reason``, and the lock lets them through."""
+    before = session.info.get(_REASON)
+    session.info[_REASON] = reason
+    try:
+        yield
+    finally:
+        session.info[_REASON] = before
+
+
+def correction_reason(session: Session) -> str | None:
+    """The reason of the correction being written on ``session``, if one is."""
+    reason = session.info.get(_REASON)
+    return str(reason) if reason else None
 
 
 def _is_write_session(session: Session | None) -> bool:
@@ -262,6 +281,7 @@ def _log(session: Session, ctx: ChangeContext, obj: Record, op: str, **kw: Any) 
             record_id=obj.id,
             op=op,
             source=ctx.source,
+            reason=session.info.get(_REASON) or None,
             **kw,
         )
     )

@@ -21,23 +21,25 @@ import hashlib
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop import services
+from ssp_desktop import __version__, services
 from ssp_desktop.domain.errors import DomainError, SspError
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
     BoardMeeting,
     BoardPack,
-    ChangeLog,
     PackExport,
     Plan,
 )
 from ssp_desktop.progress import Progress
+from ssp_desktop.reports.blocks import PackDocument
+from ssp_desktop.reports.pack_source import Provenance, pack_source
 from ssp_desktop.services.packs import create_pack, default_meeting_title, new_pack
 from ssp_desktop.store.engine import Store
 
@@ -193,6 +195,46 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+@dataclass(frozen=True)
+class MadePack:
+    """A pack's content as it will be drawn, with its provenance."""
+
+    document: PackDocument
+    provenance: Provenance
+    quarter: Quarter
+
+
+def pack_document(
+    store: Store,
+    pack_id: uuid.UUID,
+    *,
+    include_awaiting_review: bool = False,
+    revision: int | None = None,
+    produced_at: dt.datetime | None = None,
+    step: Callable[[str], None] | None = None,
+) -> MadePack:
+    """The content of board pack ``pack_id`` exactly as an export draws it: read from a
+    private copy of the store (one snapshot even if someone writes meanwhile), with the
+    updates and values the Board may see (:mod:`~ssp_desktop.reports.pack_source`).
+    With ``revision``, from the store as it was then (a published pack made again)."""
+    from ssp_desktop.reports.pack import assemble_pack
+
+    with pack_source(
+        store.engine,
+        pack_id,
+        produced_at=produced_at,
+        include_awaiting_review=include_awaiting_review,
+        app_version=__version__,
+        revision=revision,
+    ) as (s, provenance):
+        document = assemble_pack(
+            s, pack_id, is_sample=store.is_sample, step=step, provenance=provenance
+        )
+        pack = s.get(BoardPack, pack_id)
+        assert pack is not None
+        return MadePack(document, provenance, pack.quarter)
+
+
 def export_pack(
     store: Store,
     pack_id: uuid.UUID,
@@ -201,14 +243,19 @@ def export_pack(
     progress: Progress | None = None,
     actor: str | None = None,
     password: str | None = None,
+    include_awaiting_review: bool = False,
 ) -> ExportResult:
     """Write board pack ``pack_id`` to ``out`` and record the export; with ``password``
     the PDF is encrypted (AES-256) and opens only with it (``reports/protect.py``).
 
+    The pack prints accepted updates and values; ``include_awaiting_review`` adds the
+    submitted ones, each marked. The file depends only on the data revision, these
+    options and the production time, which an export from the same revision reuses
+    (see :mod:`~ssp_desktop.reports.pack_source`): making it twice gives the same bytes.
+
     Honours ``progress``'s cancel at every section, chart and flowable: a cancel raises
     :class:`~ssp_desktop.progress.Cancelled` and leaves no file (nor any
     half-written one) behind."""
-    from ssp_desktop.reports.pack import assemble_pack
     from ssp_desktop.reports.render import render_pdf
 
     progress = progress or Progress()
@@ -220,16 +267,12 @@ def export_pack(
         steps[0] = min(steps[0] + 1, _ASSEMBLY_SHARE - 1)
         progress.step(steps[0], _TOTAL, f"Preparing: {text}…")
 
-    with store.session() as s:
-        # The first read opens the read transaction: the revision and the content below
-        # are the same snapshot even if someone writes meanwhile.
-        snapshot_seq = int(s.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0)
-        document = assemble_pack(s, pack_id, is_sample=store.is_sample, step=on_section)
-        pack = s.get(BoardPack, pack_id)
-        assert pack is not None
-        quarter = pack.quarter
-        meeting = s.get(BoardMeeting, pack.meeting_id)
-        meeting_text = document.furniture.meeting if meeting is not None else ""
+    made = pack_document(
+        store, pack_id, include_awaiting_review=include_awaiting_review, step=on_section
+    )
+    document, provenance, quarter = made.document, made.provenance, made.quarter
+    snapshot_seq = provenance.snapshot
+    meeting_text = document.furniture.meeting
 
     def on_flowable(done: int, total: int) -> None:
         share = _TOTAL - _ASSEMBLY_SHARE - 1
@@ -263,11 +306,14 @@ def export_pack(
             tx,
             PackExport(
                 pack_id=pack_id,
-                exported_at=dt.datetime.now(dt.UTC),
+                exported_at=provenance.produced_at,
                 file_name=str(target),
                 sha256=sha256,
                 size=size,
                 snapshot_seq=snapshot_seq,
+                include_awaiting_review=include_awaiting_review,
+                encrypted=bool(password),
+                app_version=__version__,
             ),
         )
         export_id = record.id

@@ -7,6 +7,7 @@ summarise the plan's ratings for the quarter and what moved since the previous o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -101,7 +102,49 @@ def cover_section(ctx: PackContext) -> tuple[Block, ...]:
     blocks += paragraphs(pack.summary, "No summary has been written for this pack.")
     blocks.append(Heading("Recommendations", 2, "cover-recommendations", in_contents=False))
     blocks += paragraphs(pack.recommendations, "No recommendations have been written.")
+    blocks += _provenance(ctx)
     return tuple(blocks)
+
+
+def _utc(when: dt.datetime) -> str:
+    return f"{long_date(when.date())}, {when.astimezone(dt.UTC):%H:%M} UTC"
+
+
+def _provenance(ctx: PackContext) -> list[Block]:
+    """What the pack was made from: the data revision and when it was made, the
+    production time and the app version (also in the document's metadata)."""
+    p = ctx.provenance
+    if p is None:
+        return []
+    review = (
+        "Included, each marked \u201cAwaiting review\u201d"
+        if p.include_awaiting_review
+        else "Not included: this pack shows accepted updates and values only"
+    )
+    blocks: list[Block] = [
+        Heading("Provenance", 2, "cover-provenance", in_contents=False),
+        Fields(
+            (
+                ("Data revision", str(p.revision)),
+                ("Data as at", _utc(p.data_as_at) if p.data_as_at else "No data yet"),
+                ("Produced", _utc(p.produced_at)),
+                ("App version", f"ssp-desktop {p.app_version}"),
+                ("Updates awaiting review", review),
+            ),
+            caption="The data this pack was made from, when, and with which app version",
+        ),
+    ]
+    if p.plan_as_at is not None:
+        blocks.append(
+            Paragraph(
+                f"This pack reports a past quarter, {ctx.quarter.label}. It shows the plan "
+                f"as it stood at the quarter's end ({long_date(p.plan_as_at)}): action "
+                "statuses, due dates and the forward look are as at that date, not as at "
+                "the production date.",
+                TextStyle.NOTE,
+            )
+        )
+    return blocks
 
 
 def _join_words(words: Sequence[str]) -> str:
