@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -50,9 +51,14 @@ __all__ = [
     "create_pack",
     "default_meeting_title",
     "export_pack",
+    "find_export",
     "find_pack",
+    "list_exports",
     "new_pack",
+    "pack_document",
     "prepare_pack",
+    "publish_export",
+    "remake_export",
     "resolve_plan",
 ]
 
@@ -331,3 +337,199 @@ def export_pack(
         quarter=quarter,
         meeting=meeting_text,
     )
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def find_export(session: Session, text: str) -> PackExport:
+    """A recorded export by its id, the path it was written to, or (for a PDF file
+    that exists) its SHA-256. Raises DomainError naming what was looked for."""
+    wanted = text.strip()
+    with contextlib.suppress(ValueError):
+        found = session.get(PackExport, uuid.UUID(wanted))
+        if found is not None and found.deleted_at is None:
+            return found
+    live = PackExport.deleted_at.is_(None)
+    path = Path(wanted).expanduser()
+    by_name = session.scalars(
+        select(PackExport)
+        .where(live, PackExport.file_name == str(path.absolute()))
+        .order_by(PackExport.exported_at.desc())
+    ).first()
+    if by_name is not None:
+        return by_name
+    if path.is_file():
+        sha256, _size = _sha256(path)
+        by_hash = session.scalars(
+            select(PackExport)
+            .where(live, PackExport.sha256 == sha256)
+            .order_by(PackExport.exported_at)
+        ).first()
+        if by_hash is not None:
+            return by_hash
+        raise DomainError(
+            f"{path} is not a pack this store recorded (no export has its SHA-256 {sha256})."
+        )
+    raise DomainError(
+        f"There is no recorded export {wanted!r} in this store: give an export's id (see "
+        "`ssp-desktop pack --list-exports`), the path it was written to, or the PDF itself."
+    )
+
+
+def list_exports(session: Session) -> list[tuple[PackExport, BoardPack]]:
+    """Every recorded export with its pack, newest first."""
+    return [
+        (e, p)
+        for e, p in session.execute(
+            select(PackExport, BoardPack)
+            .join(BoardPack, BoardPack.id == PackExport.pack_id)
+            .where(PackExport.deleted_at.is_(None), BoardPack.deleted_at.is_(None))
+            .order_by(PackExport.exported_at.desc(), PackExport.snapshot_seq.desc())
+        ).tuples()
+    ]
+
+
+def publish_export(store: Store, export_id: uuid.UUID, *, actor: str | None = None) -> PackExport:
+    """Publish a recorded export (``services.locks.publish``): the pack is final and its
+    quarter's updates and values are locked."""
+    from ssp_desktop.services.locks import publish
+
+    with store.transaction(actor=actor) as tx:
+        export = tx.get(PackExport, export_id)
+        if export is None:
+            raise DomainError("That export record is not in this store.")
+        publish(tx, export)
+    with store.session() as s:
+        done = s.get(PackExport, export_id)
+        assert done is not None
+        return done
+
+
+@dataclass(frozen=True)
+class RemakeResult:
+    """A recorded export made again from the store's history, and whether it matches."""
+
+    export_id: uuid.UUID
+    path: Path | None
+    sha256: str
+    recorded_sha256: str
+    revision: int
+    reason: str  # why it differs ("" when it matches)
+
+    @property
+    def matches(self) -> bool:
+        return self.sha256 == self.recorded_sha256
+
+
+def _first_difference(ours: Path, theirs: Path) -> str:
+    """Which page of two PDFs first differs in what it draws, in words."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(ours) as a, pikepdf.open(theirs) as b:
+            if len(a.pages) != len(b.pages):
+                return f"the remake has {len(a.pages)} pages, the recorded file {len(b.pages)}"
+            for n, (pa, pb) in enumerate(zip(a.pages, b.pages, strict=True), start=1):
+                if pa.obj.Contents.read_bytes() != pb.obj.Contents.read_bytes():
+                    return f"page {n} draws different content"
+            if dict(a.docinfo) != dict(b.docinfo):
+                return "the document information (metadata) differs"
+            return "the pages draw the same content, so the difference is in the file's structure"
+    except (pikepdf.PdfError, OSError, AttributeError) as exc:
+        return f"the recorded file could not be compared ({exc})"
+
+
+def remake_export(
+    store: Store,
+    export_id: uuid.UUID,
+    out: Path | None = None,
+    *,
+    progress: Progress | None = None,
+) -> RemakeResult:
+    """Make recorded export ``export_id`` again from the store as it was at the revision
+    it was made from (its production time and options as recorded), and compare SHA-256s.
+
+    Writes the remake to ``out`` when given (nothing is recorded). The result's
+    ``reason`` says exactly why a remake differs; ExportError if it cannot be made."""
+    from ssp_desktop.reports.render import render_pdf
+    from ssp_desktop.store.snapshot import SnapshotError
+
+    progress = progress or Progress()
+    target = check_output_path(out) if out is not None else None
+    with store.session() as s:
+        export = s.get(PackExport, export_id)
+        if export is None or export.deleted_at is not None:
+            raise ExportError("That export record is not in this store.")
+        recorded, revision = export.sha256, export.snapshot_seq
+        produced_at, include = export.exported_at, export.include_awaiting_review
+        encrypted, version, original = export.encrypted, export.app_version, export.file_name
+        pack_id = export.pack_id
+    progress.step(0, _TOTAL, "Winding the store back…")
+    steps = [0]
+
+    def on_section(text: str) -> None:
+        steps[0] = min(steps[0] + 1, _ASSEMBLY_SHARE - 1)
+        progress.step(steps[0], _TOTAL, f"Preparing: {text}…")
+
+    try:
+        made = pack_document(
+            store,
+            pack_id,
+            include_awaiting_review=include,
+            revision=revision,
+            produced_at=produced_at,
+            step=on_section,
+        )
+    except SnapshotError as exc:
+        raise ExportError(
+            f"The store's history cannot be wound back to revision {revision}: {exc}"
+        ) from exc
+
+    def on_flowable(done: int, total: int) -> None:
+        share = _TOTAL - _ASSEMBLY_SHARE - 1
+        progress.step(_ASSEMBLY_SHARE + done * share // max(total, 1), _TOTAL, "Drawing the PDF…")
+
+    with tempfile.TemporaryDirectory(prefix="ssp-remake-") as folder:
+        tmp = Path(folder) / "remake.pdf"
+        render_pdf(made.document, tmp, on_flowable=on_flowable)
+        sha256, _size = _sha256(tmp)
+        reason = ""
+        if sha256 != recorded:
+            reasons = []
+            if encrypted:
+                reasons.append(
+                    "the recorded file was protected with a password, and encryption uses "
+                    "random keys, so no remake can match it byte for byte (the remake is "
+                    "not encrypted)"
+                )
+            if version != __version__:
+                reasons.append(
+                    f"it was made with ssp-desktop {version or 'before 0.1.0'} and this is "
+                    f"{__version__}, which draws packs differently"
+                )
+            source = Path(original)
+            if source.is_file():
+                theirs, _ = _sha256(source)
+                if theirs != recorded:
+                    reasons.append(f"the file at {source} has been changed since it was exported")
+                elif not reasons:
+                    reasons.append(_first_difference(tmp, source))
+            if not reasons:
+                reasons.append(
+                    f"the data as wound back to revision {revision} does not draw the recorded "
+                    "file, and the recorded file is not at its path to compare page by page"
+                )
+            reason = "; ".join(reasons)
+        if target is not None:
+            try:
+                fd, name = tempfile.mkstemp(
+                    prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+                )
+                os.close(fd)
+                shutil.copyfile(tmp, name)
+                os.replace(name, target)
+            except OSError as exc:
+                raise ExportError(f"Could not write {target}: {exc.strerror or exc}.") from exc
+    progress.step(_TOTAL, _TOTAL, "Done")
+    return RemakeResult(export_id, target, sha256, recorded, revision, reason)

@@ -41,6 +41,7 @@ from ssp_desktop.queries.performance import (
     scorecard,
 )
 from ssp_desktop.queries.quarter_changes import QuarterChanges, quarter_changes
+from ssp_desktop.queries.revisions import Revisions, revisions_since_published
 from ssp_desktop.reports.pack_source import Provenance
 from ssp_desktop.reports.pack_text import long_date
 
@@ -143,6 +144,11 @@ class PackContext:
     @property
     def meeting_text(self) -> str:
         return f"{self.meeting.title}, {long_date(self.meeting.meeting_date)}"
+
+    @property
+    def revisions(self) -> Revisions:
+        """Corrections of published figures since the plan's last published pack."""
+        return revisions_since_published(self.session, self.plan.id, exclude_pack=self.pack.id)
 
     @property
     def changes(self) -> QuarterChanges:

@@ -312,6 +312,41 @@ def _change_table(changes: Sequence[Any], caption: str, *, measures: bool = Fals
     )
 
 
+def revised_part(ctx: PackContext) -> list[Block]:
+    """ "Revised since the last published pack": corrections of locked figures, with
+    what, old, new, reason and who (nothing before any pack has been published)."""
+    revisions = ctx.revisions
+    published = revisions.published
+    if published is None:
+        return []
+    title = "Revised since the last published pack"
+    since = (
+        f"the {published.quarter_label} pack ({published.meeting}), published on "
+        f"{long_date(published.published_at.date())} by {published.published_by}"
+    )
+    if not revisions.items:
+        return [
+            Heading(title, 2, "changes-revised", in_contents=False),
+            Paragraph(f"No published figure has been revised since {since}."),
+        ]
+    return [
+        Heading(title, 2, "changes-revised", in_contents=False),
+        Paragraph(
+            f"Published figures corrected since {since}. Each correction was made with "
+            "the reason given here, and the change log keeps the old value."
+        ),
+        Table(
+            header=(("What", "Old", "New", "Reason", "Who", "When"),),
+            rows=tuple(
+                (r.what, r.old, r.new, r.reason, r.who, short_date(r.when.date()))
+                for r in revisions.items
+            ),
+            widths=(2.4, 2.0, 2.0, 2.4, 1.4, 1.2),
+            caption="Published figures revised since the last published pack",
+        ),
+    ]
+
+
 def changes_section(ctx: PackContext) -> tuple[Block, ...]:
     ch = ctx.changes
     prev, q = ch.previous.label, ch.quarter.label
@@ -324,6 +359,7 @@ def changes_section(ctx: PackContext) -> tuple[Block, ...]:
         ),
     ]
 
+    blocks += revised_part(ctx)
     quiet: list[str] = []
 
     def part(title: str, anchor: str, items: Sequence[Any], make: Callable[[], Block]) -> None:

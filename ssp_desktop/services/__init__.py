@@ -7,7 +7,7 @@ the same message wherever the change comes from (a form, a spreadsheet, a bundle
 conflict decision, the sample writer or undo).
 """
 
-from ssp_desktop.services import people, risks  # noqa: F401 - registers their rules
+from ssp_desktop.services import locks, people, risks  # noqa: F401 - registers their rules
 from ssp_desktop.services.actions import add_action, write_update
 from ssp_desktop.services.core import (
     check_field,
