@@ -158,7 +158,7 @@ def _value_revision(
         if field == "value":
             return format_value(raw, m.unit, m.decimals) if raw is not None else "No value"
         if raw is None or raw == "":
-            return "None"
+            return "Blank"
         if isinstance(raw, dict):
             return ", ".join(f"{k} {format_value(v, m.unit, m.decimals)}" for k, v in raw.items())
         return str(raw).capitalize() if isinstance(raw, str) else str(raw)
