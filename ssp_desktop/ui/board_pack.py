@@ -716,6 +716,7 @@ class BoardPackDialog(QDialog):
         self.job.failed.connect(self._export_failed)
         self.job.cancelled.connect(self._export_cancelled)
         self.job.finished.connect(lambda: self.export_button.setEnabled(True))
+        self.job.finished.connect(self._update_export_buttons)
 
     def _exported(self, result: object) -> None:
         assert isinstance(result, ExportResult)
