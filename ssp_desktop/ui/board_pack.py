@@ -270,6 +270,8 @@ class BoardPackDialog(QDialog):
         self.exports_list = QListWidget()
         self.exports_list.setAccessibleName("Recorded exports of this pack")
         label.setBuddy(self.exports_list)
+        # A few rows are enough (the newest first); the dialog is tall already.
+        self.exports_list.setMaximumHeight(self.exports_list.fontMetrics().height() * 6)
         self.exports_list.currentRowChanged.connect(self._update_export_buttons)
         self.publish_button = QPushButton("Pu&blish…")
         self.publish_button.setAccessibleName("Publish the selected export")
