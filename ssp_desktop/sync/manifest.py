@@ -36,7 +36,7 @@ from ssp_desktop.sync.container import (
 
 FORMAT = "ssp-desktop bundle"
 FORMAT_VERSION = 1
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 KIND_CHANGES = "changes"  # lead -> master: the lead's changes
 KIND_SNAPSHOT = "snapshot"  # master -> lead: the lead's scope, tombstones, acknowledgements
@@ -50,7 +50,21 @@ MEMBERS_BY_KIND = {
 # (member name, line) -> line. Version 1 is the first, so the table starts empty; a
 # schema change adds a step here rather than refusing the bundles leads already sent.
 PayloadUpgrade = Callable[[str, dict[str, Any]], dict[str, Any]]
-PAYLOAD_UPGRADES: dict[int, PayloadUpgrade] = {}
+
+
+def _value_state(_member: str, line: dict[str, Any]) -> dict[str, Any]:
+    """1 -> 2: measure values gained a review state; a value from an app that had none
+    counts as accepted, as every value did then (migration 0006 does the same)."""
+    if line.get("entity") != "measure_value":
+        return line
+    for key in ("fields", "new"):
+        fields = line.get(key)
+        if isinstance(fields, dict) and "state" not in fields:
+            return {**line, key: {**fields, "state": "accepted"}}
+    return line
+
+
+PAYLOAD_UPGRADES: dict[int, PayloadUpgrade] = {1: _value_state}
 
 _NOTHING = "Nothing was changed."
 _UPDATE = "Update ssp-desktop to import it (ask whoever looks after the app). " + _NOTHING
