@@ -23,6 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from graphlib import TopologicalSorter
 from typing import Any, TypeVar
@@ -147,9 +148,24 @@ def correcting(session: Session, reason: str) -> Iterator[None]:
         session.info[_REASON] = before
 
 
+# A reason for writes whose session the caller does not hold (undo and redo open
+# their own transaction): set around the call with :func:`correcting_calls`.
+_CALL_REASON: ContextVar[str | None] = ContextVar("correction_reason", default=None)
+
+
+@contextmanager
+def correcting_calls(reason: str) -> Iterator[None]:
+    """Whatever is written inside (in this thread) is a correction with ``reason``."""
+    token = _CALL_REASON.set(reason)
+    try:
+        yield
+    finally:
+        _CALL_REASON.reset(token)
+
+
 def correction_reason(session: Session) -> str | None:
     """The reason of the correction being written on ``session``, if one is."""
-    reason = session.info.get(_REASON)
+    reason = session.info.get(_REASON) or _CALL_REASON.get()
     return str(reason) if reason else None
 
 
@@ -281,7 +297,7 @@ def _log(session: Session, ctx: ChangeContext, obj: Record, op: str, **kw: Any) 
             record_id=obj.id,
             op=op,
             source=ctx.source,
-            reason=session.info.get(_REASON) or None,
+            reason=correction_reason(session),
             **kw,
         )
     )

@@ -211,6 +211,30 @@ def _missing_summary(ctx: PackContext) -> list[str]:
     return missing
 
 
+def _review_note(ctx: PackContext) -> list[Block]:
+    """Which counts include figures not yet accepted (only when the builder asked)."""
+    if ctx.provenance is None or not ctx.provenance.include_awaiting_review:
+        return []
+    updates = sum(1 for a in ctx.actions if a.awaiting_review)
+    values = sum(1 for r in ctx.rows if r.awaiting_review)
+    if not updates and not values:
+        return [
+            Paragraph(
+                "Every update and value in this pack has been accepted by the strategy team.",
+                TextStyle.NOTE,
+            )
+        ]
+    return [
+        Paragraph(
+            f"These counts include {_plural(updates, 'action update')} and "
+            f"{_plural(values, 'measure value')} awaiting review: submitted by the leads, "
+            "not yet accepted by the strategy team. Each is marked \u201cAwaiting "
+            "review\u201d where it is printed.",
+            TextStyle.NOTE,
+        )
+    ]
+
+
 def at_a_glance_section(ctx: PackContext) -> tuple[Block, ...]:
     perf = ctx.performance
     actions_total = Counts()
@@ -236,6 +260,7 @@ def at_a_glance_section(ctx: PackContext) -> tuple[Block, ...]:
             )
         ),
     ]
+    blocks += _review_note(ctx)
     if perf:
         names = [p.code or p.title for p in perf]
         for noun, standings, attr, total in (

@@ -23,7 +23,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from sqlalchemy.orm import Session
 
-from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.changes import Transaction, correcting_calls
 from ssp_desktop.domain.errors import SspError
 from ssp_desktop.domain.events import Committed
 from ssp_desktop.services.history import UndoHistory
@@ -180,6 +180,18 @@ class PlanDocument(QObject):
     def _step(self, run: Callable[[], object], what: str) -> bool:
         try:
             run()
+        except LockedError as exc:
+            # Undoing or redoing a published figure is a correction too: ask why.
+            reason = self.ask_reason(what, str(exc)) if self.ask_reason is not None else None
+            if not reason:
+                self.failed.emit(what, str(exc))
+                return False
+            try:
+                with correcting_calls(reason):
+                    run()
+            except SspError as again:
+                self.failed.emit(what, str(again))
+                return False
         except SspError as exc:
             log.info("%s refused: %s", what.split()[0].lower(), type(exc).__name__)
             self.failed.emit(what, str(exc))

@@ -117,6 +117,7 @@ def test_a_submitted_update_and_value_print_only_when_asked_and_marked(
     assert "61.0% (provisional) (awaiting review)" in marked  # scorecard
     assert "61.0% Provisional, awaiting review" in marked  # the chart's data table
     assert "Included, each marked “Awaiting review”" in marked
+    assert "These counts include 1 action update and 1 measure value awaiting review" in marked
     # The marking is text inside the tagged content (the tracker cell, the chart's data
     # table), so a screen reader reads it where it is printed.
     document = pack_document(store, pack_id, include_awaiting_review=True).document

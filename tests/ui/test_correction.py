@@ -101,3 +101,32 @@ def test_a_locked_value_asks_for_the_reason_and_is_corrected(
         ).first()
         assert row is not None and row.field == "value"
         assert row.reason == "Police validated the figure late"
+
+
+def test_undoing_a_correction_is_a_correction_too(
+    qtbot: QtBot, store: Store, locked: MiniPlan, window: tuple[QWidget, PlanDocument]
+) -> None:
+    _parent, document = window
+    form = create_editor(document, "measure", locked.measure.id, today=dt.date(2023, 11, 1))
+    qtbot.addWidget(form)
+    model = form.values_model  # type: ignore[attr-defined]
+    _answer(qtbot, "Validated late")
+    assert model.setData(_cell(model, Q.label, "Value"), "48", EDIT)
+    value_id = MeasureValue.make_id(locked.measure.id, Q)
+
+    _answer(qtbot, None)  # Undo, then Cancel: still 48, and it can be undone later
+    document.undo_stack.undo()
+    with store.session() as s:
+        assert s.get(MeasureValue, value_id).value == 48.0  # type: ignore[union-attr]
+    assert document.undo_stack.canUndo()
+
+    _answer(qtbot, "Correction was itself wrong")
+    document.undo_stack.undo()
+    with store.session() as s:
+        assert s.get(MeasureValue, value_id).value == 45.0  # type: ignore[union-attr]
+        reasons = s.scalars(
+            select(ChangeLog.reason)
+            .where(ChangeLog.record_id == value_id, ChangeLog.field == "value")
+            .order_by(ChangeLog.seq)
+        ).all()
+    assert reasons[-2:] == ["Validated late", "Correction was itself wrong"]
