@@ -403,17 +403,14 @@ class MeasureValue(Record):
     # {"GM average": 88.0}; keys are the measure's comparator_names.
     comparator_values: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     status: Mapped[ValueStatus] = mapped_column(_enum(ValueStatus), default=ValueStatus.PROVISIONAL)
-    # Where the value stands in the review cycle (draft, submitted, accepted, ...). The
-    # board pack prints accepted values (submitted ones only when asked, and marked).
-    # Values entered on the master copy, imported or from the sample are accepted
-    # unless a service says otherwise, as they were before review existed.
-    state: Mapped[UpdateState] = mapped_column(_enum(UpdateState), default=UpdateState.ACCEPTED)
     note: Mapped[str] = mapped_column(Text, default="")
     # A survey's own significance flags, where it gives them: is the change since the
     # previous period significant, and is the value significantly different from the
     # comparator ("92% ... statistically significantly higher than GM (88%)").
     significant: Mapped[bool | None] = mapped_column(Boolean, default=None)
     comparator_significant: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # Review, as for action updates: only accepted values reach the board pack.
+    state: Mapped[UpdateState] = mapped_column(_enum(UpdateState), default=UpdateState.ACCEPTED)
 
     measure: Mapped[Measure] = relationship()
 
