@@ -503,10 +503,16 @@ def remake_export(
                     "random keys, so no remake can match it byte for byte (the remake is "
                     "not encrypted)"
                 )
-            if version != __version__:
+            if not version:
                 reasons.append(
-                    f"it was made with ssp-desktop {version or 'before 0.1.0'} and this is "
-                    f"{__version__}, which draws packs differently"
+                    "it was made by a version of ssp-desktop from before packs were "
+                    "reproducible (it recorded no app version, and drew the time of drawing "
+                    "into the file)"
+                )
+            elif version != __version__:
+                reasons.append(
+                    f"it was made with ssp-desktop {version} and this is {__version__}, "
+                    "which draws packs differently"
                 )
             source = Path(original)
             if source.is_file():
