@@ -76,12 +76,40 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--store", metavar="PATH", required=True, help="the store to export")
     exp.add_argument("--out", metavar="FILE.xlsx", required=True, help="the workbook to write")
     exp.add_argument("--plan", metavar="TITLE", help="the plan (default: the newest)")
-    pack = sub.add_parser("pack", help="export the quarterly board pack as a PDF")
-    pack.add_argument("--store", metavar="PATH", required=True, help="the store to read")
-    pack.add_argument(
-        "--quarter", required=True, help='the quarter the pack reports on, e.g. "2023/24 Q2"'
+    pack = sub.add_parser(
+        "pack",
+        help="export the quarterly board pack as a PDF; publish it; make a published one again",
+        description=(
+            "Export the board pack for a quarter (--quarter, --out). The pack prints "
+            "accepted updates and values only. --list-exports shows the recorded exports; "
+            "--publish marks one final and locks its quarter; --as-published makes a "
+            "recorded export again from the store's history and checks its SHA-256."
+        ),
     )
-    pack.add_argument("--out", metavar="FILE.pdf", required=True, help="the PDF to write")
+    pack.add_argument("--store", metavar="PATH", required=True, help="the store to read")
+    pack.add_argument("--quarter", help='the quarter the pack reports on, e.g. "2023/24 Q2"')
+    pack.add_argument("--out", metavar="FILE.pdf", help="the PDF to write")
+    pack.add_argument(
+        "--include-awaiting-review",
+        action="store_true",
+        help="also print submitted updates and values not yet accepted, each marked "
+        '"Awaiting review" (drafts never appear)',
+    )
+    pack.add_argument(
+        "--list-exports", action="store_true", help="list the recorded exports and their ids"
+    )
+    pack.add_argument(
+        "--publish",
+        metavar="EXPORT",
+        help="publish a recorded export (its id, path or the PDF): the pack becomes final "
+        "and its quarter's updates and values are locked",
+    )
+    pack.add_argument(
+        "--as-published",
+        metavar="EXPORT",
+        help="make a recorded export (its id, path or the PDF) again from the store's "
+        "history and check it is byte-identical (writes it to --out if given)",
+    )
     pack.add_argument(
         "--plan",
         metavar="ID-OR-TITLE",
@@ -348,6 +376,7 @@ def cmd_pack(
     plan_text: str | None,
     meeting_date_text: str | None,
     password_file: Path | None = None,
+    include_awaiting_review: bool = False,
 ) -> int:
     """Export the board pack for a plan, quarter and meeting; record the export."""
     import datetime as dt
@@ -385,15 +414,104 @@ def cmd_pack(
             with store.session() as session:
                 plan_id = resolve_plan(session, plan_text).id
             pack_id = prepare_pack(store, plan_id, quarter, meeting_date=meeting_date)
-            result = export_pack(store, pack_id, target, password=password)
+            result = export_pack(
+                store,
+                pack_id,
+                target,
+                password=password,
+                include_awaiting_review=include_awaiting_review,
+            )
     except SspError as exc:
         return _error(str(exc))
     print(
         f"Wrote the board pack for {result.quarter.label} ({result.meeting}) to {result.path}: "
-        f"{result.pages} pages, {result.size:,} bytes, SHA-256 {result.sha256}."
+        f"{result.pages} pages, {result.size:,} bytes, SHA-256 {result.sha256}. "
+        f"Export id {result.export_id}."
         + (" It opens only with the password." if password_file is not None else "")
+        + (
+            " Updates and values awaiting review are included, marked as such."
+            if include_awaiting_review
+            else ""
+        )
     )
     return EXIT_OK
+
+
+def cmd_pack_list(store_path: Path) -> int:
+    """Print the recorded exports, newest first."""
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.reports.export import list_exports
+    from ssp_desktop.store.engine import Store
+
+    try:
+        with Store.open(store_path) as store, store.session() as s:
+            rows = list_exports(s)
+            if not rows:
+                print("No board pack has been exported from this store yet.")
+            for export, pack in rows:
+                state = (
+                    f"published {export.published_at:%d %b %Y %H:%M} UTC by {export.published_by}"
+                    if export.published_at
+                    else "not published"
+                )
+                print(
+                    f"{export.id}  {pack.quarter.label}  {export.exported_at:%d %b %Y %H:%M} UTC"
+                    f"  revision {export.snapshot_seq}  {state}  {export.file_name}"
+                )
+    except SspError as exc:
+        return _error(str(exc))
+    return EXIT_OK
+
+
+def cmd_pack_publish(store_path: Path, text: str) -> int:
+    """Publish a recorded export: final, attributed, its quarter locked."""
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.reports.export import find_export, publish_export
+    from ssp_desktop.store.engine import Store
+
+    try:
+        with Store.open(store_path) as store:
+            with store.session() as s:
+                export_id = find_export(s, text).id
+            export = publish_export(store, export_id)
+    except SspError as exc:
+        return _error(str(exc))
+    print(
+        f"Published {export.file_name} (SHA-256 {export.sha256}) on "
+        f"{export.published_at:%d %B %Y at %H:%M} UTC by {export.published_by}. Its quarter's "
+        "updates and values are locked: a later change needs a reason and is listed in the "
+        "next pack."
+    )
+    return EXIT_OK
+
+
+def cmd_pack_remake(store_path: Path, text: str, out: Path | None) -> int:
+    """Make a recorded export again from the store's history; compare SHA-256s."""
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.reports.export import find_export, remake_export
+    from ssp_desktop.store.engine import Store
+
+    try:
+        with Store.open(store_path) as store:
+            with store.session() as s:
+                export_id = find_export(s, text).id
+            result = remake_export(store, export_id, out)
+    except SspError as exc:
+        return _error(str(exc))
+    where = f" Wrote it to {result.path}." if result.path is not None else ""
+    if result.matches:
+        print(
+            f"Made the pack again from revision {result.revision}: byte-identical to the "
+            f"recorded export (SHA-256 {result.sha256}).{where}"
+        )
+        return EXIT_OK
+    print(
+        f"ssp-desktop: the pack made again from revision {result.revision} differs from the "
+        f"recorded export: SHA-256 {result.sha256}, recorded {result.recorded_sha256}. "
+        f"Why: {result.reason}.{where}",
+        file=sys.stderr,
+    )
+    return EXIT_REFUSED
 
 
 def cmd_bundle_export(
@@ -595,6 +713,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check":
         return cmd_check(Path(args.store))
     if args.command == "pack":
+        if args.list_exports:
+            return cmd_pack_list(Path(args.store))
+        if args.publish:
+            return cmd_pack_publish(Path(args.store), args.publish)
+        if args.as_published:
+            return cmd_pack_remake(
+                Path(args.store), args.as_published, Path(args.out) if args.out else None
+            )
+        if not args.quarter or not args.out:
+            return _error(
+                "give --quarter and --out to export a pack (or --list-exports, --publish "
+                "or --as-published)."
+            )
         return cmd_pack(
             Path(args.store),
             quarter_text=args.quarter,
@@ -602,6 +733,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             plan_text=args.plan,
             meeting_date_text=args.meeting_date,
             password_file=Path(args.password_file) if args.password_file else None,
+            include_awaiting_review=args.include_awaiting_review,
         )
     if args.command == "join":
         return cmd_join(Path(args.out), name=args.name, email=args.email)

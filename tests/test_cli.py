@@ -6,6 +6,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -344,6 +345,47 @@ def test_pack_refuses_an_unwritable_path_and_a_file_that_is_not_a_store(
     assert "does not exist" in capsys.readouterr().err
     assert main([*argv, "--store", str(not_a_store), "--out", str(tmp_path)]) == EXIT_REFUSED
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_pack_publish_and_as_published_from_the_command_line(
+    tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ssp_desktop import services
+    from ssp_desktop.domain.records import Action
+
+    store = tmp_path / "plan.sqlite"
+    store.write_bytes(demo_store.read_bytes())
+    out = tmp_path / "pack.pdf"
+    argv = ["pack", "--store", str(store)]
+    assert main([*argv, "--quarter", "2024/25 Q2", "--out", str(out)]) == EXIT_OK
+    capsys.readouterr()
+    assert main([*argv, "--list-exports"]) == EXIT_OK
+    listed = capsys.readouterr().out
+    assert "2024/25 Q2" in listed and "not published" in listed and str(out) in listed
+    assert main([*argv, "--publish", str(out)]) == EXIT_OK
+    assert "quarter's updates and values are locked" in capsys.readouterr().out
+    assert main([*argv, "--publish", str(out)]) == EXIT_REFUSED
+    assert "already published" in capsys.readouterr().err
+    with Store.open(store) as s, s.transaction() as tx:
+        action = tx.session.scalars(_first_action()).first()
+        assert isinstance(action, Action)
+        services.edit(tx, action, title="Retitled after publication")
+    remade = tmp_path / "remade.pdf"
+    assert main([*argv, "--as-published", str(out), "--out", str(remade)]) == EXIT_OK
+    assert "byte-identical" in capsys.readouterr().out
+    assert remade.read_bytes() == out.read_bytes()
+    assert main([*argv, "--as-published", "no-such-export"]) == EXIT_REFUSED
+    assert "no recorded export 'no-such-export'" in capsys.readouterr().err
+    assert main([*argv, "--out", str(out)]) == EXIT_REFUSED
+    assert "give --quarter and --out" in capsys.readouterr().err
+
+
+def _first_action() -> Any:
+    from sqlalchemy import select
+
+    from ssp_desktop.domain.records import Action
+
+    return select(Action).where(Action.deleted_at.is_(None)).order_by(Action.ref)
 
 
 def test_the_command_line_starts_without_reportlab() -> None:

@@ -23,6 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from graphlib import TopologicalSorter
 from typing import Any, TypeVar
@@ -110,6 +111,7 @@ class Attribution:
 
 _DEPTH = "service_depth"
 _ATTRIBUTION = "attribution"
+_REASON = "correction_reason"
 
 
 @contextmanager
@@ -132,6 +134,39 @@ def attributed(session: Session, attribution: Attribution | None) -> Iterator[No
         yield
     finally:
         session.info[_ATTRIBUTION] = before
+
+
+@contextmanager
+def correcting(session: Session, reason: str) -> Iterator[None]:
+    """Changes written inside are a correction of a locked (published) figure: their
+    change-log rows carry ``reason``, and the lock lets them through."""
+    before = session.info.get(_REASON)
+    session.info[_REASON] = reason
+    try:
+        yield
+    finally:
+        session.info[_REASON] = before
+
+
+# A reason for writes whose session the caller does not hold (undo and redo open
+# their own transaction): set around the call with :func:`correcting_calls`.
+_CALL_REASON: ContextVar[str | None] = ContextVar("correction_reason", default=None)
+
+
+@contextmanager
+def correcting_calls(reason: str) -> Iterator[None]:
+    """Whatever is written inside (in this thread) is a correction with ``reason``."""
+    token = _CALL_REASON.set(reason)
+    try:
+        yield
+    finally:
+        _CALL_REASON.reset(token)
+
+
+def correction_reason(session: Session) -> str | None:
+    """The reason of the correction being written on ``session``, if one is."""
+    reason = session.info.get(_REASON) or _CALL_REASON.get()
+    return str(reason) if reason else None
 
 
 def _is_write_session(session: Session | None) -> bool:
@@ -262,6 +297,7 @@ def _log(session: Session, ctx: ChangeContext, obj: Record, op: str, **kw: Any) 
             record_id=obj.id,
             op=op,
             source=ctx.source,
+            reason=correction_reason(session),
             **kw,
         )
     )

@@ -636,6 +636,17 @@ class PackExport(Record):
     size: Mapped[int] = mapped_column(Integer)
     # The change-log sequence number the export saw: the data snapshot it came from.
     snapshot_seq: Mapped[int] = mapped_column(Integer)
+    # What the PDF was made with, so that it can be made again byte for byte: the
+    # builder's choice of showing updates awaiting review, whether it was encrypted
+    # (a password-protected file is never reproducible: its keys are random), and the
+    # app version that drew it. ``exported_at`` is the production time it prints.
+    include_awaiting_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
+    app_version: Mapped[str] = mapped_column(String(40), default="")
+    # Set when the pack is published (final): who and when. Publishing locks the
+    # quarter's updates and values (services/locks.py).
+    published_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    published_by: Mapped[str] = mapped_column(String(254), default="")
 
     def describe(self) -> str:
         return f"export {self.file_name}"
@@ -672,6 +683,8 @@ class ChangeLog(Base):
     new: Mapped[str | None] = mapped_column(Text, default=None)
     # "local", "sample", "bundle:<id>", "import:<file>": where the change came from.
     source: Mapped[str] = mapped_column(String(200), default="local")
+    # Why a locked (published) figure was changed; None for ordinary changes.
+    reason: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class StoreMeta(Base):

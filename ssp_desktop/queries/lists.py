@@ -43,6 +43,7 @@ from ssp_desktop.domain.enums import (
     Rag,
     ToleranceMode,
     Unit,
+    UpdateState,
     ValueStatus,
 )
 from ssp_desktop.domain.periods import FinancialYear, Quarter
@@ -652,6 +653,8 @@ class MeasureSeries:
     significance: dict[Quarter, bool | None] = field(default_factory=dict)
     status: dict[Quarter, ValueStatus] = field(default_factory=dict)
     comparators: dict[Quarter, dict[str, float]] = field(default_factory=dict)
+    # Where each value stands in review (accepted, submitted, ...).
+    review: dict[Quarter, UpdateState] = field(default_factory=dict)
 
 
 def read_series(
@@ -669,7 +672,7 @@ def read_series(
         conditions.append(MeasureValue.period <= upto)
     if since is not None:
         conditions.append(MeasureValue.period >= since)
-    for measure_id, period, value, comparators, status, significant in session.execute(
+    for measure_id, period, value, comparators, status, significant, state in session.execute(
         select(
             MeasureValue.measure_id,
             MeasureValue.period,
@@ -677,6 +680,7 @@ def read_series(
             MeasureValue.comparator_values,
             MeasureValue.status,
             MeasureValue.significant,
+            MeasureValue.state,
         )
         .join(Measure, Measure.id == MeasureValue.measure_id)
         .where(*conditions)
@@ -687,6 +691,7 @@ def read_series(
         s.significance[period] = significant
         s.status[period] = status
         s.comparators[period] = comparators or {}
+        s.review[period] = state
 
 
 def read_targets(

@@ -30,6 +30,7 @@ from ssp_desktop.domain.enums import (
     Polarity,
     Rag,
     Unit,
+    UpdateState,
     ValueStatus,
 )
 from ssp_desktop.domain.periods import Quarter
@@ -148,6 +149,9 @@ class ScorecardRow:
     # The last SPARK_QUARTERS quarters up to the quarter, oldest first; None: no value.
     spark: tuple[float | None, ...]
     spark_quarters: tuple[Quarter, ...]
+    # The value judged was submitted and not yet accepted (a pack shows such values
+    # only when its builder asks, and marks them).
+    awaiting_review: bool = False
 
     def fmt(self, value: float | None) -> str:
         return format_value(value, self.unit, self.decimals)
@@ -156,7 +160,9 @@ class ScorecardRow:
     def value_text(self) -> str:
         text = self.fmt(self.value)
         if text and self.provisional:
-            return f"{text} (provisional)"
+            text = f"{text} (provisional)"
+        if text and self.awaiting_review:
+            text = f"{text} (awaiting review)"
         return text or "No value"
 
     @property
@@ -335,6 +341,8 @@ def scorecard(
                 comparator_value=j.comparator_value,
                 spark=tuple(s.values.get(q) for q in spark_quarters),
                 spark_quarters=spark_quarters,
+                awaiting_review=latest is not None
+                and s.review.get(latest) is UpdateState.SUBMITTED,
             )
         )
     return rows

@@ -14,6 +14,7 @@ Text is plain (no markup); the renderer escapes it.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -198,6 +199,11 @@ class Metadata:
     keywords: tuple[str, ...]
     lang: str = "en-GB"
     creator: str = "ssp-desktop"
+    # The production time the file's dates give (not the moment it is drawn), so
+    # the same pack drawn again is the same file; None: the start of 2000 (tests).
+    produced_at: dt.datetime | None = None
+    # Further document information entries, e.g. ("DataRevision", "412").
+    extra_info: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,14 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.domain.enums import Frequency, Polarity, ToleranceMode, Unit, ValueStatus
+from ssp_desktop.domain.enums import (
+    Frequency,
+    Polarity,
+    ToleranceMode,
+    Unit,
+    UpdateState,
+    ValueStatus,
+)
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import Measure, MeasureTarget, MeasureValue
 from ssp_desktop.domain.rules import measure_rag
@@ -164,6 +171,8 @@ class Point:
     value: float | None
     status: ValueStatus = ValueStatus.FINAL
     comparators: Mapping[str, float] = field(default_factory=dict)
+    # Submitted but not yet accepted: printed only when the pack builder asks, marked.
+    awaiting_review: bool = False
 
 
 # --- words --------------------------------------------------------------------------
@@ -244,6 +253,8 @@ def alt_text(
     latest = f"Latest {fmt(last.value)} in {last_q.label}"
     if last.status is ValueStatus.PROVISIONAL:
         latest += " (provisional)"
+    if last.awaiting_review:
+        latest += " (awaiting review)"
     target = targets.get(last_q.fy)
     if facts.polarity is Polarity.TRACKER:
         latest += "; monitored without a target"
@@ -420,6 +431,8 @@ def build_chart(
         p = points.get(q)
         value = p.value if p is not None else None
         status = "" if p is None or value is None else p.status.value.capitalize()
+        if p is not None and value is not None and p.awaiting_review:
+            status += ", awaiting review"
         target = targets.get(q.fy) if facts.polarity is not Polarity.TRACKER else None
         comps = [fmt(p.comparators.get(n)) if p is not None else "" for n in comparator_names]
         rows.append((q.label, fmt(value) or "No value", status, fmt(target), *comps))
@@ -495,13 +508,14 @@ def measure_chart(
     if measure is None or measure.deleted_at is not None:
         raise LookupError(f"No measure with id {measure_id}.")
     points = {
-        period: Point(value, status, dict(comparators or {}))
-        for period, value, status, comparators in session.execute(
+        period: Point(value, status, dict(comparators or {}), state is UpdateState.SUBMITTED)
+        for period, value, status, comparators, state in session.execute(
             select(
                 MeasureValue.period,
                 MeasureValue.value,
                 MeasureValue.status,
                 MeasureValue.comparator_values,
+                MeasureValue.state,
             ).where(MeasureValue.measure_id == measure_id, MeasureValue.deleted_at.is_(None))
         )
         if value is None or not math.isnan(value)

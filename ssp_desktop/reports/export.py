@@ -19,25 +19,28 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
+import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop import services
+from ssp_desktop import __version__, services
 from ssp_desktop.domain.errors import DomainError, SspError
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
     BoardMeeting,
     BoardPack,
-    ChangeLog,
     PackExport,
     Plan,
 )
 from ssp_desktop.progress import Progress
+from ssp_desktop.reports.blocks import PackDocument
+from ssp_desktop.reports.pack_source import Provenance, pack_source
 from ssp_desktop.services.packs import create_pack, default_meeting_title, new_pack
 from ssp_desktop.store.engine import Store
 
@@ -48,9 +51,14 @@ __all__ = [
     "create_pack",
     "default_meeting_title",
     "export_pack",
+    "find_export",
     "find_pack",
+    "list_exports",
     "new_pack",
+    "pack_document",
     "prepare_pack",
+    "publish_export",
+    "remake_export",
     "resolve_plan",
 ]
 
@@ -193,6 +201,46 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+@dataclass(frozen=True)
+class MadePack:
+    """A pack's content as it will be drawn, with its provenance."""
+
+    document: PackDocument
+    provenance: Provenance
+    quarter: Quarter
+
+
+def pack_document(
+    store: Store,
+    pack_id: uuid.UUID,
+    *,
+    include_awaiting_review: bool = False,
+    revision: int | None = None,
+    produced_at: dt.datetime | None = None,
+    step: Callable[[str], None] | None = None,
+) -> MadePack:
+    """The content of board pack ``pack_id`` exactly as an export draws it: read from a
+    private copy of the store (one snapshot even if someone writes meanwhile), with the
+    updates and values the Board may see (:mod:`~ssp_desktop.reports.pack_source`).
+    With ``revision``, from the store as it was then (a published pack made again)."""
+    from ssp_desktop.reports.pack import assemble_pack
+
+    with pack_source(
+        store.engine,
+        pack_id,
+        produced_at=produced_at,
+        include_awaiting_review=include_awaiting_review,
+        app_version=__version__,
+        revision=revision,
+    ) as (s, provenance):
+        document = assemble_pack(
+            s, pack_id, is_sample=store.is_sample, step=step, provenance=provenance
+        )
+        pack = s.get(BoardPack, pack_id)
+        assert pack is not None
+        return MadePack(document, provenance, pack.quarter)
+
+
 def export_pack(
     store: Store,
     pack_id: uuid.UUID,
@@ -201,14 +249,19 @@ def export_pack(
     progress: Progress | None = None,
     actor: str | None = None,
     password: str | None = None,
+    include_awaiting_review: bool = False,
 ) -> ExportResult:
     """Write board pack ``pack_id`` to ``out`` and record the export; with ``password``
     the PDF is encrypted (AES-256) and opens only with it (``reports/protect.py``).
 
+    The pack prints accepted updates and values; ``include_awaiting_review`` adds the
+    submitted ones, each marked. The file depends only on the data revision, these
+    options and the production time, which an export from the same revision reuses
+    (see :mod:`~ssp_desktop.reports.pack_source`): making it twice gives the same bytes.
+
     Honours ``progress``'s cancel at every section, chart and flowable: a cancel raises
     :class:`~ssp_desktop.progress.Cancelled` and leaves no file (nor any
     half-written one) behind."""
-    from ssp_desktop.reports.pack import assemble_pack
     from ssp_desktop.reports.render import render_pdf
 
     progress = progress or Progress()
@@ -220,16 +273,12 @@ def export_pack(
         steps[0] = min(steps[0] + 1, _ASSEMBLY_SHARE - 1)
         progress.step(steps[0], _TOTAL, f"Preparing: {text}…")
 
-    with store.session() as s:
-        # The first read opens the read transaction: the revision and the content below
-        # are the same snapshot even if someone writes meanwhile.
-        snapshot_seq = int(s.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0)
-        document = assemble_pack(s, pack_id, is_sample=store.is_sample, step=on_section)
-        pack = s.get(BoardPack, pack_id)
-        assert pack is not None
-        quarter = pack.quarter
-        meeting = s.get(BoardMeeting, pack.meeting_id)
-        meeting_text = document.furniture.meeting if meeting is not None else ""
+    made = pack_document(
+        store, pack_id, include_awaiting_review=include_awaiting_review, step=on_section
+    )
+    document, provenance, quarter = made.document, made.provenance, made.quarter
+    snapshot_seq = provenance.snapshot
+    meeting_text = document.furniture.meeting
 
     def on_flowable(done: int, total: int) -> None:
         share = _TOTAL - _ASSEMBLY_SHARE - 1
@@ -263,11 +312,14 @@ def export_pack(
             tx,
             PackExport(
                 pack_id=pack_id,
-                exported_at=dt.datetime.now(dt.UTC),
+                exported_at=provenance.produced_at,
                 file_name=str(target),
                 sha256=sha256,
                 size=size,
                 snapshot_seq=snapshot_seq,
+                include_awaiting_review=include_awaiting_review,
+                encrypted=bool(password),
+                app_version=__version__,
             ),
         )
         export_id = record.id
@@ -285,3 +337,205 @@ def export_pack(
         quarter=quarter,
         meeting=meeting_text,
     )
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def find_export(session: Session, text: str) -> PackExport:
+    """A recorded export by its id, the path it was written to, or (for a PDF file
+    that exists) its SHA-256. Raises DomainError naming what was looked for."""
+    wanted = text.strip()
+    with contextlib.suppress(ValueError):
+        found = session.get(PackExport, uuid.UUID(wanted))
+        if found is not None and found.deleted_at is None:
+            return found
+    live = PackExport.deleted_at.is_(None)
+    path = Path(wanted).expanduser()
+    by_name = session.scalars(
+        select(PackExport)
+        .where(live, PackExport.file_name == str(path.absolute()))
+        .order_by(PackExport.exported_at.desc())
+    ).first()
+    if by_name is not None:
+        return by_name
+    if path.is_file():
+        sha256, _size = _sha256(path)
+        by_hash = session.scalars(
+            select(PackExport)
+            .where(live, PackExport.sha256 == sha256)
+            .order_by(PackExport.exported_at)
+        ).first()
+        if by_hash is not None:
+            return by_hash
+        raise DomainError(
+            f"{path} is not a pack this store recorded (no export has its SHA-256 {sha256})."
+        )
+    raise DomainError(
+        f"There is no recorded export {wanted!r} in this store: give an export's id (see "
+        "`ssp-desktop pack --list-exports`), the path it was written to, or the PDF itself."
+    )
+
+
+def list_exports(session: Session) -> list[tuple[PackExport, BoardPack]]:
+    """Every recorded export with its pack, newest first."""
+    return [
+        (e, p)
+        for e, p in session.execute(
+            select(PackExport, BoardPack)
+            .join(BoardPack, BoardPack.id == PackExport.pack_id)
+            .where(PackExport.deleted_at.is_(None), BoardPack.deleted_at.is_(None))
+            .order_by(PackExport.exported_at.desc(), PackExport.snapshot_seq.desc())
+        ).tuples()
+    ]
+
+
+def publish_export(store: Store, export_id: uuid.UUID, *, actor: str | None = None) -> PackExport:
+    """Publish a recorded export (``services.locks.publish``): the pack is final and its
+    quarter's updates and values are locked."""
+    from ssp_desktop.services.locks import publish
+
+    with store.transaction(actor=actor) as tx:
+        export = tx.get(PackExport, export_id)
+        if export is None:
+            raise DomainError("That export record is not in this store.")
+        publish(tx, export)
+    with store.session() as s:
+        done = s.get(PackExport, export_id)
+        assert done is not None
+        return done
+
+
+@dataclass(frozen=True)
+class RemakeResult:
+    """A recorded export made again from the store's history, and whether it matches."""
+
+    export_id: uuid.UUID
+    path: Path | None
+    sha256: str
+    recorded_sha256: str
+    revision: int
+    reason: str  # why it differs ("" when it matches)
+
+    @property
+    def matches(self) -> bool:
+        return self.sha256 == self.recorded_sha256
+
+
+def _first_difference(ours: Path, theirs: Path) -> str:
+    """Which page of two PDFs first differs in what it draws, in words."""
+    import pikepdf
+
+    try:
+        with pikepdf.open(ours) as a, pikepdf.open(theirs) as b:
+            if len(a.pages) != len(b.pages):
+                return f"the remake has {len(a.pages)} pages, the recorded file {len(b.pages)}"
+            for n, (pa, pb) in enumerate(zip(a.pages, b.pages, strict=True), start=1):
+                if pa.obj.Contents.read_bytes() != pb.obj.Contents.read_bytes():
+                    return f"page {n} draws different content"
+            if dict(a.docinfo) != dict(b.docinfo):
+                return "the document information (metadata) differs"
+            return "the pages draw the same content, so the difference is in the file's structure"
+    except (pikepdf.PdfError, OSError, AttributeError) as exc:
+        return f"the recorded file could not be compared ({exc})"
+
+
+def remake_export(
+    store: Store,
+    export_id: uuid.UUID,
+    out: Path | None = None,
+    *,
+    progress: Progress | None = None,
+) -> RemakeResult:
+    """Make recorded export ``export_id`` again from the store as it was at the revision
+    it was made from (its production time and options as recorded), and compare SHA-256s.
+
+    Writes the remake to ``out`` when given (nothing is recorded). The result's
+    ``reason`` says exactly why a remake differs; ExportError if it cannot be made."""
+    from ssp_desktop.reports.render import render_pdf
+    from ssp_desktop.store.snapshot import SnapshotError
+
+    progress = progress or Progress()
+    target = check_output_path(out) if out is not None else None
+    with store.session() as s:
+        export = s.get(PackExport, export_id)
+        if export is None or export.deleted_at is not None:
+            raise ExportError("That export record is not in this store.")
+        recorded, revision = export.sha256, export.snapshot_seq
+        produced_at, include = export.exported_at, export.include_awaiting_review
+        encrypted, version, original = export.encrypted, export.app_version, export.file_name
+        pack_id = export.pack_id
+    progress.step(0, _TOTAL, "Winding the store back…")
+    steps = [0]
+
+    def on_section(text: str) -> None:
+        steps[0] = min(steps[0] + 1, _ASSEMBLY_SHARE - 1)
+        progress.step(steps[0], _TOTAL, f"Preparing: {text}…")
+
+    try:
+        made = pack_document(
+            store,
+            pack_id,
+            include_awaiting_review=include,
+            revision=revision,
+            produced_at=produced_at,
+            step=on_section,
+        )
+    except SnapshotError as exc:
+        raise ExportError(
+            f"The store's history cannot be wound back to revision {revision}: {exc}"
+        ) from exc
+
+    def on_flowable(done: int, total: int) -> None:
+        share = _TOTAL - _ASSEMBLY_SHARE - 1
+        progress.step(_ASSEMBLY_SHARE + done * share // max(total, 1), _TOTAL, "Drawing the PDF…")
+
+    with tempfile.TemporaryDirectory(prefix="ssp-remake-") as folder:
+        tmp = Path(folder) / "remake.pdf"
+        render_pdf(made.document, tmp, on_flowable=on_flowable)
+        sha256, _size = _sha256(tmp)
+        reason = ""
+        if sha256 != recorded:
+            reasons = []
+            if encrypted:
+                reasons.append(
+                    "the recorded file was protected with a password, and encryption uses "
+                    "random keys, so no remake can match it byte for byte (the remake is "
+                    "not encrypted)"
+                )
+            if not version:
+                reasons.append(
+                    "it was made by a version of ssp-desktop from before packs were "
+                    "reproducible (it recorded no app version, and drew the time of drawing "
+                    "into the file)"
+                )
+            elif version != __version__:
+                reasons.append(
+                    f"it was made with ssp-desktop {version} and this is {__version__}, "
+                    "which draws packs differently"
+                )
+            source = Path(original)
+            if source.is_file():
+                theirs, _ = _sha256(source)
+                if theirs != recorded:
+                    reasons.append(f"the file at {source} has been changed since it was exported")
+                elif not reasons:
+                    reasons.append(_first_difference(tmp, source))
+            if not reasons:
+                reasons.append(
+                    f"the data as wound back to revision {revision} does not draw the recorded "
+                    "file, and the recorded file is not at its path to compare page by page"
+                )
+            reason = "; ".join(reasons)
+        if target is not None:
+            try:
+                fd, name = tempfile.mkstemp(
+                    prefix=f".{target.name}.", suffix=".partial", dir=target.parent
+                )
+                os.close(fd)
+                shutil.copyfile(tmp, name)
+                os.replace(name, target)
+            except OSError as exc:
+                raise ExportError(f"Could not write {target}: {exc.strerror or exc}.") from exc
+    progress.step(_TOTAL, _TOTAL, "Done")
+    return RemakeResult(export_id, target, sha256, recorded, revision, reason)

@@ -48,6 +48,7 @@ from ssp_desktop.reports.pack_priorities import (
     scorecard_section,
 )
 from ssp_desktop.reports.pack_registers import appendix_section, funding_section, risks_section
+from ssp_desktop.reports.pack_source import Provenance
 from ssp_desktop.reports.pack_summary import (
     at_a_glance_section,
     changes_section,
@@ -93,6 +94,7 @@ def assemble_pack(
     *,
     is_sample: bool = False,
     step: StepFn | None = None,
+    provenance: Provenance | None = None,
 ) -> PackDocument:
     """The content of board pack ``pack_id``, its enabled sections in the chosen order.
 
@@ -102,7 +104,7 @@ def assemble_pack(
     pack = session.get(BoardPack, pack_id)
     if pack is None or pack.deleted_at is not None:
         raise DomainError("That board pack is not in this store (it may have been deleted).")
-    ctx = PackContext(session, pack, is_sample)
+    ctx = PackContext(session, pack, is_sample, provenance)
     report = step or (lambda _text: None)
     sections = []
     for key, enabled in section_order(pack.sections):
@@ -144,6 +146,8 @@ def assemble_pack(
                 ctx.meeting.title,
                 *((SAMPLE_BANNER,) if is_sample else ()),
             ),
+            produced_at=provenance.produced_at if provenance is not None else None,
+            extra_info=provenance.info() if provenance is not None else (),
         ),
         furniture=Furniture(
             marking=pack.protective_marking.strip() or "OFFICIAL",

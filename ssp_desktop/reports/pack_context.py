@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.domain.enums import ActionStatus, Rag
+from ssp_desktop.domain.enums import ActionStatus, Rag, UpdateState
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
@@ -41,7 +41,12 @@ from ssp_desktop.queries.performance import (
     scorecard,
 )
 from ssp_desktop.queries.quarter_changes import QuarterChanges, quarter_changes
+from ssp_desktop.queries.revisions import Revisions, revisions_since_published
+from ssp_desktop.reports.pack_source import Provenance
 from ssp_desktop.reports.pack_text import long_date
+
+AWAITING_REVIEW = "Awaiting review"
+"""The words that mark an update or value printed before the strategy team accepted it."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ class ActionInfo:
     rag: Rag | None
     narrative: str
     complete: bool
+    # Its update was submitted and not yet accepted: printed only when the builder
+    # asks, and then marked wherever it is printed.
+    awaiting_review: bool = False
 
 
 @dataclass(frozen=True)
@@ -78,10 +86,17 @@ class PriorityInfo:
 class PackContext:
     """Everything the sections read, fetched once."""
 
-    def __init__(self, session: Session, pack: BoardPack, is_sample: bool) -> None:
+    def __init__(
+        self,
+        session: Session,
+        pack: BoardPack,
+        is_sample: bool,
+        provenance: Provenance | None = None,
+    ) -> None:
         self.session = session
         self.pack = pack
         self.is_sample = is_sample
+        self.provenance = provenance
         meeting = session.get(BoardMeeting, pack.meeting_id)
         plan = session.get(Plan, pack.plan_id)
         if meeting is None or plan is None or plan.deleted_at is not None:
@@ -94,7 +109,15 @@ class PackContext:
         partnership = session.get(Partnership, plan.partnership_id)
         self.partnership = partnership.name if partnership is not None else ""
         self.quarter: Quarter = pack.quarter
-        self.today = dt.date.today()
+        # "Today" for the flags (past due, ...) is the day the pack was produced, or the
+        # day after the quarter for a pack showing the plan as at the quarter's end: a
+        # pack made again later must say the same.
+        if provenance is None:
+            self.today = dt.date.today()
+        elif provenance.plan_as_at is not None:
+            self.today = provenance.plan_as_at + dt.timedelta(days=1)
+        else:
+            self.today = provenance.produced_at.date()
         self.rows: list[ScorecardRow] = scorecard(session, plan.id, self.quarter)
         self.performance: list[PriorityPerformance] = rag_by_priority(
             session, plan.id, self.quarter, self.rows
@@ -123,6 +146,11 @@ class PackContext:
         return f"{self.meeting.title}, {long_date(self.meeting.meeting_date)}"
 
     @property
+    def revisions(self) -> Revisions:
+        """Corrections of published figures since the plan's last published pack."""
+        return revisions_since_published(self.session, self.plan.id, exclude_pack=self.pack.id)
+
+    @property
     def changes(self) -> QuarterChanges:
         if self._changes is None:
             self._changes = quarter_changes(
@@ -149,6 +177,12 @@ class PackContext:
         ).tuples():
             priority_id, standing = standings[action.id]
             update = updates.get(action.id)
+            awaiting = update is not None and update.state is UpdateState.SUBMITTED
+            narrative = update.narrative.strip() if update is not None else ""
+            if awaiting:
+                # The marking is part of the text, so print, tags and screen readers
+                # all carry it.
+                narrative = f"{AWAITING_REVIEW}: {narrative or 'no commentary given.'}"
             lead = " – ".join(
                 x
                 for x in (
@@ -173,8 +207,9 @@ class PackContext:
                     closed=action.status.is_closed,
                     standing=standing,
                     rag=update.rag if update is not None else None,
-                    narrative=update.narrative.strip() if update is not None else "",
+                    narrative=narrative,
                     complete=action.status is ActionStatus.COMPLETE,
+                    awaiting_review=awaiting,
                 )
             )
         out.sort(key=lambda a: ref_key(a.ref))

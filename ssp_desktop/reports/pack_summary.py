@@ -7,6 +7,7 @@ summarise the plan's ratings for the quarter and what moved since the previous o
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -101,7 +102,49 @@ def cover_section(ctx: PackContext) -> tuple[Block, ...]:
     blocks += paragraphs(pack.summary, "No summary has been written for this pack.")
     blocks.append(Heading("Recommendations", 2, "cover-recommendations", in_contents=False))
     blocks += paragraphs(pack.recommendations, "No recommendations have been written.")
+    blocks += _provenance(ctx)
     return tuple(blocks)
+
+
+def _utc(when: dt.datetime) -> str:
+    return f"{long_date(when.date())}, {when.astimezone(dt.UTC):%H:%M} UTC"
+
+
+def _provenance(ctx: PackContext) -> list[Block]:
+    """What the pack was made from: the data revision and when it was made, the
+    production time and the app version (also in the document's metadata)."""
+    p = ctx.provenance
+    if p is None:
+        return []
+    review = (
+        "Included, each marked \u201cAwaiting review\u201d"
+        if p.include_awaiting_review
+        else "Not included: this pack shows accepted updates and values only"
+    )
+    blocks: list[Block] = [
+        Heading("Provenance", 2, "cover-provenance", in_contents=False),
+        Fields(
+            (
+                ("Data revision", str(p.revision)),
+                ("Data as at", _utc(p.data_as_at) if p.data_as_at else "No data yet"),
+                ("Produced", _utc(p.produced_at)),
+                ("App version", f"ssp-desktop {p.app_version}"),
+                ("Updates awaiting review", review),
+            ),
+            caption="The data this pack was made from, when, and with which app version",
+        ),
+    ]
+    if p.plan_as_at is not None:
+        blocks.append(
+            Paragraph(
+                f"This pack reports a past quarter, {ctx.quarter.label}. It shows the plan "
+                f"as it stood at the quarter's end ({long_date(p.plan_as_at)}): action "
+                "statuses, due dates and the forward look are as at that date, not as at "
+                "the production date.",
+                TextStyle.NOTE,
+            )
+        )
+    return blocks
 
 
 def _join_words(words: Sequence[str]) -> str:
@@ -168,6 +211,30 @@ def _missing_summary(ctx: PackContext) -> list[str]:
     return missing
 
 
+def _review_note(ctx: PackContext) -> list[Block]:
+    """Which counts include figures not yet accepted (only when the builder asked)."""
+    if ctx.provenance is None or not ctx.provenance.include_awaiting_review:
+        return []
+    updates = sum(1 for a in ctx.actions if a.awaiting_review)
+    values = sum(1 for r in ctx.rows if r.awaiting_review)
+    if not updates and not values:
+        return [
+            Paragraph(
+                "Every update and value in this pack has been accepted by the strategy team.",
+                TextStyle.NOTE,
+            )
+        ]
+    return [
+        Paragraph(
+            f"These counts include {_plural(updates, 'action update')} and "
+            f"{_plural(values, 'measure value')} awaiting review: submitted by the leads, "
+            "not yet accepted by the strategy team. Each is marked \u201cAwaiting "
+            "review\u201d where it is printed.",
+            TextStyle.NOTE,
+        )
+    ]
+
+
 def at_a_glance_section(ctx: PackContext) -> tuple[Block, ...]:
     perf = ctx.performance
     actions_total = Counts()
@@ -193,6 +260,7 @@ def at_a_glance_section(ctx: PackContext) -> tuple[Block, ...]:
             )
         ),
     ]
+    blocks += _review_note(ctx)
     if perf:
         names = [p.code or p.title for p in perf]
         for noun, standings, attr, total in (
@@ -269,6 +337,41 @@ def _change_table(changes: Sequence[Any], caption: str, *, measures: bool = Fals
     )
 
 
+def revised_part(ctx: PackContext) -> list[Block]:
+    """ "Revised since the last published pack": corrections of locked figures, with
+    what, old, new, reason and who (nothing before any pack has been published)."""
+    revisions = ctx.revisions
+    published = revisions.published
+    if published is None:
+        return []
+    title = "Revised since the last published pack"
+    since = (
+        f"the {published.quarter_label} pack ({published.meeting}), published on "
+        f"{long_date(published.published_at.date())} by {published.published_by}"
+    )
+    if not revisions.items:
+        return [
+            Heading(title, 2, "changes-revised", in_contents=False),
+            Paragraph(f"No published figure has been revised since {since}."),
+        ]
+    return [
+        Heading(title, 2, "changes-revised", in_contents=False),
+        Paragraph(
+            f"Published figures corrected since {since}. Each correction was made with "
+            "the reason given here, and the change log keeps the old value."
+        ),
+        Table(
+            header=(("What", "Old", "New", "Reason", "Who", "When"),),
+            rows=tuple(
+                (r.what, r.old, r.new, r.reason, r.who, short_date(r.when.date()))
+                for r in revisions.items
+            ),
+            widths=(2.4, 2.0, 2.0, 2.4, 1.4, 1.2),
+            caption="Published figures revised since the last published pack",
+        ),
+    ]
+
+
 def changes_section(ctx: PackContext) -> tuple[Block, ...]:
     ch = ctx.changes
     prev, q = ch.previous.label, ch.quarter.label
@@ -281,6 +384,7 @@ def changes_section(ctx: PackContext) -> tuple[Block, ...]:
         ),
     ]
 
+    blocks += revised_part(ctx)
     quiet: list[str] = []
 
     def part(title: str, anchor: str, items: Sequence[Any], make: Callable[[], Block]) -> None:

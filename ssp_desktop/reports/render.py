@@ -1016,6 +1016,11 @@ def render_pdf(
 ) -> int:
     """Write ``document`` to ``path`` as a PDF; return the number of pages.
 
+    The file depends only on ``document``: its dates are the document's production time
+    (``document.metadata.produced_at``), its /ID is derived from its content, and
+    ReportLab runs in its invariant mode, so the same document gives the same bytes
+    (a published pack can be made again and checked by its SHA-256).
+
     ``on_flowable(done, total)`` is called after every flowable is laid out (the count
     runs over every pass of the build; ``total`` is an estimate). Whatever it raises
     stops the build. The PDF is tagged (PDF/UA-1, see :mod:`.tagging`) unless
@@ -1047,12 +1052,21 @@ def render_pdf(
         displayDocTitle=True,
         initialFontName=fonts.REGULAR,
         initialFontSize=BODY_SIZE,
+        # No wall-clock date nor random /ID in ReportLab's output: the dates and the ID
+        # are set from the document when the structure is written (tagging.py).
+        invariant=1,
     )
     doc._firstPageTemplateIndex = 1 if first_landscape else 0
     taggers: list[Tagger] | None = [] if tagged else None
     doc.multiBuild(story, canvasmaker=_canvas_class(document.furniture, taggers))
     if taggers:
-        write_structure(path, taggers[-1], lang=meta.lang)
+        write_structure(
+            path,
+            taggers[-1],
+            lang=meta.lang,
+            produced_at=meta.produced_at,
+            extra_info=dict(meta.extra_info),
+        )
     return int(doc.page)
 
 

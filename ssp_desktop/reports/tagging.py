@@ -270,9 +270,26 @@ def _xmp(info: dict[str, str], now: dt.datetime) -> bytes:
     return body.encode("utf-8")
 
 
-def write_structure(path: Path, tagger: Tagger, *, lang: str) -> None:
+_FIXED_TIME = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
+def pdf_date(when: dt.datetime) -> str:
+    """A PDF date string (UTC), e.g. "D:20261206213000+00'00'"."""
+    return when.astimezone(dt.UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
+
+
+def write_structure(
+    path: Path,
+    tagger: Tagger,
+    *,
+    lang: str,
+    produced_at: dt.datetime | None = None,
+    extra_info: dict[str, str] | None = None,
+) -> None:
     """Write ``tagger``'s structure tree and the PDF/UA catalog entries into the PDF at
-    ``path`` (in place)."""
+    ``path`` (in place). The document's dates are ``produced_at`` and its /ID comes
+    from its content, so equal content makes an equal file; ``extra_info`` adds
+    document information entries (the pack's provenance)."""
     import pikepdf
     from pikepdf import Array, Dictionary, Name, String
 
@@ -355,13 +372,18 @@ def write_structure(path: Path, tagger: Tagger, *, lang: str) -> None:
         prefs = root.get("/ViewerPreferences", Dictionary())
         prefs.DisplayDocTitle = True
         root.ViewerPreferences = prefs
+        when = produced_at or _FIXED_TIME
+        pdf.docinfo[Name.CreationDate] = String(pdf_date(when))
+        pdf.docinfo[Name.ModDate] = String(pdf_date(when))
+        for key, value in (extra_info or {}).items():
+            pdf.docinfo[Name("/" + key)] = String(value)
         info = {str(k): str(v) for k, v in pdf.docinfo.items()}
         info["lang"] = lang
-        metadata = pdf.make_stream(_xmp(info, dt.datetime.now(dt.UTC)))
+        metadata = pdf.make_stream(_xmp(info, when.astimezone(dt.UTC)))
         metadata.Type = Name.Metadata
         metadata.Subtype = Name.XML
         root.Metadata = metadata
-        pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        pdf.save(path, object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True)
 
 
 def _set_attrs(elem: Any, node: Node, dictionary: Any, name: Any, string: Any) -> None:

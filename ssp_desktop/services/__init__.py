@@ -7,7 +7,13 @@ the same message wherever the change comes from (a form, a spreadsheet, a bundle
 conflict decision, the sample writer or undo).
 """
 
-from ssp_desktop.services import authority, people, review, risks  # noqa: F401 - registers their rules
+from ssp_desktop.services import (  # noqa: F401 - registers their rules
+    authority,
+    locks,
+    people,
+    review,
+    risks,
+)
 from ssp_desktop.services.actions import add_action, write_update
 from ssp_desktop.services.core import (
     check_field,

@@ -179,8 +179,15 @@ def edit(tx: Transaction, record: R, **fields: Any) -> R:
 @service
 def delete(tx: Transaction, record: Record, *, cascade: bool = False) -> list[Record]:
     """Tombstone ``record`` (and, with ``cascade``, what it owns); refused while other
-    live records refer to it."""
+    live records refer to it. Who may change it (services/authority.py), then the rules
+    registered for ``deleted_at`` (a published quarter's figures, services/locks.py),
+    judge each record first."""
     authority.check(tx.session, record, None)
+    if any(field == "deleted_at" for _cls, field in _RULES):
+        going = delete_plan(tx.session, record, cascade=cascade) if cascade else [record]
+        for one in going:
+            for rule in rules_for(type(one), "deleted_at"):
+                rule(tx.session, one, None)
     doomed = tx.delete(record, cascade=cascade)
     for gone in doomed:
         index_forget(tx.session, gone)

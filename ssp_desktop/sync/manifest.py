@@ -36,7 +36,7 @@ from ssp_desktop.sync.container import (
 
 FORMAT = "ssp-desktop bundle"
 FORMAT_VERSION = 1
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 KIND_CHANGES = "changes"  # lead -> master: the lead's changes
 KIND_SNAPSHOT = "snapshot"  # master -> lead: the lead's scope, tombstones, acknowledgements
@@ -50,7 +50,33 @@ MEMBERS_BY_KIND = {
 # (member name, line) -> line. Version 1 is the first, so the table starts empty; a
 # schema change adds a step here rather than refusing the bundles leads already sent.
 PayloadUpgrade = Callable[[str, dict[str, Any]], dict[str, Any]]
-PAYLOAD_UPGRADES: dict[int, PayloadUpgrade] = {}
+
+
+# Fields that schema 2 added, with the value a record from an older app stands for.
+_ADDED_IN_2: dict[str, dict[str, Any]] = {
+    # Every value was printed before review existed (migration 0005 does the same).
+    "measure_value": {"state": "accepted", "review_note": ""},
+    "action_update": {"review_note": ""},
+    "plan": {"status_reason": ""},
+}
+
+
+def _review_fields(_member: str, line: dict[str, Any]) -> dict[str, Any]:
+    """1 -> 2: review and sign-off: measure values gained a review state, updates and
+    values the strategy team's reason for a return, plans the reason for a reopening."""
+    added = _ADDED_IN_2.get(str(line.get("entity")))
+    if added is None:
+        return line
+    for key in ("fields", "new"):
+        fields = line.get(key)
+        if isinstance(fields, dict):
+            missing = {k: v for k, v in added.items() if k not in fields}
+            if missing:
+                return {**line, key: {**fields, **missing}}
+    return line
+
+
+PAYLOAD_UPGRADES: dict[int, PayloadUpgrade] = {1: _review_fields}
 
 _NOTHING = "Nothing was changed."
 _UPDATE = "Update ssp-desktop to import it (ask whoever looks after the app). " + _NOTHING

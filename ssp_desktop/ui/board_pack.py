@@ -44,12 +44,22 @@ from PySide6.QtWidgets import (
 
 from ssp_desktop import services
 from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.errors import SspError
 from ssp_desktop.domain.periods import Quarter
-from ssp_desktop.domain.records import BoardMeeting, BoardPack, Plan
+from ssp_desktop.domain.records import BoardMeeting, BoardPack, PackExport, Plan
 from ssp_desktop.progress import Progress
 from ssp_desktop.queries.quarter_status import plan_quarters, reporting_quarter
 from ssp_desktop.reports.blocks import SECTION_TITLES
-from ssp_desktop.reports.export import ExportError, ExportResult, export_pack, find_pack
+from ssp_desktop.reports.export import (
+    ExportError,
+    ExportResult,
+    RemakeResult,
+    export_pack,
+    find_pack,
+    list_exports,
+    publish_export,
+    remake_export,
+)
 from ssp_desktop.reports.pack import section_order
 from ssp_desktop.services.packs import create_pack, default_meeting_title, new_pack
 from ssp_desktop.ui.document import PlanDocument
@@ -86,6 +96,20 @@ def default_file_name(quarter: Quarter, meeting: dt.date) -> str:
     return f"board-pack-{re.sub(r'[^0-9A-Za-z]+', '-', quarter.label)}-{meeting:%Y-%m-%d}.pdf"
 
 
+def _export_text(export: PackExport) -> str:
+    """One recorded export as the list shows it."""
+    state = (
+        f"published {export.published_at:%d %b %Y} by {export.published_by}"
+        if export.published_at is not None
+        else "not published"
+    )
+    extras = ", with updates awaiting review" if export.include_awaiting_review else ""
+    return (
+        f"{export.exported_at:%d %b %Y %H:%M} UTC, revision {export.snapshot_seq}{extras}: "
+        f"{state}. {Path(export.file_name).name}"
+    )
+
+
 class BoardPackDialog(QDialog):
     """Builds and exports the board pack for one plan."""
 
@@ -111,6 +135,8 @@ class BoardPackDialog(QDialog):
         self.choose_path: Callable[[str], Path | None] = self._choose_path
         self.ask_open: Callable[[ExportResult], bool] = self._ask_open
         self.open_file: Callable[[Path], None] = self._open_file
+        self.confirm_publish: Callable[[str], bool] = self._confirm_publish
+        self.last_remake: RemakeResult | None = None
 
         with document.read() as s:
             plan = s.get(Plan, plan_id)
@@ -197,6 +223,7 @@ class BoardPackDialog(QDialog):
         layout.addWidget(cover_box, 1)
         layout.addWidget(sections_box)
         layout.addWidget(self._password_box())
+        layout.addWidget(self._exports_box())
         layout.addWidget(self.buttons)
 
         self.quarter.currentIndexChanged.connect(self._quarter_chosen)
@@ -224,6 +251,148 @@ class BoardPackDialog(QDialog):
         form.addRow("Pass&word:", self.password_edit)
         form.addRow("&Again:", self.password_again)
         return box
+
+    def _exports_box(self) -> QGroupBox:
+        """What the pack prints, and the recorded exports: publish one (final, its
+        quarter locked) or make one again from the store's history and check it."""
+        box = QGroupBox("Review and publishing")
+        column = QVBoxLayout(box)
+        self.awaiting_check = QCheckBox(
+            "Include updates and values awaiting re&view (each marked as such)"
+        )
+        self.awaiting_check.setAccessibleName("Include updates and values awaiting review")
+        self.awaiting_check.setToolTip(
+            "The pack prints accepted updates and values. Tick to add submitted ones not "
+            "yet reviewed, each marked \u201cAwaiting review\u201d. Drafts never appear."
+        )
+        column.addWidget(self.awaiting_check)
+        label = QLabel("Recorded e&xports of this pack")
+        self.exports_list = QListWidget()
+        self.exports_list.setAccessibleName("Recorded exports of this pack")
+        label.setBuddy(self.exports_list)
+        # A few rows are enough (the newest first); the dialog is tall already.
+        self.exports_list.setMaximumHeight(self.exports_list.fontMetrics().height() * 6)
+        self.exports_list.currentRowChanged.connect(self._update_export_buttons)
+        self.publish_button = QPushButton("Pu&blish…")
+        self.publish_button.setAccessibleName("Publish the selected export")
+        self.publish_button.setToolTip(
+            "Mark the selected export final and lock its quarter's updates and values."
+        )
+        self.publish_button.clicked.connect(self.publish_selected)
+        self.remake_button = QPushButton("Make a&gain and check")
+        self.remake_button.setAccessibleName("Make the selected export again and check it")
+        self.remake_button.setToolTip(
+            "Make the selected export again from the store's history and check that it is "
+            "byte-identical (same SHA-256)."
+        )
+        self.remake_button.clicked.connect(self.remake_selected)
+        row = QHBoxLayout()
+        row.addWidget(self.exports_list, 1)
+        actions = QVBoxLayout()
+        actions.addWidget(self.publish_button)
+        actions.addWidget(self.remake_button)
+        actions.addStretch(1)
+        row.addLayout(actions)
+        column.addWidget(label)
+        column.addLayout(row)
+        self._update_export_buttons()
+        return box
+
+    def _refresh_exports(self) -> None:
+        self.exports_list.clear()
+        if self.pack_id is not None:
+            with self.document.read() as s:
+                rows = [
+                    (e.id, _export_text(e), e.published_at is not None)
+                    for e, _p in list_exports(s)
+                    if e.pack_id == self.pack_id
+                ]
+            for export_id, text, published in rows:
+                item = QListWidgetItem(text)
+                item.setData(Qt.ItemDataRole.UserRole, export_id)
+                item.setData(Qt.ItemDataRole.UserRole + 1, published)
+                self.exports_list.addItem(item)
+            if rows:
+                self.exports_list.setCurrentRow(0)
+        self._update_export_buttons()
+
+    def selected_export(self) -> tuple[uuid.UUID, bool] | None:
+        if self.exports_list.currentRow() < 0:
+            return None
+        item = self.exports_list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole), bool(item.data(Qt.ItemDataRole.UserRole + 1))
+
+    def _update_export_buttons(self, _row: int = -1) -> None:
+        chosen = self.selected_export()
+        busy = self.job is not None and self.job.running
+        self.publish_button.setEnabled(chosen is not None and not chosen[1] and not busy)
+        self.remake_button.setEnabled(chosen is not None and not busy)
+
+    def _confirm_publish(self, text: str) -> bool:
+        answer = QMessageBox.question(self, "Publish the board pack", text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def publish_selected(self) -> None:
+        """Publish the selected export after the user confirms what it does."""
+        chosen = self.selected_export()
+        if chosen is None or chosen[1]:
+            return
+        question = (
+            f"Publish this export of the {self.current_quarter.label} pack? It becomes the "
+            f"final pack, and {self.current_quarter.label}'s updates and values are locked: "
+            "a later change needs a reason and is listed in the next pack."
+        )
+        if not self.confirm_publish(question):
+            return
+        try:
+            export = publish_export(self.document.store, chosen[0])
+        except SspError as exc:
+            self.status.setText(f"Not published: {exc}")
+            return
+        self.status.setText(
+            f"Published {Path(export.file_name).name} on "
+            f"{export.published_at:%d %B %Y at %H:%M} UTC by {export.published_by}; "
+            f"{self.current_quarter.label} is locked."
+        )
+        self._refresh_exports()
+
+    def remake_selected(self) -> None:
+        """Make the selected export again from the store's history, in the background,
+        and say whether it is byte-identical (or exactly why not)."""
+        chosen = self.selected_export()
+        if chosen is None:
+            return
+        export_id = chosen[0]
+        store = self.document.store
+
+        def work(progress: Progress) -> RemakeResult:
+            return remake_export(store, export_id, progress=progress)
+
+        self.job, self.job_dialog = run_job(
+            self, work, title="Making the pack again", label="Winding the store back…"
+        )
+        self._update_export_buttons()
+        self.job.succeeded.connect(self._remade)
+        self.job.failed.connect(self._remake_failed)
+        self.job.cancelled.connect(lambda: self.status.setText("Cancelled."))
+        self.job.finished.connect(self._update_export_buttons)
+
+    def _remake_failed(self, message: str, _details: str) -> None:
+        self.status.setText(f"Not made again: {message}")
+
+    def _remade(self, result: object) -> None:
+        assert isinstance(result, RemakeResult)
+        self.last_remake = result
+        if result.matches:
+            self.status.setText(
+                f"Made again from revision {result.revision}: byte-identical to the recorded "
+                f"export (SHA-256 {result.sha256[:12]}…)."
+            )
+        else:
+            self.status.setText(
+                f"Made again from revision {result.revision}, but it differs from the "
+                f"recorded export: {result.reason}."
+            )
 
     def pdf_password(self) -> str | None:
         """The password to protect the PDF with, None for none; raises ExportError when
@@ -384,6 +553,7 @@ class BoardPackDialog(QDialog):
         finally:
             self._loading = False
         self._update_move_buttons()
+        self._refresh_exports()
 
     # -- saving --------------------------------------------------------------------------
 
@@ -528,8 +698,17 @@ class BoardPackDialog(QDialog):
         assert pack_id is not None
         store = self.document.store
 
+        include = self.awaiting_check.isChecked()
+
         def work(progress: Progress) -> ExportResult:
-            return export_pack(store, pack_id, path, progress=progress, password=password)
+            return export_pack(
+                store,
+                pack_id,
+                path,
+                progress=progress,
+                password=password,
+                include_awaiting_review=include,
+            )
 
         self.export_button.setEnabled(False)
         self.job, self.job_dialog = run_job(
@@ -539,6 +718,7 @@ class BoardPackDialog(QDialog):
         self.job.failed.connect(self._export_failed)
         self.job.cancelled.connect(self._export_cancelled)
         self.job.finished.connect(lambda: self.export_button.setEnabled(True))
+        self.job.finished.connect(self._update_export_buttons)
 
     def _exported(self, result: object) -> None:
         assert isinstance(result, ExportResult)
@@ -547,6 +727,7 @@ class BoardPackDialog(QDialog):
             f"Exported {result.pages} pages to {result.path} (SHA-256 {result.sha256[:12]}…)."
         )
         self.document.changed.emit("pack_export", result.export_id)
+        self._refresh_exports()
         self.exported.emit(result)
         if self.ask_open(result):
             self.open_file(result.path)

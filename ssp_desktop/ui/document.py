@@ -23,10 +23,11 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from sqlalchemy.orm import Session
 
-from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.changes import Transaction, correcting_calls
 from ssp_desktop.domain.errors import SspError
 from ssp_desktop.domain.events import Committed
 from ssp_desktop.services.history import UndoHistory
+from ssp_desktop.services.locks import LockedError, correction
 from ssp_desktop.store.engine import Store
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,10 @@ class PlanDocument(QObject):
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
+        # Asks why a published (locked) figure is being changed: (what the user tried,
+        # why it is locked) -> the reason, or None to leave it. Unset: the refusal
+        # stands. The window sets it to its correction dialog.
+        self.ask_reason: Callable[[str, str], str | None] | None = None
         self.history = UndoHistory(store)
         self.undo_stack = UndoStackAdapter(self)
         self._arrived.connect(self._announce)
@@ -138,9 +143,30 @@ class PlanDocument(QObject):
         """
         try:
             self.history.perform(text, work)
+        except LockedError as exc:
+            return self._correct(text, work, exc)
         except SspError as exc:
             # The type only: the message may quote the plan.
             log.info("edit refused: %s", type(exc).__name__)
+            self.failed.emit(text, str(exc))
+            return False
+        return True
+
+    def _correct(self, text: str, work: Callable[[Transaction], Any], locked: LockedError) -> bool:
+        """A published figure: ask why, then make the same edit as a correction."""
+        reason = self.ask_reason(text, str(locked)) if self.ask_reason is not None else None
+        if not reason:
+            self.failed.emit(text, str(locked))
+            return False
+
+        def corrected(tx: Transaction) -> Any:
+            with correction(tx, reason):
+                return work(tx)
+
+        try:
+            self.history.perform(text, corrected)
+        except SspError as exc:
+            log.info("correction refused: %s", type(exc).__name__)
             self.failed.emit(text, str(exc))
             return False
         return True
@@ -154,6 +180,18 @@ class PlanDocument(QObject):
     def _step(self, run: Callable[[], object], what: str) -> bool:
         try:
             run()
+        except LockedError as exc:
+            # Undoing or redoing a published figure is a correction too: ask why.
+            reason = self.ask_reason(what, str(exc)) if self.ask_reason is not None else None
+            if not reason:
+                self.failed.emit(what, str(exc))
+                return False
+            try:
+                with correcting_calls(reason):
+                    run()
+            except SspError as again:
+                self.failed.emit(what, str(again))
+                return False
         except SspError as exc:
             log.info("%s refused: %s", what.split()[0].lower(), type(exc).__name__)
             self.failed.emit(what, str(exc))

@@ -37,6 +37,7 @@ from ssp_desktop.sample.plan import SAMPLE_BANNER, SAMPLE_MEETING_DATE
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync import keys
 from ssp_desktop.ui.board_pack import BoardPackDialog
+from ssp_desktop.ui.correction import ask_correction_reason
 from ssp_desktop.ui.dialogs import NewPlanDialog
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.spreadsheet import (
@@ -310,6 +311,7 @@ class MainWindow(SharingWindow):
         self.close_store()
         self.store = store
         self.document = PlanDocument(store, self)
+        self.document.ask_reason = lambda what, message: ask_correction_reason(self, what, message)
         self.document.undo_stack.indexChanged.connect(self._update_undo_actions)
         self.document.changed.connect(self._on_changed)
         self.document.failed.connect(self._on_failed)

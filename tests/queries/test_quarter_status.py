@@ -163,7 +163,7 @@ def test_an_action_without_an_update_is_flagged_and_keeps_its_own_rag(
 def test_past_due_green_is_flagged(sample: tuple[Store, uuid.UUID]) -> None:
     status = _sample_status(sample, "Trading Standards Manager", SAMPLE_QUARTER)
     (psp05,) = status.actions
-    assert psp05.update is not None and psp05.update.state is UpdateState.SUBMITTED
+    assert psp05.update is not None and psp05.update.submitted
     assert [f.kind for f in psp05.flags] == [FlagKind.PAST_DUE_GREEN]
 
 

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from ssp_desktop import services
-from ssp_desktop.domain.enums import Rag
+from ssp_desktop.domain.enums import Rag, UpdateState
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import (
     DEFAULT_PACK_SECTIONS,
@@ -32,7 +32,13 @@ from ssp_desktop.progress import Cancelled, Progress
 from ssp_desktop.queries.performance import Standing, scorecard
 from ssp_desktop.reports import fonts
 from ssp_desktop.reports.blocks import Figure, Heading, Role, Table
-from ssp_desktop.reports.export import ExportError, ExportResult, export_pack, prepare_pack
+from ssp_desktop.reports.export import (
+    ExportError,
+    ExportResult,
+    export_pack,
+    pack_document,
+    prepare_pack,
+)
 from ssp_desktop.reports.pack import assemble_pack, scorecard_cells, section_order
 from ssp_desktop.reports.render import STANDING_COLOURS, build_story, contrast_ratio
 from ssp_desktop.sample.plan import SAMPLE_BANNER, SAMPLE_QUARTER, write_sample
@@ -197,7 +203,7 @@ def test_scorecard_cells_are_the_scorecard_rows(sample: tuple[Store, ExportResul
         pack = s.get(BoardPack, result.pack_id)
         assert pack is not None
         rows = scorecard(s, pack.plan_id, SAMPLE_QUARTER)
-        document = assemble_pack(s, result.pack_id, is_sample=True)
+        document = pack_document(store, result.pack_id).document
     section = next(sec for sec in document.sections if sec.key == "scorecard")
     printed = [r for b in section.blocks if isinstance(b, Table) for r in b.rows]
     assert printed == [scorecard_cells(r) for r in rows]
@@ -207,8 +213,7 @@ def test_bookmarks_mirror_the_headings_and_contents_link_to_them(
     sample: tuple[Store, ExportResult], sample_pdf: Pdf
 ) -> None:
     store, result = sample
-    with store.session() as s:
-        document = assemble_pack(s, result.pack_id, is_sample=True)
+    document = pack_document(store, result.pack_id).document
     headings = document.headings()
     assert [(h.level - 1, h.text) for h in headings] == sample_pdf.outline()
     # Headings never skip a level.
@@ -297,8 +302,7 @@ def test_export_is_recorded_with_its_checksum_and_snapshot(
 
 def test_every_flowable_carries_its_role(sample: tuple[Store, ExportResult]) -> None:
     store, result = sample
-    with store.session() as s:
-        document = assemble_pack(s, result.pack_id, is_sample=True)
+    document = pack_document(store, result.pack_id).document
     figures = [b for b in document.blocks() if isinstance(b, Figure)]
     assert figures and all(f.alt and f.role is Role.FIGURE for f in figures)
     assert all(t.header for t in document.blocks() if isinstance(t, Table))
@@ -491,6 +495,7 @@ def test_marking_and_charts_follow_the_store(store: Store, tmp_path: Path) -> No
             rag=Rag.RED,
             narrative="Behind: recruitment delayed.",
             written_on=dt.date(2023, 10, 10),
+            state=UpdateState.ACCEPTED,
         )
     pack_id = _pack_for(store, mp)
     with store.transaction() as tx:

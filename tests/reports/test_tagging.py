@@ -30,8 +30,7 @@ from sqlalchemy import select
 from benchmarks.synthetic import RegionWriter, Shape
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import BoardPack
-from ssp_desktop.reports.export import export_pack, prepare_pack
-from ssp_desktop.reports.pack import assemble_pack
+from ssp_desktop.reports.export import export_pack, pack_document, prepare_pack
 from ssp_desktop.reports.render import render_pdf
 from ssp_desktop.reports.tagging import MarkRef, Node, Tagger
 from ssp_desktop.sample.plan import write_sample
@@ -176,7 +175,7 @@ def sample_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         write_sample(store)
         with store.session() as s:
             pack_id = s.scalars(select(BoardPack.id)).one()
-            document = assemble_pack(s, pack_id, is_sample=True)
+            document = pack_document(store, pack_id).document
         result = export_pack(store, pack_id, folder / "pack.pdf")
     plain = folder / "plain.pdf"
     assert render_pdf(document, plain, tagged=False) == result.pages

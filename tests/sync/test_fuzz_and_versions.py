@@ -45,8 +45,9 @@ def test_an_older_record_schema_is_upgraded_on_import(
             line = {**line, "new": str(line["new"]).upper()}
         return line
 
-    monkeypatch.setattr(manifest_module, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(manifest_module.PAYLOAD_UPGRADES, 1, upgrade_1_to_2)
+    current = manifest_module.SCHEMA_VERSION
+    monkeypatch.setattr(manifest_module, "SCHEMA_VERSION", current + 1)
+    monkeypatch.setitem(manifest_module.PAYLOAD_UPGRADES, current, upgrade_1_to_2)
     world.to_master(bundle)
     with world.master.session() as s:
         action = s.get(Action, world.plan.action.id)
@@ -159,3 +160,48 @@ def test_value_mutated_bundles_import_or_are_refused_cleanly(
         rewrite(path, {"manifest.json": json.dumps(signed).encode()}, resign=False)
     assert hashlib.sha256(path.read_bytes()).hexdigest()
     _try_import(world, path, "fuzz-values")
+
+
+def test_a_schema_1_measure_value_without_a_review_state_imports_as_accepted(
+    world: World, bundle: Path
+) -> None:
+    import json
+
+    from ssp_desktop.domain.enums import UpdateState
+    from ssp_desktop.domain.periods import Quarter
+    from ssp_desktop.domain.records import MeasureValue
+    from tests.sync.helpers import rewrite
+
+    period = Quarter.parse("2022/23 Q1")
+    value_id = MeasureValue.make_id(world.plan.measure.id, period)
+    line = {
+        "id": "6f1c0e53-6d55-4a8f-9a43-7f7d1b8f0a11",
+        "seq": 999,
+        "at": "2024-01-01T00:00:00+00:00",
+        "actor": "lead",
+        "entity": "measure_value",
+        "record_id": str(value_id),
+        "op": "create",
+        "field": None,
+        "old": None,
+        "new": {  # schema 1: no "state"
+            "measure_id": str(world.plan.measure.id),
+            "period": period.label,
+            "value": 71.0,
+            "comparator_values": {},
+            "status": "provisional",
+            "note": "",
+            "significant": None,
+            "comparator_significant": None,
+        },
+    }
+    rewrite(
+        bundle,
+        {"changes.jsonl": (json.dumps(line) + "\n").encode()},
+        manifest={"schema_version": 1},
+    )
+    world.to_master(bundle)
+    with world.master.session() as s:
+        value = s.get(MeasureValue, value_id)
+        assert value is not None and value.value == 71.0
+        assert value.state is UpdateState.ACCEPTED

@@ -277,3 +277,85 @@ def test_the_window_opens_without_importing_reportlab() -> None:
     code = "import sys, ssp_desktop.ui.main_window; print('reportlab' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+# --------------------------------------------------------------------------- sign-off
+
+
+def _accepted_and_submitted(store: Store, plan: MiniPlan) -> None:
+    from ssp_desktop import services
+    from ssp_desktop.domain.enums import Rag, UpdateState
+    from ssp_desktop.domain.records import Action
+
+    with store.transaction() as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.write_update(
+            tx,
+            action,
+            Quarter.parse("2023/24 Q2"),
+            rag=Rag.AMBER,
+            narrative="Submitted, not yet reviewed.",
+            written_on=dt.date(2023, 10, 9),
+            state=UpdateState.SUBMITTED,
+        )
+
+
+def _export(dialog: BoardPackDialog, qtbot: QtBot) -> ExportResult:
+    with qtbot.waitSignal(dialog.exported, timeout=30000) as done:
+        qtbot.keyClick(dialog.export_button, Qt.Key.Key_Space)
+    assert done.args is not None
+    qtbot.waitUntil(lambda: dialog.export_button.isEnabled())
+    result = done.args[0]
+    assert isinstance(result, ExportResult)
+    return result
+
+
+def test_the_builder_can_include_updates_awaiting_review_marked(
+    dialog: BoardPackDialog, store: Store, plan: MiniPlan, qtbot: QtBot
+) -> None:
+    _accepted_and_submitted(store, plan)
+    first = _export(dialog, qtbot)
+    assert "Submitted, not yet reviewed." not in _all_text(first.path)
+    dialog.awaiting_check.setFocus()
+    qtbot.keyClick(dialog.awaiting_check, Qt.Key.Key_Space)
+    assert dialog.awaiting_check.isChecked()
+    second = _export(dialog, qtbot)
+    assert "Awaiting review: Submitted, not yet reviewed." in _all_text(second.path)
+    assert dialog.exports_list.count() == 2
+    assert "with updates awaiting review" in dialog.exports_list.item(0).text()
+
+
+def _all_text(path: Path) -> str:
+    return " ".join(" ".join(p.extract_text() or "" for p in pypdf.PdfReader(path).pages).split())
+
+
+def test_publish_and_make_again_beside_the_recorded_exports(
+    dialog: BoardPackDialog, store: Store, qtbot: QtBot
+) -> None:
+    assert not dialog.publish_button.isEnabled() and not dialog.remake_button.isEnabled()
+    result = _export(dialog, qtbot)
+    assert dialog.exports_list.count() == 1
+    assert "not published" in dialog.exports_list.item(0).text()
+    asked: list[str] = []
+    dialog.confirm_publish = lambda text: asked.append(text) or False  # type: ignore[func-returns-value]
+    qtbot.keyClick(dialog.publish_button, Qt.Key.Key_Space)
+    assert asked and "locked" in asked[0]
+    with store.session() as s:
+        assert s.get(PackExport, result.export_id).published_at is None  # type: ignore[union-attr]
+    dialog.confirm_publish = lambda _text: True
+    qtbot.keyClick(dialog.publish_button, Qt.Key.Key_Space)
+    with store.session() as s:
+        export = s.get(PackExport, result.export_id)
+        assert export is not None and export.published_at is not None
+        pack = s.get(BoardPack, export.pack_id)
+        assert pack is not None and pack.status.value == "final"
+    assert "2023/24 Q2 is locked" in dialog.status.text()
+    assert "published" in dialog.exports_list.item(0).text()
+    assert not dialog.publish_button.isEnabled()
+
+    qtbot.keyClick(dialog.remake_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: dialog.last_remake is not None, timeout=30000)
+    assert dialog.last_remake is not None and dialog.last_remake.matches
+    assert "byte-identical" in dialog.status.text()
+    qtbot.waitUntil(dialog.remake_button.isEnabled)

@@ -216,9 +216,9 @@ def test_an_empty_or_unchanged_update_is_not_saved(
     card = view.action_card("PVP-09")
     _click(qtbot, card.save_button)
     assert card.message.text().startswith("Error: Nothing to save")
-    psp06 = view.action_card("PSP-06")  # already submitted for the quarter
+    psp06 = view.action_card("PSP-06")  # already submitted and accepted for the quarter
     _click(qtbot, psp06.submit_button)
-    assert psp06.message.text() == "Nothing to do: this update is already submitted."
+    assert psp06.message.text() == "Nothing to do: this update is already accepted."
     _click(qtbot, psp06.save_button)  # would otherwise turn it back into a draft
     assert psp06.message.text() == "Nothing to save: the update is unchanged."
     assert doc.undo_stack.count() == 0
