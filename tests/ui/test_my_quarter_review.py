@@ -125,7 +125,7 @@ def test_a_returned_update_shows_the_reason(
                 ActionUpdate.is_current.is_(True),
             )
         )
-        assert update is not None and update.state is UpdateState.SUBMITTED
+        assert update is not None
         review.return_to_lead(tx, update, "Say how many test purchases were made.")
     view = _view(store, sample_file[1], qtbot)
     with qtbot.waitSignal(view.refreshed):
