@@ -54,19 +54,25 @@ PayloadUpgrade = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 # Fields that schema 2 added, with the value a record from an older app stands for.
 _ADDED_IN_2: dict[str, dict[str, Any]] = {
-    # Every value was printed before review existed (migration 0005 does the same).
     "measure_value": {"state": "accepted", "review_note": ""},
     "action_update": {"review_note": ""},
     "plan": {"status_reason": ""},
 }
 
 
-def _review_fields(_member: str, line: dict[str, Any]) -> dict[str, Any]:
+def _review_fields(member: str, line: dict[str, Any]) -> dict[str, Any]:
     """1 -> 2: review and sign-off: measure values gained a review state, updates and
-    values the strategy team's reason for a return, plans the reason for a reopening."""
+    values the strategy team's reason for a return, plans the reason for a reopening.
+
+    A value the master sends (a snapshot's records) was printed before review existed,
+    so it counts as accepted, as migration 0005 has it. A value a lead sends (their
+    changes) is theirs to submit, not to accept: it arrives awaiting review.
+    """
     added = _ADDED_IN_2.get(str(line.get("entity")))
     if added is None:
         return line
+    if member == CHANGES and "state" in added:
+        added = {**added, "state": "submitted"}
     for key in ("fields", "new"):
         fields = line.get(key)
         if isinstance(fields, dict):

@@ -162,7 +162,7 @@ def test_value_mutated_bundles_import_or_are_refused_cleanly(
     _try_import(world, path, "fuzz-values")
 
 
-def test_a_schema_1_measure_value_without_a_review_state_imports_as_accepted(
+def test_a_schema_1_measure_value_from_a_lead_arrives_awaiting_review(
     world: World, bundle: Path
 ) -> None:
     import json
@@ -204,4 +204,5 @@ def test_a_schema_1_measure_value_without_a_review_state_imports_as_accepted(
     with world.master.session() as s:
         value = s.get(MeasureValue, value_id)
         assert value is not None and value.value == 71.0
-        assert value.state is UpdateState.ACCEPTED
+        # A lead's value is theirs to submit; only the master accepts it.
+        assert value.state is UpdateState.SUBMITTED
