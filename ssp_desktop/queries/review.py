@@ -15,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ssp_desktop.domain.enums import (
@@ -64,7 +64,6 @@ _CHUNK: Final = 500
 _SUBMITTED_JSON: Final = f'"{UpdateState.SUBMITTED.value}"'
 
 _T = TypeVar("_T")
-_R = TypeVar("_R", ActionUpdate, MeasureValue)
 
 
 class ReviewKind(enum.StrEnum):
@@ -216,19 +215,113 @@ def _value_text(v: MeasureValue) -> ValueText:
     )
 
 
-def _latest_before(
-    earlier: Iterable[_R], wanted: Iterable[tuple[uuid.UUID, Quarter]], key: str, period: str
-) -> dict[tuple[uuid.UUID, Quarter], _R]:
-    """For each (subject, quarter) under review, the newest of ``earlier`` (records of
-    the same subject) from a quarter before it."""
-    by_subject: dict[uuid.UUID, list[_R]] = {}
-    for record in earlier:
-        by_subject.setdefault(getattr(record, key), []).append(record)
-    found: dict[tuple[uuid.UUID, Quarter], _R] = {}
-    for subject, quarter in wanted:
-        before = [r for r in by_subject.get(subject, ()) if getattr(r, period) < quarter]
-        if before:
-            found[(subject, quarter)] = max(before, key=lambda r: getattr(r, period))
+def _previous_updates(
+    session: Session, reviewed_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, ActionUpdate]:
+    """For each reviewed update, its action's newest current update of an earlier quarter
+    (the previous quarter's, or the one before if that quarter had none)."""
+    reviewed, earlier = aliased(ActionUpdate), aliased(ActionUpdate)
+    found: dict[uuid.UUID, ActionUpdate] = {}
+    for chunk in _chunks(reviewed_ids):
+        # Only the rows shown are read, not every earlier quarter of every action.
+        newest = (
+            select(
+                reviewed.id.label("reviewed_id"),
+                reviewed.action_id.label("action_id"),
+                func.max(earlier.quarter).label("quarter"),
+            )
+            .join(
+                earlier,
+                and_(
+                    earlier.action_id == reviewed.action_id,
+                    earlier.quarter < reviewed.quarter,
+                    earlier.is_current.is_(True),
+                    earlier.deleted_at.is_(None),
+                ),
+            )
+            .where(reviewed.id.in_(chunk))
+            .group_by(reviewed.id, reviewed.action_id)
+            .subquery()
+        )
+        found.update(
+            session.execute(
+                select(newest.c.reviewed_id, ActionUpdate)
+                .join(
+                    newest,
+                    and_(
+                        ActionUpdate.action_id == newest.c.action_id,
+                        ActionUpdate.quarter == newest.c.quarter,
+                    ),
+                )
+                .where(ActionUpdate.is_current.is_(True), ActionUpdate.deleted_at.is_(None))
+            )
+            .tuples()
+            .all()
+        )
+    return found
+
+
+def _previous_values(
+    session: Session, reviewed_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, MeasureValue]:
+    """For each reviewed value, its measure's newest value of an earlier period (the
+    previous quarter's; for an annual or survey measure, the last figure before)."""
+    reviewed, earlier = aliased(MeasureValue), aliased(MeasureValue)
+    found: dict[uuid.UUID, MeasureValue] = {}
+    for chunk in _chunks(reviewed_ids):
+        newest = (
+            select(
+                reviewed.id.label("reviewed_id"),
+                reviewed.measure_id.label("measure_id"),
+                func.max(earlier.period).label("period"),
+            )
+            .join(
+                earlier,
+                and_(
+                    earlier.measure_id == reviewed.measure_id,
+                    earlier.period < reviewed.period,
+                    earlier.deleted_at.is_(None),
+                ),
+            )
+            .where(reviewed.id.in_(chunk))
+            .group_by(reviewed.id, reviewed.measure_id)
+            .subquery()
+        )
+        found.update(
+            session.execute(
+                select(newest.c.reviewed_id, MeasureValue)
+                .join(
+                    newest,
+                    and_(
+                        MeasureValue.measure_id == newest.c.measure_id,
+                        MeasureValue.period == newest.c.period,
+                    ),
+                )
+                .where(MeasureValue.deleted_at.is_(None))
+            )
+            .tuples()
+            .all()
+        )
+    return found
+
+
+def _targets(
+    session: Session, values: Sequence[MeasureValue]
+) -> dict[tuple[uuid.UUID, FinancialYear], float]:
+    """The target of each reviewed value's measure for the value's financial year."""
+    years = sorted({v.period.fy for v in values})
+    found: dict[tuple[uuid.UUID, FinancialYear], float] = {}
+    for chunk in _chunks(sorted({v.measure_id for v in values})):
+        found.update(
+            ((measure_id, year), target)
+            for measure_id, year, target in session.execute(
+                select(MeasureTarget.measure_id, MeasureTarget.year, MeasureTarget.value).where(
+                    MeasureTarget.measure_id.in_(chunk),
+                    MeasureTarget.year.in_(years),
+                    MeasureTarget.deleted_at.is_(None),
+                )
+            )
+        )
     return found
 
 
@@ -332,45 +425,10 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
         .order_by(Measure.ref, MeasureValue.period)
     ).all()
 
-    # What each is compared against: the newest earlier update (value) of its subject.
-    update_pairs = {(row[0].action_id, row[0].quarter) for row in update_rows}
-    value_pairs = {(row[0].measure_id, row[0].period) for row in value_rows}
-    previous_updates: dict[tuple[uuid.UUID, Quarter], ActionUpdate] = {}
-    if update_rows:
-        earlier: list[ActionUpdate] = []
-        newest = max(q for _, q in update_pairs)
-        for chunk in _chunks(sorted({a for a, _ in update_pairs})):
-            earlier += session.scalars(
-                select(ActionUpdate).where(
-                    ActionUpdate.action_id.in_(chunk),
-                    ActionUpdate.quarter < newest,
-                    ActionUpdate.is_current.is_(True),
-                    ActionUpdate.deleted_at.is_(None),
-                )
-            ).all()
-        previous_updates = _latest_before(earlier, update_pairs, "action_id", "quarter")
-    previous_values: dict[tuple[uuid.UUID, Quarter], MeasureValue] = {}
-    targets: dict[tuple[uuid.UUID, FinancialYear], float] = {}
-    if value_rows:
-        earlier_values: list[MeasureValue] = []
-        newest = max(q for _, q in value_pairs)
-        for chunk in _chunks(sorted({m for m, _ in value_pairs})):
-            earlier_values += session.scalars(
-                select(MeasureValue).where(
-                    MeasureValue.measure_id.in_(chunk),
-                    MeasureValue.period < newest,
-                    MeasureValue.deleted_at.is_(None),
-                )
-            ).all()
-            targets.update(
-                ((t.measure_id, t.year), t.value)
-                for t in session.scalars(
-                    select(MeasureTarget).where(
-                        MeasureTarget.measure_id.in_(chunk), MeasureTarget.deleted_at.is_(None)
-                    )
-                )
-            )
-        previous_values = _latest_before(earlier_values, value_pairs, "measure_id", "period")
+    # What each is compared against, and a value's target for its year.
+    previous_updates = _previous_updates(session, [row[0].id for row in update_rows])
+    previous_values = _previous_values(session, [row[0].id for row in value_rows])
+    targets = _targets(session, [row[0] for row in value_rows]) if value_rows else {}
 
     reviewed_ids = [row[0].id for row in update_rows] + [row[0].id for row in value_rows]
     submissions = _submissions(session, reviewed_ids)
@@ -392,7 +450,7 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
         # The update's author is the lead who wrote it; failing that, the action's lead.
         name, person_org = _person(people, update.author_person_id or lead_id)
         at, by = submitted(update.id)
-        previous = previous_updates.get((update.action_id, update.quarter))
+        previous = previous_updates.get(update.id)
         items.setdefault(priority_id, []).append(
             ReviewItem(
                 id=update.id,
@@ -413,7 +471,7 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
     for value, measure in value_rows:
         name, person_org = _person(people, measure.owner_person_id)
         at, by = submitted(value.id)
-        previous_value = previous_values.get((measure.id, value.period))
+        previous_value = previous_values.get(value.id)
         target = targets.get((measure.id, value.period.fy))
         items.setdefault(measure.priority_id, []).append(
             ReviewItem(
