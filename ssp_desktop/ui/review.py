@@ -746,8 +746,14 @@ class ReviewView(QWidget):
             self.message.setStyleSheet(error_stylesheet(self.message))
 
     def _decide(
-        self, item: ReviewItem, text: str, work: Callable[[Transaction, review.Reviewed], object]
+        self,
+        item: ReviewItem,
+        text: str,
+        done: str,
+        work: Callable[[Transaction, review.Reviewed], object],
     ) -> bool:
+        """Run ``work`` on the item's record as one undoable step named ``text``; say
+        ``done`` (or why it was refused) beside the buttons."""
         record_id = item.id
 
         def run(tx: Transaction) -> None:
@@ -767,7 +773,7 @@ class ReviewView(QWidget):
             ok = self._document.edit(text, run)
             if ok:
                 self.refresh()  # now, so the next item is selected before we say so
-                self.message.setText(f"{text}: done.")
+                self.message.setText(f"{done} Edit > Undo takes it back.")
         finally:
             self._deciding = False
         self.tree.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -781,8 +787,12 @@ class ReviewView(QWidget):
         item = self.current_item()
         if item is None:
             return False
+        what = self._what(item)
         return self._decide(
-            item, f"Accept {self._what(item)}", lambda tx, record: review.accept(tx, record)
+            item,
+            f"Accept {what}",
+            f"Accepted the {what}.",
+            lambda tx, record: review.accept(tx, record),
         )
 
     def return_current(self) -> bool:
@@ -793,10 +803,11 @@ class ReviewView(QWidget):
         dialog = ReturnDialog(item, self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
-        reason = dialog.text()
+        reason, what = dialog.text(), self._what(item)
         return self._decide(
             item,
-            f"Return {self._what(item)}",
+            f"Return {what}",
+            f"Returned the {what} to its lead with your reason.",
             lambda tx, record: review.return_to_lead(tx, record, reason),
         )
 
@@ -808,9 +819,10 @@ class ReviewView(QWidget):
         dialog = EditThenAcceptDialog(item, self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return False
-        fields = dialog.fields
+        fields, what = dialog.fields, self._what(item)
         return self._decide(
             item,
-            f"Edit and accept {self._what(item)}",
+            f"Edit and accept {what}",
+            f"Accepted the {what} as edited.",
             lambda tx, record: review.edit_then_accept(tx, record, **fields),
         )
