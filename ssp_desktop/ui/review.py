@@ -447,9 +447,12 @@ class EditThenAcceptDialog(QDialog):
         self.buttons.accepted.connect(self._check)
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        layout.addWidget(
-            QLabel(f"{item.ref} {item.title} \u2014 {item.kind.label.lower()} from {_lead(item)}")
+        about = QLabel(
+            f"{item.ref} {item.title} \u2014 {item.kind.label.lower()} for "
+            f"{item.quarter.label} from {_lead(item)}"
         )
+        about.setWordWrap(True)
+        layout.addWidget(about)
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
@@ -461,18 +464,33 @@ class EditThenAcceptDialog(QDialog):
             self.error.setText(f"Error: {exc}")
             self.error.setStyleSheet(error_stylesheet(self.error))
             self.error.show()
+            self._focus_problem()
             return
         self.accept()
+
+    def _focus_problem(self) -> None:
+        # Put the cursor where the fix is typed, so the keyboard user need not hunt.
+        if self.value_edit is not None:
+            self.value_edit.setFocus()
+            self.value_edit.selectAll()
+        elif self.rag_combo is not None and not self.rag_combo.currentData():
+            self.rag_combo.setFocus()
+        elif self.narrative is not None:
+            self.narrative.setFocus()
 
     def _read(self) -> dict[str, Any]:
         if self.rag_combo is not None and self.narrative is not None:
             data = self.rag_combo.currentData()
             rag = Rag(data) if data else None
             narrative = self.narrative.toPlainText().strip()
-            problem = submission_problem(rag, narrative)
-            if problem:
-                # An accepted update is printed in the pack: it needs both, as a submitted one does.
-                raise ValidationError(f"To accept the update, {problem}.")
+            # An accepted update is printed in the pack: it needs what a submitted one does.
+            if submission_problem(rag, narrative):
+                needs = (
+                    ("choose a RAG rating", rag is None),
+                    ("write a progress narrative", not narrative),
+                )
+                lacks = [words for words, missing in needs if missing]
+                raise ValidationError(f"To accept the update, {' and '.join(lacks)}.")
             return {"rag": rag, "narrative": narrative}
         assert self.value_edit is not None and self.note is not None
         value = parse_value(self.value_edit.text(), self.item.unit)

@@ -280,6 +280,29 @@ def test_edit_then_accept_an_update(view: ReviewView, qtbot: QtBot) -> None:
     assert FIRST not in _refs(view) and _current_ref(view) == SECOND
 
 
+def test_an_update_accepted_as_edited_still_needs_a_narrative(
+    view: ReviewView, qtbot: QtBot
+) -> None:
+    seen: list[str] = []
+
+    def clear_then_cancel(dialog: QWidget) -> None:
+        assert isinstance(dialog, EditThenAcceptDialog) and dialog.narrative is not None
+        dialog.narrative.setFocus()
+        dialog.narrative.selectAll()
+        qtbot.keyClick(dialog.narrative, Qt.Key.Key_Delete)
+        qtbot.mouseClick(dialog.buttons.buttons()[0], Qt.MouseButton.LeftButton)
+        seen.append(dialog.error.text())
+        assert dialog.isVisible() and dialog.focusWidget() is dialog.narrative
+        qtbot.keyClick(dialog.narrative, Qt.Key.Key_Escape)
+
+    problems = _in_dialog(qtbot, clear_then_cancel)
+    qtbot.mouseClick(view.edit_button, Qt.MouseButton.LeftButton)
+    assert problems == []
+    assert seen == ["Error: To accept the update, write a progress narrative."]
+    assert _update(view._document, FIRST).state is UpdateState.SUBMITTED
+    assert view.count == 30
+
+
 def test_edit_then_accept_a_value_checks_the_figure_first(view: ReviewView, qtbot: QtBot) -> None:
     doc = view._document
     value = _value(doc, VALUE_REF)
