@@ -111,8 +111,9 @@ _ENTITIES: Final = frozenset(
         "plan",
     }
 )
-# Tab mnemonic W: the tab bar, the menus and the other tabs use P A M Q D F E H
-# (and the action list R, V), so W reaches this tab from anywhere without ambiguity.
+# Mnemonics: W for the tab, C, T and I for the buttons. The menus (F E H), the tab bar
+# (P A M Q D) and the other tabs' controls (R V Y G U O ...) use none of them, so each
+# reaches its control without Qt cycling between two.
 TAB_TITLE: Final = "To revie&w"
 NOTHING: Final = "Nothing is waiting for review: every submitted update and value has been decided."
 
