@@ -501,8 +501,12 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
         for pid, code, title in priorities
         if pid in items
     ]
-    if None in items:
-        groups.append(ReviewGroup(None, "", NO_PRIORITY, tuple(items[None])))
+    # A measure without a priority, or (should one be deleted under its items) a
+    # priority no longer in the plan: still listed, last, rather than lost.
+    live = {pid for pid, _, _ in priorities}
+    rest = [item for pid, found in items.items() if pid not in live for item in found]
+    if rest:
+        groups.append(ReviewGroup(None, "", NO_PRIORITY, tuple(rest)))
     return ReviewQueue(plan_id, tuple(groups))
 
 
