@@ -34,6 +34,7 @@ from ssp_desktop.ui.history import HistoryPanel
 from ssp_desktop.ui.lists import ActionListWidget, MeasureListWidget
 from ssp_desktop.ui.my_quarter import MyQuarterView
 from ssp_desktop.ui.navigator import ENTITY_ROLE, ID_ROLE, NavigatorModel
+from ssp_desktop.ui.review import ReviewView, tab_title
 
 HEADING_HELP = {
     "Priorities": "The plan's strategic priorities, their areas for action and actions. "
@@ -140,6 +141,7 @@ class Workspace(QWidget):
         self.measures_list: MeasureListWidget | None = None
         self.my_quarter: MyQuarterView | None = None
         self.dashboard: DashboardView | None = None
+        self.review: ReviewView | None = None
         self._current_id: uuid.UUID | None = None
 
         # An archived plan is read-only everywhere: said once, above every view of it.
@@ -240,6 +242,7 @@ class Workspace(QWidget):
                 widget.deleteLater()
         self.actions_list = self.measures_list = self.my_quarter = None
         self.dashboard = None
+        self.review = None
         if plan_id is None:
             return
         self.actions_list = ActionListWidget(self.document, plan_id)
@@ -252,6 +255,15 @@ class Workspace(QWidget):
         self.tabs.addTab(self.measures_list, "&Measures")
         self.tabs.addTab(self.my_quarter, "My &quarter")
         self.tabs.addTab(self.dashboard, "&Dashboard")
+        with self.document.read() as session:
+            master = authority.copy_role(session) == authority.MASTER
+        if master:  # only the master copy accepts or returns what leads submit
+            review = self.review = ReviewView(self.document, plan_id)
+            review.record_activated.connect(self.open_record)
+            self.tabs.addTab(review, tab_title(review.count))
+            review.count_changed.connect(
+                lambda n: self.tabs.setTabText(self.tabs.indexOf(review), tab_title(n))
+            )
 
     # -- selection and editors ---------------------------------------------------------
 
