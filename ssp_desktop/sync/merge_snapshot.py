@@ -4,9 +4,10 @@ Records the lead has no unacknowledged change to take the master's values; a fie
 lead has changed (not yet acknowledged) keeps the lead's value, and if the master
 changed it too, a conflict is queued on the lead so nothing is silently lost.
 Tombstones delete; records that are no longer in the snapshot (moved out of the lead's
-themes) leave the copy without a deletion being recorded, unless the lead has unsent
-changes to them. A record the lead has deleted and not yet sent stays deleted (the
-master decides when the deletion reaches it), so the master's values wait for it.
+themes, or an action taken out of the lead's action set) leave the copy without a
+deletion being recorded, unless the lead has unsent changes to them. A record the lead
+has deleted and not yet sent stays deleted (the master decides when the deletion
+reaches it), so the master's values wait for it.
 
 A master's value the plan's rules refuse on this copy (it would clash with something
 the lead has added and not yet sent) is rejected, item by item, with the form's words;
@@ -114,6 +115,7 @@ def _settle_copy(session: Session, bundle: Bundle, plan: MergePlan, new_store: b
             "sync_lead_id": str(m.lead_id),
             "sync_person_id": str(m.person_id),
             "sync_themes": json.dumps([str(p) for p in m.scope.priority_ids]),
+            "sync_actions": json.dumps([str(a) for a in m.scope.action_ids]),
             "sync_master_store_id": str(m.master_store_id),
             "sync_master_site_id": str(m.sender_site_id),
         }
@@ -136,6 +138,13 @@ def _settle_copy(session: Session, bundle: Bundle, plan: MergePlan, new_store: b
         plan.meta["sync_themes"] = themes
         preview.warnings.append(
             "Your themes are now " + (", ".join(m.scope.priority_codes) or "none") + "."
+        )
+    actions = json.dumps([str(a) for a in m.scope.action_ids])
+    if json.dumps([str(a) for a in copy.actions]) != actions:
+        # Actions that left the set leave the copy with the rest of what left the scope.
+        plan.meta["sync_actions"] = actions
+        preview.warnings.append(
+            "Your actions are now " + (", ".join(m.scope.action_refs) or "none") + "."
         )
     return False
 
@@ -166,7 +175,7 @@ def plan_snapshot(
     if rejected:
         preview.warnings.append(
             f"The master copy did not accept {rejected} of your changes (outside your themes "
-            "or about records it does not have); its values are shown now."
+            "and actions, or about records it does not have); its values are shown now."
         )
     pending_fields, pending_records, pending_deleted = (
         _pending(session, lead_id, acked) if copy is not None else ({}, set(), set())

@@ -18,6 +18,7 @@ from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.records import StoreMeta
 from ssp_desktop.domain.sync_records import ROLE_LEAD, SyncBundle, SyncConflict
 from ssp_desktop.store.engine import Store
+from ssp_desktop.sync.scope import LeadScope
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,11 @@ class LeadCopy:
     master_store_id: uuid.UUID
     master_site_id: uuid.UUID
     master_revision: int
+    actions: tuple[uuid.UUID, ...] = ()  # single actions, beside (or instead of) themes
+
+    @property
+    def scope(self) -> LeadScope:
+        return LeadScope(self.plan_id, self.themes, self.actions)
 
 
 def read_meta(session: Session) -> dict[str, str]:
@@ -59,8 +65,10 @@ def lead_copy(session: Session) -> LeadCopy | None:
             master_store_id=uuid.UUID(meta["sync_master_store_id"]),
             master_site_id=uuid.UUID(meta["sync_master_site_id"]),
             master_revision=int(meta.get("sync_master_revision", "0")),
+            # A copy made before action scopes has none.
+            actions=tuple(uuid.UUID(a) for a in json.loads(meta.get("sync_actions", "[]"))),
         )
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, TypeError) as exc:
         raise BundleError(
             "This store says it is a lead copy, but its sync settings are incomplete. "
             "Ask the strategy team for a new starter bundle."
