@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -189,13 +190,11 @@ def plan_snapshot(
             wanted.setdefault(record_line.entity, set()).add(record_line.id)
         view.preload(wanted)
     deletes: list[codec.RecordLine] = []
-    snapshot_ids: set[uuid.UUID] = set()
     refused: dict[uuid.UUID, str] = {}  # new records not accepted, for their children
     total = len(bundle.records)
     for i, line in enumerate(bundle.records, start=1):
         if progress is not None and i % 500 == 0:
             progress.step(i, total, "Comparing the master's records with this copy…")
-        snapshot_ids.add(line.id)
         cls = line.cls
         obj = view.get(cls, line.id) if copy is not None else None
         name = label(cls, line.id, line.fields) if obj is None else obj.describe()
@@ -296,7 +295,8 @@ def plan_snapshot(
         plan.ops.append(Op(DELETE, line.entity, line.id, by=by))
         preview.items.append(ItemReport(line.entity, line.id, name, UPDATED, "deleted"))
     if copy is not None:
-        removals = _departed(session, snapshot_ids, pending_records)
+        incoming = {line.id: line.fields for line in bundle.records}
+        removals = _departed(session, incoming, pending_records)
         for entity, record_id in removals:
             merging.expect_gone(session, record_classes()[entity], record_id)
             plan.ops.append(Op(REMOVE, entity, record_id))
@@ -326,25 +326,39 @@ def _live_children(
 
 
 def _departed(
-    session: Session, keep: set[uuid.UUID], pending: set[uuid.UUID]
+    session: Session, incoming: Mapping[uuid.UUID, Mapping[str, Any]], pending: set[uuid.UUID]
 ) -> list[tuple[str, uuid.UUID]]:
-    """Records of this lead copy that are no longer in its scope, children first."""
+    """Records of this lead copy that are no longer in its scope, children first.
+
+    ``incoming`` holds the snapshot's fields by record: what a record of the snapshot
+    refers to is what the master says (an action the master moved to another area no
+    longer keeps its old area here). A record with unsent changes keeps what it refers
+    to on this copy as well.
+    """
     by_id: dict[uuid.UUID, Record] = {}
     for cls in record_classes().values():
         for obj in session.scalars(select(cls)):
             by_id[obj.id] = obj
-    kept = {i for i in by_id if i in keep or i in pending}
+    kept = {i for i in by_id if i in incoming or i in pending}
+
+    def refers_to(record_id: uuid.UUID) -> Iterator[Any]:
+        obj = by_id[record_id]
+        fields = incoming.get(record_id)
+        for column in type(obj).__table__.columns:
+            if column.foreign_keys:
+                if fields is not None:
+                    yield fields.get(column.key)
+                if fields is None or record_id in pending:
+                    yield getattr(obj, column.key)
+
     changed = True
     while changed:  # whatever a kept record refers to stays too
         changed = False
         for record_id in list(kept):
-            obj = by_id[record_id]
-            for column in type(obj).__table__.columns:
-                if column.foreign_keys:
-                    value = getattr(obj, column.key)
-                    if value is not None and value in by_id and value not in kept:
-                        kept.add(value)
-                        changed = True
+            for value in refers_to(record_id):
+                if value is not None and value in by_id and value not in kept:
+                    kept.add(value)
+                    changed = True
     gone = [obj for i, obj in by_id.items() if i not in kept]
     gone.sort(key=lambda o: -scope.TABLE_RANK[type(o).__tablename__])
     return [(type(o).__tablename__, o.id) for o in gone]
