@@ -82,7 +82,8 @@ class ExportResult:
                 noun = "action" if len(self.actions) == 1 else "actions"
                 scope.append(f"{noun} {', '.join(self.actions)}")
             what = (
-                f"{self.count} records of {' and '.join(scope)} for {self.person}"
+                f"{self.count} records of {' and '.join(scope) or 'no theme or action'}"
+                f" for {self.person}"
                 f" ({self.acks} of their changes acknowledged)"
             )
         return f"Wrote {self.path} (bundle number {self.sequence}): {what}, {self.size:,} bytes."
