@@ -295,8 +295,9 @@ def plan_snapshot(
         plan.ops.append(Op(DELETE, line.entity, line.id, by=by))
         preview.items.append(ItemReport(line.entity, line.id, name, UPDATED, "deleted"))
     if copy is not None:
-        incoming = {line.id: line.fields for line in bundle.records}
-        removals = _departed(session, incoming, pending_records)
+        snapshot_ids = {line.id for line in bundle.records}
+        updates = {op.record_id: op.fields for op in plan.ops if op.kind == UPDATE}
+        removals = _departed(session, snapshot_ids, updates, pending_records)
         for entity, record_id in removals:
             merging.expect_gone(session, record_classes()[entity], record_id)
             plan.ops.append(Op(REMOVE, entity, record_id))
@@ -326,29 +327,32 @@ def _live_children(
 
 
 def _departed(
-    session: Session, incoming: Mapping[uuid.UUID, Mapping[str, Any]], pending: set[uuid.UUID]
+    session: Session,
+    keep: set[uuid.UUID],
+    updates: Mapping[uuid.UUID, Mapping[str, Any]],
+    pending: set[uuid.UUID],
 ) -> list[tuple[str, uuid.UUID]]:
     """Records of this lead copy that are no longer in its scope, children first.
 
-    ``incoming`` holds the snapshot's fields by record: what a record of the snapshot
-    refers to is what the master says (an action the master moved to another area no
-    longer keeps its old area here). A record with unsent changes keeps what it refers
-    to on this copy as well.
+    What a record refers to is judged as it will be once the snapshot's ``updates``
+    (the planned field writes, by record) are made: an action the master moved to
+    another area no longer keeps its old area here. A record with unsent changes keeps
+    what it refers to on this copy as well.
     """
     by_id: dict[uuid.UUID, Record] = {}
     for cls in record_classes().values():
         for obj in session.scalars(select(cls)):
             by_id[obj.id] = obj
-    kept = {i for i in by_id if i in incoming or i in pending}
+    kept = {i for i in by_id if i in keep or i in pending}
 
     def refers_to(record_id: uuid.UUID) -> Iterator[Any]:
         obj = by_id[record_id]
-        fields = incoming.get(record_id)
+        written = updates.get(record_id, {})
         for column in type(obj).__table__.columns:
             if column.foreign_keys:
-                if fields is not None:
-                    yield fields.get(column.key)
-                if fields is None or record_id in pending:
+                if column.key in written:
+                    yield written[column.key]
+                if column.key not in written or record_id in pending:
                     yield getattr(obj, column.key)
 
     changed = True
