@@ -26,12 +26,12 @@ refer to: the partnership, the plan, every partner organisation, the outcome
 frameworks and outcomes, the plan's framework links, and the people the travelling
 records name (leads, authors, owners) plus the lead. For the action set, the area each
 action sits in and that area's priority travel too (so the copy shows where the action
-belongs), and so do the measures the scoped actions link to whose priority travels (so
-the links can travel); none of them is the lead's to change, and the measures bring no
-values or targets. Nothing else ever travels to a lead: other themes and their actions,
-plan-wide measures (no priority), funding, board packs, other plans. A record travels
-only when everything it refers to travels too (an action's link to a measure of
-another theme stays behind).
+belongs), and so do the live measures the scoped actions link to (by a live link) whose
+priority travels, so the links can travel; none of them is the lead's to change, and
+the measures bring no values or targets. Nothing else ever travels to a lead: other
+themes, actions outside the scope, plan-wide measures (no priority), funding, board
+packs, other plans. A record travels only when everything it refers to travels too (an
+action's link to a measure of another theme stays behind).
 
 An action of the action set stays in scope when the master moves it to another area
 (the new area and its priority travel as its context), but a lead cannot move it: the
@@ -115,10 +115,6 @@ class LeadScope:
             tuple(t if isinstance(t, uuid.UUID) else uuid.UUID(str(t)) for t in themes),
             tuple(a if isinstance(a, uuid.UUID) else uuid.UUID(str(a)) for a in actions),
         )
-
-    @property
-    def empty(self) -> bool:
-        return not self.themes and not self.actions
 
 
 class Writable(dict[str, set[uuid.UUID]]):

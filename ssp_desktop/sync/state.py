@@ -18,7 +18,6 @@ from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.records import StoreMeta
 from ssp_desktop.domain.sync_records import ROLE_LEAD, SyncBundle, SyncConflict
 from ssp_desktop.store.engine import Store
-from ssp_desktop.sync.scope import LeadScope
 
 
 @dataclass(frozen=True)
@@ -33,10 +32,6 @@ class LeadCopy:
     master_site_id: uuid.UUID
     master_revision: int
     actions: tuple[uuid.UUID, ...] = ()  # single actions, beside (or instead of) themes
-
-    @property
-    def scope(self) -> LeadScope:
-        return LeadScope(self.plan_id, self.themes, self.actions)
 
 
 def read_meta(session: Session) -> dict[str, str]:
