@@ -129,7 +129,7 @@ def _parser() -> argparse.ArgumentParser:
     bundle_sub = bundle.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
     export = bundle_sub.add_parser(
         "export",
-        help="write a bundle: a lead copy's changes, or (with --for) a person's themes",
+        help="write a bundle: a lead copy's changes, or (with --for) a person's themes and actions",
     )
     export.add_argument("--store", metavar="PATH", required=True, help="the store to read")
     export.add_argument("--out", metavar="FILE", required=True, help="the .sspbundle to write")
@@ -143,6 +143,12 @@ def _parser() -> argparse.ArgumentParser:
         "--themes",
         metavar="CODE,CODE",
         help="with --for: the priorities their copy holds (default: as before, or those they lead)",
+    )
+    export.add_argument(
+        "--actions",
+        metavar="REF,REF",
+        help="with --for: single actions their copy holds, beside or instead of themes "
+        "(default: as before; for a new lead who leads no theme, the actions they lead)",
     )
     export.add_argument("--plan", metavar="TITLE", help="with --for: the plan (default: newest)")
     imp = bundle_sub.add_parser("import", help="preview and import a bundle into a store")
@@ -521,18 +527,23 @@ def cmd_bundle_export(
     person: str | None,
     themes: str | None,
     plan: str | None,
+    actions: str | None = None,
 ) -> int:
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.store.engine import Store
     from ssp_desktop.sync.export import export_changes, export_snapshot
 
-    if themes is not None and person is None:
-        return _error("--themes goes with --for PERSON (the master's bundle for a lead).")
+    for flag, value in (("--themes", themes), ("--actions", actions)):
+        if value is not None and person is None:
+            return _error(f"{flag} goes with --for PERSON (the master's bundle for a lead).")
     codes = [c.strip() for c in themes.split(",") if c.strip()] if themes else None
+    refs = [r.strip() for r in actions.split(",") if r.strip()] if actions else None
     try:
         with Store.open(store_path) as store:
             if person is not None:
-                result = export_snapshot(store, out, person=person, themes=codes, plan=plan)
+                result = export_snapshot(
+                    store, out, person=person, themes=codes, actions=refs, plan=plan
+                )
             else:
                 result = export_changes(store, out)
     except SspError as exc:
@@ -750,6 +761,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             person=args.person,
             themes=args.themes,
             plan=args.plan,
+            actions=args.actions,
         )
     if args.command == "bundle":
         return cmd_bundle_import(Path(args.store), Path(args.file), dry_run=args.dry_run)

@@ -195,3 +195,47 @@ def test_the_recovery_key_from_the_command_line(
         str(starter),
     )  # fmt: skip
     assert code == 2 and "not a recovery private key" in err
+
+
+def test_export_for_an_action_lead(
+    tmp_path: Path, master: tuple[Path, object], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sqlalchemy import select
+
+    from ssp_desktop.domain.sync_records import SyncLead
+    from ssp_desktop.sync.keys import Identity
+    from tests.sync.helpers import enrol_identity
+
+    master_path, action_id = master
+    with Store.open(master_path) as store:
+        enrol_identity(store, LEAD_A, Identity.generate())
+    out_file = tmp_path / "alice.sspbundle"
+
+    def export(*scope: str) -> tuple[int, str, str]:
+        return run(
+            capsys, "bundle", "export", "--store", str(master_path), "--out", str(out_file),
+            "--for", LEAD_A, *scope,
+        )  # fmt: skip
+
+    def scope() -> tuple[list[str], list[str]]:
+        with Store.open(master_path) as store, store.session() as s:
+            lead = s.scalars(select(SyncLead)).one()
+            return lead.themes, lead.actions
+
+    code, _, err = run(
+        capsys, "bundle", "export", "--store", str(master_path), "--out", str(out_file),
+        "--actions", "PVP-01",
+    )  # fmt: skip
+    assert code == 2 and "--actions goes with --for" in err
+    code, _, err = export("--actions", "PVP-01,PVP-99")
+    assert code == 2 and "actions PVP-01, PVP-99" in err and not out_file.exists()
+    # Alice leads no theme, only action PVP-01: by default her copy holds that.
+    code, out, _ = export()
+    assert code == 0 and "records of action PVP-01 for alice@example.org" in out
+    assert scope() == ([], [str(action_id)])
+    code, out, _ = export("--themes", "RCH", "--actions", "pvp-01")
+    assert code == 0 and "records of RCH and action PVP-01 for" in out
+    themes, actions = scope()
+    assert len(themes) == 1 and actions == [str(action_id)]
+    code, out, _ = export("--themes", "PVP")  # themes alone: the action set is cleared
+    assert code == 0 and "records of PVP for" in out and scope()[1] == []

@@ -35,7 +35,11 @@ from ssp_desktop.sync.container import (
 )
 
 FORMAT = "ssp-desktop bundle"
-FORMAT_VERSION = 1
+# 2: the scope names an action set (``action_ids``, ``action_refs``). A compatible
+# addition: a format 1 reader ignores it (the master, not the manifest, decides what a
+# lead may change), so bundles still say they can be read from format 1.
+FORMAT_VERSION = 2
+MIN_READER_VERSION = 1
 SCHEMA_VERSION = 2
 
 KIND_CHANGES = "changes"  # lead -> master: the lead's changes
@@ -96,11 +100,16 @@ class MemberInfo:
 
 @dataclass(frozen=True)
 class Scope:
-    """The plan and themes (priorities) a lead copy holds."""
+    """The plan, themes (priorities) and single actions a lead copy holds.
+
+    Codes and refs are for people reading the bundle; ids decide.
+    """
 
     plan_id: uuid.UUID
     priority_ids: tuple[uuid.UUID, ...]
     priority_codes: tuple[str, ...]
+    action_ids: tuple[uuid.UUID, ...] = ()
+    action_refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,7 +129,7 @@ class Manifest:
     created_by: str
     members: Mapping[str, MemberInfo]
     format_version: int = FORMAT_VERSION
-    min_reader_version: int = FORMAT_VERSION
+    min_reader_version: int = MIN_READER_VERSION
     schema_version: int = SCHEMA_VERSION
     app_version: str = __version__
     counts: Mapping[str, int] = field(default_factory=dict)
@@ -144,6 +153,8 @@ class Manifest:
                 "plan_id": str(self.scope.plan_id),
                 "priority_ids": [str(p) for p in self.scope.priority_ids],
                 "priority_codes": list(self.scope.priority_codes),
+                "action_ids": [str(a) for a in self.scope.action_ids],
+                "action_refs": list(self.scope.action_refs),
             },
             "base_master_revision": self.base_master_revision,
             "sequence": self.sequence,
@@ -279,6 +290,7 @@ def parse_manifest(raw: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Manifest:
         isinstance(c, str) and len(c) <= 40 for c in codes
     ):
         raise scope._bad("priority_ids", "a list of ids, with a list of codes")
+    action_ids, action_refs = _action_set(scope, format_version)
     members_reader = r.obj("members")
     members: dict[str, MemberInfo] = {}
     for name in members_reader.data:
@@ -308,6 +320,8 @@ def parse_manifest(raw: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Manifest:
             plan_id=scope.uuid("plan_id"),
             priority_ids=tuple(p for p in priority_ids if p is not None),
             priority_codes=tuple(codes),
+            action_ids=action_ids,
+            action_refs=action_refs,
         ),
         base_master_revision=r.integer("base_master_revision"),
         sequence=r.integer("sequence", minimum=1),
@@ -320,6 +334,32 @@ def parse_manifest(raw: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Manifest:
         app_version=app_version,
         counts=counts,
     )
+
+
+def _action_set(
+    scope: _Reader, format_version: int
+) -> tuple[tuple[uuid.UUID, ...], tuple[str, ...]]:
+    """The scope's single actions: ids (each once) and their refs, one per id.
+
+    Format 1 bundles have none; from format 2 on, both lists are always written.
+    """
+    if format_version < 2 and "action_ids" not in scope.data and "action_refs" not in scope.data:
+        return (), ()
+    ids = scope.items("action_ids")
+    refs = scope.items("action_refs")
+    parsed: list[uuid.UUID] = []
+    for value in ids:
+        if not isinstance(value, str) or len(value) > 36:
+            raise scope._bad("action_ids", "a list of different ids")
+        try:
+            parsed.append(uuid.UUID(value))
+        except ValueError as exc:
+            raise scope._bad("action_ids", "a list of different ids") from exc
+    if len(set(parsed)) != len(parsed):
+        raise scope._bad("action_ids", "a list of different ids")
+    if len(refs) != len(ids) or not all(isinstance(r, str) and 0 < len(r) <= 20 for r in refs):
+        raise scope._bad("action_refs", "a list of action refs, one for each of action_ids")
+    return tuple(parsed), tuple(refs)
 
 
 def verify_members(manifest: Manifest, members: Mapping[str, bytes]) -> None:
@@ -351,6 +391,7 @@ __all__ = [
     "FORMAT_VERSION",
     "KIND_CHANGES",
     "KIND_SNAPSHOT",
+    "MIN_READER_VERSION",
     "PAYLOAD_UPGRADES",
     "SCHEMA_VERSION",
     "Manifest",

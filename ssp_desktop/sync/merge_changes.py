@@ -30,9 +30,10 @@ Whole records:
   exists is simply unchanged.
 
 Rejected, and reported item by item while the rest of the bundle applies: a record the
-lead may not change (see :mod:`ssp_desktop.sync.scope`), a change that would move a
-record out of the lead's themes, and a change the plan's rules refuse (a ref another
-action has, a due date before the start date), with the words the form would use.
+lead may not change (see :mod:`ssp_desktop.sync.scope`: outside its themes and its
+action set), a change that would move a record out of the lead's scope, and a change
+the plan's rules refuse (a ref another action has, a due date before the start date),
+with the words the form would use.
 Time stamps never decide anything: a sender whose clock is far ahead is reported, and
 its conflicts are flagged. Every write is attributed to the lead: their person, their
 site and the time on their laptop.
@@ -51,7 +52,7 @@ from sqlalchemy.orm import Session
 from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.changes import Attribution, references_to
 from ssp_desktop.domain.errors import BundleError
-from ssp_desktop.domain.records import Plan, record_classes
+from ssp_desktop.domain.records import Action, Plan, Priority, record_classes
 from ssp_desktop.domain.sync_records import ROLE_LEAD, SyncConflict, SyncLead, SyncProcessed
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
@@ -100,9 +101,10 @@ class _ChangesPlanner:
         self.session = session
         self.bundle = bundle
         self.lead = lead
-        self.themes = [uuid.UUID(t) for t in lead.themes]
+        self.scope = scope.LeadScope.of(lead.plan_id, lead.themes, lead.actions)
         self.view = Overlay(session)
-        self.writable = scope.writable_ids(session, lead.plan_id, self.themes)
+        self.writable = scope.writable_ids(session, self.scope)
+        self.scope_text = _scope_words(session, self.scope)
         self.progress = progress
         self.plan = MergePlan(bundle, new_preview(bundle, session))
         self.plan.processed_lead = lead.id
@@ -230,8 +232,7 @@ class _ChangesPlanner:
         return scope.in_scope(entity, record_id, values, plan_id, self.writable)
 
     def _scope_text(self) -> str:
-        codes = ", ".join(self.bundle.manifest.scope.priority_codes) or "none"
-        return f"outside the sender's themes ({codes})"
+        return self.scope_text
 
     def plan_group(self, g: Group) -> None:
         cls = g.cls
@@ -529,6 +530,22 @@ class _ChangesPlanner:
         for g in sorted(self.deletes, key=lambda g: (-scope.TABLE_RANK[g.entity], -g.first_seq)):
             self.plan_delete(g)
         return self.plan
+
+
+def _scope_words(session: Session, lead_scope: scope.LeadScope) -> str:
+    """How a rejection names the sender's scope, as the master records it (the lead's
+    own bundle does not get to say what its scope is)."""
+    codes = sorted(
+        session.scalars(select(Priority.code).where(Priority.id.in_(list(lead_scope.themes))))
+    )
+    refs = sorted(
+        session.scalars(select(Action.ref).where(Action.id.in_(list(lead_scope.actions))))
+    )
+    if not refs:
+        return f"outside the sender's themes ({', '.join(codes) or 'none'})"
+    if not codes:
+        return f"outside the sender's scope (actions {', '.join(refs)})"
+    return f"outside the sender's scope (themes {', '.join(codes)}; actions {', '.join(refs)})"
 
 
 def plan_changes(

@@ -4,9 +4,10 @@ Records the lead has no unacknowledged change to take the master's values; a fie
 lead has changed (not yet acknowledged) keeps the lead's value, and if the master
 changed it too, a conflict is queued on the lead so nothing is silently lost.
 Tombstones delete; records that are no longer in the snapshot (moved out of the lead's
-themes) leave the copy without a deletion being recorded, unless the lead has unsent
-changes to them. A record the lead has deleted and not yet sent stays deleted (the
-master decides when the deletion reaches it), so the master's values wait for it.
+themes, or an action taken out of the lead's action set) leave the copy without a
+deletion being recorded, unless the lead has unsent changes to them. A record the lead
+has deleted and not yet sent stays deleted (the master decides when the deletion
+reaches it), so the master's values wait for it.
 
 A master's value the plan's rules refuse on this copy (it would clash with something
 the lead has added and not yet sent) is rejected, item by item, with the form's words;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -114,6 +116,7 @@ def _settle_copy(session: Session, bundle: Bundle, plan: MergePlan, new_store: b
             "sync_lead_id": str(m.lead_id),
             "sync_person_id": str(m.person_id),
             "sync_themes": json.dumps([str(p) for p in m.scope.priority_ids]),
+            "sync_actions": json.dumps([str(a) for a in m.scope.action_ids]),
             "sync_master_store_id": str(m.master_store_id),
             "sync_master_site_id": str(m.sender_site_id),
         }
@@ -136,6 +139,13 @@ def _settle_copy(session: Session, bundle: Bundle, plan: MergePlan, new_store: b
         plan.meta["sync_themes"] = themes
         preview.warnings.append(
             "Your themes are now " + (", ".join(m.scope.priority_codes) or "none") + "."
+        )
+    actions = json.dumps([str(a) for a in m.scope.action_ids])
+    if json.dumps([str(a) for a in copy.actions]) != actions:
+        # Actions that left the set leave the copy with the rest of what left the scope.
+        plan.meta["sync_actions"] = actions
+        preview.warnings.append(
+            "Your actions are now " + (", ".join(m.scope.action_refs) or "none") + "."
         )
     return False
 
@@ -166,7 +176,7 @@ def plan_snapshot(
     if rejected:
         preview.warnings.append(
             f"The master copy did not accept {rejected} of your changes (outside your themes "
-            "or about records it does not have); its values are shown now."
+            "and actions, or about records it does not have); its values are shown now."
         )
     pending_fields, pending_records, pending_deleted = (
         _pending(session, lead_id, acked) if copy is not None else ({}, set(), set())
@@ -180,13 +190,11 @@ def plan_snapshot(
             wanted.setdefault(record_line.entity, set()).add(record_line.id)
         view.preload(wanted)
     deletes: list[codec.RecordLine] = []
-    snapshot_ids: set[uuid.UUID] = set()
     refused: dict[uuid.UUID, str] = {}  # new records not accepted, for their children
     total = len(bundle.records)
     for i, line in enumerate(bundle.records, start=1):
         if progress is not None and i % 500 == 0:
             progress.step(i, total, "Comparing the master's records with this copy…")
-        snapshot_ids.add(line.id)
         cls = line.cls
         obj = view.get(cls, line.id) if copy is not None else None
         name = label(cls, line.id, line.fields) if obj is None else obj.describe()
@@ -287,7 +295,9 @@ def plan_snapshot(
         plan.ops.append(Op(DELETE, line.entity, line.id, by=by))
         preview.items.append(ItemReport(line.entity, line.id, name, UPDATED, "deleted"))
     if copy is not None:
-        removals = _departed(session, snapshot_ids, pending_records)
+        snapshot_ids = {line.id for line in bundle.records}
+        updates = {op.record_id: op.fields for op in plan.ops if op.kind == UPDATE}
+        removals = _departed(session, snapshot_ids, updates, pending_records)
         for entity, record_id in removals:
             merging.expect_gone(session, record_classes()[entity], record_id)
             plan.ops.append(Op(REMOVE, entity, record_id))
@@ -317,25 +327,42 @@ def _live_children(
 
 
 def _departed(
-    session: Session, keep: set[uuid.UUID], pending: set[uuid.UUID]
+    session: Session,
+    keep: set[uuid.UUID],
+    updates: Mapping[uuid.UUID, Mapping[str, Any]],
+    pending: set[uuid.UUID],
 ) -> list[tuple[str, uuid.UUID]]:
-    """Records of this lead copy that are no longer in its scope, children first."""
+    """Records of this lead copy that are no longer in its scope, children first.
+
+    What a record refers to is judged as it will be once the snapshot's ``updates``
+    (the planned field writes, by record) are made: an action the master moved to
+    another area no longer keeps its old area here. A record with unsent changes keeps
+    what it refers to on this copy as well.
+    """
     by_id: dict[uuid.UUID, Record] = {}
     for cls in record_classes().values():
         for obj in session.scalars(select(cls)):
             by_id[obj.id] = obj
     kept = {i for i in by_id if i in keep or i in pending}
+
+    def refers_to(record_id: uuid.UUID) -> Iterator[Any]:
+        obj = by_id[record_id]
+        written = updates.get(record_id, {})
+        for column in type(obj).__table__.columns:
+            if column.foreign_keys:
+                if column.key in written:
+                    yield written[column.key]
+                if column.key not in written or record_id in pending:
+                    yield getattr(obj, column.key)
+
     changed = True
     while changed:  # whatever a kept record refers to stays too
         changed = False
         for record_id in list(kept):
-            obj = by_id[record_id]
-            for column in type(obj).__table__.columns:
-                if column.foreign_keys:
-                    value = getattr(obj, column.key)
-                    if value is not None and value in by_id and value not in kept:
-                        kept.add(value)
-                        changed = True
+            for value in refers_to(record_id):
+                if value is not None and value in by_id and value not in kept:
+                    kept.add(value)
+                    changed = True
     gone = [obj for i, obj in by_id.items() if i not in kept]
     gone.sort(key=lambda o: -scope.TABLE_RANK[type(o).__tablename__])
     return [(type(o).__tablename__, o.id) for o in gone]

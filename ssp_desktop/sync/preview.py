@@ -62,7 +62,7 @@ class Preview:
     items: list[ItemReport] = field(default_factory=list)
     conflicts: list[ConflictReport] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    removed: int = 0  # records that left a lead's themes (removed from its copy)
+    removed: int = 0  # records that left a lead's scope (removed from its copy)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -106,8 +106,8 @@ def describe(preview: Preview, *, limit: int = 50) -> str:
     )
     if preview.removed:
         lines.append(
-            f"{_plural(preview.removed, 'record')} no longer in your themes will leave this "
-            "copy (they are not deleted from the plan)."
+            f"{_plural(preview.removed, 'record')} no longer in your themes or actions will "
+            "leave this copy (they are not deleted from the plan)."
         )
     for warning in preview.warnings:
         lines.append(f"Warning: {warning}")

@@ -31,6 +31,7 @@ class LeadCopy:
     master_store_id: uuid.UUID
     master_site_id: uuid.UUID
     master_revision: int
+    actions: tuple[uuid.UUID, ...] = ()  # single actions, beside (or instead of) themes
 
 
 def read_meta(session: Session) -> dict[str, str]:
@@ -59,8 +60,10 @@ def lead_copy(session: Session) -> LeadCopy | None:
             master_store_id=uuid.UUID(meta["sync_master_store_id"]),
             master_site_id=uuid.UUID(meta["sync_master_site_id"]),
             master_revision=int(meta.get("sync_master_revision", "0")),
+            # A copy made before action scopes has none.
+            actions=tuple(uuid.UUID(a) for a in json.loads(meta.get("sync_actions", "[]"))),
         )
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, TypeError) as exc:
         raise BundleError(
             "This store says it is a lead copy, but its sync settings are incomplete. "
             "Ask the strategy team for a new starter bundle."

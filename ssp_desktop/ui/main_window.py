@@ -48,6 +48,7 @@ from ssp_desktop.ui.spreadsheet import (
 )
 from ssp_desktop.ui.sync_ui import (
     ConflictBadge,
+    copy_role_text,
     is_lead_copy,
 )
 from ssp_desktop.ui.window_sharing import STORE_FILTER, SharingWindow
@@ -487,8 +488,7 @@ class MainWindow(SharingWindow):
             self.setWindowTitle("ssp-desktop")
             return
         self.banner.setVisible(store.is_sample)
-        role = "lead" if is_lead_copy(store) else "master"
-        self.store_label.setText(f"{store.path} — {role} copy")
+        self.store_label.setText(f"{store.path} — {copy_role_text(store)}")
         self.saved_label.setText(SAVED)
         self.setWindowTitle(f"{store.path.name} — ssp-desktop")
         today = SAMPLE_MEETING_DATE if store.is_sample else dt.date.today()

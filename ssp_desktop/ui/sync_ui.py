@@ -1,7 +1,8 @@
 """Sharing updates in the window: export a bundle, import one, resolve conflicts.
 
 * :class:`ExportBundleDialog`: on a lead copy, its changes for the master; on the master,
-  a bundle for a person and their themes (their starter bundle the first time).
+  a bundle for a person and their themes or single actions (their starter bundle the
+  first time).
 * :class:`ImportBundleWizard`: choose a file, see the preview (new, updated, unchanged,
   conflicting, rejected), apply it with a progress bar and Cancel, read the summary.
 * :class:`ConflictsDialog`: every waiting conflict with the base, this copy's (as it is
@@ -46,7 +47,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.errors import SspError
-from ssp_desktop.domain.records import Person, Plan, Priority
+from ssp_desktop.domain.records import Action, Person, Plan, Priority, PriorityArea
 from ssp_desktop.domain.sync_records import KEY_ACTIVE, ROLE_LEAD, SyncKey, SyncLead
 from ssp_desktop.progress import Progress
 from ssp_desktop.store.engine import Store
@@ -66,6 +67,20 @@ BUNDLE_FILTER = f"ssp-desktop bundles (*{EXTENSION});;All files (*)"
 def is_lead_copy(store: Store) -> bool:
     with store.session() as s:
         return state.role(s) == ROLE_LEAD
+
+
+def copy_role_text(store: Store) -> str:
+    """ "master copy", or "lead copy" with what it holds, so an action lead whose copy
+    also shows the themes and areas around their actions knows which are theirs."""
+    with store.session() as s:
+        copy = state.lead_copy(s)
+        if copy is None:
+            return "master copy"
+        codes = list(s.scalars(select(Priority.code).where(Priority.id.in_(copy.themes))))
+        refs = list(s.scalars(select(Action.ref).where(Action.id.in_(copy.actions))))
+    held = [f"themes {', '.join(sorted(codes))}"] if codes else []
+    held += [f"actions {', '.join(sorted(refs))}"] if refs else []
+    return f"lead copy: {'; '.join(held)}" if held else "lead copy"
 
 
 def _file_row(edit: QLineEdit, browse: QPushButton) -> QHBoxLayout:
@@ -99,8 +114,9 @@ class ExportBundleDialog(QDialog):
             )
         else:
             intro = QLabel(
-                "A bundle for a theme lead: their themes of the plan as this master copy has "
-                "them. The first one makes their copy; later ones bring it up to date."
+                "A bundle for a lead: their themes of the plan, or single actions (for an "
+                "action lead), as this master copy has them. The first one makes their "
+                "copy; later ones bring it up to date."
             )
         intro.setWordWrap(True)
         form.addRow(intro)
@@ -110,6 +126,11 @@ class ExportBundleDialog(QDialog):
         self.plan.setAccessibleName("Plan")
         self.themes = QListWidget()
         self.themes.setAccessibleName("Themes")
+        self.action_list = QListWidget()
+        self.action_list.setAccessibleName("Actions")
+        self.action_list.setAccessibleDescription(
+            "Single actions their copy holds, beside or instead of whole themes"
+        )
         self.enrolment = QLabel()
         self.enrolment.setWordWrap(True)
         self.enrolment.setAccessibleName("Enrolment of the person")
@@ -129,15 +150,18 @@ class ExportBundleDialog(QDialog):
             form.addRow(self.enrolment)
             form.addRow("P&lan:", self.plan)
             form.addRow("&Themes:", self.themes)
-            self.person.currentIndexChanged.connect(self._fill_themes)
-            self.plan.currentIndexChanged.connect(self._fill_themes)
-            self._fill_themes()
+            form.addRow("&Actions:", self.action_list)
+            self.person.currentIndexChanged.connect(self._fill_scope)
+            self.plan.currentIndexChanged.connect(self._fill_scope)
+            self._fill_scope()
         self.path = QLineEdit(str(Path.home() / f"plan{EXTENSION}"))
         self.path.setAccessibleName("Bundle file")
         browse = QPushButton("&Browse…")
         browse.setAccessibleName("Choose where to save the bundle")
         browse.clicked.connect(self._browse)
-        form.addRow("&File:", _file_row(self.path, browse))
+        file_label = QLabel("&File:")
+        file_label.setBuddy(self.path)  # a row of two widgets gets no buddy by itself
+        form.addRow(file_label, _file_row(self.path, browse))
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Export result")
@@ -152,15 +176,19 @@ class ExportBundleDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         form.addRow(self.buttons)
 
-    def _fill_themes(self) -> None:
+    def _fill_scope(self) -> None:
+        """The plan's themes and actions, ticked as the person's copy holds them; for
+        someone without a copy yet, the themes they lead, else the actions they lead
+        (what the export does when told neither)."""
         self.themes.clear()
+        self.action_list.clear()
         plan_id = self.plan.currentData()
         person_id = self.person.currentData()
         if plan_id is None:
             return
         with self.store.session() as s:
-            chosen: set[str] = set()
             self.enrolment.setText(_enrolment_text(s, person_id))
+            lead = None
             if person_id is not None:
                 lead = s.scalar(
                     select(SyncLead).where(
@@ -168,27 +196,58 @@ class ExportBundleDialog(QDialog):
                         SyncLead.person_id == uuid.UUID(person_id),
                     )
                 )
-                if lead is not None:
-                    chosen = set(lead.themes)
-            for priority in s.scalars(
+            priorities = s.scalars(
                 select(Priority)
                 .where(Priority.plan_id == uuid.UUID(plan_id), Priority.deleted_at.is_(None))
                 .order_by(Priority.position, Priority.code)
-            ):
-                item = QListWidgetItem(f"{priority.code} — {priority.title}")
-                item.setData(Qt.ItemDataRole.UserRole, priority.code)
-                led = person_id is not None and str(priority.lead_person_id) == person_id
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                checked = str(priority.id) in chosen or (not chosen and led)
-                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-                self.themes.addItem(item)
+            ).all()
+            actions = s.scalars(  # in the plan's order, as the navigator shows them
+                select(Action)
+                .join(PriorityArea, Action.priority_area_id == PriorityArea.id)
+                .join(Priority, PriorityArea.priority_id == Priority.id)
+                .where(Action.plan_id == uuid.UUID(plan_id), Action.deleted_at.is_(None))
+                .order_by(
+                    Priority.position,
+                    Priority.code,
+                    PriorityArea.position,
+                    Action.position,
+                    Action.ref,
+                )
+            ).all()
+            if lead is not None:
+                themes, singles = set(lead.themes), set(lead.actions or ())
+            else:
+                themes = {str(p.id) for p in priorities if str(p.lead_person_id) == person_id}
+                singles = (
+                    set()
+                    if themes
+                    else {str(a.id) for a in actions if str(a.lead_person_id) == person_id}
+                )
+            for priority in priorities:
+                self.themes.addItem(
+                    _checkable(
+                        f"{priority.code} — {priority.title}",
+                        priority.code,
+                        str(priority.id) in themes,
+                    )
+                )
+            for action in actions:
+                self.action_list.addItem(
+                    _checkable(
+                        f"{action.ref} — {action.title}", action.ref, str(action.id) in singles
+                    )
+                )
+        # A plan has a few themes and many actions: the themes list takes what it needs.
+        rows = min(max(self.themes.count(), 1), 6)
+        self.themes.setMaximumHeight(
+            self.themes.sizeHintForRow(0) * rows + 2 * self.themes.frameWidth() + 4
+        )
 
     def chosen_themes(self) -> list[str]:
-        return [
-            self.themes.item(i).data(Qt.ItemDataRole.UserRole)
-            for i in range(self.themes.count())
-            if self.themes.item(i).checkState() == Qt.CheckState.Checked
-        ]
+        return _checked(self.themes)
+
+    def chosen_actions(self) -> list[str]:
+        return _checked(self.action_list)
 
     def _browse(self) -> None:
         name, _ = QFileDialog.getSaveFileName(
@@ -209,18 +268,25 @@ class ExportBundleDialog(QDialog):
                 return export_changes(store, out, progress=progress)
 
         else:
-            person, plan, themes = (
+            person, plan, themes, actions = (
                 self.person.currentData(),
                 self.plan.currentData(),
                 self.chosen_themes(),
+                self.chosen_actions(),
             )
-            if person is None or not themes:
-                self.message.setText("Choose a person and at least one theme.")
+            if person is None or not (themes or actions):
+                self.message.setText("Choose a person and at least one theme or action.")
                 return
 
             def work(progress: Progress) -> ExportResult:
                 return export_snapshot(
-                    store, out, person=person, themes=themes, plan=plan, progress=progress
+                    store,
+                    out,
+                    person=person,
+                    themes=themes,
+                    actions=actions,
+                    plan=plan,
+                    progress=progress,
                 )
 
         self.job, _dialog = run_job(self, work, title="Export bundle", label="Writing the bundle…")
@@ -232,6 +298,22 @@ class ExportBundleDialog(QDialog):
         self.result_ = result
         self.message.setText(result.describe())
         self.exported.emit(result)
+
+
+def _checkable(text: str, key: str, checked: bool) -> QListWidgetItem:
+    item = QListWidgetItem(text)
+    item.setData(Qt.ItemDataRole.UserRole, key)
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+    return item
+
+
+def _checked(items: QListWidget) -> list[str]:
+    return [
+        items.item(i).data(Qt.ItemDataRole.UserRole)
+        for i in range(items.count())
+        if items.item(i).checkState() == Qt.CheckState.Checked
+    ]
 
 
 def _enrolment_text(session: Session, person_id: str | None) -> str:

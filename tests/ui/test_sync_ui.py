@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QDialogButtonBox, QWizard
 from pytestqt.qtbot import QtBot
 
@@ -25,6 +25,7 @@ from ssp_desktop.ui.main_window import MainWindow
 from ssp_desktop.ui.sync_ui import ConflictsDialog, ExportBundleDialog, ImportBundleWizard
 from tests.sync.helpers import (
     LEAD_A,
+    LEAD_R,
     World,
     enrol_identity,
     lead_change,
@@ -261,6 +262,45 @@ def test_export_dialog_on_the_master_makes_a_starter_for_a_person(
     assert read_bundle(out, envelope=alice).manifest.scope.priority_codes == ("PVP",)
 
 
+def test_export_dialog_gives_an_action_lead_their_actions(
+    qtbot: QtBot, window: MainWindow, world: World, tmp_path: Path
+) -> None:
+    world.enrol(LEAD_R)
+    dialog = window.export_bundle()
+    assert isinstance(dialog, ExportBundleDialog)
+    alice = dialog.person.findText(LEAD_A, Qt.MatchFlag.MatchContains)
+    dialog.person.setCurrentIndex(alice)
+    # Alice leads action PVP-01 and no theme: a new copy of hers would hold PVP-01.
+    assert (dialog.chosen_themes(), dialog.chosen_actions()) == ([], ["PVP-01"])
+    dialog.person.setCurrentIndex(dialog.person.findText(LEAD_R, Qt.MatchFlag.MatchContains))
+    assert (dialog.chosen_themes(), dialog.chosen_actions()) == ([], [])  # Rita leads nothing
+    items = dialog.action_list
+    refs = [items.item(i).data(Qt.ItemDataRole.UserRole) for i in range(items.count())]
+    assert refs == ["PVP-01", "RCH-01"]
+    # The strategy team gives Rita RCH-01 alone, from the keyboard.
+    items.setFocus()
+    qtbot.keyClicks(items, "RCH")  # typing a ref's start goes to it
+    qtbot.keyClick(items, Qt.Key.Key_Space)
+    assert dialog.chosen_actions() == ["RCH-01"]
+    out = tmp_path / "rita-starter.sspbundle"
+    dialog.path.setText(str(out))
+    qtbot.mouseClick(
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton
+    )
+    qtbot.waitUntil(lambda: dialog.result_ is not None, timeout=10000)
+    assert "records of action RCH-01 for rita@example.org" in dialog.message.text()
+    rita = Opener.for_identity(world.keys[LEAD_R], TrustAnyone())
+    scope = read_bundle(out, envelope=rita).manifest.scope
+    assert (scope.priority_codes, scope.action_refs) == ((), ("RCH-01",))
+    dialog.close()
+    # Next time the dialog ticks what her copy holds.
+    again = window.export_bundle()
+    assert again is not None
+    again.person.setCurrentIndex(again.person.findText(LEAD_R, Qt.MatchFlag.MatchContains))
+    assert (again.chosen_themes(), again.chosen_actions()) == ([], ["RCH-01"])
+    again.close()
+
+
 def test_export_dialog_on_a_lead_copy_writes_its_changes(
     qtbot: QtBot, world: World, tmp_path: Path
 ) -> None:
@@ -285,3 +325,41 @@ def test_export_dialog_on_a_lead_copy_writes_its_changes(
     assert "0 changes for the master copy" in dialog.message.text()
     w.close_store()
     assert QWizard  # the wizard class is the import route tested above
+
+
+def test_an_action_leads_copy_shows_their_actions_where_they_sit(
+    qtbot: QtBot, world: World, tmp_path: Path
+) -> None:
+    out = tmp_path / "starter.sspbundle"
+    world.master_keys = new_identity()  # the master is another install; this one is Alice's
+    enrol_identity(world.master, LEAD_A, this_install())
+    export_snapshot(
+        world.master, out, person=LEAD_A, actions=["RCH-01"], identity=world.master_keys
+    )
+    from ssp_desktop.sync.importer import import_file
+
+    lead_path = tmp_path / "lead.sqlite"
+    import_file(lead_path, out)
+    configure_settings()
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert w.open_store(lead_path)
+    assert w.store_label.text().endswith("lead copy: actions RCH-01")
+    ws = w.workspace
+    assert ws is not None
+    model = ws.navigator_model
+
+    def tree(index: QModelIndex) -> list[object]:
+        out: list[object] = []
+        for row in range(model.rowCount(index)):
+            child = model.index(row, 0, index)
+            label = model.data(child)
+            out.append((label, tree(child)) if model.rowCount(child) else label)
+        return out
+
+    plan = model.index(0, 0)
+    priorities = model.index(0, 0, plan)
+    assert model.data(priorities) == "Priorities"
+    # Only the theme and area her action sits in, and only her action in them.
+    assert tree(priorities) == [("RCH Reducing crime", [("Burglary", ["RCH-01 Target hardening"])])]
+    w.close_store()
