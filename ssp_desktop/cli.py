@@ -212,6 +212,11 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
             conn.execute("PRAGMA journal_mode = DELETE")
         finally:
             conn.close()
+        # A WAL (and its index) left beside the old store by a crash belongs to the old
+        # file: SQLite would replay it onto the new one's pages and corrupt it. The old
+        # store is being replaced (we hold its lock), so its journal goes first.
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
         os.replace(tmp, target)
         Path(f"{tmp}.lock").unlink(missing_ok=True)  # nobody else knows the temp name
         tmp = None

@@ -57,6 +57,28 @@ def test_demo_force_replaces_a_store(tmp_path: Path, demo_store: Path) -> None:
     assert main(["check", "--store", str(path)]) == EXIT_OK
 
 
+def test_demo_force_over_a_store_with_a_leftover_wal_checks_clean(
+    tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crash leaves ``-wal``/``-shm`` beside the old store; the new file must not
+    inherit them (SQLite would replay the old WAL onto the new file's pages)."""
+    path = tmp_path / "plan.sqlite"
+    path.write_bytes(demo_store.read_bytes())
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("UPDATE action SET title = title || ' (edited)'")
+    conn.commit()
+    # Copy the WAL as a crash would leave it, before close() checkpoints it away.
+    wal = Path(f"{path}-wal").read_bytes()
+    assert wal
+    conn.close()
+    Path(f"{path}-wal").write_bytes(wal)
+    assert main(["demo", "--store", str(path), "--force"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["check", "--store", str(path)]) == EXIT_OK, capsys.readouterr()
+
+
 def test_demo_force_refuses_a_store_that_is_open(
     tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
