@@ -24,6 +24,7 @@ from ssp_desktop.domain.validation import (
     check_figure,
     check_not_negative,
     check_percentage,
+    check_whole_in_range,
 )
 from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
 from ssp_desktop.services.numbering import free_code, next_position
@@ -42,6 +43,17 @@ def _in_measure_unit(session: Session, measure: Measure, value: float | None) ->
 def _tolerance_not_negative(session: Session, measure: Measure, value: float | None) -> None:
     if value is not None:
         check_not_negative("Tolerance", value)
+
+
+# The editor's range; more places than this are noise in a board pack's table, and
+# hundreds would not fit its column.
+MAX_DECIMALS = 4
+
+
+@invariant(Measure, "decimals")
+def _decimals_in_range(session: Session, measure: Measure, value: int | None) -> None:
+    if value is not None:
+        check_whole_in_range("Decimals", value, 0, MAX_DECIMALS)
 
 
 @invariant(Measure, "stable_threshold")

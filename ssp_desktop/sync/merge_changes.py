@@ -124,6 +124,7 @@ class _ChangesPlanner:
         }
         self.deletes: list[Group] = []
         self.deleting: set[uuid.UUID] = set()
+        self.refused: set[uuid.UUID] = set()
 
     # -- reporting and writing ----------------------------------------------------
 
@@ -240,7 +241,9 @@ class _ChangesPlanner:
         if obj is None:
             fields = g.created_fields()
             name = label(cls, g.record_id, fields) if fields else label(cls, g.record_id, {})
-            if before != "absent":
+            if before != "absent" and g.record_id in self.refused:
+                self._item(g, UNCHANGED, name, "this copy refused the record before")
+            elif before != "absent":
                 self._item(g, REJECTED, name, "the master copy has no such record")
             elif after == "deleted":
                 self._item(g, UNCHANGED, name, "added and deleted again on the lead's copy")
@@ -342,6 +345,12 @@ class _ChangesPlanner:
 
     def _insert(self, g: Group, fields: dict[str, Any], name: str) -> None:
         cls = g.cls
+        if self.refused:
+            refs = fk_fields(cls)
+            fields = {
+                k: None if k in refs and cls.__table__.c[k].nullable and v in self.refused else v
+                for k, v in fields.items()
+            }
         if g.entity not in scope.WRITABLE or g.entity == "priority":
             self._item(g, REJECTED, name, "a lead copy cannot add this kind of record")
             return
@@ -497,9 +506,22 @@ def plan_changes(
     planner = _ChangesPlanner(session, bundle, lead, now or utcnow(), progress)
     if already_imported(session, bundle, planner.plan.preview):
         return planner.plan
-    processed = set(
-        session.scalars(select(SyncProcessed.change_id).where(SyncProcessed.lead_id == lead.id))
-    )
+    outcomes: dict[uuid.UUID, str] = {
+        change_id: outcome
+        for change_id, outcome in session.execute(
+            select(SyncProcessed.change_id, SyncProcessed.outcome).where(
+                SyncProcessed.lead_id == lead.id
+            )
+        )
+    }
+    processed = set(outcomes)
+    # Records the lead added that this copy refused before (their acknowledgement may
+    # not have reached the lead yet): later changes to them are no news, and a new record
+    # that only mentions one (a new update superseding a refused one) is taken without
+    # the mention, so one refused change never blocks the lead's later ones.
+    planner.refused = {
+        c.record_id for c in bundle.changes if c.op == "create" and outcomes.get(c.id) == "rejected"
+    }
     remaining = [c for c in bundle.changes if c.id not in processed]
     result = planner.run(remaining)
     if not result.has_writes and not result.processed:

@@ -165,8 +165,9 @@ def plan_snapshot(
     rejected = sum(1 for a in bundle.acks if a.change_id not in known and a.outcome == "rejected")
     if rejected:
         preview.warnings.append(
-            f"The master copy did not accept {rejected} of your changes (outside your themes "
-            "or about records it does not have); its values are shown now."
+            f"The master copy did not accept {rejected} of your changes (outside your themes, "
+            "about records it does not have, or breaking a rule such as text too long for "
+            "its field); its values are shown now, and those changes are not sent again."
         )
     pending_fields, pending_records, pending_deleted = (
         _pending(session, lead_id, acked) if copy is not None else ({}, set(), set())

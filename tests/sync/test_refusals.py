@@ -1,0 +1,68 @@
+"""What a lead's bundle may not do, and how the master holds it (issue 22): text the
+domain refuses, updates in another person's name, links into another theme, and mass
+deletions that wait for the strategy team's confirmation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ssp_desktop import services
+from ssp_desktop.domain import validation
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import Action, ActionUpdate
+from ssp_desktop.sync.preview import REJECTED
+from tests.sync.helpers import LEAD_A, World
+
+Q = Quarter.parse("2024/25 Q2")
+
+
+def _narrate(world: World, text: str) -> None:
+    lead = world.leads[LEAD_A]
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        services.write_update(
+            tx, action, Q, rag=None, narrative=text, written_on=dt.date(2024, 9, 1)
+        )
+
+
+def test_an_over_long_narrative_is_refused_once_and_does_not_block_the_lead(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lead = world.starter(LEAD_A, ["PVP"])
+    # An older app let the lead save 100,000 characters.
+    with monkeypatch.context() as m:
+        m.setattr(validation, "MAX_TEXT", 1_000_000)
+        _narrate(world, "x" * 100_000)
+    result = world.send(LEAD_A)
+    (item,) = result.preview.rejected
+    assert item.outcome == REJECTED and "too long: 100,000 characters" in item.detail
+    # Shortening it on the lead makes a new update, which the master takes.
+    _narrate(world, "Short and to the point.")
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        services.edit(tx, action, title="Renamed on the lead")
+    result = world.send(LEAD_A)
+    assert result.applied, result.preview.items
+    with world.master.session() as s:
+        action = s.get(Action, world.plan.action.id)
+        assert action is not None and action.title == "Renamed on the lead"
+        narratives = [u.narrative for u in s.query(ActionUpdate).filter_by(is_current=True)]
+        assert "Short and to the point." in narratives
+    # The master's reply acknowledges the refused change: the lead is told, and stops
+    # sending it.
+    reply = world.reply(LEAD_A)
+    assert any("did not accept" in w and "rule" in w for w in reply.preview.warnings)
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        services.edit(tx, action, description="Later change")
+    later = world.read(world.export(LEAD_A))
+    assert all(
+        not (isinstance(c.new, dict) and len(str(c.new.get("narrative", ""))) > 50_000)
+        and len(str(c.new)) < 50_000
+        for c in later.changes
+    )
