@@ -66,3 +66,30 @@ def test_an_over_long_narrative_is_refused_once_and_does_not_block_the_lead(
         and len(str(c.new)) < 50_000
         for c in later.changes
     )
+
+
+@pytest.mark.parametrize("bad", ["\x0b", "\x07", "\u202e"])
+def test_a_control_character_in_a_leads_change_is_refused_item_by_item(
+    world: World, bad: str
+) -> None:
+    import json
+
+    from tests.sync.helpers import members_of, rewrite
+
+    lead = world.starter(LEAD_A, ["PVP"])
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        services.edit(tx, action, title="Clean title")
+    bundle = world.export(LEAD_A)
+    lines = [json.loads(x) for x in members_of(bundle)["changes.jsonl"].splitlines()]
+    for line in lines:
+        if line["field"] == "title":
+            line["new"] = f"Evil{bad}title"
+    rewrite(bundle, {"changes.jsonl": "".join(json.dumps(x) + "\n" for x in lines).encode()})
+    result = world.to_master(bundle)
+    (item,) = result.preview.rejected
+    assert f"U+{ord(bad):04X}" in item.detail
+    with world.master.session() as s:
+        action = s.get(Action, world.plan.action.id)
+        assert action is not None and bad not in action.title
