@@ -32,7 +32,7 @@ from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.progress import Progress
 from ssp_desktop.store.backup import sqlite_backup
 from ssp_desktop.store.engine import Store
-from ssp_desktop.store.integrity import check_integrity
+from ssp_desktop.store.integrity import check_integrity, refuse_if_damaged
 from ssp_desktop.sync import merge, state, trust
 from ssp_desktop.sync.bundle import Bundle, read_bundle
 from ssp_desktop.sync.container import Envelope
@@ -107,6 +107,8 @@ def import_bundle(
     progress: Progress | None = None,
 ) -> ImportResult:
     """Import an already-read ``bundle`` into ``store`` (see the module docstring)."""
+    if not new_store:
+        refuse_if_damaged(store, "importing the bundle")
     result = ImportResult(preview_bundle(store, bundle, new_store=new_store, progress=progress))
     result.dry_run = dry_run
     if dry_run or result.preview.status in (DUPLICATE, OLDER):
@@ -114,7 +116,9 @@ def import_bundle(
     if progress is not None:
         progress.step(0, 0, "Taking a backup copy of the store…")
     backup: Path | None = None
-    if not new_store and result.preview.status != NOTHING:
+    # A backup only when records will change: an import whose every item is refused
+    # writes only its receipt (and the acknowledgements), which need no copy of the store.
+    if not new_store and result.preview.status != NOTHING and result.preview.changes_anything:
         backup = _backup_path(store, bundle)
         try:
             sqlite_backup(store.path, backup)

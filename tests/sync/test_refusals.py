@@ -93,3 +93,71 @@ def test_a_control_character_in_a_leads_change_is_refused_item_by_item(
     with world.master.session() as s:
         action = s.get(Action, world.plan.action.id)
         assert action is not None and bad not in action.title
+
+
+def test_a_damaged_master_refuses_a_bundle_before_taking_a_backup(world: World) -> None:
+    """Issue 22: the import applied, then 'restored' an equally damaged backup and blamed
+    the bundle. Now it refuses first, naming what ``check`` finds."""
+    import sqlite3
+
+    from ssp_desktop.domain.errors import CorruptStoreError
+    from ssp_desktop.store.engine import Store
+
+    lead = world.starter(LEAD_A, ["PVP"])
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        services.edit(tx, action, title="Changed on the lead")
+    bundle = world.export(LEAD_A)
+    bundle_read = world.read(bundle)
+    path = world.master.path
+    world.master.close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    good = path.read_bytes()
+    # Overwrite one page that holds data (not the schema), as a failing disk would.
+    for page in range(len(good) // page_size - 1, 1, -1):
+        data = bytearray(good)
+        start = page * page_size
+        data[start + 100 : start + page_size - 100] = b"\x5a" * (page_size - 200)
+        path.write_bytes(bytes(data))
+        probe = sqlite3.connect(path)
+        try:
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            if probe.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                break
+        except sqlite3.DatabaseError:
+            pass
+        finally:
+            probe.close()
+    else:
+        pytest.fail("no page could be damaged")
+    world.master = Store.open(path)
+    from ssp_desktop.sync.importer import import_bundle
+
+    with pytest.raises(CorruptStoreError, match="is damaged, so importing the bundle was not"):
+        import_bundle(world.master, bundle_read, file_name=bundle.name)
+    assert not list(path.parent.glob("*.backup-*"))
+
+
+def test_an_import_whose_every_item_is_refused_takes_no_backup(world: World) -> None:
+    import json
+
+    from tests.sync.helpers import members_of, rewrite
+
+    lead = world.starter(LEAD_A, ["PVP"])
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        services.edit(tx, action, title="Changed on the lead")
+    bundle = world.export(LEAD_A)
+    lines = [json.loads(x) for x in members_of(bundle)["changes.jsonl"].splitlines()]
+    for line in lines:
+        line["new"] = "x" * 600 if line["field"] == "title" else line["new"]
+    rewrite(bundle, {"changes.jsonl": "".join(json.dumps(x) + "\n" for x in lines).encode()})
+    result = world.to_master(bundle)
+    assert result.applied and result.preview.rejected and not result.preview.changes_anything
+    assert result.backup_path is None
+    assert not list(world.folder.glob("*.backup-*"))
