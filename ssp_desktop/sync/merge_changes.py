@@ -79,6 +79,8 @@ from ssp_desktop.sync.preview import (
     CONFLICT,
     NEW,
     NOTHING,
+    OLDER,
+    READY,
     REJECTED,
     UNCHANGED,
     UPDATED,
@@ -503,8 +505,15 @@ def plan_changes(
             "This bundle belongs to another plan than the one its lead copy was made for. "
             + NOTHING_CHANGED
         )
+    if state.site_used_by_another_lead(session, m.sender_site_id, lead.id):
+        raise BundleError(
+            "This bundle says it comes from another lead's copy of the plan (its site id "
+            "is one that copy's bundles carry), though it is signed by this lead. It may "
+            "have been altered; ask the lead to export a new bundle. " + NOTHING_CHANGED
+        )
     planner = _ChangesPlanner(session, bundle, lead, now or utcnow(), progress)
-    if already_imported(session, bundle, planner.plan.preview):
+    older = already_imported(session, bundle, planner.plan.preview)
+    if older and planner.plan.preview.status != OLDER:
         return planner.plan
     outcomes: dict[uuid.UUID, str] = {
         change_id: outcome
@@ -523,6 +532,20 @@ def plan_changes(
         c.record_id for c in bundle.changes if c.op == "create" and outcomes.get(c.id) == "rejected"
     }
     remaining = [c for c in bundle.changes if c.id not in processed]
+    if older:
+        if not remaining:
+            return planner.plan
+        # A number already used, but changes never seen: the lead's copy was restored
+        # from a backup and numbers its bundles again. Each change is merged once (by
+        # its id) and three-way, so taking them is safe; dropping them would lose work.
+        preview = planner.plan.preview
+        preview.status, preview.message = READY, ""
+        preview.warnings.append(
+            f"This is bundle number {m.sequence} from this lead, a number already used by "
+            "an earlier bundle, but it holds changes not seen before: their copy may have "
+            "been restored from a backup. Those changes are merged as usual; ask the lead "
+            "to check their copy."
+        )
     result = planner.run(remaining)
     if not result.has_writes and not result.processed:
         result.preview.status = NOTHING
