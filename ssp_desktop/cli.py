@@ -126,6 +126,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", metavar="FILE", help="the .sspbundle to import")
     imp.add_argument("--dry-run", action="store_true", help="show the preview only; change nothing")
+    imp.add_argument(
+        "--master-fingerprint",
+        metavar="FP",
+        help="a starter bundle: the fingerprint the strategy team read out to you (the "
+        "import is refused unless it is the fingerprint of the copy that signed it)",
+    )
+    imp.add_argument(
+        "--confirm-deletions",
+        action="store_true",
+        help="on the master copy: go ahead with a lead's bundle that deletes many records "
+        "(it is held without this)",
+    )
     recover = bundle_sub.add_parser(
         "recover", help="open a bundle with the partnership recovery key (disaster recovery)"
     )
@@ -428,17 +440,32 @@ def cmd_bundle_export(
     return EXIT_OK
 
 
-def cmd_bundle_import(store_path: Path, file: Path, *, dry_run: bool) -> int:
+def cmd_bundle_import(
+    store_path: Path,
+    file: Path,
+    *,
+    dry_run: bool,
+    confirm_deletions: bool = False,
+    master_fingerprint: str | None = None,
+) -> int:
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.sync.importer import import_file
-    from ssp_desktop.sync.preview import describe
+    from ssp_desktop.sync.preview import HELD, describe
 
     try:
-        result = import_file(store_path, file, dry_run=dry_run)
+        result = import_file(
+            store_path,
+            file,
+            dry_run=dry_run,
+            confirm_deletions=confirm_deletions,
+            master_fingerprint=master_fingerprint,
+        )
     except SspError as exc:
         return _error(str(exc))
     preview = result.preview
     print(describe(preview))
+    if preview.status == HELD and not dry_run:
+        return EXIT_REFUSED
     if dry_run:
         print("Dry run: nothing was changed.")
     elif result.applied:
@@ -625,7 +652,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             plan=args.plan,
         )
     if args.command == "bundle":
-        return cmd_bundle_import(Path(args.store), Path(args.file), dry_run=args.dry_run)
+        return cmd_bundle_import(
+            Path(args.store),
+            Path(args.file),
+            dry_run=args.dry_run,
+            confirm_deletions=args.confirm_deletions,
+            master_fingerprint=args.master_fingerprint,
+        )
     if args.store and args.sample:
         return _error("give either --store or --sample, not both.")
     open_file: Path | None = None

@@ -62,6 +62,7 @@ def test_round_trip_through_the_command_line(
     )  # fmt: skip
     assert code == 2 and "not enrolled" in err and "ssp-desktop enrol" in err
     wrong = _fingerprint(run(capsys, "keys")[1])  # the master's own, not Alice's
+    master_read_aloud = wrong  # what the strategy team reads to Alice
     code, _, err = run(
         capsys, "enrol", "--store", str(master_path), str(request), "--fingerprint", wrong
     )
@@ -84,7 +85,18 @@ def test_round_trip_through_the_command_line(
     assert code == 0 and "Dry run: nothing was changed." in out and "new" in out
     assert not lead.exists()
 
-    code, out, _ = run(capsys, "bundle", "import", "--store", str(lead), str(starter))
+    # A first starter is trusted only with the fingerprint the strategy team reads out.
+    code, _, err = run(capsys, "bundle", "import", "--store", str(lead), str(starter))
+    assert code == 2 and "--master-fingerprint" in err and not lead.exists()
+    code, _, err = run(
+        capsys, "bundle", "import", "--store", str(lead), str(starter),
+        "--master-fingerprint", read_aloud,
+    )  # fmt: skip
+    assert code == 2 and "does not match" in err and not lead.exists()
+    code, out, _ = run(
+        capsys, "bundle", "import", "--store", str(lead), str(starter),
+        "--master-fingerprint", master_read_aloud.lower(),
+    )  # fmt: skip
     assert code == 0 and "Made the lead copy" in out and lead.exists()
 
     for path, title in ((lead, "Lead title"), (master_path, "Master title")):

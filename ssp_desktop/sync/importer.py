@@ -41,7 +41,7 @@ from ssp_desktop.sync.manifest import KIND_CHANGES, KIND_SNAPSHOT
 from ssp_desktop.sync.merge_changes import plan_changes
 from ssp_desktop.sync.merge_plan import MergePlan
 from ssp_desktop.sync.merge_snapshot import plan_snapshot
-from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview
+from ssp_desktop.sync.preview import DUPLICATE, HELD, NOTHING, OLDER, Preview
 from ssp_desktop.sync.seal import Opener
 
 _FATAL = ("integrity", "foreign key")
@@ -66,18 +66,37 @@ def _plan(
     *,
     new_store: bool,
     progress: Progress | None,
+    confirm_deletions: bool = False,
 ) -> MergePlan:
     if bundle.manifest.kind == KIND_CHANGES:
-        return plan_changes(session, bundle, store_id=store.store_id, progress=progress)
+        return plan_changes(
+            session,
+            bundle,
+            store_id=store.store_id,
+            progress=progress,
+            confirm_deletions=confirm_deletions,
+        )
     return plan_snapshot(session, bundle, new_store=new_store, progress=progress)
 
 
 def preview_bundle(
-    store: Store, bundle: Bundle, *, new_store: bool = False, progress: Progress | None = None
+    store: Store,
+    bundle: Bundle,
+    *,
+    new_store: bool = False,
+    progress: Progress | None = None,
+    confirm_deletions: bool = False,
 ) -> Preview:
     """What importing ``bundle`` into ``store`` would do; nothing is written."""
     with store.session() as s:
-        return _plan(s, store, bundle, new_store=new_store, progress=progress).preview
+        return _plan(
+            s,
+            store,
+            bundle,
+            new_store=new_store,
+            progress=progress,
+            confirm_deletions=confirm_deletions,
+        ).preview
 
 
 def _backup_path(store: Store, bundle: Bundle) -> Path:
@@ -96,6 +115,23 @@ def _restore(store: Store, backup: Path) -> None:
         source.close()
 
 
+def needs_master_fingerprint(store: Store | None, bundle: Bundle) -> bool:
+    """Whether importing ``bundle`` would make ``store`` (None: a store still to be made)
+    trust a master copy for the first time: a starter, whose signer nobody has vouched
+    for yet."""
+    if bundle.manifest.kind != KIND_SNAPSHOT or bundle.sealed is None:
+        return False
+    return store is None or not trust.StoreTrust.of_store(store).masters
+
+
+def confirm_master(store: Store | None, bundle: Bundle, typed: str | None) -> None:
+    """Refuse a first starter unless ``typed`` is its signer's fingerprint (as read out
+    by the strategy team); other bundles are checked against the keys already trusted."""
+    if needs_master_fingerprint(store, bundle):
+        assert bundle.sealed is not None
+        trust.check_master_fingerprint(bundle.sealed.signer.fingerprint, typed)
+
+
 def import_bundle(
     store: Store,
     bundle: Bundle,
@@ -105,13 +141,30 @@ def import_bundle(
     new_store: bool = False,
     actor: str | None = None,
     progress: Progress | None = None,
+    confirm_deletions: bool = False,
+    master_fingerprint: str | None = None,
 ) -> ImportResult:
-    """Import an already-read ``bundle`` into ``store`` (see the module docstring)."""
+    """Import an already-read ``bundle`` into ``store`` (see the module docstring).
+
+    A lead's bundle deleting many records is held (``preview.status`` ``held``, nothing
+    written) unless ``confirm_deletions``. A first starter bundle is imported only when
+    ``master_fingerprint`` (read out by the strategy team) is its signer's; a dry run
+    previews it without."""
     if not new_store:
         refuse_if_damaged(store, "importing the bundle")
-    result = ImportResult(preview_bundle(store, bundle, new_store=new_store, progress=progress))
+    if not dry_run:
+        confirm_master(store, bundle, master_fingerprint)
+    result = ImportResult(
+        preview_bundle(
+            store,
+            bundle,
+            new_store=new_store,
+            progress=progress,
+            confirm_deletions=confirm_deletions,
+        )
+    )
     result.dry_run = dry_run
-    if dry_run or result.preview.status in (DUPLICATE, OLDER):
+    if dry_run or result.preview.status in (DUPLICATE, OLDER, HELD):
         return result
     if progress is not None:
         progress.step(0, 0, "Taking a backup copy of the store…")
@@ -130,7 +183,14 @@ def import_bundle(
     source = f"bundle:{bundle.manifest.bundle_id}"
     try:
         with store.transaction(actor=actor, source=source) as tx:
-            plan = _plan(tx.session, store, bundle, new_store=new_store, progress=progress)
+            plan = _plan(
+                tx.session,
+                store,
+                bundle,
+                new_store=new_store,
+                progress=progress,
+                confirm_deletions=confirm_deletions,
+            )
             merge.apply_plan(tx, plan, file_name=file_name, progress=progress)
             if bundle.sealed is not None:
                 trust.learn(tx.session, bundle.sealed, sender=bundle.manifest.created_by)
@@ -221,6 +281,8 @@ def import_file(
     identity: Identity | None = None,
     envelope: Envelope | None = None,
     progress: Progress | None = None,
+    confirm_deletions: bool = False,
+    master_fingerprint: str | None = None,
 ) -> ImportResult:
     """Read ``bundle_path`` and import it into the store at ``store_path``.
 
@@ -235,7 +297,14 @@ def import_file(
         with Store.open(store_path) as store:
             bundle = read_bundle(bundle_path, envelope=envelope or opener(store, identity, name))
             return import_bundle(
-                store, bundle, file_name=name, dry_run=dry_run, actor=actor, progress=progress
+                store,
+                bundle,
+                file_name=name,
+                dry_run=dry_run,
+                actor=actor,
+                progress=progress,
+                confirm_deletions=confirm_deletions,
+                master_fingerprint=master_fingerprint,
             )
     bundle = read_bundle(bundle_path, envelope=envelope or opener(None, identity, name))
     if bundle.manifest.kind != KIND_SNAPSHOT:
@@ -249,6 +318,7 @@ def import_file(
             Store.open(Path(tmp) / "preview.sqlite", create=True) as scratch,
         ):
             return import_bundle(scratch, bundle, dry_run=True, new_store=True, progress=progress)
+    confirm_master(None, bundle, master_fingerprint)  # before a file is made
     try:
         with Store.open(store_path, create=True) as store:
             result = import_bundle(
@@ -258,6 +328,7 @@ def import_file(
                 new_store=True,
                 actor=actor,
                 progress=progress,
+                master_fingerprint=master_fingerprint,
             )
     except BaseException:
         for suffix in ("", "-wal", "-shm", ".lock"):

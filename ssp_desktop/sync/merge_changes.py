@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.changes import Attribution, references_to
 from ssp_desktop.domain.errors import BundleError
-from ssp_desktop.domain.records import Plan, record_classes
+from ssp_desktop.domain.records import Person, Plan, record_classes
 from ssp_desktop.domain.sync_records import ROLE_LEAD, SyncConflict, SyncLead, SyncProcessed
 from ssp_desktop.progress import Progress
 from ssp_desktop.sync import codec, scope, state
@@ -77,6 +77,7 @@ from ssp_desktop.sync.merge_plan import (
 from ssp_desktop.sync.overlay import Overlay
 from ssp_desktop.sync.preview import (
     CONFLICT,
+    HELD,
     NEW,
     NOTHING,
     OLDER,
@@ -86,6 +87,10 @@ from ssp_desktop.sync.preview import (
     UPDATED,
     ItemReport,
 )
+
+# More deletions than this in one lead's bundle wait for the master's confirmation.
+# A quarter's tidying deletes a handful; hundreds is a theme emptied.
+MASS_DELETION = 20
 
 
 class _ChangesPlanner:
@@ -127,6 +132,7 @@ class _ChangesPlanner:
         self.deletes: list[Group] = []
         self.deleting: set[uuid.UUID] = set()
         self.refused: set[uuid.UUID] = set()
+        self.confirm_deletions = False
 
     # -- reporting and writing ----------------------------------------------------
 
@@ -231,6 +237,19 @@ class _ChangesPlanner:
         plan_id = self.lead.plan_id
         return scope.in_scope(entity, record_id, values, plan_id, self.writable)
 
+    def _in_another_name(self, entity: str, fields: Mapping[str, Any]) -> str | None:
+        """Why a lead's update may not be written as it is: a lead's copy writes
+        quarterly updates in its own lead's name only (the signature proves who sent the
+        bundle; the author field is whatever their copy wrote)."""
+        if entity != "action_update" or "author_person_id" not in fields:
+            return None
+        author = fields["author_person_id"]
+        if author is None or author == self.bundle.manifest.person_id:
+            return None
+        person = self.session.get(Person, author)
+        who = person.name if person is not None else "someone else"
+        return f"it is written in the name of {who}, but a lead's copy writes updates as its lead"
+
     def _scope_text(self) -> str:
         codes = ", ".join(self.bundle.manifest.scope.priority_codes) or "none"
         return f"outside the sender's themes ({codes})"
@@ -279,6 +298,10 @@ class _ChangesPlanner:
         final = {**current, **applied}
         if not self._in_scope(g.entity, g.record_id, final):
             self._item(g, REJECTED, name, "the change would move it " + self._scope_text())
+            return
+        impostor = self._in_another_name(g.entity, applied)
+        if impostor:
+            self._item(g, REJECTED, name, impostor)
             return
         restoring = master_state == "deleted" and (
             applied or conflicts or (before == "deleted" and after == "live")
@@ -358,6 +381,10 @@ class _ChangesPlanner:
             return
         if not self._in_scope(g.entity, g.record_id, fields):
             self._item(g, REJECTED, name, self._scope_text())
+            return
+        impostor = self._in_another_name(g.entity, fields)
+        if impostor:
+            self._item(g, REJECTED, name, impostor)
             return
         clash = self.view.clash(cls, g.record_id, fields)
         duplicate: tuple[str, Any] | None = None
@@ -470,7 +497,24 @@ class _ChangesPlanner:
                 self.progress.step(i, total, "Comparing the changes with this copy…")
         for g in sorted(self.deletes, key=lambda g: (-scope.TABLE_RANK[g.entity], -g.first_seq)):
             self.plan_delete(g)
+        deleting = sum(1 for op in self.plan.ops if op.kind == DELETE)
+        if deleting > MASS_DELETION and not self.confirm_deletions:
+            preview = self.plan.preview
+            preview.status = HELD
+            preview.message = (
+                f"This bundle deletes {deleting} records of {self._themes_text()}: more than "
+                f"the {MASS_DELETION} a lead's bundle deletes without the strategy team's "
+                "say-so (a whole theme emptied by mistake, or by someone else). Nothing was "
+                "changed. Check with the lead; to go ahead, import it again and confirm the "
+                "deletions (Delete them in the import dialog, or --confirm-deletions)."
+            )
         return self.plan
+
+    def _themes_text(self) -> str:
+        codes = self.bundle.manifest.scope.priority_codes
+        if not codes:
+            return "the lead's themes"
+        return f"the theme{'s' if len(codes) > 1 else ''} {', '.join(codes)}"
 
 
 def plan_changes(
@@ -480,8 +524,12 @@ def plan_changes(
     store_id: uuid.UUID,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    confirm_deletions: bool = False,
 ) -> MergePlan:
-    """The plan for merging a lead's changes into this (master) store."""
+    """The plan for merging a lead's changes into this (master) store.
+
+    A bundle that would delete more than ``MASS_DELETION`` records is held (status
+    ``held``, nothing written) unless ``confirm_deletions``."""
     m = bundle.manifest
     if state.role(session) == ROLE_LEAD:
         raise BundleError(
@@ -512,6 +560,7 @@ def plan_changes(
             "have been altered; ask the lead to export a new bundle. " + NOTHING_CHANGED
         )
     planner = _ChangesPlanner(session, bundle, lead, now or utcnow(), progress)
+    planner.confirm_deletions = confirm_deletions
     older = already_imported(session, bundle, planner.plan.preview)
     if older and planner.plan.preview.status != OLDER:
         return planner.plan

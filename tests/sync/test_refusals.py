@@ -161,3 +161,107 @@ def test_an_import_whose_every_item_is_refused_takes_no_backup(world: World) -> 
     assert result.applied and result.preview.rejected and not result.preview.changes_anything
     assert result.backup_path is None
     assert not list(world.folder.glob("*.backup-*"))
+
+
+def test_an_update_in_another_persons_name_is_refused(world: World) -> None:
+    from ssp_desktop.domain.records import Person
+
+    lead = world.starter(LEAD_A, ["PVP"])
+    with world.master.session() as s:
+        bob = s.query(Person).filter_by(email="bob@example.org").one()
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        services.write_update(
+            tx, action, Q, rag=None, narrative="Mine", written_on=dt.date(2024, 9, 1)
+        )
+    import json
+
+    from tests.sync.helpers import members_of, rewrite
+
+    bundle = world.export(LEAD_A)
+    lines = [json.loads(x) for x in members_of(bundle)["changes.jsonl"].splitlines()]
+    for line in lines:
+        if line["entity"] == "action_update" and line["op"] == "create":
+            line["new"]["author_person_id"] = str(bob.id)
+    rewrite(bundle, {"changes.jsonl": "".join(json.dumps(x) + "\n" for x in lines).encode()})
+    result = world.to_master(bundle)
+    (item,) = result.preview.rejected
+    assert "written in the name of Bob" in item.detail
+
+
+def test_a_link_from_an_own_action_to_another_themes_measure_is_refused(world: World) -> None:
+    import uuid
+
+    from ssp_desktop.domain.records import ActionMeasure
+
+    lead = world.starter(LEAD_A, ["PVP"])
+    link_id = uuid.uuid4()
+    # The lead's copy has no RCH measure; a tampered (or buggy) copy sends the link anyway.
+    import json
+
+    from tests.sync.helpers import members_of, rewrite
+
+    with lead.transaction() as tx:
+        action = tx.get(Action, world.plan.action.id)
+        assert action is not None
+        services.edit(tx, action, title="Linked")
+    bundle = world.export(LEAD_A)
+    lines = [json.loads(x) for x in members_of(bundle)["changes.jsonl"].splitlines()]
+    template = dict(lines[0])
+    lines.append(
+        {
+            **template,
+            "id": str(uuid.uuid4()),
+            "seq": template["seq"] + 1,
+            "entity": "action_measure",
+            "record_id": str(link_id),
+            "op": "create",
+            "field": None,
+            "old": None,
+            "new": {
+                "action_id": str(world.plan.action.id),
+                "measure_id": str(world.rch_measure.id),
+            },
+        }
+    )
+    rewrite(bundle, {"changes.jsonl": "".join(json.dumps(x) + "\n" for x in lines).encode()})
+    result = world.to_master(bundle)
+    rejected = {i.entity: i.detail for i in result.preview.rejected}
+    assert "outside the sender's themes" in rejected["action_measure"]
+    with world.master.session() as s:
+        assert s.get(ActionMeasure, link_id) is None
+
+
+def test_a_bundle_deleting_a_whole_theme_waits_for_the_masters_confirmation(
+    world: World,
+) -> None:
+    from ssp_desktop.domain.records import PriorityArea
+    from ssp_desktop.sync.merge_changes import MASS_DELETION
+    from ssp_desktop.sync.preview import HELD, describe
+
+    # The master's PVP theme has many actions; the lead's copy deletes them all.
+    with world.master.transaction() as tx:
+        area = tx.get(PriorityArea, world.plan.area.id)
+        assert area is not None
+        for n in range(MASS_DELETION + 5):
+            services.add_action(tx, area, ref=f"PVP-{n + 10}", title=f"Action {n}")
+    lead = world.starter(LEAD_A, ["PVP"])
+    with lead.transaction() as tx:
+        for action in tx.session.query(Action).filter(Action.deleted_at.is_(None)).all():
+            if action.ref.startswith("PVP-"):
+                services.delete(tx, action, cascade=True)
+    bundle = world.export(LEAD_A)
+    before = world.master.revision()
+    held = world.to_master(bundle)
+    assert held.preview.status == HELD and not held.applied
+    assert f"deletes {MASS_DELETION + 6} records of the theme PVP" in held.preview.message
+    assert "Held:" in describe(held.preview)
+    assert world.master.revision() == before
+    from ssp_desktop.sync.importer import import_bundle
+
+    done = import_bundle(world.master, world.read(bundle), confirm_deletions=True)
+    assert done.applied
+    with world.master.session() as s:
+        live = s.query(Action).filter(Action.deleted_at.is_(None), Action.ref.like("PVP-%"))
+        assert live.count() == 0

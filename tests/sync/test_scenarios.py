@@ -493,3 +493,38 @@ def test_a_bundle_claiming_another_leads_site_cannot_block_that_lead(world: Worl
     assert later.applied
     got = get(world.master, PriorityArea, world.rch_area.id)
     assert isinstance(got, PriorityArea) and got.title == "Burglary (B's second)"
+
+
+def test_a_forged_starter_is_refused_when_the_lead_checks_the_masters_fingerprint(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue 22: someone holding Alice's join request (leads email it) enrols it on their
+    own store and sends her a starter. Her copy would then trust them and encrypt her
+    updates to them. She types the fingerprint the strategy team reads out: it does not
+    match the impostor's key, so nothing is made."""
+    from ssp_desktop.domain.errors import SecurityError
+    from ssp_desktop.sync.export import export_snapshot
+    from ssp_desktop.sync.importer import import_file
+    from tests.sync.helpers import enrol_identity, make_world
+
+    alice = world.enrol(LEAD_A)  # her join request, as the real strategy team got it
+    impostor = make_world(tmp_path_factory.mktemp("impostor"))
+    try:
+        enrol_identity(impostor.master, LEAD_A, alice)  # the same request, emailed on
+        forged = tmp_path_factory.mktemp("mail") / "starter.sspbundle"
+        export_snapshot(
+            impostor.master, forged, person=LEAD_A, themes=["PVP"], identity=impostor.master_keys
+        )
+        copy = world.folder / "alice.sqlite"
+        with pytest.raises(SecurityError, match="does not match the key that signed"):
+            import_file(
+                copy, forged, identity=alice, master_fingerprint=world.master_keys.fingerprint
+            )
+        with pytest.raises(SecurityError, match="read you their fingerprint"):
+            import_file(copy, forged, identity=alice)
+        assert not copy.exists()
+        # The real starter, with the fingerprint the strategy team read, makes her copy.
+        lead = world.starter(LEAD_A, ["PVP"])
+        assert lead.path.exists()
+    finally:
+        impostor.close()

@@ -271,7 +271,7 @@ def test_export_dialog_on_a_lead_copy_writes_its_changes(
     from ssp_desktop.sync.importer import import_file
 
     lead_path = tmp_path / "lead.sqlite"
-    import_file(lead_path, out)
+    import_file(lead_path, out, master_fingerprint=world.master_keys.fingerprint)
     configure_settings()
     w = MainWindow()
     qtbot.addWidget(w)
