@@ -29,6 +29,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.sync_records import ROLE_MASTER
 from ssp_desktop.progress import Progress
 from ssp_desktop.store.backup import sqlite_backup
 from ssp_desktop.store.engine import Store
@@ -121,7 +122,11 @@ def needs_master_fingerprint(store: Store | None, bundle: Bundle) -> bool:
     for yet."""
     if bundle.manifest.kind != KIND_SNAPSHOT or bundle.sealed is None:
         return False
-    return store is None or not trust.StoreTrust.of_store(store).masters
+    if store is None:
+        return True
+    known = trust.StoreTrust.of_store(store)
+    # The master copy refuses a snapshot in the merge, with its own message.
+    return not known.masters and known.role != ROLE_MASTER
 
 
 def confirm_master(store: Store | None, bundle: Bundle, typed: str | None) -> None:
