@@ -23,6 +23,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -56,7 +57,7 @@ from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.export import ExportResult, export_changes, export_snapshot
 from ssp_desktop.sync.importer import ImportResult, import_bundle, preview_bundle, read_sealed
-from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview, describe
+from ssp_desktop.sync.preview import DUPLICATE, HELD, NOTHING, OLDER, Preview, describe
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.workers import Job, run_job
 
@@ -288,21 +289,41 @@ class _PreviewPage(QWizardPage):
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setAccessibleName("Import preview")
+        # A lead's bundle deleting many records is held until someone here says so.
+        self.confirm_deletions = QCheckBox(
+            "&Delete them: I have checked with the lead that these deletions are meant"
+        )
+        self.confirm_deletions.setAccessibleName("Confirm the deletions")
+        self.confirm_deletions.setVisible(False)
+        self.confirm_deletions.toggled.connect(self._held_toggled)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
+        layout.addWidget(self.confirm_deletions)
         self.ready = False
+        self.held = False
 
     def initializePage(self) -> None:
-        self.ready = False
+        self.ready = self.held = False
+        self.confirm_deletions.setChecked(False)
+        self.confirm_deletions.setVisible(False)
         self.text.setPlainText("Reading and checking the bundle…")
         self._wizard.start_preview()
 
     def show_preview(self, preview: Preview) -> None:
         self.text.setPlainText(describe(preview, limit=500))
-        self.ready = preview.status not in (DUPLICATE, OLDER)
-        if not self.ready:
+        self.held = preview.status == HELD
+        self.confirm_deletions.setVisible(self.held)
+        self.ready = preview.status not in (DUPLICATE, OLDER, HELD)
+        if self.held:
+            self.setSubTitle("This bundle deletes many records: it waits for your confirmation.")
+        elif not self.ready:
             self.setSubTitle("There is nothing to import.")
         self.completeChanged.emit()
+
+    def _held_toggled(self, checked: bool) -> None:
+        if self.held:
+            self.ready = checked
+            self.completeChanged.emit()
 
     def show_error(self, message: str) -> None:
         self.text.setPlainText(message)
@@ -393,8 +414,12 @@ class ImportBundleWizard(QWizard):
         assert bundle is not None
         name = Path(self.file_page.path.text()).name
 
+        confirm = self.preview_page.held and self.preview_page.confirm_deletions.isChecked()
+
         def work(progress: Progress) -> ImportResult:
-            return import_bundle(store, bundle, file_name=name, progress=progress)
+            return import_bundle(
+                store, bundle, file_name=name, progress=progress, confirm_deletions=confirm
+            )
 
         self.job, _dialog = run_job(self, work, title="Import bundle", label="Importing…")
         self.job.succeeded.connect(self._imported)
