@@ -516,10 +516,16 @@ def cmd_bundle_recover(key: Path, file: Path, out: Path) -> int:
     try:
         opener = Opener([read_recovery_private(key)], TrustAnyone(), file.name)
         data = opener.open(file.read_bytes())
-        if out.exists():
+        # Readable by the user only from the moment it exists (never a moment with the
+        # umask's permissions), and never over an existing file.
+        try:
+            fd = os.open(
+                out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600
+            )
+        except FileExistsError:
             return _error(f"{out} exists; give a new file name.")
-        out.write_bytes(data)
-        os.chmod(out, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
     except OSError as exc:
         return _error(f"Cannot read or write a file: {exc.strerror or exc}.")
     except SspError as exc:

@@ -196,10 +196,22 @@ def test_the_recovery_key_from_the_command_line(
         "--for", LEAD_A, "--themes", "PVP",
     )[0] == 0  # fmt: skip
     opened = tmp_path / "opened.zip"
-    code, out, _ = run(
+    import os
+    import stat
+
+    previous = os.umask(0)  # the plaintext is the user's alone from the moment it exists
+    try:
+        code, out, _ = run(
+            capsys, "bundle", "recover", "--key", str(private), "--out", str(opened), str(starter)
+        )
+    finally:
+        os.umask(previous)
+    assert code == 0 and "NOT encrypted" in out
+    assert stat.S_IMODE(opened.stat().st_mode) == 0o600
+    code, _, err = run(
         capsys, "bundle", "recover", "--key", str(private), "--out", str(opened), str(starter)
     )
-    assert code == 0 and "NOT encrypted" in out
+    assert code == 2 and "exists" in err
     with zipfile.ZipFile(opened) as zf:
         assert b"Fund IDVAs" in zf.read("records.jsonl")
     code, _, err = run(
