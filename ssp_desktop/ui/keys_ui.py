@@ -325,6 +325,7 @@ class MasterFingerprintDialog(QDialog):
             trust.check_master_fingerprint(self.expected, typed)
         except SspError as exc:
             self.message.setText(str(exc))
+            self.adjustSize()  # the explanation is several lines: show all of it
             return
         self.confirmed.emit(typed)
         self.accept()
