@@ -555,9 +555,10 @@ def plan_changes(
         )
     if state.site_used_by_another_lead(session, m.sender_site_id, lead.id):
         raise BundleError(
-            "This bundle says it comes from another lead's copy of the plan (its site id "
-            "is one that copy's bundles carry), though it is signed by this lead. It may "
-            "have been altered; ask the lead to export a new bundle. " + NOTHING_CHANGED
+            "This bundle says it comes from another copy of the plan (its site id is this "
+            "master copy's, or one that another lead's bundles carry), though it is signed "
+            "by this lead. It may have been altered; ask the lead to export a new bundle. "
+            + NOTHING_CHANGED
         )
     planner = _ChangesPlanner(session, bundle, lead, now or utcnow(), progress)
     planner.confirm_deletions = confirm_deletions

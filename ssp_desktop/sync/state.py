@@ -99,7 +99,10 @@ def last_imported(
 def site_used_by_another_lead(
     session: Session, sender_site_id: uuid.UUID, lead_id: uuid.UUID
 ) -> bool:
-    """Whether bundles from another lead copy came from ``sender_site_id``."""
+    """Whether ``sender_site_id`` is this store's own site, or bundles from another lead
+    copy came from it."""
+    if read_meta(session).get("site_id") == str(sender_site_id):
+        return True
     return (
         session.scalar(
             select(SyncBundle.id)

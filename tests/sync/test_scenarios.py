@@ -480,7 +480,10 @@ def test_a_bundle_claiming_another_leads_site_cannot_block_that_lead(world: Worl
     edit_action(a, world, title="From A")
     forged = world.export(LEAD_A)
     rewrite(forged, manifest={"sender_site_id": str(b.site_id), "sequence": 2**31 - 1})
-    with pytest.raises(BundleError, match="another lead's copy"):
+    with pytest.raises(BundleError, match="another lead's bundles carry"):
+        world.to_master(forged)
+    rewrite(forged, manifest={"sender_site_id": str(world.master.site_id)})
+    with pytest.raises(BundleError, match="this master copy's"):
         world.to_master(forged)
     rewrite(forged, manifest={"sender_site_id": str(a.site_id), "sequence": 2**40})
     with pytest.raises(BundleError, match="sequence should be a smaller number"):
