@@ -103,6 +103,10 @@ _TITLE_FIELDS = frozenset({"title", "name", "project"})
 FIRST_DATE = dt.date(1990, 1, 1)
 LAST_DATE = dt.date(2099, 12, 31)
 
+# A measure's decimal places: the editor's range. More are noise in a board pack's
+# table, and hundreds would not fit its column.
+MAX_DECIMALS = 4
+
 # PostgreSQL's INTEGER (the master copy may move there): larger values are refused
 # rather than overflowing on the server.
 MAX_INTEGER = 2**31 - 1

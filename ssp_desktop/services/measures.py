@@ -20,6 +20,7 @@ from ssp_desktop.domain.records import (
     Plan,
 )
 from ssp_desktop.domain.validation import (
+    MAX_DECIMALS,
     ValidationError,
     check_figure,
     check_not_negative,
@@ -43,11 +44,6 @@ def _in_measure_unit(session: Session, measure: Measure, value: float | None) ->
 def _tolerance_not_negative(session: Session, measure: Measure, value: float | None) -> None:
     if value is not None:
         check_not_negative("Tolerance", value)
-
-
-# The editor's range; more places than this are noise in a board pack's table, and
-# hundreds would not fit its column.
-MAX_DECIMALS = 4
 
 
 @invariant(Measure, "decimals")

@@ -563,3 +563,21 @@ def test_the_longest_text_the_app_accepts_prints_across_pages(store: Store, tmp_
     pdf = Pdf(result.path)
     for marker in ("END-NARR", "END-SUMM", "END-RECO", "END-TITLE"):
         assert marker in pdf.text, marker
+
+
+def test_a_store_with_hundreds_of_decimals_still_prints(store: Store, tmp_path: Path) -> None:
+    """A measure's decimals of 400 (now refused; an older store or bundle may hold it)
+    stopped the pack with a LayoutError: figures are printed with at most four."""
+    import sqlite3
+
+    mp = mini_plan(store)
+    with store.transaction() as tx:
+        measure = tx.get(Measure, mp.measure.id)
+        assert measure is not None
+        services.record_value(tx, measure, Q, 12.345678)
+    conn = sqlite3.connect(store.path)
+    conn.execute("UPDATE measure SET decimals = 400")
+    conn.commit()
+    conn.close()
+    pdf = Pdf(export_pack(store, _pack_for(store, mp), tmp_path / "decimals.pdf").path)
+    assert "12.3457" in pdf.text and "12.34567800" not in pdf.text
