@@ -56,9 +56,16 @@ from ssp_desktop.sync import state
 from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.export import ExportResult, export_changes, export_snapshot
-from ssp_desktop.sync.importer import ImportResult, import_bundle, preview_bundle, read_sealed
+from ssp_desktop.sync.importer import (
+    ImportResult,
+    import_bundle,
+    needs_master_fingerprint,
+    preview_bundle,
+    read_sealed,
+)
 from ssp_desktop.sync.preview import DUPLICATE, HELD, NOTHING, OLDER, Preview, describe
 from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
 from ssp_desktop.ui.workers import Job, run_job
 
 BUNDLE_FILTER = f"ssp-desktop bundles (*{EXTENSION});;All files (*)"
@@ -375,6 +382,7 @@ class ImportBundleWizard(QWizard):
         self.bundle: Bundle | None = None
         self.result_: ImportResult | None = None
         self.job: Job | None = None
+        self.master_check: MasterFingerprintDialog | None = None
         self.setWindowTitle("Import bundle")
         self.setAccessibleName("Import bundle")
         self.file_page = _FilePage(self)
@@ -412,13 +420,33 @@ class ImportBundleWizard(QWizard):
     def start_import(self) -> None:
         bundle, store = self.bundle, self.store
         assert bundle is not None
-        name = Path(self.file_page.path.text()).name
+        if needs_master_fingerprint(store, bundle) and bundle.sealed is not None:
+            # A first starter: this copy trusts its signer only once the lead has checked
+            # the fingerprint with the strategy team.
+            dialog = MasterFingerprintDialog(bundle.sealed.signer.fingerprint, self)
+            dialog.confirmed.connect(self._run_import)
+            dialog.rejected.connect(
+                lambda: self.summary_page.show_result("Cancelled. Nothing was changed.")
+            )
+            self.master_check = dialog
+            dialog.open()
+            return
+        self._run_import(None)
 
+    def _run_import(self, master_fingerprint: str | None) -> None:
+        bundle, store = self.bundle, self.store
+        assert bundle is not None
+        name = Path(self.file_page.path.text()).name
         confirm = self.preview_page.held and self.preview_page.confirm_deletions.isChecked()
 
         def work(progress: Progress) -> ImportResult:
             return import_bundle(
-                store, bundle, file_name=name, progress=progress, confirm_deletions=confirm
+                store,
+                bundle,
+                file_name=name,
+                progress=progress,
+                confirm_deletions=confirm,
+                master_fingerprint=master_fingerprint,
             )
 
         self.job, _dialog = run_job(self, work, title="Import bundle", label="Importing…")

@@ -327,3 +327,36 @@ def test_commands_are_not_taken_for_files(tmp_path: Path) -> None:
     store = tmp_path / "demo.sqlite"
     assert cli.main(["demo", "--store", str(store)]) == 0
     assert store.exists()
+
+
+def test_a_starter_into_an_empty_open_store_asks_for_the_masters_fingerprint(
+    qtbot: QtBot, lead_world: World, tmp_path: Path
+) -> None:
+    starter = starter_for_this_install(lead_world, tmp_path / "starter.sspbundle")
+    configure_settings()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.open_store(tmp_path / "empty.sqlite", create=True)
+    try:
+        wizard = window.import_bundle()
+        assert isinstance(wizard, ImportBundleWizard)
+        wizard.file_page.path.setText(str(starter))
+        wizard.next()
+        qtbot.waitUntil(wizard.preview_page.isComplete, timeout=10000)
+        wizard.next()  # Import: first the fingerprint check
+        qtbot.waitUntil(
+            lambda: wizard.master_check is not None and wizard.master_check.isVisible(),
+            timeout=10000,
+        )
+        dialog = wizard.master_check
+        assert dialog is not None
+        dialog.confirm.setFocus()
+        qtbot.keyClick(dialog.confirm, Qt.Key.Key_Space)  # compared group for group
+        qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(wizard.summary_page.isComplete, timeout=15000)
+        assert wizard.result_ is not None and wizard.result_.applied
+        assert window.store is not None
+        with window.store.session() as s:
+            assert s.get(Action, lead_world.plan.action.id) is not None
+    finally:
+        window.close_store()
