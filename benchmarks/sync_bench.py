@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         lead_path,
         starter,
         identity=lead_keys,
+        master_fingerprint=master_keys.fingerprint,  # as read out to the lead
     )
 
     with Store.open(lead_path) as lead:

@@ -160,6 +160,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", metavar="FILE", help="the .sspbundle to import")
     imp.add_argument("--dry-run", action="store_true", help="show the preview only; change nothing")
+    imp.add_argument(
+        "--master-fingerprint",
+        metavar="FP",
+        help="a starter bundle: the fingerprint the strategy team read out to you (the "
+        "import is refused unless it is the fingerprint of the copy that signed it)",
+    )
+    imp.add_argument(
+        "--confirm-deletions",
+        action="store_true",
+        help="on the master copy: go ahead with a lead's bundle that deletes many records "
+        "(it is held without this)",
+    )
     recover = bundle_sub.add_parser(
         "recover", help="open a bundle with the partnership recovery key (disaster recovery)"
     )
@@ -246,6 +258,11 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
             conn.execute("PRAGMA journal_mode = DELETE")
         finally:
             conn.close()
+        # A WAL (and its index) left beside the old store by a crash belongs to the old
+        # file: SQLite would replay it onto the new one's pages and corrupt it. The old
+        # store is being replaced (we hold its lock), so its journal goes first.
+        for suffix in ("-wal", "-shm", "-journal"):
+            Path(f"{target}{suffix}").unlink(missing_ok=True)
         os.replace(tmp, target)
         Path(f"{tmp}.lock").unlink(missing_ok=True)  # nobody else knows the temp name
         tmp = None
@@ -552,17 +569,32 @@ def cmd_bundle_export(
     return EXIT_OK
 
 
-def cmd_bundle_import(store_path: Path, file: Path, *, dry_run: bool) -> int:
+def cmd_bundle_import(
+    store_path: Path,
+    file: Path,
+    *,
+    dry_run: bool,
+    confirm_deletions: bool = False,
+    master_fingerprint: str | None = None,
+) -> int:
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.sync.importer import import_file
-    from ssp_desktop.sync.preview import describe
+    from ssp_desktop.sync.preview import HELD, describe
 
     try:
-        result = import_file(store_path, file, dry_run=dry_run)
+        result = import_file(
+            store_path,
+            file,
+            dry_run=dry_run,
+            confirm_deletions=confirm_deletions,
+            master_fingerprint=master_fingerprint,
+        )
     except SspError as exc:
         return _error(str(exc))
     preview = result.preview
     print(describe(preview))
+    if preview.status == HELD and not dry_run:
+        return EXIT_REFUSED
     if dry_run:
         print("Dry run: nothing was changed.")
     elif result.applied:
@@ -613,10 +645,16 @@ def cmd_bundle_recover(key: Path, file: Path, out: Path) -> int:
     try:
         opener = Opener([read_recovery_private(key)], TrustAnyone(), file.name)
         data = opener.open(file.read_bytes())
-        if out.exists():
+        # Readable by the user only from the moment it exists (never a moment with the
+        # umask's permissions), and never over an existing file.
+        try:
+            fd = os.open(
+                out, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600
+            )
+        except FileExistsError:
             return _error(f"{out} exists; give a new file name.")
-        out.write_bytes(data)
-        os.chmod(out, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
     except OSError as exc:
         return _error(f"Cannot read or write a file: {exc.strerror or exc}.")
     except SspError as exc:
@@ -764,7 +802,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             actions=args.actions,
         )
     if args.command == "bundle":
-        return cmd_bundle_import(Path(args.store), Path(args.file), dry_run=args.dry_run)
+        return cmd_bundle_import(
+            Path(args.store),
+            Path(args.file),
+            dry_run=args.dry_run,
+            confirm_deletions=args.confirm_deletions,
+            master_fingerprint=args.master_fingerprint,
+        )
     if args.store and args.sample:
         return _error("give either --store or --sample, not both.")
     open_file: Path | None = None

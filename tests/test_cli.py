@@ -58,6 +58,28 @@ def test_demo_force_replaces_a_store(tmp_path: Path, demo_store: Path) -> None:
     assert main(["check", "--store", str(path)]) == EXIT_OK
 
 
+def test_demo_force_over_a_store_with_a_leftover_wal_checks_clean(
+    tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A crash leaves ``-wal``/``-shm`` beside the old store; the new file must not
+    inherit them (SQLite would replay the old WAL onto the new file's pages)."""
+    path = tmp_path / "plan.sqlite"
+    path.write_bytes(demo_store.read_bytes())
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("UPDATE action SET title = title || ' (edited)'")
+    conn.commit()
+    # Copy the WAL as a crash would leave it, before close() checkpoints it away.
+    wal = Path(f"{path}-wal").read_bytes()
+    assert wal
+    conn.close()
+    Path(f"{path}-wal").write_bytes(wal)
+    assert main(["demo", "--store", str(path), "--force"]) == EXIT_OK
+    capsys.readouterr()
+    assert main(["check", "--store", str(path)]) == EXIT_OK, capsys.readouterr()
+
+
 def test_demo_force_refuses_a_store_that_is_open(
     tmp_path: Path, demo_store: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -401,3 +423,76 @@ def test_the_command_line_starts_without_reportlab() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=Path.cwd()
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.fixture
+def damaged_store(tmp_path: Path, demo_store: Path) -> Path:
+    """The sample store with bytes overwritten mid-file (a failing disk, a bad copy)."""
+    path = tmp_path / "damaged.sqlite"
+    data = bytearray(demo_store.read_bytes())
+    page = 4096
+    middle = (len(data) // page // 2) * page
+    data[middle + 200 : middle + page - 200] = b"\xa5" * (page - 400)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_writers_refuse_a_damaged_store_with_what_check_finds(
+    damaged_store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 22: check found the damage, but xlsx import wrote to it and pack died with a
+    traceback. Every writer now checks first and refuses with check's findings."""
+    assert main(["check", "--store", str(damaged_store)]) == EXIT_PROBLEMS
+    found = capsys.readouterr().out
+    first = found.splitlines()[1].removeprefix("  - ")
+    assert first.startswith("integrity:")
+    before = damaged_store.read_bytes()
+    sheet = tmp_path / "tracker.csv"
+    sheet.write_text("Ref,Action\nPVP-01,Fund IDVAs\n", encoding="utf-8")
+    for args in (
+        ["xlsx", "import", "--store", str(damaged_store), str(sheet)],
+        ["pack", "--store", str(damaged_store), "--quarter", "2024/25 Q2", "--out",
+         str(tmp_path / "pack.pdf")],
+    ):  # fmt: skip
+        assert main(args) == EXIT_REFUSED, args
+        err = capsys.readouterr().err
+        assert "is damaged" in err and first in err and "Traceback" not in err
+    assert not (tmp_path / "pack.pdf").exists()
+    # Nothing was written: every page is as it was (opening a store for writing switches
+    # its journal to WAL, which changes only the 100-byte file header).
+    assert damaged_store.read_bytes()[100:] == before[100:]
+    assert not list(tmp_path.glob("damaged*.backup-*"))
+
+
+def test_read_only_commands_work_in_a_read_only_folder(
+    tmp_path: Path,
+    demo_store: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 22: ``check`` and ``xlsx export`` in a read-only folder said the store
+    "could not be written": reading a WAL store makes SQLite create files beside it."""
+    import os
+
+    from ssp_desktop.store import engine
+
+    folder = tmp_path / "share"
+    folder.mkdir()
+    path = folder / "plan.sqlite"
+    path.write_bytes(demo_store.read_bytes())
+    Store.open(path).close()  # now in WAL mode, as every store the app has opened
+    before = sorted(p.name for p in folder.iterdir())
+    real = engine.folder_writable
+    monkeypatch.setattr(engine, "folder_writable", lambda f: f != folder and real(f))
+    if os.geteuid() != 0:  # root writes anywhere; the stand-in above says what it can't
+        folder.chmod(0o555)
+    try:
+        assert main(["check", "--store", str(path)]) == EXIT_OK, capsys.readouterr()
+        out = tmp_path / "plan.xlsx"
+        assert main(["xlsx", "export", "--store", str(path), "--out", str(out)]) == EXIT_OK
+        assert out.exists()
+        assert sorted(p.name for p in folder.iterdir()) == before  # no -shm, -wal, lock
+        # Writing is refused, with the reason.
+        assert main(["demo", "--store", str(folder / "new.sqlite")]) == EXIT_REFUSED
+    finally:
+        folder.chmod(0o755)

@@ -62,6 +62,7 @@ def test_round_trip_through_the_command_line(
     )  # fmt: skip
     assert code == 2 and "not enrolled" in err and "ssp-desktop enrol" in err
     wrong = _fingerprint(run(capsys, "keys")[1])  # the master's own, not Alice's
+    master_read_aloud = wrong  # what the strategy team reads to Alice
     code, _, err = run(
         capsys, "enrol", "--store", str(master_path), str(request), "--fingerprint", wrong
     )
@@ -84,7 +85,18 @@ def test_round_trip_through_the_command_line(
     assert code == 0 and "Dry run: nothing was changed." in out and "new" in out
     assert not lead.exists()
 
-    code, out, _ = run(capsys, "bundle", "import", "--store", str(lead), str(starter))
+    # A first starter is trusted only with the fingerprint the strategy team reads out.
+    code, _, err = run(capsys, "bundle", "import", "--store", str(lead), str(starter))
+    assert code == 2 and "--master-fingerprint" in err and not lead.exists()
+    code, _, err = run(
+        capsys, "bundle", "import", "--store", str(lead), str(starter),
+        "--master-fingerprint", read_aloud,
+    )  # fmt: skip
+    assert code == 2 and "does not match" in err and not lead.exists()
+    code, out, _ = run(
+        capsys, "bundle", "import", "--store", str(lead), str(starter),
+        "--master-fingerprint", master_read_aloud.lower(),
+    )  # fmt: skip
     assert code == 0 and "Made the lead copy" in out and lead.exists()
 
     for path, title in ((lead, "Lead title"), (master_path, "Master title")):
@@ -184,10 +196,22 @@ def test_the_recovery_key_from_the_command_line(
         "--for", LEAD_A, "--themes", "PVP",
     )[0] == 0  # fmt: skip
     opened = tmp_path / "opened.zip"
-    code, out, _ = run(
+    import os
+    import stat
+
+    previous = os.umask(0)  # the plaintext is the user's alone from the moment it exists
+    try:
+        code, out, _ = run(
+            capsys, "bundle", "recover", "--key", str(private), "--out", str(opened), str(starter)
+        )
+    finally:
+        os.umask(previous)
+    assert code == 0 and "NOT encrypted" in out
+    assert stat.S_IMODE(opened.stat().st_mode) == 0o600
+    code, _, err = run(
         capsys, "bundle", "recover", "--key", str(private), "--out", str(opened), str(starter)
     )
-    assert code == 0 and "NOT encrypted" in out
+    assert code == 2 and "exists" in err
     with zipfile.ZipFile(opened) as zf:
         assert b"Fund IDVAs" in zf.read("records.jsonl")
     code, _, err = run(

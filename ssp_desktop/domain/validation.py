@@ -14,11 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, String, func, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import Record
@@ -28,6 +29,7 @@ from ssp_desktop.domain.periods import FinancialYear
 
 __all__ = [
     "ValidationError",
+    "check_date_in_range",
     "check_dates",
     "check_email",
     "check_figure",
@@ -37,7 +39,9 @@ __all__ = [
     "check_range",
     "check_ref_free",
     "check_required",
+    "check_text",
     "check_unique",
+    "check_whole_in_range",
     "check_years",
     "format_number",
     "parse_money",
@@ -45,6 +49,7 @@ __all__ = [
     "parse_number",
     "parse_optional_number",
     "parse_whole_number",
+    "text_limit",
 ]
 
 
@@ -79,9 +84,91 @@ def check_length(label: str, text: str, limit: int | None) -> str:
     """Refuse text longer than its column holds (SQLite would not, PostgreSQL would)."""
     if limit is not None and len(text) > limit:
         raise ValidationError(
-            f"{label} is too long: {len(text)} characters, at most {limit} are allowed"
+            f"{label} is too long: {len(text):,} characters, at most {limit:,} are allowed"
         )
     return text
+
+
+# How much text a field without a column length may hold. Generous for what people
+# write (a quarterly narrative is typically 100-400 words; 10,000 characters is about
+# 1,600), small enough that every accepted text prints in the board pack and travels in
+# a bundle. A title or name is a line or two, however its column is declared.
+MAX_TEXT = 10_000
+MAX_TITLE = 500
+_TITLE_FIELDS = frozenset({"title", "name", "project"})
+
+# Dates the plan can hold: a partnership's plans start after the Crime and Disorder Act
+# (1998) and nothing is planned beyond this century. A date outside is a typing slip
+# ("9999-12-31"), and would overflow the financial-year arithmetic.
+FIRST_DATE = dt.date(1990, 1, 1)
+LAST_DATE = dt.date(2099, 12, 31)
+
+# A measure's decimal places: the editor's range. More are noise in a board pack's
+# table, and hundreds would not fit its column.
+MAX_DECIMALS = 4
+
+# PostgreSQL's INTEGER (the master copy may move there): larger values are refused
+# rather than overflowing on the server.
+MAX_INTEGER = 2**31 - 1
+
+# Characters that are no text: C0 and C1 controls (tab, line feed and carriage return
+# are text), the bidirectional overrides, embeddings and isolates (they make a line read
+# differently from what it holds), non-characters, and lone surrogates. Excel, XML and
+# PDF cannot carry them, so accepting one would stop a workbook export or a pack.
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def text_limit(column: ColumnElement[Any]) -> int | None:
+    """The most characters ``column`` may hold: its declared length, else the domain's
+    limit for long text (titles and names shorter); None for a column that is not text."""
+    if not isinstance(column.type, String):
+        return None
+    if column.type.length is not None:
+        return int(column.type.length)
+    info = getattr(column, "info", {})
+    named = info.get("max_length")
+    if named is not None:
+        return int(named)
+    return MAX_TITLE if getattr(column, "key", "") in _TITLE_FIELDS else MAX_TEXT
+
+
+def _char_name(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" {name.lower()}" if name else "")
+
+
+def check_text(label: str, text: str, limit: int | None) -> str:
+    """Text that fits its field and holds only characters that are text.
+
+    The same rule for a form, a spreadsheet cell and a bundle's field, so whatever is
+    accepted can be exported to a workbook, printed in the pack and sent in a bundle.
+    """
+    check_length(label, text, limit)
+    found = _FORBIDDEN.search(text)
+    if found is not None:
+        raise ValidationError(
+            f"{label} contains a control character ({_char_name(found.group())}) at "
+            f"position {found.start() + 1}; remove it and try again"
+        )
+    return text
+
+
+def check_date_in_range(label: str, value: dt.date) -> dt.date:
+    """A date the plan can hold (see ``FIRST_DATE``/``LAST_DATE``)."""
+    if not FIRST_DATE <= value <= LAST_DATE:
+        raise ValidationError(
+            f"{label} must be between {FIRST_DATE.day} {FIRST_DATE:%B %Y} and "
+            f"{LAST_DATE.day} {LAST_DATE:%B %Y}"
+        )
+    return value
+
+
+def check_whole_in_range(label: str, value: int, low: int, high: int) -> int:
+    if not low <= value <= high:
+        raise ValidationError(f"{label} must be a whole number from {low:,} to {high:,}")
+    return value
 
 
 def _is_blank(text: str | None) -> bool:

@@ -70,6 +70,7 @@ from ssp_desktop.domain.rules import (
     measure_rag,
     travel_for,
 )
+from ssp_desktop.domain.validation import MAX_DECIMALS
 from ssp_desktop.queries.quarter_status import plan_quarters
 from ssp_desktop.queries.quarter_status import reporting_quarter as lead_quarter
 
@@ -133,7 +134,8 @@ def format_value(value: float | None, unit: Unit, decimals: int) -> str:
     """A measure's value with its unit's decimals: "92.0%", "1,204", "3.4"; blank for none."""
     if value is None or math.isnan(value):
         return ""
-    places = max(0, decimals)
+    # Clamped to the domain's range: a store written before the rule may hold 400.
+    places = min(max(0, decimals), MAX_DECIMALS)
     text = f"{value:,.{places}f}"
     return f"{text}%" if unit is Unit.PERCENT else text
 

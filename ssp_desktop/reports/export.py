@@ -43,6 +43,7 @@ from ssp_desktop.reports.blocks import PackDocument
 from ssp_desktop.reports.pack_source import Provenance, pack_source
 from ssp_desktop.services.packs import create_pack, default_meeting_title, new_pack
 from ssp_desktop.store.engine import Store
+from ssp_desktop.store.integrity import refuse_if_damaged
 
 __all__ = [
     "ExportError",
@@ -266,6 +267,8 @@ def export_pack(
 
     progress = progress or Progress()
     target = check_output_path(out)
+    progress.step(0, _TOTAL, "Checking the store…")
+    refuse_if_damaged(store, "the board pack")
     progress.step(0, _TOTAL, "Reading the plan…")
     steps = [0]
 

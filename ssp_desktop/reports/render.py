@@ -423,7 +423,22 @@ class TaggedTable(RLTable):  # type: ignore[misc]
         first, rest = pieces
         rows = self.ssp_rows if self.ssp_rows is not None else list(range(self._nrows))
         cut = first._nrows
-        remaining = rows[cut:]
+        # Rows taller than a page are split within the row (``splitInRow``): its top
+        # half ends the first piece and its bottom half starts the rest (after any
+        # repeated header), so that row belongs to both pieces.
+        headers = 0
+        own = self._cellvalues
+        while headers < rest._nrows and any(rest._cellvalues[headers] is r for r in own[:cut]):
+            if cut < len(own) and rest._cellvalues[headers] is own[cut]:
+                break
+            headers += 1
+        continued = (
+            cut < len(own)
+            and headers < rest._nrows
+            and rest._cellvalues[headers] is not own[cut]
+            and first._cellvalues[cut - 1] is not own[cut - 1]
+        )
+        remaining = rows[cut - 1 :] if continued else rows[cut:]
         first.ssp_rows = rows[:cut]
         rest.ssp_rows = [None] * (rest._nrows - len(remaining)) + remaining
         for piece in pieces:
@@ -672,6 +687,9 @@ def _table(table: Table, width: float) -> TaggedTable:
         style=TableStyle(commands),
         hAlign="LEFT",
         splitByRow=1,
+        # A row taller than what is left of the page splits within itself (with at least
+        # this many points on each side), so no text the app accepts is too long to print.
+        splitInRow=36,
     )
     rl.ssp_node = Node("Table", attrs={"Summary": table.caption})
     rl.ssp_cells = _data_cells(rl.ssp_node, first, table.row_headers, table.spans)

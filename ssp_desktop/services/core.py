@@ -14,19 +14,27 @@ and kept up to date by the writes made here (they are the only writes there are)
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import inspect, select
+from sqlalchemy import ColumnElement, Integer, inspect, select
 from sqlalchemy.orm import Mapper, Session
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction, governed
 from ssp_desktop.domain.errors import DomainError
-from ssp_desktop.domain.validation import ValidationError, check_length
+from ssp_desktop.domain.validation import (
+    MAX_INTEGER,
+    ValidationError,
+    check_date_in_range,
+    check_text,
+    check_whole_in_range,
+    text_limit,
+)
 from ssp_desktop.services import authority
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -73,6 +81,38 @@ def label(cls: type[Record], field: str) -> str:
     return str(named or field.removesuffix("_id").replace("_", " ").capitalize())
 
 
+# The order of a record among its siblings: far more than any list will hold, far less
+# than would overflow a column on any database.
+MAX_POSITION = 1_000_000
+
+
+def check_value(cls: type[Record], column: ColumnElement[Any], value: Any) -> None:
+    """The rules every field of its type obeys, whoever writes it: text fits its field
+    and holds no control characters, a date is one the plan can hold, a whole number
+    fits the column on every database. The label is made only when a rule is broken."""
+    if isinstance(value, str):
+        limit = text_limit(column)
+        try:
+            check_text("", value, limit)
+        except ValidationError:
+            check_text(label(cls, str(column.key)), value, limit)
+    elif isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        try:
+            check_date_in_range("", value)
+        except ValidationError:
+            check_date_in_range(label(cls, str(column.key)), value)
+    elif (
+        isinstance(value, int) and not isinstance(value, bool) and isinstance(column.type, Integer)
+    ):
+        low, high = (
+            (0, MAX_POSITION)
+            if getattr(column, "key", "") == "position"
+            else (-MAX_INTEGER, MAX_INTEGER)
+        )
+        if not low <= value <= high:
+            check_whole_in_range(label(cls, str(column.key)), value, low, high)
+
+
 def check_field(session: Session, record: Record, field: str, value: Any) -> None:
     """Every rule of ``field``, as :func:`edit` would run them; ValidationError if broken.
 
@@ -82,10 +122,7 @@ def check_field(session: Session, record: Record, field: str, value: Any) -> Non
     if column is None or field in _BOOKKEEPING:
         raise DomainError(f"{type(record).__name__} has no editable field {field!r}.")
     authority.check(session, record, field, value)
-    if isinstance(value, str):
-        limit = getattr(column.type, "length", None)
-        if limit is not None and len(value) > limit:  # the label only when it is needed
-            check_length(label(type(record), field), value, limit)
+    check_value(type(record), column, value)
     if (
         not column.nullable
         and column.default is None
@@ -106,9 +143,7 @@ def check_record(session: Session, record: Record) -> None:
         value = getattr(record, attr.key)
         if value is None:
             continue
-        if isinstance(value, str):
-            column = type(record).__table__.columns[attr.key]
-            check_length(label(type(record), attr.key), value, getattr(column.type, "length", None))
+        check_value(type(record), type(record).__table__.columns[attr.key], value)
         for rule in rules_for(type(record), attr.key):
             rule(session, record, value)
 

@@ -20,10 +20,12 @@ from ssp_desktop.domain.records import (
     Plan,
 )
 from ssp_desktop.domain.validation import (
+    MAX_DECIMALS,
     ValidationError,
     check_figure,
     check_not_negative,
     check_percentage,
+    check_whole_in_range,
 )
 from ssp_desktop.services import authority
 from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
@@ -43,6 +45,12 @@ def _in_measure_unit(session: Session, measure: Measure, value: float | None) ->
 def _tolerance_not_negative(session: Session, measure: Measure, value: float | None) -> None:
     if value is not None:
         check_not_negative("Tolerance", value)
+
+
+@invariant(Measure, "decimals")
+def _decimals_in_range(session: Session, measure: Measure, value: int | None) -> None:
+    if value is not None:
+        check_whole_in_range("Decimals", value, 0, MAX_DECIMALS)
 
 
 @invariant(Measure, "stable_threshold")

@@ -241,6 +241,19 @@ _FIELD_LABELS = {
 }
 
 
+# Columns whose value belongs to one action: a vertical merge there copies another
+# row's value (a merged priority or area beside its actions is meant, and filled in).
+_OWN_PER_ROW = {"ref": "Ref", "title": "Action", "description": "Description", "update": "Update"}
+
+
+def _same(old: Any, new: Any) -> bool:
+    """A title read from a cell (spaces trimmed) is the stored one if only spaces around
+    it differ, so a title kept with a stray space does not read as changed."""
+    if isinstance(old, str) and isinstance(new, str):
+        return old == new or old.strip() == new
+    return bool(old == new)
+
+
 def _shown(key: str, value: Any) -> str:
     if key in _WORDS:
         return _WORDS[key](value)
@@ -283,6 +296,11 @@ class _Planner:
     def cell(self, values: Sequence[Any], target: str) -> Any:
         index = self.columns.get(target)
         return None if index is None else values[index]
+
+    def merged(self, row: int, target: str) -> str | None:
+        """The merged range the row's ``target`` cell was filled in from, if it was."""
+        index = self.columns.get(target)
+        return None if index is None else self.table.merged_from_above(row, index)
 
     def read(
         self,
@@ -520,15 +538,23 @@ class _Planner:
             reasons.append(f"the ref {ref} appears on more than one row")
         ctx = self.ctx
         action = ctx.action_by_ref.get(_fold(ref))
+        for target, what in _OWN_PER_ROW.items():
+            merged = self.merged(row, target)
+            if merged is not None:
+                reasons.append(
+                    f"{what} (column {self.table.letters[self.columns[target]]}) is in merged "
+                    f"cells {merged}, so it would copy the row above's: unmerge them and give "
+                    "each action its own"
+                )
         title = cells.text_of(self.cell(values, "title"))
-        description = cells.text_of(self.cell(values, "description"))
+        description = cells.prose_of(self.cell(values, "description"))
         start = self.read(values, "start_date", cells.parse_date, reasons, "Start date")
         due = self.read(values, "due_date", cells.parse_date, reasons, "Due date")
         year = self.read(values, "delivery_year", cells.parse_year, reasons, "Delivery year")
         status = self.read(values, "status", cells.parse_status, reasons, "Status")
         rag = self.read(values, "rag", cells.parse_rag, reasons, "RAG")
         quarter = self.read(values, "quarter", cells.parse_period, reasons, "Update quarter")
-        narrative = cells.text_of(self.cell(values, "update"))
+        narrative = cells.prose_of(self.cell(values, "update"))
         if action is None and title is None:
             reasons.append("a new action needs its title (the Action column)")
         # Names: lead organisation (or a person written in the lead column), lead person.
@@ -588,7 +614,7 @@ class _Planner:
             op.fields.setdefault("status", ActionStatus.NOT_STARTED)
         else:
             for key, value in given.items():
-                if value is not None and getattr(action, key) != value:
+                if value is not None and not _same(getattr(action, key), value):
                     op.fields[key] = value
                     old = getattr(action, key)
                     changes.append(
@@ -622,7 +648,7 @@ class _Planner:
         if narrative is not None:
             q = quarter or options.quarter
             existing = ctx.current.get(action.id, q) if action is not None else None
-            if existing is None or existing.narrative.strip() != narrative:
+            if existing is None or existing.narrative != narrative:
                 update_rag = rag
                 if update_rag is None:
                     update_rag = existing.rag if existing else (action.rag if action else None)

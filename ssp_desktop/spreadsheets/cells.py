@@ -90,6 +90,16 @@ def text_of(value: object) -> str | None:
     return str(value).strip()
 
 
+def prose_of(value: object) -> str | None:
+    """A cell of prose (a description, a narrative, a note) as written, or None when
+    blank. Unlike :func:`text_of` it keeps leading and trailing spaces (an indented list
+    stays indented), so a workbook exported and imported again reads back what the store
+    holds, and nothing changes."""
+    if isinstance(value, str) and not is_blank(value):
+        return value
+    return text_of(value)
+
+
 def _shown(value: object) -> str:
     text = text_of(value) or ""
     return repr(text if len(text) <= 60 else text[:57] + "...")

@@ -39,6 +39,7 @@ from ssp_desktop.spreadsheets.plan import ImportPlan, ImportResult
 from ssp_desktop.spreadsheets.reading import Limits, Table, open_source
 from ssp_desktop.spreadsheets.workbook import choose_plan
 from ssp_desktop.store.engine import Store
+from ssp_desktop.store.integrity import refuse_if_damaged
 
 __all__ = ["ImportOptions", "Prepared", "apply", "known_comparators", "prepare", "preview"]
 
@@ -214,6 +215,7 @@ def _judge(
 
 def preview(store: Store, prepared: Prepared, options: ImportOptions | None = None) -> ImportPlan:
     """What the import would do, row by row. Writes nothing."""
+    refuse_if_damaged(store, "the import")
     options = options or ImportOptions()
     revision = store.revision()
     with store.session() as session:
@@ -244,6 +246,7 @@ def apply(
     actor: str | None = None,
 ) -> ImportResult:
     """Judge and write every row in one transaction; on any refusal nothing is written."""
+    refuse_if_damaged(store, "the import")
     options = options or ImportOptions()
     progress = progress or Progress()
     progress.step(0, 0, "Checking the rows")

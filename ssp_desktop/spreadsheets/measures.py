@@ -217,7 +217,7 @@ class _Planner:
             except cells.CellError as exc:
                 reasons.append(f"Status (column {self._letter('status')}): {exc}")
         if "note" in self.index:
-            note = cells.text_of(self._cell(values, "note"))
+            note = cells.prose_of(self._cell(values, "note"))
         if measure is None:
             return cells.text_of(self._cell(values, "measure_ref")) or "", []
         out: list[tuple[Slot, Any]] = []
@@ -411,7 +411,7 @@ def plan_measures(
         if entry.status is not None and entry.status != existing.status:
             fields["status"] = entry.status
             said.append(f"status → {entry.status.value}")
-        if entry.note is not None and entry.note != existing.note.strip():
+        if entry.note is not None and entry.note != existing.note:
             fields["note"] = entry.note
             said.append("note changed")
         if said:

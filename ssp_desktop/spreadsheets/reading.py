@@ -24,8 +24,8 @@ import datetime as dt
 import io
 import warnings
 import zipfile
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,6 +83,14 @@ class Table:
     frame: pd.DataFrame
     formulas: tuple[FormulaCell, ...] = ()
     skipped_rows: tuple[int, ...] = ()
+    # (row, column) of cells filled in from a vertical merge above them, with the merged
+    # range ("C3:C4"): an importer refuses them in a column that needs its own value per
+    # row (a title copied from the row above is not the row's title).
+    filled: Mapping[tuple[int, int], str] = field(default_factory=dict)
+
+    def merged_from_above(self, row: int, column: int) -> str | None:
+        """The merged range ("B3:B4") if this cell was filled in from the one above."""
+        return self.filled.get((row, column))
 
     @property
     def where(self) -> str:
@@ -369,18 +377,45 @@ def _extract(
     return grid, merges, formulas, chosen.title
 
 
+def _decode_utf16(path: Path, raw: bytes) -> str | None:
+    """Excel's "Unicode Text" (and "CSV UTF-16"): UTF-16 with a byte order mark, or
+    without one when every other byte of ASCII text is zero. None if it is not."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        encoding = "utf-16"
+    else:
+        head = raw[:4096]
+        even, odd = head[0::2], head[1::2]
+        if len(head) >= 4 and odd.count(0) > 0.9 * len(odd) and 0 not in even:
+            encoding = "utf-16-le"
+        elif len(head) >= 4 and even.count(0) > 0.9 * len(even) and 0 not in odd:
+            encoding = "utf-16-be"
+        else:
+            return None
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError:
+        raise SpreadsheetError(
+            f"{path.name} looks like Unicode text (UTF-16) but is damaged: it could not be "
+            "read. Save it from Excel again, as CSV UTF-8 (Comma delimited)."
+        ) from None
+
+
 def _load_csv(path: Path, limits: Limits) -> Grid:
     raw = path.read_bytes()
-    if b"\x00" in raw[:65536]:
+    utf16 = _decode_utf16(path, raw)
+    if utf16 is not None:
+        text = utf16.removeprefix("\ufeff")
+    elif b"\x00" in raw[:65536]:
         raise SpreadsheetError(
             f"{path.name} is not a spreadsheet: it is neither an Excel workbook (.xlsx) nor "
             "a CSV text file."
         )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        # Excel on Windows saves "CSV (Comma delimited)" in the Windows code page.
-        text = raw.decode("cp1252", errors="replace")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            # Excel on Windows saves "CSV (Comma delimited)" in the Windows code page.
+            text = raw.decode("cp1252", errors="replace")
     sample = text[:65536]
     try:
         delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
@@ -477,6 +512,7 @@ def _build_table(
         )
     # Fill vertical merges in the data; a row merged across is a section heading.
     skipped: set[int] = set()
+    filled: dict[tuple[int, int], str] = {}
     for merge in merges:
         r1, c1, r2, c2 = merge
         if r2 < header_row:
@@ -486,6 +522,7 @@ def _build_table(
             for r in range(r1 + 1, r2 + 1):
                 if value is not None:
                     grid.setdefault(r, {})[c1] = value
+                    filled[(r, c1)] = _range_text(merge)
             continue
         outside = [c for c in grid.get(r1, {}) if not c1 <= c <= c2]
         if r1 == r2 and not outside:
@@ -533,4 +570,5 @@ def _build_table(
         frame=frame,
         formulas=kept_formulas,
         skipped_rows=tuple(sorted(skipped)),
+        filled=filled,
     )

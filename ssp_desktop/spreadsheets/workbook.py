@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import os
+import re
 import tempfile
 import uuid
 from collections import defaultdict
@@ -414,6 +415,9 @@ def _read_sheets(session: Session, plan: Plan, progress: Progress) -> list[_Shee
 # --------------------------------------------------------------------------- writing
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _write(
     out: Path,
     sheets: Sequence[_Sheet],
@@ -505,7 +509,10 @@ def _fill(
                 cell.value = value
                 key = (kind, "money")
             elif isinstance(value, str):
-                cell.value = value
+                # XML cannot carry most control characters. The store refuses them now,
+                # but a store written before that may hold one: it shows as U+FFFD
+                # rather than stopping the whole export.
+                cell.value = _NOT_XML.sub("\ufffd", value)
                 # Stored as text whatever it starts with: never run as a formula.
                 cell.data_type = "s"
                 key = (kind, "text", is_formula_like(value))

@@ -153,7 +153,7 @@ def inspect_header(path: Path) -> None:
         )
 
 
-_RESTORE = (
+_RESTORE = RESTORE_ADVICE = (
     "Restore it from a backup (ssp-desktop keeps one beside the store before every upgrade) "
     "or ask the strategy team for a fresh copy. " + _NOTHING_CHANGED
 )
@@ -162,16 +162,12 @@ _RESTORE = (
 def _check_folder_writable(folder: Path) -> None:
     if not folder.is_dir():
         raise StoreNotFoundError(f"The folder {folder} does not exist.")
-    probe = folder / f".ssp-write-test-{uuid.uuid4().hex}"
-    try:
-        probe.touch()
-        probe.unlink()
-    except OSError as exc:
+    if not folder_writable(folder):
         raise ReadOnlyLocationError(
             f"The folder {folder} is read-only. ssp-desktop writes its journal and lock "
             "beside the store, so it needs a folder you can write to: copy the store "
             "somewhere writable (e.g. your Documents folder) and open it there."
-        ) from exc
+        )
 
 
 def translate(exc: BaseException) -> SspErrorLike:
@@ -220,8 +216,41 @@ def _explain_integrity(text: str) -> str:
     return f"The change breaks a rule of the store ({text}). Nothing was saved."
 
 
+def folder_writable(folder: Path) -> bool:
+    """Whether files can be made in ``folder`` (a probe, as permissions alone do not
+    say: a read-only share, a CD, a folder the user may only read)."""
+    probe = folder / f".ssp-write-test-{uuid.uuid4().hex}"
+    try:
+        probe.touch()
+        probe.unlink()
+    except OSError:
+        return False
+    return True
+
+
+def _read_query(path: Path) -> str:
+    """The URI query that opens ``path`` for reading only.
+
+    Reading a store in WAL mode makes SQLite create its ``-shm`` index beside it, which
+    a read-only folder refuses ("could not be written" for a command that writes
+    nothing). There, with no write-ahead log left beside the store, it is opened as
+    immutable: nobody can be writing to a file in a folder nobody can write to.
+    """
+    if folder_writable(path.parent):
+        return "?mode=ro"
+    wal = Path(f"{path}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise ReadOnlyLocationError(
+            f"{path} is in a read-only folder and still has unsaved changes in "
+            f"{wal.name} beside it, which only a writable folder lets SQLite read. Copy "
+            "the store and that file together to a folder you can write to and open it "
+            "there. " + _NOTHING_CHANGED
+        )
+    return "?mode=ro&immutable=1"
+
+
 def _make_engine(path: Path, *, readonly: bool) -> Engine:
-    uri = path.resolve().as_uri() + ("?mode=ro" if readonly else "")
+    uri = path.resolve().as_uri() + (_read_query(path) if readonly else "")
     # The file URI form always opens an existing file with mode=ro, and otherwise
     # creates; timeout is sqlite3's busy wait when a reader holds a checkpoint.
     engine = create_engine(
@@ -352,7 +381,7 @@ class Store:
     @staticmethod
     def _probe(path: Path) -> tuple[set[str], str | None, str | None]:
         """Tables, schema revision and last writer, read without changing a byte."""
-        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+        conn = sqlite3.connect(path.resolve().as_uri() + _read_query(path), uri=True)
         try:
             tables = {
                 r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, aliased
 
 from ssp_desktop.domain.base import utcnow
 from ssp_desktop.domain.changes import references_to
+from ssp_desktop.domain.errors import CorruptStoreError
 from ssp_desktop.domain.records import (
     Action,
     ChangeLog,
@@ -32,7 +33,7 @@ from ssp_desktop.domain.records import (
     PriorityArea,
     record_classes,
 )
-from ssp_desktop.store.engine import Store
+from ssp_desktop.store.engine import RESTORE_ADVICE, Store
 
 # A little slack for clocks that differ by a few minutes between office and laptop.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -72,6 +73,22 @@ def check_integrity(store: Store) -> list[Problem]:
     except sa_exc.DBAPIError as exc:
         return [Problem("integrity", f"the store is damaged and cannot be read: {exc.orig}")]
     return problems
+
+
+def refuse_if_damaged(store: Store, what: str) -> None:
+    """Refuse to start ``what`` ("importing the bundle") on a damaged store, with the
+    findings ``ssp-desktop check`` prints. Writing to damaged pages spreads the damage,
+    a backup taken now would be as damaged, and a reader would stop halfway with a
+    database error; so every writer asks first."""
+    damaged = [p for p in check_integrity(store) if p.kind == "integrity"]
+    if not damaged:
+        return
+    found = "; ".join(str(p) for p in damaged[:3])
+    more = f" (and {len(damaged) - 3} more)" if len(damaged) > 3 else ""
+    raise CorruptStoreError(
+        f"{store.path} is damaged, so {what} was not started. `ssp-desktop check` "
+        f"finds: {found}{more}. {RESTORE_ADVICE}"
+    )
 
 
 def _check(store: Store, now: dt.datetime) -> list[Problem]:
@@ -195,4 +212,4 @@ def _future_timestamps(session: Session, limit: dt.datetime) -> list[Problem]:
     return out
 
 
-__all__ = ["Problem", "check_integrity", "check_store"]
+__all__ = ["Problem", "check_integrity", "check_store", "refuse_if_damaged"]

@@ -37,7 +37,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ssp_desktop.domain.errors import BundleError
-from ssp_desktop.strict_json import reject_constant, reject_duplicate_keys
+from ssp_desktop.strict_json import (
+    find_lone_surrogate,
+    reject_constant,
+    reject_duplicate_keys,
+)
 
 EXTENSION = ".sspbundle"
 MANIFEST = "manifest.json"
@@ -308,11 +312,17 @@ def loads_strict(data: bytes, *, what: str, max_bytes: int, max_depth: int) -> A
         raise BundleError(f"{what} is nested more deeply than a bundle ever is. {_NOTHING}")
     try:
         text = data.decode("utf-8")
-        return json.loads(
+        value = json.loads(
             text, parse_constant=reject_constant, object_pairs_hook=reject_duplicate_keys
         )
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise BundleError(f"{what} is not valid bundle JSON ({exc}). {_NOTHING}") from exc
+    if find_lone_surrogate(text, value):
+        raise BundleError(
+            f"{what} is not valid bundle JSON (it holds a lone surrogate, \\uD800 to "
+            f"\\uDFFF, which is not a character). {_NOTHING}"
+        )
+    return value
 
 
 def iter_jsonl(

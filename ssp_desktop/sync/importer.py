@@ -29,11 +29,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.sync_records import ROLE_MASTER
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
 from ssp_desktop.store.backup import sqlite_backup
 from ssp_desktop.store.engine import Store
-from ssp_desktop.store.integrity import check_integrity
+from ssp_desktop.store.integrity import check_integrity, refuse_if_damaged
 from ssp_desktop.sync import merge, state, trust
 from ssp_desktop.sync.bundle import Bundle, read_bundle
 from ssp_desktop.sync.container import Envelope
@@ -42,7 +43,7 @@ from ssp_desktop.sync.manifest import KIND_CHANGES, KIND_SNAPSHOT
 from ssp_desktop.sync.merge_changes import plan_changes
 from ssp_desktop.sync.merge_plan import MergePlan
 from ssp_desktop.sync.merge_snapshot import plan_snapshot
-from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview
+from ssp_desktop.sync.preview import DUPLICATE, HELD, NOTHING, OLDER, Preview
 from ssp_desktop.sync.seal import Opener
 
 _FATAL = ("integrity", "foreign key")
@@ -67,12 +68,19 @@ def _plan(
     *,
     new_store: bool,
     progress: Progress | None,
+    confirm_deletions: bool = False,
 ) -> MergePlan:
     # A lead's changes are judged with the lead's authority (only the master sets
     # targets...); the master's snapshot is applied with the master's.
     with authority.acting_as(session, _authority_of(bundle)):
         if bundle.manifest.kind == KIND_CHANGES:
-            return plan_changes(session, bundle, store_id=store.store_id, progress=progress)
+            return plan_changes(
+                session,
+                bundle,
+                store_id=store.store_id,
+                progress=progress,
+                confirm_deletions=confirm_deletions,
+            )
         return plan_snapshot(session, bundle, new_store=new_store, progress=progress)
 
 
@@ -81,11 +89,23 @@ def _authority_of(bundle: Bundle) -> str:
 
 
 def preview_bundle(
-    store: Store, bundle: Bundle, *, new_store: bool = False, progress: Progress | None = None
+    store: Store,
+    bundle: Bundle,
+    *,
+    new_store: bool = False,
+    progress: Progress | None = None,
+    confirm_deletions: bool = False,
 ) -> Preview:
     """What importing ``bundle`` into ``store`` would do; nothing is written."""
     with store.session() as s:
-        return _plan(s, store, bundle, new_store=new_store, progress=progress).preview
+        return _plan(
+            s,
+            store,
+            bundle,
+            new_store=new_store,
+            progress=progress,
+            confirm_deletions=confirm_deletions,
+        ).preview
 
 
 def _backup_path(store: Store, bundle: Bundle) -> Path:
@@ -104,6 +124,27 @@ def _restore(store: Store, backup: Path) -> None:
         source.close()
 
 
+def needs_master_fingerprint(store: Store | None, bundle: Bundle) -> bool:
+    """Whether importing ``bundle`` would make ``store`` (None: a store still to be made)
+    trust a master copy for the first time: a starter, whose signer nobody has vouched
+    for yet."""
+    if bundle.manifest.kind != KIND_SNAPSHOT or bundle.sealed is None:
+        return False
+    if store is None:
+        return True
+    known = trust.StoreTrust.of_store(store)
+    # The master copy refuses a snapshot in the merge, with its own message.
+    return not known.masters and known.role != ROLE_MASTER
+
+
+def confirm_master(store: Store | None, bundle: Bundle, typed: str | None) -> None:
+    """Refuse a first starter unless ``typed`` is its signer's fingerprint (as read out
+    by the strategy team); other bundles are checked against the keys already trusted."""
+    if needs_master_fingerprint(store, bundle):
+        assert bundle.sealed is not None
+        trust.check_master_fingerprint(bundle.sealed.signer.fingerprint, typed)
+
+
 def import_bundle(
     store: Store,
     bundle: Bundle,
@@ -113,16 +154,37 @@ def import_bundle(
     new_store: bool = False,
     actor: str | None = None,
     progress: Progress | None = None,
+    confirm_deletions: bool = False,
+    master_fingerprint: str | None = None,
 ) -> ImportResult:
-    """Import an already-read ``bundle`` into ``store`` (see the module docstring)."""
-    result = ImportResult(preview_bundle(store, bundle, new_store=new_store, progress=progress))
+    """Import an already-read ``bundle`` into ``store`` (see the module docstring).
+
+    A lead's bundle deleting many records is held (``preview.status`` ``held``, nothing
+    written) unless ``confirm_deletions``. A first starter bundle is imported only when
+    ``master_fingerprint`` (read out by the strategy team) is its signer's; a dry run
+    previews it without."""
+    if not new_store:
+        refuse_if_damaged(store, "importing the bundle")
+    if not dry_run:
+        confirm_master(store, bundle, master_fingerprint)
+    result = ImportResult(
+        preview_bundle(
+            store,
+            bundle,
+            new_store=new_store,
+            progress=progress,
+            confirm_deletions=confirm_deletions,
+        )
+    )
     result.dry_run = dry_run
-    if dry_run or result.preview.status in (DUPLICATE, OLDER):
+    if dry_run or result.preview.status in (DUPLICATE, OLDER, HELD):
         return result
     if progress is not None:
         progress.step(0, 0, "Taking a backup copy of the store…")
     backup: Path | None = None
-    if not new_store and result.preview.status != NOTHING:
+    # A backup only when records will change: an import whose every item is refused
+    # writes only its receipt (and the acknowledgements), which need no copy of the store.
+    if not new_store and result.preview.status != NOTHING and result.preview.changes_anything:
         backup = _backup_path(store, bundle)
         try:
             sqlite_backup(store.path, backup)
@@ -134,7 +196,14 @@ def import_bundle(
     source = f"bundle:{bundle.manifest.bundle_id}"
     try:
         with store.transaction(actor=actor, source=source) as tx:
-            plan = _plan(tx.session, store, bundle, new_store=new_store, progress=progress)
+            plan = _plan(
+                tx.session,
+                store,
+                bundle,
+                new_store=new_store,
+                progress=progress,
+                confirm_deletions=confirm_deletions,
+            )
             with authority.acting_as(tx.session, _authority_of(bundle)):
                 merge.apply_plan(tx, plan, file_name=file_name, progress=progress)
             if bundle.sealed is not None:
@@ -226,6 +295,8 @@ def import_file(
     identity: Identity | None = None,
     envelope: Envelope | None = None,
     progress: Progress | None = None,
+    confirm_deletions: bool = False,
+    master_fingerprint: str | None = None,
 ) -> ImportResult:
     """Read ``bundle_path`` and import it into the store at ``store_path``.
 
@@ -240,7 +311,14 @@ def import_file(
         with Store.open(store_path) as store:
             bundle = read_bundle(bundle_path, envelope=envelope or opener(store, identity, name))
             return import_bundle(
-                store, bundle, file_name=name, dry_run=dry_run, actor=actor, progress=progress
+                store,
+                bundle,
+                file_name=name,
+                dry_run=dry_run,
+                actor=actor,
+                progress=progress,
+                confirm_deletions=confirm_deletions,
+                master_fingerprint=master_fingerprint,
             )
     bundle = read_bundle(bundle_path, envelope=envelope or opener(None, identity, name))
     if bundle.manifest.kind != KIND_SNAPSHOT:
@@ -254,6 +332,7 @@ def import_file(
             Store.open(Path(tmp) / "preview.sqlite", create=True) as scratch,
         ):
             return import_bundle(scratch, bundle, dry_run=True, new_store=True, progress=progress)
+    confirm_master(None, bundle, master_fingerprint)  # before a file is made
     try:
         with Store.open(store_path, create=True) as store:
             result = import_bundle(
@@ -263,6 +342,7 @@ def import_file(
                 new_store=True,
                 actor=actor,
                 progress=progress,
+                master_fingerprint=master_fingerprint,
             )
     except BaseException:
         for suffix in ("", "-wal", "-shm", ".lock"):

@@ -18,8 +18,12 @@ accepts it typed in any case, with spaces or dashes, and 0/1/8 for O/I/B.
 **Rotation** (:meth:`Identity.rotated`) makes new keys and a statement, signed by the
 old signing key, naming the new public keys. Every later bundle carries the statements,
 so a master that still knows only the old key learns the new one from a message the old
-key signed (see ``docs/security.md``). The old encryption key is kept, so bundles the
-master encrypted to it before it learned the new one still open.
+key signed (see ``docs/security.md``). The old encryption key is kept for a while
+(``OLD_KEY_DAYS``; at most ``OLD_KEYS`` of them), so bundles the master encrypted to it
+before it learned the new one still open; then it is destroyed, so whoever later gets
+this install's keys cannot read the bundles sent long ago (forward secrecy).
+
+The keys folder is made readable by the user only (0700), whatever the umask.
 
 A **recovery key** is an X25519 key pair made once for the partnership: its public half
 is enrolled on the master and added as a recipient of every bundle; its private half is
@@ -65,6 +69,12 @@ _MAX_FILE = 64 * 1024
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 _log = logging.getLogger(__name__)
+
+# How long, and how many, replaced encryption keys are kept after a rotation: long
+# enough for bundles already on their way (sealed before the master heard of the new
+# key) to open, short enough that a stolen key file does not open years of bundles.
+OLD_KEY_DAYS = 90
+OLD_KEYS = 2
 
 
 # --------------------------------------------------------------------------- encoding
@@ -217,6 +227,8 @@ class Identity:
     enc: X25519PrivateKey
     previous_enc: tuple[X25519PrivateKey, ...] = ()
     rotations: tuple[dict[str, str], ...] = field(default=())
+    # When each of ``previous_enc`` was replaced (UTC, ISO), index for index.
+    previous_retired: tuple[str, ...] = ()
 
     @classmethod
     def generate(cls) -> Identity:
@@ -234,14 +246,43 @@ class Identity:
         """The current encryption key first, then those it replaced."""
         return [self.enc, *self.previous_enc]
 
-    def rotated(self) -> Identity:
-        """New keys, with the old encryption key kept and the old key's signed word."""
+    def rotated(self, now: dt.datetime | None = None) -> Identity:
+        """New keys, with the old encryption key kept (for a while) and the old key's
+        signed word."""
         fresh = Identity.generate()
         statement = rotation_statement(self.sign, self.public.enc, fresh.public)
+        stamp = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0).isoformat()
         return replace(
             fresh,
             previous_enc=(self.enc, *self.previous_enc),
+            previous_retired=(stamp, *self._retired()),
             rotations=(*self.rotations, statement),
+        ).pruned(now)
+
+    def _retired(self) -> tuple[str, ...]:
+        missing = len(self.previous_enc) - len(self.previous_retired)
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        return (*self.previous_retired, *([now] * max(missing, 0)))
+
+    def pruned(self, now: dt.datetime | None = None) -> Identity:
+        """Without the replaced encryption keys past ``OLD_KEY_DAYS`` or beyond the
+        newest ``OLD_KEYS``. A key whose retirement time is unknown (kept by an older
+        version) starts its time now."""
+        now = now or dt.datetime.now(dt.UTC)
+        keep: list[tuple[X25519PrivateKey, str]] = []
+        for key, stamp in zip(self.previous_enc, self._retired(), strict=True):
+            try:
+                when = dt.datetime.fromisoformat(stamp)
+            except ValueError:
+                when = now
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=dt.UTC)
+            if now - when <= dt.timedelta(days=OLD_KEY_DAYS) and len(keep) < OLD_KEYS:
+                keep.append((key, stamp))
+        return replace(
+            self,
+            previous_enc=tuple(k for k, _ in keep),
+            previous_retired=tuple(t for _, t in keep),
         )
 
     def private_json(self) -> dict[str, Any]:
@@ -250,7 +291,10 @@ class Identity:
             "version": 1,
             "sign": b64(_raw_private(self.sign)),
             "enc": b64(_raw_private(self.enc)),
-            "previous_enc": [b64(_raw_private(k)) for k in self.previous_enc],
+            "previous_enc": [
+                {"key": b64(_raw_private(k)), "retired_at": t}
+                for k, t in zip(self.previous_enc, self._retired(), strict=True)
+            ],
         }
 
     @classmethod
@@ -261,11 +305,24 @@ class Identity:
             previous = data.get("previous_enc", [])
             if not isinstance(previous, list):
                 raise SecurityError("bad list")
+            keys: list[X25519PrivateKey] = []
+            retired: list[str] = []
+            now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+            for item in previous:
+                # An older version kept bare keys, with no time: their time starts now.
+                text, stamp = (
+                    (item.get("key"), item.get("retired_at"))
+                    if isinstance(item, dict)
+                    else (item, None)
+                )
+                keys.append(X25519PrivateKey.from_private_bytes(unb64(text, "key")))
+                retired.append(stamp if isinstance(stamp, str) else now)
             return cls(
                 Ed25519PrivateKey.from_private_bytes(unb64(data.get("sign"), "key")),
                 X25519PrivateKey.from_private_bytes(unb64(data.get("enc"), "key")),
-                tuple(X25519PrivateKey.from_private_bytes(unb64(k, "key")) for k in previous),
+                tuple(keys),
                 rotations,
+                tuple(retired),
             )
         except (SecurityError, ValueError) as exc:
             raise SecurityError(
@@ -295,6 +352,16 @@ def _keyring() -> Any | None:
     if isinstance(backend, chainer.ChainerBackend) and not backend.backends:
         return None
     return backend
+
+
+def private_folder(folder: Path) -> Path:
+    """Make ``folder`` (and its missing parents) and keep it readable by the user only:
+    ``mkdir``'s mode follows the umask (0777 under umask 000), so it is set afterwards,
+    also on a folder an older version made."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":
+        os.chmod(folder, 0o700)
+    return folder
 
 
 def _write_private_file(path: Path, data: bytes) -> None:
@@ -368,13 +435,24 @@ def load_identity() -> Identity | None:
             "This install's private and public keys do not belong together. Make new keys "
             "with 'ssp-desktop keys --new' and ask the strategy team to enrol you again."
         )
-    return identity
+    kept = identity.pruned()
+    stored = data.get("previous_enc")
+    stamped = isinstance(stored, list) and all(isinstance(i, dict) for i in stored)
+    if len(kept.previous_enc) != len(identity.previous_enc) or not stamped:
+        # Old encryption keys past their time are destroyed (rewritten without them);
+        # keys kept by an older version get their retirement time written down.
+        try:
+            save_identity(kept)
+        except OSError as exc:
+            _log.warning("could not rewrite the keys without old ones: %s", exc)
+    if os.name == "posix" and folder.stat().st_mode & 0o077:
+        private_folder(folder)
+    return kept
 
 
 def save_identity(identity: Identity) -> KeyLocation:
     """Keep ``identity``: private keys in the keyring if usable, else a 0600 file."""
-    folder = paths.keys_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(paths.keys_dir())
     secret = canonical(identity.private_json())
     where = ""
     backend = _keyring()

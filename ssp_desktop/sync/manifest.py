@@ -201,7 +201,9 @@ class _Reader:
         value = self.get(key)
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise self._bad(key, f"a whole number of at least {minimum}")
-        if value > 2**62:
+        # A bundle's numbers are stored in INTEGER columns (32 bits on PostgreSQL); a
+        # larger one is no honest count and would overflow there.
+        if value > 2**31 - 1:
             raise self._bad(key, "a smaller number")
         return value
 

@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session
 from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.changes import Attribution, references_to
 from ssp_desktop.domain.errors import BundleError
-from ssp_desktop.domain.records import Action, Plan, Priority, record_classes
+from ssp_desktop.domain.records import Action, Person, Plan, Priority, record_classes
 from ssp_desktop.domain.sync_records import ROLE_LEAD, SyncConflict, SyncLead, SyncProcessed
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
@@ -79,13 +79,20 @@ from ssp_desktop.sync.merge_plan import (
 from ssp_desktop.sync.overlay import Overlay
 from ssp_desktop.sync.preview import (
     CONFLICT,
+    HELD,
     NEW,
     NOTHING,
+    OLDER,
+    READY,
     REJECTED,
     UNCHANGED,
     UPDATED,
     ItemReport,
 )
+
+# More deletions than this in one lead's bundle wait for the master's confirmation.
+# A quarter's tidying deletes a handful; hundreds is a theme emptied.
+MASS_DELETION = 20
 
 
 class _ChangesPlanner:
@@ -127,6 +134,8 @@ class _ChangesPlanner:
         }
         self.deletes: list[Group] = []
         self.deleting: set[uuid.UUID] = set()
+        self.refused: set[uuid.UUID] = set()
+        self.confirm_deletions = False
 
     # -- reporting and writing ----------------------------------------------------
 
@@ -231,6 +240,19 @@ class _ChangesPlanner:
         plan_id = self.lead.plan_id
         return scope.in_scope(entity, record_id, values, plan_id, self.writable)
 
+    def _in_another_name(self, entity: str, fields: Mapping[str, Any]) -> str | None:
+        """Why a lead's update may not be written as it is: a lead's copy writes
+        quarterly updates in its own lead's name only (the signature proves who sent the
+        bundle; the author field is whatever their copy wrote)."""
+        if entity != "action_update" or "author_person_id" not in fields:
+            return None
+        author = fields["author_person_id"]
+        if author is None or author == self.bundle.manifest.person_id:
+            return None
+        person = self.session.get(Person, author)
+        who = person.name if person is not None else "someone else"
+        return f"it is written in the name of {who}, but a lead's copy writes updates as its lead"
+
     def _scope_text(self) -> str:
         return self.scope_text
 
@@ -242,7 +264,9 @@ class _ChangesPlanner:
         if obj is None:
             fields = g.created_fields()
             name = label(cls, g.record_id, fields) if fields else label(cls, g.record_id, {})
-            if before != "absent":
+            if before != "absent" and g.record_id in self.refused:
+                self._item(g, UNCHANGED, name, "this copy refused the record before")
+            elif before != "absent":
                 self._item(g, REJECTED, name, "the master copy has no such record")
             elif after == "deleted":
                 self._item(g, UNCHANGED, name, "added and deleted again on the lead's copy")
@@ -281,6 +305,10 @@ class _ChangesPlanner:
         final = {**current, **applied}
         if not self._in_scope(g.entity, g.record_id, final):
             self._item(g, REJECTED, name, "the change would move it " + self._scope_text())
+            return
+        impostor = self._in_another_name(g.entity, applied)
+        if impostor:
+            self._item(g, REJECTED, name, impostor)
             return
         restoring = master_state == "deleted" and (
             applied or conflicts or (before == "deleted" and after == "live")
@@ -400,6 +428,12 @@ class _ChangesPlanner:
 
     def _insert(self, g: Group, fields: dict[str, Any], name: str) -> None:
         cls = g.cls
+        if self.refused:
+            refs = fk_fields(cls)
+            fields = {
+                k: None if k in refs and cls.__table__.c[k].nullable and v in self.refused else v
+                for k, v in fields.items()
+            }
         if g.entity not in scope.WRITABLE or g.entity == "priority":
             self._item(g, REJECTED, name, "a lead copy cannot add this kind of record")
             return
@@ -413,6 +447,10 @@ class _ChangesPlanner:
         fields = allowed
         if not self._in_scope(g.entity, g.record_id, fields):
             self._item(g, REJECTED, name, self._scope_text())
+            return
+        impostor = self._in_another_name(g.entity, fields)
+        if impostor:
+            self._item(g, REJECTED, name, impostor)
             return
         clash = self.view.clash(cls, g.record_id, fields)
         duplicate: tuple[str, Any] | None = None
@@ -529,7 +567,24 @@ class _ChangesPlanner:
                 self.progress.step(i, total, "Comparing the changes with this copy…")
         for g in sorted(self.deletes, key=lambda g: (-scope.TABLE_RANK[g.entity], -g.first_seq)):
             self.plan_delete(g)
+        deleting = sum(1 for op in self.plan.ops if op.kind == DELETE)
+        if deleting > MASS_DELETION and not self.confirm_deletions:
+            preview = self.plan.preview
+            preview.status = HELD
+            preview.message = (
+                f"This bundle deletes {deleting} records of {self._themes_text()}: more than "
+                f"the {MASS_DELETION} a lead's bundle deletes without the strategy team's "
+                "say-so (a whole theme emptied by mistake, or by someone else). Nothing was "
+                "changed. Check with the lead; to go ahead, import it again and confirm the "
+                "deletions (Delete them in the import dialog, or --confirm-deletions)."
+            )
         return self.plan
+
+    def _themes_text(self) -> str:
+        codes = self.bundle.manifest.scope.priority_codes
+        if not codes:
+            return "the lead's themes"
+        return f"the theme{'s' if len(codes) > 1 else ''} {', '.join(codes)}"
 
 
 def _scope_words(session: Session, lead_scope: scope.LeadScope) -> str:
@@ -555,8 +610,12 @@ def plan_changes(
     store_id: uuid.UUID,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    confirm_deletions: bool = False,
 ) -> MergePlan:
-    """The plan for merging a lead's changes into this (master) store."""
+    """The plan for merging a lead's changes into this (master) store.
+
+    A bundle that would delete more than ``MASS_DELETION`` records is held (status
+    ``held``, nothing written) unless ``confirm_deletions``."""
     m = bundle.manifest
     if state.role(session) == ROLE_LEAD:
         raise BundleError(
@@ -580,13 +639,49 @@ def plan_changes(
             "This bundle belongs to another plan than the one its lead copy was made for. "
             + NOTHING_CHANGED
         )
+    if state.site_used_by_another_lead(session, m.sender_site_id, lead.id):
+        raise BundleError(
+            "This bundle says it comes from another copy of the plan (its site id is this "
+            "master copy's, or one that another lead's bundles carry), though it is signed "
+            "by this lead. It may have been altered; ask the lead to export a new bundle. "
+            + NOTHING_CHANGED
+        )
     planner = _ChangesPlanner(session, bundle, lead, now or utcnow(), progress)
-    if already_imported(session, bundle, planner.plan.preview):
+    planner.confirm_deletions = confirm_deletions
+    older = already_imported(session, bundle, planner.plan.preview)
+    if older and planner.plan.preview.status != OLDER:
         return planner.plan
-    processed = set(
-        session.scalars(select(SyncProcessed.change_id).where(SyncProcessed.lead_id == lead.id))
-    )
+    outcomes: dict[uuid.UUID, str] = {
+        change_id: outcome
+        for change_id, outcome in session.execute(
+            select(SyncProcessed.change_id, SyncProcessed.outcome).where(
+                SyncProcessed.lead_id == lead.id
+            )
+        )
+    }
+    processed = set(outcomes)
+    # Records the lead added that this copy refused before (their acknowledgement may
+    # not have reached the lead yet): later changes to them are no news, and a new record
+    # that only mentions one (a new update superseding a refused one) is taken without
+    # the mention, so one refused change never blocks the lead's later ones.
+    planner.refused = {
+        c.record_id for c in bundle.changes if c.op == "create" and outcomes.get(c.id) == "rejected"
+    }
     remaining = [c for c in bundle.changes if c.id not in processed]
+    if older:
+        if not remaining:
+            return planner.plan
+        # A number already used, but changes never seen: the lead's copy was restored
+        # from a backup and numbers its bundles again. Each change is merged once (by
+        # its id) and three-way, so taking them is safe; dropping them would lose work.
+        preview = planner.plan.preview
+        preview.status, preview.message = READY, ""
+        preview.warnings.append(
+            f"This is bundle number {m.sequence} from this lead, a number already used by "
+            "an earlier bundle, but it holds changes not seen before: their copy may have "
+            "been restored from a backup. Those changes are merged as usual; ask the lead "
+            "to check their copy."
+        )
     result = planner.run(remaining)
     if not result.has_writes and not result.processed:
         result.preview.status = NOTHING

@@ -186,7 +186,9 @@ def already_imported(session: Session, bundle: Bundle, preview: Preview) -> bool
             + NOTHING_CHANGED
         )
         return True
-    last = state.last_imported(session, m.sender_site_id)
+    last = state.last_imported(
+        session, m.sender_site_id, m.lead_id if m.kind == "changes" else None
+    )
     if m.sequence <= last:
         preview.status = OLDER
         preview.message = (

@@ -176,7 +176,9 @@ def plan_snapshot(
     if rejected:
         preview.warnings.append(
             f"The master copy did not accept {rejected} of your changes (outside your themes "
-            "and actions, or about records it does not have); its values are shown now."
+            "and actions, about records it does not have, or breaking a rule such as text "
+            "too long for its field); its values are shown now, and those changes are not "
+            "sent again."
         )
     pending_fields, pending_records, pending_deleted = (
         _pending(session, lead_id, acked) if copy is not None else ({}, set(), set())

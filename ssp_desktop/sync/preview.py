@@ -26,6 +26,7 @@ READY = "ready"  # there is something to apply
 NOTHING = "nothing"  # nothing to do (every change already here)
 DUPLICATE = "duplicate"  # this very bundle was imported before
 OLDER = "older"  # a newer bundle from the same sender was imported already
+HELD = "held"  # a lead's bundle deleting many records, waiting for the master's say-so
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,8 @@ def describe(preview: Preview, *, limit: int = 50) -> str:
         f"{c[NEW]} new, {c[UPDATED]} updated, {c[UNCHANGED]} unchanged, "
         f"{c[CONFLICT]} conflicting, {c[REJECTED]} rejected."
     )
+    if preview.status == HELD and preview.message:
+        lines.append(f"Held: {preview.message}")
     if preview.removed:
         lines.append(
             f"{_plural(preview.removed, 'record')} no longer in your themes or actions will "

@@ -184,11 +184,30 @@ def in_scope(
     if "plan_id" in fields and fields["plan_id"] != plan_id:
         return False
     field, parent = SCOPE_PARENT[entity]
-    if fields.get(field) in writable[parent]:
-        return True
-    # An action of the action set, where the master has it (a lead does not move it).
-    placed = writable.placed.get(record_id) if entity == "action" else None
-    return placed is not None and fields.get(field) == placed
+    if fields.get(field) not in writable[parent]:
+        # An action of the action set, where the master has it (a lead does not move it).
+        placed = writable.placed.get(record_id) if entity == "action" else None
+        if placed is None or fields.get(field) != placed:
+            return False
+    # Every other reference into the scoped tables stays inside the scope too: a link
+    # from the lead's own action to another theme's measure is outside it.
+    for column, target in _scoped_references(entity):
+        value = fields.get(column)
+        if column != field and value is not None and value not in writable[target]:
+            return False
+    return True
+
+
+def _scoped_references(entity: str) -> list[tuple[str, str]]:
+    """(column, entity) of each reference from ``entity`` to a table a lead may change."""
+    cls = record_classes()[entity]
+    out: list[tuple[str, str]] = []
+    for column in cls.__table__.columns:
+        for fk in column.foreign_keys:
+            target = fk.column.table.name
+            if target in WRITABLE:
+                out.append((column.key, target))
+    return out
 
 
 def _all(session: Session, cls: type[Record], query: Select[Any]) -> list[Record]:

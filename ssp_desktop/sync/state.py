@@ -18,6 +18,7 @@ from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.records import StoreMeta
 from ssp_desktop.domain.sync_records import ROLE_LEAD, SyncBundle, SyncConflict
 from ssp_desktop.store.engine import Store
+from ssp_desktop.sync.manifest import KIND_CHANGES
 
 
 @dataclass(frozen=True)
@@ -77,13 +78,47 @@ def next_sequence(session: Session) -> int:
     return current + 1
 
 
-def last_imported(session: Session, sender_site_id: uuid.UUID) -> int:
+def last_imported(
+    session: Session, sender_site_id: uuid.UUID, lead_id: uuid.UUID | None = None
+) -> int:
+    """The highest bundle number imported from a sender: on the master, from a lead (by
+    the lead copy the signature proves, not the site id the manifest claims, which
+    another lead could copy); on a lead, from the master's site."""
+    sender = (
+        SyncBundle.lead_id == lead_id
+        if lead_id is not None
+        else SyncBundle.sender_site_id == sender_site_id
+    )
     value = session.scalar(
         select(func.max(SyncBundle.sequence)).where(
-            SyncBundle.sender_site_id == sender_site_id, SyncBundle.direction == "in"
+            sender, SyncBundle.direction == "in", SyncBundle.kind == KIND_CHANGES
         )
+        if lead_id is not None
+        else select(func.max(SyncBundle.sequence)).where(sender, SyncBundle.direction == "in")
     )
     return int(value or 0)
+
+
+def site_used_by_another_lead(
+    session: Session, sender_site_id: uuid.UUID, lead_id: uuid.UUID
+) -> bool:
+    """Whether ``sender_site_id`` is this store's own site, or bundles from another lead
+    copy came from it."""
+    if read_meta(session).get("site_id") == str(sender_site_id):
+        return True
+    return (
+        session.scalar(
+            select(SyncBundle.id)
+            .where(
+                SyncBundle.sender_site_id == sender_site_id,
+                SyncBundle.direction == "in",
+                SyncBundle.kind == KIND_CHANGES,
+                SyncBundle.lead_id != lead_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def open_conflict_count(store: Store) -> int:

@@ -284,6 +284,33 @@ def check_fingerprint(expected: str, typed: str) -> None:
         )
 
 
+def check_master_fingerprint(expected: str, typed: str | None) -> None:
+    """Before a first starter bundle is trusted: refuse unless ``typed`` (what the
+    strategy team read out) is the fingerprint of the key that signed it. Without this,
+    anyone holding a lead's join request (which leads email) could send a starter from
+    their own install, and the lead's copy would encrypt its updates to them."""
+    if not (typed or "").strip():
+        raise SecurityError(
+            "This starter bundle makes your copy trust the master copy that signed it. "
+            "Ask the strategy team to read you their fingerprint (Help > Your keys on the "
+            "master copy) by phone or in person, and type it when you import (from the "
+            "command line: --master-fingerprint). " + _NOTHING
+        )
+    cleaned = normalise_fingerprint(typed or "")
+    if not cleaned:
+        raise SecurityError(
+            f"{typed!r} is not a fingerprint: it has eight groups of four letters and digits, "
+            "like ABCD-EFGH-JKLM-NPQR-STUV-WXYZ-2345-6789. " + _NOTHING
+        )
+    if cleaned != expected:
+        raise SecurityError(
+            "The fingerprint you were read does not match the key that signed this starter "
+            "bundle. Do not import it: it may not come from your strategy team. Ask them to "
+            "read their fingerprint again, and if it still differs, to send the starter "
+            "again. " + _NOTHING
+        )
+
+
 def _person_by_email(session: Session, email: str) -> Person:
     found = [
         p

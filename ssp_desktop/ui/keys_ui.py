@@ -5,6 +5,9 @@
 * :class:`EnrolDialog` (the master): a join request (or the recovery key's public file)
   and its fingerprint, shown large to compare with what the person reads out; nothing is
   enrolled unless the fingerprint typed (or confirmed) matches.
+* :class:`MasterFingerprintDialog` (a theme lead, importing their first starter
+  bundle): the fingerprint of the master copy that signed it, shown large to compare with
+  what the strategy team reads out; the import goes ahead only when it matches.
 * :class:`KeysDialog` (Help > Your keys): this install's fingerprint, where its private
   keys are kept, the keys the open store trusts, and rotating the keys.
 
@@ -257,6 +260,75 @@ class EnrolDialog(QDialog):
             return
         self.message.setText(result.describe() + " You can now export a bundle for them.")
         self.enrolled.emit(result)
+
+
+class MasterFingerprintDialog(QDialog):
+    """Before a lead's copy trusts the master copy that signed a starter bundle: the
+    signer's fingerprint, large, and what the strategy team reads out (typed, or ticked
+    as matching). ``confirmed(typed)`` carries what was typed (or the fingerprint shown,
+    when ticked) once it matches; the importer checks it again before anything is made.
+    """
+
+    confirmed = Signal(str)
+
+    def __init__(self, expected: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.expected = expected
+        self.setWindowTitle("Check the strategy team's fingerprint")
+        self.setAccessibleName("Check the strategy team's fingerprint")
+        self.setMinimumWidth(520)
+        intro = QLabel(
+            "This starter bundle makes your copy of the plan trust the master copy that "
+            "signed it. Phone the strategy team (or meet them) and ask them to read the "
+            "fingerprint their app shows (Help > Your keys). Import only if it is the one "
+            "below, group for group. If it differs, the bundle may not be from them."
+        )
+        intro.setWordWrap(True)
+        self.fingerprint = fingerprint_label(expected)
+        self.fingerprint.setAccessibleName("Fingerprint of the master copy that signed it")
+        self.fingerprint.setAccessibleDescription(spoken(expected))
+        self.typed = QLineEdit()
+        self.typed.setAccessibleName("Fingerprint the strategy team read out")
+        self.typed.setPlaceholderText("Type it as they read it (optional if you tick below)")
+        self.confirm = QCheckBox("They read me this fingerprint and it &matches")
+        self.confirm.setAccessibleName("The fingerprint they read matches")
+        form = QFormLayout()
+        form.addRow("Fingerprint &they read:", self.typed)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setAccessibleName("Fingerprint check")
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.import_button = self.buttons.addButton(
+            "&Trust it and import", QDialogButtonBox.ButtonRole.AcceptRole
+        )
+        self.import_button.setAccessibleName("Trust the master copy and import the bundle")
+        self.import_button.clicked.connect(self.check)
+        self.buttons.rejected.connect(self.reject)
+        self.typed.textChanged.connect(self._update)
+        self.confirm.toggled.connect(self._update)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.fingerprint)
+        layout.addLayout(form)
+        layout.addWidget(self.confirm)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self._update()
+
+    def _update(self) -> None:
+        self.import_button.setEnabled(bool(self.typed.text().strip()) or self.confirm.isChecked())
+        self.message.setText("")
+
+    def check(self) -> None:
+        typed = self.typed.text().strip() or (self.expected if self.confirm.isChecked() else "")
+        try:
+            trust.check_master_fingerprint(self.expected, typed)
+        except SspError as exc:
+            self.message.setText(str(exc))
+            self.adjustSize()  # the explanation is several lines: show all of it
+            return
+        self.confirmed.emit(typed)
+        self.accept()
 
 
 class KeysDialog(QDialog):

@@ -40,6 +40,7 @@ from ssp_desktop.ui.board_pack import BoardPackDialog
 from ssp_desktop.ui.correction import ask_correction_reason
 from ssp_desktop.ui.dialogs import NewPlanDialog
 from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
 from ssp_desktop.ui.spreadsheet import (
     ImportWizard,
     ask_workbook_path,
@@ -82,6 +83,7 @@ class MainWindow(SharingWindow):
         self._workspace: Workspace | None = None
         self.board_pack_dialog: BoardPackDialog | None = None
         self.starter_job: Job | None = None
+        self.master_check: MasterFingerprintDialog | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("ssp-desktop")
         self.setMinimumSize(720, 480)

@@ -39,9 +39,16 @@ from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import Polarity, Rag, UpdateState, ValueStatus
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import Quarter
-from ssp_desktop.domain.records import Action, Measure, MeasureValue, Person, Plan
+from ssp_desktop.domain.records import (
+    Action,
+    ActionUpdate,
+    Measure,
+    MeasureValue,
+    Person,
+    Plan,
+)
 from ssp_desktop.domain.rules import fmt_number
-from ssp_desktop.domain.validation import ValidationError, format_number
+from ssp_desktop.domain.validation import ValidationError, format_number, text_limit
 from ssp_desktop.queries.quarter_status import (
     ActionItem,
     MeasureItem,
@@ -57,6 +64,7 @@ from ssp_desktop.queries.quarter_status import (
 from ssp_desktop.services import review
 from ssp_desktop.sync.state import lead_copy
 from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.forms.editors import cap_length
 from ssp_desktop.ui.style import NOT_RATED, error_stylesheet, rag_label, rag_stylesheet
 
 __all__ = ["MyQuarterView"]
@@ -167,6 +175,7 @@ class ActionCard(_Card):
         self.narrative.setPlaceholderText("What was done this quarter, and what comes next")
         # Tab must move on, not type a tab character, or keyboard users are trapped.
         self.narrative.setTabChangesFocus(True)
+        cap_length(self.narrative, text_limit(ActionUpdate.__table__.c.narrative) or 0)
         # About five lines: enough for a quarter's narrative without one card filling
         # the screen; it scrolls beyond that.
         lines = self.narrative.fontMetrics().lineSpacing() * 5
@@ -303,6 +312,7 @@ class MeasureCard(_Card):
         for status in (ValueStatus.PROVISIONAL, ValueStatus.FINAL):
             self.status_combo.addItem(status.value.capitalize(), status.value)
         self.note_edit = QLineEdit()
+        self.note_edit.setMaxLength(text_limit(MeasureValue.__table__.c.note) or 0)
         self.note_edit.setAccessibleName(f"Note on the {ref} value")
         self.note_edit.setPlaceholderText("Optional: source, caveats, why there is no figure")
         self.note_edit.returnPressed.connect(lambda: view.save_value(self))

@@ -24,6 +24,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -56,9 +57,16 @@ from ssp_desktop.sync import state
 from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.export import ExportResult, export_changes, export_snapshot
-from ssp_desktop.sync.importer import ImportResult, import_bundle, preview_bundle, read_sealed
-from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview, describe
+from ssp_desktop.sync.importer import (
+    ImportResult,
+    import_bundle,
+    needs_master_fingerprint,
+    preview_bundle,
+    read_sealed,
+)
+from ssp_desktop.sync.preview import DUPLICATE, HELD, NOTHING, OLDER, Preview, describe
 from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
 from ssp_desktop.ui.workers import Job, run_job
 
 BUNDLE_FILTER = f"ssp-desktop bundles (*{EXTENSION});;All files (*)"
@@ -370,21 +378,41 @@ class _PreviewPage(QWizardPage):
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setAccessibleName("Import preview")
+        # A lead's bundle deleting many records is held until someone here says so.
+        self.confirm_deletions = QCheckBox(
+            "&Delete them: I have checked with the lead that these deletions are meant"
+        )
+        self.confirm_deletions.setAccessibleName("Confirm the deletions")
+        self.confirm_deletions.setVisible(False)
+        self.confirm_deletions.toggled.connect(self._held_toggled)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
+        layout.addWidget(self.confirm_deletions)
         self.ready = False
+        self.held = False
 
     def initializePage(self) -> None:
-        self.ready = False
+        self.ready = self.held = False
+        self.confirm_deletions.setChecked(False)
+        self.confirm_deletions.setVisible(False)
         self.text.setPlainText("Reading and checking the bundle…")
         self._wizard.start_preview()
 
     def show_preview(self, preview: Preview) -> None:
         self.text.setPlainText(describe(preview, limit=500))
-        self.ready = preview.status not in (DUPLICATE, OLDER)
-        if not self.ready:
+        self.held = preview.status == HELD
+        self.confirm_deletions.setVisible(self.held)
+        self.ready = preview.status not in (DUPLICATE, OLDER, HELD)
+        if self.held:
+            self.setSubTitle("This bundle deletes many records: it waits for your confirmation.")
+        elif not self.ready:
             self.setSubTitle("There is nothing to import.")
         self.completeChanged.emit()
+
+    def _held_toggled(self, checked: bool) -> None:
+        if self.held:
+            self.ready = checked
+            self.completeChanged.emit()
 
     def show_error(self, message: str) -> None:
         self.text.setPlainText(message)
@@ -436,6 +464,7 @@ class ImportBundleWizard(QWizard):
         self.bundle: Bundle | None = None
         self.result_: ImportResult | None = None
         self.job: Job | None = None
+        self.master_check: MasterFingerprintDialog | None = None
         self.setWindowTitle("Import bundle")
         self.setAccessibleName("Import bundle")
         self.file_page = _FilePage(self)
@@ -473,10 +502,34 @@ class ImportBundleWizard(QWizard):
     def start_import(self) -> None:
         bundle, store = self.bundle, self.store
         assert bundle is not None
+        if needs_master_fingerprint(store, bundle) and bundle.sealed is not None:
+            # A first starter: this copy trusts its signer only once the lead has checked
+            # the fingerprint with the strategy team.
+            dialog = MasterFingerprintDialog(bundle.sealed.signer.fingerprint, self)
+            dialog.confirmed.connect(self._run_import)
+            dialog.rejected.connect(
+                lambda: self.summary_page.show_result("Cancelled. Nothing was changed.")
+            )
+            self.master_check = dialog
+            dialog.open()
+            return
+        self._run_import(None)
+
+    def _run_import(self, master_fingerprint: str | None) -> None:
+        bundle, store = self.bundle, self.store
+        assert bundle is not None
         name = Path(self.file_page.path.text()).name
+        confirm = self.preview_page.held and self.preview_page.confirm_deletions.isChecked()
 
         def work(progress: Progress) -> ImportResult:
-            return import_bundle(store, bundle, file_name=name, progress=progress)
+            return import_bundle(
+                store,
+                bundle,
+                file_name=name,
+                progress=progress,
+                confirm_deletions=confirm,
+                master_fingerprint=master_fingerprint,
+            )
 
         self.job, _dialog = run_job(self, work, title="Import bundle", label="Importing…")
         self.job.succeeded.connect(self._imported)

@@ -18,10 +18,16 @@ from ssp_desktop import paths
 from ssp_desktop.progress import Progress
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync import keys
+from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.container import EXTENSION
-from ssp_desktop.sync.importer import import_file
+from ssp_desktop.sync.importer import import_file, needs_master_fingerprint, read_sealed
 from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.keys_ui import EnrolDialog, JoinDialog, KeysDialog
+from ssp_desktop.ui.keys_ui import (
+    EnrolDialog,
+    JoinDialog,
+    KeysDialog,
+    MasterFingerprintDialog,
+)
 from ssp_desktop.ui.sync_ui import (
     BUNDLE_FILTER,
     ConflictBadge,
@@ -45,6 +51,7 @@ class SharingWindow(QMainWindow):
     pages: QStackedWidget
     _workspace: Workspace | None
     starter_job: Job | None
+    master_check: MasterFingerprintDialog | None
 
     # Opening a store and laying out the window are MainWindow's job.
     def open_store(self, path: Path, *, create: bool = False) -> bool:
@@ -134,10 +141,38 @@ class SharingWindow(QMainWindow):
             )
             return None
         bundle_path = path
+
+        def read(progress: Progress) -> object:
+            progress.step(0, 0, "Reading and checking the bundle…")
+            return read_sealed(bundle_path, None)
+
+        # First the bundle is opened (to learn who signed it); the lead checks that
+        # fingerprint with the strategy team; only then is the copy made.
+        job, _dialog = run_job(
+            self, read, title="Import a starter bundle", label="Reading the bundle…"
+        )
+        job.succeeded.connect(lambda bundle: self._check_master(bundle, bundle_path, target))
+        job.failed.connect(
+            lambda message, _details: self._fail("Could not import the bundle", message)
+        )
+        self.starter_job = job
+        return job
+
+    def _check_master(self, bundle: object, path: Path, target: Path) -> None:
+        assert isinstance(bundle, Bundle)
+        if not needs_master_fingerprint(None, bundle) or bundle.sealed is None:
+            self._make_copy(path, target, None)  # not a starter: the import says why
+            return
+        dialog = MasterFingerprintDialog(bundle.sealed.signer.fingerprint, self)
+        dialog.confirmed.connect(lambda typed: self._make_copy(path, target, typed))
+        self.master_check = dialog
+        dialog.open()
+
+    def _make_copy(self, path: Path, target: Path, typed: str | None) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
 
         def work(progress: Progress) -> object:
-            return import_file(target, bundle_path, progress=progress)
+            return import_file(target, path, progress=progress, master_fingerprint=typed)
 
         job, _dialog = run_job(
             self, work, title="Import a starter bundle", label="Making your copy of the plan…"
@@ -147,7 +182,6 @@ class SharingWindow(QMainWindow):
             lambda message, _details: self._fail("Could not import the bundle", message)
         )
         self.starter_job = job
-        return job
 
     def open_file(self, path: Path) -> None:
         """A file handed to the app (double-click, ``ssp-desktop FILE``, or a second

@@ -520,3 +520,69 @@ def test_long_lists_of_gaps_are_cut_short() -> None:
     assert _refs(refs, "the trackers").endswith("A-23 and 6 more (see the trackers)")
     bullets = _capped([f"item {n}" for n in range(50)])
     assert len(bullets) == 40 and bullets[-1].startswith("…and 11 more")
+
+
+def _words(n: int, seed: str) -> str:
+    """``n`` characters of ordinary prose (with a long unbroken token in it), ending
+    in a marker the test looks for."""
+    body = (f"{seed} partners met weekly and agreed next steps; " * (n // 40 + 1))[: n - 200]
+    return body + " https://example.org/" + "x" * 120 + " END-" + seed.upper()
+
+
+def test_the_longest_text_the_app_accepts_prints_across_pages(store: Store, tmp_path: Path) -> None:
+    """Issue 22: one 1,500-character narrative, a long title or a measure with many
+    decimals stopped the pack with a LayoutError; any accepted text must print."""
+    from ssp_desktop.domain.records import Action
+    from ssp_desktop.domain.validation import MAX_TEXT, MAX_TITLE
+
+    mp = mini_plan(store)
+    with store.transaction() as tx:
+        action = tx.get(Action, mp.action.id)
+        measure = tx.get(Measure, mp.measure.id)
+        assert action is not None and measure is not None
+        services.edit(
+            tx, action, title=_words(MAX_TITLE, "title"), description=_words(MAX_TEXT, "desc")
+        )
+        services.write_update(
+            tx,
+            action,
+            Q,
+            rag=Rag.AMBER,
+            narrative=_words(MAX_TEXT, "narr"),
+            written_on=dt.date(2023, 9, 1),
+        )
+        services.edit(tx, measure, name=_words(300, "mname"), decimals=4)
+        services.record_value(tx, measure, Q, 99.987654, note=_words(MAX_TEXT, "note"))
+    pack_id = _pack_for(store, mp)
+    with store.transaction() as tx:
+        pack = tx.get(BoardPack, pack_id)
+        assert pack is not None
+        services.edit(
+            tx,
+            pack,
+            subject=_words(300, "subj"),
+            summary=_words(MAX_TEXT, "summ"),
+            recommendations=_words(MAX_TEXT, "reco"),
+        )
+    result = export_pack(store, pack_id, tmp_path / "long.pdf")
+    pdf = Pdf(result.path)
+    for marker in ("END-NARR", "END-SUMM", "END-RECO", "END-TITLE"):
+        assert marker in pdf.text, marker
+
+
+def test_a_store_with_hundreds_of_decimals_still_prints(store: Store, tmp_path: Path) -> None:
+    """A measure's decimals of 400 (now refused; an older store or bundle may hold it)
+    stopped the pack with a LayoutError: figures are printed with at most four."""
+    import sqlite3
+
+    mp = mini_plan(store)
+    with store.transaction() as tx:
+        measure = tx.get(Measure, mp.measure.id)
+        assert measure is not None
+        services.record_value(tx, measure, Q, 12.345678)
+    conn = sqlite3.connect(store.path)
+    conn.execute("UPDATE measure SET decimals = 400")
+    conn.commit()
+    conn.close()
+    pdf = Pdf(export_pack(store, _pack_for(store, mp), tmp_path / "decimals.pdf").path)
+    assert "12.3457" in pdf.text and "12.34567800" not in pdf.text

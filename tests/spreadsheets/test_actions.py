@@ -338,3 +338,51 @@ def test_a_saved_mapping_finds_next_quarters_renamed_sheet(
     q3 = write_xlsx(tmp_path / "q3.xlsx", [["No.", "RAG"], ["PVP-01", "Red"]], sheet="Q3")
     prepared = prepare(q3, mapping=mapping)
     assert (prepared.table.sheet, prepared.columns) == ("Q3", ("ref", "rag"))
+
+
+def test_a_title_merged_over_two_actions_is_refused_not_copied(
+    store: Store, mini: MiniPlan, tmp_path: Path
+) -> None:
+    """Issue 22: a data cell merged down copied the row above's title to the next action."""
+    blank = [None] * (len(TRACKER_HEADINGS) - 4)
+    path = tracker(
+        tmp_path,
+        [
+            ["PVP-05", "Fund IDVAs", "PVP", "Domestic abuse", *blank],
+            ["PVP-06", None, "PVP", "Domestic abuse", *blank],
+        ],
+    )
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    wb.active.merge_cells("B3:B4")  # type: ignore[union-attr]
+    wb.save(path)
+    plan = preview(store, prepare(path), OPTIONS)
+    by_ref = {r.key: r for r in plan.rows}
+    assert by_ref["PVP-05"].outcome is Outcome.CREATE
+    assert by_ref["PVP-06"].outcome is Outcome.REFUSE
+    assert "Action (column B) is in merged cells B3:B4" in by_ref["PVP-06"].text
+
+
+@pytest.mark.parametrize("bad", ["\x0b", "\x07", "\x00", "\u202e"])
+def test_control_characters_in_a_csv_are_refused_with_the_row(
+    store: Store, mini: MiniPlan, tmp_path: Path, bad: str
+) -> None:
+    blank = [None] * (len(TRACKER_HEADINGS) - 4)
+    path = tmp_path / "t.csv"
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(TRACKER_HEADINGS)
+        writer.writerow(["PVP-05", f"Fund{bad}IDVAs", "PVP", "Domestic abuse", *blank])
+    if bad == "\x00":  # a NUL byte makes the file binary: refused as not a CSV at all
+        with pytest.raises(SpreadsheetError, match="not a spreadsheet"):
+            prepare(path)
+        return
+    before = store.revision()
+    plan = preview(store, prepare(path), OPTIONS)
+    (row,) = plan.rows
+    assert row.outcome is Outcome.REFUSE
+    assert f"U+{ord(bad):04X}" in row.text and "control character" in row.text
+    assert store.revision() == before

@@ -254,3 +254,30 @@ def test_the_sheet_with_recognised_headings_is_chosen(tmp_path: Path) -> None:
     table = read_table(path, score=header_score("actions"))
     assert table.sheet == "2024-25"
     assert table.sheets == ("Read me", "Chart data", "2024-25")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le"])
+def test_excel_unicode_text_is_read(tmp_path: Path, encoding: str) -> None:
+    """Excel's "Unicode Text" is UTF-16, tab separated (with a byte order mark; some
+    tools leave it out). It used to be refused as "not a CSV text file"."""
+    path = write_csv(
+        tmp_path / "t.txt",
+        [["Ref", "Action", "Lead"], ["PVP-01", "Café outreach — ☂", "Police"]],
+        sep="\t",
+        encoding=encoding,
+    )
+    assert b"\x00" in path.read_bytes()
+    table = read_table(path, score=header_score("actions"))
+    assert table.headers == ("Ref", "Action", "Lead")
+    assert table.frame.loc[2, 1] == "Café outreach — ☂"
+
+
+def test_a_cell_filled_in_from_a_vertical_merge_is_marked(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "t.xlsx",
+        [["Ref", "Action", "Theme"], ["PVP-01", "Fund IDVAs", "PVP"], ["PVP-02", None, None]],
+        merges=["B2:B3", "C2:C3"],
+    )
+    table = read_table(path, score=header_score("actions"))
+    assert table.merged_from_above(3, 1) == "B2:B3"
+    assert table.merged_from_above(2, 1) is None  # the merge's own (top) cell

@@ -128,3 +128,46 @@ def test_export_replaces_a_file_only_when_complete(store: Store, tmp_path: Path)
     export_workbook(store, out)
     assert out.read_bytes()[:2] == b"PK"
     assert sorted(p.name for p in folder.iterdir()) == ["plan.xlsx"]
+
+
+def test_leading_spaces_and_line_breaks_survive_a_round_trip(store: Store, tmp_path: Path) -> None:
+    """Issue 22: re-importing an exported workbook stripped leading whitespace, so an
+    indented description read as a change."""
+    mini = mini_plan(store)
+    description = "  Steps:\n    - fund two IDVAs\n    - train staff  "
+    with store.transaction() as tx:
+        action = tx.get(Action, mini.action.id)
+        assert action is not None
+        services.edit(tx, action, description=description, title=" Fund IDVAs")
+    out = tmp_path / "plan.xlsx"
+    export_workbook(store, out)
+    before = store.revision()
+    result = apply(store, prepare(out, kind="actions"))
+    assert result.plan.count(Outcome.UNCHANGED) == 1, result.plan.rows
+    assert store.revision() == before
+    with store.session() as s:
+        assert s.scalar(select(Action.description).where(Action.id == mini.action.id)) == (
+            description
+        )
+
+
+def test_a_control_character_left_in_an_old_store_does_not_stop_the_export(
+    store: Store, tmp_path: Path
+) -> None:
+    """A store written before control characters were refused may hold one (raw SQL
+    here, as an older version would have left it); the workbook is still written."""
+    import sqlite3
+
+    mini = mini_plan(store)
+    conn = sqlite3.connect(store.path)
+    conn.execute(
+        "UPDATE action SET description = ? WHERE id = ?",
+        ("bell\x07 and vertical\x0btab", mini.action.id.hex),
+    )
+    conn.commit()
+    conn.close()
+    out = tmp_path / "plan.xlsx"
+    export_workbook(store, out)
+    ws = openpyxl.load_workbook(out)["Actions"]
+    texts = [c.value for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert "bell\ufffd and vertical\ufffdtab" in texts

@@ -85,7 +85,10 @@ class World:
         out = self.path("starter")
         export_snapshot(self.master, out, person=email, themes=themes, identity=self.master_keys)
         lead_path = self.folder / f"lead-{email.split('@')[0]}.sqlite"
-        result = import_file(lead_path, out, identity=identity)
+        # The lead types the fingerprint the strategy team reads out to them.
+        result = import_file(
+            lead_path, out, identity=identity, master_fingerprint=self.master_keys.fingerprint
+        )
         assert result.applied and result.created_store
         store = Store.open(lead_path)
         self.leads[email] = store

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,32 @@ from ssp_desktop.store.integrity import check_integrity
 from ssp_desktop.sync import manifest as manifest_module
 from ssp_desktop.sync.importer import import_bundle, read_sealed
 from tests.sync.helpers import LEAD_A, World, bundle_count, members_of, rewrite
+
+# The fuzzer's dictionary: values that have broken importers before (issue 22), beside
+# the random ones. Text a field cannot hold (too long, control characters, a lone
+# surrogate, a bidirectional override), numbers past every column, dates past the plan.
+TEXT_PAYLOADS = [
+    "x" * 10_001,
+    "w " * 60_000,
+    "a\x0bb",
+    "bell\x07",
+    "nul\x00byte",
+    "\u202eevil",
+    "lone \ud800 surrogate",
+    "\udfff",
+    "\ufffe",
+    "  leading spaces",
+    '=HYPERLINK("http://x")',
+    "line\r\nbreak\ttab",
+    "😀 astral",
+]
+NUMBER_PAYLOADS = [2**31, 2**62, -(2**31) - 1, -1, 400, 10**400, 1e308, -0.0]
+DATE_PAYLOADS = ["9999-12-31", "0001-01-01", "2024-02-30", "1899-12-31T00:00:00+00:00"]
+PAYLOADS = st.sampled_from([*TEXT_PAYLOADS, *NUMBER_PAYLOADS, *DATE_PAYLOADS])
+
+# How many examples each fuzz test tries: small enough for every CI run (a few seconds),
+# larger when asked for (SSP_FUZZ_EXAMPLES=2000 for a long run before a release).
+FUZZ_EXAMPLES = int(os.environ.get("SSP_FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture
@@ -78,7 +105,7 @@ def _try_import(world: World, path: Path, name: str) -> None:
 
 
 @settings(
-    max_examples=25,
+    max_examples=FUZZ_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -117,7 +144,12 @@ _ENVELOPE_REFUSALS = "changed or damaged after it was sealed|not addressed|not a
 
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    PAYLOADS
+    | st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
     ),
@@ -126,7 +158,7 @@ JSON_VALUES = st.recursive(
 
 
 @settings(
-    max_examples=25,
+    max_examples=FUZZ_EXAMPLES,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -206,3 +238,47 @@ def test_a_schema_1_measure_value_from_a_lead_arrives_awaiting_review(
         assert value is not None and value.value == 71.0
         # A lead's value is theirs to submit; only the master accepts it.
         assert value.state is UpdateState.SUBMITTED
+
+
+@settings(
+    # Each example exports a workbook too: fewer of them keep the CI run to seconds.
+    max_examples=max(8, FUZZ_EXAMPLES // 2),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    payload=st.sampled_from(TEXT_PAYLOADS) | st.text(max_size=40),
+    field=st.sampled_from(["title", "description"]),
+)
+def test_text_payloads_are_refused_or_can_be_exported_and_printed(
+    world: World, bundle: Path, payload: str, field: str
+) -> None:
+    """Issue 22: text the master accepted (control characters, surrogates, 100,000
+    characters) later stopped a workbook export or the board pack. Whatever a bundle gets
+    into the store must go out again."""
+    from ssp_desktop.spreadsheets.workbook import export_workbook
+
+    lines = [json.loads(x) for x in members_of(bundle)["changes.jsonl"].splitlines()]
+    for line in lines:
+        if line["field"] == "title":
+            line["field"] = field
+            line["new"] = payload
+    body = "".join(json.dumps(x) + "\n" for x in lines)
+    path = world.folder / "payload.sspbundle"
+    path.write_bytes(bundle.read_bytes())
+    rewrite(path, {"changes.jsonl": body.encode()})
+    store = _fresh_master(world, "fuzz-text")
+    try:
+        try:
+            import_bundle(store, read_sealed(path, store, world.master_keys))
+        except SspError as exc:
+            assert str(exc)
+        with store.session() as s:
+            action = s.get(Action, world.plan.action.id)
+            assert action is not None
+            stored = getattr(action, field)
+        assert stored == payload or stored in ("Fund IDVAs", "")  # applied whole, or not
+        if stored == payload:
+            export_workbook(store, world.folder / "fuzz.xlsx")
+    finally:
+        store.close()

@@ -270,3 +270,24 @@ def test_a_natural_key_with_a_forged_id(world: World, bundle: Path) -> None:
     }
     rewrite(bundle, {"changes.jsonl": (json.dumps(line) + "\n").encode()})
     refused(world, bundle, "does not match its natural key")
+
+
+@pytest.mark.parametrize("where", ["manifest", "line"])
+def test_a_lone_surrogate_in_json(world: World, bundle: Path, where: str) -> None:
+    """``"\\ud800"`` is valid JSON syntax but no text: it cannot be stored or printed."""
+    members = members_of(bundle)
+    if where == "manifest":
+        text = members["manifest.json"].decode()
+        assert '"created_by":"' in text
+        members["manifest.json"] = text.replace(
+            '"created_by":"', '"created_by":"\\ud800', 1
+        ).encode()
+        write_zip(bundle, list(members.items()))
+        refused(world, bundle, "manifest .*lone surrogate")
+    else:
+        lines = [json.loads(x) for x in members["changes.jsonl"].splitlines()]
+        body = "".join(json.dumps(x) + "\n" for x in lines)
+        body = body.replace("Changed on the lead", "Changed \\udc00on the lead")
+        assert "\\udc00" in body
+        rewrite(bundle, {"changes.jsonl": body.encode()})
+        refused(world, bundle, "Line 1 of changes.jsonl .*lone surrogate")

@@ -147,3 +147,71 @@ def test_damaged_keys_point_to_keys_new_which_starts_again(
     assert new_fingerprint not in old
     assert cli.main(["keys"]) == cli.EXIT_OK
     assert new_fingerprint in capsys.readouterr().out
+
+
+def test_old_encryption_keys_are_destroyed_after_their_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 22: every replaced X25519 key was kept forever beside the current one, so
+    whoever got the key file read every bundle ever sent to this install."""
+    import datetime as dt
+
+    from cryptography.hazmat.primitives import serialization
+
+    def raw(key: Any) -> bytes:
+        return key.private_bytes(
+            serialization.Encoding.Raw,
+            serialization.PrivateFormat.Raw,
+            serialization.NoEncryption(),
+        )
+
+    first = keys.this_install()
+    second = keys.rotate_identity()
+    third = keys.rotate_identity()
+    fourth = keys.rotate_identity()
+    loaded = keys.load_identity()
+    assert loaded is not None and loaded.fingerprint == fourth.fingerprint
+    # At most OLD_KEYS replaced keys are kept: the first one is gone from the file.
+    assert len(loaded.previous_enc) == keys.OLD_KEYS == 2
+    kept = {raw(k) for k in loaded.decryption_keys()}
+    assert raw(first.enc) not in kept
+    assert raw(second.enc) in kept and raw(third.enc) in kept
+    text = (paths.keys_dir() / "private.json").read_text()
+    assert keys.b64(raw(first.enc)) not in text
+    # After OLD_KEY_DAYS the rest go too, the next time the keys are read.
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=keys.OLD_KEY_DAYS + 1)
+    assert loaded.pruned(later).previous_enc == ()
+    real = keys.Identity.pruned
+    monkeypatch.setattr(keys.Identity, "pruned", lambda self, now=None: real(self, later))
+    reread = keys.load_identity()
+    assert reread is not None and reread.previous_enc == ()
+    assert keys.b64(raw(third.enc)) not in (paths.keys_dir() / "private.json").read_text()
+
+
+def test_keys_kept_by_an_older_version_get_their_time_started() -> None:
+    old = keys.this_install()
+    new = keys.rotate_identity()
+    path = paths.keys_dir() / "private.json"
+    data = json.loads(path.read_text())
+    data["previous_enc"] = [item["key"] for item in data["previous_enc"]]  # the old format
+    path.write_text(json.dumps(data))
+    loaded = keys.load_identity()
+    assert loaded is not None and loaded.fingerprint == new.fingerprint
+    assert len(loaded.decryption_keys()) == 2  # still opens bundles sealed to ``old``
+    assert old.fingerprint != new.fingerprint
+    rewritten = json.loads(path.read_text())["previous_enc"]
+    assert isinstance(rewritten[0], dict) and rewritten[0]["retired_at"]
+
+
+def test_the_keys_folder_is_private_whatever_the_umask() -> None:
+    import os
+
+    previous = os.umask(0)
+    try:
+        keys.this_install()
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(paths.keys_dir().stat().st_mode) == 0o700
+    paths.keys_dir().chmod(0o777)  # as an older version left it
+    keys.load_identity()
+    assert stat.S_IMODE(paths.keys_dir().stat().st_mode) == 0o700

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ssp_desktop import services
 from ssp_desktop.domain.base import utcnow
+from ssp_desktop.domain.enums import ActionStatus
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
     Action,
@@ -434,3 +435,104 @@ def test_lead_value_and_update_reach_the_master(world: World) -> None:
     assert (first.is_current, second.is_current) == (False, True)
     value = get(world.master, MeasureValue, MeasureValue.make_id(world.plan.measure.id, Q1))
     assert isinstance(value, MeasureValue) and value.comparator_values == {"GM average": 70.0}
+
+
+def test_a_lead_copy_restored_from_a_backup_loses_no_new_change(world: World) -> None:
+    """Issue 22: the restored copy numbers its bundles again from where the backup was;
+    the master used to answer "already imported, nothing changed" and drop the change."""
+    import shutil
+
+    from ssp_desktop.store.backup import sqlite_backup
+    from ssp_desktop.sync.preview import READY
+
+    a = world.starter(LEAD_A, ["PVP"])
+    backup = world.folder / "lead-backup.sqlite"
+    sqlite_backup(a.path, backup)
+    edit_action(a, world, title="Sent before the laptop died")
+    world.send(LEAD_A)  # bundle 1
+    edit_action(a, world, description="Sent before too")
+    world.send(LEAD_A)  # bundle 2
+    # The laptop is restored from the backup taken before bundle 1.
+    path = a.path
+    a.close()
+    for suffix in ("-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    shutil.copyfile(backup, path)
+    restored = Store.open(path)
+    world.leads[LEAD_A] = restored
+    edit_action(restored, world, status=ActionStatus.IN_PROGRESS)
+    again = world.send(LEAD_A)  # numbered 1 again, with a new change in it
+    assert again.applied and again.preview.status == READY
+    assert any("restored from a backup" in w for w in again.preview.warnings)
+    got = action(world.master, world)
+    assert got.status == ActionStatus.IN_PROGRESS
+    assert got.title == "Sent before the laptop died"  # earlier work is not undone
+
+
+def test_a_bundle_claiming_another_leads_site_cannot_block_that_lead(world: World) -> None:
+    """Issue 22: lead A signed a bundle carrying lead B's site id and a huge number, so
+    B's later bundles were "older" and dropped."""
+    from ssp_desktop.domain.errors import BundleError
+    from tests.sync.helpers import rewrite
+
+    b = world.starter(LEAD_B, ["RCH"])
+    a = world.starter(LEAD_A, ["PVP"])
+    with b.transaction() as tx:
+        area = tx.get(PriorityArea, world.rch_area.id)
+        assert area is not None
+        services.edit(tx, area, title="Burglary (B's first)")
+    world.send(LEAD_B)
+    edit_action(a, world, title="From A")
+    forged = world.export(LEAD_A)
+    rewrite(forged, manifest={"sender_site_id": str(b.site_id), "sequence": 2**31 - 1})
+    with pytest.raises(BundleError, match="another lead's bundles carry"):
+        world.to_master(forged)
+    rewrite(forged, manifest={"sender_site_id": str(world.master.site_id)})
+    with pytest.raises(BundleError, match="this master copy's"):
+        world.to_master(forged)
+    rewrite(forged, manifest={"sender_site_id": str(a.site_id), "sequence": 2**40})
+    with pytest.raises(BundleError, match="sequence should be a smaller number"):
+        world.to_master(forged)
+    with b.transaction() as tx:
+        area = tx.get(PriorityArea, world.rch_area.id)
+        assert area is not None
+        services.edit(tx, area, title="Burglary (B's second)")
+    later = world.send(LEAD_B)
+    assert later.applied
+    got = get(world.master, PriorityArea, world.rch_area.id)
+    assert isinstance(got, PriorityArea) and got.title == "Burglary (B's second)"
+
+
+def test_a_forged_starter_is_refused_when_the_lead_checks_the_masters_fingerprint(
+    world: World, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue 22: someone holding Alice's join request (leads email it) enrols it on their
+    own store and sends her a starter. Her copy would then trust them and encrypt her
+    updates to them. She types the fingerprint the strategy team reads out: it does not
+    match the impostor's key, so nothing is made."""
+    from ssp_desktop.domain.errors import SecurityError
+    from ssp_desktop.sync.export import export_snapshot
+    from ssp_desktop.sync.importer import import_file
+    from tests.sync.helpers import enrol_identity, make_world
+
+    alice = world.enrol(LEAD_A)  # her join request, as the real strategy team got it
+    impostor = make_world(tmp_path_factory.mktemp("impostor"))
+    try:
+        enrol_identity(impostor.master, LEAD_A, alice)  # the same request, emailed on
+        forged = tmp_path_factory.mktemp("mail") / "starter.sspbundle"
+        export_snapshot(
+            impostor.master, forged, person=LEAD_A, themes=["PVP"], identity=impostor.master_keys
+        )
+        copy = world.folder / "alice.sqlite"
+        with pytest.raises(SecurityError, match="does not match the key that signed"):
+            import_file(
+                copy, forged, identity=alice, master_fingerprint=world.master_keys.fingerprint
+            )
+        with pytest.raises(SecurityError, match="read you their fingerprint"):
+            import_file(copy, forged, identity=alice)
+        assert not copy.exists()
+        # The real starter, with the fingerprint the strategy team read, makes her copy.
+        lead = world.starter(LEAD_A, ["PVP"])
+        assert lead.path.exists()
+    finally:
+        impostor.close()

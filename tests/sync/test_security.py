@@ -328,7 +328,12 @@ def test_reissued_starter_for_a_new_install_replaces_the_old_key(world: World) -
     trust.enrol(world.master, JoinRequest("Alice", LEAD_A, laptop.public, ""), laptop.fingerprint)
     out = world.path("reissue")
     export_snapshot(world.master, out, person=LEAD_A, identity=world.master_keys)
-    result = import_file(world.folder / "new-laptop.sqlite", out, identity=laptop)
+    result = import_file(
+        world.folder / "new-laptop.sqlite",
+        out,
+        identity=laptop,
+        master_fingerprint=world.master_keys.fingerprint,
+    )
     assert result.applied and result.created_store
     with pytest.raises(SecurityError, match="not addressed"):  # the old laptop cannot read it
         read_bundle(out, envelope=Opener.for_identity(old, TrustAnyone()))

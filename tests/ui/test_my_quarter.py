@@ -472,3 +472,27 @@ def test_narrative_tab_moves_on_rather_than_typing_a_tab(view: MyQuarterView, qt
     card = view.action_card("PVP-09")
     assert card.narrative.tabChangesFocus()
     assert isinstance(view.measure_card("PVP-M6"), MeasureCard)
+
+
+def test_a_pasted_narrative_is_held_to_the_domain_limit_and_saves(
+    view: MyQuarterView, doc: PlanDocument, qtbot: QtBot
+) -> None:
+    """Issue 22: 100,000 pasted characters used to be accepted here and then refused by
+    the master for good; the field keeps what the store and the pack can hold."""
+    from PySide6.QtWidgets import QApplication
+
+    from ssp_desktop.domain.validation import MAX_TEXT
+
+    _pick(view, qtbot, EDU)
+    card = view.action_card("PVP-09")
+    assert "At most 10,000 characters" in card.narrative.accessibleDescription()
+    QApplication.clipboard().setText("Long. " * 20_000)
+    card.narrative.setFocus()
+    qtbot.keyClick(card.narrative, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert len(card.narrative.toPlainText()) == MAX_TEXT
+    qtbot.keyClicks(card.narrative, "more")  # typing past the limit does nothing
+    assert len(card.narrative.toPlainText()) == MAX_TEXT
+    _choose_rag(card, Rag.GREEN)
+    _click(qtbot, card.save_button)
+    update = _current_update(doc, "PVP-09")
+    assert update is not None and len(update.narrative) == MAX_TEXT

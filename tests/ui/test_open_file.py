@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -19,7 +20,7 @@ from ssp_desktop.domain.records import Action
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.export import export_snapshot
 from ssp_desktop.sync.keys import this_install
-from ssp_desktop.ui.keys_ui import JoinDialog
+from ssp_desktop.ui.keys_ui import JoinDialog, MasterFingerprintDialog
 from ssp_desktop.ui.main_window import MainWindow
 from ssp_desktop.ui.single_instance import InstanceServer, pass_to_running
 from ssp_desktop.ui.sync_ui import ImportBundleWizard
@@ -114,11 +115,60 @@ def test_a_starter_bundle_with_no_store_open_makes_the_lead_copy_and_opens_it(
     window.open_file(starter)
     # The copy goes where the next start looks for it, so the lead is never asked again.
     assert suggested == [str(paths.default_store_path())]
+    # Before the copy is made, the lead types the fingerprint the strategy team reads.
+    dialog = wait_for_master_check(qtbot, window)
+    assert dialog.fingerprint.text() == lead_world.master_keys.fingerprint
+    assert not dialog.import_button.isEnabled()
+    dialog.typed.setFocus()
+    qtbot.keyClicks(dialog.typed, lead_world.master_keys.fingerprint.lower().replace("-", " "))
+    qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.store is not None, timeout=15000)
     assert window.store is not None
     assert window.store.path == paths.default_store_path()
     assert "lead copy" in window.store_label.text()
     window.close_store()
+
+
+def wait_for_master_check(qtbot: QtBot, window: MainWindow) -> MasterFingerprintDialog:
+    qtbot.waitUntil(
+        lambda: (
+            isinstance(window.master_check, MasterFingerprintDialog)
+            and window.master_check.isVisible()
+        ),
+        timeout=15000,
+    )
+    assert window.master_check is not None
+    return window.master_check
+
+
+def test_a_forged_starter_is_stopped_by_the_fingerprint_the_lead_is_read(
+    qtbot: QtBot, lead_world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 22: anyone with the lead's join request could enrol it on their own store
+    and send a starter; the lead's copy trusted it. Now the lead compares the signer's
+    fingerprint with the one the strategy team reads out, and a mismatch stops it."""
+    from tests.sync.helpers import new_identity
+
+    impostor = new_identity()
+    out = tmp_path / "starter.sspbundle"
+    export_snapshot(lead_world.master, out, person=LEAD_A, themes=["PVP"], identity=impostor)
+    target = tmp_path / "copy.sqlite"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *_a: (str(target), ""))
+    configure_settings()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.open_file(out)
+    dialog = wait_for_master_check(qtbot, window)
+    assert dialog.fingerprint.text() == impostor.fingerprint
+    # The strategy team reads their real fingerprint: it is not the one that signed this.
+    dialog.typed.setFocus()
+    qtbot.keyClicks(dialog.typed, lead_world.master_keys.fingerprint)
+    qtbot.keyClick(dialog.import_button, Qt.Key.Key_Space)
+    assert "does not match" in dialog.message.text() and dialog.isVisible()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # Cancel
+    assert not dialog.isVisible()
+    qtbot.wait(50)
+    assert window.store is None and not target.exists()
 
 
 def test_a_starter_never_replaces_an_existing_file(
@@ -277,3 +327,36 @@ def test_commands_are_not_taken_for_files(tmp_path: Path) -> None:
     store = tmp_path / "demo.sqlite"
     assert cli.main(["demo", "--store", str(store)]) == 0
     assert store.exists()
+
+
+def test_a_starter_into_an_empty_open_store_asks_for_the_masters_fingerprint(
+    qtbot: QtBot, lead_world: World, tmp_path: Path
+) -> None:
+    starter = starter_for_this_install(lead_world, tmp_path / "starter.sspbundle")
+    configure_settings()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.open_store(tmp_path / "empty.sqlite", create=True)
+    try:
+        wizard = window.import_bundle()
+        assert isinstance(wizard, ImportBundleWizard)
+        wizard.file_page.path.setText(str(starter))
+        wizard.next()
+        qtbot.waitUntil(wizard.preview_page.isComplete, timeout=10000)
+        wizard.next()  # Import: first the fingerprint check
+        qtbot.waitUntil(
+            lambda: wizard.master_check is not None and wizard.master_check.isVisible(),
+            timeout=10000,
+        )
+        dialog = wizard.master_check
+        assert dialog is not None
+        dialog.confirm.setFocus()
+        qtbot.keyClick(dialog.confirm, Qt.Key.Key_Space)  # compared group for group
+        qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(wizard.summary_page.isComplete, timeout=15000)
+        assert wizard.result_ is not None and wizard.result_.applied
+        assert window.store is not None
+        with window.store.session() as s:
+            assert s.get(Action, lead_world.plan.action.id) is not None
+    finally:
+        window.close_store()

@@ -311,7 +311,7 @@ def test_export_dialog_on_a_lead_copy_writes_its_changes(
     from ssp_desktop.sync.importer import import_file
 
     lead_path = tmp_path / "lead.sqlite"
-    import_file(lead_path, out)
+    import_file(lead_path, out, master_fingerprint=world.master_keys.fingerprint)
     configure_settings()
     w = MainWindow()
     qtbot.addWidget(w)
@@ -363,3 +363,39 @@ def test_an_action_leads_copy_shows_their_actions_where_they_sit(
     # Only the theme and area her action sits in, and only her action in them.
     assert tree(priorities) == [("RCH Reducing crime", [("Burglary", ["RCH-01 Target hardening"])])]
     w.close_store()
+
+
+def test_a_mass_deletion_waits_in_the_wizard_until_it_is_confirmed(
+    qtbot: QtBot, window: MainWindow, world: World
+) -> None:
+    """Issue 22: one lead bundle tombstoned 311 records of a theme, silently."""
+    from ssp_desktop.domain.records import PriorityArea
+    from ssp_desktop.sync.merge_changes import MASS_DELETION
+
+    assert window.store is not None
+    with window.store.transaction() as tx:
+        area = tx.get(PriorityArea, world.plan.area.id)
+        assert area is not None
+        for n in range(MASS_DELETION + 1):
+            services.add_action(tx, area, ref=f"PVP-{n + 10}", title=f"Action {n}")
+    lead = world.starter(LEAD_A, ["PVP"])
+    with lead.transaction() as tx:
+        for action in tx.session.query(Action).filter(Action.deleted_at.is_(None)).all():
+            services.delete(tx, action, cascade=True)
+    bundle = world.export(LEAD_A)
+    wizard = window.import_bundle()
+    assert isinstance(wizard, ImportBundleWizard)
+    wizard.file_page.path.setText(str(bundle))
+    wizard.next()
+    page = wizard.preview_page
+    qtbot.waitUntil(lambda: "Held:" in page.text.toPlainText(), timeout=10000)
+    assert page.confirm_deletions.isVisible() and not page.isComplete()
+    assert not wizard.button(QWizard.WizardButton.CommitButton).isEnabled()
+    page.confirm_deletions.setFocus()
+    qtbot.keyClick(page.confirm_deletions, Qt.Key.Key_Space)
+    assert page.isComplete()
+    qtbot.mouseClick(wizard.button(QWizard.WizardButton.CommitButton), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(wizard.summary_page.isComplete, timeout=10000)
+    with window.store.session() as s:
+        live = s.query(Action).filter(Action.deleted_at.is_(None)).count()
+        assert live == 1  # RCH-01, in the other theme

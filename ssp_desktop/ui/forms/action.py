@@ -38,10 +38,10 @@ from ssp_desktop.domain.records import (
     ActionUpdate,
 )
 from ssp_desktop.domain.rules import action_flags
-from ssp_desktop.domain.validation import ValidationError, check_required
+from ssp_desktop.domain.validation import ValidationError, check_required, text_limit
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import choices as ch
-from ssp_desktop.ui.forms.editors import ErrorLabel, PlainTextEdit
+from ssp_desktop.ui.forms.editors import ErrorLabel, PlainTextEdit, cap_length
 from ssp_desktop.ui.forms.fields import (
     NONE_LABEL,
     REQUIRED_NOTE,
@@ -177,6 +177,7 @@ class UpdateSection(FormSection):
         self.narrative.setAccessibleName("Progress narrative")
         self.narrative.setAccessibleDescription("Required")
         self.narrative.setMinimumHeight(80)
+        cap_length(self.narrative, text_limit(ActionUpdate.__table__.c.narrative) or 0)
         self.quarters: list[Quarter] = []
         self.rags: list[Rag | None] = [None, *Rag]
         self.states: list[UpdateState] = list(UpdateState)

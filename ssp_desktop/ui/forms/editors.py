@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QDate, QObject, Qt, Signal
-from PySide6.QtGui import QAccessible, QAccessibleEvent, QFocusEvent, QKeyEvent
+from PySide6.QtGui import QAccessible, QAccessibleEvent, QFocusEvent, QKeyEvent, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -85,6 +85,36 @@ class ErrorLabel(QLabel):
             self.show_error(message)
         else:
             self.clear_error()
+
+
+def cap_length(edit: QPlainTextEdit, limit: int) -> None:
+    """Hold ``edit`` to ``limit`` characters, as ``QLineEdit.setMaxLength`` does: typing
+    past it does nothing and a paste is cut short where it was inserted, so the text
+    always fits the field it is saved to (the domain refuses more; see
+    ``domain.validation.text_limit``). The limit is told to screen readers too."""
+
+    def trim() -> None:
+        excess = len(edit.toPlainText()) - limit
+        if excess <= 0:
+            return
+        cursor = edit.textCursor()
+        end = cursor.position()
+        # What was just typed or pasted ends at the cursor; remove its tail.
+        start = max(0, end - excess)
+        if end - start < excess:  # a change made elsewhere (set_text): cut the end
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            end = cursor.position()
+            start = max(0, end - excess)
+        cursor.setPosition(start)
+        cursor.setPosition(end, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        edit.setTextCursor(cursor)
+
+    edit.textChanged.connect(trim)
+    note = f"At most {limit:,} characters"
+    described = edit.accessibleDescription()
+    edit.setAccessibleDescription(f"{described}. {note}" if described else note)
+    edit.setToolTip(f"{edit.toolTip()}\n{note}" if edit.toolTip() else note)
 
 
 class PlainTextEdit(QPlainTextEdit):
@@ -202,13 +232,15 @@ class LineEditor(FieldEditor):
 
 
 class TextAreaEditor(FieldEditor):
-    def __init__(self, spec: FieldSpec, parent: QObject | None) -> None:
+    def __init__(self, spec: FieldSpec, max_length: int | None, parent: QObject | None) -> None:
         super().__init__(spec, parent)
         self.edit = PlainTextEdit()
         self.edit.setMinimumHeight(60)
         self.edit.setMaximumHeight(120)
         self.input = self.container = self.edit
         self._name(self.edit)
+        if max_length:
+            cap_length(self.edit, max_length)
         self.edit.editingFinished.connect(self.committed)
 
     def set_value(self, value: Any) -> None:
@@ -373,7 +405,7 @@ def make_editor(
     spec: FieldSpec, *, max_length: int | None, today: dt.date, parent: QObject | None
 ) -> FieldEditor:
     if spec.kind is Kind.MULTILINE:
-        return TextAreaEditor(spec, parent)
+        return TextAreaEditor(spec, max_length, parent)
     if spec.kind is Kind.INT:
         return SpinEditor(spec, parent)
     if spec.kind is Kind.DATE:

@@ -45,7 +45,7 @@ from ssp_desktop import services
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import DeleteBlockedError, DomainError
-from ssp_desktop.domain.validation import ValidationError, check_length
+from ssp_desktop.domain.validation import ValidationError, check_length, text_limit
 from ssp_desktop.services import authority
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms.editors import ErrorLabel, FieldEditor, make_editor
@@ -231,8 +231,7 @@ class RecordForm(QWidget):
 
     def _column_length(self, attr: str) -> int | None:
         column = self.record_class.__table__.columns.get(attr)
-        length = getattr(column.type, "length", None) if column is not None else None
-        return length if isinstance(length, int) else None
+        return text_limit(column) if column is not None else None
 
     def _add_field(self, spec: FieldSpec) -> None:
         editor = make_editor(
