@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from ssp_desktop import services
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import Polarity, Rag, UpdateState, ValueStatus
-from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.errors import BundleError, DomainError
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
     Action,
@@ -599,7 +599,10 @@ class MyQuarterView(QWidget):
             plan = session.get(Plan, self._plan_id)
             quarters = plan_quarters(plan) if plan is not None else []
             people = people_with_work(session, self._plan_id)
-            copy = lead_copy(session)
+            try:
+                copy = lead_copy(session)
+            except BundleError:  # sync settings damaged: the window says so elsewhere
+                copy = None
             owner = session.get(Person, copy.person_id) if copy is not None else None
             if owner is not None and all(p.id != owner.id for p in people):
                 name = owner.role_title or owner.name

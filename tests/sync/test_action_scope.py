@@ -74,7 +74,9 @@ def action_lead(world: World, **scope: Any) -> Store:
 
     out, _ = export_for(world, LEAD_A, **scope)
     path = world.folder / "lead-alice.sqlite"
-    result = import_file(path, out, identity=world.keys[LEAD_A])
+    result = import_file(
+        path, out, identity=world.keys[LEAD_A], master_fingerprint=world.master_keys.fingerprint
+    )
     assert result.applied and result.created_store
     store = Store.open(path)
     world.leads[LEAD_A] = store

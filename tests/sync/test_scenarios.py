@@ -477,10 +477,14 @@ def test_a_bundle_claiming_another_leads_site_cannot_block_that_lead(world: Worl
 
     b = world.starter(LEAD_B, ["RCH"])
     a = world.starter(LEAD_A, ["PVP"])
-    with b.transaction() as tx:
-        area = tx.get(PriorityArea, world.rch_area.id)
-        assert area is not None
-        services.edit(tx, area, title="Burglary (B's first)")
+
+    def retitle_rch_01(title: str) -> None:
+        with b.transaction() as tx:
+            rch_01 = tx.session.scalar(select(Action).where(Action.ref == "RCH-01"))
+            assert rch_01 is not None
+            services.edit(tx, rch_01, title=title)
+
+    retitle_rch_01("Target hardening (B's first)")
     world.send(LEAD_B)
     edit_action(a, world, title="From A")
     forged = world.export(LEAD_A)
@@ -493,14 +497,12 @@ def test_a_bundle_claiming_another_leads_site_cannot_block_that_lead(world: Worl
     rewrite(forged, manifest={"sender_site_id": str(a.site_id), "sequence": 2**40})
     with pytest.raises(BundleError, match="sequence should be a smaller number"):
         world.to_master(forged)
-    with b.transaction() as tx:
-        area = tx.get(PriorityArea, world.rch_area.id)
-        assert area is not None
-        services.edit(tx, area, title="Burglary (B's second)")
+    retitle_rch_01("Target hardening (B's second)")
     later = world.send(LEAD_B)
     assert later.applied
-    got = get(world.master, PriorityArea, world.rch_area.id)
-    assert isinstance(got, PriorityArea) and got.title == "Burglary (B's second)"
+    with world.master.session() as s:
+        got = s.scalar(select(Action.title).where(Action.ref == "RCH-01"))
+    assert got == "Target hardening (B's second)"
 
 
 def test_a_forged_starter_is_refused_when_the_lead_checks_the_masters_fingerprint(

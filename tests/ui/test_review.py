@@ -54,7 +54,20 @@ def sample_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, uuid.UU
     with Store.open(path, create=True) as store:
         plan_id = write_sample(store).current_plan_id
         # The sample's values are the strategy team's own (accepted); make one a lead's.
+        # Most of the sample's 2024/25 Q2 updates are accepted (the pack prints them):
+        # put them back to awaiting review, as they stood when their leads sent them.
         with store.transaction() as tx:
+            for update in tx.session.scalars(
+                select(ActionUpdate)
+                .join(Action)
+                .where(
+                    Action.plan_id == plan_id,
+                    ActionUpdate.quarter == SAMPLE_QUARTER,
+                    ActionUpdate.is_current.is_(True),
+                    ActionUpdate.state == UpdateState.ACCEPTED,
+                )
+            ):
+                services.edit(tx, update, state=UpdateState.SUBMITTED)
             measure = tx.session.scalars(select(Measure).where(Measure.ref == VALUE_REF)).one()
             value = tx.get(MeasureValue, MeasureValue.make_id(measure.id, SAMPLE_QUARTER))
             assert value is not None
@@ -169,7 +182,7 @@ def test_the_list_is_grouped_by_priority_with_the_leads_text_beside_last_quarter
     assert _current_ref(view) == FIRST
     current = view.current_pane.toPlainText()
     previous = view.previous_pane.toPlainText()
-    assert "Submitted for 2024/25 Q2" in current and "Awaiting review" in current
+    assert "Submitted for 2024/25 Q2" in current and "Submitted · written" in current
     assert "Previous: 2024/25 Q1" in previous and "Accepted" in previous
     assert _update(view._document, FIRST).narrative.split(";")[0] in current
     # RAG as a word and a symbol, in the list and the detail.

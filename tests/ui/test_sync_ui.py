@@ -339,7 +339,7 @@ def test_an_action_leads_copy_shows_their_actions_where_they_sit(
     from ssp_desktop.sync.importer import import_file
 
     lead_path = tmp_path / "lead.sqlite"
-    import_file(lead_path, out)
+    import_file(lead_path, out, master_fingerprint=world.master_keys.fingerprint)
     configure_settings()
     w = MainWindow()
     qtbot.addWidget(w)
