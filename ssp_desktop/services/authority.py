@@ -19,6 +19,7 @@ merge says otherwise with :func:`acting_as`.
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -180,7 +181,7 @@ def check(session: Session, record: Record, field: str | None, value: Any = None
     if authority(session) == LEAD:
         refusal = master_only(type(record), field, value)
         if refusal is None and field is None:
-            refusal = _created_with_master_values(record)
+            refusal = _created_with_master_values(record) or _outside_copy(session, record)
         if refusal is not None:
             raise ValidationError(refusal)
     _check_not_archived(session, record, field)
@@ -194,6 +195,36 @@ def _created_with_master_values(record: Record) -> str | None:
             if refusal is not None:
                 return refusal
     return None
+
+
+def _outside_copy(session: Session, record: Record) -> str | None:
+    """On a lead copy given single actions: an action that is not one of them, in an
+    area outside the copy's themes (a new one), is the master's to add."""
+    if not isinstance(record, Action) or session.info.get(_AUTHORITY) == LEAD:
+        return None  # the master judges a lead's bundle by the scope it recorded
+    themes, actions = _copy_scope(session)
+    if not actions or str(record.id) in actions:
+        return None
+    area = _get(session, PriorityArea, record.priority_area_id)
+    if isinstance(area, PriorityArea) and str(area.priority_id) in themes:
+        return None
+    return "Only the master copy adds actions outside your themes"
+
+
+def _copy_scope(session: Session) -> tuple[frozenset[str], frozenset[str]]:
+    cached = session.info.get("copy_scope")
+    if cached is None:
+        found = []
+        for key in ("sync_themes", "sync_actions"):
+            meta = session.get(StoreMeta, key)
+            try:
+                ids = json.loads(meta.value) if meta is not None else []
+            except ValueError:
+                ids = []
+            found.append(frozenset(str(i) for i in ids) if isinstance(ids, list) else frozenset())
+        cached = (found[0], found[1])
+        session.info["copy_scope"] = cached
+    return cached
 
 
 def _check_not_archived(session: Session, record: Record, field: str | None) -> None:

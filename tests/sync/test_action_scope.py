@@ -25,6 +25,8 @@ from ssp_desktop.domain.records import (
     Priority,
     PriorityArea,
 )
+from ssp_desktop.domain.validation import ValidationError
+from ssp_desktop.services import authority
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.export import ExportResult, export_snapshot
 from ssp_desktop.sync.importer import ImportResult, import_bundle
@@ -186,7 +188,13 @@ def test_an_action_lead_cannot_add_an_action_or_move_theirs(
     world: World, actions: dict[str, uuid.UUID]
 ) -> None:
     lead = action_lead(world)
-    with lead.transaction(actor="Alice") as tx:
+    with lead.transaction(actor="Alice") as tx:  # her own copy refuses it
+        area = tx.get(PriorityArea, world.plan.area.id)
+        assert area is not None
+        with pytest.raises(ValidationError, match="Only the master copy adds actions"):
+            services.add_action(tx, area, ref="PVP-09", title="My own idea")
+    # A tampered copy sends it anyway: the master rejects it by the scope it recorded.
+    with lead.transaction(actor="Alice") as tx, authority.acting_as(tx.session, authority.MASTER):
         area = tx.get(PriorityArea, world.plan.area.id)
         assert area is not None
         services.add_action(tx, area, ref="PVP-09", title="My own idea")
