@@ -145,8 +145,9 @@ def test_a_value_shows_its_figure_target_rag_and_the_figure_before(
 
 def test_items_are_grouped_by_priority_in_the_plans_order(store: Store, mini: MiniPlan) -> None:
     with store.transaction() as tx:
+        services.edit(tx, tx.get(Priority, mini.priority.id), position=5)
         first = services.create(
-            tx, Priority(plan_id=mini.plan.id, code="AAA", title="First", position=-1)
+            tx, Priority(plan_id=mini.plan.id, code="AAA", title="First", position=0)
         )
         area = services.create(tx, PriorityArea(priority_id=first.id, title="Area"))
         other = services.add_action(tx, area, ref="AAA-01", title="Other action")

@@ -550,6 +550,7 @@ def test_the_longest_text_the_app_accepts_prints_across_pages(store: Store, tmp_
             rag=Rag.AMBER,
             narrative=_words(MAX_TEXT, "narr"),
             written_on=dt.date(2023, 9, 1),
+            state=UpdateState.ACCEPTED,  # the pack prints accepted updates
         )
         services.edit(tx, measure, name=_words(300, "mname"), decimals=4)
         services.record_value(tx, measure, Q, 99.987654, note=_words(MAX_TEXT, "note"))

@@ -117,7 +117,9 @@ def _bundle(store: Store, folder: Path) -> None:
     starter = folder / "starter.sspbundle"
     export_snapshot(store, starter, person=LEAD, plan=title, identity=master_keys)
     lead_path = folder / "lead.sqlite"
-    assert import_file(lead_path, starter, identity=lead_keys).applied
+    assert import_file(
+        lead_path, starter, identity=lead_keys, master_fingerprint=master_keys.fingerprint
+    ).applied
     with Store.open(lead_path) as lead:
         with lead.transaction() as tx:
             action = tx.session.scalars(

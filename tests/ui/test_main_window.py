@@ -80,7 +80,7 @@ def test_the_sample_plan_opens_in_the_navigator_with_its_banner(
         "&Measures",
         "My &quarter",
         "&Dashboard",
-        "To revie&w (29)",  # the sample's updates awaiting review; a master copy only
+        "To revie&w (4)",  # the sample's updates awaiting review; a master copy only
     ]
     # The plan itself is selected and its editor shown.
     current = ws.navigator.currentIndex()
