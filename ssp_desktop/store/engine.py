@@ -261,6 +261,24 @@ def default_actor() -> str:
         return "unknown user"
 
 
+def _fold_wal(path: Path) -> None:
+    """Fold the WAL into the store and remove it, as SQLite's last connection does.
+
+    While the app holds the store (lock.py), SQLite's own last close cannot take the
+    exclusive lock it needs for this, so the store would be left with a -wal beside it;
+    one short connection after letting go does it, unless another program has the store
+    open (then that program's last close does it).
+    """
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=0.5)
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:  # the data is safe in the WAL; the next open folds it
+        log.info("left the WAL of %s for later (%s)", path, exc)
+
+
 class Store:
     """An open plan store. Use :meth:`open`; close with :meth:`close` or ``with``."""
 
@@ -324,6 +342,10 @@ class Store:
                 script_location=script_location,
                 backup=backup or sqlite_backup,
             )
+            if lock is not None:
+                # SQLite has the store open in WAL mode now (the -shm exists): from here
+                # on no other process can delete the WAL or wipe its index (lock.py).
+                lock.hold()
             store = cls(path, engine, lock)
             store.backup_path = backup_path
             if not readonly:
@@ -576,8 +598,11 @@ class Store:
         log.info("closed store %s", self.path)
         self.engine.dispose()
         if self.lock is not None:
+            holding = self.lock.holding_store
             self.lock.release()
             self.lock = None
+            if holding:
+                _fold_wal(self.path)
 
     def __enter__(self) -> Store:
         return self
