@@ -635,8 +635,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if not open_file.is_file():
             return _error(f"there is no bundle at {open_file}.")
-    from ssp_desktop.app import run_gui
+    from ssp_desktop.app import display_problem, run_gui
 
+    problem = display_problem()
+    if problem is not None:
+        return _error(problem)
     return run_gui(
         store=Path(args.store) if args.store else None, sample=args.sample, open_file=open_file
     )
