@@ -174,10 +174,26 @@ def _check_folder_writable(folder: Path) -> None:
         ) from exc
 
 
-def translate(exc: BaseException) -> SspErrorLike:
-    """The user-facing error for a low-level database failure."""
+# Below this much free space, a write that failed with an I/O error failed for want of
+# room: SQLite says "disk I/O error", not "full", when growing the WAL or its index fails.
+_NEARLY_FULL = 4 << 20
+
+
+def _nearly_full(path: Path | None) -> bool:
+    if path is None:
+        return False
+    try:
+        st = os.statvfs(path.parent)
+    except (OSError, AttributeError):  # no statvfs on Windows; SQLite says "full" there
+        return False
+    return st.f_bavail * st.f_frsize < _NEARLY_FULL
+
+
+def translate(exc: BaseException, path: Path | None = None) -> SspErrorLike:
+    """The user-facing error for a low-level database failure (``path``: the store, to
+    tell a full disk behind a bare "disk I/O error")."""
     text = str(getattr(exc, "orig", exc)).lower()
-    if "full" in text:
+    if "full" in text or ("i/o error" in text and _nearly_full(path)):
         return StoreFullError(
             "The disk is full, so the change was not saved. Free some space and try again; "
             "the store is as it was before the change."
@@ -321,7 +337,7 @@ class Store:
             try:
                 probe = cls._probe(path)
             except sqlite3.DatabaseError as exc:
-                raise translate(exc) from exc
+                raise translate(exc, path) from exc
             cls._judge(path, *probe, revisions(script_location))
         elif not create:
             raise StoreNotFoundError(
@@ -368,7 +384,7 @@ class Store:
                 for suffix in ("", "-wal", "-shm", ".lock"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
             if isinstance(exc, sqlite3.DatabaseError | sa_exc.DBAPIError):
-                raise translate(exc) from exc
+                raise translate(exc, path) from exc
             raise
 
     @staticmethod
@@ -490,7 +506,7 @@ class Store:
                 for key, value in values.items():
                     s.merge(StoreMeta(key=key, value=value))
         except sa_exc.DBAPIError as exc:
-            raise translate(exc) from exc
+            raise translate(exc, self.path) from exc
         self._meta.update(values)
 
     def meta(self, key: str, default: str = "") -> str:
@@ -562,7 +578,7 @@ class Store:
                         keeps_history=keeps_history,
                     )
         except (sa_exc.DBAPIError, sqlite3.Error) as exc:
-            raise translate(exc) from exc
+            raise translate(exc, self.path) from exc
         finally:
             session.close()
         if committed is not None:
