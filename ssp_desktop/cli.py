@@ -195,6 +195,7 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
         return _error(f"the folder {target.parent} does not exist.")
     lock: StoreLock | None = None
     tmp: Path | None = None
+    _remove_abandoned_partials(target)
     try:
         if target.exists():
             lock = StoreLock(target)  # refuse to replace a store someone has open
@@ -232,6 +233,33 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
         f"{summary.measures} measures. Sample data - illustrative only."
     )
     return EXIT_OK
+
+
+def _remove_abandoned_partials(target: Path) -> None:
+    """Delete what an earlier ``demo`` killed mid-write left beside ``target`` (its
+    temporary store, journal and lock). One still being written holds its lock and is
+    left alone."""
+    import glob
+
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.store.lock import StoreLock
+
+    pattern = glob.escape(f"{target.parent}{os.sep}.{target.name}.") + "*.partial"
+    for name in glob.glob(pattern):
+        partial = Path(name)
+        lock = StoreLock(partial)
+        try:
+            lock.acquire()
+        except (SspError, OSError):
+            continue
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        except OSError:
+            pass  # litter, not harm: the next demo tries again
+        finally:
+            lock.release()
+            Path(f"{partial}.lock").unlink(missing_ok=True)
 
 
 def cmd_check(store_path: Path) -> int:
