@@ -221,6 +221,13 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
     except OSError as exc:
         reason = "the disk is full" if exc.errno == 28 else exc.strerror or str(exc)
         return _error(f"could not write {target}: {reason}. Nothing was changed.")
+    except sqlite3.Error as exc:  # folding the journal in, after the store was closed
+        from ssp_desktop.domain.errors import StoreFullError
+        from ssp_desktop.store.engine import translate
+
+        full = isinstance(translate(exc, target), StoreFullError)
+        reason = "the disk is full" if full else str(exc)
+        return _error(f"could not write {target}: {reason}. Nothing was changed.")
     finally:
         if tmp is not None:
             for suffix in ("", "-wal", "-shm", ".lock"):
