@@ -26,6 +26,16 @@ locks (``F_OFD_SETLK``), which belong to one descriptor and survive other closes
 
 Windows locks belong to a handle and are not affected; macOS has no OFD locks, so there
 the writer lock is the ``.lock`` file alone.
+
+What opens the store file in this process besides SQLite (audited for issue 21): Qt's
+file dialogs (they read the store, its ``-wal`` and ``-shm`` to guess their type);
+``engine.inspect_header`` when a store is opened (harmless unless the same store is
+already open here, e.g. a second Open of it); this hold itself, closed only after every
+connection. Backups (``backup.sqlite_backup``, the bundle importer's) and the integrity
+check go through SQLite connections, which share one set of locks per file and defer
+closing descriptors while another connection holds locks, so they are safe; nothing
+hashes or copies the store file; the writer lock is another file. The hold makes the
+first two harmless too, and any such path added later.
 """
 
 from __future__ import annotations
