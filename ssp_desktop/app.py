@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
+import socket
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +19,63 @@ if TYPE_CHECKING:
 
 SMOKE_ENV = "SSP_DESKTOP_SMOKE"
 """Set to 1: show the main window, print that it is shown, and exit (no event loop)."""
+
+
+def display_problem(environ: Mapping[str, str] | None = None) -> str | None:
+    """Why the window cannot be shown here, or None if it can be tried.
+
+    Without a display Qt's X11 plugin aborts with a misleading remark about a missing
+    library (``xcb-cursor0``) and a core dump, so this is checked before Qt is loaded. Only
+    Linux and the BSDs need a display server; a platform chosen outright (``offscreen``,
+    ``vnc``, ``eglfs``...) needs none.
+    """
+    env = os.environ if environ is None else environ
+    if not sys.platform.startswith(("linux", "freebsd", "openbsd", "netbsd")):
+        return None
+    platform = env.get("QT_QPA_PLATFORM", "").split(":", 1)[0].strip().lower()
+    wants_x11 = platform in ("", "xcb")
+    wants_wayland = platform in ("", "wayland", "wayland-egl")
+    if not (wants_x11 or wants_wayland):
+        return None
+    x11 = env.get("DISPLAY", "").strip() if wants_x11 else ""
+    wayland = env.get("WAYLAND_DISPLAY", "").strip() if wants_wayland else ""
+    if wayland:
+        return None
+    if x11:
+        if _x11_display_reachable(x11):
+            return None
+        reason = f"the display {x11} (DISPLAY) is not running"
+    elif platform == "xcb":
+        reason = "DISPLAY is not set"
+    elif platform:
+        reason = "WAYLAND_DISPLAY is not set"
+    else:
+        reason = "neither DISPLAY nor WAYLAND_DISPLAY is set (an SSH session or a server?)"
+    return (
+        f"cannot open the window: {reason}. Start ssp-desktop from the desktop of the "
+        "computer you are at, or over SSH with `ssh -X`. The commands that need no "
+        "window work anywhere: see `ssp-desktop --help` (e.g. `ssp-desktop check --store "
+        "PATH`, `ssp-desktop pack ...`)."
+    )
+
+
+def _x11_display_reachable(display: str) -> bool:
+    """Whether a local X server answers on ``display`` (":0", "unix:1.0"); a remote one
+    (``host:10`` from ``ssh -X``) is left to Qt."""
+    match = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
+    if match is None:
+        return True
+    name = f"/tmp/.X11-unix/X{match.group(1)}"
+    # X servers on Linux listen on an abstract socket too; either one will do.
+    for address in ("\0" + name, name):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(2.0)
+            try:
+                sock.connect(address)
+            except OSError:
+                continue
+            return True
+    return False
 
 
 def configure_settings() -> None:

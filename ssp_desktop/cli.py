@@ -241,6 +241,7 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
         return _error(f"the folder {target.parent} does not exist.")
     lock: StoreLock | None = None
     tmp: Path | None = None
+    _remove_abandoned_partials(target)
     try:
         if target.exists():
             lock = StoreLock(target)  # refuse to replace a store someone has open
@@ -271,6 +272,13 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
     except OSError as exc:
         reason = "the disk is full" if exc.errno == 28 else exc.strerror or str(exc)
         return _error(f"could not write {target}: {reason}. Nothing was changed.")
+    except sqlite3.Error as exc:  # folding the journal in, after the store was closed
+        from ssp_desktop.domain.errors import StoreFullError
+        from ssp_desktop.store.engine import translate
+
+        full = isinstance(translate(exc, target), StoreFullError)
+        reason = "the disk is full" if full else str(exc)
+        return _error(f"could not write {target}: {reason}. Nothing was changed.")
     finally:
         if tmp is not None:
             for suffix in ("", "-wal", "-shm", ".lock"):
@@ -283,6 +291,33 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
         f"{summary.measures} measures. Sample data - illustrative only."
     )
     return EXIT_OK
+
+
+def _remove_abandoned_partials(target: Path) -> None:
+    """Delete what an earlier ``demo`` killed mid-write left beside ``target`` (its
+    temporary store, journal and lock). One still being written holds its lock and is
+    left alone."""
+    import glob
+
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.store.lock import StoreLock
+
+    pattern = glob.escape(f"{target.parent}{os.sep}.{target.name}.") + "*.partial"
+    for name in glob.glob(pattern):
+        partial = Path(name)
+        lock = StoreLock(partial)
+        try:
+            lock.acquire()
+        except (SspError, OSError):
+            continue
+        try:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        except OSError:
+            pass  # litter, not harm: the next demo tries again
+        finally:
+            lock.release()
+            Path(f"{partial}.lock").unlink(missing_ok=True)
 
 
 def cmd_check(store_path: Path) -> int:
@@ -823,8 +858,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if not open_file.is_file():
             return _error(f"there is no bundle at {open_file}.")
-    from ssp_desktop.app import run_gui
+    from ssp_desktop.app import display_problem, run_gui
 
+    problem = display_problem()
+    if problem is not None:
+        return _error(problem)
     return run_gui(
         store=Path(args.store) if args.store else None, sample=args.sample, open_file=open_file
     )

@@ -170,10 +170,26 @@ def _check_folder_writable(folder: Path) -> None:
         )
 
 
-def translate(exc: BaseException) -> SspErrorLike:
-    """The user-facing error for a low-level database failure."""
+# Below this much free space, a write that failed with an I/O error failed for want of
+# room: SQLite says "disk I/O error", not "full", when growing the WAL or its index fails.
+_NEARLY_FULL = 4 << 20
+
+
+def _nearly_full(path: Path | None) -> bool:
+    if path is None:
+        return False
+    try:
+        st = os.statvfs(path.parent)
+    except (OSError, AttributeError):  # no statvfs on Windows; SQLite says "full" there
+        return False
+    return st.f_bavail * st.f_frsize < _NEARLY_FULL
+
+
+def translate(exc: BaseException, path: Path | None = None) -> SspErrorLike:
+    """The user-facing error for a low-level database failure (``path``: the store, to
+    tell a full disk behind a bare "disk I/O error")."""
     text = str(getattr(exc, "orig", exc)).lower()
-    if "full" in text:
+    if "full" in text or ("i/o error" in text and _nearly_full(path)):
         return StoreFullError(
             "The disk is full, so the change was not saved. Free some space and try again; "
             "the store is as it was before the change."
@@ -290,6 +306,24 @@ def default_actor() -> str:
         return "unknown user"
 
 
+def _fold_wal(path: Path) -> None:
+    """Fold the WAL into the store and remove it, as SQLite's last connection does.
+
+    While the app holds the store (lock.py), SQLite's own last close cannot take the
+    exclusive lock it needs for this, so the store would be left with a -wal beside it;
+    one short connection after letting go does it, unless another program has the store
+    open (then that program's last close does it).
+    """
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=0.5)
+        try:
+            conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:  # the data is safe in the WAL; the next open folds it
+        log.info("left the WAL of %s for later (%s)", path, exc)
+
+
 class Store:
     """An open plan store. Use :meth:`open`; close with :meth:`close` or ``with``."""
 
@@ -332,7 +366,7 @@ class Store:
             try:
                 probe = cls._probe(path)
             except sqlite3.DatabaseError as exc:
-                raise translate(exc) from exc
+                raise translate(exc, path) from exc
             cls._judge(path, *probe, revisions(script_location))
         elif not create:
             raise StoreNotFoundError(
@@ -353,6 +387,10 @@ class Store:
                 script_location=script_location,
                 backup=backup or sqlite_backup,
             )
+            if lock is not None:
+                # SQLite has the store open in WAL mode now (the -shm exists): from here
+                # on no other process can delete the WAL or wipe its index (lock.py).
+                lock.hold()
             store = cls(path, engine, lock)
             store.backup_path = backup_path
             if not readonly:
@@ -375,7 +413,7 @@ class Store:
                 for suffix in ("", "-wal", "-shm", ".lock"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
             if isinstance(exc, sqlite3.DatabaseError | sa_exc.DBAPIError):
-                raise translate(exc) from exc
+                raise translate(exc, path) from exc
             raise
 
     @staticmethod
@@ -497,7 +535,7 @@ class Store:
                 for key, value in values.items():
                     s.merge(StoreMeta(key=key, value=value))
         except sa_exc.DBAPIError as exc:
-            raise translate(exc) from exc
+            raise translate(exc, self.path) from exc
         self._meta.update(values)
 
     def meta(self, key: str, default: str = "") -> str:
@@ -569,7 +607,7 @@ class Store:
                         keeps_history=keeps_history,
                     )
         except (sa_exc.DBAPIError, sqlite3.Error) as exc:
-            raise translate(exc) from exc
+            raise translate(exc, self.path) from exc
         finally:
             session.close()
         if committed is not None:
@@ -605,8 +643,11 @@ class Store:
         log.info("closed store %s", self.path)
         self.engine.dispose()
         if self.lock is not None:
+            holding = self.lock.holding_store
             self.lock.release()
             self.lock = None
+            if holding:
+                _fold_wal(self.path)
 
     def __enter__(self) -> Store:
         return self
