@@ -67,6 +67,15 @@ def _fingerprint_text() -> str:
     return identity.fingerprint if identity is not None else "no keys yet"
 
 
+def _on_trigger(action: QAction, slot: Callable[[], object]) -> None:
+    """Run ``slot()`` when ``action`` is triggered, with no arguments.
+
+    ``triggered`` carries a ``checked`` bool; connected straight to a method with an
+    optional parameter (``export_workbook(path=None)``) it arrives as ``path=False``.
+    Every menu and toolbar action goes through here so none can receive it."""
+    action.triggered.connect(lambda _checked=False: slot())
+
+
 class MainWindow(SharingWindow):
     """Shows one store at a time; owns it (and its writer lock) while open."""
 
@@ -178,47 +187,47 @@ class MainWindow(SharingWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.new_action = QAction("&New store…", self)
         self.new_action.setShortcut(QKeySequence.StandardKey.New)
-        self.new_action.triggered.connect(self.new_store)
+        _on_trigger(self.new_action, self.new_store)
         self.open_action = QAction("&Open store…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self.choose_store)
-        self.sample_action = QAction("Open the &sample plan", self)
-        self.sample_action.triggered.connect(self.open_sample)
+        _on_trigger(self.open_action, self.choose_store)
+        self.sample_action = QAction("Open the sa&mple plan", self)
+        _on_trigger(self.sample_action, self.open_sample)
         self.sample_action.setEnabled(self._open_sample is not None)
         self.new_plan_action = QAction("Start a new &plan in this store…", self)
-        self.new_plan_action.triggered.connect(self.new_plan)
+        _on_trigger(self.new_plan_action, self.new_plan)
         self.board_pack_action = QAction("&Board pack…", self)
         self.board_pack_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
         self.board_pack_action.setStatusTip(
             "Write the cover sheet, choose the sections and export the quarter's board pack PDF"
         )
-        self.board_pack_action.triggered.connect(self.board_pack)
+        _on_trigger(self.board_pack_action, self.board_pack)
         self.import_action = QAction("&Import bundle…", self)
         self.import_sheet_action = QAction("Import &spreadsheet…", self)
         self.import_sheet_action.setStatusTip("Bring in an action tracker or measure data")
-        self.import_sheet_action.triggered.connect(self.import_spreadsheet)
-        self.export_workbook_action = QAction("&Export workbook…", self)
+        _on_trigger(self.import_sheet_action, self.import_spreadsheet)
+        self.export_workbook_action = QAction("Export &workbook…", self)
         self.export_workbook_action.setStatusTip("Write the plan as an Excel workbook")
-        self.export_workbook_action.triggered.connect(self.export_workbook)
+        _on_trigger(self.export_workbook_action, self.export_workbook)
         self.import_action.setStatusTip("Preview and import a bundle from a lead or the master")
-        self.import_action.triggered.connect(self.import_bundle)
+        _on_trigger(self.import_action, self.import_bundle)
         self.export_action = QAction("&Export bundle…", self)
         self.export_action.setStatusTip("Write a bundle for the master copy or for a lead")
-        self.export_action.triggered.connect(self.export_bundle)
+        _on_trigger(self.export_action, self.export_bundle)
         self.enrol_action = QAction("En&rol a lead…", self)
         self.enrol_action.setStatusTip(
             "On the master copy: enrol a lead's join request once they read you its fingerprint"
         )
-        self.enrol_action.triggered.connect(self.enrol)
-        self.conflicts_action = QAction("&Conflicts…", self)
+        _on_trigger(self.enrol_action, self.enrol)
+        self.conflicts_action = QAction("Con&flicts…", self)
         self.conflicts_action.setStatusTip("Resolve differences between copies")
-        self.conflicts_action.triggered.connect(self.show_conflicts)
+        _on_trigger(self.conflicts_action, self.show_conflicts)
         self.close_action = QAction("&Close store", self)
         self.close_action.setShortcut(QKeySequence.StandardKey.Close)
-        self.close_action.triggered.connect(self.close_store)
+        _on_trigger(self.close_action, self.close_store)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        _on_trigger(quit_action, self.close)
         for action in (
             self.new_action,
             self.open_action,
@@ -240,13 +249,13 @@ class MainWindow(SharingWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         self.undo_action = QAction("&Undo", self)
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.undo_action.triggered.connect(self.undo)
+        _on_trigger(self.undo_action, self.undo)
         self.redo_action = QAction("&Redo", self)
         self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
-        self.redo_action.triggered.connect(self.redo)
+        _on_trigger(self.redo_action, self.redo)
         self.find_action = QAction("&Find…", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
-        self.find_action.triggered.connect(self.find_in_lists)
+        _on_trigger(self.find_action, self.find_in_lists)
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
@@ -254,10 +263,10 @@ class MainWindow(SharingWindow):
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ssp-desktop", self)
-        about.triggered.connect(self._about)
+        _on_trigger(about, self._about)
         self.keys_action = QAction("Your &keys…", self)
         self.keys_action.setStatusTip("This computer's key fingerprint and the keys it trusts")
-        self.keys_action.triggered.connect(self.show_keys)
+        _on_trigger(self.keys_action, self.show_keys)
         help_menu.addAction(self.keys_action)
         help_menu.addAction(about)
 
