@@ -49,6 +49,7 @@ from ssp_desktop.ui.sync_ui import (
     ConflictBadge,
     is_lead_copy,
 )
+from ssp_desktop.ui.wheel import install_wheel_guard
 from ssp_desktop.ui.window_sharing import STORE_FILTER, SharingWindow
 from ssp_desktop.ui.workers import Job
 from ssp_desktop.ui.workspace import Workspace
@@ -83,6 +84,8 @@ class MainWindow(SharingWindow):
 
     def __init__(self, open_sample: Callable[[], Path] | None = None) -> None:
         super().__init__()
+        # Before any form is made: the wheel scrolls pages, never changes a field.
+        install_wheel_guard()
         self.store: Store | None = None
         self.document: PlanDocument | None = None
         self._open_sample = open_sample
