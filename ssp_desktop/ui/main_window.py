@@ -314,6 +314,8 @@ class MainWindow(SharingWindow):
 
     def open_store(self, path: Path, *, create: bool = False) -> bool:
         """Open ``path``, closing the current store first. Explains any failure."""
+        if not self._settle_unsaved():
+            return False
         try:
             store = Store.open(path, create=create)
         except SspError as exc:
@@ -330,9 +332,17 @@ class MainWindow(SharingWindow):
         self.store_changed.emit()
         return True
 
-    def close_store(self) -> None:
+    def _settle_unsaved(self) -> bool:
+        """Typing not yet saved (My quarter's cards) is saved or discarded by the user's
+        choice before the store goes; False if they chose to stay."""
+        return self._workspace is None or self._workspace.settle_unsaved()
+
+    def close_store(self) -> bool:
+        """Close the open store (True), unless the user chose to keep unsaved typing."""
         if self.store is None:
-            return
+            return True
+        if not self._settle_unsaved():
+            return False
         if self._workspace is not None:
             self.pages.removeWidget(self._workspace)
             self._workspace.deleteLater()
@@ -345,6 +355,7 @@ class MainWindow(SharingWindow):
         self.store = None
         self._show_store()
         self.store_changed.emit()
+        return True
 
     def choose_store(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open a plan store", "", STORE_FILTER)
@@ -549,6 +560,9 @@ class MainWindow(SharingWindow):
             self.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._settle_unsaved():
+            event.ignore()
+            return
         settings = QSettings()
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/state", self.saveState())

@@ -309,5 +309,9 @@ class Workspace(QWidget):
         if focus is not None:
             focus()
 
+    def settle_unsaved(self) -> bool:
+        """Ask about typing not yet saved before the workspace goes (see My quarter)."""
+        return self.my_quarter is None or self.my_quarter.settle_unsaved()
+
     def save_layout(self, settings: QSettings) -> None:
         settings.setValue("workspace/plan_splitter", self.plan_split.saveState())
