@@ -63,8 +63,8 @@ COVER_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("subject", "&Subject", "line"),
     ("report_of", "&Report of", "line"),
     ("key_decision", "&Key decision", "check"),
-    ("summary", "S&ummary", "text"),
-    ("recommendations", "Recommen&dations", "text"),
+    ("summary", "Summar&y", "text"),
+    ("recommendations", "Recommendatio&ns", "text"),
     ("contact_officer", "&Contact officer", "line"),
     ("protective_marking", "Protective &marking", "marking"),
 )
@@ -167,7 +167,7 @@ class BoardPackDialog(QDialog):
         self.up_button.setAccessibleName("Move section up")
         self.up_button.setShortcut(QKeySequence("Alt+Up"))
         self.up_button.clicked.connect(lambda: self.move_section(-1))
-        self.down_button = QPushButton("Move do&wn")
+        self.down_button = QPushButton("Move d&own")
         self.down_button.setAccessibleName("Move section down")
         self.down_button.setShortcut(QKeySequence("Alt+Down"))
         self.down_button.clicked.connect(lambda: self.move_section(1))

@@ -92,6 +92,9 @@ class MeasureChartView(QWidget):
         self.plot.setObjectName("measureChart")
         self.plot.setAccessibleName("Measure chart")
         self.plot.setMinimumHeight(300)
+        # The plot does nothing with keys: its words are the alt text and the data table
+        # beside it, so Tab goes to those controls instead of a silent stop.
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         # The title wraps on screen in a QLabel; the plot's own title row is filled only
         # while exporting, so a saved image says what it shows.
         self.title = QLabel()
@@ -161,7 +164,7 @@ class MeasureChartView(QWidget):
         self.table_button.setAccessibleName("Show the chart's data as a table")
         self.table_button.setCheckable(True)
         self.table_button.toggled.connect(self.table.setVisible)
-        self.png_button = QPushButton("Export &PNG…")
+        self.png_button = QPushButton("Export P&NG…")
         self.png_button.setObjectName("exportPngButton")
         self.png_button.setAccessibleName("Export the chart as a PNG image")
         self.png_button.clicked.connect(lambda: self._export_dialog("png"))

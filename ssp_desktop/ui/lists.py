@@ -132,7 +132,7 @@ class _ListWidget(QWidget, Generic[RowT, SortT]):
         raise NotImplementedError
 
     def _organisation_label(self) -> str:
-        return "Lea&d organisation:"
+        return "Lead organisati&on:"
 
     def _overdue_tooltip(self) -> str:
         raise NotImplementedError

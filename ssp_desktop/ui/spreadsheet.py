@@ -181,7 +181,7 @@ class FilePage(QWizardPage):
         self.path.setObjectName("importFile")
         self.path.setAccessibleName("Spreadsheet file")
         self.path.textChanged.connect(self.completeChanged)
-        browse = QPushButton("&Browse…")
+        browse = QPushButton("Bro&wse…")
         browse.setAccessibleName("Browse for the spreadsheet")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()

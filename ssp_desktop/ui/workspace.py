@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import uuid
 from collections.abc import Callable
 
@@ -93,7 +94,7 @@ class Workspace(QWidget):
         self.plan_combo = QComboBox()
         self.plan_combo.setObjectName("planPicker")
         self.plan_combo.setAccessibleName("Plan")
-        plan_label = QLabel("&Plan:")
+        plan_label = QLabel("P&lan:")  # Alt+P is the Plan tab
         plan_label.setBuddy(self.plan_combo)
         top = QHBoxLayout()
         top.addWidget(plan_label)
@@ -114,6 +115,9 @@ class Workspace(QWidget):
         self.editor_area.setObjectName("editorArea")
         self.editor_area.setAccessibleName("Editor")
         self.editor_area.setWidgetResizable(True)
+        # The editor's fields take focus, not the page around them (a Tab stop that does
+        # nothing visible).
+        self.editor_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.history = HistoryPanel(document)
         detail = QSplitter(Qt.Orientation.Vertical)
         detail.setObjectName("detailSplitter")
@@ -291,7 +295,18 @@ class Workspace(QWidget):
         if old is not None:
             old.deleteLater()
         self.editor_area.setWidget(editor)
+        self._chain_editor(editor)
         self.history.set_record(record_id, label if record_id else "")
+
+    def _chain_editor(self, editor: QWidget) -> None:
+        """Tab reads the plan tab as it is laid out: navigator, the editor's fields top
+        to bottom, then the history. A new editor's widgets would otherwise join the
+        end of the window's chain, reached only by wrapping round (at its last button)."""
+        sequence: Callable[[], list[QWidget]] | None = getattr(editor, "tab_sequence", None)
+        stops = sequence() if sequence is not None else []
+        chain = [self.navigator, *stops, self.history.view]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     @property
     def editor(self) -> QWidget | None:
