@@ -9,7 +9,7 @@ import itertools
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -109,7 +109,11 @@ class Workspace(QWidget):
         self.navigator.setHeaderHidden(True)
         self.navigator.setUniformRowHeights(True)
         self.navigator.selectionModel().currentChanged.connect(self._on_current)
+        self.navigator_model.modelAboutToBeReset.connect(self._remember_expanded)
         self.navigator_model.modelReset.connect(self._restore_current)
+        # What the user has opened in the tree, kept through the reload after each edit:
+        # record ids, and headings by their labels. None until a tree has been shown.
+        self._expanded: set[object] | None = None
 
         self.editor_area = QScrollArea()
         self.editor_area.setObjectName("editorArea")
@@ -187,8 +191,8 @@ class Workspace(QWidget):
 
     def _on_plan_chosen(self) -> None:
         plan_id = self.plan_id
+        self._expanded = None  # another plan: open it at its top levels
         self.navigator_model.set_plan(plan_id)
-        self.navigator.expandToDepth(1)
         self._build_plan_tabs(plan_id)
         if plan_id is not None:
             self.select_record(plan_id)
@@ -226,6 +230,11 @@ class Workspace(QWidget):
 
     def select_record(self, record_id: uuid.UUID) -> None:
         index = self.navigator_model.index_of(record_id)
+        if not index.isValid():
+            # Just made (Add action): the tree reloads on the next turn of the event
+            # loop; read it now so the new record can be opened at once.
+            self.navigator_model.reload()
+            index = self.navigator_model.index_of(record_id)
         if index.isValid():
             self.navigator.setCurrentIndex(index)
             self.navigator.scrollTo(index)
@@ -251,16 +260,53 @@ class Workspace(QWidget):
         if self._current_id is not None:
             self.select_record(self._current_id)
 
+    def _node_key(self, index: QModelIndex) -> object:
+        record_id = index.data(ID_ROLE)
+        if isinstance(record_id, uuid.UUID):
+            return record_id
+        labels = []
+        while index.isValid():
+            labels.append(str(index.data()))
+            index = index.parent()
+        return tuple(labels)
+
+    def _all_indexes(self) -> list[QModelIndex]:
+        model, found, stack = self.navigator_model, [], [QModelIndex()]
+        while stack:
+            parent = stack.pop()
+            for row in range(model.rowCount(parent)):
+                child = model.index(row, 0, parent)
+                found.append(child)
+                stack.append(child)
+        return found
+
+    def _remember_expanded(self) -> None:
+        if self._expanded is None:
+            return  # a new plan's tree: nothing of the user's to keep yet
+        self._expanded = {
+            self._node_key(i) for i in self._all_indexes() if self.navigator.isExpanded(i)
+        }
+
     def _restore_current(self) -> None:
-        # The tree was rebuilt after an edit: keep the user where they were.
+        # The tree was rebuilt after an edit: keep the user where they were, with what
+        # they had opened still open and the record still selected (without making its
+        # editor again, which would take the focus from the field they are in).
+        if self._expanded is None:
+            self.navigator.expandToDepth(1)
+            self._expanded = set()
+        else:
+            for index in self._all_indexes():
+                if self._node_key(index) in self._expanded:
+                    self.navigator.setExpanded(index, True)
         if self._current_id is not None:
             index = self.navigator_model.index_of(self._current_id)
             if index.isValid():
-                self.navigator.blockSignals(True)
-                self.navigator.setCurrentIndex(index)
-                self.navigator.blockSignals(False)
+                selection = self.navigator.selectionModel()
+                selection.blockSignals(True)
+                selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                selection.blockSignals(False)
+                self.navigator.viewport().update()
                 self.navigator.scrollTo(index)
-        self.navigator.expandToDepth(1)
 
     def _show_editor(
         self, entity: str | None, record_id: uuid.UUID | None, help_text: str, label: str = ""
