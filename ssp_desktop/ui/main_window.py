@@ -40,6 +40,7 @@ from ssp_desktop.ui.board_pack import BoardPackDialog
 from ssp_desktop.ui.dialogs import NewPlanDialog
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.screen import fit_to_screen, keep_on_screen
+from ssp_desktop.ui.search import SearchDialog
 from ssp_desktop.ui.spreadsheet import (
     ImportWizard,
     ask_workbook_path,
@@ -92,6 +93,7 @@ class MainWindow(SharingWindow):
         self._open_sample = open_sample
         self._workspace: Workspace | None = None
         self.board_pack_dialog: BoardPackDialog | None = None
+        self.search_dialog: SearchDialog | None = None
         self.starter_job: Job | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("ssp-desktop")
@@ -259,11 +261,19 @@ class MainWindow(SharingWindow):
         _on_trigger(self.redo_action, self.redo)
         self.find_action = QAction("&Find…", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
+        self.find_action.setStatusTip("Filter the list in view; elsewhere, search the whole plan")
         _on_trigger(self.find_action, self.find_in_lists)
+        self.search_action = QAction("&Search the plan…", self)
+        self.search_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.search_action.setStatusTip(
+            "Jump to any action, update, measure, note, risk, fund, outcome or person"
+        )
+        _on_trigger(self.search_action, self.search_plan)
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
         edit_menu.addAction(self.find_action)
+        edit_menu.addAction(self.search_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ssp-desktop", self)
@@ -283,6 +293,7 @@ class MainWindow(SharingWindow):
             self.undo_action,
             self.redo_action,
             self.find_action,
+            self.search_action,
             self.board_pack_action,
         ):
             toolbar.addAction(action)
@@ -308,8 +319,23 @@ class MainWindow(SharingWindow):
         self.redo_action.setText(f"&Redo {stack.redoText()}" if stack and can_redo else "&Redo")
 
     def find_in_lists(self) -> None:
-        if self._workspace is not None:
-            self._workspace.find_in_lists()
+        """Ctrl+F: the list in view filters; anywhere else the whole plan is searched."""
+        if self._workspace is not None and not self._workspace.find_in_lists():
+            self.search_plan()
+
+    def search_plan(self) -> SearchDialog | None:
+        """Ctrl+K: search every plan and open what is chosen."""
+        if self.document is None or self._workspace is None:
+            return None
+        dialog = SearchDialog(self.document, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        workspace = self._workspace
+        dialog.chosen.connect(workspace.open_hit)
+        dialog.finished.connect(lambda _r: setattr(self, "search_dialog", None))
+        self.search_dialog = dialog
+        dialog.open()
+        dialog.box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return dialog
 
     # -- store handling --------------------------------------------------------------
 
@@ -494,6 +520,7 @@ class MainWindow(SharingWindow):
         self.import_sheet_action.setEnabled(store is not None)
         self.export_workbook_action.setEnabled(store is not None)
         self.find_action.setEnabled(store is not None)
+        self.search_action.setEnabled(store is not None)
         self.board_pack_action.setEnabled(store is not None)
         for action in (self.import_action, self.export_action, self.conflicts_action):
             action.setEnabled(store is not None)

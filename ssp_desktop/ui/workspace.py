@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.queries.plans import PlanOutline
+from ssp_desktop.queries.search import SearchHit
 from ssp_desktop.ui.dashboard import DashboardView
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
@@ -228,6 +229,23 @@ class Workspace(QWidget):
             self.tabs.setCurrentIndex(0)
             self.select_record(record_id)
 
+    def open_hit(self, hit: SearchHit) -> None:
+        """Open a search result: its plan, its record, and (an update or a value's note)
+        the quarter it matched in."""
+        if hit.plan_id is not None and hit.plan_id != self.plan_id:
+            self.reload_plans(select=hit.plan_id)
+        self.tabs.setCurrentIndex(0)
+        self.select_record(hit.record_id)
+        if self._current_id != hit.record_id:
+            # Not in the navigator (a risk is edited from its plan): show it anyway.
+            self._current_id = hit.record_id
+            self._show_editor(hit.entity, hit.record_id, "", hit.title)
+        editor = self.editor
+        updates = getattr(editor, "updates", None)
+        if hit.quarter is not None and updates is not None:
+            updates.select_quarter(hit.quarter)
+            self.editor_area.ensureWidgetVisible(updates)
+
     def select_record(self, record_id: uuid.UUID) -> None:
         index = self.navigator_model.index_of(record_id)
         if not index.isValid():
@@ -358,17 +376,15 @@ class Workspace(QWidget):
     def editor(self) -> QWidget | None:
         return self.editor_area.widget()
 
-    def find_in_lists(self) -> None:
-        """Find: the search box of the list in view, else of the action list."""
+    def find_in_lists(self) -> bool:
+        """Find in the list in view (its search box); False when no list is in view."""
         target: QWidget | None = self.tabs.currentWidget()
         if target not in (self.actions_list, self.measures_list):
-            target = self.actions_list
-            if target is None:
-                return
-            self.tabs.setCurrentWidget(target)
+            return False
         focus: Callable[[], None] | None = getattr(target, "focus_search", None)
         if focus is not None:
             focus()
+        return True
 
     def settle_unsaved(self) -> bool:
         """Ask about typing not yet saved before the workspace goes (see My quarter)."""

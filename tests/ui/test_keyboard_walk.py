@@ -148,6 +148,7 @@ def test_every_dialog_is_walkable(window: MainWindow, sample: Workspace, qtbot: 
         "import spreadsheet": window.import_sheet_action.trigger,
         "new plan": lambda: NewPlanDialog("Safer Stockport", parent=window).show(),
         "join": lambda: window.join(),
+        "search": window.search_action.trigger,
     }
     for name, open_it in openers.items():
         dialog = _open_dialog(window, open_it)
