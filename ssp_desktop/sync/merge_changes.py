@@ -83,6 +83,7 @@ from ssp_desktop.sync.preview import (
     UNCHANGED,
     UPDATED,
     ItemReport,
+    field_changes,
 )
 
 
@@ -127,8 +128,17 @@ class _ChangesPlanner:
 
     # -- reporting and writing ----------------------------------------------------
 
-    def _item(self, g: Group, outcome: str, label: str, detail: str = "") -> None:
-        self.plan.preview.items.append(ItemReport(g.entity, g.record_id, label, outcome, detail))
+    def _item(
+        self,
+        g: Group,
+        outcome: str,
+        label: str,
+        detail: str = "",
+        changes: tuple[tuple[str, str, str], ...] = (),
+    ) -> None:
+        self.plan.preview.items.append(
+            ItemReport(g.entity, g.record_id, label, outcome, detail, changes)
+        )
         processed = {
             NEW: "applied",
             UPDATED: "applied",
@@ -315,6 +325,7 @@ class _ChangesPlanner:
             if reason:
                 self._item(g, REJECTED, name, reason)
                 return
+        shown_changes = field_changes(current, applied)
         if applied:
             self.view.change(obj, applied)
             newest = max((steps[k][-1].line for k in applied), key=lambda line: line.seq)
@@ -338,7 +349,7 @@ class _ChangesPlanner:
         else:
             outcome = UNCHANGED
         detail = ", ".join(k.replace("_", " ") for k in applied)
-        self._item(g, outcome, name, detail)
+        self._item(g, outcome, name, detail, shown_changes)
 
     def _insert(self, g: Group, fields: dict[str, Any], name: str) -> None:
         cls = g.cls

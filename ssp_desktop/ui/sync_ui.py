@@ -58,6 +58,7 @@ from ssp_desktop.sync.export import ExportResult, export_changes, export_snapsho
 from ssp_desktop.sync.importer import ImportResult, import_bundle, preview_bundle, read_sealed
 from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview, describe
 from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.import_preview import ImportPreviewTable, lines_from_bundle
 from ssp_desktop.ui.workers import Job, run_job
 
 BUNDLE_FILTER = f"ssp-desktop bundles (*{EXTENSION});;All files (*)"
@@ -285,11 +286,15 @@ class _PreviewPage(QWizardPage):
         self._wizard = wizard
         self.setTitle("What the import will do")
         self.setSubTitle("Nothing has been changed yet.")
+        # The bundle, its counts and warnings; then every change in the shared table.
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
-        self.text.setAccessibleName("Import preview")
+        self.text.setAccessibleName("Import preview summary")
+        self.text.setMaximumHeight(110)
+        self.table = ImportPreviewTable(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
+        layout.addWidget(self.table, 1)
         self.ready = False
 
     def initializePage(self) -> None:
@@ -298,7 +303,10 @@ class _PreviewPage(QWizardPage):
         self._wizard.start_preview()
 
     def show_preview(self, preview: Preview) -> None:
-        self.text.setPlainText(describe(preview, limit=500))
+        # The summary without its list of records: the table below lists them.
+        summary = [line for line in describe(preview).splitlines() if not line.startswith("  ")]
+        self.text.setPlainText("\n".join(summary))
+        self.table.set_lines(lines_from_bundle(preview))
         self.ready = preview.status not in (DUPLICATE, OLDER)
         if not self.ready:
             self.setSubTitle("There is nothing to import.")
