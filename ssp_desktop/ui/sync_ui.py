@@ -57,6 +57,7 @@ from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.export import ExportResult, export_changes, export_snapshot
 from ssp_desktop.sync.importer import ImportResult, import_bundle, preview_bundle, read_sealed
 from ssp_desktop.sync.preview import DUPLICATE, NOTHING, OLDER, Preview, describe
+from ssp_desktop.ui.dialogs import MessageLabel
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.import_preview import ImportPreviewTable, lines_from_bundle
 from ssp_desktop.ui.workers import Job, run_job
@@ -138,8 +139,11 @@ class ExportBundleDialog(QDialog):
         browse = QPushButton("Bro&wse…")
         browse.setAccessibleName("Choose where to save the bundle")
         browse.clicked.connect(self._browse)
-        form.addRow("&File:", _file_row(self.path, browse))
-        self.message = QLabel()
+        # A label with a buddy: given a layout, QFormLayout showed "&File:" literally.
+        file_label = QLabel("&File:")
+        file_label.setBuddy(self.path)
+        form.addRow(file_label, _file_row(self.path, browse))
+        self.message = MessageLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Export result")
         form.addRow(self.message)
@@ -364,6 +368,9 @@ class ImportBundleWizard(QWizard):
         self.job: Job | None = None
         self.setWindowTitle("Import bundle")
         self.setAccessibleName("Import bundle")
+        # Once imported there is nothing to cancel or go back to: Finish only.
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.file_page = _FilePage(self)
         self.preview_page = _PreviewPage(self)
         self.summary_page = _SummaryPage(self)

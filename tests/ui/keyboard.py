@@ -180,3 +180,33 @@ def mnemonics(window: QWidget) -> dict[str, list[str]]:
 
 def shared_mnemonics(window: QWidget) -> dict[str, list[str]]:
     return {key: uses for key, uses in mnemonics(window).items() if len(uses) > 1}
+
+
+def _rich(text: str) -> bool:
+    """Qt's own guess (Qt::mightBeRichText): a tag near the start."""
+    return bool(re.search(r"<[a-zA-Z/!][^>]*>", text))
+
+
+def literal_ampersands(window: QWidget) -> list[str]:
+    """Labels showing an "&" meant as a mnemonic (no buddy to give it to): "&File:"."""
+    found = []
+    for label in window.findChildren(QLabel):
+        if not label.isVisible() or label.buddy() is not None:
+            continue
+        if label.textFormat() == Qt.TextFormat.RichText or _rich(label.text()):
+            continue  # "&amp;" and friends are markup, not mnemonics
+        if _mnemonic(label.text()):
+            found.append(label.text())
+    return found
+
+
+def clipped_labels(window: QWidget) -> list[str]:
+    """Word-wrapped labels shorter than their text needs at their width (cut off)."""
+    found = []
+    for label in window.findChildren(QLabel):
+        if not label.isVisible() or not label.wordWrap() or not label.text():
+            continue
+        needed = label.heightForWidth(label.width())
+        if needed > label.height() + 1:
+            found.append(f"{label.text()[:60]!r}: {label.height()} of {needed} px")
+    return found

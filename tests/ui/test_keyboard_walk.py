@@ -57,6 +57,8 @@ def assert_walkable(qtbot: QtBot, screen: str, root: QWidget, start: QWidget) ->
     sequence = walk.one_pass()
     assert kb.out_of_reading_order(sequence, root) == [], f"{screen}: Tab jumps back up"
     assert kb.shared_mnemonics(root.window()) == {}, f"{screen}: one Alt+letter, two things"
+    assert kb.literal_ampersands(root.window()) == [], f"{screen}: a literal & in a label"
+    assert kb.clipped_labels(root.window()) == [], f"{screen}: text cut off"
     return sequence
 
 

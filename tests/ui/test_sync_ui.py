@@ -105,6 +105,11 @@ def test_import_wizard_previews_applies_and_refreshes(
     wizard.next()
     qtbot.waitUntil(wizard.summary_page.isComplete, timeout=10000)
     assert "before the import" in wizard.summary_page.text.toPlainText()
+    # Done: Finish only (there is nothing left to cancel or go back to).
+    if wizard.isVisible():
+        assert not wizard.button(QWizard.WizardButton.CancelButton).isVisible()
+        assert not wizard.button(QWizard.WizardButton.BackButton).isVisible()
+    assert wizard.testOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
     with window.store.session() as s:  # type: ignore[union-attr]
         assert s.get(Action, world.plan.action.id).title == "Title from the lead"  # type: ignore[union-attr]
     # The views were rebuilt from the store, and undo cannot reach behind the import.
