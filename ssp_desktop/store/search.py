@@ -52,7 +52,7 @@ TABLE_PREFIX = TABLE
 CREATE_SQL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
     "kind UNINDEXED, record_id UNINDEXED, target_entity UNINDEXED, target_id UNINDEXED, "
-    "plan_id UNINDEXED, period UNINDEXED, title, body, "
+    "plan_id UNINDEXED, period UNINDEXED, label UNINDEXED, title, body, "
     "tokenize = 'unicode61 remove_diacritics 2')"
 )
 DROP_SQL = f"DROP TABLE IF EXISTS {TABLE}"
@@ -73,6 +73,9 @@ class Document:
     period: str
     title: str
     body: str
+    # What a result shows as its title when ``title`` is not searched (an update or a
+    # value's note is found by its own words, not by its action's or measure's name).
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -295,8 +298,8 @@ def _write(session: Session, record_id: uuid.UUID, doc: Document | None) -> None
     session.execute(
         text(
             f"INSERT INTO {TABLE} (rowid, kind, record_id, target_entity, target_id, plan_id, "
-            "period, title, body) VALUES (:rowid, :kind, :record_id, :target_entity, "
-            ":target_id, :plan_id, :period, :title, :body)"
+            "period, label, title, body) VALUES (:rowid, :kind, :record_id, :target_entity, "
+            ":target_id, :plan_id, :period, :label, :title, :body)"
         ),
         {
             "rowid": rowid,
@@ -306,6 +309,7 @@ def _write(session: Session, record_id: uuid.UUID, doc: Document | None) -> None
             "target_id": doc.target_id.hex,
             "plan_id": doc.plan_id.hex if doc.plan_id else "",
             "period": doc.period,
+            "label": doc.label or doc.title,
             "title": doc.title,
             "body": doc.body,
         },
@@ -378,10 +382,11 @@ def find(
         params["plan"] = plan_id.hex
     rows = session.execute(
         text(
-            f"SELECT kind, record_id, target_entity, target_id, plan_id, period, "
-            f"highlight({TABLE}, 6, :open, :close), "
-            f"snippet({TABLE}, 7, :open, :close, '…', 12) "
-            f"FROM {TABLE} WHERE {where} ORDER BY bm25({TABLE}, 0, 0, 0, 0, 0, 0, 4.0, 1.0) "
+            f"SELECT kind, record_id, target_entity, target_id, plan_id, period, label, "
+            f"highlight({TABLE}, 7, :open, :close), "
+            f"snippet({TABLE}, 8, :open, :close, '…', 12) "
+            f"FROM {TABLE} WHERE {where} "
+            f"ORDER BY bm25({TABLE}, 0, 0, 0, 0, 0, 0, 0, 4.0, 1.0) "
             "LIMIT :limit"
         ),
         {**params, "open": _MARK_OPEN, "close": _MARK_CLOSE},
@@ -394,10 +399,10 @@ def find(
             uuid.UUID(target_id),
             uuid.UUID(plan) if plan else None,
             period,
-            title,
+            title or label,
             snippet,
         )
-        for kind, record_id, target_entity, target_id, plan, period, title, snippet in rows
+        for kind, record_id, target_entity, target_id, plan, period, label, title, snippet in rows
     ]
 
 

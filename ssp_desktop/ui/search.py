@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTreeView,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -36,8 +37,14 @@ class _HtmlDelegate(QStyledItemDelegate):
     def _document(self, option: QStyleOptionViewItem, index: Index) -> QTextDocument:
         doc = QTextDocument()
         doc.setDefaultFont(option.font)
+        doc.setDocumentMargin(2)
         doc.setHtml(str(index.data(HTML_ROLE) or index.data() or ""))
-        doc.setTextWidth(max(option.rect.width(), 200))
+        width = option.rect.width()
+        view = option.widget
+        if width <= 0 and isinstance(view, QTreeView):
+            # Asked for a size before the row is laid out: wrap at the list's width.
+            width = view.viewport().width() - view.indentation() - 8
+        doc.setTextWidth(max(width, 200))
         return doc
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:

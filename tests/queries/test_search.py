@@ -46,6 +46,8 @@ def test_words_in_an_update_narrative_are_found_with_the_quarter(store: Store) -
     assert (hit.entity, hit.record_id, hit.quarter) == ("action", plan.action.id, Q2)
     assert "<b>MARAC</b>" in hit.context_html and hit.matched == {"marac"}
     assert hit.title == "PVP-01 Fund IDVAs" and hit.plan_title == "Plan 2022-25"
+    # The update is found by its own words, not by its action's title.
+    assert _found(store, "idvas") == {"Actions": ["PVP-01 Fund IDVAs"]}
 
 
 def test_results_are_grouped_by_kind_and_the_last_word_is_a_prefix(store: Store) -> None:
