@@ -131,8 +131,9 @@ def _update_doc(session: Session, r: ActionUpdate) -> Document | None:
         action.id,
         action.plan_id,
         r.quarter.label,
-        f"{action.ref} {action.title}",
+        "",
         r.narrative,
+        label=f"{action.ref} {action.title}",
     )
 
 
@@ -162,8 +163,9 @@ def _value_doc(session: Session, r: MeasureValue) -> Document | None:
         measure.id,
         measure.plan_id,
         r.period.label,
-        f"{measure.ref} {measure.name}",
+        "",
         r.note,
+        label=f"{measure.ref} {measure.name}",
     )
 
 
@@ -433,7 +435,7 @@ def _scan(
                     doc.target_id,
                     doc.plan_id,
                     doc.period,
-                    _mark(doc.title, terms),
+                    _mark(doc.title, terms) if doc.title else doc.label,
                     _mark(body[:200], terms),
                 )
             )
