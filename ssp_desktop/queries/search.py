@@ -19,6 +19,10 @@ from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import Plan
 from ssp_desktop.store import search as index
 
+# What the search box needs before it looks (one letter would match almost everything).
+MIN_LETTERS = index.MIN_LETTERS
+words = index.words
+
 # The groups, in the order a result list shows them.
 KINDS: dict[str, str] = {
     "action": "Actions",

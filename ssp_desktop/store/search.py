@@ -53,9 +53,12 @@ CREATE_SQL = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
     "kind UNINDEXED, record_id UNINDEXED, target_entity UNINDEXED, target_id UNINDEXED, "
     "plan_id UNINDEXED, period UNINDEXED, label UNINDEXED, title, body, "
-    "tokenize = 'unicode61 remove_diacritics 2')"
+    "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
 )
 DROP_SQL = f"DROP TABLE IF EXISTS {TABLE}"
+
+# Fewer letters than this find nothing (the UI says to type more).
+MIN_LETTERS = 2
 
 _MARK_OPEN = "\x02"  # around matched words in snippets; never typed by a user
 _MARK_CLOSE = "\x03"
@@ -372,8 +375,8 @@ def find(
     best first. ``plan_id`` keeps to one plan's records and the partnership-wide ones
     (people, funding, outcomes); None searches every plan."""
     terms = words(typed)
-    if not terms:
-        return []
+    if len("".join(terms)) < MIN_LETTERS:
+        return []  # one letter matches most of a region's plans: nothing worth ranking
     if not has_index(session):
         return _scan(session, terms, plan_id=plan_id, limit=limit)
     query = " ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*'

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop.queries.search import SearchGroup, SearchHit, search_plan
+from ssp_desktop.queries.search import MIN_LETTERS, SearchGroup, SearchHit, search_plan, words
 from ssp_desktop.ui.document import PlanDocument
 
 HTML_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -169,6 +169,8 @@ class SearchDialog(QDialog):
             heading.setExpanded(True)
         if not typed.strip():
             self.status.setText("Type a word to find it in every plan.")
+        elif len("".join(words(typed))) < MIN_LETTERS:
+            self.status.setText(f"Type at least {MIN_LETTERS} letters.")
         elif not found:
             self.status.setText(f"Nothing found for “{typed.strip()}”.")
         else:
