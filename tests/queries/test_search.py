@@ -57,6 +57,9 @@ def test_results_are_grouped_by_kind_and_the_last_word_is_a_prefix(store: Store)
     assert _found(store, "polic") == {"Organisations and people": ["Police"]}
     assert _found(store, "fund idv") == {"Actions": ["PVP-01 Fund IDVAs"]}
     assert _found(store, "idvas fund") == {"Actions": ["PVP-01 Fund IDVAs"]}  # any order
+    # A next word just begun (one letter) waits for its second letter.
+    assert _found(store, "vulnerable z") == _found(store, "vulnerable")
+    assert _found(store, "vulnerable zz") == {}
 
 
 @pytest.mark.parametrize("typed", ['"', "AND OR NOT", "(", "NEAR(", "*", "title:x", "  "])
