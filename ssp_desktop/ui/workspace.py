@@ -192,6 +192,21 @@ class Workspace(QWidget):
 
     def _on_plan_chosen(self) -> None:
         plan_id = self.plan_id
+        previous = self.navigator_model.plan_id
+        if (
+            previous is not None
+            and plan_id != previous
+            and self.my_quarter is not None
+            and not self.my_quarter.settle_unsaved()
+        ):
+            # The user stayed with their typing in My quarter: stay on its plan.
+            combo = self.plan_combo
+            combo.blockSignals(True)
+            combo.setCurrentIndex(
+                next(i for i in range(combo.count()) if combo.itemData(i) == previous)
+            )
+            combo.blockSignals(False)
+            return
         self._expanded = None  # another plan: open it at its top levels
         self.navigator_model.set_plan(plan_id)
         self._build_plan_tabs(plan_id)

@@ -186,3 +186,16 @@ def test_closing_the_store_from_the_menu_asks_too(
     window.close_action.trigger()
     assert window.store is not None
     assert view.action_card("PVP-09").typed_narrative() == TYPED
+
+
+def test_choosing_another_plan_asks_too(window: MainWindow, qtbot: QtBot, answers: Answers) -> None:
+    view = _my_quarter(window, qtbot)
+    _type_narrative(view, qtbot)
+    ws = window.workspace
+    assert ws is not None and ws.plan_combo.count() > 1
+    shown = ws.plan_combo.currentIndex()
+    answers.append(QMessageBox.StandardButton.Cancel)
+    ws.plan_combo.setCurrentIndex(1 - shown if shown in (0, 1) else 0)
+    assert len(answers.asked) == 1
+    assert ws.plan_combo.currentIndex() == shown  # stayed on the plan being typed in
+    assert ws.my_quarter is view and view.action_card("PVP-09").typed_narrative() == TYPED
