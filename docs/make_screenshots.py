@@ -3,7 +3,8 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py
 
 Uses a throw-away SSP_DESKTOP_HOME, so your own stores and settings are not touched.
-Each screen is grabbed from the real window (``QWidget.grab``), light and dark palette.
+Each screen is grabbed from the real window (``QWidget.grab``), light and dark palette,
+at a 1366x768 laptop's size (less its taskbar) and, for some, at 1920x1080.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "screenshots"
+# A council laptop's 1366x768 less a 40-pixel taskbar, and a 1920x1080 desktop's.
+LAPTOP = (1366, 728)
+FULL_HD = (1920, 1040)
 
 
 def dark_palette() -> object:
@@ -60,21 +64,31 @@ def main() -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setStyle("Fusion")
+    from ssp_desktop.ui.style import install_contrast_style
+
+    install_contrast_style(app)
     configure_settings()
     OUT.mkdir(parents=True, exist_ok=True)
 
-    def shoot(name: str, prepare: Callable[[MainWindow], None], dark: bool = False) -> None:
+    def shoot(
+        name: str,
+        prepare: Callable[[MainWindow], None],
+        dark: bool = False,
+        size: tuple[int, int] = LAPTOP,
+    ) -> None:
         if dark:
             app.setPalette(dark_palette())  # type: ignore[arg-type]
         else:
             app.setPalette(app.style().standardPalette())
         window = MainWindow(open_sample=ensure_sample_store)
-        window.resize(1400, 860)
+        window.resize(*size)
         window.show()
         prepare(window)
         for _ in range(5):
             app.processEvents()
-        window.grab().save(str(OUT / f"{name}.png"))
+        dialog = window.search_dialog
+        shot = dialog.grab() if dialog is not None else window.grab()
+        shot.save(str(OUT / f"{name}.png"))
         window.close()
         print(OUT / f"{name}.png")
 
@@ -141,6 +155,13 @@ def main() -> int:
         rows = ws.dashboard.scorecard_model.rows
         ws.dashboard.select_measure(next(r for r in rows if r.ref == "PSP-M2").measure_id)
 
+    def search(w: MainWindow) -> None:
+        w.open_sample()
+        dialog = w.search_plan()
+        assert dialog is not None
+        dialog.box.setText("MARAC")
+        dialog.run()
+
     shoot("welcome", welcome)
     shoot("action-editor", action)
     shoot("measure-editor", measure)
@@ -149,8 +170,13 @@ def main() -> int:
     shoot("my-quarter", my_quarter)
     shoot("measure-chart", measure_chart)
     shoot("dashboard", dashboard)
+    shoot("search", search)
     shoot("action-editor-dark", action, dark=True)
     shoot("action-list-dark", tab(1), dark=True)
+    shoot("measure-editor-dark", measure, dark=True)
+    shoot("action-editor-1920", action, size=FULL_HD)
+    shoot("dashboard-1920", dashboard, size=FULL_HD)
+    shoot("dashboard-1920-dark", dashboard, dark=True, size=FULL_HD)
     return 0
 
 

@@ -138,6 +138,9 @@ def run_gui(
         print(f"Passed {open_file.name} to the ssp-desktop window already open.", flush=True)
         return 0
     app.setWindowIcon(QIcon(str(app_icon_path())))
+    from ssp_desktop.ui.style import install_contrast_style
+
+    install_contrast_style(app)  # fields and check boxes visible in a dark palette
     # Matches the .desktop file, so Linux desktops group the window under its launcher.
     app.setDesktopFileName("ssp-desktop")
     window = MainWindow(open_sample=ensure_sample_store)

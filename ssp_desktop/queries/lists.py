@@ -218,10 +218,15 @@ def _organisation_choices(
     session: Session, stmt: Select[tuple[uuid.UUID, str, str]]
 ) -> list[Choice]:
     rows = session.execute(stmt.distinct()).all()
-    # The full name, which a filter's reader may not know by its initials, then those
-    # initials, which the list's column shows: "Greater Manchester Police (GMP)".
+    # The initials first, which the list's column shows and which tell apart names
+    # that begin alike (a narrow combo cuts "Greater Manchester ..." off three times),
+    # then the full name for a reader who does not know them: "GMP (Greater Manchester
+    # Police)".
     choices = [
-        Choice(oid, f"{name} ({short})" if short and short != name else _label(short, name))
+        Choice(
+            oid,
+            f"{short} ({name})" if short and not name.startswith(short) else name or short,
+        )
         for oid, short, name in rows
     ]
     return sorted(choices, key=lambda c: c.label.casefold())

@@ -51,7 +51,14 @@ from ssp_desktop.services.core import draft
 from ssp_desktop.spreadsheets import cells
 from ssp_desktop.spreadsheets.errors import NOTHING_CHANGED, SpreadsheetError
 from ssp_desktop.spreadsheets.mapping import IGNORE, Mapping
-from ssp_desktop.spreadsheets.plan import ImportPlan, NewRecord, Outcome, RowPlan, Unknown
+from ssp_desktop.spreadsheets.plan import (
+    FieldChange,
+    ImportPlan,
+    NewRecord,
+    Outcome,
+    RowPlan,
+    Unknown,
+)
 from ssp_desktop.spreadsheets.reading import Table
 
 __all__ = ["ActionOptions", "plan_actions"]
@@ -608,6 +615,7 @@ class _Planner:
             "rag": rag,
         }
         changes: list[str] = []
+        fields: list[FieldChange] = []
         if action is None:
             op.fields = {k: v for k, v in given.items() if v is not None}
             op.fields["ref"] = ref
@@ -620,19 +628,25 @@ class _Planner:
                     changes.append(
                         f"{_FIELD_LABELS[key]}: {_shown(key, old)} → {_shown(key, value)}"
                     )
+                    fields.append(
+                        FieldChange(_FIELD_LABELS[key], _shown(key, old), _shown(key, value))
+                    )
         # Area, leads.
         if area is not None and (action is None or area.id != action.priority_area_id):
             op.fields["priority_area_id"] = area.id
             if action is not None:
                 changes.append(f"Area for action: → {area.title}")
+                fields.append(FieldChange("Area for action", "", area.title))
         if lead_org is not None and (action is None or lead_org.id != action.lead_organisation_id):
             op.fields["lead_organisation_id"] = lead_org.id
             if action is not None:
                 changes.append(f"Lead organisation: → {lead_org.name}")
+                fields.append(FieldChange("Lead organisation", "", lead_org.name))
         if lead_person is not None and (action is None or lead_person.id != action.lead_person_id):
             op.fields["lead_person_id"] = lead_person.id
             if action is not None:
                 changes.append(f"Lead person: → {lead_person.name}")
+                fields.append(FieldChange("Lead person", "", lead_person.name))
         # Partners: the cell lists them all; others are removed.
         if partner_refs is not None:
             current = ctx.partners.get(action.id, {}) if action is not None else {}
@@ -644,6 +658,7 @@ class _Planner:
                 bits = [f"+{p.name}" for p in op.partners_add]
                 bits += [f"−{names.get(link.organisation_id, '?')}" for link in op.partners_remove]
                 changes.append(f"Partners: {', '.join(bits)}")
+                fields.append(FieldChange("Partners", "", ", ".join(bits)))
         # The quarterly update.
         if narrative is not None:
             q = quarter or options.quarter
@@ -656,6 +671,11 @@ class _Planner:
                 if action is not None:
                     verb = "replaced" if existing else "new"
                     changes.append(f"Update for {q}: {verb}")
+                    fields.append(
+                        FieldChange(
+                            f"Update for {q}", existing.narrative if existing else "", narrative
+                        )
+                    )
         if action is not None and not changes:
             return RowPlan(row, ref, Outcome.UNCHANGED), None
         broken = self.broken_rules(op)
@@ -664,7 +684,7 @@ class _Planner:
         self._note_uses(op)
         if action is None:
             return RowPlan(row, ref, Outcome.CREATE, ("new action",)), op
-        return RowPlan(row, ref, Outcome.UPDATE, tuple(changes)), op
+        return RowPlan(row, ref, Outcome.UPDATE, tuple(changes), tuple(fields)), op
 
     def broken_rules(self, op: _RowOp) -> list[str]:
         """The services' rules the row's action breaks, each message as the form gives it.

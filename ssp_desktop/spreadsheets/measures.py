@@ -48,7 +48,7 @@ from ssp_desktop.spreadsheets.mapping import (
     Mapping,
     comparator_for,
 )
-from ssp_desktop.spreadsheets.plan import ImportPlan, NewRecord, Outcome, RowPlan
+from ssp_desktop.spreadsheets.plan import FieldChange, ImportPlan, NewRecord, Outcome, RowPlan
 from ssp_desktop.spreadsheets.reading import Table
 
 __all__ = ["MeasureOptions", "plan_measures"]
@@ -357,6 +357,7 @@ def plan_measures(
             entry.comparators[name.removeprefix(COMPARATOR)] = value
     changes: list[_Change] = []
     row_changes: dict[int, list[str]] = defaultdict(list)
+    row_fields: dict[int, list[FieldChange]] = defaultdict(list)
     row_creates: set[int] = set()
     new_comparators: dict[tuple[uuid.UUID, str], NewRecord] = {}
     for (measure_id, quarter), entry in sorted(entries.items(), key=lambda kv: kv[1].quarter):
@@ -400,24 +401,31 @@ def plan_measures(
             "comparator_significant": existing.comparator_significant,
         }
         said: list[str] = []
+        label = f"{quarter}"
+        shown: list[FieldChange] = []
         if entry.value is not None and entry.value != existing.value:
             fields["value"] = entry.value
             said.append(f"{_fmt(existing.value)} → {_fmt(entry.value)}")
+            shown.append(FieldChange(f"Value {label}", _fmt(existing.value), _fmt(entry.value)))
         merged = fields["comparators"]
         for name, comp in entry.comparators.items():
             if merged.get(name) != comp:
                 said.append(f"{name} {_fmt(merged.get(name))} → {_fmt(comp)}")
+                shown.append(FieldChange(f"{name} {label}", _fmt(merged.get(name)), _fmt(comp)))
                 merged[name] = comp
         if entry.status is not None and entry.status != existing.status:
             fields["status"] = entry.status
             said.append(f"status → {entry.status.value}")
+            shown.append(FieldChange(f"Status {label}", existing.status.value, entry.status.value))
         if entry.note is not None and entry.note != existing.note:
             fields["note"] = entry.note
             said.append("note changed")
+            shown.append(FieldChange(f"Note {label}", existing.note, entry.note))
         if said:
             changes.append(_Change(entry, fields, missing))
             for row in entry.rows:
                 row_changes[row].append(f"{measure.ref} {quarter}: {', '.join(said)}")
+                row_fields[row].extend(shown)
     # A row refused for one of its quarters writes none of them: the preview says
     # refused, so nothing of it may be written.
     changes = [c for c in changes if not c.entry.rows & refused.keys()]
@@ -427,7 +435,9 @@ def plan_measures(
             row_plans.append(RowPlan(row, key, Outcome.REFUSE, tuple(refused[row])))
         elif row in row_changes:
             outcome = Outcome.CREATE if row in row_creates else Outcome.UPDATE
-            row_plans.append(RowPlan(row, key, outcome, tuple(row_changes[row])))
+            row_plans.append(
+                RowPlan(row, key, outcome, tuple(row_changes[row]), tuple(row_fields[row]))
+            )
         else:
             row_plans.append(RowPlan(row, key, Outcome.UNCHANGED))
     notes = []

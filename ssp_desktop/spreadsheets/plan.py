@@ -30,13 +30,24 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class FieldChange:
+    """One field a row changes: its label, and the value before and after, as shown."""
+
+    field: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
 class RowPlan:
-    """One spreadsheet row: what happens to it and why (reasons or changes)."""
+    """One spreadsheet row: what happens to it and why (reasons or changes), and the
+    field changes one by one (for the preview's table)."""
 
     row: int
     key: str
     outcome: Outcome
     details: tuple[str, ...] = ()
+    changes: tuple[FieldChange, ...] = ()
 
     @property
     def text(self) -> str:

@@ -48,6 +48,7 @@ from ssp_desktop.domain.errors import (
     StoreTooNewError,
 )
 from ssp_desktop.domain.records import ChangeLog, StoreMeta
+from ssp_desktop.store import search
 from ssp_desktop.store.backup import sqlite_backup
 from ssp_desktop.store.lock import StoreLock
 
@@ -597,6 +598,9 @@ class Store:
                 tx = changes.Transaction(session)
                 yield tx
                 touched = tx.changes()
+                # The search index commits with the change it reflects, from every
+                # writer alike (forms, imports, merges, undo).
+                search.reindex(session, touched)
                 if touched or session.info.get("wrote"):
                     committed = events.Committed(
                         change_set=context.change_set,

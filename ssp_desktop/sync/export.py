@@ -486,6 +486,7 @@ def export_snapshot(
             created_at=utcnow(),
             created_by=actor or default_actor(),
             members={},
+            sample=store.is_sample,
         )
         sealer = Sealer(
             identity, [lead_keys.enc, *recovery], claims_of(manifest), recovery_keys=recovery

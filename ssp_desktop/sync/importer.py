@@ -344,6 +344,9 @@ def import_file(
                 progress=progress,
                 master_fingerprint=master_fingerprint,
             )
+            if bundle.manifest.sample:
+                # A copy of the sample plan is sample data: same banner, same dates.
+                store.set_meta(sample="1")
     except BaseException:
         for suffix in ("", "-wal", "-shm", ".lock"):
             Path(f"{store_path}{suffix}").unlink(missing_ok=True)

@@ -133,9 +133,14 @@ class Manifest:
     schema_version: int = SCHEMA_VERSION
     app_version: str = __version__
     counts: Mapping[str, int] = field(default_factory=dict)
+    # The master copy is the built-in sample plan: a lead copy made from it is marked
+    # as sample data too (banner, the sample's own dates). Absent in older bundles.
+    sample: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"sample": True} if self.sample else {}
         return {
+            **extra,
             "format": FORMAT,
             "format_version": self.format_version,
             "min_reader_version": self.min_reader_version,
@@ -335,6 +340,7 @@ def parse_manifest(raw: bytes, *, limits: Limits = DEFAULT_LIMITS) -> Manifest:
         schema_version=schema_version,
         app_version=app_version,
         counts=counts,
+        sample=r.data.get("sample") is True,
     )
 
 

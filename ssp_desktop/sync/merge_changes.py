@@ -88,6 +88,7 @@ from ssp_desktop.sync.preview import (
     UNCHANGED,
     UPDATED,
     ItemReport,
+    field_changes,
 )
 
 # More deletions than this in one lead's bundle wait for the master's confirmation.
@@ -139,8 +140,17 @@ class _ChangesPlanner:
 
     # -- reporting and writing ----------------------------------------------------
 
-    def _item(self, g: Group, outcome: str, label: str, detail: str = "") -> None:
-        self.plan.preview.items.append(ItemReport(g.entity, g.record_id, label, outcome, detail))
+    def _item(
+        self,
+        g: Group,
+        outcome: str,
+        label: str,
+        detail: str = "",
+        changes: tuple[tuple[str, str, str], ...] = (),
+    ) -> None:
+        self.plan.preview.items.append(
+            ItemReport(g.entity, g.record_id, label, outcome, detail, changes)
+        )
         processed = {
             NEW: "applied",
             UPDATED: "applied",
@@ -350,6 +360,7 @@ class _ChangesPlanner:
             if reason:
                 self._item(g, REJECTED, name, reason)
                 return
+        shown_changes = field_changes(current, applied)
         if applied:
             self.view.change(obj, applied)
             newest = max((steps[k][-1].line for k in applied), key=lambda line: line.seq)
@@ -373,7 +384,7 @@ class _ChangesPlanner:
         else:
             outcome = UNCHANGED
         detail = ", ".join(k.replace("_", " ") for k in applied)
-        self._item(g, outcome, name, detail)
+        self._item(g, outcome, name, detail, shown_changes)
 
     def _refuse_master_owned(
         self, g: Group, name: str, steps: dict[str, list[Step]]

@@ -59,6 +59,7 @@ from ssp_desktop.sync.preview import (
     UNCHANGED,
     UPDATED,
     ItemReport,
+    field_changes,
 )
 
 
@@ -220,9 +221,11 @@ def plan_snapshot(
             preview.items.append(ItemReport(line.entity, line.id, name, NEW))
             continue
         applied: dict[str, Any] = {}
+        here: dict[str, Any] = {}
         outcome = UNCHANGED
         for key, theirs in line.fields.items():
             mine = getattr(obj, key)
+            here[key] = mine
             if same(mine, theirs):
                 continue
             pending = pending_fields.get((line.id, key))
@@ -280,6 +283,7 @@ def plan_snapshot(
                     name,
                     outcome,
                     ", ".join(k.replace("_", " ") for k in applied),
+                    field_changes(here, applied),
                 )
             )
     deleting: set[uuid.UUID] = set()

@@ -10,8 +10,11 @@ for the command line and the import wizard.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import uuid
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 NEW = "new"
@@ -36,6 +39,32 @@ class ItemReport:
     label: str
     outcome: str
     detail: str = ""
+    # The fields an update changes: (field, value here now, value the bundle brings),
+    # as shown to a person (see :func:`shown`).
+    changes: tuple[tuple[str, str, str], ...] = ()
+
+
+def shown(value: object) -> str:
+    """A field's value as the preview shows it."""
+    if value is None:
+        return ""
+    if isinstance(value, enum.Enum):
+        return str(value.value)
+    if isinstance(value, uuid.UUID):
+        return f"record {value.hex[:8]}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def field_changes(
+    before: Mapping[str, object], after: Mapping[str, object]
+) -> tuple[tuple[str, str, str], ...]:
+    """(field, before, after) for each field in ``after``, in words."""
+    return tuple(
+        (key.replace("_", " "), shown(before.get(key)), shown(value))
+        for key, value in after.items()
+    )
 
 
 @dataclass(frozen=True)

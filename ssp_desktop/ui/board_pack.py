@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate, QEvent, QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -63,6 +65,7 @@ from ssp_desktop.reports.export import (
 from ssp_desktop.reports.pack import section_order
 from ssp_desktop.services.packs import create_pack, default_meeting_title, new_pack
 from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.screen import fit_to_screen
 from ssp_desktop.ui.workers import Job, JobDialog, run_job
 
 MARKINGS = ("OFFICIAL", "OFFICIAL-SENSITIVE")
@@ -73,8 +76,8 @@ COVER_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("subject", "&Subject", "line"),
     ("report_of", "&Report of", "line"),
     ("key_decision", "&Key decision", "check"),
-    ("summary", "S&ummary", "text"),
-    ("recommendations", "Recommen&dations", "text"),
+    ("summary", "Summar&y", "text"),
+    ("recommendations", "Recommendatio&ns", "text"),
     ("contact_officer", "&Contact officer", "line"),
     ("protective_marking", "Protective &marking", "marking"),
 )
@@ -193,7 +196,7 @@ class BoardPackDialog(QDialog):
         self.up_button.setAccessibleName("Move section up")
         self.up_button.setShortcut(QKeySequence("Alt+Up"))
         self.up_button.clicked.connect(lambda: self.move_section(-1))
-        self.down_button = QPushButton("Move do&wn")
+        self.down_button = QPushButton("Move d&own")
         self.down_button.setAccessibleName("Move section down")
         self.down_button.setShortcut(QKeySequence("Alt+Down"))
         self.down_button.clicked.connect(lambda: self.move_section(1))
@@ -218,13 +221,37 @@ class BoardPackDialog(QDialog):
         self.export_button.clicked.connect(self.export)
         self.buttons.rejected.connect(self.reject)
 
+        # The form scrolls; the buttons stay in view below it, on any screen.
+        body = QWidget()
+        body_layout = QVBoxLayout(body)
+        body_layout.setContentsMargins(0, 0, 0, 0)
+        body_layout.addWidget(meeting_box)
+        body_layout.addWidget(cover_box, 1)
+        body_layout.addWidget(sections_box)
+        body_layout.addWidget(self._password_box())
+        body_layout.addWidget(self._exports_box())
+        scroll = QScrollArea()
+        scroll.setObjectName("boardPackForm")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setWidget(body)
         layout = QVBoxLayout(self)
-        layout.addWidget(meeting_box)
-        layout.addWidget(cover_box, 1)
-        layout.addWidget(sections_box)
-        layout.addWidget(self._password_box())
-        layout.addWidget(self._exports_box())
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.buttons)
+        margins = layout.contentsMargins()
+        wanted = body.sizeHint()
+        fit_to_screen(
+            self,
+            QSize(
+                wanted.width() + margins.left() + margins.right() + 20,  # + scroll bar
+                wanted.height()
+                + self.buttons.sizeHint().height()
+                + layout.spacing()
+                + margins.top()
+                + margins.bottom(),
+            ),
+        )
 
         self.quarter.currentIndexChanged.connect(self._quarter_chosen)
         self.meeting_date.dateChanged.connect(self._meeting_chosen)

@@ -22,8 +22,8 @@ from typing import Any
 
 import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
-from PySide6.QtCore import QPointF, QRectF, Qt, Slot
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, Slot
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -78,6 +78,10 @@ def _finite(xs: tuple[float, ...], ys: tuple[float, ...]) -> tuple[list[float], 
     return [x for x, _ in pairs], [y for _, y in pairs]
 
 
+# The plot area with its axes, before the legend is added below it.
+_PLOT_MIN_HEIGHT = 260
+
+
 class MeasureChartView(QWidget):
     """One measure's chart, its legend, alt text, data table, hover and export."""
 
@@ -91,16 +95,18 @@ class MeasureChartView(QWidget):
         self.plot.setBackground("w")
         self.plot.setObjectName("measureChart")
         self.plot.setAccessibleName("Measure chart")
-        self.plot.setMinimumHeight(300)
-        # The title wraps on screen in a QLabel; the plot's own title row is filled only
-        # while exporting, so a saved image says what it shows.
+        self.plot.setMinimumHeight(_PLOT_MIN_HEIGHT)
+        # The plot does nothing with keys: its words are the alt text and the data table
+        # beside it, so Tab goes to those controls instead of a silent stop.
+        self.plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # The title wraps on screen in a QLabel; an exported image has it drawn above
+        # the chart (see _draw_title), so a saved file says what it shows.
         self.title = QLabel()
         self.title.setObjectName("chartTitle")
         self.title.setWordWrap(True)
         font = self.title.font()
         font.setBold(True)
         self.title.setFont(font)
-        self.export_title = pg.LabelItem(justify="left", color="#0b0c0c", size="11pt", bold=True)
         self.plot_item = self.plot.addPlot(row=1, col=0)
         item = self.plot_item
         item.setMenuEnabled(False)
@@ -161,7 +167,7 @@ class MeasureChartView(QWidget):
         self.table_button.setAccessibleName("Show the chart's data as a table")
         self.table_button.setCheckable(True)
         self.table_button.toggled.connect(self.table.setVisible)
-        self.png_button = QPushButton("Export &PNG…")
+        self.png_button = QPushButton("Export P&NG…")
         self.png_button.setObjectName("exportPngButton")
         self.png_button.setAccessibleName("Export the chart as a PNG image")
         self.png_button.clicked.connect(lambda: self._export_dialog("png"))
@@ -308,6 +314,11 @@ class MeasureChartView(QWidget):
         item.getAxis("bottom").setTicks([sorted(major), minor])
         item.setXRange(-0.5, max(n - 0.5, 0.5), padding=0.02)
         item.setYRange(*chart.y_range, padding=0)
+        # Room for the plot and its whole legend, however many series it lists: a
+        # squeezed view (the data table open, a short window) cut the legend off under
+        # the alt text. The editor's scroll area gives the room.
+        legend_height = self.legend.boundingRect().height()
+        self.plot.setMinimumHeight(round(_PLOT_MIN_HEIGHT + legend_height))
         self.table_button.setEnabled(n > 0)
         self.png_button.setEnabled(not chart.empty)
         self.svg_button.setEnabled(not chart.empty)
@@ -358,44 +369,86 @@ class MeasureChartView(QWidget):
     # -- export --------------------------------------------------------------------
 
     def export_png(self, path: Path, width: int = 1200) -> None:
-        with self._titled():
+        with self._as_exported():
             exporter = pg_exporters.ImageExporter(self.plot.ci)
             exporter.parameters()["width"] = width
-            exporter.export(str(path))
+            chart = exporter.export(toBytes=True)
+        assert isinstance(chart, QImage)
+        band = self._title_height(chart.width() / self.plot.ci.sceneBoundingRect().width())
+        image = QImage(chart.width(), chart.height() + band, QImage.Format.Format_ARGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        try:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            self._draw_title(painter, QRectF(0, 0, chart.width(), band))
+            painter.drawImage(0, band, chart)
+        finally:
+            painter.end()
+        if not image.save(str(path)):
+            raise OSError(f"Qt could not write {path}")
 
     def export_svg(self, path: Path) -> None:
         # Qt's own SVG generator: pyqtgraph's SVGExporter cannot parse the path data that
         # Qt 6.11 writes, and Qt's output is a faithful vector copy of the scene anyway.
-        with self._titled():
+        with self._as_exported():
             layout = self.plot.ci
             source = layout.sceneBoundingRect()
+            band = self._title_height(1.0)
+            width, height = source.width(), source.height() + band
             generator = QSvgGenerator()
+            # The screen's resolution, not QSvgGenerator's 72 dpi: pyqtgraph's axes lay
+            # out their labels with the painter's font metrics, so at 72 dpi the axes
+            # moved and shrank away from the data (in every SVG viewer).
+            generator.setResolution(self.plot.logicalDpiX())
             generator.setFileName(str(path))
-            generator.setSize(source.size().toSize())
-            target = QRectF(0, 0, source.width(), source.height())
-            generator.setViewBox(target)
+            generator.setSize(QSizeF(width, height).toSize())
+            generator.setViewBox(QRectF(0, 0, width, height))
             generator.setTitle(self.title.text())
             generator.setDescription(self.alt.text())
             painter = QPainter(generator)
             try:
                 painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-                painter.fillRect(QRectF(0, 0, source.width(), source.height()), QColor("white"))
-                layout.scene().render(
-                    painter, QRectF(0, 0, source.width(), source.height()), source
-                )
+                painter.fillRect(QRectF(0, 0, width, height), QColor("white"))
+                self._draw_title(painter, QRectF(0, 0, width, band))
+                layout.scene().render(painter, QRectF(0, band, width, source.height()), source)
             finally:
                 painter.end()
         if not path.exists():
             raise OSError(f"Qt could not write {path}")
 
+    def _title_font(self, scale: float) -> QFont:
+        font = QFont(self.title.font())
+        font.setBold(True)
+        font.setPixelSize(max(1, round(15 * scale)))
+        return font
+
+    def _title_height(self, scale: float) -> int:
+        return round(QFontMetricsF(self._title_font(scale)).height() * 2)
+
+    def _draw_title(self, painter: QPainter, band: QRectF) -> None:
+        """The chart's title above it in a saved image, so the file says what it shows.
+        Drawn beside the plot, never into its layout: adding a title row to the live
+        layout and taking it out again left the on-screen plot moved down and cut off."""
+        painter.save()
+        painter.setFont(self._title_font(band.height() / self._title_height(1.0)))
+        painter.setPen(QColor("#0b0c0c"))
+        margin = band.height() * 0.3
+        painter.drawText(
+            band.adjusted(margin, 0, -margin, 0),
+            int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft),
+            self.title.text(),
+        )
+        painter.restore()
+
     @contextlib.contextmanager
-    def _titled(self) -> Iterator[None]:
-        self.export_title.setText(self.title.text())
-        self.plot.ci.addItem(self.export_title, row=0, col=0)
+    def _as_exported(self) -> Iterator[None]:
+        """The chart as a reader of the file should see it: no hover crosshair."""
+        hovering = self.hover_line.isVisible()
+        self.hover_line.setVisible(False)
         try:
             yield
         finally:
-            self.plot.ci.removeItem(self.export_title)
+            self.hover_line.setVisible(hovering)
 
     def _export_dialog(self, kind: str) -> None:
         if self.description is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -17,6 +18,35 @@ from PySide6.QtWidgets import (
 
 from ssp_desktop.domain.periods import FinancialYear
 from ssp_desktop.ui.style import required
+
+
+class MessageLabel(QLabel):
+    """A dialog's message (a refusal, a result) that the dialog grows to show whole.
+
+    A word-wrapped label gets the height its first text needed; a longer message set
+    later (a refusal can run to three lines) was cut off at the dialog's bottom."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        QTimer.singleShot(0, self, self._fit)  # not after the label is gone
+
+    def _fit(self) -> None:
+        window = self.window()
+        layout = window.layout()
+        if layout is None or window is self:
+            return
+        layout.activate()
+        needed = (
+            layout.totalHeightForWidth(window.width())
+            if layout.hasHeightForWidth()
+            else layout.totalSizeHint().height()
+        )
+        if needed > window.height():
+            window.resize(window.width(), needed)
 
 
 class NewPlanDialog(QDialog):

@@ -42,6 +42,7 @@ from ssp_desktop.domain.errors import SspError
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync import keys, trust
 from ssp_desktop.sync.keys import JoinRequest, RecoveryPublic
+from ssp_desktop.ui.dialogs import MessageLabel
 
 JOIN_FILTER = "Join requests (*.sspjoin)"
 ENROL_FILTER = "Join requests and recovery keys (*.sspjoin *.ssprecovery-public)"
@@ -89,7 +90,7 @@ class JoinDialog(QDialog):
         form = QFormLayout()
         form.addRow("Your &name:", self.name)
         form.addRow("Your &email:", self.email)
-        self.message = QLabel()
+        self.message = MessageLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Join request status")
         self.fingerprint = fingerprint_label()
@@ -178,7 +179,7 @@ class EnrolDialog(QDialog):
         self.confirm.setAccessibleName("The fingerprint they read matches")
         form = QFormLayout()
         form.addRow("Fingerprint &they read:", self.typed)
-        self.message = QLabel()
+        self.message = MessageLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Enrolment status")
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

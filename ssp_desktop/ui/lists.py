@@ -60,12 +60,10 @@ __all__ = ["ActionListWidget", "MeasureListWidget"]
 RowT = TypeVar("RowT", ActionListRow, MeasureListRow)
 SortT = TypeVar("SortT", ActionSort, MeasureSort)
 
-# Starting widths (pixels) for columns whose contents are short; long text columns
-# stretch. Widths are fixed rather than fitted to contents, because fitting would read
-# every row of a 5,000-row list and defeat the lazy model.
-_NARROW = 90
-_MEDIUM = 140
-_WIDE = 320
+# Each list gives starting widths (pixels) for its columns; the long text column
+# (stretch_column, width 0 here) takes what is left. Widths are fixed rather than fitted
+# to contents, because fitting would read every row of a 5,000-row list and defeat the
+# lazy model.
 
 
 def _fill(combo: QComboBox, any_label: str, items: Sequence[tuple[str, Any]]) -> None:
@@ -132,7 +130,7 @@ class _ListWidget(QWidget, Generic[RowT, SortT]):
         raise NotImplementedError
 
     def _organisation_label(self) -> str:
-        return "Lea&d organisation:"
+        return "Lead organisati&on:"
 
     def _overdue_tooltip(self) -> str:
         raise NotImplementedError
@@ -407,22 +405,9 @@ class ActionListWidget(_ListWidget[ActionListRow, ActionSort]):
     noun = "action"
     plural = "actions"
     # Ref, Title, Priority, Area, Lead org, Lead, Start, Due, Status, RAG, Last update,
-    # Progress, Flags.
-    widths = (
-        _NARROW,
-        _WIDE,
-        _NARROW - 20,
-        _MEDIUM,
-        _MEDIUM - 20,
-        _MEDIUM,
-        _NARROW + 10,
-        _NARROW + 10,
-        _NARROW + 10,
-        _NARROW + 10,
-        _NARROW + 10,
-        _WIDE,
-        _MEDIUM + 20,
-    )
+    # Progress, Flags: together they leave the title a fair share of a 1366-pixel screen
+    # with no sideways scrolling (the lead organisation shows its initials).
+    widths = (70, 0, 60, 110, 70, 110, 85, 85, 90, 75, 85, 150, 90)
 
     model: ActionTableModel
     proxy: ActionFilterProxy
@@ -456,21 +441,9 @@ class MeasureListWidget(_ListWidget[MeasureListRow, MeasureSort]):
     noun = "measure"
     plural = "measures"
     # Ref, Measure, Priority, Unit, Polarity, Owner, Period, Value, Target, RAG,
-    # Direction, Comparator.
-    widths = (
-        _NARROW - 10,
-        _WIDE,
-        _NARROW - 20,
-        _NARROW,
-        _MEDIUM,
-        _MEDIUM + 40,
-        _NARROW + 10,
-        _NARROW,
-        _NARROW,
-        _NARROW + 10,
-        _MEDIUM - 10,
-        _MEDIUM + 20,
-    )
+    # Direction, Comparator: the measure's name keeps the room left on a 1366-pixel
+    # screen (about 300 pixels) rather than the 100 it had.
+    widths = (70, 0, 60, 80, 110, 130, 90, 80, 80, 75, 110, 130)
 
     model: MeasureTableModel
     proxy: MeasureFilterProxy

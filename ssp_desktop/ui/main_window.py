@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -41,6 +41,8 @@ from ssp_desktop.ui.correction import ask_correction_reason
 from ssp_desktop.ui.dialogs import NewPlanDialog
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
+from ssp_desktop.ui.screen import fit_to_screen, keep_on_screen
+from ssp_desktop.ui.search import SearchDialog
 from ssp_desktop.ui.spreadsheet import (
     ImportWizard,
     ask_workbook_path,
@@ -52,6 +54,7 @@ from ssp_desktop.ui.sync_ui import (
     copy_role_text,
     is_lead_copy,
 )
+from ssp_desktop.ui.wheel import install_wheel_guard
 from ssp_desktop.ui.window_sharing import STORE_FILTER, SharingWindow
 from ssp_desktop.ui.workers import Job
 from ssp_desktop.ui.workspace import Workspace
@@ -70,6 +73,15 @@ def _fingerprint_text() -> str:
     return identity.fingerprint if identity is not None else "no keys yet"
 
 
+def _on_trigger(action: QAction, slot: Callable[[], object]) -> None:
+    """Run ``slot()`` when ``action`` is triggered, with no arguments.
+
+    ``triggered`` carries a ``checked`` bool; connected straight to a method with an
+    optional parameter (``export_workbook(path=None)``) it arrives as ``path=False``.
+    Every menu and toolbar action goes through here so none can receive it."""
+    action.triggered.connect(lambda _checked=False: slot())
+
+
 class MainWindow(SharingWindow):
     """Shows one store at a time; owns it (and its writer lock) while open."""
 
@@ -77,11 +89,14 @@ class MainWindow(SharingWindow):
 
     def __init__(self, open_sample: Callable[[], Path] | None = None) -> None:
         super().__init__()
+        # Before any form is made: the wheel scrolls pages, never changes a field.
+        install_wheel_guard()
         self.store: Store | None = None
         self.document: PlanDocument | None = None
         self._open_sample = open_sample
         self._workspace: Workspace | None = None
         self.board_pack_dialog: BoardPackDialog | None = None
+        self.search_dialog: SearchDialog | None = None
         self.starter_job: Job | None = None
         self.master_check: MasterFingerprintDialog | None = None
         self.setObjectName("MainWindow")
@@ -182,47 +197,47 @@ class MainWindow(SharingWindow):
         file_menu = self.menuBar().addMenu("&File")
         self.new_action = QAction("&New store…", self)
         self.new_action.setShortcut(QKeySequence.StandardKey.New)
-        self.new_action.triggered.connect(self.new_store)
+        _on_trigger(self.new_action, self.new_store)
         self.open_action = QAction("&Open store…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
-        self.open_action.triggered.connect(self.choose_store)
-        self.sample_action = QAction("Open the &sample plan", self)
-        self.sample_action.triggered.connect(self.open_sample)
+        _on_trigger(self.open_action, self.choose_store)
+        self.sample_action = QAction("Open the sa&mple plan", self)
+        _on_trigger(self.sample_action, self.open_sample)
         self.sample_action.setEnabled(self._open_sample is not None)
         self.new_plan_action = QAction("Start a new &plan in this store…", self)
-        self.new_plan_action.triggered.connect(self.new_plan)
+        _on_trigger(self.new_plan_action, self.new_plan)
         self.board_pack_action = QAction("&Board pack…", self)
         self.board_pack_action.setShortcut(QKeySequence("Ctrl+Shift+B"))
         self.board_pack_action.setStatusTip(
             "Write the cover sheet, choose the sections and export the quarter's board pack PDF"
         )
-        self.board_pack_action.triggered.connect(self.board_pack)
+        _on_trigger(self.board_pack_action, self.board_pack)
         self.import_action = QAction("&Import bundle…", self)
         self.import_sheet_action = QAction("Import &spreadsheet…", self)
         self.import_sheet_action.setStatusTip("Bring in an action tracker or measure data")
-        self.import_sheet_action.triggered.connect(self.import_spreadsheet)
-        self.export_workbook_action = QAction("&Export workbook…", self)
+        _on_trigger(self.import_sheet_action, self.import_spreadsheet)
+        self.export_workbook_action = QAction("Export &workbook…", self)
         self.export_workbook_action.setStatusTip("Write the plan as an Excel workbook")
-        self.export_workbook_action.triggered.connect(self.export_workbook)
+        _on_trigger(self.export_workbook_action, self.export_workbook)
         self.import_action.setStatusTip("Preview and import a bundle from a lead or the master")
-        self.import_action.triggered.connect(self.import_bundle)
+        _on_trigger(self.import_action, self.import_bundle)
         self.export_action = QAction("&Export bundle…", self)
         self.export_action.setStatusTip("Write a bundle for the master copy or for a lead")
-        self.export_action.triggered.connect(self.export_bundle)
+        _on_trigger(self.export_action, self.export_bundle)
         self.enrol_action = QAction("En&rol a lead…", self)
         self.enrol_action.setStatusTip(
             "On the master copy: enrol a lead's join request once they read you its fingerprint"
         )
-        self.enrol_action.triggered.connect(self.enrol)
-        self.conflicts_action = QAction("&Conflicts…", self)
+        _on_trigger(self.enrol_action, self.enrol)
+        self.conflicts_action = QAction("Con&flicts…", self)
         self.conflicts_action.setStatusTip("Resolve differences between copies")
-        self.conflicts_action.triggered.connect(self.show_conflicts)
+        _on_trigger(self.conflicts_action, self.show_conflicts)
         self.close_action = QAction("&Close store", self)
         self.close_action.setShortcut(QKeySequence.StandardKey.Close)
-        self.close_action.triggered.connect(self.close_store)
+        _on_trigger(self.close_action, self.close_store)
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
+        _on_trigger(quit_action, self.close)
         for action in (
             self.new_action,
             self.open_action,
@@ -244,24 +259,32 @@ class MainWindow(SharingWindow):
         edit_menu = self.menuBar().addMenu("&Edit")
         self.undo_action = QAction("&Undo", self)
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.undo_action.triggered.connect(self.undo)
+        _on_trigger(self.undo_action, self.undo)
         self.redo_action = QAction("&Redo", self)
         self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
-        self.redo_action.triggered.connect(self.redo)
+        _on_trigger(self.redo_action, self.redo)
         self.find_action = QAction("&Find…", self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
-        self.find_action.triggered.connect(self.find_in_lists)
+        self.find_action.setStatusTip("Filter the list in view; elsewhere, search the whole plan")
+        _on_trigger(self.find_action, self.find_in_lists)
+        self.search_action = QAction("&Search the plan…", self)
+        self.search_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.search_action.setStatusTip(
+            "Jump to any action, update, measure, note, risk, fund, outcome or person"
+        )
+        _on_trigger(self.search_action, self.search_plan)
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
         edit_menu.addSeparator()
         edit_menu.addAction(self.find_action)
+        edit_menu.addAction(self.search_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About ssp-desktop", self)
-        about.triggered.connect(self._about)
+        _on_trigger(about, self._about)
         self.keys_action = QAction("Your &keys…", self)
         self.keys_action.setStatusTip("This computer's key fingerprint and the keys it trusts")
-        self.keys_action.triggered.connect(self.show_keys)
+        _on_trigger(self.keys_action, self.show_keys)
         help_menu.addAction(self.keys_action)
         help_menu.addAction(about)
 
@@ -274,6 +297,7 @@ class MainWindow(SharingWindow):
             self.undo_action,
             self.redo_action,
             self.find_action,
+            self.search_action,
             self.board_pack_action,
         ):
             toolbar.addAction(action)
@@ -299,13 +323,30 @@ class MainWindow(SharingWindow):
         self.redo_action.setText(f"&Redo {stack.redoText()}" if stack and can_redo else "&Redo")
 
     def find_in_lists(self) -> None:
-        if self._workspace is not None:
-            self._workspace.find_in_lists()
+        """Ctrl+F: the list in view filters; anywhere else the whole plan is searched."""
+        if self._workspace is not None and not self._workspace.find_in_lists():
+            self.search_plan()
+
+    def search_plan(self) -> SearchDialog | None:
+        """Ctrl+K: search every plan and open what is chosen."""
+        if self.document is None or self._workspace is None:
+            return None
+        dialog = SearchDialog(self.document, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        workspace = self._workspace
+        dialog.chosen.connect(workspace.open_hit)
+        dialog.finished.connect(lambda _r: setattr(self, "search_dialog", None))
+        self.search_dialog = dialog
+        dialog.open()
+        dialog.box.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        return dialog
 
     # -- store handling --------------------------------------------------------------
 
     def open_store(self, path: Path, *, create: bool = False) -> bool:
         """Open ``path``, closing the current store first. Explains any failure."""
+        if not self._settle_unsaved():
+            return False
         try:
             store = Store.open(path, create=create)
         except SspError as exc:
@@ -323,9 +364,17 @@ class MainWindow(SharingWindow):
         self.store_changed.emit()
         return True
 
-    def close_store(self) -> None:
+    def _settle_unsaved(self) -> bool:
+        """Typing not yet saved (My quarter's cards) is saved or discarded by the user's
+        choice before the store goes; False if they chose to stay."""
+        return self._workspace is None or self._workspace.settle_unsaved()
+
+    def close_store(self) -> bool:
+        """Close the open store (True), unless the user chose to keep unsaved typing."""
         if self.store is None:
-            return
+            return True
+        if not self._settle_unsaved():
+            return False
         if self._workspace is not None:
             self.pages.removeWidget(self._workspace)
             self._workspace.deleteLater()
@@ -338,6 +387,7 @@ class MainWindow(SharingWindow):
         self.store = None
         self._show_store()
         self.store_changed.emit()
+        return True
 
     def choose_store(self) -> None:
         name, _ = QFileDialog.getOpenFileName(self, "Open a plan store", "", STORE_FILTER)
@@ -475,6 +525,7 @@ class MainWindow(SharingWindow):
         self.import_sheet_action.setEnabled(store is not None)
         self.export_workbook_action.setEnabled(store is not None)
         self.find_action.setEnabled(store is not None)
+        self.search_action.setEnabled(store is not None)
         self.board_pack_action.setEnabled(store is not None)
         for action in (self.import_action, self.export_action, self.conflicts_action):
             action.setEnabled(store is not None)
@@ -534,13 +585,17 @@ class MainWindow(SharingWindow):
         geometry = settings.value("main_window/geometry")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
+            keep_on_screen(self)
         else:
-            self.resize(1280, 800)
+            fit_to_screen(self, QSize(1280, 800))
         state = settings.value("main_window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._settle_unsaved():
+            event.ignore()
+            return
         settings = QSettings()
         settings.setValue("main_window/geometry", self.saveGeometry())
         settings.setValue("main_window/state", self.saveState())

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -586,8 +587,8 @@ class MyQuarterView(QWidget):
         self._timer.timeout.connect(self.refresh)
 
         self._load_pickers()
-        self.person_combo.currentIndexChanged.connect(self.refresh)
-        self.quarter_combo.currentIndexChanged.connect(self.refresh)
+        self.person_combo.currentIndexChanged.connect(self._on_picked)
+        self.quarter_combo.currentIndexChanged.connect(self._on_picked)
         document.changed.connect(self._on_changed)
         document.failed.connect(self._on_failed)
         self.refresh()
@@ -767,6 +768,78 @@ class MyQuarterView(QWidget):
         chain = self.focus_chain()
         for first, second in itertools.pairwise(chain):
             QWidget.setTabOrder(first, second)
+
+    # -- typing not yet saved ---------------------------------------------------------------
+
+    def unsaved_cards(self) -> list[ActionCard | MeasureCard]:
+        """Cards holding typing that is not in the store (none of it is lost silently)."""
+        cards: list[ActionCard | MeasureCard] = [*self._action_cards, *self._measure_cards]
+        return [c for c in cards if c.is_dirty()]
+
+    def _on_picked(self) -> None:
+        """Another person or quarter was chosen: settle the typing shown first."""
+        shown = self._status
+        if shown is not None and self.unsaved_cards():
+            wanted = (self.person_combo.currentIndex(), self.quarter_combo.currentIndex())
+            # Show the cards' own person and quarter while asking (and while saving:
+            # each save re-reads what the pickers say).
+            self._set_pickers(
+                self._person_index(shown.person_id),
+                self.quarter_combo.findData(shown.quarter.label),
+            )
+            if not self.settle_unsaved():
+                return
+            self._set_pickers(*wanted)
+        self.refresh()
+
+    def _set_pickers(self, person_index: int, quarter_index: int) -> None:
+        for combo, index in (
+            (self.person_combo, person_index),
+            (self.quarter_combo, quarter_index),
+        ):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(index)
+            combo.blockSignals(False)
+
+    def settle_unsaved(self) -> bool:
+        """Before the cards go (another quarter or person, closing the store, quitting):
+        ask whether to save typed updates and values as drafts, discard them, or stay.
+        True if the caller may go on; False if the user stayed or a save was refused
+        (its reason is shown on the card, and the typing is still there)."""
+        cards = self.unsaved_cards()
+        if not cards:
+            return True
+        refs = ", ".join(c.item.ref for c in cards)
+        quarter = self._status.quarter.label if self._status is not None else "this quarter"
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Save your typing?",
+            f"My quarter has typing for {quarter} that is not saved yet: {refs}.\n\n"
+            "Save saves each update as a draft (submit it later) and enters each value.",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        if answer == QMessageBox.StandardButton.Discard:
+            for card in cards:
+                if isinstance(card, ActionCard):
+                    card.load(card.item, force=True)
+                else:
+                    card.load(card.item, force=True)
+            return True
+        if answer != QMessageBox.StandardButton.Save:
+            return False
+        for card in cards:
+            if isinstance(card, ActionCard):
+                saved = self.save_update(card, UpdateState.DRAFT)
+            else:
+                saved = self.save_value(card)
+            if not saved:
+                return False
+        return True
 
     # -- saving ---------------------------------------------------------------------------
 

@@ -17,10 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     Signal,
 )
@@ -35,7 +31,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
-    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -50,9 +45,10 @@ from ssp_desktop.progress import Progress
 from ssp_desktop.queries.quarter_status import plan_quarters, reporting_quarter
 from ssp_desktop.spreadsheets import importing
 from ssp_desktop.spreadsheets.mapping import Mapping, targets
-from ssp_desktop.spreadsheets.plan import ImportPlan, ImportResult, Outcome, RowPlan
+from ssp_desktop.spreadsheets.plan import ImportPlan, ImportResult
 from ssp_desktop.spreadsheets.workbook import ExportResult, choose_plan, export_workbook
 from ssp_desktop.store.engine import Store
+from ssp_desktop.ui.import_preview import REFUSED_WORD, ImportPreviewTable, lines_from_rows
 from ssp_desktop.ui.style import error_stylesheet
 from ssp_desktop.ui.workers import Job, run_job
 
@@ -181,7 +177,7 @@ class FilePage(QWizardPage):
         self.path.setObjectName("importFile")
         self.path.setAccessibleName("Spreadsheet file")
         self.path.textChanged.connect(self.completeChanged)
-        browse = QPushButton("&Browse…")
+        browse = QPushButton("Bro&wse…")
         browse.setAccessibleName("Browse for the spreadsheet")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
@@ -531,48 +527,6 @@ class NamesPage(QWizardPage):
         )
 
 
-class PreviewModel(QAbstractTableModel):
-    """The preview's rows: spreadsheet row, ref, what happens, why."""
-
-    HEADINGS = ("Row", "Ref", "What happens", "Details")
-
-    def __init__(self, rows: tuple[RowPlan, ...] = (), parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._rows = rows
-
-    def set_rows(self, rows: tuple[RowPlan, ...]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADINGS)
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid() or role not in (
-            Qt.ItemDataRole.DisplayRole,
-            Qt.ItemDataRole.ToolTipRole,
-        ):
-            return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if column == 0:
-            return row.row
-        if column == 1:
-            return row.key
-        if column == 2:
-            return row.outcome.word
-        return row.text
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADINGS[section]
-        return None
-
-
 class PreviewPage(QWizardPage):
     def __init__(self, wizard: ImportWizard) -> None:
         super().__init__()
@@ -584,27 +538,12 @@ class PreviewPage(QWizardPage):
         self.summary.setObjectName("previewSummary")
         self.summary.setAccessibleName("Preview summary")
         self.summary.setWordWrap(True)
-        self.filter = QComboBox()
-        self.filter.setObjectName("previewFilter")
-        self.filter.setAccessibleName("Show rows")
-        self.filter.addItem("All rows", "")
-        for outcome in (Outcome.REFUSE, Outcome.CREATE, Outcome.UPDATE, Outcome.UNCHANGED):
-            self.filter.addItem(f"{outcome.word} only", outcome.word)
-        self.model = PreviewModel(parent=self)
-        self.proxy = QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setFilterKeyColumn(2)
-        self.filter.currentIndexChanged.connect(
-            lambda: self.proxy.setFilterFixedString(str(self.filter.currentData()))
-        )
-        self.view = QTableView()
-        self.view.setObjectName("previewTable")
-        self.view.setAccessibleName("Rows of the import")
-        self.view.setModel(self.proxy)
-        self.view.verticalHeader().hide()
-        self.view.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.view.setWordWrap(False)
-        self.view.setTabKeyNavigation(False)
+        # The same table as a bundle's preview: kind, record, field, before, after,
+        # decision; sortable, and filtered by typing or by decision.
+        self.table = ImportPreviewTable(self)
+        self.filter = self.table.decision
+        self.proxy = self.table.proxy
+        self.view = self.table.view
         self.skip = QCheckBox("&Leave out the refused rows and import the others")
         self.skip.setObjectName("skipRefused")
         self.skip.setAccessibleName("Leave out the refused rows and import the others")
@@ -613,25 +552,21 @@ class PreviewPage(QWizardPage):
         save = QPushButton("&Save the mapping…")
         save.setAccessibleName("Save the mapping and name choices for next time")
         save.clicked.connect(lambda: save_mapping(self, wizard, self.error))
-        show_label = QLabel("S&how:")
-        show_label.setBuddy(self.filter)
         top = QHBoxLayout()
-        top.addWidget(show_label)
-        top.addWidget(self.filter)
         top.addStretch(1)
         top.addWidget(save)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addLayout(top)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.table, 1)
         layout.addWidget(self.skip)
         layout.addWidget(self.error)
 
     def initializePage(self) -> None:
         plan = self._wizard.plan
         assert plan is not None
-        self.model.set_rows(plan.rows)
-        self.view.resizeColumnsToContents()
+        kind = "Measure" if plan.kind.startswith("measure") else "Action"
+        self.table.set_lines(lines_from_rows(plan.rows, kind))
         text = plan.summary()
         if plan.new_records:
             shown = ", ".join(f"{n.kind} {n.name}" for n in plan.new_records[:12])
@@ -649,7 +584,7 @@ class PreviewPage(QWizardPage):
         self.skip.setVisible(bool(plan.refused))
         self.skip.setChecked(False)
         if plan.refused:
-            self.filter.setCurrentIndex(1)
+            self.table.show_decision(REFUSED_WORD)
 
     def isComplete(self) -> bool:
         plan = self._wizard.plan
@@ -739,7 +674,6 @@ def default_workbook_name(plan_title: str) -> str:
 
 __all__ = [
     "ImportWizard",
-    "PreviewModel",
     "ask_workbook_path",
     "default_workbook_name",
     "start_export",

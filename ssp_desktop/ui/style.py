@@ -7,8 +7,19 @@ and its symbol, so it reads the same in a light or dark palette and in greyscale
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen
+from PySide6.QtWidgets import (
+    QApplication,
+    QPlainTextEdit,
+    QProxyStyle,
+    QStyle,
+    QStyleFactory,
+    QStyleOption,
+    QStyleOptionComplex,
+    QTextEdit,
+    QWidget,
+)
 
 from ssp_desktop.domain.enums import Rag
 
@@ -56,3 +67,75 @@ def error_stylesheet(widget: QWidget) -> str:
     background = widget.palette().color(QPalette.ColorRole.Window)
     colour = "#ff8a80" if background.lightness() < 128 else "#a8200d"
     return f"color: {colour}; font-weight: bold;"
+
+
+def is_dark(palette: QPalette) -> bool:
+    """A dark palette: light text on a dark window (the desktop's dark mode)."""
+    return palette.color(QPalette.ColorRole.Window).lightness() < 110
+
+
+# Edges of fields and check boxes in a dark palette: Fusion draws them a shade darker
+# than the window, which on a dark window is nearly black on nearly black.
+DARK_EDGE = QColor("#9a9a9a")
+
+
+class ContrastStyle(QProxyStyle):
+    """The platform's style, with field frames and check boxes outlined in a dark
+    palette so they can be seen (contrast above 3:1 against the window)."""
+
+    _EDGED = (
+        QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+        QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+        QStyle.PrimitiveElement.PE_FrameLineEdit,
+    )
+    _EDGED_CONTROLS = (
+        QStyle.ComplexControl.CC_ComboBox,
+        QStyle.ComplexControl.CC_SpinBox,
+    )
+
+    def _edge(self, option: QStyleOption, painter: QPainter, *, round_: bool = False) -> None:
+        if not is_dark(option.palette):
+            return
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, round_)
+        painter.setPen(QPen(DARK_EDGE, 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        rect = option.rect.adjusted(0, 0, -1, -1)
+        if round_:
+            painter.drawEllipse(rect)
+        else:
+            painter.drawRect(rect)
+        painter.restore()
+
+    def drawPrimitive(
+        self,
+        element: QStyle.PrimitiveElement,
+        option: QStyleOption,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        text_box = element == QStyle.PrimitiveElement.PE_Frame and isinstance(
+            widget, QPlainTextEdit | QTextEdit
+        )
+        if element in self._EDGED or text_box:
+            round_ = element == QStyle.PrimitiveElement.PE_IndicatorRadioButton
+            self._edge(option, painter, round_=round_)
+
+    def drawComplexControl(
+        self,
+        control: QStyle.ComplexControl,
+        option: QStyleOptionComplex,
+        painter: QPainter,
+        widget: QWidget | None = None,
+    ) -> None:
+        super().drawComplexControl(control, option, painter, widget)
+        if control in self._EDGED_CONTROLS:
+            self._edge(option, painter)
+
+
+def install_contrast_style(app: QApplication) -> None:
+    """Wrap the application's style in :class:`ContrastStyle` (once)."""
+    if isinstance(app.style(), ContrastStyle):
+        return
+    app.setStyle(ContrastStyle(QStyleFactory.create(app.style().name())))

@@ -65,7 +65,9 @@ from ssp_desktop.sync.importer import (
     read_sealed,
 )
 from ssp_desktop.sync.preview import DUPLICATE, HELD, NOTHING, OLDER, Preview, describe
+from ssp_desktop.ui.dialogs import MessageLabel
 from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.import_preview import ImportPreviewTable, lines_from_bundle
 from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
 from ssp_desktop.ui.workers import Job, run_job
 
@@ -164,13 +166,14 @@ class ExportBundleDialog(QDialog):
             self._fill_scope()
         self.path = QLineEdit(str(Path.home() / f"plan{EXTENSION}"))
         self.path.setAccessibleName("Bundle file")
-        browse = QPushButton("&Browse…")
+        browse = QPushButton("Bro&wse…")
         browse.setAccessibleName("Choose where to save the bundle")
         browse.clicked.connect(self._browse)
+        # A label with a buddy: given a layout, QFormLayout showed "&File:" literally.
         file_label = QLabel("&File:")
-        file_label.setBuddy(self.path)  # a row of two widgets gets no buddy by itself
+        file_label.setBuddy(self.path)
         form.addRow(file_label, _file_row(self.path, browse))
-        self.message = QLabel()
+        self.message = MessageLabel()
         self.message.setWordWrap(True)
         self.message.setAccessibleName("Export result")
         form.addRow(self.message)
@@ -354,7 +357,7 @@ class _FilePage(QWizardPage):
         self.path = QLineEdit()
         self.path.setAccessibleName("Bundle file")
         self.path.textChanged.connect(self.completeChanged)
-        browse = QPushButton("&Browse…")
+        browse = QPushButton("Bro&wse…")
         browse.setAccessibleName("Choose a bundle file")
         browse.clicked.connect(self._browse)
         layout = QVBoxLayout(self)
@@ -375,9 +378,12 @@ class _PreviewPage(QWizardPage):
         self._wizard = wizard
         self.setTitle("What the import will do")
         self.setSubTitle("Nothing has been changed yet.")
+        # The bundle, its counts and warnings; then every change in the shared table.
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
-        self.text.setAccessibleName("Import preview")
+        self.text.setAccessibleName("Import preview summary")
+        self.text.setMaximumHeight(110)
+        self.table = ImportPreviewTable(self)
         # A lead's bundle deleting many records is held until someone here says so.
         self.confirm_deletions = QCheckBox(
             "&Delete them: I have checked with the lead that these deletions are meant"
@@ -387,6 +393,7 @@ class _PreviewPage(QWizardPage):
         self.confirm_deletions.toggled.connect(self._held_toggled)
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
+        layout.addWidget(self.table, 1)
         layout.addWidget(self.confirm_deletions)
         self.ready = False
         self.held = False
@@ -399,7 +406,10 @@ class _PreviewPage(QWizardPage):
         self._wizard.start_preview()
 
     def show_preview(self, preview: Preview) -> None:
-        self.text.setPlainText(describe(preview, limit=500))
+        # The summary without its list of records: the table below lists them.
+        summary = [line for line in describe(preview).splitlines() if not line.startswith("  ")]
+        self.text.setPlainText("\n".join(summary))
+        self.table.set_lines(lines_from_bundle(preview))
         self.held = preview.status == HELD
         self.confirm_deletions.setVisible(self.held)
         self.ready = preview.status not in (DUPLICATE, OLDER, HELD)
@@ -467,6 +477,9 @@ class ImportBundleWizard(QWizard):
         self.master_check: MasterFingerprintDialog | None = None
         self.setWindowTitle("Import bundle")
         self.setAccessibleName("Import bundle")
+        # Once imported there is nothing to cancel or go back to: Finish only.
+        self.setOption(QWizard.WizardOption.NoBackButtonOnLastPage, True)
+        self.setOption(QWizard.WizardOption.NoCancelButtonOnLastPage, True)
         self.file_page = _FilePage(self)
         self.preview_page = _PreviewPage(self)
         self.summary_page = _SummaryPage(self)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import itertools
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt
+from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -26,6 +27,7 @@ from ssp_desktop.domain.enums import PlanStatus
 from ssp_desktop.domain.records import Plan
 from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.queries.plans import PlanOutline
+from ssp_desktop.queries.search import SearchHit
 from ssp_desktop.services import authority
 from ssp_desktop.ui.dashboard import DashboardView
 from ssp_desktop.ui.document import PlanDocument
@@ -98,7 +100,7 @@ class Workspace(QWidget):
         self.plan_combo = QComboBox()
         self.plan_combo.setObjectName("planPicker")
         self.plan_combo.setAccessibleName("Plan")
-        plan_label = QLabel("&Plan:")
+        plan_label = QLabel("P&lan:")  # Alt+P is the Plan tab
         plan_label.setBuddy(self.plan_combo)
         top = QHBoxLayout()
         top.addWidget(plan_label)
@@ -113,12 +115,19 @@ class Workspace(QWidget):
         self.navigator.setHeaderHidden(True)
         self.navigator.setUniformRowHeights(True)
         self.navigator.selectionModel().currentChanged.connect(self._on_current)
+        self.navigator_model.modelAboutToBeReset.connect(self._remember_expanded)
         self.navigator_model.modelReset.connect(self._restore_current)
+        # What the user has opened in the tree, kept through the reload after each edit:
+        # record ids, and headings by their labels. None until a tree has been shown.
+        self._expanded: set[object] | None = None
 
         self.editor_area = QScrollArea()
         self.editor_area.setObjectName("editorArea")
         self.editor_area.setAccessibleName("Editor")
         self.editor_area.setWidgetResizable(True)
+        # The editor's fields take focus, not the page around them (a Tab stop that does
+        # nothing visible).
+        self.editor_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.history = HistoryPanel(document)
         detail = QSplitter(Qt.Orientation.Vertical)
         detail.setObjectName("detailSplitter")
@@ -226,8 +235,23 @@ class Workspace(QWidget):
     def _on_plan_chosen(self) -> None:
         self._show_archived()
         plan_id = self.plan_id
+        previous = self.navigator_model.plan_id
+        if (
+            previous is not None
+            and plan_id != previous
+            and self.my_quarter is not None
+            and not self.my_quarter.settle_unsaved()
+        ):
+            # The user stayed with their typing in My quarter: stay on its plan.
+            combo = self.plan_combo
+            combo.blockSignals(True)
+            combo.setCurrentIndex(
+                next(i for i in range(combo.count()) if combo.itemData(i) == previous)
+            )
+            combo.blockSignals(False)
+            return
+        self._expanded = None  # another plan: open it at its top levels
         self.navigator_model.set_plan(plan_id)
-        self.navigator.expandToDepth(1)
         self._build_plan_tabs(plan_id)
         if plan_id is not None:
             self.select_record(plan_id)
@@ -273,8 +297,30 @@ class Workspace(QWidget):
             self.tabs.setCurrentIndex(0)
             self.select_record(record_id)
 
+    def open_hit(self, hit: SearchHit) -> None:
+        """Open a search result: its plan, its record, and (an update or a value's note)
+        the quarter it matched in."""
+        if hit.plan_id is not None and hit.plan_id != self.plan_id:
+            self.reload_plans(select=hit.plan_id)
+        self.tabs.setCurrentIndex(0)
+        self.select_record(hit.record_id)
+        if self._current_id != hit.record_id:
+            # Not in the navigator (a risk is edited from its plan): show it anyway.
+            self._current_id = hit.record_id
+            self._show_editor(hit.entity, hit.record_id, "", hit.title)
+        editor = self.editor
+        updates = getattr(editor, "updates", None)
+        if hit.quarter is not None and updates is not None:
+            updates.select_quarter(hit.quarter)
+            self.editor_area.ensureWidgetVisible(updates)
+
     def select_record(self, record_id: uuid.UUID) -> None:
         index = self.navigator_model.index_of(record_id)
+        if not index.isValid():
+            # Just made (Add action): the tree reloads on the next turn of the event
+            # loop; read it now so the new record can be opened at once.
+            self.navigator_model.reload()
+            index = self.navigator_model.index_of(record_id)
         if index.isValid():
             self.navigator.setCurrentIndex(index)
             self.navigator.scrollTo(index)
@@ -300,16 +346,53 @@ class Workspace(QWidget):
         if self._current_id is not None:
             self.select_record(self._current_id)
 
+    def _node_key(self, index: QModelIndex) -> object:
+        record_id = index.data(ID_ROLE)
+        if isinstance(record_id, uuid.UUID):
+            return record_id
+        labels = []
+        while index.isValid():
+            labels.append(str(index.data()))
+            index = index.parent()
+        return tuple(labels)
+
+    def _all_indexes(self) -> list[QModelIndex]:
+        model, found, stack = self.navigator_model, [], [QModelIndex()]
+        while stack:
+            parent = stack.pop()
+            for row in range(model.rowCount(parent)):
+                child = model.index(row, 0, parent)
+                found.append(child)
+                stack.append(child)
+        return found
+
+    def _remember_expanded(self) -> None:
+        if self._expanded is None:
+            return  # a new plan's tree: nothing of the user's to keep yet
+        self._expanded = {
+            self._node_key(i) for i in self._all_indexes() if self.navigator.isExpanded(i)
+        }
+
     def _restore_current(self) -> None:
-        # The tree was rebuilt after an edit: keep the user where they were.
+        # The tree was rebuilt after an edit: keep the user where they were, with what
+        # they had opened still open and the record still selected (without making its
+        # editor again, which would take the focus from the field they are in).
+        if self._expanded is None:
+            self.navigator.expandToDepth(1)
+            self._expanded = set()
+        else:
+            for index in self._all_indexes():
+                if self._node_key(index) in self._expanded:
+                    self.navigator.setExpanded(index, True)
         if self._current_id is not None:
             index = self.navigator_model.index_of(self._current_id)
             if index.isValid():
-                self.navigator.blockSignals(True)
-                self.navigator.setCurrentIndex(index)
-                self.navigator.blockSignals(False)
+                selection = self.navigator.selectionModel()
+                selection.blockSignals(True)
+                selection.setCurrentIndex(index, QItemSelectionModel.SelectionFlag.ClearAndSelect)
+                selection.blockSignals(False)
+                self.navigator.viewport().update()
                 self.navigator.scrollTo(index)
-        self.navigator.expandToDepth(1)
 
     def _show_editor(
         self, entity: str | None, record_id: uuid.UUID | None, help_text: str, label: str = ""
@@ -344,23 +427,36 @@ class Workspace(QWidget):
         if old is not None:
             old.deleteLater()
         self.editor_area.setWidget(editor)
+        self._chain_editor(editor)
         self.history.set_record(record_id, label if record_id else "")
+
+    def _chain_editor(self, editor: QWidget) -> None:
+        """Tab reads the plan tab as it is laid out: navigator, the editor's fields top
+        to bottom, then the history. A new editor's widgets would otherwise join the
+        end of the window's chain, reached only by wrapping round (at its last button)."""
+        sequence: Callable[[], list[QWidget]] | None = getattr(editor, "tab_sequence", None)
+        stops = sequence() if sequence is not None else []
+        chain = [self.navigator, *stops, self.history.view]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
 
     @property
     def editor(self) -> QWidget | None:
         return self.editor_area.widget()
 
-    def find_in_lists(self) -> None:
-        """Find: the search box of the list in view, else of the action list."""
+    def find_in_lists(self) -> bool:
+        """Find in the list in view (its search box); False when no list is in view."""
         target: QWidget | None = self.tabs.currentWidget()
         if target not in (self.actions_list, self.measures_list):
-            target = self.actions_list
-            if target is None:
-                return
-            self.tabs.setCurrentWidget(target)
+            return False
         focus: Callable[[], None] | None = getattr(target, "focus_search", None)
         if focus is not None:
             focus()
+        return True
+
+    def settle_unsaved(self) -> bool:
+        """Ask about typing not yet saved before the workspace goes (see My quarter)."""
+        return self.my_quarter is None or self.my_quarter.settle_unsaved()
 
     def save_layout(self, settings: QSettings) -> None:
         settings.setValue("workspace/plan_splitter", self.plan_split.saveState())

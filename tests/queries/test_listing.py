@@ -306,10 +306,10 @@ def test_filter_choices(session: Session, plan_id: uuid.UUID) -> None:
     priorities = [c.label for c in listing.priority_choices(session, plan_id)]
     assert [p.split()[0] for p in priorities] == ["PVP", "PSP", "ROR"]
     leads = [c.label for c in listing.lead_organisation_choices(session, plan_id)]
-    assert "Greater Manchester Police (GMP)" in leads
+    assert "GMP (Greater Manchester Police)" in leads
     assert leads == sorted(leads, key=str.casefold)
     owners = {c.label for c in listing.owner_organisation_choices(session, plan_id)}
-    assert "Stockport Council (SMBC)" in owners
+    assert "SMBC (Stockport Council)" in owners
 
 
 def test_changes_map_to_the_rows_they_touch(session: Session, plan_id: uuid.UUID) -> None:

@@ -124,8 +124,6 @@ def test_export_writes_png_and_svg(view: MeasureChartView, tmp_path: Path) -> No
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     text = svg.read_text(encoding="utf-8")
     assert "<svg" in text and "Residents who feel safe" in text
-    # The export title is only there while exporting.
-    assert view.export_title.scene() is None
 
 
 def test_a_redraw_reuses_its_items(view: MeasureChartView) -> None:

@@ -362,7 +362,7 @@ def test_the_filter_bar_drives_the_proxy(
     priorities = [widget.priority_combo.itemText(i) for i in range(widget.priority_combo.count())]
     assert priorities[0] == "All priorities" and priorities[1].startswith("PVP ")
     orgs = [widget.organisation_combo.itemText(i) for i in range(widget.organisation_combo.count())]
-    assert "Greater Manchester Police (GMP)" in orgs
+    assert "GMP (Greater Manchester Police)" in orgs
     widget.clear_button.click()
     assert widget.count_label.text() == "37 of 37 actions"
     assert not widget.overdue_check.isChecked() and widget.rag_combo.currentIndex() == 0

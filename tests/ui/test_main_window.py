@@ -132,16 +132,24 @@ def test_editing_an_action_then_undo_and_redo_from_the_edit_menu(
     assert ws.navigator.currentIndex().data() == "PVP-01 Fund three IDVAs"
 
 
-def test_find_goes_to_the_action_lists_search(window: MainWindow, qtbot: QtBot) -> None:
+@pytest.mark.qt_log_ignore("does not support propagateSizeHints")
+def test_find_in_a_list_filters_it_and_elsewhere_searches_the_plan(
+    window: MainWindow, qtbot: QtBot
+) -> None:
     window.show()
     qtbot.waitExposed(window)
     window.open_sample()
     ws = _workspace(window)
+    ws.tabs.setCurrentWidget(ws.actions_list)
     window.find_action.trigger()
     assert ws.tabs.currentWidget() is ws.actions_list
     # The window's focus (what the keyboard reaches when it is active) is the search box.
     focused = window.focusWidget()
     assert isinstance(focused, QLineEdit) and focused.placeholderText() == "Find…"
+    ws.tabs.setCurrentIndex(0)
+    window.find_action.trigger()
+    assert window.search_dialog is not None and window.search_dialog.isVisible()
+    window.search_dialog.reject()
 
 
 def test_activating_a_listed_action_opens_it_in_the_plan_tab(window: MainWindow) -> None:

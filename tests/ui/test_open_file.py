@@ -85,7 +85,8 @@ def test_a_bundle_opened_on_the_master_goes_straight_to_its_preview(
         assert wizard.file_page.path.text() == str(bundle)
         # No "Next" press: the preview is already being read.
         qtbot.waitUntil(wizard.preview_page.isComplete, timeout=10000)
-        assert "action PVP-01" in wizard.preview_page.text.toPlainText()
+        table = wizard.preview_page.table.model
+        assert [table.line(r).record for r in range(table.rowCount())] == ["action PVP-01"]
         wizard.next()  # Import
         qtbot.waitUntil(wizard.summary_page.isComplete, timeout=10000)
         assert window.store is not None

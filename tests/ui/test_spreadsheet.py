@@ -17,8 +17,9 @@ from ssp_desktop.domain.enums import Rag
 from ssp_desktop.domain.records import Action, Organisation
 from ssp_desktop.spreadsheets.plan import Outcome
 from ssp_desktop.store.engine import Store
+from ssp_desktop.ui.import_preview import PreviewLinesModel, lines_from_rows
 from ssp_desktop.ui.main_window import MainWindow
-from ssp_desktop.ui.spreadsheet import ImportWizard, PreviewModel
+from ssp_desktop.ui.spreadsheet import ImportWizard
 from tests.factories import mini_plan
 from tests.spreadsheets.sheets import TRACKER_HEADINGS, change_rows, write_xlsx
 
@@ -85,8 +86,15 @@ def test_import_a_tracker_through_the_wizard(
     preview = wizard.preview_page
     assert wizard.plan is not None and not wizard.plan.new_records
     assert "1 new, 1 updated" in preview.summary.text()
-    outcomes = [preview.model.index(r, 2).data() for r in range(preview.model.rowCount())]
-    assert outcomes == ["Update", "New"]
+    table = preview.table.model
+    lines = [table.line(r) for r in range(table.rowCount())]
+    assert {(line.record, line.decision) for line in lines} == {
+        ("Row 2: PVP-01", "Update"),
+        ("Row 3: PVP-02", "New"),
+    }
+    # The update shows each field it changes, with the value before and after.
+    rag = next(line for line in lines if line.field == "RAG")
+    assert (rag.record, rag.after) == ("Row 2: PVP-01", "Amber"), lines
     before = change_rows(window.store)  # type: ignore[arg-type]
     with qtbot.waitSignal(window.document.committed, timeout=10_000):  # type: ignore[union-attr]
         go_next(qtbot, wizard, ImportWizard.SUMMARY)
@@ -122,9 +130,9 @@ def test_refused_rows_hold_back_the_import_until_left_out(
     page = wizard.preview_page
     commit = wizard.button(QWizard.WizardButton.CommitButton)
     assert not commit.isEnabled()
-    assert page.filter.currentData() == Outcome.REFUSE.word
+    assert page.filter.currentData() == "Refused"
     assert page.proxy.rowCount() == 1
-    assert "'next spring' is text, not a date" in page.proxy.index(0, 3).data()
+    assert "'next spring' is text, not a date" in page.proxy.index(0, 5).data()
     page.skip.setChecked(True)
     assert commit.isEnabled()
     go_next(qtbot, wizard, ImportWizard.SUMMARY)
@@ -178,8 +186,12 @@ def test_cancelling_the_wizard_changes_nothing(
 def test_preview_model_passes_the_model_tester(qtmodeltester: object) -> None:
     from ssp_desktop.spreadsheets.plan import RowPlan
 
-    model = PreviewModel(
-        (RowPlan(2, "A-1", Outcome.CREATE, ("new action",)), RowPlan(3, "A-2", Outcome.REFUSE))
+    model = PreviewLinesModel()
+    model.set_lines(
+        lines_from_rows(
+            (RowPlan(2, "A-1", Outcome.CREATE, ("new action",)), RowPlan(3, "A-2", Outcome.REFUSE)),
+            "Action",
+        )
     )
     qtmodeltester.check(model)  # type: ignore[attr-defined]
 

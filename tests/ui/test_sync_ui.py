@@ -94,12 +94,23 @@ def test_import_wizard_previews_applies_and_refreshes(
     wizard.next()
     qtbot.waitUntil(wizard.preview_page.isComplete, timeout=10000)
     preview = wizard.preview_page.text.toPlainText()
-    assert "1 updated" in preview and "action PVP-01" in preview
+    assert "1 updated" in preview
+    # The table shows the field, the title here now and the lead's.
+    table = wizard.preview_page.table.model
+    lines = [table.line(r) for r in range(table.rowCount())]
+    assert [(x.record, x.field, x.before, x.after, x.decision) for x in lines] == [
+        ("action PVP-01", "title", "Fund IDVAs", "Title from the lead", "Update")
+    ]
     with window.store.session() as s:  # type: ignore[union-attr]
         assert s.get(Action, world.plan.action.id).title == "Fund IDVAs"  # type: ignore[union-attr]
     wizard.next()
     qtbot.waitUntil(wizard.summary_page.isComplete, timeout=10000)
     assert "before the import" in wizard.summary_page.text.toPlainText()
+    # Done: Finish only (there is nothing left to cancel or go back to).
+    if wizard.isVisible():
+        assert not wizard.button(QWizard.WizardButton.CancelButton).isVisible()
+        assert not wizard.button(QWizard.WizardButton.BackButton).isVisible()
+    assert wizard.testOption(QWizard.WizardOption.NoCancelButtonOnLastPage)
     with window.store.session() as s:  # type: ignore[union-attr]
         assert s.get(Action, world.plan.action.id).title == "Title from the lead"  # type: ignore[union-attr]
     # The views were rebuilt from the store, and undo cannot reach behind the import.

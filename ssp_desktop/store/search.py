@@ -1,0 +1,470 @@
+"""The full-text index behind "search the whole plan": SQLite's FTS5, kept here.
+
+One document per record that holds words a person may look for (an action, each
+quarterly update's narrative, a measure, each value's note, funding, risks, outcomes,
+organisations, people, plans, priorities and areas). :func:`reindex` rewrites the
+documents of the records a transaction touched, inside that transaction, so the index
+commits (or rolls back) with the change: ``Store.transaction`` calls it for every
+write, whether it came from a form, an import, a bundle merge or undo. Migration 0008
+makes the table and :func:`rebuild` fills it from what is already stored.
+
+Nothing above ``store/`` sees FTS5: :func:`find` takes plain words and returns
+:class:`Match` rows. On a database without FTS5 (PostgreSQL later) ``find`` falls back
+to a portable case-insensitive LIKE over the same documents' source columns, slower
+but correct, and :func:`reindex` has nothing to keep.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select, text
+from sqlalchemy.orm import Session
+
+from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.events import RecordChange
+from ssp_desktop.domain.records import (
+    Action,
+    ActionUpdate,
+    FundingAward,
+    FundingStream,
+    Measure,
+    MeasureValue,
+    Organisation,
+    Outcome,
+    OutcomeFramework,
+    Person,
+    Plan,
+    Priority,
+    PriorityArea,
+    Risk,
+)
+
+TABLE = "search_index"
+# FTS5 keeps its data in shadow tables named after the index ("search_index_data",
+# ...); the schema check leaves every table with this prefix to this module.
+TABLE_PREFIX = TABLE
+
+CREATE_SQL = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
+    "kind UNINDEXED, record_id UNINDEXED, target_entity UNINDEXED, target_id UNINDEXED, "
+    "plan_id UNINDEXED, period UNINDEXED, label UNINDEXED, title, body, "
+    "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
+)
+DROP_SQL = f"DROP TABLE IF EXISTS {TABLE}"
+
+# Fewer letters than this find nothing (the UI says to type more).
+MIN_LETTERS = 2
+
+_MARK_OPEN = "\x02"  # around matched words in snippets; never typed by a user
+_MARK_CLOSE = "\x03"
+
+
+@dataclass(frozen=True)
+class Document:
+    """What is indexed for one record, and what a match on it opens."""
+
+    kind: str
+    record_id: uuid.UUID
+    target_entity: str
+    target_id: uuid.UUID
+    plan_id: uuid.UUID | None
+    period: str
+    title: str
+    body: str
+    # What a result shows as its title when ``title`` is not searched (an update or a
+    # value's note is found by its own words, not by its action's or measure's name).
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Match:
+    """One document that matched: what to open, and the matched words in context.
+
+    ``title`` and ``snippet`` mark each matched word with :data:`MARK_OPEN` and
+    :data:`MARK_CLOSE`, for the caller to show as it likes."""
+
+    kind: str
+    record_id: uuid.UUID
+    target_entity: str
+    target_id: uuid.UUID
+    plan_id: uuid.UUID | None
+    period: str
+    title: str
+    snippet: str
+
+
+MARK_OPEN = _MARK_OPEN
+MARK_CLOSE = _MARK_CLOSE
+
+
+def _join(*parts: str | None) -> str:
+    return "\n".join(p for p in parts if p)
+
+
+def _live(record: Any) -> bool:
+    return getattr(record, "deleted_at", None) is None
+
+
+def _plan_of_area(session: Session, area: PriorityArea) -> uuid.UUID | None:
+    priority = session.get(Priority, area.priority_id)
+    return priority.plan_id if priority is not None else None
+
+
+def _action_doc(session: Session, r: Action) -> Document:
+    return Document(
+        "action", r.id, "action", r.id, r.plan_id, "", f"{r.ref} {r.title}", r.description
+    )
+
+
+def _update_doc(session: Session, r: ActionUpdate) -> Document | None:
+    if not r.is_current or not r.narrative.strip():
+        return None
+    action = session.get(Action, r.action_id)
+    if action is None or not _live(action):
+        return None
+    return Document(
+        "update",
+        r.id,
+        "action",
+        action.id,
+        action.plan_id,
+        r.quarter.label,
+        "",
+        r.narrative,
+        label=f"{action.ref} {action.title}",
+    )
+
+
+def _measure_doc(session: Session, r: Measure) -> Document:
+    return Document(
+        "measure",
+        r.id,
+        "measure",
+        r.id,
+        r.plan_id,
+        "",
+        f"{r.ref} {r.name}",
+        _join(r.definition, r.data_source),
+    )
+
+
+def _value_doc(session: Session, r: MeasureValue) -> Document | None:
+    if not r.note.strip():
+        return None
+    measure = session.get(Measure, r.measure_id)
+    if measure is None or not _live(measure):
+        return None
+    return Document(
+        "value",
+        r.id,
+        "measure",
+        measure.id,
+        measure.plan_id,
+        r.period.label,
+        "",
+        r.note,
+        label=f"{measure.ref} {measure.name}",
+    )
+
+
+def _stream_doc(session: Session, r: FundingStream) -> Document:
+    return Document(
+        "funding", r.id, "funding_stream", r.id, None, "", r.name, _join(r.funder, r.description)
+    )
+
+
+def _award_doc(session: Session, r: FundingAward) -> Document:
+    return Document(
+        "funding",
+        r.id,
+        "funding_award",
+        r.id,
+        None,
+        "",
+        r.project,
+        _join(r.recipient_name, r.description),
+    )
+
+
+def _risk_doc(session: Session, r: Risk) -> Document:
+    return Document(
+        "risk",
+        r.id,
+        "risk",
+        r.id,
+        r.plan_id,
+        "",
+        f"{r.ref} {r.title}",
+        _join(r.description, r.mitigation),
+    )
+
+
+def _framework_doc(session: Session, r: OutcomeFramework) -> Document:
+    name = f"{r.name} ({r.short_name})" if r.short_name else r.name
+    return Document(
+        "outcome", r.id, "outcome_framework", r.id, None, "", name, _join(r.owner, r.description)
+    )
+
+
+def _outcome_doc(session: Session, r: Outcome) -> Document:
+    return Document(
+        "outcome",
+        r.id,
+        "outcome",
+        r.id,
+        None,
+        "",
+        f"{r.code} {r.title}",
+        _join(r.group_name, r.description),
+    )
+
+
+def _org_doc(session: Session, r: Organisation) -> Document:
+    name = f"{r.name} ({r.short_name})" if r.short_name else r.name
+    return Document("person", r.id, "organisation", r.id, None, "", name, r.sector)
+
+
+def _person_doc(session: Session, r: Person) -> Document:
+    return Document("person", r.id, "person", r.id, None, "", r.name, _join(r.role_title, r.email))
+
+
+def _plan_doc(session: Session, r: Plan) -> Document:
+    return Document("plan", r.id, "plan", r.id, r.id, "", r.title, _join(r.vision, r.summary))
+
+
+def _priority_doc(session: Session, r: Priority) -> Document:
+    return Document(
+        "plan", r.id, "priority", r.id, r.plan_id, "", f"{r.code} {r.title}", r.description
+    )
+
+
+def _area_doc(session: Session, r: PriorityArea) -> Document:
+    return Document(
+        "plan", r.id, "priority_area", r.id, _plan_of_area(session, r), "", r.title, r.description
+    )
+
+
+# Each indexed record class, how to make its document, and its searchable columns (for
+# the portable fallback).
+_Maker = Callable[[Session, Any], Document | None]
+SOURCES: dict[type[Record], tuple[_Maker, tuple[str, ...]]] = {
+    Action: (_action_doc, ("ref", "title", "description")),
+    ActionUpdate: (_update_doc, ("narrative",)),
+    Measure: (_measure_doc, ("ref", "name", "definition", "data_source")),
+    MeasureValue: (_value_doc, ("note",)),
+    FundingStream: (_stream_doc, ("name", "funder", "description")),
+    FundingAward: (_award_doc, ("project", "recipient_name", "description")),
+    Risk: (_risk_doc, ("ref", "title", "description", "mitigation")),
+    OutcomeFramework: (_framework_doc, ("name", "short_name", "owner", "description")),
+    Outcome: (_outcome_doc, ("code", "title", "group_name", "description")),
+    Organisation: (_org_doc, ("name", "short_name", "sector")),
+    Person: (_person_doc, ("name", "role_title", "email")),
+    Plan: (_plan_doc, ("title", "vision", "summary")),
+    Priority: (_priority_doc, ("code", "title", "description")),
+    PriorityArea: (_area_doc, ("title", "description")),
+}
+_BY_TABLE: dict[str, type[Record]] = {cls.__tablename__: cls for cls in SOURCES}
+# A record whose words show in other records' documents: those are rewritten with it.
+_DEPENDANTS: dict[type[Record], tuple[type[Record], str]] = {
+    Action: (ActionUpdate, "action_id"),
+    Measure: (MeasureValue, "measure_id"),
+}
+
+
+def has_index(session: Session) -> bool:
+    """True on SQLite (the index is kept); False elsewhere (``find`` scans instead)."""
+    bind = session.get_bind()
+    return bind.dialect.name == "sqlite"
+
+
+def _rowid(record_id: uuid.UUID) -> int:
+    # A stable 63-bit row id from the record's id, so a document is found, replaced and
+    # deleted by rowid (FTS5's fast path) rather than by scanning an unindexed column.
+    return record_id.int & ((1 << 63) - 1)
+
+
+def _document(session: Session, record: Record) -> Document | None:
+    if not _live(record):
+        return None
+    maker, _columns = SOURCES[type(record)]
+    return maker(session, record)
+
+
+def _write(session: Session, record_id: uuid.UUID, doc: Document | None) -> None:
+    rowid = _rowid(record_id)
+    session.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :rowid"), {"rowid": rowid})
+    if doc is None:
+        return
+    session.execute(
+        text(
+            f"INSERT INTO {TABLE} (rowid, kind, record_id, target_entity, target_id, plan_id, "
+            "period, label, title, body) VALUES (:rowid, :kind, :record_id, :target_entity, "
+            ":target_id, :plan_id, :period, :label, :title, :body)"
+        ),
+        {
+            "rowid": rowid,
+            "kind": doc.kind,
+            "record_id": doc.record_id.hex,
+            "target_entity": doc.target_entity,
+            "target_id": doc.target_id.hex,
+            "plan_id": doc.plan_id.hex if doc.plan_id else "",
+            "period": doc.period,
+            "label": doc.label or doc.title,
+            "title": doc.title,
+            "body": doc.body,
+        },
+    )
+
+
+def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
+    """Rewrite the documents of the records a transaction touched (and of records that
+    show their words: an action's updates carry its ref and title)."""
+    if not has_index(session):
+        return
+    for change in touched:
+        cls = _BY_TABLE.get(change.entity)
+        if cls is None:
+            continue
+        record = session.get(cls, change.record_id)
+        _write(session, change.record_id, _document(session, record) if record else None)
+        dependant = _DEPENDANTS.get(cls)
+        if dependant is not None and (
+            change.fields & {"ref", "title", "name", "deleted_at"}
+            or "delete" in change.ops
+            or "restore" in change.ops
+        ):
+            child_cls, column = dependant
+            for child in session.scalars(
+                select(child_cls).where(getattr(child_cls, column) == change.record_id)
+            ):
+                _write(session, child.id, _document(session, child) if record else None)
+
+
+def rebuild(session: Session) -> int:
+    """Empty the index and fill it from every stored record; returns the documents made."""
+    session.execute(text(f"DELETE FROM {TABLE}"))
+    made = 0
+    for cls in SOURCES:
+        for record in session.scalars(select(cls)):
+            doc = _document(session, record)
+            if doc is not None:
+                _write(session, record.id, doc)
+                made += 1
+    return made
+
+
+# -------------------------------------------------------------------------- finding
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def words(typed: str) -> list[str]:
+    """The words of what was typed (FTS5's own syntax is never passed through)."""
+    return _WORD.findall(typed)
+
+
+def find(
+    session: Session, typed: str, *, plan_id: uuid.UUID | None = None, limit: int = 60
+) -> list[Match]:
+    """Documents holding every word typed (the last one as a prefix, as one types),
+    best first. ``plan_id`` keeps to one plan's records and the partnership-wide ones
+    (people, funding, outcomes); None searches every plan."""
+    terms = words(typed)
+    if len("".join(terms)) < MIN_LETTERS:
+        return []  # one letter matches most of a region's plans: nothing worth ranking
+    if len(terms) > 1 and len(terms[-1]) < MIN_LETTERS:
+        # "domestic a": the next word has only begun; its one letter would match nearly
+        # every word. Show what the finished words find until it has two.
+        terms = terms[:-1]
+    if not has_index(session):
+        return _scan(session, terms, plan_id=plan_id, limit=limit)
+    query = (" ".join(f'"{t}"' for t in terms[:-1]) + f' "{terms[-1]}"*').strip()
+    # Titles first (what a person most likely means), then the words in the text.
+    found: dict[uuid.UUID, Match] = {}
+    for match in (f"title : ({query})", query):
+        for hit in _ranked(session, match, plan_id, limit):
+            found.setdefault(hit.record_id, hit)
+        if len(found) >= limit:
+            break
+    return list(found.values())[:limit]
+
+
+# How many matching documents are ranked. A word in most of a region's documents
+# ("quarter") matches tens of thousands, and ranking them all took a tenth of a second a
+# keystroke; past this many, matches are shown in the index's own order (by a hash of
+# the id, so no plan or kind is favoured) until more letters narrow them.
+RANKED = 1500
+
+
+def _ranked(session: Session, query: str, plan_id: uuid.UUID | None, limit: int) -> list[Match]:
+    where = f"{TABLE} MATCH :query"
+    params: dict[str, object] = {"query": query, "limit": limit}
+    if plan_id is not None:
+        where += " AND (plan_id = :plan OR plan_id = '')"
+        params["plan"] = plan_id.hex
+    many = session.execute(
+        text(f"SELECT count(*) FROM (SELECT rowid FROM {TABLE} WHERE {where} LIMIT :cap)"),
+        {**params, "cap": RANKED + 1},
+    ).scalar_one()
+    order = f"ORDER BY bm25({TABLE}, 0, 0, 0, 0, 0, 0, 0, 4.0, 1.0) " if many <= RANKED else ""
+    rows = session.execute(
+        text(
+            f"SELECT kind, record_id, target_entity, target_id, plan_id, period, label, "
+            f"highlight({TABLE}, 7, :open, :close), "
+            f"snippet({TABLE}, 8, :open, :close, '…', 12) "
+            f"FROM {TABLE} WHERE {where} {order}LIMIT :limit"
+        ),
+        {**params, "open": _MARK_OPEN, "close": _MARK_CLOSE},
+    ).all()
+    return [
+        Match(
+            kind,
+            uuid.UUID(record_id),
+            target_entity,
+            uuid.UUID(target_id),
+            uuid.UUID(plan) if plan else None,
+            period,
+            title or label,
+            snippet,
+        )
+        for kind, record_id, target_entity, target_id, plan, period, label, title, snippet in rows
+    ]
+
+
+def _mark(textual: str, terms: Sequence[str]) -> str:
+    pattern = re.compile("|".join(re.escape(t) for t in terms), re.IGNORECASE)
+    return pattern.sub(lambda m: f"{_MARK_OPEN}{m.group(0)}{_MARK_CLOSE}", textual)
+
+
+def _scan(
+    session: Session, terms: list[str], *, plan_id: uuid.UUID | None, limit: int
+) -> list[Match]:
+    """The portable fallback: every word somewhere in a record's searchable columns."""
+    found: list[Match] = []
+    for cls, (_maker, columns) in SOURCES.items():
+        stmt = select(cls)
+        for term in terms:
+            stmt = stmt.where(or_(*(getattr(cls, c).ilike(f"%{term}%") for c in columns)))
+        for record in session.scalars(stmt.limit(limit)):
+            doc = _document(session, record)
+            if doc is None or (plan_id is not None and doc.plan_id not in (None, plan_id)):
+                continue
+            body = doc.body if any(t.lower() in doc.body.lower() for t in terms) else ""
+            found.append(
+                Match(
+                    doc.kind,
+                    doc.record_id,
+                    doc.target_entity,
+                    doc.target_id,
+                    doc.plan_id,
+                    doc.period,
+                    _mark(doc.title, terms) if doc.title else doc.label,
+                    _mark(body[:200], terms),
+                )
+            )
+    return found[:limit]

@@ -1,0 +1,142 @@
+"""Searching the whole plan: what it finds, the words it shows, and an index that every
+write keeps current (and a migration builds for a store made before it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from ssp_desktop import services
+from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.records import Action, Measure
+from ssp_desktop.queries.search import search_plan
+from ssp_desktop.services.history import UndoHistory
+from ssp_desktop.store import search as index
+from ssp_desktop.store.engine import Store, _alembic_config
+from tests.factories import mini_plan
+
+Q2 = Quarter(2022, 2)
+
+
+def _found(store: Store, typed: str) -> dict[str, list[str]]:
+    with store.session() as s:
+        return {g.label: [h.title for h in g.hits] for g in search_plan(s, typed)}
+
+
+def test_words_in_an_update_narrative_are_found_with_the_quarter(store: Store) -> None:
+    plan = mini_plan(store)
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.write_update(
+            tx,
+            action,
+            Q2,
+            rag=None,
+            narrative="Cases heard at MARAC within ten working days.",
+            written_on=dt.date(2022, 10, 3),
+        )
+    with store.session() as s:
+        groups = search_plan(s, "marac")
+    assert [g.label for g in groups] == ["Progress updates"]
+    hit = groups[0].hits[0]
+    assert (hit.entity, hit.record_id, hit.quarter) == ("action", plan.action.id, Q2)
+    assert "<b>MARAC</b>" in hit.context_html and hit.matched == {"marac"}
+    assert hit.title == "PVP-01 Fund IDVAs" and hit.plan_title == "Plan 2022-25"
+    # The update is found by its own words, not by its action's title.
+    assert _found(store, "idvas") == {"Actions": ["PVP-01 Fund IDVAs"]}
+
+
+def test_results_are_grouped_by_kind_and_the_last_word_is_a_prefix(store: Store) -> None:
+    mini_plan(store)
+    # "Vulnerable people" is a priority; "Police" an organisation; "Fund IDVAs" an action.
+    assert _found(store, "vulner") == {"Plans, priorities and areas": ["PVP Vulnerable people"]}
+    assert _found(store, "polic") == {"Organisations and people": ["Police"]}
+    assert _found(store, "fund idv") == {"Actions": ["PVP-01 Fund IDVAs"]}
+    assert _found(store, "idvas fund") == {"Actions": ["PVP-01 Fund IDVAs"]}  # any order
+    # A next word just begun (one letter) waits for its second letter.
+    assert _found(store, "vulnerable z") == _found(store, "vulnerable")
+    assert _found(store, "vulnerable zz") == {}
+
+
+@pytest.mark.parametrize("typed", ['"', "AND OR NOT", "(", "NEAR(", "*", "title:x", "  "])
+def test_search_syntax_typed_by_a_person_is_just_words(store: Store, typed: str) -> None:
+    mini_plan(store)
+    with store.session() as s:
+        search_plan(s, typed)  # no FTS5 syntax error reaches the user
+
+
+def test_every_write_keeps_the_index_current_undo_and_delete_included(store: Store) -> None:
+    plan = mini_plan(store)
+    history = UndoHistory(store)
+    try:
+
+        def retitle(tx: object) -> None:
+            action = tx.get(Action, plan.action.id)  # type: ignore[attr-defined]
+            services.edit(tx, action, title="Commission a knife crime programme")  # type: ignore[arg-type]
+
+        history.perform("Change title", retitle)
+        assert _found(store, "knife") == {"Actions": ["PVP-01 Commission a knife crime programme"]}
+        assert _found(store, "IDVAs") == {}
+        history.undo()
+        assert _found(store, "knife") == {}
+        assert _found(store, "IDVAs") == {"Actions": ["PVP-01 Fund IDVAs"]}
+    finally:
+        history.close()
+    with store.transaction(actor="test") as tx:
+        measure = tx.get(Measure, plan.measure.id)
+        assert measure is not None
+        services.delete(tx, measure)
+    assert _found(store, "feel safe") == {}
+
+
+def test_a_store_made_before_search_is_indexed_by_its_upgrade(tmp_path: Path) -> None:
+    from alembic import command
+
+    path = tmp_path / "plan.sqlite"
+    with Store.open(path, create=True) as store:
+        mini_plan(store)
+        cfg = _alembic_config()
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0004")
+            tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+        assert index.TABLE not in tables
+    with Store.open(path) as store:  # upgrades, rebuilding the index
+        assert _found(store, "idvas") == {"Actions": ["PVP-01 Fund IDVAs"]}
+
+
+def test_without_fts5_the_same_words_are_found_by_a_scan(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL later: the query layer still answers (store.search scans instead)."""
+    mini_plan(store)
+    with_index = _found(store, "fund idv")
+    monkeypatch.setattr(index, "has_index", lambda _s: False)
+    assert _found(store, "fund idv") == with_index
+    with store.session() as s:
+        hits = [h for g in search_plan(s, "idvas") for h in g.hits]
+    assert hits and "<b>IDVAs</b>" in hits[0].title_html
+
+
+def test_every_plan_is_searched_and_each_hit_names_its_plan(store: Store) -> None:
+    plan = mini_plan(store)
+    with store.transaction(actor="test") as tx:
+        other = services.start_plan(
+            tx,
+            partnership_name="Test CSP",
+            area="Testshire",
+            title="Plan 2025-28",
+            start_year=FinancialYear(2025),
+            end_year=FinancialYear(2027),
+        )
+        other_id = other.id
+    with store.session() as s:
+        plans = {h.plan_title for g in search_plan(s, "plan") for h in g.hits}
+        assert {"Plan 2022-25", "Plan 2025-28"} <= plans
+        only = {h.plan_id for g in search_plan(s, "plan", plan_id=other_id) for h in g.hits}
+        assert plan.plan.id not in only
+        assert s.scalar(select(Action.id)) == plan.action.id
