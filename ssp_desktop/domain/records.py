@@ -414,6 +414,8 @@ class MeasureValue(Record):
     # comparator ("92% ... statistically significantly higher than GM (88%)").
     significant: Mapped[bool | None] = mapped_column(Boolean, default=None)
     comparator_significant: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    # The value's rank among its comparators as the source states it: "3rd of 10 in GM".
+    rank: Mapped[str] = mapped_column(String(60), default="")
 
     measure: Mapped[Measure] = relationship()
 
@@ -614,6 +616,13 @@ class BoardPack(Record):
     recommendations: Mapped[str] = mapped_column(Text, default="")
     contact_officer: Mapped[str] = mapped_column(String(300), default="")
     protective_marking: Mapped[str] = mapped_column(String(60), default="OFFICIAL")
+    # The rest of the council's cover sheet (blank: the pack says "Not given" or "None").
+    agenda_item: Mapped[str] = mapped_column(String(60), default="")
+    scrutiny_committee: Mapped[str] = mapped_column(String(300), default="")
+    background_papers: Mapped[str] = mapped_column(Text, default="")
+    wards_affected: Mapped[str] = mapped_column(String(300), default="")
+    equality_impact: Mapped[str] = mapped_column(Text, default="")
+    forward_plan_ref: Mapped[str] = mapped_column(String(100), default="")
     sections: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, default=lambda: [dict(s) for s in DEFAULT_PACK_SECTIONS]
     )

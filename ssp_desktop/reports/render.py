@@ -96,6 +96,7 @@ STANDING_COLOURS: dict[Standing, tuple[str, str]] = {
     Standing.AMBER: ("#f47738", "#0b0c0c"),
     Standing.GREEN: ("#00703c", "#ffffff"),
     Standing.NO_UPDATE: ("#b1b4b6", "#0b0c0c"),
+    Standing.NOT_STARTED: ("#ffffff", "#0b0c0c"),
     Standing.CLOSED: ("#505a5f", "#ffffff"),
     Standing.NOT_RATED: ("#f3f2f1", "#0b0c0c"),
 }
@@ -621,7 +622,12 @@ def _table(table: Table, width: float) -> TaggedTable:
     st = _styles()
     style, bold = (st.compact, st.compact_bold) if table.compact else (st.cell, st.cell_bold)
     total = sum(table.widths)
-    col_widths = [width * w / total for w in table.widths]
+    pad = 3 if table.compact else 5
+    col_widths = fit_words(
+        [width * w / total for w in table.widths],
+        _longest_words(table, style.fontSize, bold.fontSize),
+        2 * pad,
+    )
     data: list[list[Any]] = []
     commands: list[tuple[Any, ...]] = []
     for r, row in enumerate(table.header):
@@ -639,7 +645,6 @@ def _table(table: Table, width: float) -> TaggedTable:
             if isinstance(v, Cell) and v.standing is not None:
                 commands.append(("BACKGROUND", (c, first + i), (c, first + i), _bg(v.standing)))
         data.append(cells)
-    pad = 3 if table.compact else 5
     commands += [
         # Tables name a default font even when every cell is a paragraph; it must be ours.
         ("FONT", (0, 0), (-1, -1), fonts.REGULAR, style.fontSize, style.leading),
@@ -684,6 +689,43 @@ def _table(table: Table, width: float) -> TaggedTable:
         spans=table.spans,
     )
     return rl
+
+
+def _longest_words(table: Table, size: float, bold_size: float) -> list[float]:
+    """The width of each column's longest word, as drawn (bold in headers, row headers
+    and RAG cells)."""
+    longest = [0.0] * table.columns
+    rows = [(True, row) for row in table.header] + [(False, row) for row in table.rows]
+    for header, row in rows:
+        for c, value in enumerate(row[: table.columns]):
+            text = value if isinstance(value, str) else value.text
+            bold = header or (
+                not isinstance(value, str) and (value.bold or value.standing is not None)
+            )
+            bold = bold or (table.row_headers and c == 0)
+            font = fonts.BOLD if bold else fonts.REGULAR
+            for word in text.split():
+                longest[c] = max(longest[c], stringWidth(word, font, bold_size if bold else size))
+    return longest
+
+
+def fit_words(widths: list[float], words: Sequence[float], padding: float) -> list[float]:
+    """Column widths adjusted so that no word is broken mid-word (a screen reader reads
+    "Priorit|y" as two words too): a column narrower than its longest word takes the
+    room from columns with room to spare, in proportion to their spare room. Where the
+    table is too narrow for every column's longest word, the widths are left alone."""
+    need = [w + padding + 0.5 for w in words]
+    short = sum(max(0.0, n - w) for n, w in zip(need, widths, strict=True))
+    if short <= 0:
+        return widths
+    spare = [max(0.0, w - n) for n, w in zip(need, widths, strict=True)]
+    room = sum(spare)
+    if room < short:
+        return widths
+    return [
+        max(w, n) if n > w else w - short * s / room
+        for w, n, s in zip(widths, need, spare, strict=True)
+    ]
 
 
 def _as_header(value: CellValue) -> Cell:
@@ -877,6 +919,8 @@ def _canvas_class(furniture: Furniture, taggers: list[Tagger] | None = None) -> 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            # Open with the bookmarks pane showing (PageMode /UseOutlines).
+            self.showOutline()
             if taggers is not None:
                 self.ssp_tagger = Tagger()
                 taggers.append(self.ssp_tagger)

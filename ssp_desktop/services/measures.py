@@ -170,6 +170,7 @@ def record_value(
     significant: bool | None = None,
     comparator_significant: bool | None = None,
     known: MutableMapping[uuid.UUID, MeasureValue] | None = None,
+    rank: str = "",
 ) -> MeasureValue:
     """Enter a measure's value for a quarter. There is one record per measure and
     quarter (its id comes from both), so entering it again changes that record.
@@ -177,7 +178,18 @@ def record_value(
     ``known``, when given, holds the measure's value records already read, by id
     (tombstones too): one not in it is new, so the store is not asked; the record
     made is added to it. An import of many values passes its plan's.
+
+    A withheld value (``status`` WITHHELD) needs its reason in ``note``: the pack prints
+    it where the value would stand. ``rank`` is the value's rank among its comparators
+    as the source states it ("3rd of 10 in GM").
     """
+    if status is ValueStatus.WITHHELD and not note.strip():
+        raise DomainError(
+            f"Say why the {period.label} value is withheld: the reason goes in its note."
+        )
+    rank = " ".join(rank.split())
+    if len(rank) > 60:
+        raise DomainError('A rank is at most 60 characters, e.g. "3rd of 10 in GM".')
     value_id = MeasureValue.make_id(measure.id, period)
     fields = {
         "value": value,
@@ -186,6 +198,7 @@ def record_value(
         "note": note,
         "significant": significant,
         "comparator_significant": comparator_significant,
+        "rank": rank,
     }
     existing = tx.get(MeasureValue, value_id) if known is None else known.get(value_id)
     if existing is None:
