@@ -257,8 +257,7 @@ def test_sentences_keep_units_and_precision(pack: tuple[Store, Read, uuid.UUID])
     assert "26.3% is within tolerance (2.0 percentage points) of the target of 28.0%" in text
     assert (
         "6.43 per 1,000 households is within tolerance (0.10 per 1,000 households) of "
-        "the target of 6.40 per 1,000 households"
-        in text
+        "the target of 6.40 per 1,000 households" in text
     )
     assert "Burglary (per 1,000 households)" in text  # the scorecard names the basis
 
