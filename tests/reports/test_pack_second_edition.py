@@ -11,6 +11,7 @@ sheet - and its pack is made once and read back as text, outline and catalogue.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from pathlib import Path
 import pikepdf
 import pypdf
 import pytest
+from reportlab.graphics.shapes import Drawing, Group, String
 from sqlalchemy import select
 
 from ssp_desktop import services
@@ -34,7 +36,9 @@ from ssp_desktop.domain.records import (
     FundingStream,
     Measure,
 )
+from ssp_desktop.reports.chart import MeasureFacts, Point, build_chart
 from ssp_desktop.reports.export import export_pack, prepare_pack
+from ssp_desktop.reports.pdf_chart import chart_drawing
 from ssp_desktop.sample.plan import write_sample
 from ssp_desktop.store.engine import Store
 from tests.factories import mini_plan
@@ -340,3 +344,41 @@ def test_the_cover_has_the_councils_fields_and_numbered_paragraphs(
 def test_the_bookmarks_pane_opens(pack: tuple[Store, Read, uuid.UUID]) -> None:
     with pikepdf.open(pack[1].path) as pdf:
         assert pdf.Root.PageMode == pikepdf.Name.UseOutlines
+
+
+def _text_boxes(drawing: Drawing) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Every label the chart draws with its box on the page (rotation applied)."""
+    boxes = []
+    for el in drawing.contents:
+        if isinstance(el, String):
+            boxes.append((el.text, el.getBounds()))
+        elif isinstance(el, Group) and any(isinstance(c, String) for c in el.contents):
+            text = next(c.text for c in el.contents if isinstance(c, String))
+            boxes.append((text, el.getBounds()))
+    return boxes
+
+
+@pytest.mark.parametrize(
+    "basis", ["per 1,000 households", "per 100,000 young people aged 10-17 in Stockport"]
+)
+@pytest.mark.parametrize("height", [160.0, 210.0])
+def test_a_long_y_axis_title_runs_through_nothing(basis: str, height: float) -> None:
+    quarters = Quarter.range(Q.shift(-7), Q)
+    points = {
+        q: Point(float(v), comparators={"GM average": v + 3.0, "England": v + 1.0})
+        for q, v in zip(quarters, [169, 175, 190, 200, 195, 188, 184, 180], strict=True)
+    }
+    facts = MeasureFacts(
+        "First-time entrants",
+        unit=Unit.RATE,
+        rate_basis=basis,
+        comparator_names=["GM average", "England"],
+    )
+    drawing = chart_drawing(build_chart(facts, points, {}), 420.0, height=height)
+    boxes = _text_boxes(drawing)
+    assert any(text.startswith("Rate (") for text, _box in boxes)
+    for (a, (ax0, ay0, ax1, ay1)), (b, (bx0, by0, bx1, by1)) in itertools.combinations(boxes, 2):
+        overlap = min(ax1, bx1) - max(ax0, bx0) > 2 and min(ay1, by1) - max(ay0, by0) > 2
+        assert not overlap, f"{a!r} runs through {b!r}"
+    for text, (x0, y0, x1, y1) in boxes:
+        assert x0 >= -0.5 and y0 >= -0.5 and x1 <= 420.5 and y1 <= height + 0.5, text
