@@ -25,6 +25,7 @@ This module imports ReportLab at the top; import it lazily from the CLI and the 
 from __future__ import annotations
 
 import functools
+import io
 from ast import literal_eval
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -418,7 +419,7 @@ class TaggedTable(RLTable):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
-        pieces: list[Flowable] = super().split(avail_width, avail_height)
+        pieces = self._split_rows(avail_width, avail_height)
         if not pieces:
             return pieces
         first, rest = pieces
@@ -431,6 +432,33 @@ class TaggedTable(RLTable):  # type: ignore[misc]
             piece.ssp_node = self.ssp_node
             piece.ssp_cells = self.ssp_cells
         return pieces
+
+    def _split_rows(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        """ReportLab's split, but never a single body row alone: not at the foot of a
+        page (the table moves on whole) nor at the head of the next (one more row goes
+        with it), unless the rows are so tall that there is no other way."""
+        pieces: list[Flowable] = super().split(avail_width, avail_height)
+        if len(pieces) != 2:
+            return pieces
+        header = self.repeatRows if isinstance(self.repeatRows, int) else 0
+        first, rest = pieces
+        first_body = first._nrows - header
+        rest_body = rest._nrows - header
+        if (first_body < 2 or first_body + rest_body <= SHORT_TABLE) and (
+            avail_height < ORPHAN_LIMIT
+        ):
+            return []
+        if rest_body < 2 and first_body >= 3:
+            shorter = sum(self._rowHeights[: first._nrows - 1]) + 0.01
+            return list(super().split(avail_width, shorter))
+        return pieces
+
+
+SHORT_TABLE = 5
+"""A table of this many body rows or fewer is never split (it moves on whole)."""
+ORPHAN_LIMIT = 400.0
+"""Below this much room (points) a table that could show only one row waits for the next
+page; with more room than that its rows are too tall to hold back."""
 
 
 def _data_cells(table: Node, header_rows: int, row_headers: bool, spans: Any) -> CellNodes:
@@ -765,6 +793,29 @@ class _Story:
         self.at_page_start = True
         self.first_landscape = False
         self.section: Node | None = None
+        # Headings not yet followed by content: (their page-break test, their height).
+        self.pending: list[tuple[CondPageBreak, float]] = []
+
+    def _keep_with_next(self, made: list[Flowable]) -> None:
+        """Keep-with-next for headings: the page-break test before a heading asks for
+        room for the heading, any headings right after it, and the start of what
+        follows (a table's header and first two rows, three lines of a paragraph,
+        a whole group), so a heading is never left at the foot of a page."""
+        if not made:
+            return
+        if len(made) == 2 and isinstance(made[1], HeadingFlowable):
+            brk, heading = made
+            _w, h = heading.wrap(self.width, 10_000)
+            self.pending.append((brk, h + heading.getSpaceBefore() + heading.getSpaceAfter()))
+            return
+        if not self.pending:
+            return
+        first = next((f for f in made if not isinstance(f, Spacer)), made[0])
+        need = _start_height(first, self.width)
+        for brk, h in reversed(self.pending):
+            need += h
+            brk.height = need
+        self.pending.clear()
 
     @property
     def width(self) -> float:
@@ -786,9 +837,11 @@ class _Story:
 
     def add(self, block: Block) -> None:
         if isinstance(block, NewPage):
+            self.pending.clear()
             self.new_page(block.landscape)
             return
         made = self.make(block)
+        self._keep_with_next(made)
         # ReportLab's keepWithNext cannot reach into a KeepTogether: put a heading
         # into the group that follows it so it is never left alone at a page foot.
         if (
@@ -876,8 +929,23 @@ class _Story:
         if self.landscape:
             chart_width = self.width * 0.56
             gap = 18.0
-            drawing = FigureFlowable(chart_drawing(block.chart, chart_width, height=160), block.alt)
             table = _table(block.table, self.width - chart_width - gap)
+            # Two charts to a landscape page where they fit: the chart is as tall as
+            # half the page leaves beside its table, heading and description (never
+            # shorter than its data table, never taller than 160 points).
+            scratch = _scratch_canvas()
+            _w, table_h = table.wrapOn(scratch, self.width - chart_width - gap, 10_000)
+            _w, alt_h = alt.wrapOn(scratch, self.width, 10_000)
+            head_h = sum(
+                h.wrapOn(scratch, chart_width, 10_000)[1] + h.getSpaceBefore() + h.getSpaceAfter()
+                for h in head
+            )
+            half = FRAME_HEIGHTS[True] / 2 - 8
+            budget = half - alt_h - alt.getSpaceAfter() - 4 - head_h
+            height = max(table_h - head_h, 120.0, min(160.0, budget))
+            drawing = FigureFlowable(
+                chart_drawing(block.chart, chart_width, height=height), block.alt
+            )
             return [SideBySide([*head, drawing], [table], chart_width, gap), Spacer(1, 4), alt]
         drawing = FigureFlowable(chart_drawing(block.chart, self.width), block.alt)
         return [
@@ -888,6 +956,37 @@ class _Story:
             alt,
             Spacer(1, 6),
         ]
+
+
+FRAME_HEIGHTS = {
+    False: A4[1] - MARGIN_TOP - MARGIN_BOTTOM,
+    True: A4[0] - MARGIN_TOP - MARGIN_BOTTOM,
+}
+
+
+@functools.cache
+def _scratch_canvas() -> Canvas:
+    return Canvas(io.BytesIO(), invariant=1)
+
+
+def _start_height(flowable: Flowable, width: float) -> float:
+    """How much of ``flowable`` a heading needs beside it on its page: a table's header
+    and first two rows, three lines of a paragraph or list, a group whole (up to most of
+    a page)."""
+    if isinstance(flowable, TableOfContents):
+        return 100.0  # filled in only as the pack is drawn
+    # Measured on a scratch canvas (never saved): lists and groups wrap only on one.
+    _w, h = flowable.wrapOn(_scratch_canvas(), width, 10_000)
+    if isinstance(flowable, RLTable):
+        header = flowable.repeatRows if isinstance(flowable.repeatRows, int) else 0
+        if flowable._nrows - header <= SHORT_TABLE:
+            return float(h)
+        return float(sum(flowable._rowHeights[: header + 2]))
+    if isinstance(flowable, RLParagraph):
+        return float(min(h, 3 * flowable.style.leading))
+    if isinstance(flowable, ListFlowable):
+        return float(min(h, 3 * BODY_SIZE * 1.45))
+    return float(min(h, FRAME_HEIGHTS[False] * 0.6))
 
 
 def _place(flowable: Flowable, parent: Node | None) -> None:

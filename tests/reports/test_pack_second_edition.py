@@ -36,9 +36,21 @@ from ssp_desktop.domain.records import (
     FundingStream,
     Measure,
 )
+from ssp_desktop.reports.blocks import (
+    Block,
+    Furniture,
+    Heading,
+    Metadata,
+    PackDocument,
+    Paragraph,
+    Section,
+    Table,
+    TextStyle,
+)
 from ssp_desktop.reports.chart import MeasureFacts, Point, build_chart
 from ssp_desktop.reports.export import export_pack, prepare_pack
 from ssp_desktop.reports.pdf_chart import chart_drawing
+from ssp_desktop.reports.render import render_pdf
 from ssp_desktop.sample.plan import write_sample
 from ssp_desktop.store.engine import Store
 from tests.factories import mini_plan
@@ -382,3 +394,66 @@ def test_a_long_y_axis_title_runs_through_nothing(basis: str, height: float) -> 
         assert not overlap, f"{a!r} runs through {b!r}"
     for text, (x0, y0, x1, y1) in boxes:
         assert x0 >= -0.5 and y0 >= -0.5 and x1 <= 420.5 and y1 <= height + 0.5, text
+
+
+# --------------------------------------------------------------------------- layout
+
+
+def _layout_pages(blocks: tuple[Block, ...], path: Path) -> list[str]:
+    document = PackDocument(
+        metadata=Metadata("Layout", "Test", "Layout", ()),
+        furniture=Furniture("OFFICIAL", "Board", "Layout"),
+        sections=(Section("x", "Layout", blocks),),
+    )
+    render_pdf(document, path)
+    return [_norm(p.extract_text()) for p in pypdf.PdfReader(path).pages]
+
+
+def _filler(lines: int, notes: int = 0) -> tuple[Block, ...]:
+    """Body lines (21.5 points each) and notes (about 40): together they put what
+    follows at many heights on the first page's foot."""
+    return tuple(Paragraph(f"Filler line {n}.") for n in range(lines)) + tuple(
+        Paragraph(f"Filler note {n}.", TextStyle.NOTE) for n in range(notes)
+    )
+
+
+OFFSETS = [(lines, notes) for lines in range(22, 32) for notes in range(3)]
+
+
+def _rows_table(n: int) -> Table:
+    return Table(
+        header=(("Ref", "What"),),
+        rows=tuple((f"R{k:02d}", f"Row number {k:02d} of the table") for k in range(1, n + 1)),
+        widths=(1.0, 4.0),
+        caption="Rows",
+    )
+
+
+def test_a_heading_keeps_with_the_start_of_its_table(tmp_path: Path) -> None:
+    # Wherever the heading falls, its page also has the table's header and two rows.
+    for lines, notes in OFFSETS:
+        blocks = (
+            Heading("Layout", 1, "h1"),
+            *_filler(lines, notes),
+            Heading("The table's heading", 2, "h2"),
+            _rows_table(12),
+        )
+        pages = _layout_pages(blocks, tmp_path / f"h{lines}-{notes}.pdf")
+        (page,) = [p for p in pages if "The table's heading" in p]
+        assert "Row number 01" in page and "Row number 02" in page, lines
+
+
+def test_no_table_row_stands_alone_on_a_page(tmp_path: Path) -> None:
+    for lines, notes in OFFSETS:
+        blocks = (Heading("Layout", 1, "h1"), *_filler(lines, notes), _rows_table(9))
+        pages = _layout_pages(blocks, tmp_path / f"r{lines}-{notes}.pdf")
+        counts = [len(re.findall(r"Row number \d\d", p)) for p in pages]
+        assert 1 not in counts, (lines, notes, counts)
+        assert sum(counts) == 9
+
+
+def test_a_short_table_is_never_split(tmp_path: Path) -> None:
+    for lines, notes in OFFSETS:
+        blocks = (Heading("Layout", 1, "h1"), *_filler(lines, notes), _rows_table(4))
+        pages = _layout_pages(blocks, tmp_path / f"s{lines}-{notes}.pdf")
+        assert 4 in [len(re.findall(r"Row number \d\d", p)) for p in pages], (lines, notes)
