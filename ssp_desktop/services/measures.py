@@ -170,7 +170,7 @@ def record_value(
     significant: bool | None = None,
     comparator_significant: bool | None = None,
     known: MutableMapping[uuid.UUID, MeasureValue] | None = None,
-    rank: str = "",
+    rank: str | None = None,
 ) -> MeasureValue:
     """Enter a measure's value for a quarter. There is one record per measure and
     quarter (its id comes from both), so entering it again changes that record.
@@ -181,14 +181,16 @@ def record_value(
 
     A withheld value (``status`` WITHHELD) needs its reason in ``note``: the pack prints
     it where the value would stand. ``rank`` is the value's rank among its comparators
-    as the source states it ("3rd of 10 in GM").
+    as the source states it ("3rd of 10 in GM"); None keeps the one recorded (a lead
+    entering a value does not see it).
     """
     if status is ValueStatus.WITHHELD and not note.strip():
         raise DomainError(
             f"Say why the {period.label} value is withheld: the reason goes in its note."
         )
-    rank = " ".join(rank.split())
-    if len(rank) > 60:
+    if rank is not None:
+        rank = " ".join(rank.split())
+    if rank is not None and len(rank) > 60:
         raise DomainError('A rank is at most 60 characters, e.g. "3rd of 10 in GM".')
     value_id = MeasureValue.make_id(measure.id, period)
     fields = {
@@ -198,8 +200,9 @@ def record_value(
         "note": note,
         "significant": significant,
         "comparator_significant": comparator_significant,
-        "rank": rank,
     }
+    if rank is not None:
+        fields["rank"] = rank
     existing = tx.get(MeasureValue, value_id) if known is None else known.get(value_id)
     if existing is None:
         made = create(tx, MeasureValue(id=value_id, measure_id=measure.id, period=period, **fields))
