@@ -593,6 +593,7 @@ DEFAULT_PACK_SECTIONS: list[dict[str, Any]] = [
         "changes",
         "scorecard",
         "priorities",
+        "outcomes",
         "funding",
         "risks",
         "appendix",

@@ -236,6 +236,7 @@ SECTION_TITLES: dict[str, str] = {
     "changes": "What changed since last quarter",
     "scorecard": "Performance scorecard",
     "priorities": "Strategic priorities",
+    "outcomes": "Outcomes",
     "funding": "Funding",
     "risks": "Risks and forward look",
     "appendix": "Appendix: definitions",

@@ -49,6 +49,7 @@ from ssp_desktop.reports.blocks import (
 )
 from ssp_desktop.reports.chart import MeasureFacts, Point, build_chart
 from ssp_desktop.reports.export import export_pack, prepare_pack
+from ssp_desktop.reports.pack import section_order
 from ssp_desktop.reports.pdf_chart import chart_drawing
 from ssp_desktop.reports.render import render_pdf
 from ssp_desktop.sample.plan import write_sample
@@ -457,3 +458,21 @@ def test_a_short_table_is_never_split(tmp_path: Path) -> None:
         blocks = (Heading("Layout", 1, "h1"), *_filler(lines, notes), _rows_table(4))
         pages = _layout_pages(blocks, tmp_path / f"s{lines}-{notes}.pdf")
         assert 4 in [len(re.findall(r"Row number \d\d", p)) for p in pages], (lines, notes)
+
+
+def test_a_pack_stored_before_the_outcomes_section_gets_it_after_the_priorities() -> None:
+    old = [{"key": k, "enabled": True} for k in ("cover", "priorities", "funding")]
+    keys = [k for k, _e in section_order(old)]
+    assert keys.index("outcomes") == keys.index("priorities") + 1
+    assert keys.index("cover") < keys.index("priorities") < keys.index("funding")
+
+
+def test_the_outcomes_section_shows_each_frameworks_outcomes_and_their_measures(
+    sample_text: str,
+) -> None:
+    start = sample_text.index("Outcomes The outcomes of the frameworks")
+    part = sample_text[start : sample_text.index("Funding", start)]
+    assert "Standing Together" in part
+    assert "One Stockport" in part
+    # An outcome row: its priorities, its actions and how its measures stand.
+    assert re.search(r"GM-\d\d: .{0,300}?(PVP|PSP|ROR).{0,400}?(Green|Amber|Red|Not rated)", part)
