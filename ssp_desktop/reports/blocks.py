@@ -189,6 +189,9 @@ class Section:
     title: str
     blocks: tuple[Block, ...]
     landscape: bool = False  # the section starts on a landscape page
+    # Runs on below the previous section when that ends on a page of the same
+    # orientation with room to spare, rather than leaving that page near-empty.
+    flows: bool = False
 
 
 @dataclass(frozen=True)

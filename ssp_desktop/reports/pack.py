@@ -94,6 +94,8 @@ _BUILDERS: dict[str, Callable[[PackContext], tuple[Block, ...]]] = {
     "outcomes": outcomes_section,
 }
 _LANDSCAPE = {"scorecard", "risks"}
+# Short sections that run on below the one before rather than start a page of their own.
+_FLOWING = {"outcomes", "funding"}
 
 
 def assemble_pack(
@@ -120,7 +122,15 @@ def assemble_pack(
             continue
         report(SECTION_TITLES[key])
         blocks = priorities_section(ctx, report) if key == "priorities" else _BUILDERS[key](ctx)
-        sections.append(Section(key, SECTION_TITLES[key], blocks, landscape=key in _LANDSCAPE))
+        sections.append(
+            Section(
+                key,
+                SECTION_TITLES[key],
+                blocks,
+                landscape=key in _LANDSCAPE,
+                flows=key in _FLOWING,
+            )
+        )
     if not sections:
         sections.append(
             Section(

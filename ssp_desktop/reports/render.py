@@ -651,10 +651,12 @@ def _table(table: Table, width: float) -> TaggedTable:
     style, bold = (st.compact, st.compact_bold) if table.compact else (st.cell, st.cell_bold)
     total = sum(table.widths)
     pad = 3 if table.compact else 5
+    words, short_cells = _longest_words(table, style.fontSize, bold.fontSize)
+    col_widths = fit_words([width * w / total for w in table.widths], words, 2 * pad)
+    # Then, where there is room, short cells ("2024/25 Q2", "Provisional") on one line:
+    # a chart's data table half the height reads better and lets two charts share a page.
     col_widths = fit_words(
-        [width * w / total for w in table.widths],
-        _longest_words(table, style.fontSize, bold.fontSize),
-        2 * pad,
+        col_widths, [max(a, b) for a, b in zip(words, short_cells, strict=True)], 2 * pad
     )
     data: list[list[Any]] = []
     commands: list[tuple[Any, ...]] = []
@@ -719,10 +721,15 @@ def _table(table: Table, width: float) -> TaggedTable:
     return rl
 
 
-def _longest_words(table: Table, size: float, bold_size: float) -> list[float]:
-    """The width of each column's longest word, as drawn (bold in headers, row headers
-    and RAG cells)."""
+SHORT_CELL = 14
+"""Cells of at most this many characters are kept on one line where the table has room."""
+
+
+def _longest_words(table: Table, size: float, bold_size: float) -> tuple[list[float], list[float]]:
+    """The width of each column's longest word, and of its longest short cell (body
+    rows only), as drawn (bold in headers, row headers and RAG cells)."""
     longest = [0.0] * table.columns
+    short = [0.0] * table.columns
     rows = [(True, row) for row in table.header] + [(False, row) for row in table.rows]
     for header, row in rows:
         for c, value in enumerate(row[: table.columns]):
@@ -732,9 +739,12 @@ def _longest_words(table: Table, size: float, bold_size: float) -> list[float]:
             )
             bold = bold or (table.row_headers and c == 0)
             font = fonts.BOLD if bold else fonts.REGULAR
+            points = bold_size if bold else size
             for word in text.split():
-                longest[c] = max(longest[c], stringWidth(word, font, bold_size if bold else size))
-    return longest
+                longest[c] = max(longest[c], stringWidth(word, font, points))
+            if not header and len(text) <= SHORT_CELL:
+                short[c] = max(short[c], stringWidth(text, font, points))
+    return longest, short
 
 
 def fit_words(widths: list[float], words: Sequence[float], padding: float) -> list[float]:
@@ -1143,7 +1153,11 @@ def build_story(document: PackDocument) -> tuple[list[Flowable], bool]:
     portrait_width, landscape_width = frame_widths()
     story = _Story(portrait_width, landscape_width)
     for section in document.sections:
-        story.new_page(section.landscape)
+        if section.flows and story.landscape == section.landscape and not story.at_page_start:
+            # Room for the section's heading and a good start, or a new page.
+            story.flowables.append(CondPageBreak(FRAME_HEIGHTS[section.landscape] / 3))
+        else:
+            story.new_page(section.landscape)
         story.section = Node("Sect", attrs={"Title": section.title})
         for block in section.blocks:
             story.add(block)

@@ -476,3 +476,12 @@ def test_the_outcomes_section_shows_each_frameworks_outcomes_and_their_measures(
     assert "One Stockport" in part
     # An outcome row: its priorities, its actions and how its measures stand.
     assert re.search(r"GM-\d\d: .{0,300}?(PVP|PSP|ROR).{0,400}?(Green|Amber|Red|Not rated)", part)
+
+
+def test_short_sections_share_a_page_rather_than_leave_one_near_empty(
+    pack: tuple[Store, Read, uuid.UUID],
+) -> None:
+    # The small plan has no outcome frameworks: its outcomes section is a heading and a
+    # note, and the funding section runs on below it.
+    (page,) = [p for p in pack[1].pages if "No outcome frameworks are recorded" in p]
+    assert "Funding Funding streams available" in page
