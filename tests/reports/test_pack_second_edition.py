@@ -54,6 +54,7 @@ from ssp_desktop.reports.pdf_chart import chart_drawing
 from ssp_desktop.reports.render import render_pdf
 from ssp_desktop.sample.plan import write_sample
 from ssp_desktop.store.engine import Store
+from ssp_desktop.store.integrity import check_store
 from tests.factories import mini_plan
 
 Q = Quarter.parse("2023/24 Q2")
@@ -485,3 +486,12 @@ def test_short_sections_share_a_page_rather_than_leave_one_near_empty(
     # note, and the funding section runs on below it.
     (page,) = [p for p in pack[1].pages if "No outcome frameworks are recorded" in p]
     assert "Funding Funding streams available" in page
+
+
+def test_check_reports_awards_over_their_allocation(pack: tuple[Store, Read, uuid.UUID]) -> None:
+    problems = [str(p) for p in check_store(pack[0])]
+    assert any(
+        "Serious Violence Duty 2023/24: awards total £11,500 against an allocation of "
+        "£10,000, over by £1,500" in p
+        for p in problems
+    ), problems
