@@ -140,11 +140,11 @@ def funding_section(ctx: PackContext) -> tuple[Block, ...]:
         )
     else:
         blocks.append(Paragraph(f"No awards are recorded for {fy.label}.", TextStyle.NOTE))
-    blocks += _awards_against_allocations(streams, allocations, awards, fy)
+    blocks += awards_against_allocations(streams, allocations, awards, fy)
     return tuple(blocks)
 
 
-def _awards_against_allocations(
+def awards_against_allocations(
     streams: Sequence[FundingStream],
     allocations: dict[tuple[uuid.UUID, FinancialYear], Decimal],
     awards: Sequence[FundingAward],
