@@ -120,7 +120,8 @@ def measure_label(row: ScorecardRow) -> str:
 
 def scorecard_comparators(row: ScorecardRow) -> str:
     """Every comparator of the value, then significance and rank, as short sentences."""
-    sentence = comparator_sentence(row)
+    # The measure column already names a rate's basis.
+    sentence = comparator_sentence(row, units=False)
     for prefix in ("Comparators: ", "Comparator: "):
         sentence = sentence.removeprefix(prefix)
     return sentence

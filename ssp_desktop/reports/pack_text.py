@@ -111,7 +111,7 @@ def rag_sentence(row: ScorecardRow) -> str:
     return f"{v} is {side} the target of {t}"
 
 
-def comparator_sentence(row: ScorecardRow) -> str:
+def comparator_sentence(row: ScorecardRow, *, units: bool = True) -> str:
     """Every comparator, significance and rank as the council's papers write them:
     "GM average 2.26; England 2.10. Statistically significantly lower than GM average.
     Ranked 3rd of 10 in GM." Empty when there is nothing to say."""
@@ -119,7 +119,10 @@ def comparator_sentence(row: ScorecardRow) -> str:
     if row.comparators or row.comparator_text:
         parts.append(
             "Comparators: "
-            + "; ".join(f"{name} {with_unit(row, v)}" for name, v in row.comparators)
+            + "; ".join(
+                f"{name} {with_unit(row, v) if units else row.fmt(v)}"
+                for name, v in row.comparators
+            )
             if row.comparators
             else f"Comparator: {row.comparator_text}"
         )
