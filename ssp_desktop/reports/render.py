@@ -822,9 +822,12 @@ class _Story:
             return
         first = next((f for f in made if not isinstance(f, Spacer)), made[0])
         need = _start_height(first, self.width)
+        # Never more than most of a page: at the top of a page the test must pass, or
+        # it would leave that page blank.
+        most = FRAME_HEIGHTS[self.landscape] * 0.8
         for brk, h in reversed(self.pending):
             need += h
-            brk.height = need
+            brk.height = min(need, most)
         self.pending.clear()
 
     @property

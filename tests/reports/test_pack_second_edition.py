@@ -38,8 +38,10 @@ from ssp_desktop.domain.records import (
 )
 from ssp_desktop.reports.blocks import (
     Block,
+    Figure,
     Furniture,
     Heading,
+    KeepTogether,
     Metadata,
     PackDocument,
     Paragraph,
@@ -50,6 +52,7 @@ from ssp_desktop.reports.blocks import (
 from ssp_desktop.reports.chart import MeasureFacts, Point, build_chart
 from ssp_desktop.reports.export import export_pack, prepare_pack
 from ssp_desktop.reports.pack import section_order
+from ssp_desktop.reports.pack_priorities import _chart_table
 from ssp_desktop.reports.pdf_chart import chart_drawing
 from ssp_desktop.reports.render import render_pdf
 from ssp_desktop.sample.plan import write_sample
@@ -495,3 +498,31 @@ def test_check_reports_awards_over_their_allocation(pack: tuple[Store, Read, uui
         "£10,000, over by £1,500" in p
         for p in problems
     ), problems
+
+
+def test_two_charts_share_a_landscape_page(tmp_path: Path) -> None:
+    # Eight quarters and two comparators each, as the benchmark plan's measures have:
+    # before the second edition each such chart had a landscape page to itself.
+    quarters = Quarter.range(Q.shift(-7), Q)
+    facts = MeasureFacts(
+        "Residents who feel safe", unit=Unit.PERCENT, comparator_names=["GM average", "England"]
+    )
+    blocks: list[Block] = []
+    for n in range(4):
+        points = {
+            q: Point(60.0 + k + n, comparators={"GM average": 70.0 - k, "England": 65.0 + k})
+            for k, q in enumerate(quarters)
+        }
+        chart = build_chart(facts, points, {FY: 68.0, FY.next(): 70.0})
+        figure = Figure(
+            chart=chart, alt=chart.alt_text, caption=chart.title, table=_chart_table(chart)
+        )
+        blocks.append(KeepTogether((Heading(f"M{n} Feel safe", 1, f"m{n}"), figure)))
+    document = PackDocument(
+        metadata=Metadata("Layout", "Test", "Layout", ()),
+        furniture=Furniture("OFFICIAL", "Board", "Layout"),
+        sections=(Section("x", "Charts", tuple(blocks), landscape=True),),
+    )
+    render_pdf(document, tmp_path / "charts.pdf")
+    pages = [_norm(p.extract_text()) for p in pypdf.PdfReader(tmp_path / "charts.pdf").pages]
+    assert [p.count("Chart description:") for p in pages] == [2, 2]

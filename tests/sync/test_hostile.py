@@ -264,6 +264,7 @@ def test_a_natural_key_with_a_forged_id(world: World, bundle: Path) -> None:
             "note": "",
             "significant": None,
             "comparator_significant": None,
+            "rank": "",
         },
     }
     rewrite(bundle, {"changes.jsonl": (json.dumps(line) + "\n").encode()})
