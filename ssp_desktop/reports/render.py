@@ -456,9 +456,10 @@ class TaggedTable(RLTable):  # type: ignore[misc]
 
 SHORT_TABLE = 5
 """A table of this many body rows or fewer is never split (it moves on whole)."""
-ORPHAN_LIMIT = 400.0
-"""Below this much room (points) a table that could show only one row waits for the next
-page; with more room than that its rows are too tall to hold back."""
+ORPHAN_LIMIT = 200.0
+"""Below this much room (points) a table that could show only one row (or a short table)
+waits for the next page; with more room than that, moving it on would leave more of the
+page empty than the lone row costs (its rows are tall)."""
 
 
 def _data_cells(table: Node, header_rows: int, row_headers: bool, spans: Any) -> CellNodes:
