@@ -125,6 +125,18 @@ def _parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="protect the PDF (AES-256) with the password in the first line of FILE",
     )
+    pack.add_argument(
+        "--annual",
+        metavar="YEAR",
+        help='make the annual update to scrutiny for a financial year, e.g. "2023/24" '
+        "(with --out), instead of a quarter's board pack",
+    )
+    pack.add_argument(
+        "--committee",
+        metavar="NAME",
+        help="the scrutiny committee the annual update goes to (default: the one on the "
+        "plan's latest board pack, else Communities & Housing Scrutiny Committee)",
+    )
     bundle = sub.add_parser("bundle", help="share updates between copies with bundle files")
     bundle_sub = bundle.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
     export = bundle_sub.add_parser(
@@ -495,6 +507,44 @@ def cmd_pack(
     return EXIT_OK
 
 
+def cmd_pack_annual(
+    store_path: Path, year_text: str, out: Path, plan_text: str | None, committee: str | None
+) -> int:
+    """Write the annual update to scrutiny for a financial year (not recorded as a
+    board pack export: it is a different paper)."""
+    import os
+
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.domain.periods import FinancialYear, PeriodError
+    from ssp_desktop.reports.annual import assemble_annual
+    from ssp_desktop.reports.export import check_output_path, resolve_plan
+    from ssp_desktop.reports.render import render_pdf
+    from ssp_desktop.store.engine import Store
+
+    try:
+        year = FinancialYear.parse(year_text)
+    except PeriodError as exc:
+        return _error(str(exc))
+    try:
+        target = check_output_path(out)
+        with Store.open(store_path, readonly=True) as store, store.session() as session:
+            plan = resolve_plan(session, plan_text)
+            document = assemble_annual(session, plan, year, committee=committee)
+        partial = target.with_name(target.name + ".part")
+        try:
+            pages = render_pdf(document, partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+    except SspError as exc:
+        return _error(str(exc))
+    print(
+        f"Wrote the annual update for {year.label} to {document.furniture.meeting} "
+        f"to {target}: {pages} pages."
+    )
+    return EXIT_OK
+
+
 def cmd_pack_list(store_path: Path) -> int:
     """Print the recorded exports, newest first."""
     from ssp_desktop.domain.errors import SspError
@@ -804,6 +854,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.as_published:
             return cmd_pack_remake(
                 Path(args.store), args.as_published, Path(args.out) if args.out else None
+            )
+        if args.annual:
+            if not args.out:
+                return _error("give --out for the annual update's PDF.")
+            return cmd_pack_annual(
+                Path(args.store), args.annual, Path(args.out), args.plan, args.committee
             )
         if not args.quarter or not args.out:
             return _error(

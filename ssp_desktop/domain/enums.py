@@ -123,6 +123,9 @@ class UpdateState(enum.StrEnum):
 class ValueStatus(enum.StrEnum):
     PROVISIONAL = "provisional"
     FINAL = "final"
+    # Not published by its owner (police data held back): never printed or rated; the
+    # value's note gives the reason.
+    WITHHELD = "withheld"
 
 
 class PackStatus(enum.StrEnum):

@@ -416,6 +416,8 @@ class MeasureValue(Record):
     # Review, as for action updates: only accepted values reach the board pack.
     state: Mapped[UpdateState] = mapped_column(_enum(UpdateState), default=UpdateState.ACCEPTED)
     review_note: Mapped[str] = mapped_column(Text, default="")
+    # The value's rank among its comparators as the source states it: "3rd of 10 in GM".
+    rank: Mapped[str] = mapped_column(String(60), default="")
 
     measure: Mapped[Measure] = relationship()
 
@@ -593,6 +595,7 @@ DEFAULT_PACK_SECTIONS: list[dict[str, Any]] = [
         "changes",
         "scorecard",
         "priorities",
+        "outcomes",
         "funding",
         "risks",
         "appendix",
@@ -616,6 +619,13 @@ class BoardPack(Record):
     recommendations: Mapped[str] = mapped_column(Text, default="")
     contact_officer: Mapped[str] = mapped_column(String(300), default="")
     protective_marking: Mapped[str] = mapped_column(String(60), default="OFFICIAL")
+    # The rest of the council's cover sheet (blank: the pack says "Not given" or "None").
+    agenda_item: Mapped[str] = mapped_column(String(60), default="")
+    scrutiny_committee: Mapped[str] = mapped_column(String(300), default="")
+    background_papers: Mapped[str] = mapped_column(Text, default="")
+    wards_affected: Mapped[str] = mapped_column(String(300), default="")
+    equality_impact: Mapped[str] = mapped_column(Text, default="")
+    forward_plan_ref: Mapped[str] = mapped_column(String(100), default="")
     sections: Mapped[list[dict[str, Any]]] = mapped_column(
         JSON, default=lambda: [dict(s) for s in DEFAULT_PACK_SECTIONS]
     )

@@ -662,6 +662,14 @@ class MeasureSeries:
     comparators: dict[Quarter, dict[str, float]] = field(default_factory=dict)
     # Where each value stands in review (accepted, submitted, ...).
     review: dict[Quarter, UpdateState] = field(default_factory=dict)
+    # Periods recorded without a usable value (blank, or withheld by the data owner),
+    # with the reason given; judged as "not rated" when newer than every value.
+    missing: dict[Quarter, str] = field(default_factory=dict)
+    # Is the value significantly different from the first comparator (True), not
+    # (False), or not stated (None)?
+    comparator_significant: dict[Quarter, bool | None] = field(default_factory=dict)
+    # "3rd of 10 in GM": the value's rank among its comparators, where stated.
+    rank: dict[Quarter, str] = field(default_factory=dict)
 
 
 def read_series(
@@ -679,7 +687,18 @@ def read_series(
         conditions.append(MeasureValue.period <= upto)
     if since is not None:
         conditions.append(MeasureValue.period >= since)
-    for measure_id, period, value, comparators, status, significant, state in session.execute(
+    for (
+        measure_id,
+        period,
+        value,
+        comparators,
+        status,
+        significant,
+        state,
+        note,
+        comparator_significant,
+        rank,
+    ) in session.execute(
         select(
             MeasureValue.measure_id,
             MeasureValue.period,
@@ -688,13 +707,22 @@ def read_series(
             MeasureValue.status,
             MeasureValue.significant,
             MeasureValue.state,
+            MeasureValue.note,
+            MeasureValue.comparator_significant,
+            MeasureValue.rank,
         )
         .join(Measure, Measure.id == MeasureValue.measure_id)
         .where(*conditions)
     ):
         s = series.setdefault(measure_id, MeasureSeries())
-        if value is not None and not math.isnan(value):
+        if status is ValueStatus.WITHHELD or value is None or math.isnan(value):
+            # A withheld figure is never judged or printed, even if one was recorded.
+            s.missing[period] = (note or "").strip()
+        else:
             s.values[period] = value
+        s.comparator_significant[period] = comparator_significant
+        if rank:
+            s.rank[period] = rank
         s.significance[period] = significant
         s.status[period] = status
         s.comparators[period] = comparators or {}
@@ -727,6 +755,8 @@ class Judgement:
     travel: Travel
     comparator_name: str
     comparator_value: float | None
+    # The newest period was recorded without a value (blank or withheld): its reason.
+    missing_reason: str = ""
 
 
 def judge(
@@ -740,9 +770,15 @@ def judge(
     mode: ToleranceMode | None,
     threshold: float | None,
     comparator_names: Sequence[str] | None,
+    missing_latest: bool = False,
 ) -> Judgement:
     """RAG against the year's target, direction of travel (a year back for annual
-    measures) and the first comparator, all at the series' newest value."""
+    measures) and the first comparator, all at the series' newest value.
+
+    ``missing_latest``: a period newer than every value, recorded without one (withheld,
+    or blank with a reason), is the one judged: "not rated", never an older value
+    rated in its place (the scorecard, the dashboard and the board pack). The measure
+    lists leave it out, so that such a measure still shows as overdue there."""
     latest = max(s.values) if s.values else None
     value = s.values[latest] if latest is not None else None
     target = targets.get((measure_id, latest.fy)) if latest is not None else None
@@ -756,6 +792,21 @@ def judge(
             s.values, latest, polarity, threshold=threshold, significance=s.significance
         )
         travel = year_ago if frequency is Frequency.ANNUAL else previous
+    missing_reason = ""
+    newest_gap = max(s.missing) if s.missing else None
+    if missing_latest and newest_gap is not None and (latest is None or newest_gap > latest):
+        # The newest period has no usable value: say so rather than rate an older one.
+        latest, value = newest_gap, None
+        target = targets.get((measure_id, latest.fy))
+        missing_reason = s.missing[newest_gap]
+        withheld = s.status.get(newest_gap) is ValueStatus.WITHHELD
+        assessment = MeasureAssessment(
+            None,
+            "Not rated: latest value withheld"
+            if withheld
+            else "Not rated: latest value not available",
+        )
+        travel = Travel(Direction.NO_DATA, Movement.NONE, None, "")
     names = list(comparator_names or [])
     comparator_name = names[0] if names else ""
     comparator_value = (
@@ -772,6 +823,7 @@ def judge(
         travel,
         comparator_name,
         comparator_value,
+        missing_reason,
     )
 
 

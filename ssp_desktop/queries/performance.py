@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from ssp_desktop.domain.enums import (
     Polarity,
     Rag,
+    ToleranceMode,
     Unit,
     UpdateState,
     ValueStatus,
@@ -60,7 +61,8 @@ class Standing(enum.StrEnum):
     RED = "red"
     AMBER = "amber"
     GREEN = "green"
-    NO_UPDATE = "no_update"  # an open action without an update for the quarter
+    NO_UPDATE = "no_update"  # an open, started action without an update for the quarter
+    NOT_STARTED = "not_started"  # no update, and its start date is after the quarter
     CLOSED = "closed"  # a complete or cancelled action
     NOT_RATED = "not_rated"  # a tracker measure, or no value or no target yet
 
@@ -79,6 +81,7 @@ class Standing(enum.StrEnum):
             Standing.AMBER: "Amber",
             Standing.GREEN: "Green",
             Standing.NO_UPDATE: "No update",
+            Standing.NOT_STARTED: "Not started",
             Standing.CLOSED: "Closed",
             Standing.NOT_RATED: "Not rated",
         }[self]
@@ -91,6 +94,7 @@ ACTION_STANDINGS = (
     Standing.AMBER,
     Standing.GREEN,
     Standing.NO_UPDATE,
+    Standing.NOT_STARTED,
     Standing.CLOSED,
 )
 MEASURE_STANDINGS = (Standing.RED, Standing.AMBER, Standing.GREEN, Standing.NOT_RATED)
@@ -152,12 +156,45 @@ class ScorecardRow:
     # The value judged was submitted and not yet accepted (a pack shows such values
     # only when its builder asks, and marks them).
     awaiting_review: bool = False
+    # The period judged was recorded without a usable value: withheld by its owner, or
+    # blank; ``missing_reason`` is the reason given (the value's note).
+    withheld: bool = False
+    missing_reason: str = ""
+    # Every comparator of the period judged, in the measure's order: (name, value).
+    comparators: tuple[tuple[str, float], ...] = ()
+    # Significantly different from the first comparator (True) or not (False), where
+    # the source says.
+    comparator_significant: bool | None = None
+    rank: str = ""  # "3rd of 10 in GM", as the source states it
+    rate_basis: str = ""  # "per 1,000 households" for a rate
+    tolerance: float = 0.0
+    tolerance_mode: ToleranceMode = ToleranceMode.ABSOLUTE
 
     def fmt(self, value: float | None) -> str:
         return format_value(value, self.unit, self.decimals)
 
     @property
+    def missing(self) -> bool:
+        """The period judged has no value to print (withheld or not available)."""
+        return self.period is not None and self.value is None
+
+    @property
+    def missing_text(self) -> str:
+        """Why the latest value is missing, in words: "Withheld: ..." or
+        "Not available: ..." (the reason as given when it already says so)."""
+        reason = " ".join(self.missing_reason.split()).rstrip(".")
+        word = "Withheld" if self.withheld else "Not available"
+        if not reason:
+            return word
+        lower = reason.lower()
+        if lower.startswith(("withheld", "not available", "not yet available")):
+            return reason
+        return f"{word}: {reason}"
+
+    @property
     def value_text(self) -> str:
+        if self.missing:
+            return self.missing_text
         text = self.fmt(self.value)
         if text and self.provisional:
             text = f"{text} (provisional)"
@@ -180,9 +217,14 @@ class ScorecardRow:
 
     @property
     def comparator_text(self) -> str:
-        if self.comparator_value is None:
-            return ""
-        return f"{self.comparator_name} {self.fmt(self.comparator_value)}"
+        """Every comparator, "GM average 2.26; England 2.10" (the first alone if the
+        row was made without the full list)."""
+        pairs = self.comparators or (
+            ((self.comparator_name, self.comparator_value),)
+            if self.comparator_value is not None
+            else ()
+        )
+        return "; ".join(f"{name} {self.fmt(value)}" for name, value in pairs)
 
 
 def _priorities(session: Session, plan_id: uuid.UUID) -> list[tuple[uuid.UUID, str, str]]:
@@ -221,15 +263,19 @@ def action_standings(
         .all()
     )
     result: dict[uuid.UUID, tuple[uuid.UUID, Standing]] = {}
-    for action_id, priority_id, status in session.execute(
-        select(Action.id, PriorityArea.priority_id, Action.status)
+    for action_id, priority_id, status, start in session.execute(
+        select(Action.id, PriorityArea.priority_id, Action.status, Action.start_date)
         .join(PriorityArea, PriorityArea.id == Action.priority_area_id)
         .where(Action.plan_id == plan_id, Action.deleted_at.is_(None))
     ):
-        if action_id in rag_for_quarter:
+        not_started = start is not None and start > quarter.end_date
+        if action_id in rag_for_quarter and (rag_for_quarter[action_id] or not not_started):
             standing = Standing.of(rag_for_quarter[action_id], Standing.NO_UPDATE)
         elif status.is_closed:
             standing = Standing.CLOSED
+        elif not_started:
+            # Not due to start yet: not a missing update (the pack's own definition).
+            standing = Standing.NOT_STARTED
         else:
             standing = Standing.NO_UPDATE
         result[action_id] = (priority_id, standing)
@@ -263,6 +309,7 @@ def scorecard(
             Measure.tolerance_mode,
             Measure.stable_threshold,
             Measure.comparator_names,
+            Measure.rate_basis,
         )
         .outerjoin(Priority, Priority.id == Measure.priority_id)
         .where(*where)
@@ -306,6 +353,7 @@ def scorecard(
         mode,
         threshold,
         comparator_names,
+        rate_basis,
     ) in measures:
         s = series.get(measure_id, MeasureSeries())
         j = judge(
@@ -318,6 +366,7 @@ def scorecard(
             mode=mode,
             threshold=threshold,
             comparator_names=comparator_names,
+            missing_latest=True,
         )
         latest = j.latest
         rows.append(
@@ -343,6 +392,21 @@ def scorecard(
                 spark_quarters=spark_quarters,
                 awaiting_review=latest is not None
                 and s.review.get(latest) is UpdateState.SUBMITTED,
+                withheld=latest is not None and j.status is ValueStatus.WITHHELD,
+                missing_reason=j.missing_reason,
+                comparators=tuple(
+                    (name, float(comps[name]))
+                    for comps in [s.comparators.get(latest, {}) if latest else {}]
+                    for name in (comparator_names or [])
+                    if comps.get(name) is not None
+                ),
+                comparator_significant=s.comparator_significant.get(latest)
+                if latest is not None
+                else None,
+                rank=s.rank.get(latest, "") if latest is not None else "",
+                rate_basis=rate_basis if unit is Unit.RATE else "",
+                tolerance=tolerance or 0.0,
+                tolerance_mode=mode or ToleranceMode.ABSOLUTE,
             )
         )
     return rows

@@ -189,6 +189,9 @@ class Section:
     title: str
     blocks: tuple[Block, ...]
     landscape: bool = False  # the section starts on a landscape page
+    # Runs on below the previous section when that ends on a page of the same
+    # orientation with room to spare, rather than leaving that page near-empty.
+    flows: bool = False
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,7 @@ SECTION_TITLES: dict[str, str] = {
     "changes": "What changed since last quarter",
     "scorecard": "Performance scorecard",
     "priorities": "Strategic priorities",
+    "outcomes": "Outcomes",
     "funding": "Funding",
     "risks": "Risks and forward look",
     "appendix": "Appendix: definitions",

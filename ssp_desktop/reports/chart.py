@@ -173,6 +173,8 @@ class Point:
     comparators: Mapping[str, float] = field(default_factory=dict)
     # Submitted but not yet accepted: printed only when the pack builder asks, marked.
     awaiting_review: bool = False
+    # Why there is no value (withheld, not yet available), from the value's note.
+    note: str = ""
 
 
 # --- words --------------------------------------------------------------------------
@@ -242,13 +244,39 @@ def alt_text(
             trend = f"rose from {fmt(first.value)} to {fmt(last.value)} over {n}"
         else:
             trend = f"fell from {fmt(first.value)} to {fmt(last.value)} over {n}"
-        values = [p.value for _, p in known if p.value is not None]
-        extremes = ""
-        if len(values) > 2 and (
-            max(values) > max(first.value, last.value) or min(values) < min(first.value, last.value)
+        # First and last alone hide a peak or a trough in between, and a latest
+        # movement against the overall one ("rose ... over eight quarters" for a
+        # measure that peaked and is now falling): name both.
+        inner = [(q, p.value) for q, p in known[1:-1] if p.value is not None]
+        extremes = []
+        if inner:
+            peak_q, peak = max(inner, key=lambda qv: qv[1])
+            low_q, low = min(inner, key=lambda qv: qv[1])
+            if peak > max(first.value, last.value) and fmt(peak) != fmt(
+                max(first.value, last.value)
+            ):
+                extremes.append(f"peaking at {fmt(peak)} in {peak_q.label}")
+            if low < min(first.value, last.value) and fmt(low) != fmt(min(first.value, last.value)):
+                extremes.append(f"with a low of {fmt(low)} in {low_q.label}")
+        sentences.append(
+            f"{facts.name}, {first_q.label} to {last_q.label}: {trend}"
+            + "".join(f", {e}" for e in extremes)
+            + "."
+        )
+        prev_q, prev = known[-2]
+        assert prev.value is not None
+        overall = (last.value > first.value) - (last.value < first.value)
+        recent = (last.value > prev.value) - (last.value < prev.value)
+        if (
+            len(known) > 2
+            and fmt(prev.value) != fmt(last.value)
+            and (extremes or recent != overall)
         ):
-            extremes = f", ranging from {fmt(min(values))} to {fmt(max(values))}"
-        sentences.append(f"{facts.name}, {first_q.label} to {last_q.label}: {trend}{extremes}.")
+            verb = "rose" if recent > 0 else "fell"
+            sentences.append(
+                f"Most recently it {verb} from {fmt(prev.value)} in {prev_q.label} "
+                f"to {fmt(last.value)} in {last_q.label}."
+            )
 
     latest = f"Latest {fmt(last.value)} in {last_q.label}"
     if last.status is ValueStatus.PROVISIONAL:
@@ -280,9 +308,21 @@ def alt_text(
     if facts.baseline_value is not None:
         when = f" ({facts.baseline_period})" if facts.baseline_period else ""
         sentences.append(f"Baseline {fmt(facts.baseline_value)}{when}.")
+    gap = points.get(quarters[-1]) if quarters else None
+    if gap is not None and gap.value is None and quarters[-1] > last_q:
+        sentences.append(f"No value for {quarters[-1].label}: {missing_words(gap)}.")
     if facts.illustrative:
         sentences.append("Sample data, illustrative only.")
     return " ".join(sentences)
+
+
+def missing_words(point: Point) -> str:
+    """Why a period has no value: "withheld (GMP data not validated)"."""
+    reason = " ".join(point.note.split()).rstrip(".")
+    word = "withheld" if point.status is ValueStatus.WITHHELD else "not available"
+    if reason.lower().startswith(("withheld", "not yet available", "not available")):
+        return reason[0].lower() + reason[1:]
+    return f"{word} ({reason})" if reason else word
 
 
 # --- building -----------------------------------------------------------------------
@@ -355,7 +395,9 @@ def build_chart(
         return format_value(v, facts.unit, facts.decimals)
 
     values = tuple(
-        NAN if q not in points or points[q].value is None else float(points[q].value or 0.0)
+        NAN
+        if q not in points or points[q].value is None or points[q].status is ValueStatus.WITHHELD
+        else float(points[q].value or 0.0)
         for q in quarters
     )
     provisional = tuple(
@@ -431,11 +473,15 @@ def build_chart(
         p = points.get(q)
         value = p.value if p is not None else None
         status = "" if p is None or value is None else p.status.value.capitalize()
+        if p is not None and value is None:
+            status = missing_words(p)
+            status = status[0].upper() + status[1:]
         if p is not None and value is not None and p.awaiting_review:
             status += ", awaiting review"
         target = targets.get(q.fy) if facts.polarity is not Polarity.TRACKER else None
         comps = [fmt(p.comparators.get(n)) if p is not None else "" for n in comparator_names]
-        rows.append((q.label, fmt(value) or "No value", status, fmt(target), *comps))
+        empty = "Withheld" if p is not None and p.status is ValueStatus.WITHHELD else "No value"
+        rows.append((q.label, fmt(value) or empty, status, fmt(target), *comps))
 
     unit_words = {Unit.PERCENT: "%", Unit.RATE: facts.rate_basis or "rate", Unit.COUNT: "number"}
     title = f"{facts.ref} {facts.name}".strip()
@@ -508,14 +554,21 @@ def measure_chart(
     if measure is None or measure.deleted_at is not None:
         raise LookupError(f"No measure with id {measure_id}.")
     points = {
-        period: Point(value, status, dict(comparators or {}), state is UpdateState.SUBMITTED)
-        for period, value, status, comparators, state in session.execute(
+        period: Point(
+            None if status is ValueStatus.WITHHELD else value,
+            status,
+            dict(comparators or {}),
+            state is UpdateState.SUBMITTED,
+            note or "",
+        )
+        for period, value, status, comparators, state, note in session.execute(
             select(
                 MeasureValue.period,
                 MeasureValue.value,
                 MeasureValue.status,
                 MeasureValue.comparator_values,
                 MeasureValue.state,
+                MeasureValue.note,
             ).where(MeasureValue.measure_id == measure_id, MeasureValue.deleted_at.is_(None))
         )
         if value is None or not math.isnan(value)

@@ -41,6 +41,7 @@ from ssp_desktop.reports.blocks import (
     TextStyle,
 )
 from ssp_desktop.reports.pack_context import PackContext
+from ssp_desktop.reports.pack_outcomes import outcomes_section
 from ssp_desktop.reports.pack_priorities import (
     StepFn,
     priorities_section,
@@ -62,16 +63,22 @@ __all__ = ["SAMPLE_BANNER", "assemble_pack", "long_date", "scorecard_cells", "se
 
 def section_order(sections: Sequence[dict[str, Any]] | None) -> list[tuple[str, bool]]:
     """The pack's sections as (key, enabled), in the stored order; unknown keys are
-    dropped and sections the stored list lacks (added in a later version) come last,
-    switched on."""
+    dropped and sections the stored list lacks (added in a later version) are put
+    after the section they follow in the default order, switched on."""
     seen: list[tuple[str, bool]] = []
     for item in sections or []:
         key = str(item.get("key", ""))
         if key in SECTION_TITLES and key not in {k for k, _ in seen}:
             seen.append((key, bool(item.get("enabled", True))))
-    for item in DEFAULT_PACK_SECTIONS:
-        if item["key"] not in {k for k, _ in seen}:
-            seen.append((item["key"], True))
+    # A section added in a later version goes where it stands in the default order
+    # (after the section it follows there), switched on.
+    for n, item in enumerate(DEFAULT_PACK_SECTIONS):
+        key = item["key"]
+        if key in {k for k, _ in seen}:
+            continue
+        before = [d["key"] for d in DEFAULT_PACK_SECTIONS[:n]]
+        at = max((i + 1 for i, (k, _e) in enumerate(seen) if k in before), default=len(seen))
+        seen.insert(at, (key, True))
     return seen
 
 
@@ -84,8 +91,11 @@ _BUILDERS: dict[str, Callable[[PackContext], tuple[Block, ...]]] = {
     "funding": funding_section,
     "risks": risks_section,
     "appendix": appendix_section,
+    "outcomes": outcomes_section,
 }
 _LANDSCAPE = {"scorecard", "risks"}
+# Short sections that run on below the one before rather than start a page of their own.
+_FLOWING = {"outcomes", "funding"}
 
 
 def assemble_pack(
@@ -112,7 +122,15 @@ def assemble_pack(
             continue
         report(SECTION_TITLES[key])
         blocks = priorities_section(ctx, report) if key == "priorities" else _BUILDERS[key](ctx)
-        sections.append(Section(key, SECTION_TITLES[key], blocks, landscape=key in _LANDSCAPE))
+        sections.append(
+            Section(
+                key,
+                SECTION_TITLES[key],
+                blocks,
+                landscape=key in _LANDSCAPE,
+                flows=key in _FLOWING,
+            )
+        )
     if not sections:
         sections.append(
             Section(

@@ -44,11 +44,17 @@ from ssp_desktop.reports.chart import ChartDescription, measure_chart
 from ssp_desktop.reports.pack_context import ActionInfo, PackContext, PriorityInfo, ref_key
 from ssp_desktop.reports.pack_text import (
     NOT_GIVEN,
+    comparator_sentence,
     counts_sentence,
     paragraphs,
     rag_cell,
+    rag_sentence,
     short_date,
+    with_unit,
 )
+
+ACHIEVEMENTS_SHOWN = 8
+"""Key achievements listed in full per priority; the rest are counted ("and 3 more")."""
 
 # Called with a step's name before each section and each priority's charts.
 StepFn = Callable[[str], None]
@@ -107,17 +113,38 @@ SCORECARD_HEADER: tuple[str, ...] = (
 )
 
 
+def measure_label(row: ScorecardRow) -> str:
+    """The measure's name with a rate's basis, so "6.43" is read per what."""
+    return f"{row.name} ({row.rate_basis})" if row.rate_basis else row.name
+
+
+def scorecard_comparators(row: ScorecardRow) -> str:
+    """Every comparator of the value, then significance and rank, as short sentences."""
+    # The measure column already names a rate's basis.
+    sentence = comparator_sentence(row, units=False)
+    for prefix in ("Comparators: ", "Comparator: "):
+        sentence = sentence.removeprefix(prefix)
+    return sentence
+
+
+def measure_rag_cell(row: ScorecardRow) -> Cell:
+    """The RAG word; a measure whose latest value is missing says why it is not rated."""
+    if row.missing:
+        return Cell(row.rag_reason, standing=row.standing, align="centre")
+    return rag_cell(row.standing)
+
+
 def scorecard_cells(row: ScorecardRow) -> tuple[CellValue, ...]:
     """One scorecard row as the pack prints it (tests compare these with the store)."""
     return (
         row.ref,
-        row.name,
+        measure_label(row),
         row.period.label if row.period is not None else "",
         Cell(row.value_text, align="right"),
         Cell(row.target_text, align="right"),
-        rag_cell(row.standing),
+        measure_rag_cell(row),
         row.direction_text,
-        row.comparator_text,
+        scorecard_comparators(row),
         Cell("", spark=_spark(row)),
     )
 
@@ -129,8 +156,9 @@ def scorecard_section(ctx: PackContext) -> tuple[Block, ...]:
             f"Each measure's latest value at {ctx.quarter.label}, its target for that year, "
             "its RAG rating, the direction of travel since the previous period (a year "
             "earlier for annual measures), a comparator where there is one, and the last "
-            f"{SPARK_QUARTERS} quarters. Provisional values are marked; definitions are in "
-            "the appendix.",
+            f"{SPARK_QUARTERS} quarters. Provisional values are marked; a value withheld or "
+            "not yet available says why, and such a measure is not rated on an older "
+            "value. Definitions are in the appendix.",
             TextStyle.LEAD,
         ),
     ]
@@ -203,26 +231,9 @@ def _priority(
     if p.description.strip():
         blocks += paragraphs(p.description, "")
 
-    # Key achievements: what the leads reported as done or on track this quarter.
-    achieved = [a for a in actions if a.narrative and a.complete and a.rag is Rag.GREEN]
-    achieved += [a for a in actions if a.narrative and a.rag is Rag.GREEN and a not in achieved]
-    blocks.append(Heading("Key achievements", 2, f"{anchor}-achievements"))
-    if achieved:
-        blocks.append(
-            BulletList(
-                tuple(
-                    f"{a.ref} {a.title}: {_first_sentence(a.narrative)}"
-                    + (" (Complete.)" if a.complete else "")
-                    for a in achieved[:8]
-                )
-            )
-        )
-    else:
-        blocks.append(Paragraph(f"No actions were reported Green for {q}.", TextStyle.NOTE))
-
     # Exceptions: Red and Amber actions, flagged ones, and Red or Amber measures.
-    blocks.append(Heading("Exceptions", 2, f"{anchor}-exceptions"))
     exceptions: list[Block] = []
+    excepted: set[uuid.UUID] = set()
     for a in sorted(
         actions,
         key=lambda a: (-(a.standing.rag.severity if a.standing.rag else -1), ref_key(a.ref)),
@@ -239,6 +250,7 @@ def _priority(
         flags = [f for f in flags if f.kind is not FlagKind.NO_UPDATE]
         if a.standing not in (Standing.RED, Standing.AMBER) and not flags:
             continue
+        excepted.add(a.id)
         exceptions.append(
             KeepTogether(
                 (
@@ -258,24 +270,69 @@ def _priority(
             )
         )
     for r in rows:
-        if r.standing not in (Standing.RED, Standing.AMBER):
+        if r.missing:
+            text = (
+                f"{r.value_text}. {r.rag_reason} for {r.period.label if r.period else q}; "
+                "it is not rated on an older value."
+            )
+            word = "Not rated"
+        elif r.standing in (Standing.RED, Standing.AMBER):
+            text = (
+                f"Latest {with_unit(r, r.value)}{' (provisional)' if r.provisional else ''}"
+                f"{' (awaiting review)' if r.awaiting_review else ''} "
+                f"in {r.period.label if r.period else q} "
+                f"against a target of {with_unit(r, r.target)}: {rag_sentence(r)}. "
+                f"Direction of travel: {r.direction_text}."
+            )
+            word = r.standing.word
+        else:
             continue
-        text = (
-            f"Latest {r.value_text} in {r.period.label if r.period else q} against a target "
-            f"of {r.target_text}: {r.rag_reason}. Direction of travel: {r.direction_text}."
-        )
-        if r.comparator_text:
-            text += f" {r.comparator_text}."
-        note = notes.get(r.measure_id, "")
+        comparators = comparator_sentence(r)
+        if comparators:
+            text += f" {comparators}"
+        note = "" if r.missing else notes.get(r.measure_id, "")
         exceptions.append(
             KeepTogether(
                 (
-                    Heading(f"{r.ref} {r.name} ({r.standing.word})", 3, f"exc-{r.ref}"),
+                    Heading(f"{r.ref} {r.name} ({word})", 3, f"exc-{r.ref}"),
                     Paragraph(text),
                     *([Paragraph(f"Data note: {note}", TextStyle.QUOTE)] if note else []),
                 )
             )
         )
+
+    # Key achievements: what the leads reported as done or on track this quarter; an
+    # action listed under exceptions (overdue, say) is not also an achievement.
+    achieved = [
+        a
+        for a in actions
+        if a.narrative and a.complete and a.rag is Rag.GREEN and a.id not in excepted
+    ]
+    achieved += [
+        a
+        for a in actions
+        if a.narrative and a.rag is Rag.GREEN and a not in achieved and a.id not in excepted
+    ]
+    blocks.append(Heading("Key achievements", 2, f"{anchor}-achievements"))
+    if achieved:
+        items = [
+            f"{a.ref} {a.title}: {_first_sentence(a.narrative)}"
+            + (" (Complete.)" if a.complete else "")
+            for a in achieved[:ACHIEVEMENTS_SHOWN]
+        ]
+        rest = achieved[ACHIEVEMENTS_SHOWN:]
+        if rest:
+            items.append(
+                f"…and {len(rest)} more Green "
+                f"{'action' if len(rest) == 1 else 'actions'}: "
+                + ", ".join(a.ref for a in rest)
+                + " (see the action tracker)."
+            )
+        blocks.append(BulletList(tuple(items)))
+    else:
+        blocks.append(Paragraph(f"No actions were reported Green for {q}.", TextStyle.NOTE))
+
+    blocks.append(Heading("Exceptions", 2, f"{anchor}-exceptions"))
     blocks += exceptions or [Paragraph(f"No exceptions for {q}.")]
 
     # The tracker and the charts on landscape pages: six columns of text need the

@@ -6,6 +6,8 @@ the measures' definitions) as at the pack's quarter.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -138,7 +140,66 @@ def funding_section(ctx: PackContext) -> tuple[Block, ...]:
         )
     else:
         blocks.append(Paragraph(f"No awards are recorded for {fy.label}.", TextStyle.NOTE))
+    blocks += awards_against_allocations(streams, allocations, awards, fy)
     return tuple(blocks)
+
+
+def awards_against_allocations(
+    streams: Sequence[FundingStream],
+    allocations: dict[tuple[uuid.UUID, FinancialYear], Decimal],
+    awards: Sequence[FundingAward],
+    fy: FinancialYear,
+) -> list[Block]:
+    """Each stream's awards for the year totalled against its allocation, and a stream
+    awarded more than it was allocated said in words, not left for the reader to add up."""
+    if not streams:
+        return []
+    awarded: dict[uuid.UUID, Decimal] = {}
+    for a in awards:
+        awarded[a.stream_id] = awarded.get(a.stream_id, Decimal(0)) + a.amount
+    rows: list[tuple[CellValue, ...]] = []
+    over: list[str] = []
+    for stream in streams:
+        allocated = allocations.get((stream.id, fy))
+        total = awarded.get(stream.id, Decimal(0))
+        if allocated is None and not total:
+            continue
+        if allocated is None:
+            left = "No allocation recorded"
+            over.append(f"{stream.name}: {money(total)} awarded with no allocation recorded")
+        elif total > allocated:
+            left = f"Over by {money(total - allocated)}"
+            over.append(
+                f"{stream.name}: {money(total)} awarded against an allocation of "
+                f"{money(allocated)}, over by {money(total - allocated)}"
+            )
+        else:
+            left = money(allocated - total)
+        rows.append(
+            (
+                stream.name,
+                Cell(money(allocated) if allocated is not None else "None", align="right"),
+                Cell(money(total), align="right"),
+                Cell(left, align="right", bold=left.startswith(("Over", "No "))),
+            )
+        )
+    if not rows:
+        return []
+    blocks: list[Block] = [
+        Heading(f"Awards against allocations, {fy.label}", 2, "funding-balance"),
+        Table(
+            header=(("Funding stream", "Allocation", "Awarded", "Remaining"),),
+            rows=tuple(rows),
+            widths=(3.6, 1.9, 1.9, 2.4),
+            caption=f"Each funding stream's awards in {fy.label} against its allocation",
+            row_headers=True,
+        ),
+    ]
+    if over:
+        blocks.append(
+            Paragraph("Awarded beyond the allocation: " + "; ".join(over) + ".", TextStyle.NOTE)
+        )
+    return blocks
 
 
 def _risk_level(score: int) -> str:

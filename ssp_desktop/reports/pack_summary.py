@@ -32,6 +32,7 @@ from ssp_desktop.reports.pack_text import (
     SAMPLE_BANNER,
     counts_sentence,
     long_date,
+    numbered,
     paragraphs,
     rag_cell,
     short_date,
@@ -75,6 +76,10 @@ def cover_section(ctx: PackContext) -> tuple[Block, ...]:
                 ("Key decision", "Yes" if pack.key_decision else "No"),
                 ("Contact officer", " ".join(pack.contact_officer.split()) or NOT_GIVEN),
                 ("Protective marking", pack.protective_marking.strip() or "OFFICIAL"),
+                ("Agenda item", pack.agenda_item.strip() or NOT_GIVEN),
+                ("Relevant scrutiny committee", pack.scrutiny_committee.strip() or NOT_GIVEN),
+                ("Forward plan reference", pack.forward_plan_ref.strip() or "Not applicable"),
+                ("Wards affected", pack.wards_affected.strip() or "All wards"),
             ),
             caption="The report's subject, meeting, author and status",
         ),
@@ -98,10 +103,22 @@ def cover_section(ctx: PackContext) -> tuple[Block, ...]:
                 TextStyle.NOTE,
             )
         )
-    blocks.append(Heading("Summary", 2, "cover-summary", in_contents=False))
-    blocks += paragraphs(pack.summary, "No summary has been written for this pack.")
-    blocks.append(Heading("Recommendations", 2, "cover-recommendations", in_contents=False))
-    blocks += paragraphs(pack.recommendations, "No recommendations have been written.")
+    # Numbered as the council's papers are: "1. Summary", then 1.1, 1.2 ...
+    blocks.append(Heading("1. Summary", 2, "cover-summary", in_contents=False))
+    blocks += numbered(paragraphs(pack.summary, "No summary has been written for this pack."), 1)
+    blocks.append(Heading("2. Recommendations", 2, "cover-recommendations", in_contents=False))
+    blocks += numbered(paragraphs(pack.recommendations, "No recommendations have been written."), 2)
+    # The council's papers close with these two, numbered on.
+    blocks.append(Heading("3. Equality impact", 2, "cover-equality", in_contents=False))
+    blocks += numbered(
+        paragraphs(
+            pack.equality_impact,
+            "No equality impact assessment is attached to this report.",
+        ),
+        3,
+    )
+    blocks.append(Heading("4. Background papers", 2, "cover-background", in_contents=False))
+    blocks += numbered(paragraphs(pack.background_papers, "None."), 4)
     blocks += _provenance(ctx)
     return tuple(blocks)
 

@@ -151,10 +151,19 @@ def chart_drawing(chart: ChartDescription, width: float, height: float = 210.0) 
     legend_items = _legend_items(chart)
     legend_rows = _legend_layout(legend_items, width - 8)
     legend_h = len(legend_rows) * 12 + 4
-    left = 16 + label_w + 6  # rotated y title, tick labels
     right = width - 10
     bottom = 2 * (LABEL_SIZE + 2) + 20  # two-line quarter labels and the x title
     top = height - legend_h - 6
+    # A y title longer than the plot is tall ("Rate (per 100,000 young people aged
+    # 10-17)") would run through the legend and the x labels if turned up the side: it
+    # goes across, above the plot, instead.
+    title_w = stringWidth(chart.y_title, font, TITLE_SIZE)
+    across = title_w > (top - bottom) - 6
+    if across:
+        top -= TITLE_SIZE + 6
+        left = label_w + 10
+    else:
+        left = 16 + label_w + 6  # rotated y title, tick labels
     pw, ph = right - left, top - bottom
 
     def sx(x: float) -> float:
@@ -229,19 +238,35 @@ def chart_drawing(chart: ChartDescription, width: float, height: float = 210.0) 
             textAnchor="middle",
         )
     )
-    y_title = Group(
-        String(
-            0,
-            0,
-            chart.y_title,
-            fontName=font,
-            fontSize=TITLE_SIZE,
-            fillColor=INK,
-            textAnchor="middle",
+    if across:
+        size = TITLE_SIZE
+        while size > 6 and stringWidth(chart.y_title, font, size) > width - 4:
+            size -= 0.5
+        d.add(
+            String(
+                2,
+                top + 6,
+                chart.y_title,
+                fontName=font,
+                fontSize=size,
+                fillColor=INK,
+                textAnchor="start",
+            )
         )
-    )
-    y_title.transform = (0, 1, -1, 0, 10, bottom + ph / 2)
-    d.add(y_title)
+    else:
+        y_title = Group(
+            String(
+                0,
+                0,
+                chart.y_title,
+                fontName=font,
+                fontSize=TITLE_SIZE,
+                fillColor=INK,
+                textAnchor="middle",
+            )
+        )
+        y_title.transform = (0, 1, -1, 0, 10, bottom + ph / 2)
+        d.add(y_title)
 
     # Lines: baseline and comparators first, target, then the value on top.
     order = {

@@ -25,6 +25,7 @@ This module imports ReportLab at the top; import it lazily from the CLI and the 
 from __future__ import annotations
 
 import functools
+import io
 from ast import literal_eval
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -96,6 +97,7 @@ STANDING_COLOURS: dict[Standing, tuple[str, str]] = {
     Standing.AMBER: ("#f47738", "#0b0c0c"),
     Standing.GREEN: ("#00703c", "#ffffff"),
     Standing.NO_UPDATE: ("#b1b4b6", "#0b0c0c"),
+    Standing.NOT_STARTED: ("#ffffff", "#0b0c0c"),
     Standing.CLOSED: ("#505a5f", "#ffffff"),
     Standing.NOT_RATED: ("#f3f2f1", "#0b0c0c"),
 }
@@ -417,7 +419,7 @@ class TaggedTable(RLTable):  # type: ignore[misc]
         super().__init__(*args, **kwargs)
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
-        pieces: list[Flowable] = super().split(avail_width, avail_height)
+        pieces = self._split_rows(avail_width, avail_height)
         if not pieces:
             return pieces
         first, rest = pieces
@@ -445,6 +447,34 @@ class TaggedTable(RLTable):  # type: ignore[misc]
             piece.ssp_node = self.ssp_node
             piece.ssp_cells = self.ssp_cells
         return pieces
+
+    def _split_rows(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        """ReportLab's split, but never a single body row alone: not at the foot of a
+        page (the table moves on whole) nor at the head of the next (one more row goes
+        with it), unless the rows are so tall that there is no other way."""
+        pieces: list[Flowable] = super().split(avail_width, avail_height)
+        if len(pieces) != 2:
+            return pieces
+        header = self.repeatRows if isinstance(self.repeatRows, int) else 0
+        first, rest = pieces
+        first_body = first._nrows - header
+        rest_body = rest._nrows - header
+        if (first_body < 2 or first_body + rest_body <= SHORT_TABLE) and (
+            avail_height < ORPHAN_LIMIT
+        ):
+            return []
+        if rest_body < 2 and first_body >= 3:
+            shorter = sum(self._rowHeights[: first._nrows - 1]) + 0.01
+            return list(super().split(avail_width, shorter))
+        return pieces
+
+
+SHORT_TABLE = 5
+"""A table of this many body rows or fewer is never split (it moves on whole)."""
+ORPHAN_LIMIT = 200.0
+"""Below this much room (points) a table that could show only one row (or a short table)
+waits for the next page; with more room than that, moving it on would leave more of the
+page empty than the lone row costs (its rows are tall)."""
 
 
 def _data_cells(table: Node, header_rows: int, row_headers: bool, spans: Any) -> CellNodes:
@@ -636,7 +666,14 @@ def _table(table: Table, width: float) -> TaggedTable:
     st = _styles()
     style, bold = (st.compact, st.compact_bold) if table.compact else (st.cell, st.cell_bold)
     total = sum(table.widths)
-    col_widths = [width * w / total for w in table.widths]
+    pad = 3 if table.compact else 5
+    words, short_cells = _longest_words(table, style.fontSize, bold.fontSize)
+    col_widths = fit_words([width * w / total for w in table.widths], words, 2 * pad)
+    # Then, where there is room, short cells ("2024/25 Q2", "Provisional") on one line:
+    # a chart's data table half the height reads better and lets two charts share a page.
+    col_widths = fit_words(
+        col_widths, [max(a, b) for a, b in zip(words, short_cells, strict=True)], 2 * pad
+    )
     data: list[list[Any]] = []
     commands: list[tuple[Any, ...]] = []
     for r, row in enumerate(table.header):
@@ -654,7 +691,6 @@ def _table(table: Table, width: float) -> TaggedTable:
             if isinstance(v, Cell) and v.standing is not None:
                 commands.append(("BACKGROUND", (c, first + i), (c, first + i), _bg(v.standing)))
         data.append(cells)
-    pad = 3 if table.compact else 5
     commands += [
         # Tables name a default font even when every cell is a paragraph; it must be ours.
         ("FONT", (0, 0), (-1, -1), fonts.REGULAR, style.fontSize, style.leading),
@@ -704,6 +740,51 @@ def _table(table: Table, width: float) -> TaggedTable:
     return rl
 
 
+SHORT_CELL = 14
+"""Cells of at most this many characters are kept on one line where the table has room."""
+
+
+def _longest_words(table: Table, size: float, bold_size: float) -> tuple[list[float], list[float]]:
+    """The width of each column's longest word, and of its longest short cell (body
+    rows only), as drawn (bold in headers, row headers and RAG cells)."""
+    longest = [0.0] * table.columns
+    short = [0.0] * table.columns
+    rows = [(True, row) for row in table.header] + [(False, row) for row in table.rows]
+    for header, row in rows:
+        for c, value in enumerate(row[: table.columns]):
+            text = value if isinstance(value, str) else value.text
+            bold = header or (
+                not isinstance(value, str) and (value.bold or value.standing is not None)
+            )
+            bold = bold or (table.row_headers and c == 0)
+            font = fonts.BOLD if bold else fonts.REGULAR
+            points = bold_size if bold else size
+            for word in text.split():
+                longest[c] = max(longest[c], stringWidth(word, font, points))
+            if not header and len(text) <= SHORT_CELL:
+                short[c] = max(short[c], stringWidth(text, font, points))
+    return longest, short
+
+
+def fit_words(widths: list[float], words: Sequence[float], padding: float) -> list[float]:
+    """Column widths adjusted so that no word is broken mid-word (a screen reader reads
+    "Priorit|y" as two words too): a column narrower than its longest word takes the
+    room from columns with room to spare, in proportion to their spare room. Where the
+    table is too narrow for every column's longest word, the widths are left alone."""
+    need = [w + padding + 0.5 for w in words]
+    short = sum(max(0.0, n - w) for n, w in zip(need, widths, strict=True))
+    if short <= 0:
+        return widths
+    spare = [max(0.0, w - n) for n, w in zip(need, widths, strict=True)]
+    room = sum(spare)
+    if room < short:
+        return widths
+    return [
+        max(w, n) if n > w else w - short * s / room
+        for w, n, s in zip(widths, need, spare, strict=True)
+    ]
+
+
 def _as_header(value: CellValue) -> Cell:
     if isinstance(value, str):
         return Cell(value, bold=True)
@@ -741,6 +822,32 @@ class _Story:
         self.at_page_start = True
         self.first_landscape = False
         self.section: Node | None = None
+        # Headings not yet followed by content: (their page-break test, their height).
+        self.pending: list[tuple[CondPageBreak, float]] = []
+
+    def _keep_with_next(self, made: list[Flowable]) -> None:
+        """Keep-with-next for headings: the page-break test before a heading asks for
+        room for the heading, any headings right after it, and the start of what
+        follows (a table's header and first two rows, three lines of a paragraph,
+        a whole group), so a heading is never left at the foot of a page."""
+        if not made:
+            return
+        if len(made) == 2 and isinstance(made[1], HeadingFlowable):
+            brk, heading = made
+            _w, h = heading.wrap(self.width, 10_000)
+            self.pending.append((brk, h + heading.getSpaceBefore() + heading.getSpaceAfter()))
+            return
+        if not self.pending:
+            return
+        first = next((f for f in made if not isinstance(f, Spacer)), made[0])
+        need = _start_height(first, self.width)
+        # Never more than most of a page: at the top of a page the test must pass, or
+        # it would leave that page blank.
+        most = FRAME_HEIGHTS[self.landscape] * 0.8
+        for brk, h in reversed(self.pending):
+            need += h
+            brk.height = min(need, most)
+        self.pending.clear()
 
     @property
     def width(self) -> float:
@@ -762,9 +869,11 @@ class _Story:
 
     def add(self, block: Block) -> None:
         if isinstance(block, NewPage):
+            self.pending.clear()
             self.new_page(block.landscape)
             return
         made = self.make(block)
+        self._keep_with_next(made)
         # ReportLab's keepWithNext cannot reach into a KeepTogether: put a heading
         # into the group that follows it so it is never left alone at a page foot.
         if (
@@ -852,8 +961,23 @@ class _Story:
         if self.landscape:
             chart_width = self.width * 0.56
             gap = 18.0
-            drawing = FigureFlowable(chart_drawing(block.chart, chart_width, height=160), block.alt)
             table = _table(block.table, self.width - chart_width - gap)
+            # Two charts to a landscape page where they fit: the chart is as tall as
+            # half the page leaves beside its table, heading and description (never
+            # shorter than its data table, never taller than 160 points).
+            scratch = _scratch_canvas()
+            _w, table_h = table.wrapOn(scratch, self.width - chart_width - gap, 10_000)
+            _w, alt_h = alt.wrapOn(scratch, self.width, 10_000)
+            head_h = sum(
+                h.wrapOn(scratch, chart_width, 10_000)[1] + h.getSpaceBefore() + h.getSpaceAfter()
+                for h in head
+            )
+            half = FRAME_HEIGHTS[True] / 2 - 8
+            budget = half - alt_h - alt.getSpaceAfter() - 4 - head_h
+            height = max(table_h - head_h, 120.0, min(160.0, budget))
+            drawing = FigureFlowable(
+                chart_drawing(block.chart, chart_width, height=height), block.alt
+            )
             return [SideBySide([*head, drawing], [table], chart_width, gap), Spacer(1, 4), alt]
         drawing = FigureFlowable(chart_drawing(block.chart, self.width), block.alt)
         return [
@@ -864,6 +988,37 @@ class _Story:
             alt,
             Spacer(1, 6),
         ]
+
+
+FRAME_HEIGHTS = {
+    False: A4[1] - MARGIN_TOP - MARGIN_BOTTOM,
+    True: A4[0] - MARGIN_TOP - MARGIN_BOTTOM,
+}
+
+
+@functools.cache
+def _scratch_canvas() -> Canvas:
+    return Canvas(io.BytesIO(), invariant=1)
+
+
+def _start_height(flowable: Flowable, width: float) -> float:
+    """How much of ``flowable`` a heading needs beside it on its page: a table's header
+    and first two rows, three lines of a paragraph or list, a group whole (up to most of
+    a page)."""
+    if isinstance(flowable, TableOfContents):
+        return 100.0  # filled in only as the pack is drawn
+    # Measured on a scratch canvas (never saved): lists and groups wrap only on one.
+    _w, h = flowable.wrapOn(_scratch_canvas(), width, 10_000)
+    if isinstance(flowable, RLTable):
+        header = flowable.repeatRows if isinstance(flowable.repeatRows, int) else 0
+        if flowable._nrows - header <= SHORT_TABLE:
+            return float(h)
+        return float(sum(flowable._rowHeights[: header + 2]))
+    if isinstance(flowable, RLParagraph):
+        return float(min(h, 3 * flowable.style.leading))
+    if isinstance(flowable, ListFlowable):
+        return float(min(h, 3 * BODY_SIZE * 1.45))
+    return float(min(h, FRAME_HEIGHTS[False] * 0.6))
 
 
 def _place(flowable: Flowable, parent: Node | None) -> None:
@@ -895,6 +1050,8 @@ def _canvas_class(furniture: Furniture, taggers: list[Tagger] | None = None) -> 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            # Open with the bookmarks pane showing (PageMode /UseOutlines).
+            self.showOutline()
             if taggers is not None:
                 self.ssp_tagger = Tagger()
                 taggers.append(self.ssp_tagger)
@@ -1018,7 +1175,11 @@ def build_story(document: PackDocument) -> tuple[list[Flowable], bool]:
     portrait_width, landscape_width = frame_widths()
     story = _Story(portrait_width, landscape_width)
     for section in document.sections:
-        story.new_page(section.landscape)
+        if section.flows and story.landscape == section.landscape and not story.at_page_start:
+            # Room for the section's heading and a good start, or a new page.
+            story.flowables.append(CondPageBreak(FRAME_HEIGHTS[section.landscape] / 3))
+        else:
+            story.new_page(section.landscape)
         story.section = Node("Sect", attrs={"Title": section.title})
         for block in section.blocks:
             story.add(block)

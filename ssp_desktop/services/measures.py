@@ -180,6 +180,7 @@ def record_value(
     comparator_significant: bool | None = None,
     known: MutableMapping[uuid.UUID, MeasureValue] | None = None,
     state: UpdateState | None = None,
+    rank: str | None = None,
 ) -> MeasureValue:
     """Enter a measure's value for a quarter. There is one record per measure and
     quarter (its id comes from both), so entering it again changes that record.
@@ -192,7 +193,20 @@ def record_value(
     the strategy team's own, so it is accepted (an existing value keeps its state); a
     lead's new or changed value is a draft until they submit it (a returned one stays
     returned, with its reason, until they do).
+
+    A withheld value (``status`` WITHHELD) needs its reason in ``note``: the pack prints
+    it where the value would stand. ``rank`` is the value's rank among its comparators
+    as the source states it ("3rd of 10 in GM"); None keeps the one recorded (a lead
+    entering a value does not see it).
     """
+    if status is ValueStatus.WITHHELD and not note.strip():
+        raise DomainError(
+            f"Say why the {period.label} value is withheld: the reason goes in its note."
+        )
+    if rank is not None:
+        rank = " ".join(rank.split())
+    if rank is not None and len(rank) > 60:
+        raise DomainError('A rank is at most 60 characters, e.g. "3rd of 10 in GM".')
     value_id = MeasureValue.make_id(measure.id, period)
     fields = {
         "value": value,
@@ -202,6 +216,8 @@ def record_value(
         "significant": significant,
         "comparator_significant": comparator_significant,
     }
+    if rank is not None:
+        fields["rank"] = rank
     existing = tx.get(MeasureValue, value_id) if known is None else known.get(value_id)
     lead = authority.authority(tx.session) == authority.LEAD
     if state is not None:

@@ -68,6 +68,8 @@ def new_pack(session: Session, plan_id: uuid.UUID, quarter: Quarter) -> BoardPac
         pack.contact_officer = previous.contact_officer
         pack.protective_marking = previous.protective_marking
         pack.key_decision = previous.key_decision
+        pack.scrutiny_committee = previous.scrutiny_committee
+        pack.wards_affected = previous.wards_affected
         pack.sections = [dict(item) for item in previous.sections]
     return pack
 

@@ -28,6 +28,7 @@ __all__ = [
     "parse_status",
     "parse_value_status",
     "parse_year",
+    "parse_yes_no",
     "text_of",
 ]
 
@@ -208,7 +209,19 @@ def parse_value_status(value: object) -> ValueStatus | None:
     for status in ValueStatus:
         if word == status.value:
             return status
-    raise CellError(f"{_shown(value)} is not a value status: write Provisional or Final")
+    raise CellError(f"{_shown(value)} is not a value status: write Provisional, Final or Withheld")
+
+
+def parse_yes_no(value: object) -> bool | None:
+    """Yes or No (also Y/N, True/False, 1/0); blank: not stated."""
+    if is_blank(value):
+        return None
+    word = str(value).strip().lower()
+    if word in ("yes", "y", "true", "1", "1.0"):
+        return True
+    if word in ("no", "n", "false", "0", "0.0"):
+        return False
+    raise CellError(f"{_shown(value)} is not Yes or No")
 
 
 def parse_year(value: object) -> FinancialYear | None:

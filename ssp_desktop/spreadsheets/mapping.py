@@ -90,6 +90,10 @@ MEASURE_TARGETS: Final[tuple[tuple[str, str, tuple[str, ...]], ...]] = (
                                     "performance", "data")),
     ("status", "Value status", ("status", "value status")),
     ("note", "Note", ("note", "notes", "comment", "comments", "commentary")),
+    ("comparator_significant", "Significantly different from the comparator",
+     ("significantly different", "significance", "statistically significant",
+      "significant vs comparator", "significantly different from comparator")),
+    ("rank", "Rank among comparators", ("rank", "ranking", "gm rank", "position")),
     ("series", "Series (value or comparator)", ("series", "geography", "comparison",
                                                 "area")),
 )  # fmt: skip

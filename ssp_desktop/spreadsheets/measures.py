@@ -81,6 +81,8 @@ class _Entry:
     comparators: dict[str, float] = field(default_factory=dict)
     status: ValueStatus | None = None
     note: str | None = None
+    comparator_significant: bool | None = None
+    rank: str | None = None
     rows: set[int] = field(default_factory=set)
 
 
@@ -218,6 +220,28 @@ class _Planner:
                 reasons.append(f"Status (column {self._letter('status')}): {exc}")
         if "note" in self.index:
             note = cells.prose_of(self._cell(values, "note"))
+        # Significance against the comparator and rank, as a survey report states them.
+        about: list[tuple[str, Any]] = []
+        if "comparator_significant" in self.index:
+            try:
+                flag = cells.parse_yes_no(self._cell(values, "comparator_significant"))
+            except cells.CellError as exc:
+                letter = self._letter("comparator_significant")
+                reasons.append(f"Significantly different (column {letter}): {exc}")
+            else:
+                if flag is not None:
+                    about.append(("comparator_significant", flag))
+        if "rank" in self.index:
+            rank = cells.text_of(self._cell(values, "rank"))
+            if rank is not None and len(" ".join(rank.split())) > 60:
+                reasons.append(
+                    f"Rank (column {self._letter('rank')}): at most 60 characters, "
+                    'e.g. "3rd of 10 in GM"'
+                )
+            elif rank is not None:
+                about.append(("rank", " ".join(rank.split())))
+        if status is ValueStatus.WITHHELD and "note" in self.index and not note:
+            reasons.append("a withheld value needs its reason in the Note column")
         if measure is None:
             return cells.text_of(self._cell(values, "measure_ref")) or "", []
         out: list[tuple[Slot, Any]] = []
@@ -253,6 +277,7 @@ class _Planner:
                             out.append(((measure.id, quarter, "status"), status))
                         if note is not None:
                             out.append(((measure.id, quarter, "note"), note))
+                        out += [((measure.id, quarter, name), v) for name, v in about]
             return key, out
         try:
             quarter = cells.parse_period(self._cell(values, "period"))
@@ -278,6 +303,7 @@ class _Planner:
             out.append(((measure.id, quarter, "status"), status))
         if note is not None:
             out.append(((measure.id, quarter, "note"), note))
+        out += [((measure.id, quarter, name), v) for name, v in about]
         return key, out
 
 
@@ -353,6 +379,10 @@ def plan_measures(
             entry.status = value
         elif name == "note":
             entry.note = value
+        elif name == "comparator_significant":
+            entry.comparator_significant = value
+        elif name == "rank":
+            entry.rank = value
         else:
             entry.comparators[name.removeprefix(COMPARATOR)] = value
     changes: list[_Change] = []
@@ -385,6 +415,8 @@ def plan_measures(
                 "comparators": dict(entry.comparators),
                 "status": entry.status or ValueStatus.PROVISIONAL,
                 "note": entry.note or "",
+                "comparator_significant": entry.comparator_significant,
+                "rank": entry.rank or "",
             }
             changes.append(_Change(entry, fields, missing))
             for row in entry.rows:
@@ -421,6 +453,27 @@ def plan_measures(
             fields["note"] = entry.note
             said.append("note changed")
             shown.append(FieldChange(f"Note {label}", existing.note, entry.note))
+        if (
+            entry.comparator_significant is not None
+            and entry.comparator_significant != existing.comparator_significant
+        ):
+            fields["comparator_significant"] = entry.comparator_significant
+            said.append(
+                "significantly different from the comparator"
+                if entry.comparator_significant
+                else "not significantly different from the comparator"
+            )
+            shown.append(
+                FieldChange(
+                    f"Significantly different {label}",
+                    _yes_no(existing.comparator_significant),
+                    _yes_no(entry.comparator_significant),
+                )
+            )
+        if entry.rank is not None and entry.rank != existing.rank:
+            fields["rank"] = entry.rank
+            said.append(f"rank → {entry.rank}")
+            shown.append(FieldChange(f"Rank {label}", existing.rank, entry.rank))
         if said:
             changes.append(_Change(entry, fields, missing))
             for row in entry.rows:
@@ -457,6 +510,10 @@ def plan_measures(
         revision=revision,
     )
     return result, planner.values, changes
+
+
+def _yes_no(flag: bool | None) -> str:
+    return "" if flag is None else ("Yes" if flag else "No")
 
 
 def lower(text: str) -> str:

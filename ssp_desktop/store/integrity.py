@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import cast
 
 from sqlalchemy import Index, Table, UniqueConstraint, func, select
@@ -27,6 +28,8 @@ from ssp_desktop.domain.records import (
     Action,
     ChangeLog,
     FundingAllocation,
+    FundingAward,
+    FundingStream,
     MeasureTarget,
     MeasureValue,
     Priority,
@@ -101,6 +104,52 @@ def _check(store: Store, now: dt.datetime) -> list[Problem]:
         problems += _natural_ids(session)
         problems += _misfiled_actions(session)
         problems += _future_timestamps(session, now + CLOCK_SKEW)
+        problems += _awards_over_allocation(session)
+    return problems
+
+
+def _pounds(amount: Decimal) -> str:
+    return f"£{amount:,.0f}" if amount == amount.to_integral_value() else f"£{amount:,.2f}"
+
+
+def _awards_over_allocation(session: Session) -> list[Problem]:
+    """A funding stream whose awards for a year add up to more than its allocation for
+    that year (or that has awards but no allocation): the board pack says so too."""
+    allocated = {
+        (stream_id, year): amount
+        for stream_id, year, amount in session.execute(
+            select(
+                FundingAllocation.stream_id, FundingAllocation.year, FundingAllocation.amount
+            ).where(FundingAllocation.deleted_at.is_(None))
+        )
+    }
+    awarded: dict[tuple[object, object], Decimal] = {}
+    names: dict[object, str] = {}
+    for stream_id, name, year, amount in session.execute(
+        select(FundingAward.stream_id, FundingStream.name, FundingAward.year, FundingAward.amount)
+        .join(FundingStream, FundingStream.id == FundingAward.stream_id)
+        .where(FundingAward.deleted_at.is_(None), FundingStream.deleted_at.is_(None))
+    ):
+        awarded[(stream_id, year)] = awarded.get((stream_id, year), Decimal(0)) + amount
+        names[stream_id] = name
+    problems = []
+    for (stream_id, year), total in sorted(
+        awarded.items(), key=lambda kv: (names[kv[0][0]], str(kv[0][1]))
+    ):
+        allocation = allocated.get((stream_id, year))
+        where = f"{names[stream_id]} {year}"
+        if allocation is None:
+            problems.append(
+                Problem("funding", f"{where}: {_pounds(total)} awarded with no allocation recorded")
+            )
+        elif total > allocation:
+            problems.append(
+                Problem(
+                    "funding",
+                    f"{where}: awards total {_pounds(total)} against an allocation of "
+                    f"{_pounds(allocation)}, over by {_pounds(total - allocation)}",
+                )
+            )
     return problems
 
 

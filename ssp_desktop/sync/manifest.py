@@ -58,7 +58,7 @@ PayloadUpgrade = Callable[[str, dict[str, Any]], dict[str, Any]]
 
 # Fields that schema 2 added, with the value a record from an older app stands for.
 _ADDED_IN_2: dict[str, dict[str, Any]] = {
-    "measure_value": {"state": "accepted", "review_note": ""},
+    "measure_value": {"state": "accepted", "review_note": "", "rank": ""},
     "action_update": {"review_note": ""},
     "plan": {"status_reason": ""},
 }
@@ -66,7 +66,8 @@ _ADDED_IN_2: dict[str, dict[str, Any]] = {
 
 def _review_fields(member: str, line: dict[str, Any]) -> dict[str, Any]:
     """1 -> 2: review and sign-off: measure values gained a review state, updates and
-    values the strategy team's reason for a return, plans the reason for a reopening.
+    values the strategy team's reason for a return, plans the reason for a reopening;
+    and values their rank among comparators ("3rd of 10 in GM"), none before.
 
     A value the master sends (a snapshot's records) was printed before review existed,
     so it counts as accepted, as migration 0005 has it. A value a lead sends (their

@@ -80,6 +80,12 @@ COVER_FIELDS: tuple[tuple[str, str, str], ...] = (
     ("recommendations", "Recommendatio&ns", "text"),
     ("contact_officer", "&Contact officer", "line"),
     ("protective_marking", "Protective &marking", "marking"),
+    ("agenda_item", "Agenda item", "line"),
+    ("scrutiny_committee", "Relevant scrutiny committee", "line"),
+    ("forward_plan_ref", "Forward plan reference", "line"),
+    ("wards_affected", "Wards affected", "line"),
+    ("equality_impact", "Equality impact", "text"),
+    ("background_papers", "Background papers", "text"),
 )
 
 

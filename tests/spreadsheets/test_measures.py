@@ -189,3 +189,40 @@ def test_long_and_wide_together_is_a_mapping_problem(tmp_path: Path) -> None:
     )
     prepared = prepare(path, kind="measures")
     assert any("Choose one layout" in p for p in prepared.problems)
+
+
+def test_withheld_values_significance_and_rank_are_imported(
+    store: Store, mini: MiniPlan, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "perf.csv",
+        [
+            ["Ref", "Quarter", "Value", "GM average", "Status", "Note", "Significance", "Rank"],
+            ["M01", "2023/24 Q1", "85", "80", "Final", "", "Yes", "3rd of 10 in GM"],
+            ["M01", "2023/24 Q2", "", "81", "Withheld", "GMP data not validated", "", ""],
+        ],
+    )
+    prepared = prepare(path, comparators=known_comparators(store))
+    assert prepared.columns[-2:] == ("comparator_significant", "rank")
+    apply(store, prepared)
+    found = values(store, mini.measure.id)
+    q1, q2 = found[Quarter(2023, 1)], found[Quarter(2023, 2)]
+    assert (q1.comparator_significant, q1.rank) == (True, "3rd of 10 in GM")
+    assert (q2.value, q2.status, q2.note) == (None, ValueStatus.WITHHELD, "GMP data not validated")
+
+
+def test_a_withheld_value_without_its_reason_is_refused(
+    store: Store, mini: MiniPlan, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "perf.csv",
+        [
+            ["Ref", "Quarter", "Value", "Status", "Note", "Significance"],
+            ["M01", "2023/24 Q2", "", "Withheld", "", ""],
+            ["M01", "2023/24 Q3", "80", "Final", "", "Perhaps"],
+        ],
+    )
+    plan = preview(store, prepare(path, comparators=known_comparators(store)))
+    assert [r.outcome for r in plan.rows] == [Outcome.REFUSE, Outcome.REFUSE]
+    assert "a withheld value needs its reason in the Note column" in plan.rows[0].text
+    assert "'Perhaps' is not Yes or No" in plan.rows[1].text

@@ -266,6 +266,7 @@ def test_a_natural_key_with_a_forged_id(world: World, bundle: Path) -> None:
             "comparator_significant": None,
             "state": "draft",
             "review_note": "",
+            "rank": "",
         },
     }
     rewrite(bundle, {"changes.jsonl": (json.dumps(line) + "\n").encode()})

@@ -104,7 +104,15 @@ def test_the_values_grid_has_a_row_per_quarter_and_a_column_per_comparator(
     model = MeasureValuesModel(doc, fp.mini.measure.id)
     qtmodeltester.check(model)
     headers = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
-    assert headers == ["Value", "GM average", "Status", "Significant", "Note"]
+    assert headers == [
+        "Value",
+        "GM average",
+        "Status",
+        "Significant",
+        "Significantly different from GM average",
+        "Rank",
+        "Note",
+    ]
     quarters = [model.headerData(r, Qt.Orientation.Vertical) for r in range(model.rowCount())]
     assert quarters[0] == "2022/23 Q1" and quarters[-1] == "2024/25 Q4" and len(quarters) == 12
     assert all(
@@ -163,7 +171,11 @@ def test_values_are_entered_in_place_as_undoable_edits(
         ("Value", "abc", "'abc' is not a number (2023/24 Q2, Value)"),
         ("Value", "120", "A percentage cannot be over 100 (2023/24 Q2, Value)"),
         ("GM average", "-3", "A percentage cannot be below 0 (2023/24 Q2, GM average)"),
-        ("Status", "Maybe", "'Maybe' is not one of: Provisional, Final (2023/24 Q2, Status)"),
+        (
+            "Status",
+            "Maybe",
+            "'Maybe' is not one of: Provisional, Final, Withheld (2023/24 Q2, Status)",
+        ),
     ],
 )
 def test_a_mistaken_value_is_explained_and_not_saved(
@@ -179,6 +191,37 @@ def test_a_mistaken_value_is_explained_and_not_saved(
     assert log_count(doc) == logged and doc.undo_stack.count() == 0
     assert model.setData(cell(model, "2023/24 Q2", "Value"), "88", EDIT)
     assert form.values.error.isHidden()
+
+
+def test_significance_rank_and_a_withheld_value_are_edited_in_the_grid(
+    qtbot: QtBot, doc: PlanDocument, fp: FormsPlan
+) -> None:
+    form = editor(qtbot, doc, "measure", fp.mini.measure.id)
+    assert isinstance(form, MeasureEditor)
+    model = form.values_model
+    q = Quarter(2023, 1)
+    assert model.setData(cell(model, q.label, "Value"), "45", EDIT)
+    record = value_record(doc, fp.mini.measure.id, q)
+    assert record is not None
+    assert model.setData(
+        cell(model, q.label, "Significantly different from GM average"), "Yes", EDIT
+    )
+    assert last_change(doc, record.id) == ("comparator_significant", None, True)
+    assert model.setData(cell(model, q.label, "Rank"), " 3rd of 10  in GM ", EDIT)
+    assert last_change(doc, record.id) == ("rank", "", "3rd of 10 in GM")
+    # A value another column's edit carries keeps its rank and significance.
+    assert model.setData(cell(model, q.label, "Value"), "46", EDIT)
+    record = value_record(doc, fp.mini.measure.id, q)
+    assert record is not None
+    assert (record.comparator_significant, record.rank) == (True, "3rd of 10 in GM")
+    # Withheld needs its reason: refused without one, taken with one.
+    q2 = Quarter(2023, 2)
+    assert not model.setData(cell(model, q2.label, "Status"), "Withheld", EDIT)
+    assert value_record(doc, fp.mini.measure.id, q2) is None
+    assert model.setData(cell(model, q2.label, "Note"), "GMP data not validated", EDIT)
+    assert model.setData(cell(model, q2.label, "Status"), "Withheld", EDIT)
+    withheld = value_record(doc, fp.mini.measure.id, q2)
+    assert withheld is not None and withheld.status is ValueStatus.WITHHELD
 
 
 def test_a_count_measure_takes_values_over_100(

@@ -56,6 +56,7 @@ SIGNIFICANT_CHOICES: tuple[tuple[str, Any], ...] = (
 STATUS_CHOICES: tuple[tuple[str, Any], ...] = (
     ("Provisional", ValueStatus.PROVISIONAL),
     ("Final", ValueStatus.FINAL),
+    ("Withheld", ValueStatus.WITHHELD),
 )
 TRACKER_NOTE = (
     "This measure is a tracker: it is monitored without a target, so it has no targets. "
@@ -154,6 +155,21 @@ class MeasureValuesModel(GridModel):
             *(GridColumn(name, _comparator_key(name), kind) for name in self.comparators),
             GridColumn("Status", "status", Kind.CHOICE, choices=STATUS_CHOICES),
             GridColumn("Significant", "significant", Kind.CHOICE, choices=SIGNIFICANT_CHOICES),
+            # Against the first comparator, as survey reports state it ("statistically
+            # significantly higher than GM"); the board pack writes it as a sentence.
+            *(
+                [
+                    GridColumn(
+                        f"Significantly different from {self.comparators[0]}",
+                        "comparator_significant",
+                        Kind.CHOICE,
+                        choices=SIGNIFICANT_CHOICES,
+                    ),
+                    GridColumn("Rank", "rank"),
+                ]
+                if self.comparators
+                else []
+            ),
             GridColumn("Note", "note"),
         ]
         stored = {
@@ -175,6 +191,9 @@ class MeasureValuesModel(GridModel):
                 "significant": value.significant if value else None,
                 "note": value.note if value else "",
             }
+            if self.comparators:
+                values["comparator_significant"] = value.comparator_significant if value else None
+                values["rank"] = value.rank if value else ""
             for name in self.comparators:
                 values[_comparator_key(name)] = value.comparator_values.get(name) if value else None
             rows.append(
@@ -187,6 +206,7 @@ class MeasureValuesModel(GridModel):
                     extra={
                         "exists": value is not None,
                         "comparator_significant": value.comparator_significant if value else None,
+                        "rank": value.rank if value else "",
                     },
                 )
             )
@@ -202,7 +222,10 @@ class MeasureValuesModel(GridModel):
             if cells.get(_comparator_key(name)) is not None
         }
         measure_id = self.measure_id
-        comparator_significant = row.extra.get("comparator_significant")
+        comparator_significant = cells.get(
+            "comparator_significant", row.extra.get("comparator_significant")
+        )
+        rank = cells.get("rank", row.extra.get("rank", "")) or ""
 
         def work(tx: Transaction) -> None:
             measure = _live_measure(tx, measure_id)
@@ -216,6 +239,7 @@ class MeasureValuesModel(GridModel):
                 note=cells["note"] or "",
                 significant=cells["significant"],
                 comparator_significant=comparator_significant,
+                rank=rank,
             )
 
         return self.edit(f"Change {quarter} {column.header.lower()}", work)
