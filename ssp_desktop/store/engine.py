@@ -29,7 +29,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, func, insert, inspect, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -513,6 +523,7 @@ class Store:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+            _finish_upgrade(conn)
             if not tables:
                 now = dt.datetime.now(dt.UTC).isoformat()
                 for key, value in (
@@ -658,3 +669,19 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _finish_upgrade(conn: Connection) -> None:
+    """Work a migration asked for that needs the schema at its head: filling the search
+    index from the records (migration 0008), in the upgrade's own transaction."""
+    from ssp_desktop.store import search
+
+    marker = conn.execute(
+        select(StoreMeta.value).where(StoreMeta.key == search.REBUILD_KEY)
+    ).scalar()
+    if marker is None:
+        return
+    with Session(bind=conn) as session:
+        search.rebuild(session)
+        session.flush()
+    conn.execute(delete(StoreMeta).where(StoreMeta.key == search.REBUILD_KEY))

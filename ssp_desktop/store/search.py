@@ -345,6 +345,10 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
                 _write(session, child.id, _document(session, child) if record else None)
 
 
+# store_meta key set by migration 0008: fill the index once the schema is at its head.
+REBUILD_KEY = "search_index_rebuild"
+
+
 def rebuild(session: Session) -> int:
     """Empty the index and fill it from every stored record; returns the documents made."""
     session.execute(text(f"DELETE FROM {TABLE}"))

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.orm import Session
 
 revision: str = '0008'
 down_revision: str | None = '0006'
@@ -29,9 +29,13 @@ def upgrade() -> None:
     if bind.dialect.name != "sqlite":
         return  # elsewhere search scans the records (see store/search.py)
     op.execute(search.CREATE_SQL)
-    with Session(bind=bind) as session:
-        search.rebuild(session)
-        session.flush()
+    # Filled once every migration has run (store/engine.py), not here: the records'
+    # mappings are today's, and a later migration's columns do not exist yet.
+    op.execute(
+        sa.text("INSERT OR REPLACE INTO store_meta (key, value) VALUES (:key, '1')").bindparams(
+            key=search.REBUILD_KEY
+        )
+    )
 
 
 def downgrade() -> None:
