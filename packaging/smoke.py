@@ -141,9 +141,12 @@ def main(argv: list[str] | None = None) -> int:
         [exe, "bundle", "export", "--store", str(store), "--out", str(starter), "--for", email],
         env,
     )
+    keys_out = step("keys (master: the fingerprint read out to the lead)", [exe, "keys"], env)
+    master_fp = keys_out.split("This install's fingerprint:", 1)[1].split()[0]
+    check_master = ["--master-fingerprint", master_fp]
     step(
-        "bundle import (lead copy)",
-        [exe, "bundle", "import", "--store", str(lead), str(starter)],
+        "bundle import (lead copy, checking the master's fingerprint)",
+        [exe, "bundle", "import", "--store", str(lead), str(starter), *check_master],
         lead_env,
     )
     step(
