@@ -163,12 +163,12 @@ def read_only_reason(session: Session, record: Record, field: str | None = None)
         return archived_message(session, plan)
     if authority(session) == LEAD:
         if field is None:
-            return _MASTER_RECORDS_REASON(type(record))
+            return _record_reason(type(record))
         return master_only(type(record), field)
     return None
 
 
-def _MASTER_RECORDS_REASON(cls: type[Record]) -> str | None:
+def _record_reason(cls: type[Record]) -> str | None:
     words = _MASTER_RECORDS.get(cls)
     return f"Only the master copy {words}" if words else None
 
