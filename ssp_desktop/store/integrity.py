@@ -13,6 +13,7 @@ touching this file.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import cast
@@ -36,6 +37,7 @@ from ssp_desktop.domain.records import (
     PriorityArea,
     record_classes,
 )
+from ssp_desktop.progress import Progress
 from ssp_desktop.store.engine import RESTORE_ADVICE, Store
 
 # A little slack for clocks that differ by a few minutes between office and laptop.
@@ -51,10 +53,12 @@ class Problem:
         return f"{self.kind}: {self.message}"
 
 
-def check_store(store: Store, *, now: dt.datetime | None = None) -> list[Problem]:
+def check_store(
+    store: Store, *, now: dt.datetime | None = None, progress: Progress | None = None
+) -> list[Problem]:
     """Every problem found; an empty list means the store is clean."""
     try:
-        return _check(store, now or utcnow())
+        return _check(store, now or utcnow(), progress or Progress())
     except sa_exc.DBAPIError as exc:
         # SQLite stops at the first page it cannot read; that is the finding.
         return [Problem("integrity", f"the store is damaged and cannot be read: {exc.orig}")]
@@ -94,17 +98,25 @@ def refuse_if_damaged(store: Store, what: str) -> None:
     )
 
 
-def _check(store: Store, now: dt.datetime) -> list[Problem]:
+def _check(store: Store, now: dt.datetime, progress: Progress) -> list[Problem]:
+    steps: list[tuple[str, Callable[[Session], list[Problem]]]] = [
+        ("Records under deleted parents", _orphans),
+        ("Duplicate records", _duplicates),
+        ("Record ids", _natural_ids),
+        ("Actions under another plan", _misfiled_actions),
+        ("Dates in the future", lambda session: _future_timestamps(session, now + CLOCK_SKEW)),
+        ("Funding against allocations", _awards_over_allocation),
+    ]
+    total = len(steps) + 1
+    progress.step(0, total, "SQLite integrity and foreign keys")
     problems = check_integrity(store)
     if any(p.kind == "integrity" for p in problems):
         return problems  # the rest would read damaged pages; say what matters first
     with store.session() as session:
-        problems += _orphans(session)
-        problems += _duplicates(session)
-        problems += _natural_ids(session)
-        problems += _misfiled_actions(session)
-        problems += _future_timestamps(session, now + CLOCK_SKEW)
-        problems += _awards_over_allocation(session)
+        for done, (label, check) in enumerate(steps, start=1):
+            progress.step(done, total, label)
+            problems += check(session)
+    progress.step(total, total, "Done")
     return problems
 
 
