@@ -31,13 +31,58 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BARE = (
+    "import time\n"
     "from PySide6.QtWidgets import QApplication, QMainWindow\n"
     "app = QApplication([])\n"
     "w = QMainWindow()\n"
     "w.resize(1200, 800)\n"
     "w.show()\n"
     "app.processEvents()\n"
+    "print(f'main window painted at {time.time():.6f}', flush=True)\n"
 )
+
+
+def bytecode_env(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with Python's bytecode cache on: an installed app has its ``.pyc`` files,
+    and compiling the package from source (PYTHONDONTWRITEBYTECODE, set in some shells
+    and CI) would add half a second that no user waits for."""
+    return {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def launch(cmd: list[str], env: dict[str, str]) -> tuple[float, float | None]:
+    """One fresh process: seconds from launch to the window painted, and to the plan
+    shown in it (None for the bare window), read from the times it prints in smoke
+    mode (wall clock, so the interpreter's start is included as a user waits for it)."""
+    start = time.time()
+    done = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{done.stderr}")
+    stamps = {}
+    for text in done.stdout.splitlines():
+        if text.startswith("main window ") and " at " in text:
+            what, _, when = text.removeprefix("main window ").partition(" at ")
+            stamps[what] = float(when) - start
+    if "painted" not in stamps:
+        raise SystemExit(f"{' '.join(cmd)} printed no paint time:\n{done.stdout}")
+    return stamps["painted"], stamps.get("usable")
+
+
+def launch_figures(
+    env: dict[str, str], repeats: int, app: list[str] | None = None
+) -> dict[str, list[float]]:
+    """Bare window painted; ssp-desktop painted and usable (sample plan): each
+    ``repeats`` times, the two programs alternating so load on the machine falls on both."""
+    app = app or [sys.executable, "-m", "ssp_desktop", "--sample"]
+    env = bytecode_env({**env, "SSP_DESKTOP_SMOKE": "1"})
+    # Writes the sample store and the bytecode caches, so no timed run makes them.
+    subprocess.run(app, env=env, cwd=ROOT, capture_output=True, check=True)
+    figures: dict[str, list[float]] = {"bare": [], "painted": [], "usable": []}
+    for _ in range(repeats):
+        figures["bare"].append(launch([sys.executable, "-c", BARE], env)[0])
+        painted, usable = launch(app, env)
+        figures["painted"].append(painted)
+        figures["usable"].append(usable if usable is not None else painted)
+    return figures
 
 
 def run(cmd: list[str], env: dict[str, str], repeats: int) -> list[float]:
@@ -68,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     home = tempfile.mkdtemp(prefix="ssp-startup-bench-")
     env = {
-        **os.environ,
+        **bytecode_env(dict(os.environ)),
         "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
         "SSP_DESKTOP_HOME": home,
         "SSP_DESKTOP_SMOKE": "1",

@@ -2,6 +2,10 @@
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/window_bench.py [--store PATH]
 
+First, from launch (a fresh process each time, alternating with a bare PySide6
+``QMainWindow``): when the window is painted (its frame, menus and "Loading plan…")
+and when it is usable (the sample plan shown in it), beside the bare window painted,
+with the ratios. Then, in this process:
 Measures, best and median of several runs, from creating the window to the first
 processed paint with the store open (navigator, editor, action and measure lists and
 My quarter all built): on the sample plan, and on the region-scale store written by
@@ -60,6 +64,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{label + ', median:':<52} {statistics.median(times):.3f} s")
 
     print(f"{'qt platform:':<52} {os.environ['QT_QPA_PLATFORM']}")
+    from benchmarks.startup_bench import launch_figures
+
+    launched = launch_figures(dict(os.environ), args.repeats)
+    bare = statistics.median(launched["bare"])
+    for key, label in (
+        ("bare", "from launch: bare PySide6 window painted"),
+        ("painted", "from launch: ssp-desktop window painted"),
+        ("usable", "from launch: ssp-desktop usable (sample plan shown)"),
+    ):
+        times = launched[key]
+        ratio = "" if key == "bare" else f"  ({statistics.median(times) / bare:.1f}x bare)"
+        print(
+            f"{label + ':':<52} best {min(times):.3f} s, median "
+            f"{statistics.median(times):.3f} s{ratio}"
+        )
     report("sample plan", ensure_sample_store())
     if args.store.exists():
         report(f"region store ({args.store.name}, 500-action plan)", args.store)

@@ -237,6 +237,7 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
     ``--force`` never destroys the old store unless the new one is ready.
     """
     from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.progress import terminal_progress
     from ssp_desktop.sample.plan import write_sample
     from ssp_desktop.store.engine import Store
     from ssp_desktop.store.lock import StoreLock
@@ -262,8 +263,11 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
         os.close(fd)
         tmp = Path(name)
         tmp.unlink()  # Store.open(create=True) makes the file itself
-        with Store.open(tmp, create=True) as store:
-            summary = write_sample(store)
+        with (
+            terminal_progress("Writing the sample plan") as progress,
+            Store.open(tmp, create=True) as store,
+        ):
+            summary = write_sample(store, progress=progress)
         # Fold the WAL into the main file so the one file we move is the whole store.
         conn = sqlite3.connect(tmp)
         try:
@@ -334,12 +338,16 @@ def _remove_abandoned_partials(target: Path) -> None:
 
 def cmd_check(store_path: Path) -> int:
     from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.progress import terminal_progress
     from ssp_desktop.store.engine import Store
     from ssp_desktop.store.integrity import check_store
 
     try:
-        with Store.open(store_path, readonly=True) as store:
-            problems = check_store(store)
+        with (
+            terminal_progress("Checking the store") as progress,
+            Store.open(store_path, readonly=True) as store,
+        ):
+            problems = check_store(store, progress=progress)
     except SspError as exc:
         return _error(str(exc))
     if not problems:
@@ -371,6 +379,7 @@ def cmd_xlsx_import(args: argparse.Namespace) -> int:
     """Preview, then (unless --dry-run) apply, an import; exit 2 if refused."""
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.domain.periods import PeriodError, Quarter
+    from ssp_desktop.progress import terminal_progress
     from ssp_desktop.spreadsheets import importing
     from ssp_desktop.spreadsheets.mapping import Mapping
     from ssp_desktop.spreadsheets.report import preview_text
@@ -384,29 +393,32 @@ def cmd_xlsx_import(args: argparse.Namespace) -> int:
     try:
         mapping = Mapping.load(Path(args.mapping)) if args.mapping else None
         with Store.open(Path(args.store), readonly=args.dry_run) as store:
-            plan_id = _plan_id(store, args.plan)
-            prepared = importing.prepare(
-                Path(args.file),
-                kind=args.kind,
-                mapping=mapping,
-                sheet=args.sheet,
-                comparators=importing.known_comparators(store, plan_id),
-            )
-            if args.save_mapping:
-                prepared.mapping_to_save().save(Path(args.save_mapping))
-            options = importing.ImportOptions(
-                plan_id=plan_id,
-                quarter=quarter,
-                skip_refused=args.skip_refused,
-            )
-            plan = importing.preview(store, prepared, options)
+            with terminal_progress(f"Reading {Path(args.file).name}") as progress:
+                plan_id = _plan_id(store, args.plan)
+                prepared = importing.prepare(
+                    Path(args.file),
+                    kind=args.kind,
+                    mapping=mapping,
+                    sheet=args.sheet,
+                    comparators=importing.known_comparators(store, plan_id),
+                )
+                if args.save_mapping:
+                    prepared.mapping_to_save().save(Path(args.save_mapping))
+                options = importing.ImportOptions(
+                    plan_id=plan_id,
+                    quarter=quarter,
+                    skip_refused=args.skip_refused,
+                )
+                progress.step(0, 0, "Checking the rows")
+                plan = importing.preview(store, prepared, options)
             print(preview_text(prepared, plan))
             if plan.refused and not args.skip_refused:
                 return _error(importing.refusal_message(plan))
             if args.dry_run:
                 print("Dry run: nothing was written.")
                 return EXIT_OK
-            result = importing.apply(store, prepared, options)
+            with terminal_progress("Importing") as progress:
+                result = importing.apply(store, prepared, options, progress=progress)
     except SspError as exc:
         return _error(str(exc))
     print(f"Imported {Path(args.file).name}. {result.summary()}")
@@ -415,14 +427,18 @@ def cmd_xlsx_import(args: argparse.Namespace) -> int:
 
 def cmd_xlsx_export(args: argparse.Namespace) -> int:
     from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.progress import terminal_progress
     from ssp_desktop.spreadsheets.workbook import export_workbook
     from ssp_desktop.store.engine import Store
 
     _tolerant_stdout()
     try:
-        with Store.open(Path(args.store), readonly=True) as store:
+        with (
+            terminal_progress("Writing the workbook") as progress,
+            Store.open(Path(args.store), readonly=True) as store,
+        ):
             plan_id = _plan_id(store, args.plan)
-            result = export_workbook(store, Path(args.out), plan_id=plan_id)
+            result = export_workbook(store, Path(args.out), plan_id=plan_id, progress=progress)
     except SspError as exc:
         return _error(str(exc))
     print(result.summary())
@@ -453,6 +469,7 @@ def cmd_pack(
 
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.domain.periods import PeriodError, Quarter
+    from ssp_desktop.progress import terminal_progress
     from ssp_desktop.reports.export import (
         check_output_path,
         export_pack,
@@ -480,7 +497,10 @@ def cmd_pack(
 
             password = read_password_file(password_file)
         target = check_output_path(out)
-        with Store.open(store_path) as store:
+        with (
+            terminal_progress("Making the board pack") as progress,
+            Store.open(store_path) as store,
+        ):
             with store.session() as session:
                 plan_id = resolve_plan(session, plan_text).id
             pack_id = prepare_pack(store, plan_id, quarter, meeting_date=meeting_date)
@@ -488,6 +508,7 @@ def cmd_pack(
                 store,
                 pack_id,
                 target,
+                progress=progress,
                 password=password,
                 include_awaiting_review=include_awaiting_review,
             )
@@ -632,6 +653,7 @@ def cmd_bundle_export(
     actions: str | None = None,
 ) -> int:
     from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.progress import terminal_progress
     from ssp_desktop.store.engine import Store
     from ssp_desktop.sync.export import export_changes, export_snapshot
 
@@ -641,13 +663,19 @@ def cmd_bundle_export(
     codes = [c.strip() for c in themes.split(",") if c.strip()] if themes else None
     refs = [r.strip() for r in actions.split(",") if r.strip()] if actions else None
     try:
-        with Store.open(store_path) as store:
+        with terminal_progress("Writing the bundle") as progress, Store.open(store_path) as store:
             if person is not None:
                 result = export_snapshot(
-                    store, out, person=person, themes=codes, actions=refs, plan=plan
+                    store,
+                    out,
+                    person=person,
+                    themes=codes,
+                    actions=refs,
+                    plan=plan,
+                    progress=progress,
                 )
             else:
-                result = export_changes(store, out)
+                result = export_changes(store, out, progress=progress)
     except SspError as exc:
         return _error(str(exc))
     print(result.describe())
@@ -663,17 +691,20 @@ def cmd_bundle_import(
     master_fingerprint: str | None = None,
 ) -> int:
     from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.progress import terminal_progress
     from ssp_desktop.sync.importer import import_file
     from ssp_desktop.sync.preview import HELD, describe
 
     try:
-        result = import_file(
-            store_path,
-            file,
-            dry_run=dry_run,
-            confirm_deletions=confirm_deletions,
-            master_fingerprint=master_fingerprint,
-        )
+        with terminal_progress(f"Importing {file.name}") as progress:
+            result = import_file(
+                store_path,
+                file,
+                dry_run=dry_run,
+                progress=progress,
+                confirm_deletions=confirm_deletions,
+                master_fingerprint=master_fingerprint,
+            )
     except SspError as exc:
         return _error(str(exc))
     preview = result.preview

@@ -24,6 +24,20 @@ def test_the_main_window_imports_no_heavy_library() -> None:
     assert out.stdout.strip() == ""
 
 
+def test_the_window_frame_is_built_before_the_store_and_orm_load() -> None:
+    """The frame is painted first: the window's module leaves the store, SQLAlchemy and
+    the sync code to be imported when a store is opened."""
+    code = (
+        "import sys, ssp_desktop.cli, ssp_desktop.app, ssp_desktop.ui.main_window;"
+        "print(','.join(m for m in ('sqlalchemy', 'ssp_desktop.store.engine',"
+        " 'ssp_desktop.ui.sync_ui', 'cryptography') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == ""
+
+
 def test_smoke_mode_shows_the_window_and_exits(tmp_path: Path) -> None:
     env = {
         **os.environ,
@@ -40,7 +54,13 @@ def test_smoke_mode_shows_the_window_and_exits(tmp_path: Path) -> None:
         cwd=Path(__file__).resolve().parents[1],
     )
     assert out.returncode == 0, out.stderr
-    assert "main window shown: " in out.stdout
+    assert "main window shown: sample-plan.sqlite" in out.stdout
+    # The frame is painted before the plan is loaded into it.
+    lines = out.stdout.splitlines()
+    painted = next(i for i, t in enumerate(lines) if t.startswith("main window painted at "))
+    usable = next(i for i, t in enumerate(lines) if t.startswith("main window usable at "))
+    assert painted < usable
+    assert float(lines[painted].split()[-1]) <= float(lines[usable].split()[-1])
     assert (tmp_path / "logs" / "ssp-desktop.log").exists()
 
 

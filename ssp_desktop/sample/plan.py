@@ -76,6 +76,7 @@ from ssp_desktop.domain.records import (
     PriorityOutcome,
     Risk,
 )
+from ssp_desktop.progress import Progress
 from ssp_desktop.sample import data
 from ssp_desktop.sample.data import Entry, SampleData
 from ssp_desktop.store.engine import Store
@@ -122,7 +123,7 @@ class SampleSummary:
     current_plan_id: uuid.UUID
 
 
-def write_sample(store: Store) -> SampleSummary:
+def write_sample(store: Store, *, progress: Progress | None = None) -> SampleSummary:
     """Write the sample plan into an empty store and flag the store as sample.
 
     One transaction, so a failure leaves the store as it was. Refuses a store that
@@ -135,7 +136,7 @@ def write_sample(store: Store) -> SampleSummary:
                 f"{store.path} already holds a partnership, so the sample plan was not "
                 "written. Create a new, empty store for the sample."
             )
-        summary = _Writer(tx, sample).write()
+        summary = _Writer(tx, sample, progress or Progress()).write()
         sample.check_all_read()
     store.set_meta(sample="1")
     return summary
@@ -144,9 +145,10 @@ def write_sample(store: Store) -> SampleSummary:
 class _Writer:
     """Writes the data files in dependency order, keeping the records it made by key."""
 
-    def __init__(self, tx: Transaction, sample: SampleData) -> None:
+    def __init__(self, tx: Transaction, sample: SampleData, progress: Progress) -> None:
         self.tx = tx
         self.data = sample
+        self.progress = progress
         self.counts: Counter[type[Record]] = Counter()
         self.orgs: dict[str, Organisation] = {}
         self.people: dict[str, Person] = {}
@@ -171,6 +173,8 @@ class _Writer:
 
     def write(self) -> SampleSummary:
         d = self.data
+        stages = 6
+        self.progress.step(0, stages, "Partners and people")
         p = d.partnership.entry("partnership")
         partnership = self.create(
             p,
@@ -181,16 +185,20 @@ class _Writer:
         self.write_people(partnership, d.partnership)
         self.write_frameworks(partnership, d.frameworks)
         self.tx.flush()
+        self.progress.step(1, stages, "Plans")
         for plan in d.plans.entries("plans", named_by="key", required=True):
             self.write_plan(partnership, plan)
         current = self.plan_key(d.plans, "current")
         self.tx.flush()
+        self.progress.step(2, stages, "Measures and values")
         self.write_measures(d.measures)
         self.tx.flush()
+        self.progress.step(3, stages, "Actions and updates")
         for group in d.actions.entries("plans", named_by="plan", required=True):
             plan_key = self.plan_key(group, "plan")
             for position, action in enumerate(group.entries("actions", named_by="ref")):
                 self.write_action(plan_key, action, position)
+        self.progress.step(4, stages, "Funding, risks and board packs")
         self.write_funding(partnership, d.funding)
         self.write_risks(d.risks)
         self.write_board(partnership, d.board)
@@ -198,6 +206,7 @@ class _Writer:
         # archived plan is read-only, so its records must be in place first.
         for archived in self.archive_last:
             services.review.archive_plan(self.tx, archived)
+        self.progress.step(5, stages, "Saving")
         self.tx.flush()
         return self.summary(current)
 

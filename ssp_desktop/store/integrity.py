@@ -13,17 +13,20 @@ touching this file.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Index, Table, UniqueConstraint, func, select
+from sqlalchemy import Index, String, Table, UniqueConstraint, case, func, select, type_coerce
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, aliased
 
-from ssp_desktop.domain.base import utcnow
+from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.changes import references_to
 from ssp_desktop.domain.errors import CorruptStoreError
+from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import (
     Action,
     ChangeLog,
@@ -36,6 +39,7 @@ from ssp_desktop.domain.records import (
     PriorityArea,
     record_classes,
 )
+from ssp_desktop.progress import Progress
 from ssp_desktop.store.engine import RESTORE_ADVICE, Store
 
 # A little slack for clocks that differ by a few minutes between office and laptop.
@@ -51,10 +55,12 @@ class Problem:
         return f"{self.kind}: {self.message}"
 
 
-def check_store(store: Store, *, now: dt.datetime | None = None) -> list[Problem]:
+def check_store(
+    store: Store, *, now: dt.datetime | None = None, progress: Progress | None = None
+) -> list[Problem]:
     """Every problem found; an empty list means the store is clean."""
     try:
-        return _check(store, now or utcnow())
+        return _check(store, now or utcnow(), progress or Progress())
     except sa_exc.DBAPIError as exc:
         # SQLite stops at the first page it cannot read; that is the finding.
         return [Problem("integrity", f"the store is damaged and cannot be read: {exc.orig}")]
@@ -94,17 +100,25 @@ def refuse_if_damaged(store: Store, what: str) -> None:
     )
 
 
-def _check(store: Store, now: dt.datetime) -> list[Problem]:
+def _check(store: Store, now: dt.datetime, progress: Progress) -> list[Problem]:
+    steps: list[tuple[str, Callable[[Session], list[Problem]]]] = [
+        ("Records under deleted parents", _orphans),
+        ("Duplicate records", _duplicates),
+        ("Record ids", _natural_ids),
+        ("Actions under another plan", _misfiled_actions),
+        ("Dates in the future", lambda session: _future_timestamps(session, now + CLOCK_SKEW)),
+        ("Funding against allocations", _awards_over_allocation),
+    ]
+    total = len(steps) + 1
+    progress.step(0, total, "SQLite integrity and foreign keys")
     problems = check_integrity(store)
     if any(p.kind == "integrity" for p in problems):
         return problems  # the rest would read damaged pages; say what matters first
     with store.session() as session:
-        problems += _orphans(session)
-        problems += _duplicates(session)
-        problems += _natural_ids(session)
-        problems += _misfiled_actions(session)
-        problems += _future_timestamps(session, now + CLOCK_SKEW)
-        problems += _awards_over_allocation(session)
+        for done, (label, check) in enumerate(steps, start=1):
+            progress.step(done, total, label)
+            problems += check(session)
+    progress.step(total, total, "Done")
     return problems
 
 
@@ -156,7 +170,14 @@ def _awards_over_allocation(session: Session) -> list[Problem]:
 def _orphans(session: Session) -> list[Problem]:
     out: list[Problem] = []
     for parent_table, parent_cls in record_classes().items():
-        for ref in references_to(parent_table):
+        refs = references_to(parent_table)
+        # Most tables have no deleted rows; one look at the parent spares joining every
+        # child table to it.
+        if not refs or not session.scalar(
+            select(parent_cls.id).where(parent_cls.deleted_at.is_not(None)).limit(1)
+        ):
+            continue
+        for ref in refs:
             parent = aliased(parent_cls)
             child_col = getattr(ref.child, ref.column)
             rows = session.execute(
@@ -207,22 +228,49 @@ def _duplicates(session: Session) -> list[Problem]:
 
 def _natural_ids(session: Session) -> list[Problem]:
     out: list[Problem] = []
-    for cls, key_attr, parent_attr in (
-        (MeasureValue, "period", "measure_id"),
-        (MeasureTarget, "year", "measure_id"),
-        (FundingAllocation, "year", "stream_id"),
-    ):
-        for record in session.scalars(select(cls)):
-            expected = cls.make_id(getattr(record, parent_attr), getattr(record, key_attr))
-            if record.id != expected:
+    MakeId = Callable[[Any, Any], uuid.UUID]
+    keys: tuple[tuple[type[Record], MakeId, str, type[Quarter | FinancialYear], str], ...] = (
+        (MeasureValue, MeasureValue.make_id, "period", Quarter, "measure_id"),
+        (MeasureTarget, MeasureTarget.make_id, "year", FinancialYear, "measure_id"),
+        (FundingAllocation, FundingAllocation.make_id, "year", FinancialYear, "stream_id"),
+    )
+    for cls, make_id, key_attr, key_type, parent_attr in keys:
+        # Three columns, not whole records; each distinct period and parent read once,
+        # and ids compared as the text the store holds: a region has tens of thousands
+        # of values over a few hundred measures and a few dozen quarters, and making
+        # each row's objects took most of the check's time.
+        parsed: dict[str, Quarter | FinancialYear] = {}
+        parents: dict[object, uuid.UUID] = {}
+        rows = session.execute(
+            select(
+                type_coerce(cls.id, String),
+                type_coerce(getattr(cls, parent_attr), String),
+                type_coerce(getattr(cls, key_attr), String),
+            )
+        ).tuples()
+        for raw_id, raw_parent, label in rows:
+            key = parsed.get(label)
+            if key is None:
+                key = parsed[label] = key_type.parse(label)
+            parent_id = parents.get(raw_parent)
+            if parent_id is None:
+                parent_id = parents[raw_parent] = _as_uuid(raw_parent)
+            expected = make_id(parent_id, key)
+            if raw_id != expected.hex and _as_uuid(raw_id) != expected:
                 out.append(
                     Problem(
                         "natural key",
-                        f"{cls.__tablename__} {record.id} should have id {expected} "
+                        f"{cls.__tablename__} {_as_uuid(raw_id)} should have id {expected} "
                         f"(from its {parent_attr.removesuffix('_id')} and {key_attr})",
                     )
                 )
     return out
+
+
+def _as_uuid(raw: object) -> uuid.UUID:
+    """An id as read without its column type: SQLite holds 32 hex digits, a native
+    uuid column (PostgreSQL) gives a UUID already."""
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
 
 
 def _misfiled_actions(session: Session) -> list[Problem]:
@@ -240,10 +288,15 @@ def _misfiled_actions(session: Session) -> list[Problem]:
 
 def _future_timestamps(session: Session, limit: dt.datetime) -> list[Problem]:
     out: list[Problem] = []
+    columns = ("created_at", "updated_at", "deleted_at")
     for table_name, cls in record_classes().items():
-        for column in ("created_at", "updated_at", "deleted_at"):
-            col = getattr(cls, column)
-            count = session.scalar(select(func.count()).select_from(cls).where(col > limit))
+        # One scan of the table counts all three columns.
+        counts = session.execute(
+            select(
+                *(func.count(case((getattr(cls, column) > limit, 1))) for column in columns)
+            ).select_from(cls)
+        ).one()
+        for column, count in zip(columns, counts, strict=True):
             if count:
                 out.append(
                     Problem(

@@ -14,8 +14,9 @@ import html
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -29,41 +30,34 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ssp_desktop import __licence__, __version__, paths, services
+from ssp_desktop import __licence__, __version__, paths
 from ssp_desktop.domain.errors import SspError
 from ssp_desktop.logs import log_file
-from ssp_desktop.queries import plans as plan_queries
-from ssp_desktop.sample.plan import SAMPLE_BANNER, SAMPLE_MEETING_DATE
-from ssp_desktop.store.engine import Store
-from ssp_desktop.sync import keys
-from ssp_desktop.ui.board_pack import BoardPackDialog
-from ssp_desktop.ui.correction import ask_correction_reason
-from ssp_desktop.ui.dialogs import NewPlanDialog
-from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
+from ssp_desktop.ui.copy_status import ConflictBadge
 from ssp_desktop.ui.screen import fit_to_screen, keep_on_screen
-from ssp_desktop.ui.search import SearchDialog
-from ssp_desktop.ui.spreadsheet import (
-    ImportWizard,
-    ask_workbook_path,
-    default_workbook_name,
-    start_export,
-)
-from ssp_desktop.ui.sync_ui import (
-    ConflictBadge,
-    copy_role_text,
-    is_lead_copy,
-)
 from ssp_desktop.ui.wheel import install_wheel_guard
 from ssp_desktop.ui.window_sharing import STORE_FILTER, SharingWindow
-from ssp_desktop.ui.workers import Job
-from ssp_desktop.ui.workspace import Workspace
+
+# Only Qt and the light modules above load before the window's frame is painted. The
+# store, the ORM, the views and the dialogs (about a second of imports) are imported
+# where they are first needed: opening a store, or a menu item.
+if TYPE_CHECKING:
+    from ssp_desktop.store.engine import Store
+    from ssp_desktop.ui.board_pack import BoardPackDialog
+    from ssp_desktop.ui.document import PlanDocument
+    from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
+    from ssp_desktop.ui.search import SearchDialog
+    from ssp_desktop.ui.spreadsheet import ImportWizard
+    from ssp_desktop.ui.workers import Job
+    from ssp_desktop.ui.workspace import Workspace
 
 SAVED = "All changes saved"
 
 
 def _fingerprint_text() -> str:
     """This install's fingerprint for Help > About (never makes keys just to show them)."""
+    from ssp_desktop.sync import keys
+
     if not keys.has_identity():
         return "no keys yet (made when you join or first share a bundle)"
     try:
@@ -82,10 +76,37 @@ def _on_trigger(action: QAction, slot: Callable[[], object]) -> None:
     action.triggered.connect(lambda _checked=False: slot())
 
 
+class _OnFirstPaint(QObject):
+    """Calls back once, soon after ``widget`` is first painted (or after ``fallback_ms``
+    if it never is, e.g. a window started minimised), so slow work waits for the frame."""
+
+    def __init__(self, widget: QWidget, callback: Callable[[], None], fallback_ms: int) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._callback: Callable[[], None] | None = callback
+        widget.installEventFilter(self)
+        QTimer.singleShot(fallback_ms, self, self._fire)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self._widget and event.type() == QEvent.Type.Paint:
+            # Let this paint reach the screen before the work blocks the event loop.
+            QTimer.singleShot(0, self, self._fire)
+        return False
+
+    def _fire(self) -> None:
+        callback, self._callback = self._callback, None
+        if callback is None:
+            return
+        self._widget.removeEventFilter(self)
+        callback()
+
+
 class MainWindow(SharingWindow):
     """Shows one store at a time; owns it (and its writer lock) while open."""
 
     store_changed = Signal()
+    loaded = Signal()
+    """What :meth:`load_after_paint` was given has run (the plan shows, or the start page)."""
 
     def __init__(self, open_sample: Callable[[], Path] | None = None) -> None:
         super().__init__()
@@ -103,7 +124,7 @@ class MainWindow(SharingWindow):
         self.setWindowTitle("ssp-desktop")
         self.setMinimumSize(720, 480)
 
-        self.banner = QLabel(SAMPLE_BANNER)
+        self.banner = QLabel()
         self.banner.setObjectName("sampleBanner")
         self.banner.setAccessibleName("Sample data banner")
         self.banner.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -116,6 +137,8 @@ class MainWindow(SharingWindow):
 
         self.pages = QStackedWidget()
         self.pages.addWidget(self._welcome_page())
+        self.loading_page = self._loading_page()
+        self.pages.addWidget(self.loading_page)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -190,6 +213,21 @@ class MainWindow(SharingWindow):
         layout.addWidget(text)
         layout.addLayout(buttons)
         layout.addWidget(note)
+        layout.addStretch(2)
+        return page
+
+    def _loading_page(self) -> QWidget:
+        """What the window shows while a store and its views load (the first start
+        paints this at once, then imports the store and fills in the plan)."""
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        self.loading_label = QLabel("Loading plan…")
+        self.loading_label.setObjectName("loadingLabel")
+        self.loading_label.setAccessibleName("Loading plan")
+        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading_label.setWordWrap(True)
+        layout.addStretch(1)
+        layout.addWidget(self.loading_label)
         layout.addStretch(2)
         return page
 
@@ -329,6 +367,8 @@ class MainWindow(SharingWindow):
 
     def search_plan(self) -> SearchDialog | None:
         """Ctrl+K: search every plan and open what is chosen."""
+        from ssp_desktop.ui.search import SearchDialog
+
         if self.document is None or self._workspace is None:
             return None
         dialog = SearchDialog(self.document, self)
@@ -343,8 +383,44 @@ class MainWindow(SharingWindow):
 
     # -- store handling --------------------------------------------------------------
 
+    def load_after_paint(
+        self,
+        load: Callable[[], object] | None,
+        then: Callable[[], object] | None = None,
+        *,
+        painted: Callable[[], object] | None = None,
+    ) -> None:
+        """Show "Loading plan…" now; once the window has been painted, run ``load``
+        (opening a store: the store, the ORM and the views load then), then ``then``.
+        ``painted`` is told first that the frame has been painted.
+
+        The window's frame, menus and this message appear at once on start-up instead
+        of after a second of imports; a store that fails to open leaves the start page.
+        """
+        if load is not None:
+            self.pages.setCurrentWidget(self.loading_page)
+            self.store_label.setText("Loading plan…")
+
+        def run() -> None:
+            if painted is not None:
+                painted()
+            if load is not None:
+                load()
+                if self.store is None:
+                    self._show_store()
+            self.loaded.emit()
+            if then is not None:
+                then()
+
+        shown = self.pages.currentWidget() or self.pages
+        self._first_paint = _OnFirstPaint(shown, run, fallback_ms=500)
+
     def open_store(self, path: Path, *, create: bool = False) -> bool:
         """Open ``path``, closing the current store first. Explains any failure."""
+        from ssp_desktop.store.engine import Store
+        from ssp_desktop.ui.correction import ask_correction_reason
+        from ssp_desktop.ui.document import PlanDocument
+
         if not self._settle_unsaved():
             return False
         try:
@@ -411,6 +487,10 @@ class MainWindow(SharingWindow):
             self.new_plan()
 
     def new_plan(self) -> None:
+        from ssp_desktop import services
+        from ssp_desktop.queries import plans as plan_queries
+        from ssp_desktop.ui.dialogs import NewPlanDialog
+
         if self.document is None:
             return
         with self.document.read() as session:
@@ -437,6 +517,8 @@ class MainWindow(SharingWindow):
 
     def board_pack(self) -> BoardPackDialog | None:
         """Open the board pack builder for the plan shown (None if there is none)."""
+        from ssp_desktop.ui.board_pack import BoardPackDialog
+
         workspace = self._workspace
         if self.document is None or workspace is None:
             return None
@@ -467,6 +549,8 @@ class MainWindow(SharingWindow):
 
     def import_spreadsheet(self) -> ImportWizard | None:
         """File > Import spreadsheet: the wizard, shown without blocking the window."""
+        from ssp_desktop.ui.spreadsheet import ImportWizard
+
         if self.store is None or self._workspace is None:
             return None
         if self._workspace.plan_id is None:
@@ -490,6 +574,12 @@ class MainWindow(SharingWindow):
 
     def export_workbook(self, path: Path | None = None) -> None:
         """File > Export workbook: ask where, then write it off the UI thread."""
+        from ssp_desktop.ui.spreadsheet import (
+            ask_workbook_path,
+            default_workbook_name,
+            start_export,
+        )
+
         if self.store is None or self._workspace is None:
             return
         if path is None:
@@ -529,6 +619,8 @@ class MainWindow(SharingWindow):
         self.board_pack_action.setEnabled(store is not None)
         for action in (self.import_action, self.export_action, self.conflicts_action):
             action.setEnabled(store is not None)
+        if store is not None:
+            from ssp_desktop.ui.copy_status import copy_role_text, is_lead_copy
         # Leads are enrolled on the master copy (or a store yet to share anything).
         self.enrol_action.setEnabled(store is not None and not is_lead_copy(store))
         self.conflict_badge.refresh(store)
@@ -540,6 +632,10 @@ class MainWindow(SharingWindow):
             self.saved_label.setText("")
             self.setWindowTitle("ssp-desktop")
             return
+        from ssp_desktop.sample.plan import SAMPLE_BANNER, SAMPLE_MEETING_DATE
+        from ssp_desktop.ui.workspace import Workspace
+
+        self.banner.setText(SAMPLE_BANNER)
         self.banner.setVisible(store.is_sample)
         self.store_label.setText(f"{store.path} — {copy_role_text(store)}")
         self.saved_label.setText(SAVED)

@@ -9,7 +9,7 @@
   now) and the incoming value side by side, who and when; each resolved by keeping
   mine, taking theirs or editing, a decision the domain services make (so it ends the
   undo history by itself, and every view hears of it).
-* :class:`ConflictBadge`: a status-bar button ("3 conflicts") that opens the dialog.
+* the status bar's conflict count ("3 conflicts") is ``copy_status.ConflictBadge``.
 
 Reading, previewing, exporting and importing run off the UI thread (``ui/workers``);
 the work opens its own sessions from the store and hands back plain values.
@@ -53,7 +53,6 @@ from ssp_desktop.domain.sync_records import KEY_ACTIVE, ROLE_LEAD, SyncKey, Sync
 from ssp_desktop.progress import Progress
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync import conflicts as conflict_api
-from ssp_desktop.sync import state
 from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.container import EXTENSION
 from ssp_desktop.sync.export import ExportResult, export_changes, export_snapshot
@@ -65,6 +64,7 @@ from ssp_desktop.sync.importer import (
     read_sealed,
 )
 from ssp_desktop.sync.preview import DUPLICATE, HELD, NOTHING, OLDER, Preview, describe
+from ssp_desktop.ui.copy_status import is_lead_copy
 from ssp_desktop.ui.dialogs import MessageLabel
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.import_preview import ImportPreviewTable, lines_from_bundle
@@ -72,25 +72,6 @@ from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
 from ssp_desktop.ui.workers import Job, run_job
 
 BUNDLE_FILTER = f"ssp-desktop bundles (*{EXTENSION});;All files (*)"
-
-
-def is_lead_copy(store: Store) -> bool:
-    with store.session() as s:
-        return state.role(s) == ROLE_LEAD
-
-
-def copy_role_text(store: Store) -> str:
-    """ "master copy", or "lead copy" with what it holds, so an action lead whose copy
-    also shows the themes and areas around their actions knows which are theirs."""
-    with store.session() as s:
-        copy = state.lead_copy(s)
-        if copy is None:
-            return "master copy"
-        codes = list(s.scalars(select(Priority.code).where(Priority.id.in_(copy.themes))))
-        refs = list(s.scalars(select(Action.ref).where(Action.id.in_(copy.actions))))
-    held = [f"themes {', '.join(sorted(codes))}"] if codes else []
-    held += [f"actions {', '.join(sorted(refs))}"] if refs else []
-    return f"lead copy: {'; '.join(held)}" if held else "lead copy"
 
 
 def _file_row(edit: QLineEdit, browse: QPushButton) -> QHBoxLayout:
@@ -736,20 +717,3 @@ def parse_value(text: str) -> Any:
     except ValueError:
         return text
     return value if isinstance(value, int | float) and not isinstance(value, bool) else text
-
-
-class ConflictBadge(QPushButton):
-    """A status-bar button naming the waiting conflicts; hidden when there are none."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setAccessibleName("Waiting conflicts")
-        self.setFlat(True)
-        self.count = 0
-        self.hide()
-
-    def refresh(self, store: Store | None) -> None:
-        self.count = state.open_conflict_count(store) if store is not None else 0
-        self.setText(f"⚠ {self.count} conflict{'s' if self.count != 1 else ''}")
-        self.setToolTip("Differences between copies that wait for your decision")
-        self.setVisible(self.count > 0)

@@ -5,6 +5,7 @@ the window's own module is about opening stores and laying out the work."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import (
@@ -15,28 +16,23 @@ from PySide6.QtWidgets import (
 )
 
 from ssp_desktop import paths
-from ssp_desktop.progress import Progress
-from ssp_desktop.store.engine import Store
-from ssp_desktop.sync import keys
-from ssp_desktop.sync.bundle import Bundle
-from ssp_desktop.sync.container import EXTENSION
-from ssp_desktop.sync.importer import import_file, needs_master_fingerprint, read_sealed
-from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.keys_ui import (
-    EnrolDialog,
-    JoinDialog,
-    KeysDialog,
-    MasterFingerprintDialog,
-)
-from ssp_desktop.ui.sync_ui import (
-    BUNDLE_FILTER,
-    ConflictBadge,
-    ConflictsDialog,
-    ExportBundleDialog,
-    ImportBundleWizard,
-)
-from ssp_desktop.ui.workers import Job, run_job
-from ssp_desktop.ui.workspace import Workspace
+from ssp_desktop.ui.copy_status import ConflictBadge
+
+# The store, the ORM and the sync code are imported where a sharing job first needs
+# them, so that the window's frame is painted before they load (a second or so).
+if TYPE_CHECKING:
+    from ssp_desktop.progress import Progress
+    from ssp_desktop.store.engine import Store
+    from ssp_desktop.ui.document import PlanDocument
+    from ssp_desktop.ui.keys_ui import (
+        EnrolDialog,
+        JoinDialog,
+        KeysDialog,
+        MasterFingerprintDialog,
+    )
+    from ssp_desktop.ui.sync_ui import ConflictsDialog, ExportBundleDialog, ImportBundleWizard
+    from ssp_desktop.ui.workers import Job
+    from ssp_desktop.ui.workspace import Workspace
 
 STORE_FILTER = "ssp-desktop stores (*.sqlite);;All files (*)"
 JOIN_OFFERED_KEY = "welcome/join_offered"
@@ -65,6 +61,8 @@ class SharingWindow(QMainWindow):
         QMessageBox.warning(self, title, message)
 
     def export_bundle(self) -> ExportBundleDialog | None:
+        from ssp_desktop.ui.sync_ui import ExportBundleDialog
+
         if self.store is None:
             return None
         dialog = ExportBundleDialog(self.store, self)
@@ -73,6 +71,8 @@ class SharingWindow(QMainWindow):
 
     def import_bundle(self, path: Path | None = None) -> ImportBundleWizard | None:
         """The import wizard; given ``path``, the file is chosen and the preview starts."""
+        from ssp_desktop.ui.sync_ui import ImportBundleWizard
+
         if self.store is None:
             return None
         wizard = ImportBundleWizard(self.store, self, path=path)
@@ -83,6 +83,8 @@ class SharingWindow(QMainWindow):
         return wizard
 
     def join(self, *, first_run: bool = False) -> JoinDialog:
+        from ssp_desktop.ui.keys_ui import JoinDialog
+
         dialog = JoinDialog(self, first_run=first_run)
         dialog.open()
         return dialog
@@ -91,6 +93,8 @@ class SharingWindow(QMainWindow):
         """The first start on a computer with no keys and no store open: the join dialog,
         once. A theme lead's laptop needs it before anything else; the strategy team
         closes it and it never comes back (Join stays on the start page)."""
+        from ssp_desktop.sync import keys
+
         settings = QSettings()
         if self.store is not None or keys.has_identity() or settings.value(JOIN_OFFERED_KEY):
             return None
@@ -98,6 +102,8 @@ class SharingWindow(QMainWindow):
         return self.join(first_run=True)
 
     def enrol(self) -> EnrolDialog | None:
+        from ssp_desktop.ui.keys_ui import EnrolDialog
+
         if self.store is None:
             return None
         dialog = EnrolDialog(self.store, self)
@@ -105,6 +111,8 @@ class SharingWindow(QMainWindow):
         return dialog
 
     def show_keys(self) -> KeysDialog:
+        from ssp_desktop.ui.keys_ui import KeysDialog
+
         dialog = KeysDialog(self.store, self)
         dialog.open()
         return dialog
@@ -116,6 +124,11 @@ class SharingWindow(QMainWindow):
         lead's keys), so it is shown how to join first: the join dialog. The copy goes to
         the default store location when that is free, so the next start opens it without
         asking. The import runs off the UI thread with a progress bar."""
+        from ssp_desktop.sync import keys
+        from ssp_desktop.sync.importer import read_sealed
+        from ssp_desktop.ui.sync_ui import BUNDLE_FILTER
+        from ssp_desktop.ui.workers import run_job
+
         if not keys.has_identity():
             return self.join()
         if path is None:
@@ -159,6 +172,10 @@ class SharingWindow(QMainWindow):
         return job
 
     def _check_master(self, bundle: object, path: Path, target: Path) -> None:
+        from ssp_desktop.sync.bundle import Bundle
+        from ssp_desktop.sync.importer import needs_master_fingerprint
+        from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
+
         assert isinstance(bundle, Bundle)
         if not needs_master_fingerprint(None, bundle) or bundle.sealed is None:
             self._make_copy(path, target, None)  # not a starter: the import says why
@@ -169,6 +186,9 @@ class SharingWindow(QMainWindow):
         dialog.open()
 
     def _make_copy(self, path: Path, target: Path, typed: str | None) -> None:
+        from ssp_desktop.sync.importer import import_file
+        from ssp_desktop.ui.workers import run_job
+
         target.parent.mkdir(parents=True, exist_ok=True)
 
         def work(progress: Progress) -> object:
@@ -187,6 +207,8 @@ class SharingWindow(QMainWindow):
         """A file handed to the app (double-click, ``ssp-desktop FILE``, or a second
         launch passing it on): a bundle starts the import wizard, or, with no store open,
         the starter import. The window comes to the front first."""
+        from ssp_desktop.sync.container import EXTENSION
+
         if self.isMinimized():
             self.showNormal()
         self.raise_()
@@ -207,6 +229,8 @@ class SharingWindow(QMainWindow):
             self.import_bundle(path)
 
     def show_conflicts(self) -> ConflictsDialog | None:
+        from ssp_desktop.ui.sync_ui import ConflictsDialog
+
         if self.store is None:
             return None
         dialog = ConflictsDialog(self.store, self, document=self.document)

@@ -319,3 +319,39 @@ def test_deleting_a_record_from_its_editor_moves_to_its_parent(
     window.undo_action.trigger()
     QApplication.processEvents()
     assert ws.navigator_model.rowCount(ws.navigator_model.index_of(plan.area.id)) == 1
+
+
+def test_at_start_the_frame_says_loading_then_fills_in_with_the_plan(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """What `ssp-desktop --sample` does: the window appears saying "Loading plan…",
+    with nothing that needs a store enabled, and the plan fills it in once it loads."""
+    window.load_after_paint(window.open_sample)
+    window.show()
+    assert window.pages.currentWidget() is window.loading_page
+    assert window.loading_label.text() == "Loading plan…"
+    assert window.store_label.text() == "Loading plan…"
+    assert not window.board_pack_action.isEnabled() and not window.close_action.isEnabled()
+    assert window.workspace is None
+    with qtbot.waitSignal(window.loaded, timeout=60_000):
+        pass
+    workspace = _workspace(window)
+    assert window.pages.currentWidget() is workspace
+    assert workspace.plan_combo.count() >= 1
+    assert window.board_pack_action.isEnabled()
+    assert window.banner.isVisible() and "Sample data" in window.banner.text()
+
+
+def test_a_store_that_fails_to_load_at_start_leaves_the_start_page(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path, warnings: list[str]
+) -> None:
+    bad = tmp_path / "not-a-store.sqlite"
+    bad.write_text("this is not a plan store")
+    window.load_after_paint(lambda: window.open_store(bad))
+    window.show()
+    assert window.pages.currentWidget() is window.loading_page
+    with qtbot.waitSignal(window.loaded, timeout=60_000):
+        pass
+    assert window.pages.currentIndex() == 0
+    assert window.store_label.text() == "No store open"
+    assert len(warnings) == 1 and "not-a-store.sqlite" in warnings[0]
