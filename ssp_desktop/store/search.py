@@ -296,18 +296,21 @@ def _document(session: Session, record: Record) -> Document | None:
 
 
 def _write(session: Session, record_id: uuid.UUID, doc: Document | None) -> None:
-    rowid = _rowid(record_id)
-    session.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :rowid"), {"rowid": rowid})
-    if doc is None:
+    _write_many(session, {record_id: doc})
+
+
+def _write_many(session: Session, docs: dict[uuid.UUID, Document | None]) -> None:
+    """Replace the documents of these records (None: remove it), one executemany for
+    the removals and one for the new documents, however many records a change touched."""
+    if not docs:
         return
     session.execute(
-        text(
-            f"INSERT INTO {TABLE} (rowid, kind, record_id, target_entity, target_id, plan_id, "
-            "period, label, title, body) VALUES (:rowid, :kind, :record_id, :target_entity, "
-            ":target_id, :plan_id, :period, :label, :title, :body)"
-        ),
+        text(f"DELETE FROM {TABLE} WHERE rowid = :rowid"),
+        [{"rowid": _rowid(record_id)} for record_id in docs],
+    )
+    rows = [
         {
-            "rowid": rowid,
+            "rowid": _rowid(record_id),
             "kind": doc.kind,
             "record_id": doc.record_id.hex,
             "target_entity": doc.target_entity,
@@ -317,8 +320,19 @@ def _write(session: Session, record_id: uuid.UUID, doc: Document | None) -> None
             "label": doc.label or doc.title,
             "title": doc.title,
             "body": doc.body,
-        },
-    )
+        }
+        for record_id, doc in docs.items()
+        if doc is not None
+    ]
+    if rows:
+        session.execute(
+            text(
+                f"INSERT INTO {TABLE} (rowid, kind, record_id, target_entity, target_id, "
+                "plan_id, period, label, title, body) VALUES (:rowid, :kind, :record_id, "
+                ":target_entity, :target_id, :plan_id, :period, :label, :title, :body)"
+            ),
+            rows,
+        )
 
 
 def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
@@ -326,12 +340,15 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
     show their words: an action's updates carry its ref and title)."""
     if not has_index(session):
         return
+    # Made first and written together: a record met twice gets the document made last,
+    # as when each was written on the spot (nothing here changes what they are made from).
+    docs: dict[uuid.UUID, Document | None] = {}
     for change in touched:
         cls = _BY_TABLE.get(change.entity)
         if cls is None:
             continue
         record = session.get(cls, change.record_id)
-        _write(session, change.record_id, _document(session, record) if record else None)
+        docs[change.record_id] = _document(session, record) if record else None
         dependant = _DEPENDANTS.get(cls)
         if dependant is not None and (
             change.fields & {"ref", "title", "name", "deleted_at"}
@@ -342,7 +359,8 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
             for child in session.scalars(
                 select(child_cls).where(getattr(child_cls, column) == change.record_id)
             ):
-                _write(session, child.id, _document(session, child) if record else None)
+                docs[child.id] = _document(session, child) if record else None
+    _write_many(session, docs)
 
 
 # store_meta key set by migration 0008: fill the index once the schema is at its head.
