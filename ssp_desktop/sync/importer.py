@@ -8,9 +8,12 @@
 2. the merge is planned against the store without writing (the preview; a dry run
    stops here, and so does a bundle already imported or older than one imported);
 3. a backup copy of the store is taken beside it;
-4. the plan is made again inside ONE transaction whose change-log source is
-   ``bundle:<id>`` (so every change says which bundle it came from) and applied; a
-   cancel before the commit rolls everything back;
+4. the previewed plan is applied inside ONE transaction whose change-log source is
+   ``bundle:<id>`` (so every change says which bundle it came from); a cancel before
+   the commit rolls everything back. The plan is made once: the transaction first
+   checks that nothing was committed to the store since the preview began
+   (``Store.watch``) and plans again only if something was, so what is applied always
+   matches the store at that moment;
 5. the store is checked (``store/integrity.check_integrity``: SQLite's integrity check and
    foreign keys; and no record the import touched left under a deleted one); if it is
    damaged the backup is copied back and the import refused. The slower whole-store
@@ -26,9 +29,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.records import ChangeLog
 from ssp_desktop.domain.sync_records import ROLE_MASTER
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
@@ -167,54 +172,63 @@ def import_bundle(
         refuse_if_damaged(store, "importing the bundle")
     if not dry_run:
         confirm_master(store, bundle, master_fingerprint)
-    result = ImportResult(
-        preview_bundle(
-            store,
-            bundle,
-            new_store=new_store,
-            progress=progress,
-            confirm_deletions=confirm_deletions,
-        )
-    )
-    result.dry_run = dry_run
-    if dry_run or result.preview.status in (DUPLICATE, OLDER, HELD):
-        return result
-    if progress is not None:
-        progress.step(0, 0, "Taking a backup copy of the store…")
-    backup: Path | None = None
-    # A backup only when records will change: an import whose every item is refused
-    # writes only its receipt (and the acknowledgements), which need no copy of the store.
-    if not new_store and result.preview.status != NOTHING and result.preview.changes_anything:
-        backup = _backup_path(store, bundle)
-        try:
-            sqlite_backup(store.path, backup)
-        except (OSError, sqlite3.Error) as exc:
-            backup.unlink(missing_ok=True)
-            raise BundleError(
-                f"Could not back up the store before importing ({exc}). Nothing was changed."
-            ) from exc
-    source = f"bundle:{bundle.manifest.bundle_id}"
-    try:
-        with store.transaction(actor=actor, source=source) as tx:
+    with store.watch() as store_changed:
+        with store.session() as s:
             plan = _plan(
-                tx.session,
+                s,
                 store,
                 bundle,
                 new_store=new_store,
                 progress=progress,
                 confirm_deletions=confirm_deletions,
             )
-            with authority.acting_as(tx.session, _authority_of(bundle)):
-                merge.apply_plan(tx, plan, file_name=file_name, progress=progress)
-            if bundle.sealed is not None:
-                trust.learn(tx.session, bundle.sealed, sender=bundle.manifest.created_by)
-            if progress is not None:
-                progress.step(1, 1, "Saving…")  # a cancel up to here rolls everything back
-            result.touched = merge.touched_records(tx.session, tx.context.change_set)
-    except BaseException:
-        if backup is not None:
-            backup.unlink(missing_ok=True)
-        raise
+        result = ImportResult(plan.preview)
+        result.dry_run = dry_run
+        if dry_run or result.preview.status in (DUPLICATE, OLDER, HELD):
+            return result
+        if progress is not None:
+            progress.step(0, 0, "Taking a backup copy of the store…")
+        backup: Path | None = None
+        # A backup only when records will change: an import whose every item is refused
+        # writes only its receipt (and the acknowledgements), which need no copy of the
+        # store.
+        if not new_store and result.preview.status != NOTHING and result.preview.changes_anything:
+            backup = _backup_path(store, bundle)
+            try:
+                sqlite_backup(store.path, backup)
+            except (OSError, sqlite3.Error) as exc:
+                backup.unlink(missing_ok=True)
+                raise BundleError(
+                    f"Could not back up the store before importing ({exc}). Nothing was changed."
+                ) from exc
+        source = f"bundle:{bundle.manifest.bundle_id}"
+        try:
+            with store.transaction(actor=actor, source=source) as tx:
+                # A read first fixes the state this transaction sees: a commit after it
+                # would make this transaction's first write fail, never apply a stale plan.
+                tx.session.scalar(select(func.max(ChangeLog.seq)))
+                if store_changed():
+                    # Someone wrote between the preview and now: judge again against the
+                    # store as it is inside this transaction.
+                    plan = _plan(
+                        tx.session,
+                        store,
+                        bundle,
+                        new_store=new_store,
+                        progress=progress,
+                        confirm_deletions=confirm_deletions,
+                    )
+                with authority.acting_as(tx.session, _authority_of(bundle)):
+                    merge.apply_plan(tx, plan, file_name=file_name, progress=progress)
+                if bundle.sealed is not None:
+                    trust.learn(tx.session, bundle.sealed, sender=bundle.manifest.created_by)
+                if progress is not None:
+                    progress.step(1, 1, "Saving…")  # a cancel up to here rolls everything back
+                result.touched = merge.touched_records(tx.session, tx.context.change_set)
+        except BaseException:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+            raise
     result.preview = plan.preview
     result.applied = True
     result.backup_path = backup
@@ -236,7 +250,6 @@ def import_bundle(
 def _orphans(store: Store, touched: list[tuple[str, uuid.UUID]]) -> list[str]:
     """Live records this import touched that sit under a deleted record (the part of
     ``ssp-desktop check`` that an import could affect), a few queries per table."""
-    from sqlalchemy import select
     from sqlalchemy.orm import aliased
 
     from ssp_desktop.domain.records import record_classes
