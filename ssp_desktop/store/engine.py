@@ -662,13 +662,15 @@ class Store:
         raw = self.engine.raw_connection()
         try:
             cursor = raw.cursor()
-            cursor.execute("PRAGMA data_version")
-            (start,) = cursor.fetchone()
+
+            def version() -> object:
+                cursor.execute("PRAGMA data_version")
+                return cursor.fetchone()
+
+            start = version()
 
             def changed() -> bool:
-                cursor.execute("PRAGMA data_version")
-                (now,) = cursor.fetchone()
-                return bool(now != start)
+                return version() != start
 
             yield changed
         finally:
