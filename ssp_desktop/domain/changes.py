@@ -206,6 +206,7 @@ def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
 # without it a lookup of a record added a moment ago queries the store, and that query
 # first flushes whatever is pending: one flush per imported row.
 _ADDED = "records_added"
+_HELD = "records_held"
 
 
 def _on_attach(session: Session, obj: Any) -> None:
@@ -219,13 +220,24 @@ def lookup(session: Session, cls: type[R], record_id: Any) -> R | None:
     """A record by id, including one added in this transaction and not yet flushed,
     without flushing: a record that is neither added here nor in the identity map is
     read from the store as it was at the last flush, which is where it is, because
-    records are never removed and a pending change of one keeps it in the map."""
-    added: dict[tuple[type[Any], Any], Any] = session.info.get(_ADDED, {})
+    records are never removed and a pending change of one keeps it in the map.
+
+    What it finds stays held for the session's life (it is what the rules look up:
+    parents, plans), so a rule asking again finds it in the identity map."""
+    info = session.info
+    added: dict[tuple[type[Any], Any], Any] = info.get(_ADDED, {})
     found = added.get((cls, record_id))
     if found is not None:
         return cast(R, found)
+    held: dict[tuple[type[Any], Any], Any] = info.setdefault(_HELD, {})
+    found = held.get((cls, record_id))
+    if found is not None:
+        return cast(R, found)
     with session.no_autoflush:
-        return session.get(cls, record_id)
+        found = session.get(cls, record_id)
+    if found is not None:
+        held[(cls, record_id)] = found
+    return found
 
 
 def _watch_attributes() -> None:

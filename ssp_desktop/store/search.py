@@ -335,19 +335,33 @@ def _write_many(session: Session, docs: dict[uuid.UUID, Document | None]) -> Non
         )
 
 
+def _load(session: Session, cls: type[Record], ids: list[uuid.UUID]) -> list[Record]:
+    """Records by id in a few queries (a big import touches thousands)."""
+    found: list[Record] = []
+    for first in range(0, len(ids), 500):
+        found.extend(session.scalars(select(cls).where(cls.id.in_(ids[first : first + 500]))))
+    return found
+
+
 def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
     """Rewrite the documents of the records a transaction touched (and of records that
     show their words: an action's updates carry its ref and title)."""
     if not has_index(session):
         return
-    # Made first and written together: a record met twice gets the document made last,
-    # as when each was written on the spot (nothing here changes what they are made from).
-    docs: dict[uuid.UUID, Document | None] = {}
+    wanted: list[tuple[type[Record], RecordChange]] = []
+    by_class: dict[type[Record], list[uuid.UUID]] = {}
     for change in touched:
         cls = _BY_TABLE.get(change.entity)
-        if cls is None:
-            continue
-        record = session.get(cls, change.record_id)
+        if cls is not None:
+            wanted.append((cls, change))
+            by_class.setdefault(cls, []).append(change.record_id)
+    # Loaded together and held here, so each is read once, not once per record.
+    records = {r.id: r for cls, ids in by_class.items() for r in _load(session, cls, ids)}
+    # Made first and written together: nothing here changes what they are made from.
+    docs: dict[uuid.UUID, Document | None] = {}
+    parents: dict[tuple[type[Record], str], list[uuid.UUID]] = {}
+    for cls, change in wanted:
+        record = records.get(change.record_id)
         docs[change.record_id] = _document(session, record) if record else None
         dependant = _DEPENDANTS.get(cls)
         if dependant is not None and (
@@ -355,11 +369,16 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
             or "delete" in change.ops
             or "restore" in change.ops
         ):
-            child_cls, column = dependant
+            parents.setdefault(dependant, []).append(change.record_id)
+    for (child_cls, column), parent_ids in parents.items():
+        for first in range(0, len(parent_ids), 500):
             for child in session.scalars(
-                select(child_cls).where(getattr(child_cls, column) == change.record_id)
+                select(child_cls).where(
+                    getattr(child_cls, column).in_(parent_ids[first : first + 500])
+                )
             ):
-                docs[child.id] = _document(session, child) if record else None
+                parent = records.get(getattr(child, column))
+                docs[child.id] = _document(session, child) if parent else None
     _write_many(session, docs)
 
 
