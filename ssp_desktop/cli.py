@@ -21,11 +21,45 @@ from ssp_desktop import __version__, paths
 if TYPE_CHECKING:
     import uuid
 
+    from ssp_desktop.store.backup import RetentionChoice
     from ssp_desktop.store.engine import Store
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_REFUSED = 2
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("give 0 or more")
+    return value
+
+
+def _add_backup_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-backups",
+        metavar="N",
+        type=_positive,
+        help="after the import keep the newest N import backups (default: the store's "
+        "setting, else 5; never fewer than this import's own)",
+    )
+    parser.add_argument(
+        "--keep-backup-days",
+        metavar="DAYS",
+        type=_positive,
+        help="and keep any import backup younger than DAYS days (default: the store's "
+        "setting, else 30)",
+    )
+
+
+def _retention(args: argparse.Namespace) -> RetentionChoice:
+    from ssp_desktop.store.backup import RetentionChoice
+
+    return RetentionChoice(args.keep_backups, args.keep_backup_days)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -69,6 +103,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--plan", metavar="TITLE", help="the plan (default: the newest)")
     imp.add_argument("--sheet", metavar="NAME", help="the sheet to read (default: found)")
     imp.add_argument("--quarter", metavar="QUARTER", help="the quarter of updates, e.g. 2024/25 Q2")
+    _add_backup_options(imp)
     imp.add_argument(
         "--skip-refused", action="store_true", help="import the other rows if some are refused"
     )
@@ -137,6 +172,19 @@ def _parser() -> argparse.ArgumentParser:
         help="the scrutiny committee the annual update goes to (default: the one on the "
         "plan's latest board pack, else Communities & Housing Scrutiny Committee)",
     )
+    bk = sub.add_parser(
+        "backups", help="list a store's import backups; set how many are kept and where"
+    )
+    bk.add_argument("--store", metavar="PATH", required=True, help="the store")
+    bk.add_argument(
+        "--keep-last", metavar="N", type=_positive, help="keep the newest N (default 5)"
+    )
+    bk.add_argument(
+        "--keep-days", metavar="DAYS", type=_positive, help="and any under DAYS days old (30)"
+    )
+    bk.add_argument(
+        "--folder", metavar="DIR", help='where import backups go ("" for beside the store)'
+    )
     bundle = sub.add_parser("bundle", help="share updates between copies with bundle files")
     bundle_sub = bundle.add_subparsers(dest="bundle_command", metavar="ACTION", required=True)
     export = bundle_sub.add_parser(
@@ -172,6 +220,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("file", metavar="FILE", help="the .sspbundle to import")
     imp.add_argument("--dry-run", action="store_true", help="show the preview only; change nothing")
+    _add_backup_options(imp)
     imp.add_argument(
         "--master-fingerprint",
         metavar="FP",
@@ -418,10 +467,14 @@ def cmd_xlsx_import(args: argparse.Namespace) -> int:
                 print("Dry run: nothing was written.")
                 return EXIT_OK
             with terminal_progress("Importing") as progress:
-                result = importing.apply(store, prepared, options, progress=progress)
+                result = importing.apply(
+                    store, prepared, options, progress=progress, retention=_retention(args)
+                )
     except SspError as exc:
         return _error(str(exc))
     print(f"Imported {Path(args.file).name}. {result.summary()}")
+    if result.backups is not None:
+        print("\n".join(result.backups.lines()))
     return EXIT_OK
 
 
@@ -682,6 +735,40 @@ def cmd_bundle_export(
     return EXIT_OK
 
 
+def cmd_backups(args: argparse.Namespace) -> int:
+    """Save any backup setting given, then list the import backups and their size."""
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.store import backup
+    from ssp_desktop.store.engine import Store
+
+    changes: dict[str, str] = {}
+    if args.keep_last is not None:
+        changes[backup.KEEP_LAST_KEY] = str(max(1, args.keep_last))
+    if args.keep_days is not None:
+        changes[backup.KEEP_DAYS_KEY] = str(args.keep_days)
+    if args.folder is not None:
+        changes[backup.FOLDER_KEY] = args.folder
+    try:
+        with Store.open(Path(args.store), readonly=not changes) as store:
+            if changes:
+                store.set_meta(**changes)
+            settings = backup.settings(store.meta)
+            folder = backup.backup_folder(store.path, settings)
+            retention = backup.Retention.from_settings(settings)
+            found = backup.import_backups(store.path, folder) if folder.is_dir() else []
+    except SspError as exc:
+        return _error(str(exc))
+    total = sum(p.stat().st_size for p in found)
+    print(
+        f"Import backups of {Path(args.store).name} in {folder}: {len(found)}, using "
+        f"{backup.human_size(total)}."
+    )
+    print(f"After each import the app keeps {retention.describe()}.")
+    for path in found:
+        print(f"  {path.name}  {backup.human_size(path.stat().st_size)}")
+    return EXIT_OK
+
+
 def cmd_bundle_import(
     store_path: Path,
     file: Path,
@@ -689,6 +776,7 @@ def cmd_bundle_import(
     dry_run: bool,
     confirm_deletions: bool = False,
     master_fingerprint: str | None = None,
+    retention: RetentionChoice | None = None,
 ) -> int:
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.progress import terminal_progress
@@ -704,6 +792,7 @@ def cmd_bundle_import(
                 progress=progress,
                 confirm_deletions=confirm_deletions,
                 master_fingerprint=master_fingerprint,
+                retention=retention,
             )
     except SspError as exc:
         return _error(str(exc))
@@ -716,8 +805,8 @@ def cmd_bundle_import(
     elif result.applied:
         if result.created_store:
             print(f"Made the lead copy {store_path}.")
-        if result.backup_path is not None:
-            print(f"A copy of the store from before the import: {result.backup_path.name}")
+        if result.backups is not None:
+            print("\n".join(result.backups.lines()))
         for problem in result.problems:
             print(f"Check: {problem}")
         if result.conflicts_waiting:
@@ -906,6 +995,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             password_file=Path(args.password_file) if args.password_file else None,
             include_awaiting_review=args.include_awaiting_review,
         )
+    if args.command == "backups":
+        return cmd_backups(args)
     if args.command == "join":
         return cmd_join(Path(args.out), name=args.name, email=args.email)
     if args.command == "enrol":
@@ -930,6 +1021,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             dry_run=args.dry_run,
             confirm_deletions=args.confirm_deletions,
             master_fingerprint=args.master_fingerprint,
+            retention=_retention(args),
         )
     if args.store and args.sample:
         return _error("give either --store or --sample, not both.")

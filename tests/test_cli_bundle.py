@@ -112,7 +112,9 @@ def test_round_trip_through_the_command_line(
     code, out, _ = run(capsys, "bundle", "import", "--store", str(master_path), str(changes))
     assert code == 1  # applied, with a conflict waiting
     assert "1 conflict to resolve" in out and "'Master title'" in out and "'Lead title'" in out
-    assert "before the import" in out
+    assert f"A copy of the store from before the import: {tmp_path}" in out
+    assert f"Import backups in {tmp_path}: 1, using " in out
+    (first_backup,) = tmp_path.glob("master.backup-*-before-bundle-*.sqlite")
 
     code, out, _ = run(capsys, "bundle", "import", "--store", str(master_path), str(changes))
     assert code == 0 and "already imported" in out
@@ -127,8 +129,19 @@ def test_round_trip_through_the_command_line(
     again = tmp_path / "from-alice-2.sspbundle"
     assert run(capsys, "bundle", "export", "--store", str(lead), "--out", str(again))[0] == 0
     on(master_home)
-    code, out, err = run(capsys, "bundle", "import", "--store", str(master_path), str(again))
+    code, out, err = run(
+        capsys, "bundle", "import", "--store", str(master_path), str(again),
+        "--keep-backups", "1", "--keep-backup-days", "0",
+    )  # fmt: skip
     assert code in (0, 1), err
+    # Only this import's backup is kept: the first one is removed, and the summary says so.
+    (kept,) = tmp_path.glob("master.backup-*-before-bundle-*.sqlite")
+    assert kept != first_backup and not first_backup.exists()
+    assert f"A copy of the store from before the import: {kept}" in out
+    assert f"Import backups in {tmp_path}: 1, using " in out
+    assert "1 older one removed (keeping the newest 1 and any under 0 days old)" in out
+    code, out, _ = run(capsys, "backups", "--store", str(master_path), "--keep-last", "3")
+    assert code == 0 and kept.name in out and "keeps the newest 3 and any under 30" in out
     with Store.open(master_path) as store, store.session() as s:
         found = s.get(Action, action_id)
         assert found is not None and found.description == "After rotation"

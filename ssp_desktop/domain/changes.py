@@ -26,9 +26,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from graphlib import TopologicalSorter
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Mapper, Session, object_session
 
 from ssp_desktop.domain.base import Record, utcnow
@@ -201,10 +201,43 @@ def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
     return value
 
 
+# session.info key: (class, id) -> every record added in this transaction. SQLAlchemy's
+# identity map does not hold pending records and holds flushed ones only weakly, so
+# without it a lookup of a record added a moment ago queries the store, and that query
+# first flushes whatever is pending: one flush per imported row.
+_ADDED = "records_added"
+_HELD = "records_held"
+
+
 def _on_attach(session: Session, obj: Any) -> None:
     if isinstance(obj, Record) and _is_write_session(session):
         _require_governed(session, f"A {type(obj).__name__} was added")
         _note_attribution(session, obj)
+        session.info.setdefault(_ADDED, {})[(type(obj), obj.id)] = obj
+
+
+def lookup(session: Session, cls: type[R], record_id: Any) -> R | None:
+    """A record by id, including one added in this transaction and not yet flushed,
+    without flushing: a record that is neither added here nor in the identity map is
+    read from the store as it was at the last flush, which is where it is, because
+    records are never removed and a pending change of one keeps it in the map.
+
+    What it finds stays held for the session's life (it is what the rules look up:
+    parents, plans), so a rule asking again finds it in the identity map."""
+    info = session.info
+    added: dict[tuple[type[Any], Any], Any] = info.get(_ADDED, {})
+    found = added.get((cls, record_id))
+    if found is not None:
+        return cast(R, found)
+    held: dict[tuple[type[Any], Any], Any] = info.setdefault(_HELD, {})
+    found = held.get((cls, record_id))
+    if found is not None:
+        return cast(R, found)
+    with session.no_autoflush:
+        found = session.get(cls, record_id)
+    if found is not None:
+        held[(cls, record_id)] = found
+    return found
 
 
 def _watch_attributes() -> None:
@@ -282,25 +315,72 @@ def _fill_defaults(obj: Record) -> None:
                 setattr(obj, col.key, value)
 
 
-def _log(session: Session, ctx: ChangeContext, obj: Record, op: str, **kw: Any) -> None:
+def _log(
+    rows: list[dict[str, Any]],
+    session: Session,
+    ctx: ChangeContext,
+    obj: Record,
+    op: str,
+    **kw: Any,
+) -> None:
     now = kw.pop("at")
     by: Attribution | None = inspect(obj).info.get(_ATTRIBUTION)
-    session.add(
-        ChangeLog(
-            change_set=ctx.change_set,
-            site_id=by.site_id if by else ctx.site_id,
-            actor=by.actor if by else ctx.actor,
-            person_id=by.person_id if by else ctx.person_id,
-            at=by.at if by else now,
-            received_at=now if by else None,
-            entity=type(obj).__tablename__,
-            record_id=obj.id,
-            op=op,
-            source=ctx.source,
-            reason=correction_reason(session),
-            **kw,
-        )
+    rows.append(
+        {
+            "id": uuid.uuid4(),
+            "change_set": ctx.change_set,
+            "site_id": by.site_id if by else ctx.site_id,
+            "actor": by.actor if by else ctx.actor,
+            "person_id": by.person_id if by else ctx.person_id,
+            "at": by.at if by else now,
+            "received_at": now if by else None,
+            "entity": type(obj).__tablename__,
+            "record_id": obj.id,
+            "op": op,
+            "field": kw.get("field"),
+            "old": kw.get("old"),
+            "new": kw.get("new"),
+            "source": ctx.source,
+            "reason": correction_reason(session),
+        }
     )
+
+
+def _write_log(session: Session, rows: list[dict[str, Any]]) -> None:
+    """The flush's change-log rows in one executemany, in the order they were made (so
+    ``seq`` follows it, as it did when each row was an ORM object of the flush): a
+    change-log row is never read back as an object in the transaction that wrote it."""
+    if rows:
+        session.execute(insert(ChangeLog), rows)
+
+
+def _preload_parents(
+    session: Session, records: list[Record], pending: dict[tuple[type[Any], Any], Record]
+) -> list[Record]:
+    """Read, a few queries per table, the parents of ``records`` that are neither
+    pending nor in the identity map (the caller keeps the list so they stay there):
+    a flush of a whole import then checks its parents without a query per record."""
+    wanted: dict[type[Record], set[Any]] = {}
+    identity_map = session.identity_map
+    for obj in records:
+        for _column, parent_cls, parent_id in _parents(obj):
+            if (parent_cls, parent_id) in pending:
+                continue
+            if identity_map.get((parent_cls, (parent_id,), None)) is not None:
+                continue
+            wanted.setdefault(parent_cls, set()).add(parent_id)
+    loaded: list[Record] = []
+    for parent_cls, ids in wanted.items():
+        if len(ids) < 2:
+            continue  # one lookup is one query either way
+        ordered = list(ids)
+        for first in range(0, len(ordered), 500):
+            loaded.extend(
+                session.scalars(
+                    select(parent_cls).where(parent_cls.id.in_(ordered[first : first + 500]))
+                )
+            )
+    return loaded
 
 
 def _check_parents_live(
@@ -348,10 +428,12 @@ def _log_changes(
     for obj in records_new:
         _fill_defaults(obj)
     pending: dict[tuple[type[Any], Any], Record] = {(type(o), o.id): o for o in records_new}
+    parents = _preload_parents(session, records_new, pending)
+    rows: list[dict[str, Any]] = []
     for obj in records_new:
         _check_parents_live(session, obj, pending)
         obj.created_at = obj.updated_at = now
-        _log(session, ctx, obj, "create", at=now, new=dump(snapshot(obj)))
+        _log(rows, session, ctx, obj, "create", at=now, new=dump(snapshot(obj)))
     for obj in records_dirty:
         if not session.is_modified(obj, include_collections=False):
             continue
@@ -379,14 +461,17 @@ def _log_changes(
             if key == "deleted_at":
                 op = "delete" if new is not None else "restore"
                 fk_changed = fk_changed or op == "restore"
-                _log(session, ctx, obj, op, at=now)
+                _log(rows, session, ctx, obj, op, at=now)
             else:
                 fk_changed = fk_changed or bool(type(obj).__table__.columns[key].foreign_keys)
-                _log(session, ctx, obj, "update", at=now, field=key, old=dump(old), new=dump(new))
+                before, after = dump(old), dump(new)
+                _log(rows, session, ctx, obj, "update", at=now, field=key, old=before, new=after)
         if fk_changed and obj.deleted_at is None:
             _check_parents_live(session, obj, pending)
+    _write_log(session, rows)
     for obj in (*records_new, *records_dirty):
         inspect(obj).info.pop(_ATTRIBUTION, None)
+    del parents  # held until here so the identity map kept them for the checks
 
 
 def _after_flush(session: Session, _flush_context: Any) -> None:
@@ -427,10 +512,7 @@ class Transaction:
 
     def get(self, cls: type[R], id_: uuid.UUID) -> R | None:
         """A record by id, including one added in this transaction and not yet flushed."""
-        found = self.session.get(cls, id_)
-        if found is None:
-            found = next((o for o in self.session.new if isinstance(o, cls) and o.id == id_), None)
-        return found
+        return lookup(self.session, cls, id_)
 
     def update(self, obj: R, **fields: Any) -> R:
         mapper: Mapper[Any] = inspect(type(obj))

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.changes import lookup
 from ssp_desktop.domain.enums import PlanStatus, UpdateState
 from ssp_desktop.domain.records import (
     Action,
@@ -158,7 +159,7 @@ def read_only_reason(session: Session, record: Record, field: str | None = None)
     as a whole) read-only here, in the words a refused write would give; None if it may
     be changed."""
     plan_id = plan_of(session, record)
-    plan = session.get(Plan, plan_id) if plan_id is not None else None
+    plan = lookup(session, Plan, plan_id) if plan_id is not None else None
     if plan is not None and plan.status is PlanStatus.ARCHIVED:
         return archived_message(session, plan)
     if authority(session) == LEAD:
@@ -231,7 +232,7 @@ def _check_not_archived(session: Session, record: Record, field: str | None) -> 
     plan_id = plan_of(session, record)
     if plan_id is None:
         return
-    plan = session.get(Plan, plan_id)
+    plan = lookup(session, Plan, plan_id)
     if plan is None or plan.status is not PlanStatus.ARCHIVED:
         return
     reopening = session.info.get(_REOPENING)
@@ -299,10 +300,8 @@ def plan_of(session: Session, record: Record) -> uuid.UUID | None:
 
 
 def _get(session: Session, cls: type[Record], record_id: uuid.UUID) -> Record | None:
-    found = session.get(cls, record_id)
-    if found is None:  # added in this transaction, not flushed yet
-        found = next((o for o in session.new if isinstance(o, cls) and o.id == record_id), None)
-    return found
+    # Added in this transaction and not flushed yet, or in the store; never a flush.
+    return lookup(session, cls, record_id)
 
 
 @contextlib.contextmanager

@@ -2,8 +2,10 @@
 
 :func:`prepare` reads the file and works out what each column means (the user may then
 change it, :meth:`Prepared.with_columns`); :func:`preview` judges every row against the
-store without writing; :func:`apply` judges them again inside one transaction, source
-``import:<file name>``, and writes them, or refuses with nothing written. Refused rows
+store without writing; :func:`apply` takes a backup copy of the store, judges them
+again inside one transaction, source ``import:<file name>``, and writes them, or refuses
+with nothing written (and the backup removed). Older import backups are then pruned
+(``store/backup.py``), never the one just made. Refused rows
 refuse the whole import unless the user chose to leave them out (``skip_refused``).
 """
 
@@ -38,6 +40,8 @@ from ssp_desktop.spreadsheets.measures import MeasureOptions, apply_measures, pl
 from ssp_desktop.spreadsheets.plan import ImportPlan, ImportResult
 from ssp_desktop.spreadsheets.reading import Limits, Table, open_source
 from ssp_desktop.spreadsheets.workbook import choose_plan
+from ssp_desktop.store import backup as backups
+from ssp_desktop.store.backup import BackupError, RetentionChoice
 from ssp_desktop.store.engine import Store
 from ssp_desktop.store.integrity import refuse_if_damaged
 
@@ -244,22 +248,48 @@ def apply(
     *,
     progress: Progress | None = None,
     actor: str | None = None,
+    retention: RetentionChoice | None = None,
 ) -> ImportResult:
-    """Judge and write every row in one transaction; on any refusal nothing is written."""
+    """Judge and write every row in one transaction; on any refusal nothing is written.
+
+    A backup copy of the store is taken first; it is removed again if nothing was
+    written, and older import backups are pruned after a successful import."""
     refuse_if_damaged(store, "the import")
     options = options or ImportOptions()
     progress = progress or Progress()
-    progress.step(0, 0, "Checking the rows")
-    revision = store.revision()
-    source = f"import:{prepared.path.name}"[:200]
-    with store.transaction(actor=actor, source=source) as tx:
-        result, write = _judge(tx.session, prepared, options, revision)
-        if result.refused and not options.skip_refused:
-            raise SpreadsheetError(refusal_message(result))
-        progress.check()
-        write(tx, progress)
-        progress.check()  # a cancel at the last moment still saves nothing
-        change_set = str(tx.context.change_set)
+    progress.step(0, 0, "Taking a backup copy of the store")
+    settings = backups.settings(store.meta)
+    try:
+        backup = backups.take_import_backup(
+            store.path, backups.backup_folder(store.path, settings), prepared.path.stem
+        )
+    except BackupError as exc:
+        raise SpreadsheetError(str(exc)) from exc
+    try:
+        progress.step(0, 0, "Checking the rows")
+        revision = store.revision()
+        source = f"import:{prepared.path.name}"[:200]
+        with store.transaction(actor=actor, source=source) as tx:
+            result, write = _judge(tx.session, prepared, options, revision)
+            if result.refused and not options.skip_refused:
+                raise SpreadsheetError(refusal_message(result))
+            progress.check()
+            write(tx, progress)
+            progress.check()  # a cancel at the last moment still saves nothing
+            change_set = str(tx.context.change_set)
+    except BaseException:
+        backup.unlink(missing_ok=True)
+        raise
+    report = None
+    if store.revision() == revision:
+        backup.unlink(missing_ok=True)  # nothing changed: nothing to go back to
+    else:
+        chosen = (retention or RetentionChoice()).resolve(settings)
+        report = backups.prune_import_backups(store.path, backup, chosen)
     return ImportResult(
-        plan=result, applied=True, change_set=change_set, skipped=len(result.refused)
+        plan=result,
+        applied=True,
+        change_set=change_set,
+        skipped=len(result.refused),
+        backups=report,
     )

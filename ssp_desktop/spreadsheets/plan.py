@@ -12,6 +12,8 @@ import enum
 from collections import Counter
 from dataclasses import dataclass, field
 
+from ssp_desktop.store.backup import BackupReport
+
 
 class Outcome(enum.StrEnum):
     CREATE = "create"
@@ -131,6 +133,9 @@ class ImportResult:
     applied: bool
     change_set: str | None = None
     skipped: int = 0
+    # Where the pre-import backup is and the space import backups use (None: no backup,
+    # as when nothing changed).
+    backups: BackupReport | None = None
 
     def summary(self) -> str:
         if not self.applied:

@@ -649,6 +649,33 @@ class Store:
             except Exception:  # a listener's bug must not undo a committed write
                 log.exception("a change listener failed")
 
+    @contextlib.contextmanager
+    def watch(self) -> Iterator[Callable[[], bool]]:
+        """A test of whether anything was committed to the store since the ``with``
+        began, by any connection, through any path (plan records, sync bookkeeping,
+        metadata): an importer plans against the store, then applies that plan in its
+        transaction only if this says nothing changed in between.
+
+        SQLite's ``data_version`` of one connection held for the watch changes exactly
+        when another connection commits; reading it costs no query of the data.
+        """
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+
+            def version() -> object:
+                cursor.execute("PRAGMA data_version")
+                return cursor.fetchone()
+
+            start = version()
+
+            def changed() -> bool:
+                return version() != start
+
+            yield changed
+        finally:
+            raw.close()
+
     def revision(self) -> int:
         """The newest change-log sequence number: names the data a snapshot saw."""
         with self.session() as s:

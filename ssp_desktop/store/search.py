@@ -296,18 +296,21 @@ def _document(session: Session, record: Record) -> Document | None:
 
 
 def _write(session: Session, record_id: uuid.UUID, doc: Document | None) -> None:
-    rowid = _rowid(record_id)
-    session.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :rowid"), {"rowid": rowid})
-    if doc is None:
+    _write_many(session, {record_id: doc})
+
+
+def _write_many(session: Session, docs: dict[uuid.UUID, Document | None]) -> None:
+    """Replace the documents of these records (None: remove it), one executemany for
+    the removals and one for the new documents, however many records a change touched."""
+    if not docs:
         return
     session.execute(
-        text(
-            f"INSERT INTO {TABLE} (rowid, kind, record_id, target_entity, target_id, plan_id, "
-            "period, label, title, body) VALUES (:rowid, :kind, :record_id, :target_entity, "
-            ":target_id, :plan_id, :period, :label, :title, :body)"
-        ),
+        text(f"DELETE FROM {TABLE} WHERE rowid = :rowid"),
+        [{"rowid": _rowid(record_id)} for record_id in docs],
+    )
+    rows = [
         {
-            "rowid": rowid,
+            "rowid": _rowid(record_id),
             "kind": doc.kind,
             "record_id": doc.record_id.hex,
             "target_entity": doc.target_entity,
@@ -317,8 +320,27 @@ def _write(session: Session, record_id: uuid.UUID, doc: Document | None) -> None
             "label": doc.label or doc.title,
             "title": doc.title,
             "body": doc.body,
-        },
-    )
+        }
+        for record_id, doc in docs.items()
+        if doc is not None
+    ]
+    if rows:
+        session.execute(
+            text(
+                f"INSERT INTO {TABLE} (rowid, kind, record_id, target_entity, target_id, "
+                "plan_id, period, label, title, body) VALUES (:rowid, :kind, :record_id, "
+                ":target_entity, :target_id, :plan_id, :period, :label, :title, :body)"
+            ),
+            rows,
+        )
+
+
+def _load(session: Session, cls: type[Record], ids: list[uuid.UUID]) -> list[Record]:
+    """Records by id in a few queries (a big import touches thousands)."""
+    found: list[Record] = []
+    for first in range(0, len(ids), 500):
+        found.extend(session.scalars(select(cls).where(cls.id.in_(ids[first : first + 500]))))
+    return found
 
 
 def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
@@ -326,23 +348,38 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
     show their words: an action's updates carry its ref and title)."""
     if not has_index(session):
         return
+    wanted: list[tuple[type[Record], RecordChange]] = []
+    by_class: dict[type[Record], list[uuid.UUID]] = {}
     for change in touched:
         cls = _BY_TABLE.get(change.entity)
-        if cls is None:
-            continue
-        record = session.get(cls, change.record_id)
-        _write(session, change.record_id, _document(session, record) if record else None)
+        if cls is not None:
+            wanted.append((cls, change))
+            by_class.setdefault(cls, []).append(change.record_id)
+    # Loaded together and held here, so each is read once, not once per record.
+    records = {r.id: r for cls, ids in by_class.items() for r in _load(session, cls, ids)}
+    # Made first and written together: nothing here changes what they are made from.
+    docs: dict[uuid.UUID, Document | None] = {}
+    parents: dict[tuple[type[Record], str], list[uuid.UUID]] = {}
+    for cls, change in wanted:
+        record = records.get(change.record_id)
+        docs[change.record_id] = _document(session, record) if record else None
         dependant = _DEPENDANTS.get(cls)
         if dependant is not None and (
             change.fields & {"ref", "title", "name", "deleted_at"}
             or "delete" in change.ops
             or "restore" in change.ops
         ):
-            child_cls, column = dependant
+            parents.setdefault(dependant, []).append(change.record_id)
+    for (child_cls, column), parent_ids in parents.items():
+        for first in range(0, len(parent_ids), 500):
             for child in session.scalars(
-                select(child_cls).where(getattr(child_cls, column) == change.record_id)
+                select(child_cls).where(
+                    getattr(child_cls, column).in_(parent_ids[first : first + 500])
+                )
             ):
-                _write(session, child.id, _document(session, child) if record else None)
+                parent = records.get(getattr(child, column))
+                docs[child.id] = _document(session, child) if parent else None
+    _write_many(session, docs)
 
 
 # store_meta key set by migration 0008: fill the index once the schema is at its head.

@@ -7,10 +7,15 @@
    (:func:`read_sealed`);
 2. the merge is planned against the store without writing (the preview; a dry run
    stops here, and so does a bundle already imported or older than one imported);
-3. a backup copy of the store is taken beside it;
-4. the plan is made again inside ONE transaction whose change-log source is
-   ``bundle:<id>`` (so every change says which bundle it came from) and applied; a
-   cancel before the commit rolls everything back;
+3. a backup copy of the store is taken beside it (or in its ``backup_folder``); once
+   the import is done, older import backups are pruned (``store/backup.py``: the
+   newest few and those under a month old are kept, never this one);
+4. the previewed plan is applied inside ONE transaction whose change-log source is
+   ``bundle:<id>`` (so every change says which bundle it came from); a cancel before
+   the commit rolls everything back. The plan is made once: the transaction first
+   checks that nothing was committed to the store since the preview began
+   (``Store.watch``) and plans again only if something was, so what is applied always
+   matches the store at that moment;
 5. the store is checked (``store/integrity.check_integrity``: SQLite's integrity check and
    foreign keys; and no record the import touched left under a deleted one); if it is
    damaged the backup is copied back and the import refused. The slower whole-store
@@ -19,20 +24,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.records import ChangeLog
 from ssp_desktop.domain.sync_records import ROLE_MASTER
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
-from ssp_desktop.store.backup import sqlite_backup
+from ssp_desktop.store import backup as backups
+from ssp_desktop.store.backup import BackupError, BackupReport, RetentionChoice
 from ssp_desktop.store.engine import Store
 from ssp_desktop.store.integrity import check_integrity, refuse_if_damaged
 from ssp_desktop.sync import merge, state, trust
@@ -59,6 +66,8 @@ class ImportResult:
     problems: list[str] = field(default_factory=list)
     touched: list[tuple[str, uuid.UUID]] = field(default_factory=list)
     created_store: bool = False
+    # Where the backup is and how much space import backups use (None: no backup).
+    backups: BackupReport | None = None
 
 
 def _plan(
@@ -108,10 +117,19 @@ def preview_bundle(
         ).preview
 
 
-def _backup_path(store: Store, bundle: Bundle) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    short = bundle.manifest.bundle_id.hex[:8]
-    return store.path.with_name(f"{store.path.stem}.backup-{stamp}-before-bundle-{short}.sqlite")
+def _take_backup(store: Store, bundle: Bundle) -> Path:
+    settings = backups.settings(store.meta)
+    folder = backups.backup_folder(store.path, settings)
+    what = f"bundle-{bundle.manifest.bundle_id.hex[:8]}"
+    try:
+        return backups.take_import_backup(store.path, folder, what)
+    except BackupError as exc:
+        raise BundleError(str(exc)) from exc
+
+
+def _prune(store: Store, backup: Path, retention: RetentionChoice | None) -> BackupReport:
+    chosen = (retention or RetentionChoice()).resolve(backups.settings(store.meta))
+    return backups.prune_import_backups(store.path, backup, chosen)
 
 
 def _restore(store: Store, backup: Path) -> None:
@@ -156,6 +174,7 @@ def import_bundle(
     progress: Progress | None = None,
     confirm_deletions: bool = False,
     master_fingerprint: str | None = None,
+    retention: RetentionChoice | None = None,
 ) -> ImportResult:
     """Import an already-read ``bundle`` into ``store`` (see the module docstring).
 
@@ -167,54 +186,56 @@ def import_bundle(
         refuse_if_damaged(store, "importing the bundle")
     if not dry_run:
         confirm_master(store, bundle, master_fingerprint)
-    result = ImportResult(
-        preview_bundle(
-            store,
-            bundle,
-            new_store=new_store,
-            progress=progress,
-            confirm_deletions=confirm_deletions,
-        )
-    )
-    result.dry_run = dry_run
-    if dry_run or result.preview.status in (DUPLICATE, OLDER, HELD):
-        return result
-    if progress is not None:
-        progress.step(0, 0, "Taking a backup copy of the store…")
-    backup: Path | None = None
-    # A backup only when records will change: an import whose every item is refused
-    # writes only its receipt (and the acknowledgements), which need no copy of the store.
-    if not new_store and result.preview.status != NOTHING and result.preview.changes_anything:
-        backup = _backup_path(store, bundle)
-        try:
-            sqlite_backup(store.path, backup)
-        except (OSError, sqlite3.Error) as exc:
-            backup.unlink(missing_ok=True)
-            raise BundleError(
-                f"Could not back up the store before importing ({exc}). Nothing was changed."
-            ) from exc
-    source = f"bundle:{bundle.manifest.bundle_id}"
-    try:
-        with store.transaction(actor=actor, source=source) as tx:
+    with store.watch() as store_changed:
+        with store.session() as s:
             plan = _plan(
-                tx.session,
+                s,
                 store,
                 bundle,
                 new_store=new_store,
                 progress=progress,
                 confirm_deletions=confirm_deletions,
             )
-            with authority.acting_as(tx.session, _authority_of(bundle)):
-                merge.apply_plan(tx, plan, file_name=file_name, progress=progress)
-            if bundle.sealed is not None:
-                trust.learn(tx.session, bundle.sealed, sender=bundle.manifest.created_by)
-            if progress is not None:
-                progress.step(1, 1, "Saving…")  # a cancel up to here rolls everything back
-            result.touched = merge.touched_records(tx.session, tx.context.change_set)
-    except BaseException:
-        if backup is not None:
-            backup.unlink(missing_ok=True)
-        raise
+        result = ImportResult(plan.preview)
+        result.dry_run = dry_run
+        if dry_run or result.preview.status in (DUPLICATE, OLDER, HELD):
+            return result
+        if progress is not None:
+            progress.step(0, 0, "Taking a backup copy of the store…")
+        backup: Path | None = None
+        # A backup only when records will change: an import whose every item is refused
+        # writes only its receipt (and the acknowledgements), which need no copy of the
+        # store.
+        if not new_store and result.preview.status != NOTHING and result.preview.changes_anything:
+            backup = _take_backup(store, bundle)
+        source = f"bundle:{bundle.manifest.bundle_id}"
+        try:
+            with store.transaction(actor=actor, source=source) as tx:
+                # A read first fixes the state this transaction sees: a commit after it
+                # would make this transaction's first write fail, never apply a stale plan.
+                tx.session.scalar(select(func.max(ChangeLog.seq)))
+                if store_changed():
+                    # Someone wrote between the preview and now: judge again against the
+                    # store as it is inside this transaction.
+                    plan = _plan(
+                        tx.session,
+                        store,
+                        bundle,
+                        new_store=new_store,
+                        progress=progress,
+                        confirm_deletions=confirm_deletions,
+                    )
+                with authority.acting_as(tx.session, _authority_of(bundle)):
+                    merge.apply_plan(tx, plan, file_name=file_name, progress=progress)
+                if bundle.sealed is not None:
+                    trust.learn(tx.session, bundle.sealed, sender=bundle.manifest.created_by)
+                if progress is not None:
+                    progress.step(1, 1, "Saving…")  # a cancel up to here rolls everything back
+                result.touched = merge.touched_records(tx.session, tx.context.change_set)
+        except BaseException:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+            raise
     result.preview = plan.preview
     result.applied = True
     result.backup_path = backup
@@ -229,6 +250,8 @@ def import_bundle(
             "Please report this bundle to whoever looks after the app."
         )
     result.problems = [str(p) for p in problems] + _orphans(store, result.touched)
+    if backup is not None:
+        result.backups = _prune(store, backup, retention)
     result.conflicts_waiting = state.open_conflict_count(store)
     return result
 
@@ -236,7 +259,6 @@ def import_bundle(
 def _orphans(store: Store, touched: list[tuple[str, uuid.UUID]]) -> list[str]:
     """Live records this import touched that sit under a deleted record (the part of
     ``ssp-desktop check`` that an import could affect), a few queries per table."""
-    from sqlalchemy import select
     from sqlalchemy.orm import aliased
 
     from ssp_desktop.domain.records import record_classes
@@ -297,6 +319,7 @@ def import_file(
     progress: Progress | None = None,
     confirm_deletions: bool = False,
     master_fingerprint: str | None = None,
+    retention: RetentionChoice | None = None,
 ) -> ImportResult:
     """Read ``bundle_path`` and import it into the store at ``store_path``.
 
@@ -319,6 +342,7 @@ def import_file(
                 progress=progress,
                 confirm_deletions=confirm_deletions,
                 master_fingerprint=master_fingerprint,
+                retention=retention,
             )
     bundle = read_bundle(bundle_path, envelope=envelope or opener(None, identity, name))
     if bundle.manifest.kind != KIND_SNAPSHOT:

@@ -42,12 +42,17 @@ from ssp_desktop.sync.merge_plan import DELETE, INSERT, REMOVE, RESTORE, UPDATE,
 
 
 def _referred(session: Session, plan: MergePlan) -> list[Record]:
-    """The records the plan's writes refer to and does not write itself, loaded in a few
-    queries: the rules look parents up (a value's measure, an action's area) and find
-    them in the session instead of asking the store once per record."""
+    """The records the plan's writes change, and those they refer to and do not write
+    themselves, loaded in a few queries: the writes find what they change, and the rules
+    the parents they look up (a value's measure, an action's area), in the session
+    instead of asking the store once per record (the plan was made in another session,
+    the preview's)."""
     classes = record_classes()
     written = {op.record_id for op in plan.ops}
     wanted: dict[type[Record], set[uuid.UUID]] = {}
+    for op in plan.ops:
+        if op.kind != INSERT:
+            wanted.setdefault(classes[op.entity], set()).add(op.record_id)
     for op in plan.ops:
         for column in classes[op.entity].__table__.columns:
             value = op.fields.get(column.key)

@@ -571,6 +571,13 @@ class _ChangesPlanner:
         for g in groups:
             wanted.setdefault(g.entity, set()).add(g.record_id)
         self.view.preload(wanted)
+        # The unique keys of the records to be added, read together (see Overlay.clash).
+        inserts: dict[type[Record], list[dict[str, Any]]] = {}
+        for g in groups:
+            if g.before_state == "absent" and self.view.get(g.cls, g.record_id) is None:
+                inserts.setdefault(g.cls, []).append(g.created_fields())
+        for cls, rows in inserts.items():
+            self.view.preload_keys(cls, rows)
         total = len(groups)
         for i, g in enumerate(groups, start=1):
             self.plan_group(g)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Index, Table, UniqueConstraint, select
+from sqlalchemy import Index, Table, UniqueConstraint, select, tuple_
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import Record
@@ -53,6 +53,11 @@ class Overlay:
         self.absent: set[uuid.UUID] = set()  # looked up and not in the store
         # Strong references: the session's identity map would let them go and re-query.
         self.loaded: dict[uuid.UUID, Record] = {}
+        # (class, key columns) -> (the key values read, stored records by key values)
+        self.keys_read: dict[
+            tuple[type[Record], tuple[str, ...]],
+            tuple[set[tuple[Any, ...]], dict[tuple[Any, ...], list[Record]]],
+        ] = {}
 
     def preload(self, wanted: Mapping[str, Iterable[uuid.UUID]]) -> None:
         """Load these records in a few queries, so later lookups hit the identity map."""
@@ -65,6 +70,41 @@ class Overlay:
                 for record in self.session.scalars(select(cls).where(cls.id.in_(chunk))):
                     self.loaded[record.id] = record
                 self.absent.update(i for i in chunk if i not in self.loaded)
+
+    def preload_keys(self, cls: type[Record], rows: Sequence[Mapping[str, Any]]) -> None:
+        """Read, a few queries per unique key, the stored records whose key values are
+        those of ``rows`` (records about to be inserted), so :meth:`clash` asks the
+        store once per key rather than once per record. The store does not change while
+        a merge is planned, so what is read stays true."""
+        table = cast(Table, cls.__table__)
+        for cols, _live_only, current_only in _unique_keys(cls):
+            wanted: set[tuple[Any, ...]] = set()
+            for values in rows:
+                if current_only and not values.get("is_current"):
+                    continue
+                key = tuple(values.get(c) for c in cols)
+                if any(v is None for v in key):
+                    continue
+                try:
+                    wanted.add(key)
+                except TypeError:  # an unhashable value: clash asks the store for it
+                    continue
+            if not wanted:
+                continue
+            found: dict[tuple[Any, ...], list[Record]] = {}
+            ordered = list(wanted)
+            columns = [table.c[c] for c in cols]
+            for first in range(0, len(ordered), 200):
+                chunk = ordered[first : first + 200]
+                where = (
+                    columns[0].in_([k[0] for k in chunk])
+                    if len(columns) == 1
+                    else tuple_(*columns).in_(chunk)
+                )
+                for record in self.session.scalars(select(cls).where(where)):
+                    self.loaded.setdefault(record.id, record)
+                    found.setdefault(tuple(getattr(record, c) for c in cols), []).append(record)
+            self.keys_read[(cls, tuple(cols))] = (wanted, found)
 
     # -- reading -------------------------------------------------------------------
 
@@ -112,10 +152,7 @@ class Overlay:
                 continue
             if getattr(cls, "make_id", None) is not None and not live_only:
                 continue  # the id is derived from this key: the same key is the same record
-            table = cast(Table, cls.__table__)
-            candidates = self.session.scalars(
-                select(cls).where(*(table.c[c] == v for c, v in key.items()), cls.id != record_id)
-            ).all()
+            candidates = self._stored_with(cls, cols, key, record_id)
             for other in candidates:
                 if live_only and not self.live(cls, other.id):
                     continue
@@ -127,6 +164,25 @@ class Overlay:
             if other_id is not None and other_id != record_id:
                 return cols, other_id, current_only
         return None
+
+    def _stored_with(
+        self, cls: type[Record], cols: list[str], key: dict[str, Any], record_id: uuid.UUID
+    ) -> Sequence[Record]:
+        """Stored records other than ``record_id`` holding these key values."""
+        read = self.keys_read.get((cls, tuple(cols)))
+        values = tuple(key.values())
+        if read is not None:
+            wanted, found = read
+            try:
+                known = values in wanted
+            except TypeError:
+                known = False
+            if known:
+                return [r for r in found.get(values, ()) if r.id != record_id]
+        table = cast(Table, cls.__table__)
+        return self.session.scalars(
+            select(cls).where(*(table.c[c] == v for c, v in key.items()), cls.id != record_id)
+        ).all()
 
     def broken_rule(
         self,

@@ -630,10 +630,13 @@ class SummaryPage(QWizardPage):
     def initializePage(self) -> None:
         result = self._wizard.import_result
         assert result is not None
-        self.text.setText(
+        text = (
             f"{result.summary()} The changes are in the plan's history as an import from "
             f"{result.plan.source}."
         )
+        if result.backups is not None:
+            text += "\n\n" + "\n".join(result.backups.lines())
+        self.text.setText(text)
 
 
 # --------------------------------------------------------------------------- export

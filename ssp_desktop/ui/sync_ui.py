@@ -540,8 +540,8 @@ class ImportBundleWizard(QWizard):
         lines = [describe(result.preview, limit=100)]
         if result.preview.status == NOTHING:
             lines.append("Nothing was changed.")
-        elif result.backup_path is not None:
-            lines.append(f"A copy of the store from before the import: {result.backup_path.name}")
+        elif result.backups is not None:
+            lines.extend(result.backups.lines())
         if result.conflicts_waiting:
             lines.append(
                 f"{result.conflicts_waiting} conflict(s) wait for a decision (the Conflicts "

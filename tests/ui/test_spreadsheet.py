@@ -98,7 +98,15 @@ def test_import_a_tracker_through_the_wizard(
     before = change_rows(window.store)  # type: ignore[arg-type]
     with qtbot.waitSignal(window.document.committed, timeout=10_000):  # type: ignore[union-attr]
         go_next(qtbot, wizard, ImportWizard.SUMMARY)
-    assert "1 new, 1 updated" in wizard.summary_page.text.text()
+    summary = wizard.summary_page.text.text()
+    assert "1 new, 1 updated" in summary
+    # Where the pre-import backup is, and how much space import backups take.
+    assert wizard.import_result is not None and wizard.import_result.backups is not None
+    copy = wizard.import_result.backups.path
+    assert copy.is_file() and copy.parent == tmp_path
+    assert f"A copy of the store from before the import: {copy}" in summary
+    assert f"Import backups in {tmp_path}: 1, using " in summary
+    assert "keeping the newest 5 and any under 30 days old" in summary
     assert change_rows(window.store) > before  # type: ignore[arg-type]
     with window.store.session() as s:  # type: ignore[union-attr]
         assert s.scalar(select(Action.rag).where(Action.ref == "PVP-01")) is Rag.AMBER

@@ -105,7 +105,11 @@ def test_import_wizard_previews_applies_and_refreshes(
         assert s.get(Action, world.plan.action.id).title == "Fund IDVAs"  # type: ignore[union-attr]
     wizard.next()
     qtbot.waitUntil(wizard.summary_page.isComplete, timeout=10000)
-    assert "before the import" in wizard.summary_page.text.toPlainText()
+    summary = wizard.summary_page.text.toPlainText()
+    # Where the backup is, and how much space the import backups take.
+    (copy,) = world.folder.glob("master.backup-*-before-bundle-*.sqlite")
+    assert f"A copy of the store from before the import: {copy}" in summary
+    assert f"Import backups in {world.folder}: 1, using " in summary
     # Done: Finish only (there is nothing left to cancel or go back to).
     if wizard.isVisible():
         assert not wizard.button(QWizard.WizardButton.CancelButton).isVisible()
