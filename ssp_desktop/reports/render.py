@@ -1047,17 +1047,19 @@ def _canvas_class(furniture: Furniture, taggers: list[Tagger] | None = None) -> 
     class _PackCanvas(Canvas):  # type: ignore[misc]
         """Holds each page until the end so that the footer can say "Page X of Y"."""
 
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
+        def __init__(self, *args: Any, layout_only: bool = False, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            self.ssp_layout_only = layout_only
             # Open with the bookmarks pane showing (PageMode /UseOutlines).
             self.showOutline()
-            if taggers is not None:
+            if taggers is not None and not layout_only:
                 self.ssp_tagger = Tagger()
                 taggers.append(self.ssp_tagger)
 
         def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
+            if not self.ssp_layout_only:
+                self._pages.append(dict(self.__dict__))
             self._startPage()
             tagger = tagger_of(self)
             if tagger is not None:
@@ -1119,11 +1121,44 @@ def _fit(text: str, width: float) -> str:
     return text.rstrip() + "…"
 
 
+class _LayoutFrame(Frame):  # type: ignore[misc]
+    """A frame that, on a layout-only canvas, places flowables without drawing them."""
+
+    def _add(self, flowable: Flowable, canv: Canvas, trySplit: int = 0) -> int:
+        if not getattr(canv, "ssp_layout_only", False):
+            return int(super()._add(flowable, canv, trySplit))
+        # An instance attribute hides the method for this one placement: wrapping,
+        # splitting and the frame's bookkeeping are ReportLab's own, only the drawing
+        # is skipped.
+        flowable.drawOn = _no_drawing
+        try:
+            return int(super()._add(flowable, canv, trySplit))
+        finally:
+            del flowable.drawOn
+
+    add = _add
+
+
+def _no_drawing(*_args: Any, **_kw: Any) -> None:
+    return None
+
+
 class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
+    """The pack's document template.
+
+    With a contents page, ReportLab builds the whole document twice: the first pass
+    only finds the page each heading lands on, and its canvas is thrown away. That pass
+    is laid out here without drawing anything (about half of a pass's work); layout
+    never depends on drawing, so the pages come out the same. Should a layout-only pass
+    turn out to be the last one needed, one more pass draws it (the contents then
+    read the same as in the pass before, so the layout is that pass's)."""
+
     def __init__(self, path: str, on_flowable: ProgressFn | None, **kw: Any) -> None:
         super().__init__(path, **kw)
         self._on_flowable = on_flowable
         self._count = 0
+        self._passes = 0
+        self._layout_only = False
         portrait_size = A4
         landscape_size = landscape(A4)
         self.addPageTemplates(
@@ -1141,6 +1176,26 @@ class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
             ]
         )
 
+    def build(self, flowables: list[Flowable], *args: Any, **kw: Any) -> None:
+        self._passes += 1
+        # Only multiBuild sets _indexingFlowables; a pass is layout-only when another
+        # pass is sure to follow it (the first of a build with a contents page).
+        self._layout_only = self._passes == 1 and bool(getattr(self, "_indexingFlowables", ()))
+        super().build(flowables, *args, **kw)
+
+    def _makeCanvas(self, filename: Any = None, canvasmaker: Any = Canvas) -> Canvas:
+        if not self._layout_only:
+            return super()._makeCanvas(filename=filename, canvasmaker=canvasmaker)
+
+        def layout_canvas(*args: Any, **kw: Any) -> Canvas:
+            return canvasmaker(*args, layout_only=True, **kw)
+
+        return super()._makeCanvas(filename=filename, canvasmaker=layout_canvas)
+
+    def _allSatisfied(self) -> bool:
+        # A layout-only pass has drawn nothing, so it can never be the one saved.
+        return bool(super()._allSatisfied()) and not self._layout_only
+
     def afterFlowable(self, flowable: Flowable) -> None:
         self._count += 1
         if self._on_flowable is not None:
@@ -1153,7 +1208,7 @@ class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
 
 def _frame(size: tuple[float, float], name: str) -> Frame:
     w, h = size
-    return Frame(
+    return _LayoutFrame(
         MARGIN_X,
         MARGIN_BOTTOM,
         w - 2 * MARGIN_X,
