@@ -692,18 +692,34 @@ def _cell_flowable(value: CellValue, style: ParagraphStyle, bold_style: Paragrap
     if value.spark is not None:
         return FigureFlowable(sparkline(value.spark.values), value.spark.alt)
     chosen = bold_style if value.bold else style
-    align = {"left": TA_LEFT, "right": TA_RIGHT, "centre": TA_CENTER}[value.align]
     if value.standing is not None:
-        _bg, fg = STANDING_COLOURS[value.standing]
-        chosen = ParagraphStyle(
-            f"{chosen.name}-{value.standing.value}",
-            parent=bold_style,
-            textColor=colors.HexColor(fg),
-            alignment=TA_CENTER,
-        )
-    elif align != TA_LEFT:
-        chosen = ParagraphStyle(f"{chosen.name}-{value.align}", parent=chosen, alignment=align)
+        chosen = _standing_style(chosen, bold_style, value.standing)
+    elif value.align != "left":
+        chosen = _aligned_style(chosen, value.align)
     return _CellParagraph(_text(value.text), chosen)
+
+
+# A pack has thousands of RAG and right-aligned cells but only a few such styles: each
+# is made once (a paragraph never changes its style).
+
+
+@functools.cache
+def _standing_style(
+    chosen: ParagraphStyle, bold_style: ParagraphStyle, standing: Standing
+) -> ParagraphStyle:
+    _bg, fg = STANDING_COLOURS[standing]
+    return ParagraphStyle(
+        f"{chosen.name}-{standing.value}",
+        parent=bold_style,
+        textColor=colors.HexColor(fg),
+        alignment=TA_CENTER,
+    )
+
+
+@functools.cache
+def _aligned_style(chosen: ParagraphStyle, align: str) -> ParagraphStyle:
+    alignment = {"left": TA_LEFT, "right": TA_RIGHT, "centre": TA_CENTER}[align]
+    return ParagraphStyle(f"{chosen.name}-{align}", parent=chosen, alignment=alignment)
 
 
 def _table(table: Table, width: float) -> TaggedTable:
