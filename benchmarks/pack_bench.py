@@ -1,17 +1,21 @@
-"""Board pack export: time, pages per second and memory, for the sample plan and for one
-plan of the benchmark store (synthetic.py: 500 actions, 50 measures with 40 quarters).
+"""Board pack export: time, pages per second, cost per page and memory, for the sample
+plan and for one plan of the benchmark store (synthetic.py: 500 actions, 50 measures
+with 40 quarters) at two sizes.
 
-    .venv/bin/python benchmarks/pack_bench.py               # full scale, ~1 minute here
-    .venv/bin/python benchmarks/pack_bench.py --scale 0.05  # tiny run for CI
+    .venv/bin/python benchmarks/pack_bench.py               # scales 1 and 2, a few minutes
+    .venv/bin/python benchmarks/pack_bench.py --scale 0.2   # small run for CI
 
 Each pack is exported end to end with the real exporter (``export_pack``: read the
-store, assemble, draw, tag, write beside the target, record the export); assembly
-(reading the store and building charts) and drawing are then timed apart, drawing both
-tagged (PDF/UA, the default) and untagged (``render_pdf(..., tagged=False)``),
-alternately ``--repeats`` times, so the cost of tagging comes from one run. Peak memory is the
-process's ``ru_maxrss`` and, in a separate pass so it does not slow the timed runs,
-tracemalloc's Python-side peak during one export. Figures are printed, one per line,
-and written to ``OUT/pack_bench.json``; nothing is asserted.
+store, assemble, draw, tag, write beside the target, record the export) ``--repeats``
+times (min and median, and pages per second from each); assembly (reading the store and
+building charts) and drawing are then timed apart, drawing both tagged (PDF/UA, the
+default) and untagged (``render_pdf(..., tagged=False)``), alternately ``--repeats``
+times, so the cost of tagging comes from one run. The benchmark plan is exported at
+``--scale`` and at ``--large-scale`` (default twice as many actions and measures), and
+the cost per page of the two is compared: it should stay flat as the pack grows.
+Peak memory is the process's ``ru_maxrss`` and, in a separate pass so it does not slow
+the timed runs, tracemalloc's Python-side peak during one export. Figures are printed,
+one per line, and written to ``OUT/pack_bench.json``; nothing is asserted.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import statistics
 import sys
 import time
 import tracemalloc
@@ -55,15 +60,20 @@ def line(label: str, value: Any, unit: str = "") -> None:
         if isinstance(value, int)
         else str(value)
     )
-    print(f"{label:<52} {text} {unit}".rstrip(), flush=True)
+    print(f"{label:<58} {text} {unit}".rstrip(), flush=True)
 
 
 def measure_pack(
     store: Store, pack_id: uuid.UUID, out: Path, name: str, repeats: int = 1
 ) -> dict[str, Any]:
-    start = time.perf_counter()
-    result = export_pack(store, pack_id, out / f"{name}.pdf")
-    total = time.perf_counter() - start
+    exports: list[float] = []
+    cpu: list[float] = []  # the process's CPU time: steadier than wall on a shared machine
+    for _ in range(max(1, repeats)):
+        start, cpu_start = time.perf_counter(), time.process_time()
+        result = export_pack(store, pack_id, out / f"{name}.pdf")
+        exports.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
+    total, median = min(exports), statistics.median(exports)
     with store.session() as s:
         start = time.perf_counter()
         document = assemble_pack(s, pack_id, is_sample=store.is_sample)
@@ -92,7 +102,15 @@ def measure_pack(
         "pages": result.pages,
         "bytes": result.size,
         "export_seconds": total,
+        "export_seconds_median": median,
+        "export_seconds_all": exports,
         "pages_per_second": result.pages / total,
+        "pages_per_second_median": result.pages / median,
+        "ms_per_page": 1000 * total / result.pages,
+        "export_cpu_seconds": min(cpu),
+        "export_cpu_seconds_median": statistics.median(cpu),
+        "pages_per_second_cpu": result.pages / min(cpu),
+        "cpu_ms_per_page": 1000 * min(cpu) / result.pages,
         "assemble_seconds": assemble,
         "assemble_from_copy_seconds": from_copy,
         "copy_store_seconds": copy_only,
@@ -103,8 +121,21 @@ def measure_pack(
     }
     line(f"{name}: pages", result.pages)
     line(f"{name}: file size", result.size / 1024, "KiB")
-    line(f"{name}: export, end to end", total, "s")
-    line(f"{name}: pages per second", figures["pages_per_second"])
+    line(
+        f"{name}: export, end to end, min / median of {len(exports)}",
+        f"{total:.2f} / {median:.2f} s",
+    )
+    line(
+        f"{name}: pages per second, at min / median",
+        f"{figures['pages_per_second']:.1f} / {figures['pages_per_second_median']:.1f}",
+    )
+    line(f"{name}: cost per page (export, min)", figures["ms_per_page"], "ms")
+    line(
+        f"{name}: export CPU time, min / median",
+        f"{min(cpu):.2f} / {statistics.median(cpu):.2f} s "
+        f"({figures['pages_per_second_cpu']:.1f} pages/s, "
+        f"{figures['cpu_ms_per_page']:.2f} ms/page)",
+    )
     line(f"{name}:   of which reading the store and charts", assemble, "s")
     line(f"{name}: the same from a private copy of the store", from_copy, "s")
     line(f"{name}:   of which copying the store into memory", copy_only, "s")
@@ -124,13 +155,52 @@ def traced_peak(store: Store, pack_id: uuid.UUID, target: Path) -> float:
     return peak / (1024 * 1024)
 
 
+def measure_region(
+    out: Path, key: str, name: str, scale: float, repeats: int, no_memory: bool
+) -> dict[str, Any]:
+    """Build one plan of the benchmark store at ``scale`` and measure its pack."""
+    path = out / f"pack-{key.replace('_', '-')}.sqlite"
+    remove_store(path)
+    shape = Shape.scaled(scale, plans=1)
+    with Store.open(path, create=True) as store:
+        start = time.perf_counter()
+        built = RegionWriter(store, shape).build()
+        line(
+            f"{name}: built ({shape.actions_per_plan} actions, {shape.measures_per_plan} measures)",
+            time.perf_counter() - start,
+            "s",
+        )
+        pack_id = prepare_pack(
+            store, built.plan_ids[0], REGION_QUARTER, meeting_date=REGION_QUARTER.end_date
+        )
+        figures = measure_pack(store, pack_id, out, name, repeats)
+        figures["scale"] = scale
+        figures["actions"] = shape.actions_per_plan
+        figures["measures"] = shape.measures_per_plan
+        if not no_memory:
+            figures["traced_peak_mib"] = peak = traced_peak(
+                store, pack_id, out / f"{key}-traced.pdf"
+            )
+            line(f"{name}: Python memory peak (tracemalloc)", peak, "MiB")
+    return figures
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies actions and measures")
+    parser.add_argument(
+        "--large-scale",
+        type=float,
+        default=None,
+        help="the second, larger benchmark plan (default: twice --scale; 0 skips it)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "out")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
     parser.add_argument(
-        "--repeats", type=int, default=1, help="tagged and untagged draws each (best is kept)"
+        "--repeats",
+        type=int,
+        default=3,
+        help="exports, and tagged and untagged draws, of each pack (min and median)",
     )
     args = parser.parse_args()
     out: Path = args.out
@@ -156,29 +226,21 @@ def main() -> int:
             )
             line("sample plan: Python memory peak (tracemalloc)", peak, "MiB")
 
-    region_path = out / "pack-region.sqlite"
-    remove_store(region_path)
-    shape = Shape.scaled(args.scale, plans=1)
-    with Store.open(region_path, create=True) as store:
-        start = time.perf_counter()
-        built = RegionWriter(store, shape).build()
-        line(
-            f"benchmark plan: built ({shape.actions_per_plan} actions, "
-            f"{shape.measures_per_plan} measures)",
-            time.perf_counter() - start,
-            "s",
-        )
-        pack_id = prepare_pack(
-            store, built.plan_ids[0], REGION_QUARTER, meeting_date=REGION_QUARTER.end_date
-        )
-        figures["region"] = measure_pack(store, pack_id, out, "benchmark plan", args.repeats)
-        figures["region"]["actions"] = shape.actions_per_plan
-        figures["region"]["measures"] = shape.measures_per_plan
-        if not args.no_memory:
-            figures["region"]["traced_peak_mib"] = peak = traced_peak(
-                store, pack_id, out / "region-traced.pdf"
+    large = 2 * args.scale if args.large_scale is None else args.large_scale
+    sizes = [("region", "benchmark plan", args.scale)]
+    if large > 0:
+        sizes.append(("region_large", "larger benchmark plan", large))
+    for key, name, scale in sizes:
+        figures[key] = measure_region(out, key, name, scale, args.repeats, args.no_memory)
+    if len(sizes) == 2:
+        small, big = figures["region"], figures["region_large"]
+        for label, key in (("wall", "ms_per_page"), ("CPU", "cpu_ms_per_page")):
+            growth = 100 * (big[key] / small[key] - 1)
+            figures[f"{key}_growth_percent"] = growth
+            line(
+                f"cost per page ({label}), {big['pages']} pages vs {small['pages']} pages",
+                f"{growth:+.1f} % ({small[key]:.2f} -> {big[key]:.2f} ms)",
             )
-            line("benchmark plan: Python memory peak (tracemalloc)", peak, "MiB")
     rss = max_rss_mib()
     if rss is not None:
         figures["max_rss_mib"] = rss

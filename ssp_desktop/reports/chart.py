@@ -550,39 +550,59 @@ def measure_chart(
 ) -> ChartDescription:
     """The chart of one measure from the store (two queries beyond the measure itself).
     Raises LookupError for a measure that does not exist or was deleted."""
-    measure = session.get(Measure, measure_id)
-    if measure is None or measure.deleted_at is not None:
-        raise LookupError(f"No measure with id {measure_id}.")
-    points = {
-        period: Point(
-            None if status is ValueStatus.WITHHELD else value,
-            status,
-            dict(comparators or {}),
-            state is UpdateState.SUBMITTED,
-            note or "",
-        )
-        for period, value, status, comparators, state, note in session.execute(
-            select(
-                MeasureValue.period,
-                MeasureValue.value,
-                MeasureValue.status,
-                MeasureValue.comparator_values,
-                MeasureValue.state,
-                MeasureValue.note,
-            ).where(MeasureValue.measure_id == measure_id, MeasureValue.deleted_at.is_(None))
-        )
-        if value is None or not math.isnan(value)
-    }
-    targets = dict(
-        session.execute(
-            select(MeasureTarget.year, MeasureTarget.value).where(
-                MeasureTarget.measure_id == measure_id, MeasureTarget.deleted_at.is_(None)
+    return measure_charts(session, [measure_id], upto=upto, last=last)[measure_id]
+
+
+def measure_charts(
+    session: Session,
+    measure_ids: Sequence[uuid.UUID],
+    *,
+    upto: Quarter | None = None,
+    last: int | None = None,
+) -> dict[uuid.UUID, ChartDescription]:
+    """The charts of several measures, by id, in two queries beyond the measures
+    themselves (the board pack draws fifty or more). Raises LookupError for a measure
+    that does not exist or was deleted."""
+    measures = []
+    for measure_id in measure_ids:
+        measure = session.get(Measure, measure_id)
+        if measure is None or measure.deleted_at is not None:
+            raise LookupError(f"No measure with id {measure_id}.")
+        measures.append(measure)
+    if not measures:
+        return {}
+    ids = [m.id for m in measures]
+    points: dict[uuid.UUID, dict[Quarter, Point]] = {i: {} for i in ids}
+    for measure_id, period, value, status, comparators, state, note in session.execute(
+        select(
+            MeasureValue.measure_id,
+            MeasureValue.period,
+            MeasureValue.value,
+            MeasureValue.status,
+            MeasureValue.comparator_values,
+            MeasureValue.state,
+            MeasureValue.note,
+        ).where(MeasureValue.measure_id.in_(ids), MeasureValue.deleted_at.is_(None))
+    ):
+        if value is None or not math.isnan(value):
+            points[measure_id][period] = Point(
+                None if status is ValueStatus.WITHHELD else value,
+                status,
+                dict(comparators or {}),
+                state is UpdateState.SUBMITTED,
+                note or "",
             )
+    targets: dict[uuid.UUID, dict[FinancialYear, float]] = {i: {} for i in ids}
+    for measure_id, year, value in session.execute(
+        select(MeasureTarget.measure_id, MeasureTarget.year, MeasureTarget.value).where(
+            MeasureTarget.measure_id.in_(ids), MeasureTarget.deleted_at.is_(None)
         )
-        .tuples()
-        .all()
-    )
-    return build_chart(measure_facts(measure), points, targets, upto=upto, last=last)
+    ):
+        targets[measure_id][year] = value
+    return {
+        m.id: build_chart(measure_facts(m), points[m.id], targets[m.id], upto=upto, last=last)
+        for m in measures
+    }
 
 
 __all__ = [
@@ -597,5 +617,6 @@ __all__ = [
     "alt_text",
     "build_chart",
     "measure_chart",
+    "measure_charts",
     "measure_facts",
 ]

@@ -40,7 +40,7 @@ from ssp_desktop.reports.blocks import (
     Table,
     TextStyle,
 )
-from ssp_desktop.reports.chart import ChartDescription, measure_chart
+from ssp_desktop.reports.chart import ChartDescription, measure_charts
 from ssp_desktop.reports.pack_context import ActionInfo, PackContext, PriorityInfo, ref_key
 from ssp_desktop.reports.pack_text import (
     NOT_GIVEN,
@@ -394,12 +394,12 @@ def priorities_section(ctx: PackContext, step: StepFn) -> tuple[Block, ...]:
         )
     for p in ctx.priorities:
         step(f"Charts for {p.code}")
-        charts = {}
-        for r in ctx.rows:
-            if r.priority_id == p.id:
-                charts[r.measure_id] = measure_chart(
-                    ctx.session, r.measure_id, upto=ctx.quarter, last=SPARK_QUARTERS
-                )
+        charts = measure_charts(
+            ctx.session,
+            [r.measure_id for r in ctx.rows if r.priority_id == p.id],
+            upto=ctx.quarter,
+            last=SPARK_QUARTERS,
+        )
         blocks += _priority(ctx, p, perf.get(p.id), charts, notes)
     others = [r for r in ctx.rows if r.priority_id is None]
     if others:
@@ -408,9 +408,11 @@ def priorities_section(ctx: PackContext, step: StepFn) -> tuple[Block, ...]:
             NewPage(landscape=True),
             Heading("Measures not under a priority", 1, "pri-other"),
         ]
+        other_charts = measure_charts(
+            ctx.session, [r.measure_id for r in others], upto=ctx.quarter, last=SPARK_QUARTERS
+        )
         for r in others:
-            chart = measure_chart(ctx.session, r.measure_id, upto=ctx.quarter, last=SPARK_QUARTERS)
-            blocks.append(_figure_block(r, chart, ctx.quarter.label))
+            blocks.append(_figure_block(r, other_charts[r.measure_id], ctx.quarter.label))
     # The first priority's page break comes from the section itself.
     if blocks and isinstance(blocks[0], NewPage):
         blocks = blocks[1:]
