@@ -225,8 +225,12 @@ class SharingWindow(QMainWindow):
         self.conflict_badge.refresh(self.store)
         if not getattr(result, "touched", None) or self.document is None:
             return
+        # Typing not yet saved in My quarter goes into the rebuilt one (never dropped).
+        kept = self._workspace.take_typing() if self._workspace is not None else None
         if self._workspace is not None:
             self.pages.removeWidget(self._workspace)
             self._workspace.deleteLater()
             self._workspace = None
         self._show_store()
+        if kept is not None and self._workspace is not None:
+            self._workspace.put_typing(*kept)
