@@ -4,6 +4,7 @@ the window's own module is about opening stores and laying out the work."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -36,6 +37,7 @@ from ssp_desktop.ui.sync_ui import (
     ImportBundleWizard,
 )
 from ssp_desktop.ui.workers import Job, run_job
+from ssp_desktop.ui.my_quarter import Typing
 from ssp_desktop.ui.workspace import Workspace
 
 STORE_FILTER = "ssp-desktop stores (*.sqlite);;All files (*)"
@@ -232,5 +234,9 @@ class SharingWindow(QMainWindow):
             self._workspace.deleteLater()
             self._workspace = None
         self._show_store()
-        if kept is not None and self._workspace is not None:
-            self._workspace.put_typing(*kept)
+        if kept is not None:
+            self._put_typing_back(*kept)
+
+    def _put_typing_back(self, plan_id: uuid.UUID | None, typing: Typing) -> None:
+        if self._workspace is not None:
+            self._workspace.put_typing(plan_id, typing)

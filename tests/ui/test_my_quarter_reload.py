@@ -39,9 +39,7 @@ def world(tmp_path: Path) -> Iterator[World]:
 
 
 @pytest.fixture
-def window(
-    qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[MainWindow]:
+def window(qtbot: QtBot, world: World, monkeypatch: pytest.MonkeyPatch) -> Iterator[MainWindow]:
     # No question box may wait for a click that never comes: any asked is answered
     # Discard (each test checks the typing before the window closes).
     monkeypatch.setattr(
