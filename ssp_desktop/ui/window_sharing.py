@@ -29,6 +29,7 @@ from ssp_desktop.ui.keys_ui import (
     KeysDialog,
     MasterFingerprintDialog,
 )
+from ssp_desktop.ui.my_quarter import Typing
 from ssp_desktop.ui.sync_ui import (
     BUNDLE_FILTER,
     ConflictBadge,
@@ -37,7 +38,6 @@ from ssp_desktop.ui.sync_ui import (
     ImportBundleWizard,
 )
 from ssp_desktop.ui.workers import Job, run_job
-from ssp_desktop.ui.my_quarter import Typing
 from ssp_desktop.ui.workspace import Workspace
 
 STORE_FILTER = "ssp-desktop stores (*.sqlite);;All files (*)"
