@@ -586,13 +586,9 @@ def cmd_pack_annual(
 ) -> int:
     """Write the annual update to scrutiny for a financial year (not recorded as a
     board pack export: it is a different paper)."""
-    import os
-
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.domain.periods import FinancialYear, PeriodError
-    from ssp_desktop.reports.annual import assemble_annual
-    from ssp_desktop.reports.export import check_output_path, resolve_plan
-    from ssp_desktop.reports.render import render_pdf
+    from ssp_desktop.reports.export import export_annual
     from ssp_desktop.store.engine import Store
 
     try:
@@ -600,21 +596,13 @@ def cmd_pack_annual(
     except PeriodError as exc:
         return _error(str(exc))
     try:
-        target = check_output_path(out)
-        with Store.open(store_path, readonly=True) as store, store.session() as session:
-            plan = resolve_plan(session, plan_text)
-            document = assemble_annual(session, plan, year, committee=committee)
-        partial = target.with_name(target.name + ".part")
-        try:
-            pages = render_pdf(document, partial)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
+        with Store.open(store_path, readonly=True) as store:
+            result = export_annual(store, plan_text, year, out, committee=committee)
     except SspError as exc:
         return _error(str(exc))
     print(
-        f"Wrote the annual update for {year.label} to {document.furniture.meeting} "
-        f"to {target}: {pages} pages."
+        f"Wrote the annual update for {year.label} to {result.committee} "
+        f"to {result.path}: {result.pages} pages."
     )
     return EXIT_OK
 

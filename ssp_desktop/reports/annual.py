@@ -57,7 +57,7 @@ from ssp_desktop.reports.blocks import (
 from ssp_desktop.reports.pack_context import ref_key
 from ssp_desktop.reports.pack_priorities import measure_label, measure_rag_cell
 from ssp_desktop.reports.pack_registers import awards_against_allocations, money
-from ssp_desktop.reports.pack_text import NOT_GIVEN, numbered, short_date
+from ssp_desktop.reports.pack_text import NOT_GIVEN, SAMPLE_BANNER, numbered, short_date
 
 DEFAULT_COMMITTEE = "Communities & Housing Scrutiny Committee"
 
@@ -69,10 +69,16 @@ def _first_sentence(text: str) -> str:
 
 
 def assemble_annual(
-    session: Session, plan: Plan, year: FinancialYear, *, committee: str | None = None
+    session: Session,
+    plan: Plan,
+    year: FinancialYear,
+    *,
+    committee: str | None = None,
+    is_sample: bool = False,
 ) -> PackDocument:
     """The annual report on ``plan`` for ``year`` to the scrutiny ``committee`` (default:
-    the one named on the plan's latest board pack, else Communities & Housing)."""
+    the one named on the plan's latest board pack, else Communities & Housing). A report
+    made from the sample plan says so on every page, as the quarterly pack does."""
     quarters = [Quarter(year.start, q) for q in (1, 2, 3, 4)]
     partnership = session.get(Partnership, plan.partnership_id)
     partnership_name = partnership.name if partnership is not None else plan.title
@@ -162,6 +168,7 @@ def assemble_annual(
             marking=(latest_pack.protective_marking.strip() if latest_pack else "") or "OFFICIAL",
             meeting=committee,
             title=f"Annual update {year.label}",
+            sample_banner=SAMPLE_BANNER if is_sample else "",
         ),
         sections=tuple(sections),
     )

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from ssp_desktop import __version__, services
 from ssp_desktop.domain.errors import DomainError, SspError
-from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import (
     BoardMeeting,
     BoardPack,
@@ -46,11 +46,13 @@ from ssp_desktop.store.engine import Store
 from ssp_desktop.store.integrity import refuse_if_damaged
 
 __all__ = [
+    "AnnualResult",
     "ExportError",
     "ExportResult",
     "check_output_path",
     "create_pack",
     "default_meeting_title",
+    "export_annual",
     "export_pack",
     "find_export",
     "find_pack",
@@ -339,6 +341,80 @@ def export_pack(
         pack_id=pack_id,
         quarter=quarter,
         meeting=meeting_text,
+    )
+
+
+# --------------------------------------------------------------------------- annual update
+
+
+@dataclass(frozen=True)
+class AnnualResult:
+    """An annual update to scrutiny written to disk (not recorded as a board pack
+    export: it is a different paper, made again from the store whenever asked)."""
+
+    path: Path
+    sha256: str
+    pages: int
+    year: FinancialYear
+    committee: str
+
+
+def export_annual(
+    store: Store,
+    plan: uuid.UUID | str | None,
+    year: FinancialYear,
+    out: Path,
+    *,
+    committee: str | None = None,
+    progress: Progress | None = None,
+) -> AnnualResult:
+    """Write the annual update to scrutiny on ``plan`` (its id or title; None for the
+    store's only approved plan) for ``year`` to ``out``.
+
+    Like :func:`export_pack` it draws into a temporary file beside the target and moves
+    it into place only when whole, and honours ``progress``'s cancel at every flowable:
+    a cancel raises :class:`~ssp_desktop.progress.Cancelled` and leaves no file."""
+    from ssp_desktop.reports.annual import assemble_annual
+    from ssp_desktop.reports.render import render_pdf
+
+    progress = progress or Progress()
+    target = check_output_path(out)
+    progress.step(0, _TOTAL, "Reading the plan…")
+    with store.session() as session:
+        found = resolve_plan(session, None if plan is None else str(plan))
+        document = assemble_annual(
+            session, found, year, committee=committee, is_sample=store.is_sample
+        )
+    progress.step(_ASSEMBLY_SHARE, _TOTAL, "Drawing the PDF…")
+
+    def on_flowable(done: int, total: int) -> None:
+        share = _TOTAL - _ASSEMBLY_SHARE - 1
+        progress.step(_ASSEMBLY_SHARE + done * share // max(total, 1), _TOTAL, "Drawing the PDF…")
+
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    os.close(fd)
+    tmp: Path | None = Path(name)
+    try:
+        assert tmp is not None
+        pages = render_pdf(document, tmp, on_flowable=on_flowable)
+        sha256, _size = _sha256(tmp)
+        progress.check()  # the last moment a cancel can stop the file appearing
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        reason = "the disk is full" if exc.errno == 28 else exc.strerror or str(exc)
+        raise ExportError(f"Could not write {target}: {reason}. No file was saved.") from exc
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+    with contextlib.suppress(SspError):
+        progress.step(_TOTAL, _TOTAL, "Done")
+    return AnnualResult(
+        path=target,
+        sha256=sha256,
+        pages=pages,
+        year=year,
+        committee=document.furniture.meeting,
     )
 
 

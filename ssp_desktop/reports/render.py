@@ -60,6 +60,7 @@ from reportlab.platypus import (
 from reportlab.platypus import KeepTogether as RLKeepTogether
 from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
+from reportlab.platypus.doctemplate import ActionFlowable
 from reportlab.platypus.flowables import LIIndenter
 from reportlab.platypus.tableofcontents import TableOfContents, drawPageNumbers
 
@@ -870,6 +871,41 @@ def _fields(block: Fields, width: float) -> TaggedTable:
 
 # --------------------------------------------------------------------------- story
 
+# A page left less full than this before a landscape page is "near-empty": the page it
+# spilled onto is made landscape instead, and what follows runs on below the spill.
+NEAR_EMPTY = 0.4
+
+
+class _ToLandscape(ActionFlowable):  # type: ignore[misc]
+    """The break before a landscape page, made at layout time.
+
+    If the page in hand is already landscape (an earlier :class:`_FlipMark` made the
+    page a portrait run spilled onto landscape), what follows runs on below the spill.
+    Otherwise it breaks to a landscape page, first noting a near-empty portrait page
+    (the tail of a run that spilled over from the page before) so that the next pass
+    of the build makes that page landscape (:class:`_PackDoc`)."""
+
+    def __init__(self, key: int) -> None:
+        super().__init__(("toLandscape", key))
+        self.key = key
+
+    def apply(self, doc: Any) -> None:
+        doc.to_landscape(self.key)
+
+
+class _FlipMark(ActionFlowable):  # type: ignore[misc]
+    """Stands before each flowable of a portrait run that ends in a :class:`_ToLandscape`;
+    the mark where the run's last page began makes the page after it landscape when
+    that page was found near-empty."""
+
+    def __init__(self, key: int, index: int) -> None:
+        super().__init__(("flipMark", key, index))
+        self.key = key
+        self.index = index
+
+    def apply(self, doc: Any) -> None:
+        doc.flip_mark(self.key, self.index)
+
 
 class _Story:
     """Turns blocks into flowables, tracking page orientation."""
@@ -884,6 +920,11 @@ class _Story:
         self.section: Node | None = None
         # Headings not yet followed by content: (their page-break test, their height).
         self.pending: list[tuple[CondPageBreak, float]] = []
+        # Where the flowables of the page run in hand start, and of the run before it
+        # (a break made at a page start is replaced, and its run is the one before).
+        self.run_start = 0
+        self.previous_run: tuple[int, bool] = (0, False)  # (start, was landscape)
+        self.breaks = 0
 
     def _keep_with_next(self, made: list[Flowable]) -> None:
         """Keep-with-next for headings: the page-break test before a heading asks for
@@ -914,18 +955,46 @@ class _Story:
         return self.widths[self.landscape]
 
     def new_page(self, landscape_page: bool) -> None:
-        name = "landscape" if landscape_page else "portrait"
         if self.at_page_start:
             # Nothing on this page yet: change its orientation rather than leave it blank.
             if not self.flowables:
                 self.first_landscape = landscape_page
             else:
-                self.flowables[-2] = NextPageTemplate(name)
+                start, was_landscape = self.previous_run
+                while self.flowables and isinstance(
+                    self.flowables[-1], NextPageTemplate | PageBreak | _ToLandscape
+                ):
+                    self.flowables.pop()
+                self.flowables += self._break(start, was_landscape, landscape_page)
+                self.run_start = len(self.flowables)
             self.landscape = landscape_page
             return
-        self.flowables += [NextPageTemplate(name), PageBreak()]
+        self.previous_run = (self.run_start, self.landscape)
+        self.flowables += self._break(self.run_start, self.landscape, landscape_page)
+        self.run_start = len(self.flowables)
         self.landscape = landscape_page
         self.at_page_start = True
+
+    def _break(self, start: int, from_landscape: bool, landscape_page: bool) -> list[Flowable]:
+        """The flowables of a page break from the run starting at ``start``.
+
+        Portrait to landscape: a break decided at layout time, and marks in the run
+        before it, so that a run whose last page would hold only a few lines before
+        the landscape page spills onto a landscape page instead (no near-empty page
+        before a landscape section). A landscape page's tables are too wide for a
+        portrait one, so the other way is an ordinary break."""
+        if landscape_page and not from_landscape:
+            key = self.breaks
+            self.breaks += 1
+            run = self.flowables[start:]
+            marked: list[Flowable] = []
+            for n, f in enumerate(run):
+                if not isinstance(f, ActionFlowable):
+                    marked.append(_FlipMark(key, n))
+                marked.append(f)
+            self.flowables[start:] = marked
+            return [_ToLandscape(key)]
+        return [NextPageTemplate("landscape" if landscape_page else "portrait"), PageBreak()]
 
     def add(self, block: Block) -> None:
         if isinstance(block, NewPage):
@@ -1246,6 +1315,12 @@ class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
             ]
         )
 
+        # Near-empty pages before a landscape page, found in one pass of the build and
+        # made landscape in the next: {break: mark where that page's run began}.
+        self._flips: dict[int, int] = {}
+        self._flips_changed = False
+        self._marks: dict[int, list[tuple[int, int]]] = {}  # break: [(mark, page passed)]
+
     def build(self, flowables: list[Flowable], *args: Any, **kw: Any) -> None:
         self._passes += 1
         # Only multiBuild sets _indexingFlowables; a pass is layout-only when another
@@ -1264,7 +1339,35 @@ class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
 
     def _allSatisfied(self) -> bool:
         # A layout-only pass has drawn nothing, so it can never be the one saved.
-        return bool(super()._allSatisfied()) and not self._layout_only
+        # Another pass, too, while a near-empty page was found and is to be made
+        # landscape.
+        return bool(super()._allSatisfied()) and not self._layout_only and not self._flips_changed
+
+    def beforeDocument(self) -> None:
+        self._flips_changed = False
+        self._marks = {}
+
+    def flip_mark(self, key: int, index: int) -> None:
+        # The page a mark is passed on is where its flowable starts (or, if it does
+        # not fit there, the page before the one it moves to).
+        self._marks.setdefault(key, []).append((index, int(self.page)))
+        if self._flips.get(key) == index:
+            self.handle_nextPageTemplate("landscape")
+
+    def to_landscape(self, key: int) -> None:
+        if self.pageTemplate.id == "landscape":
+            return  # the run spilled onto a landscape page: run on below it
+        frame = self.frame
+        used = (frame._y2 - frame._topPadding - frame._y) / FRAME_HEIGHTS[False]
+        page = int(self.page)
+        # The last mark passed on the page before: where this page's part of the run
+        # began (a flowable split over the break, or one moved whole to this page).
+        before = [index for index, on in self._marks.get(key, []) if on == page - 1]
+        if key not in self._flips and not frame._atTop and used < NEAR_EMPTY and before:
+            self._flips[key] = before[-1]
+            self._flips_changed = True
+        self.handle_nextPageTemplate("landscape")
+        self.handle_pageBreak()
 
     def afterFlowable(self, flowable: Flowable) -> None:
         self._count += 1

@@ -7,7 +7,9 @@ user leaves them, each as one undoable edit on the window's undo stack through
 ``services.packs.create_pack``). The export runs on the thread pool
 (:func:`~ssp_desktop.ui.workers.run_job`) with a progress bar and Cancel; the worker
 opens its own session and transaction from the store and returns plain values.
-ReportLab is imported only inside the worker.
+ReportLab is imported only inside the worker. The same dialog makes the annual update to
+scrutiny for a chosen financial year (``reports.export.export_annual``), in the background
+with the same progress and Cancel.
 """
 
 from __future__ import annotations
@@ -47,15 +49,17 @@ from PySide6.QtWidgets import (
 from ssp_desktop import services
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import SspError
-from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import BoardMeeting, BoardPack, PackExport, Plan
 from ssp_desktop.progress import Progress
 from ssp_desktop.queries.quarter_status import plan_quarters, reporting_quarter
 from ssp_desktop.reports.blocks import SECTION_TITLES
 from ssp_desktop.reports.export import (
+    AnnualResult,
     ExportError,
     ExportResult,
     RemakeResult,
+    export_annual,
     export_pack,
     find_pack,
     list_exports,
@@ -105,6 +109,10 @@ def default_file_name(quarter: Quarter, meeting: dt.date) -> str:
     return f"board-pack-{re.sub(r'[^0-9A-Za-z]+', '-', quarter.label)}-{meeting:%Y-%m-%d}.pdf"
 
 
+def annual_file_name(year: FinancialYear) -> str:
+    return f"annual-update-{year.start}-{(year.start + 1) % 100:02d}.pdf"
+
+
 def _export_text(export: PackExport) -> str:
     """One recorded export as the list shows it."""
     state = (
@@ -123,6 +131,7 @@ class BoardPackDialog(QDialog):
     """Builds and exports the board pack for one plan."""
 
     exported = Signal(object)  # ExportResult
+    annual_exported = Signal(object)  # AnnualResult
 
     def __init__(
         self,
@@ -143,15 +152,21 @@ class BoardPackDialog(QDialog):
         # Replaceable in tests: where to save, whether to open, how to open.
         self.choose_path: Callable[[str], Path | None] = self._choose_path
         self.ask_open: Callable[[ExportResult], bool] = self._ask_open
+        self.ask_open_annual: Callable[[AnnualResult], bool] = self._ask_open_annual
         self.open_file: Callable[[Path], None] = self._open_file
         self.confirm_publish: Callable[[str], bool] = self._confirm_publish
         self.last_remake: RemakeResult | None = None
+        self.last_annual: AnnualResult | None = None
 
         with document.read() as s:
             plan = s.get(Plan, plan_id)
             assert plan is not None
             self.plan_title = plan.title
             quarters = plan_quarters(plan)
+            years = [
+                FinancialYear(start)
+                for start in range(plan.end_year.start, plan.start_year.start - 1, -1)
+            ]
             self.default_title = default_meeting_title(s, plan.partnership_id)
         self.setWindowTitle(f"Board pack: {self.plan_title}")
         self.setAccessibleName("Board pack builder")
@@ -236,6 +251,7 @@ class BoardPackDialog(QDialog):
         body_layout.addWidget(sections_box)
         body_layout.addWidget(self._password_box())
         body_layout.addWidget(self._exports_box())
+        body_layout.addWidget(self._annual_box(years))
         scroll = QScrollArea()
         scroll.setObjectName("boardPackForm")
         scroll.setWidgetResizable(True)
@@ -330,6 +346,40 @@ class BoardPackDialog(QDialog):
         column.addLayout(row)
         self._update_export_buttons()
         return box
+
+    def _annual_box(self, years: list[FinancialYear]) -> QGroupBox:
+        """The annual update to scrutiny: the year's achievements, measures over four
+        quarters, funding and next year's action plan, for the committee named in the
+        cover sheet's "Relevant scrutiny committee" (Communities & Housing if blank)."""
+        box = QGroupBox("Annual update to scrutiny")
+        form = QFormLayout(box)
+        self.annual_year = QComboBox()
+        self.annual_year.setAccessibleName("Financial year of the annual update")
+        for year in years:
+            self.annual_year.addItem(year.label, year)
+        # The last year to have ended, within the plan's period (newest first).
+        ended = FinancialYear(FinancialYear.of(self.today).start - 1)
+        starts = [y.start for y in years]
+        chosen = min(max(ended.start, starts[-1]), starts[0]) if starts else ended.start
+        if chosen in starts:
+            self.annual_year.setCurrentIndex(starts.index(chosen))
+        self.annual_button = QPushButton("Export annua&l update…")
+        self.annual_button.setAccessibleName("Export the annual update to scrutiny as a PDF")
+        self.annual_button.setToolTip(
+            "The 12-month update for the scrutiny committee named in the cover sheet: "
+            "achievements by priority, measures over four quarters, funding against "
+            "allocations and the action plan for the next year."
+        )
+        self.annual_button.clicked.connect(self.export_annual)
+        form.addRow("&Financial year", self.annual_year)
+        form.addRow(self.annual_button)
+        return box
+
+    @property
+    def current_annual_year(self) -> FinancialYear:
+        year = self.annual_year.currentData()
+        assert isinstance(year, FinancialYear)
+        return year
 
     def _refresh_exports(self) -> None:
         self.exports_list.clear()
@@ -752,6 +802,57 @@ class BoardPackDialog(QDialog):
         self.job.cancelled.connect(self._export_cancelled)
         self.job.finished.connect(lambda: self.export_button.setEnabled(True))
         self.job.finished.connect(self._update_export_buttons)
+
+    def export_annual(self) -> None:
+        """Ask where, and write the annual update to scrutiny in the background."""
+        focused = self.focusWidget()
+        if focused is not None:
+            focused.clearFocus()  # leaving the field saves it (the committee among them)
+        year = self.current_annual_year
+        path = self.choose_path(annual_file_name(year))
+        if path is None:
+            return
+        if path.suffix.lower() != ".pdf":
+            path = path.with_suffix(".pdf")
+        store = self.document.store
+        plan_id = self.plan_id
+        committee = str(self.field_value("scrutiny_committee")) or None
+
+        def work(progress: Progress) -> AnnualResult:
+            return export_annual(store, plan_id, year, path, committee=committee, progress=progress)
+
+        self.annual_button.setEnabled(False)
+        self.export_button.setEnabled(False)
+        self.job, self.job_dialog = run_job(
+            self,
+            work,
+            title="Exporting the annual update",
+            label=f"Preparing the annual update for {year.label}…",
+        )
+        self.job.succeeded.connect(self._annual_exported)
+        self.job.failed.connect(self._export_failed)
+        self.job.cancelled.connect(self._export_cancelled)
+        self.job.finished.connect(lambda: self.annual_button.setEnabled(True))
+        self.job.finished.connect(lambda: self.export_button.setEnabled(True))
+
+    def _annual_exported(self, result: object) -> None:
+        assert isinstance(result, AnnualResult)
+        self.last_annual = result
+        self.status.setText(
+            f"Wrote the annual update for {result.year.label} to {result.committee}: "
+            f"{result.pages} pages, {result.path}."
+        )
+        self.annual_exported.emit(result)
+        if self.ask_open_annual(result):
+            self.open_file(result.path)
+
+    def _ask_open_annual(self, result: AnnualResult) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Annual update exported",
+            f"The annual update ({result.pages} pages) was saved as {result.path}. Open it now?",
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _exported(self, result: object) -> None:
         assert isinstance(result, ExportResult)

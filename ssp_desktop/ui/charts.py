@@ -22,7 +22,7 @@ from typing import Any
 
 import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
-from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, Slot
+from PySide6.QtCore import QPointF, QRectF, QSize, QSizeF, Qt, Slot
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import (
@@ -82,6 +82,16 @@ def _finite(xs: tuple[float, ...], ys: tuple[float, ...]) -> tuple[list[float], 
 _PLOT_MIN_HEIGHT = 260
 
 
+class _PlotWidget(pg.GraphicsLayoutWidget):  # type: ignore[misc]
+    """The plot, asking for the height it needs (the plot area and the whole legend)
+    rather than pyqtgraph's default, which made a measure's chart taller than a
+    laptop's editor: the chart and its legend never fitted in view together."""
+
+    def sizeHint(self) -> QSize:
+        hint: QSize = super().sizeHint()
+        return QSize(hint.width(), self.minimumHeight())
+
+
 class MeasureChartView(QWidget):
     """One measure's chart, its legend, alt text, data table, hover and export."""
 
@@ -91,7 +101,7 @@ class MeasureChartView(QWidget):
 
         # Title, plot, legend in rows of one layout: the legend never hides data, and an
         # exported image carries all three.
-        self.plot = pg.GraphicsLayoutWidget()
+        self.plot = _PlotWidget()
         self.plot.setBackground("w")
         self.plot.setObjectName("measureChart")
         self.plot.setAccessibleName("Measure chart")
@@ -319,6 +329,7 @@ class MeasureChartView(QWidget):
         # the alt text. The editor's scroll area gives the room.
         legend_height = self.legend.boundingRect().height()
         self.plot.setMinimumHeight(round(_PLOT_MIN_HEIGHT + legend_height))
+        self.plot.updateGeometry()
         self.table_button.setEnabled(n > 0)
         self.png_button.setEnabled(not chart.empty)
         self.svg_button.setEnabled(not chart.empty)

@@ -236,7 +236,7 @@ class ImportPreviewTable(QWidget):
         self.count = QLabel()
         self.count.setObjectName("previewCount")
         self.count.setAccessibleName("Lines shown")
-        search_label = QLabel("F&ilter:")
+        search_label = QLabel("&Filter:")
         search_label.setBuddy(self.search)
         decision_label = QLabel("Sho&w:")
         decision_label.setBuddy(self.decision)

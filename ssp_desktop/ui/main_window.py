@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from ssp_desktop.ui.workspace import Workspace
 
 SAVED = "All changes saved"
+UNSAVED_TYPING = "Unsaved typing in My quarter"
 
 
 def _fingerprint_text() -> str:
@@ -599,10 +600,23 @@ class MainWindow(SharingWindow):
     def _on_reloaded(self) -> None:
         if self._workspace is not None:
             self._workspace.refresh()
-        self.saved_label.setText(SAVED)
+        self._show_saving()
 
     def _on_changed(self, _entity: str, _record_id: object) -> None:
-        self.saved_label.setText(SAVED)
+        self._show_saving()
+
+    def _show_saving(self, unsaved: bool | None = None) -> None:
+        """Every edit is saved as it is made, except what is typed in My quarter until
+        its Save (or the question on leaving it): the status bar says which holds."""
+        if unsaved is None:
+            unsaved = self._workspace is not None and self._workspace.has_unsaved_typing()
+        self.saved_label.setText(UNSAVED_TYPING if unsaved else SAVED)
+        self.saved_label.setToolTip(
+            "Typed updates or values in My quarter are not saved until you press Save "
+            "(or answer Save when asked)."
+            if unsaved
+            else ""
+        )
 
     def _on_failed(self, what: str, reason: str) -> None:
         # Forms show the reason beside the field; the status bar keeps it in view too.
@@ -642,6 +656,7 @@ class MainWindow(SharingWindow):
         self.setWindowTitle(f"{store.path.name} — ssp-desktop")
         today = SAMPLE_MEETING_DATE if store.is_sample else dt.date.today()
         self._workspace = Workspace(self.document, today, self)
+        self._workspace.unsaved_typing_changed.connect(self._show_saving)
         self.pages.addWidget(self._workspace)
         self.pages.setCurrentWidget(self._workspace)
 

@@ -8,7 +8,11 @@ draft, or marked submitted) and for each measure enters the quarter's value.
 Every save is one undoable edit through :class:`PlanDocument`; the view never writes
 to the store itself. It re-reads what it shows (via ``queries.quarter_status``) when
 ``document.changed`` names one of its records, so an undo elsewhere shows here too.
-Typing not yet saved in one card survives saves and refreshes of the others.
+Typing not yet saved in one card survives saves and refreshes of the others, and a
+reload (a bundle or spreadsheet import, a large undo) that rebuilds the view: the
+typing is carried over to the rebuilt cards (:meth:`MyQuarterView.typing`,
+:meth:`MyQuarterView.restore_typing`). ``typing_changed`` tells the window whether
+any typing is unsaved, so its status bar never says "All changes saved" over it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import datetime as dt
 import itertools
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -125,10 +131,22 @@ def _message_label() -> QLabel:
 class _Card(QFrame):
     """One action or measure: a framed block with an inline message line."""
 
+    edited = Signal()  # the user typed or chose something in the card's editors
+
     def __init__(self) -> None:
         super().__init__()
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.message = _message_label()
+
+    def is_dirty(self) -> bool:
+        raise NotImplementedError
+
+    def typed(self) -> dict[str, Any]:
+        """What the editors hold, to put back with :meth:`put_typed`."""
+        raise NotImplementedError
+
+    def put_typed(self, typed: dict[str, Any]) -> None:
+        raise NotImplementedError
 
     def show_message(self, text: str, *, error: bool = False) -> None:
         self.message.setText(ERROR_PREFIX + text if error else text)
@@ -177,6 +195,8 @@ class ActionCard(_Card):
         # Tab must move on, not type a tab character, or keyboard users are trapped.
         self.narrative.setTabChangesFocus(True)
         cap_length(self.narrative, text_limit(ActionUpdate.__table__.c.narrative) or 0)
+        self.narrative.textChanged.connect(self.edited)
+        self.rag_combo.currentIndexChanged.connect(self.edited)
         # About five lines: enough for a quarter's narrative without one card filling
         # the screen; it scrolls beyond that.
         lines = self.narrative.fontMetrics().lineSpacing() * 5
@@ -261,6 +281,14 @@ class ActionCard(_Card):
     def typed_narrative(self) -> str:
         return self.narrative.toPlainText().strip()
 
+    def typed(self) -> dict[str, Any]:
+        return {"rag": self.rag_combo.currentData(), "narrative": self.narrative.toPlainText()}
+
+    def put_typed(self, typed: dict[str, Any]) -> None:
+        self.rag_combo.setCurrentIndex(max(0, self.rag_combo.findData(typed["rag"])))
+        self.narrative.setPlainText(typed["narrative"])
+        self._show_chip()
+
     def is_dirty(self) -> bool:
         update = self.item.update
         saved_rag, saved_text = (update.rag, update.narrative) if update else (None, "")
@@ -317,6 +345,9 @@ class MeasureCard(_Card):
         self.note_edit.setAccessibleName(f"Note on the {ref} value")
         self.note_edit.setPlaceholderText("Optional: source, caveats, why there is no figure")
         self.note_edit.returnPressed.connect(lambda: view.save_value(self))
+        for line in (self.value_edit, self.note_edit, *self.comparator_edits.values()):
+            line.textEdited.connect(self.edited)
+        self.status_combo.activated.connect(self.edited)
         self.save_button = QPushButton("Save value")
         self.save_button.setAccessibleName(f"Save value of {ref}")
         self.save_button.clicked.connect(lambda: view.save_value(self))
@@ -436,6 +467,22 @@ class MeasureCard(_Card):
     def chosen_status(self) -> ValueStatus:
         return ValueStatus(self.status_combo.currentData())
 
+    def typed(self) -> dict[str, Any]:
+        return {
+            "value": self.value_edit.text(),
+            "status": self.status_combo.currentData(),
+            "note": self.note_edit.text(),
+            "comparators": {name: e.text() for name, e in self.comparator_edits.items()},
+        }
+
+    def put_typed(self, typed: dict[str, Any]) -> None:
+        self.value_edit.setText(typed["value"])
+        self.status_combo.setCurrentIndex(max(0, self.status_combo.findData(typed["status"])))
+        self.note_edit.setText(typed["note"])
+        for name, text in typed["comparators"].items():
+            if name in self.comparator_edits:
+                self.comparator_edits[name].setText(text)
+
     def is_dirty(self) -> bool:
         value = self.item.value
         saved = {
@@ -483,6 +530,30 @@ def _show_review(label: QLabel, state: UpdateState | None, reason: str, todo: st
     label.setText(f"Returned by the strategy team: {reason} {todo}" if returned else "")
 
 
+@dataclass(frozen=True)
+class Typing:
+    """Typing not yet saved in My quarter: whose, which quarter, and each card's editors
+    (by the action's or measure's id), to carry over a rebuild of the view."""
+
+    person_id: uuid.UUID
+    quarter: Quarter
+    cards: dict[uuid.UUID, tuple[str, dict[str, Any]]]  # id: (ref, what was typed)
+
+    @property
+    def refs(self) -> list[str]:
+        return [ref for ref, _typed in self.cards.values()]
+
+
+KEPT = (
+    "Not saved yet: your typing was kept when the plan was re-read (after an import or "
+    "a large change). Save it when ready."
+)
+KEPT_OVER_CHANGE = (
+    "Not saved yet: the stored {what} changed (an import or another change) while you "
+    "were typing. Your typing is kept; saving it replaces what is stored."
+)
+
+
 class MyQuarterView(QWidget):
     """One person's actions and measures for one quarter, with editors for both."""
 
@@ -490,6 +561,8 @@ class MyQuarterView(QWidget):
     record_activated = Signal(str, object)
     # The view has re-read the store and shows the result (tests and the window wait on it).
     refreshed = Signal()
+    # Whether any card holds typing not yet saved (the window's status bar shows it).
+    typing_changed = Signal(bool)
 
     def __init__(
         self,
@@ -705,6 +778,7 @@ class MyQuarterView(QWidget):
                 status = quarter_status(session, self._plan_id, person, quarter, self._today)
         self._show(status)
         self.refreshed.emit()
+        self._typing_edited()
 
     def _show(self, status: QuarterStatus | None) -> None:
         self._status = status
@@ -724,6 +798,9 @@ class MyQuarterView(QWidget):
             and [c.item.id for c in self._action_cards] == [a.id for a in status.actions]
             and [c.item.id for c in self._measure_cards] == [m.id for m in status.measures]
         )
+        # Typing is never dropped by a refresh: kept through a rebuild of the cards, and
+        # through a change to the stored update or value it was typed over.
+        kept = self.typing() if key == self._shown_key else None
         if same_cards:
             for card, item in zip(self._action_cards, status.actions, strict=True):
                 if card.item != item:
@@ -734,6 +811,8 @@ class MyQuarterView(QWidget):
         else:
             self._rebuild(list(status.actions), list(status.measures))
         self._shown_key = key
+        if kept is not None:
+            self._put_back(kept, rebuilt=not same_cards)
         q = status.quarter.label
         self.progress_label.setText(f"{q}: {status.progress_text}")
         self.missing_label.setText(status.missing_text)
@@ -751,8 +830,10 @@ class MyQuarterView(QWidget):
         self._measure_cards = [MeasureCard(self, item) for item in measures]
         for card in self._action_cards:
             self._actions_box.addWidget(card)
+            self._connect_card(card)
         for mcard in self._measure_cards:
             self._measures_box.addWidget(mcard)
+            self._connect_card(mcard)
         self._set_tab_order()
 
     def focus_chain(self) -> list[QWidget]:
@@ -770,6 +851,61 @@ class MyQuarterView(QWidget):
             QWidget.setTabOrder(first, second)
 
     # -- typing not yet saved ---------------------------------------------------------------
+
+    def _connect_card(self, card: ActionCard | MeasureCard) -> None:
+        card.edited.connect(self._typing_edited)
+
+    def _typing_edited(self) -> None:
+        self.typing_changed.emit(self.has_unsaved_typing())
+
+    def has_unsaved_typing(self) -> bool:
+        return bool(self.unsaved_cards())
+
+    def typing(self) -> Typing | None:
+        """The typing not yet saved, or None."""
+        status = self._status
+        cards = self.unsaved_cards()
+        if status is None or not cards:
+            return None
+        return Typing(
+            status.person_id,
+            status.quarter,
+            {c.item.id: (c.item.ref, c.typed()) for c in cards},
+        )
+
+    def _put_back(self, typing: Typing, *, rebuilt: bool) -> list[str]:
+        """Put ``typing`` back into the cards shown (same person and quarter); the refs
+        of typing with no card to go into."""
+        lost: list[str] = []
+        cards: list[ActionCard | MeasureCard] = [*self._action_cards, *self._measure_cards]
+        by_id = {c.item.id: c for c in cards}
+        for record_id, (ref, typed) in typing.cards.items():
+            card = by_id.get(record_id)
+            if card is None:
+                lost.append(ref)
+                continue
+            if card.typed() == typed:
+                continue  # kept by the card itself (the stored record did not change)
+            card.put_typed(typed)
+            if rebuilt:
+                card.show_message(KEPT)
+            else:
+                what = "update" if isinstance(card, ActionCard) else "value"
+                card.show_message(KEPT_OVER_CHANGE.format(what=what))
+        self._typing_edited()
+        return lost
+
+    def restore_typing(self, typing: Typing) -> list[str]:
+        """Show ``typing``'s person and quarter and put the typing back into their cards
+        (this view was made afresh by a reload); the refs of typing that has no card
+        here any more (the record was deleted or handed to someone else)."""
+        person = self._person_index(typing.person_id)
+        quarter = self.quarter_combo.findData(typing.quarter.label)
+        if person < 0 or quarter < 0:
+            return typing.refs
+        self._set_pickers(person, quarter)
+        self.refresh()
+        return self._put_back(typing, rebuilt=True)
 
     def unsaved_cards(self) -> list[ActionCard | MeasureCard]:
         """Cards holding typing that is not in the store (none of it is lost silently)."""

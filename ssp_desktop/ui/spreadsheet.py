@@ -11,6 +11,7 @@ is written. After it, the main window re-reads the plan (``PlanDocument.reload``
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -311,7 +312,7 @@ class MappingPage(QWizardPage):
         self.problems.setAccessibleName("Problems with the mapping")
         self.problems.setWordWrap(True)
         self.problems.setStyleSheet(error_stylesheet(self))
-        save = QPushButton("&Save this mapping…")
+        save = self.save_button = QPushButton("&Save this mapping…")
         save.setAccessibleName("Save this mapping for next time")
         self.error = _error_label(self)
         save.clicked.connect(lambda: save_mapping(self, wizard, self.error))
@@ -365,6 +366,11 @@ class MappingPage(QWizardPage):
             self.combos.append(combo)
         self.table.resizeColumnToContents(0)
         self.table.setColumnWidth(2, 320)
+        # The combo boxes are made after the Save button, so Tab would reach Save first
+        # and then jump back up into the table: put them in reading order.
+        chain = [self.sheet_combo, self.table, *self.combos, self.save_button]
+        for first, second in itertools.pairwise(chain):
+            QWidget.setTabOrder(first, second)
         self._changed()
 
     def columns(self) -> list[str]:
@@ -540,7 +546,9 @@ class PreviewPage(QWizardPage):
         self.summary.setWordWrap(True)
         # The same table as a bundle's preview: kind, record, field, before, after,
         # decision; sortable, and filtered by typing or by decision.
-        self.table = ImportPreviewTable(self)
+        # Made without a parent, so it joins the Tab chain where the layout puts it
+        # (below the Save button), not before everything made later.
+        self.table = ImportPreviewTable()
         self.filter = self.table.decision
         self.proxy = self.table.proxy
         self.view = self.table.view

@@ -364,7 +364,9 @@ class _PreviewPage(QWizardPage):
         self.text.setReadOnly(True)
         self.text.setAccessibleName("Import preview summary")
         self.text.setMaximumHeight(110)
-        self.table = ImportPreviewTable(self)
+        # Made without a parent, so it joins the Tab chain after the summary above it
+        # (a widget joins the chain when it gets its parent).
+        self.table = ImportPreviewTable()
         # A lead's bundle deleting many records is held until someone here says so.
         self.confirm_deletions = QCheckBox(
             "&Delete them: I have checked with the lead that these deletions are meant"

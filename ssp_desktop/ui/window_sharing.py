@@ -4,6 +4,7 @@ the window's own module is about opening stores and laying out the work."""
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
         KeysDialog,
         MasterFingerprintDialog,
     )
+    from ssp_desktop.ui.my_quarter import Typing
     from ssp_desktop.ui.sync_ui import ConflictsDialog, ExportBundleDialog, ImportBundleWizard
     from ssp_desktop.ui.workers import Job
     from ssp_desktop.ui.workspace import Workspace
@@ -249,8 +251,16 @@ class SharingWindow(QMainWindow):
         self.conflict_badge.refresh(self.store)
         if not getattr(result, "touched", None) or self.document is None:
             return
+        # Typing not yet saved in My quarter goes into the rebuilt one (never dropped).
+        kept = self._workspace.take_typing() if self._workspace is not None else None
         if self._workspace is not None:
             self.pages.removeWidget(self._workspace)
             self._workspace.deleteLater()
             self._workspace = None
         self._show_store()
+        if kept is not None:
+            self._put_typing_back(*kept)
+
+    def _put_typing_back(self, plan_id: uuid.UUID | None, typing: Typing) -> None:
+        if self._workspace is not None:
+            self._workspace.put_typing(plan_id, typing)

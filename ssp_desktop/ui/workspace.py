@@ -9,12 +9,20 @@ import itertools
 import uuid
 from collections.abc import Callable
 
-from PySide6.QtCore import QByteArray, QItemSelectionModel, QModelIndex, QSettings, Qt
+from PySide6.QtCore import (
+    QByteArray,
+    QItemSelectionModel,
+    QModelIndex,
+    QSettings,
+    Qt,
+    Signal,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QScrollArea,
     QSplitter,
     QTabWidget,
@@ -34,7 +42,7 @@ from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
 from ssp_desktop.ui.history import HistoryPanel
 from ssp_desktop.ui.lists import ActionListWidget, MeasureListWidget
-from ssp_desktop.ui.my_quarter import MyQuarterView
+from ssp_desktop.ui.my_quarter import MyQuarterView, Typing
 from ssp_desktop.ui.navigator import ENTITY_ROLE, ID_ROLE, NavigatorModel
 from ssp_desktop.ui.review import ReviewView, tab_title
 
@@ -90,6 +98,9 @@ def outline_html(outline: PlanOutline) -> str:
 
 class Workspace(QWidget):
     """The open store: plan picker, tabs (plan, actions, measures, my quarter, dashboard)."""
+
+    # Whether My quarter holds typing not yet saved (the status bar says so).
+    unsaved_typing_changed = Signal(bool)
 
     def __init__(self, document: PlanDocument, today: dt.date, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -199,11 +210,66 @@ class Workspace(QWidget):
         self._on_plan_chosen()
 
     def refresh(self) -> None:
-        """Re-read everything after the store changed outside the undo stack."""
+        """Re-read everything after the store changed outside the undo stack (an import,
+        a large undo). The plan's tabs are made afresh: typing not yet saved in My
+        quarter is carried over into the new one, never dropped silently."""
         current = self._current_id
+        kept = self.take_typing()
         self.reload_plans()
+        if kept is not None:
+            self.put_typing(*kept)
         if current is not None and self.navigator_model.index_of(current).isValid():
             self.select_record(current)
+
+    def take_typing(self) -> tuple[uuid.UUID | None, Typing] | None:
+        """My quarter's typing not yet saved, with its plan (to carry over a rebuild)."""
+        typing = self.my_quarter.typing() if self.my_quarter is not None else None
+        return (self.plan_id, typing) if typing is not None else None
+
+    def put_typing(self, plan_id: uuid.UUID | None, typing: Typing) -> None:
+        """Put typing taken with :meth:`take_typing` back into My quarter (on its plan);
+        what has no card to go into is shown to the user, never dropped silently."""
+        if self.plan_id != plan_id:
+            self._select_plan(plan_id)
+        lost = (
+            self.my_quarter.restore_typing(typing)
+            if self.my_quarter is not None and self.plan_id == plan_id
+            else typing.refs
+        )
+        if lost:
+            self._tell_typing_lost(typing, lost)
+        self.unsaved_typing_changed.emit(self.has_unsaved_typing())
+
+    def _select_plan(self, plan_id: uuid.UUID | None) -> None:
+        combo = self.plan_combo
+        index = next((i for i in range(combo.count()) if combo.itemData(i) == plan_id), -1)
+        if index >= 0:
+            combo.setCurrentIndex(index)
+
+    def _tell_typing_lost(self, typing: Typing, refs: list[str]) -> None:
+        """Typing whose action or measure is no longer in My quarter after a reload:
+        say so and give the words back (in the details, to copy), rather than lose them
+        without a word."""
+        details = []
+        for ref, typed in typing.cards.values():
+            if ref in refs:
+                words = typed.get("narrative") or typed.get("note") or typed.get("value") or ""
+                details.append(f"{ref}:\n{words}")
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Typing not saved",
+            f"After the plan was re-read, My quarter no longer shows {', '.join(refs)} for "
+            f"{typing.quarter.label} (deleted, closed or handed to someone else), so the "
+            "typing for it could not be put back. Your words are under Show Details, to "
+            "copy.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
+        box.setDetailedText("\n\n".join(details))
+        box.open()
+
+    def has_unsaved_typing(self) -> bool:
+        return self.my_quarter is not None and self.my_quarter.has_unsaved_typing()
 
     @property
     def plan_id(self) -> uuid.UUID | None:
@@ -272,6 +338,7 @@ class Workspace(QWidget):
         self.actions_list = ActionListWidget(self.document, plan_id)
         self.measures_list = MeasureListWidget(self.document, plan_id)
         self.my_quarter = MyQuarterView(self.document, plan_id, today=self.today)
+        self.my_quarter.typing_changed.connect(self.unsaved_typing_changed)
         self.dashboard = DashboardView(self.document, plan_id, today=self.today)
         for widget in (self.actions_list, self.measures_list, self.my_quarter, self.dashboard):
             widget.record_activated.connect(self.open_record)

@@ -310,7 +310,7 @@ def test_every_flowable_carries_its_role(sample: tuple[Store, ExportResult]) -> 
     assert all(t.header for t in document.blocks() if isinstance(t, Table))
     story, _ = build_story(document)
     from reportlab.platypus import CondPageBreak, KeepTogether, PageBreak, Spacer
-    from reportlab.platypus.doctemplate import NextPageTemplate
+    from reportlab.platypus.doctemplate import ActionFlowable
 
     from ssp_desktop.reports.render import SideBySide
 
@@ -324,7 +324,7 @@ def test_every_flowable_carries_its_role(sample: tuple[Store, ExportResult]) -> 
             else:
                 yield f
 
-    layout = (Spacer, PageBreak, NextPageTemplate, CondPageBreak)
+    layout = (Spacer, PageBreak, ActionFlowable, CondPageBreak)
     for f in flat(list(story)):
         if not isinstance(f, layout):
             assert hasattr(f, "ssp_role"), type(f).__name__

@@ -43,6 +43,7 @@ from ssp_desktop.reports.blocks import (
     Heading,
     KeepTogether,
     Metadata,
+    NewPage,
     PackDocument,
     Paragraph,
     Section,
@@ -77,16 +78,21 @@ class Read:
 
 
 @pytest.fixture(scope="module")
-def sample_text(tmp_path_factory: pytest.TempPathFactory) -> str:
+def sample_pdf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("sample-second-edition")
     store = Store.open(folder / "sample.sqlite", create=True)
     try:
         write_sample(store)
         with store.session() as s:
             pack_id = s.scalars(select(BoardPack.id)).one()
-        return Read(export_pack(store, pack_id, folder / "pack.pdf").path).text
+        return export_pack(store, pack_id, folder / "pack.pdf").path
     finally:
         store.close()
+
+
+@pytest.fixture(scope="module")
+def sample_text(sample_pdf: Path) -> str:
+    return Read(sample_pdf).text
 
 
 def _values(tx: services.Transaction, measure: Measure, values: list[float], **kw: object) -> None:
@@ -526,3 +532,59 @@ def test_two_charts_share_a_landscape_page(tmp_path: Path) -> None:
     render_pdf(document, tmp_path / "charts.pdf")
     pages = [_norm(p.extract_text()) for p in pypdf.PdfReader(tmp_path / "charts.pdf").pages]
     assert [p.count("Chart description:") for p in pages] == [2, 2]
+
+
+def _frame_used(page: pypdf.PageObject) -> float:
+    """How far down its frame a page's body text reaches (0 to 1), read from where the
+    PDF draws its text (the running header and footer are outside the frame)."""
+    from ssp_desktop.reports.render import MARGIN_BOTTOM, MARGIN_TOP
+
+    top = float(page.mediabox.height) - MARGIN_TOP
+    lowest = [top]
+
+    def visit(text: str, cm: list[float], tm: list[float], _font: object, _size: float) -> None:
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        if text.strip() and MARGIN_BOTTOM < y < top:
+            lowest.append(y)
+
+    page.extract_text(visitor_text=visit)
+    return (top - min(lowest)) / (top - MARGIN_BOTTOM)
+
+
+def _is_landscape(page: pypdf.PageObject) -> bool:
+    return float(page.mediabox.width) > float(page.mediabox.height)
+
+
+def test_no_near_empty_page_comes_before_a_landscape_page(tmp_path: Path) -> None:
+    # A portrait run (an exceptions list, say) that spills a few lines onto a second
+    # page, then the landscape tracker: the spill goes on the landscape page, above the
+    # tracker, rather than stand alone on a page of its own. Whatever the spill's size.
+    for lines in range(34, 46, 2):
+        blocks = (
+            Heading("Exceptions", 1, "h1"),
+            *_filler(lines),
+            NewPage(landscape=True),
+            Heading("Action tracker", 2, "h2"),
+            _rows_table(6),
+        )
+        path = tmp_path / f"l{lines}.pdf"
+        pages = _layout_pages(blocks, path)
+        reader = pypdf.PdfReader(path)
+        for n, page in enumerate(reader.pages[:-1]):
+            if not _is_landscape(page) and _is_landscape(reader.pages[n + 1]):
+                assert _frame_used(page) > 0.4, (lines, n, _frame_used(page))
+        # Nothing lost, and in reading order: the last filler line before the tracker.
+        text = " ".join(pages)
+        assert text.index(f"Filler line {lines - 1}.") < text.index("Action tracker")
+        assert len(re.findall(r"Row number \d\d", text)) == 6
+        (tracker,) = [p for p in reader.pages if "Action tracker" in p.extract_text()]
+        assert _is_landscape(tracker)
+
+
+def test_the_sample_pack_has_no_near_empty_page_before_a_landscape_page(
+    sample_pdf: Path,
+) -> None:
+    reader = pypdf.PdfReader(sample_pdf)
+    for n, page in enumerate(reader.pages[:-1]):
+        if not _is_landscape(page) and _is_landscape(reader.pages[n + 1]):
+            assert _frame_used(page) > 0.4, (n + 1, _frame_used(page))

@@ -199,3 +199,30 @@ def test_choosing_another_plan_asks_too(window: MainWindow, qtbot: QtBot, answer
     assert len(answers.asked) == 1
     assert ws.plan_combo.currentIndex() == shown  # stayed on the plan being typed in
     assert ws.my_quarter is view and view.action_card("PVP-09").typed_narrative() == TYPED
+
+
+def test_the_status_bar_tells_the_truth_about_typing_not_yet_saved(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    from ssp_desktop.ui.main_window import SAVED, UNSAVED_TYPING
+
+    view = _my_quarter(window, qtbot)
+    assert window.saved_label.text() == SAVED
+    _type_narrative(view, qtbot)
+    assert window.saved_label.text() == UNSAVED_TYPING
+    # An edit saved elsewhere does not make the typing saved.
+    assert window.document is not None
+    window.document.changed.emit("action", None)
+    assert window.saved_label.text() == UNSAVED_TYPING
+    card = view.action_card("PVP-09")
+    qtbot.mouseClick(card.save_button, Qt.MouseButton.LeftButton)
+    assert _stored_narrative(window, SAMPLE_QUARTER) == (TYPED, UpdateState.DRAFT)
+    assert window.saved_label.text() == SAVED
+    # Typing the saved words away and back is not unsaved typing either.
+    card = view.action_card("PVP-09")
+    card.narrative.setFocus()
+    qtbot.keyClick(card.narrative, Qt.Key.Key_End)
+    qtbot.keyClicks(card.narrative, "!")
+    assert window.saved_label.text() == UNSAVED_TYPING
+    qtbot.keyClick(card.narrative, Qt.Key.Key_Backspace)
+    assert window.saved_label.text() == SAVED

@@ -94,3 +94,52 @@ def test_the_organisation_filter_tells_greater_manchester_apart(
     shown = [metrics.elidedText(t, Qt.TextElideMode.ElideRight, 150) for t in labels]
     assert len(set(shown)) == len(shown), shown
     assert any(t.startswith("GMP") for t in labels)
+
+
+def _rect_in(widget: QWidget, ancestor: QWidget) -> QRect:
+    return QRect(widget.mapTo(ancestor, QPoint(0, 0)), widget.size())
+
+
+def test_a_measures_chart_fits_with_its_legend_in_the_editor(
+    window: MainWindow, laptop: QRect, qtbot: QtBot
+) -> None:
+    """Before: pyqtgraph's default height made the chart taller than the laptop's
+    editor, so its title or its legend was always scrolled out of view."""
+    window.sample_action.trigger()
+    ws = window.workspace
+    assert ws is not None
+    model = ws.navigator_model
+    measures = model.index(1, 0, model.index(0, 0))
+    ws.navigator.setFocus()
+    ws.navigator.setCurrentIndex(model.index(0, 0, measures))  # PVP-M1
+    editor = ws.editor
+    chart = getattr(editor, "chart", None)
+    assert chart is not None
+    view = chart.view
+    viewport = ws.editor_area.viewport()
+    qtbot.waitUntil(lambda: view.plot.height() >= view.plot.minimumHeight() > 0)
+    # Scrolled as a person does to read the chart: its title at the top of the editor.
+    body = ws.editor_area.widget()
+    assert body is not None
+    ws.editor_area.verticalScrollBar().setValue(view.title.mapTo(body, QPoint(0, 0)).y())
+    qtbot.wait(10)
+    # The title, the plot and its legend (drawn inside the plot widget, below the axes)
+    # are in view together, and the legend inside the plot widget.
+    title, plot = _rect_in(view.title, viewport), _rect_in(view.plot, viewport)
+    room = viewport.rect()
+    assert room.contains(title) and room.contains(plot), (room, title, plot)
+    legend = view.legend.mapRectToScene(view.legend.boundingRect())
+    assert legend.height() > 0
+    assert view.plot.mapFromScene(legend).boundingRect().bottom() <= view.plot.height()
+
+    # Opening the data table pushes what is below the plot down; it covers neither the
+    # legend (in the plot) nor the alt text.
+    view.table_button.setFocus()
+    qtbot.keyClick(view.table_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(view.table.isVisible)
+    qtbot.wait(10)
+    table = _rect_in(view.table, view)
+    assert not table.intersects(_rect_in(view.plot, view))
+    assert not table.intersects(_rect_in(view.alt, view))
+    assert _rect_in(view.alt, view).top() >= _rect_in(view.plot, view).bottom()
+    assert view.plot.height() >= view.plot.minimumHeight()
