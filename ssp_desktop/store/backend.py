@@ -33,6 +33,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, insert, select
 from sqlalchemy import exc as sa_exc
@@ -101,13 +102,16 @@ def server_url(
     user: str = "",
     port: int | None = None,
 ) -> str:
-    """The URL of a server store from its parts (never with a password)."""
+    """The URL of a server store from its parts, never with a password. A host that is
+    a folder (``/var/run/postgresql``) is a unix socket, passed as ``?host=``."""
+    socket = host.startswith("/")
     url = URL.create(
         "postgresql",
         username=user or None,
-        host=host or None,
+        host=None if socket or not host else host,
         port=port,
         database=database,
+        query={"host": host} if socket else {},
     )
     return url.render_as_string(hide_password=False)
 
@@ -488,6 +492,17 @@ def _postgres_snapshot(engine: Engine) -> Iterator[Engine]:
         copy.close()
 
 
+def finish_file(path: Path) -> None:
+    """Fold a closed SQLite store's WAL into its file and leave it in rollback-journal
+    mode, so the one file is the whole store (to move or hand on)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        conn.close()
+
+
 class SqliteBackend(Backend):
     """A store in one SQLite file: WAL, foreign keys on, one writer (lock.py)."""
 
@@ -626,9 +641,11 @@ class PostgresBackend(Backend):
 
     kind = "postgresql"
 
-    def __init__(self, location: str) -> None:
+    def __init__(self, location: str, *, password: str | None = None) -> None:
         try:
             url = make_url(location)
+            if password:  # typed in for this session only: kept in memory, never shown
+                url = url.set(password=password)
         except sa_exc.ArgumentError as exc:
             raise StoreNotFoundError(
                 f"{redact(location)} is not a server address ssp-desktop can read; write it "
@@ -636,7 +653,7 @@ class PostgresBackend(Backend):
             ) from exc
         self.url = url.set(drivername="postgresql+psycopg")
         shown = self.url.set(drivername="postgresql", password=None)
-        self.location = redact(shown.render_as_string(hide_password=False))
+        self.location = redact(unquote_plus(shown.render_as_string(hide_password=False)))
         host = self.url.host or self.url.query.get("host") or "this computer"
         if isinstance(host, tuple):
             host = host[0]
