@@ -54,6 +54,28 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--store", metavar="PATH", required=True, help="where to write it")
     demo.add_argument("--force", action="store_true", help="replace an existing store at PATH")
 
+    store_cmd = sub.add_parser(
+        "store", help="move a master copy between a file and a PostgreSQL server"
+    )
+    store_sub = store_cmd.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    copy = store_sub.add_parser(
+        "copy",
+        help="copy a store with its whole history (file to server, server to file, ...)",
+        description=(
+            "Copy every table of a store, history, sync keys and trust included, to a new "
+            "file or an empty PostgreSQL database (postgresql://user@host:port/database; the "
+            "password comes from ~/.pgpass, a service file or the keyring). Leads' bundles "
+            "made against the old copy keep importing into the new one."
+        ),
+    )
+    copy.add_argument("--from", dest="source", metavar="STORE", required=True, help="the store")
+    copy.add_argument("--to", dest="target", metavar="STORE", required=True, help="the copy")
+    copy.add_argument(
+        "--replace",
+        action="store_true",
+        help="overwrite a target that already holds a store (default: refuse)",
+    )
+
     check = sub.add_parser("check", help="check a store for damage and inconsistencies")
     check.add_argument("--store", metavar="PATH", required=True, help="the store to check")
 
@@ -364,6 +386,18 @@ def _remove_abandoned_partials(target: Path) -> None:
         finally:
             lock.release()
             Path(f"{partial}.lock").unlink(missing_ok=True)
+
+
+def cmd_store_copy(source: StoreLocation, target: StoreLocation, replace: bool) -> int:
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.store.copy import copy_store
+
+    try:
+        result = copy_store(source, target, replace=replace)
+    except SspError as exc:
+        return _error(str(exc))
+    print(result.describe())
+    return EXIT_OK
 
 
 def cmd_check(store_path: StoreLocation) -> int:
@@ -883,6 +917,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_xlsx_import(args) if args.xlsx_command == "import" else cmd_xlsx_export(args)
     if args.command == "demo":
         return cmd_demo(_location(args.store), force=args.force)
+    if args.command == "store":
+        return cmd_store_copy(_location(args.source), _location(args.target), args.replace)
     if args.command == "check":
         return cmd_check(_location(args.store))
     if args.command == "pack":

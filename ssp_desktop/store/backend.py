@@ -29,7 +29,7 @@ import sqlite3
 import struct
 import subprocess
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -305,13 +305,58 @@ def translate_postgres(exc: BaseException, where: str = "the server") -> SspErro
 _BATCH = 2000
 
 
-def copy_rows(source: Connection, target: Connection, tables: Sequence[Table]) -> dict[str, int]:
+def _parents_first(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` ordered so a row referring to another row of the same table (an update
+    that supersedes an earlier one) comes after it: the server checks each insert."""
+    own = [
+        (fk.columns[0].name, next(iter(fk.elements)).column.name)
+        for fk in table.foreign_key_constraints
+        if fk.referred_table is table and len(fk.columns) == 1
+    ]
+    if not own:
+        return rows
+    placed: set[Any] = set()
+    ordered: list[dict[str, Any]] = []
+    waiting = rows
+    while waiting:
+        later = []
+        for row in waiting:
+            if all(row[col] is None or row[col] in placed for col, _ in own):
+                ordered.append(row)
+                placed.update(row[key] for _, key in own)
+            else:
+                later.append(row)
+        if len(later) == len(waiting):  # a cycle or a dangling reference: let the server say
+            ordered.extend(later)
+            break
+        waiting = later
+    return ordered
+
+
+def copy_rows(
+    source: Connection,
+    target: Connection,
+    tables: Sequence[Table],
+    *,
+    step: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     """Copy every row of ``tables`` (parents first) from ``source`` to ``target``
     through SQLAlchemy's typed columns, so UUIDs, timestamps and JSON arrive as the
-    target engine stores them; returns rows copied per table."""
+    target engine stores them; returns rows copied per table. ``step(table)`` is called
+    before each table (progress, cancel)."""
     counts: dict[str, int] = {}
     for table in tables:
+        if step is not None:
+            step(table.name)
         n = 0
+        if any(fk.referred_table is table for fk in table.foreign_key_constraints):
+            rows = _parents_first(
+                table, [dict(r) for r in source.execute(select(table)).mappings()]
+            )
+            for start in range(0, len(rows), _BATCH):
+                target.execute(insert(table), rows[start : start + _BATCH])
+            counts[table.name] = len(rows)
+            continue
         result = source.execution_options(yield_per=_BATCH).execute(select(table))
         for chunk in result.mappings().partitions(_BATCH):
             target.execute(insert(table), [dict(row) for row in chunk])
