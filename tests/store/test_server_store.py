@@ -67,3 +67,38 @@ def test_passwords_never_appear_in_a_shown_location() -> None:
     )
     assert "hunter2" not in redact("postgresql://ann@db/plans?password=hunter2&sslmode=require")
     assert redact("/home/ann/plan.sqlite") == "/home/ann/plan.sqlite"
+
+
+def test_a_password_in_the_url_is_used_but_never_logged_or_shown(
+    pg_store_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with_password = pg_store_url.replace("postgres@", "postgres:sekrit-pw@")
+    caplog.set_level("DEBUG")
+    with Store.open(with_password) as store:
+        assert "sekrit-pw" not in store.location and "sekrit-pw" not in store.name
+        with store.transaction(actor="tester") as tx:
+            services.create(tx, Partnership(name="Westtown CSP", area="Westtown"))
+    assert caplog.records and "sekrit-pw" not in caplog.text
+
+
+def test_the_keyring_supplies_a_server_password_when_in_use(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import keyring
+
+    from ssp_desktop.store.backend import KEYRING_SERVICE, PostgresBackend
+
+    asked: list[tuple[str, str]] = []
+
+    def get_password(service: str, user: str) -> str:
+        asked.append((service, user))
+        return "from-keyring"
+
+    monkeypatch.setattr(keyring, "get_password", get_password)
+    server = PostgresBackend("postgresql://ann@db.council.example:5433/plans")
+    monkeypatch.setenv("SSP_DESKTOP_KEYRING", "on")
+    assert server._connect_args(readonly=False)["password"] == "from-keyring"
+    assert asked == [(KEYRING_SERVICE, "ann@db.council.example:5433/plans")]
+    monkeypatch.setenv("SSP_DESKTOP_KEYRING", "off")  # then libpq's .pgpass decides
+    assert "password" not in server._connect_args(readonly=False)
+    assert "from-keyring" not in server.location
