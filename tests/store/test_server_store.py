@@ -185,3 +185,21 @@ def test_a_backup_is_a_pg_dump_that_restores_the_store(pg_store_url: str, tmp_pa
         store.backend.restore(store.engine, dump)
         with store.session() as s:
             assert s.scalars(select(Partnership.name)).all() == ["Northtown CSP"]
+
+
+def test_the_command_line_writes_and_checks_the_sample_on_a_server(
+    pg_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ssp_desktop.cli import EXIT_OK, EXIT_REFUSED, main
+
+    secret_url = pg_url.replace("postgres@", "postgres:pw-in-url@")
+    assert main(["demo", "--store", secret_url]) == EXIT_OK
+    assert main(["check", "--store", secret_url]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert "Wrote the sample plan to postgresql://postgres@/" in out
+    assert "no problems found" in out and "pw-in-url" not in out
+    # A second sample is not mixed into the first; a server store is never "replaced".
+    assert main(["demo", "--store", pg_url]) == EXIT_REFUSED
+    assert "already holds a partnership" in capsys.readouterr().err
+    assert main(["demo", "--store", pg_url, "--force"]) == EXIT_REFUSED
+    assert "not replaced" in capsys.readouterr().err
