@@ -258,11 +258,8 @@ def apply(
     options = options or ImportOptions()
     progress = progress or Progress()
     progress.step(0, 0, "Taking a backup copy of the store")
-    settings = backups.settings(store.meta)
     try:
-        backup = backups.take_import_backup(
-            store.path, backups.backup_folder(store.path, settings), prepared.path.stem
-        )
+        backup = backups.take_store_backup(store, prepared.path.stem)
     except BackupError as exc:
         raise SpreadsheetError(str(exc)) from exc
     try:
@@ -284,8 +281,7 @@ def apply(
     if store.revision() == revision:
         backup.unlink(missing_ok=True)  # nothing changed: nothing to go back to
     else:
-        chosen = (retention or RetentionChoice()).resolve(settings)
-        report = backups.prune_import_backups(store.path, backup, chosen)
+        report = backups.prune_store_backups(store, backup, retention)
     return ImportResult(
         plan=result,
         applied=True,

@@ -1,11 +1,13 @@
 """Copies of a live store: taken before every schema upgrade and before every import,
 and the import backups pruned so they do not fill the disk.
 
-A copy made with SQLite's online backup API is consistent even while the store is open
-(WAL content included), unlike copying the file.
+The engine-specific copying lives in ``backend.py`` (``Backend.backup``: SQLite's
+online backup API, consistent even while the store is open, WAL content included;
+``pg_dump`` on a server).
 
-Import backups are named ``<store>.backup-<when>-before-<what>.sqlite`` and kept in the
-store's folder, or in the folder the store's ``backup_folder`` setting names. After each
+Import backups are named ``<store>.backup-<when>-before-<what>.sqlite`` (``.pgdump``
+for a server store) and kept in the store's folder (a server store's: the data
+folder's ``backups/``), or in the folder the store's ``backup_folder`` setting names. After each
 import the oldest are removed, keeping the newest ``keep_last`` and any younger than
 ``keep_days`` days (:class:`Retention`, from the store's ``backup_keep_last`` and
 ``backup_keep_days`` settings, or given on the command line), and never the one the
@@ -21,6 +23,12 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ssp_desktop.store.backend import sqlite_backup
+
+if TYPE_CHECKING:
+    from ssp_desktop.store.engine import Store
 
 __all__ = [
     "BackupError",
@@ -30,9 +38,12 @@ __all__ = [
     "backup_folder",
     "import_backups",
     "prune_import_backups",
+    "prune_store_backups",
     "settings",
     "sqlite_backup",
+    "store_anchor",
     "take_import_backup",
+    "take_store_backup",
 ]
 
 # store_meta keys (strings, like every setting there).
@@ -43,19 +54,6 @@ FOLDER_KEY = "backup_folder"
 
 class BackupError(Exception):
     """The backup could not be made; the message says why, and that nothing changed."""
-
-
-def sqlite_backup(source: Path, target: Path) -> None:
-    """A consistent copy of a live store (WAL content included)."""
-    src = sqlite3.connect(source.resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst)
-        finally:
-            dst.close()
-    finally:
-        src.close()
 
 
 @dataclass(frozen=True)
@@ -165,17 +163,26 @@ def backup_folder(store_path: Path, meta: Mapping[str, str]) -> Path:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_SUFFIXES = (".sqlite", ".pgdump")
 
 
-def take_import_backup(store_path: Path, folder: Path, what: str) -> Path:
+def take_import_backup(
+    store_path: Path,
+    folder: Path,
+    what: str,
+    *,
+    copy: Callable[[Path], None] | None = None,
+    suffix: str = ".sqlite",
+) -> Path:
     """Copy the store into ``folder`` before an import of ``what`` (a short label);
-    BackupError, with nothing left behind, if it cannot be made."""
+    BackupError, with nothing left behind, if it cannot be made. ``copy`` writes the
+    copy (default: SQLite's backup of ``store_path``)."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     label = _UNSAFE.sub("-", what).strip("-")[:40] or "import"
-    target = folder / f"{store_path.stem}.backup-{stamp}-before-{label}.sqlite"
+    target = folder / f"{store_path.stem}.backup-{stamp}-before-{label}{suffix}"
     n = 2
     while target.exists():  # two imports in one second
-        target = folder / f"{store_path.stem}.backup-{stamp}-{n}-before-{label}.sqlite"
+        target = folder / f"{store_path.stem}.backup-{stamp}-{n}-before-{label}{suffix}"
         n += 1
     if not folder.is_dir():
         raise BackupError(
@@ -183,7 +190,10 @@ def take_import_backup(store_path: Path, folder: Path, what: str) -> Path:
             "does not exist. Nothing was changed."
         )
     try:
-        sqlite_backup(store_path, target)
+        if copy is None:
+            sqlite_backup(store_path, target)
+        else:
+            copy(target)
     except (OSError, sqlite3.Error) as exc:
         target.unlink(missing_ok=True)
         raise BackupError(
@@ -197,8 +207,8 @@ def import_backups(store_path: Path, folder: Path) -> list[Path]:
     """The store's import backups in ``folder``, newest first."""
     found = [
         p
-        for p in folder.glob(f"{glob_escape(store_path.stem)}.backup-*-before-*.sqlite")
-        if p.is_file()
+        for p in folder.glob(f"{glob_escape(store_path.stem)}.backup-*-before-*")
+        if p.suffix in _SUFFIXES and p.is_file()
     ]
     return sorted(found, key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
 
@@ -253,3 +263,42 @@ def prune_import_backups(
             continue
     report.count, report.total_bytes = count, total
     return report
+
+
+# -- a store's own backups (file or server) -------------------------------------------
+
+
+def store_anchor(store: Store) -> Path:
+    """The path a store's import backups are named and placed by: its file, or for a
+    server store a name in the data folder's ``backups/`` (the folder ``pg_dump``
+    writes to)."""
+    if store.path is not None:
+        return Path(store.path)
+    probe = store.backend.backup_path("before-import")
+    return probe.parent / (probe.name.split(".backup-")[0] + ".server")
+
+
+def take_store_backup(store: Store, what: str) -> Path:
+    """The import backup of ``store`` before an import of ``what``: SQLite's backup
+    beside the file, ``pg_dump`` for a server store; BackupError if it cannot be made."""
+    anchor = store_anchor(store)
+    folder = backup_folder(anchor, settings(store.meta))
+    if store.path is not None:
+        return take_import_backup(anchor, folder, what)
+    if folder == anchor.parent:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise BackupError(
+                f"Could not back up the store before importing: {folder} could not be "
+                f"made ({exc.strerror or exc}). Nothing was changed."
+            ) from exc
+    return take_import_backup(anchor, folder, what, copy=store.backend.backup, suffix=".pgdump")
+
+
+def prune_store_backups(
+    store: Store, current: Path, choice: RetentionChoice | None = None
+) -> BackupReport:
+    """Prune ``store``'s import backups after an import that made ``current``."""
+    chosen = (choice or RetentionChoice()).resolve(settings(store.meta))
+    return prune_import_backups(store_anchor(store), current, chosen)

@@ -24,7 +24,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from ssp_desktop.domain.sync_records import ROLE_MASTER
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
 from ssp_desktop.store import backup as backups
+from ssp_desktop.store.backend import is_server_location
 from ssp_desktop.store.backup import BackupError, BackupReport, RetentionChoice
 from ssp_desktop.store.engine import Store
 from ssp_desktop.store.integrity import check_integrity, refuse_if_damaged
@@ -118,28 +118,19 @@ def preview_bundle(
 
 
 def _take_backup(store: Store, bundle: Bundle) -> Path:
-    settings = backups.settings(store.meta)
-    folder = backups.backup_folder(store.path, settings)
     what = f"bundle-{bundle.manifest.bundle_id.hex[:8]}"
     try:
-        return backups.take_import_backup(store.path, folder, what)
+        return backups.take_store_backup(store, what)
     except BackupError as exc:
         raise BundleError(str(exc)) from exc
 
 
 def _prune(store: Store, backup: Path, retention: RetentionChoice | None) -> BackupReport:
-    chosen = (retention or RetentionChoice()).resolve(backups.settings(store.meta))
-    return backups.prune_import_backups(store.path, backup, chosen)
+    return backups.prune_store_backups(store, backup, retention)
 
 
 def _restore(store: Store, backup: Path) -> None:
-    source = sqlite3.connect(backup)
-    raw = store.engine.raw_connection()
-    try:
-        source.backup(raw.driver_connection)  # type: ignore[arg-type]
-    finally:
-        raw.close()
-        source.close()
+    store.backend.restore(store.engine, backup)
 
 
 def needs_master_fingerprint(store: Store | None, bundle: Bundle) -> bool:
@@ -309,7 +300,7 @@ def read_sealed(path: Path, store: Store | None, identity: Identity | None = Non
 
 
 def import_file(
-    store_path: Path,
+    store_path: Path | str,
     bundle_path: Path,
     *,
     dry_run: bool = False,
@@ -327,10 +318,13 @@ def import_file(
     content is parsed, with the keys the store trusts. A snapshot (starter) bundle may
     name a store that does not exist yet: it is created, and removed again if the import
     fails. ``envelope`` replaces the sealed one (tests of the zip layer only).
+    ``store_path`` may be a server store's URL (it must exist there already).
     """
-    store_path = Path(store_path).expanduser().absolute()
     name = Path(bundle_path).name
-    if store_path.exists():
+    server = is_server_location(store_path)
+    if not server:
+        store_path = Path(store_path).expanduser().absolute()
+    if server or Path(store_path).exists():
         with Store.open(store_path) as store:
             bundle = read_bundle(bundle_path, envelope=envelope or opener(store, identity, name))
             return import_bundle(

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from ssp_desktop.ui.document import PlanDocument
     from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
     from ssp_desktop.ui.search import SearchDialog
+    from ssp_desktop.ui.server_store import ServerStoreDialog
     from ssp_desktop.ui.spreadsheet import ImportWizard
     from ssp_desktop.ui.workers import Job
     from ssp_desktop.ui.workspace import Workspace
@@ -119,6 +120,7 @@ class MainWindow(SharingWindow):
         self._workspace: Workspace | None = None
         self.board_pack_dialog: BoardPackDialog | None = None
         self.search_dialog: SearchDialog | None = None
+        self.server_dialog: ServerStoreDialog | None = None
         self.starter_job: Job | None = None
         self.master_check: MasterFingerprintDialog | None = None
         self.setObjectName("MainWindow")
@@ -240,6 +242,11 @@ class MainWindow(SharingWindow):
         self.open_action = QAction("&Open store…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         _on_trigger(self.open_action, self.choose_store)
+        self.open_server_action = QAction("Open ser&ver store…", self)
+        self.open_server_action.setStatusTip(
+            "Open a master copy kept on the council's PostgreSQL server"
+        )
+        _on_trigger(self.open_server_action, self.open_server_store)
         self.sample_action = QAction("Open the sa&mple plan", self)
         _on_trigger(self.sample_action, self.open_sample)
         self.sample_action.setEnabled(self._open_sample is not None)
@@ -280,6 +287,7 @@ class MainWindow(SharingWindow):
         for action in (
             self.new_action,
             self.open_action,
+            self.open_server_action,
             self.sample_action,
             self.new_plan_action,
             self.board_pack_action,
@@ -416,20 +424,43 @@ class MainWindow(SharingWindow):
         shown = self.pages.currentWidget() or self.pages
         self._first_paint = _OnFirstPaint(shown, run, fallback_ms=500)
 
-    def open_store(self, path: Path, *, create: bool = False) -> bool:
-        """Open ``path``, closing the current store first. Explains any failure."""
-        from ssp_desktop.store.engine import Store
-        from ssp_desktop.ui.correction import ask_correction_reason
-        from ssp_desktop.ui.document import PlanDocument
+    def open_store(self, path: Path | str, *, create: bool = False) -> bool:
+        """Open ``path`` (a file, or a server store's URL), closing the current store
+        first. Explains any failure."""
+        from ssp_desktop.store.engine import Store, redact
 
         if not self._settle_unsaved():
             return False
         try:
             store = Store.open(path, create=create)
         except SspError as exc:
-            self._fail(f"Could not open {path.name}", str(exc))
+            name = path.name if isinstance(path, Path) else redact(path)
+            self._fail(f"Could not open {name}", str(exc))
             return False
-        self.close_store()
+        self.adopt_store(store)
+        return True
+
+    def open_server_store(self) -> ServerStoreDialog | None:
+        """File > Open server store…: asks where, then opens it off the UI thread."""
+        from ssp_desktop.ui.server_store import ServerStoreDialog
+
+        if not self._settle_unsaved():
+            return None
+        dialog = ServerStoreDialog(self)
+        dialog.opened.connect(self.adopt_store)
+        dialog.finished.connect(lambda _r: setattr(self, "server_dialog", None))
+        self.server_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def adopt_store(self, store: Store) -> None:
+        """Show ``store`` (already open) in the window, closing the current one."""
+        from ssp_desktop.ui.correction import ask_correction_reason
+        from ssp_desktop.ui.document import PlanDocument
+
+        if not self.close_store():
+            store.close()
+            return
         self.store = store
         self.document = PlanDocument(store, self)
         self.document.ask_reason = lambda what, message: ask_correction_reason(self, what, message)
@@ -439,7 +470,6 @@ class MainWindow(SharingWindow):
         self.document.reloaded.connect(self._on_reloaded)
         self._show_store()
         self.store_changed.emit()
-        return True
 
     def _settle_unsaved(self) -> bool:
         """Typing not yet saved (My quarter's cards) is saved or discarded by the user's
@@ -651,9 +681,9 @@ class MainWindow(SharingWindow):
 
         self.banner.setText(SAMPLE_BANNER)
         self.banner.setVisible(store.is_sample)
-        self.store_label.setText(f"{store.path} — {copy_role_text(store)}")
+        self.store_label.setText(f"{store.location} — {copy_role_text(store)}")
         self.saved_label.setText(SAVED)
-        self.setWindowTitle(f"{store.path.name} — ssp-desktop")
+        self.setWindowTitle(f"{store.name} — ssp-desktop")
         today = SAMPLE_MEETING_DATE if store.is_sample else dt.date.today()
         self._workspace = Workspace(self.document, today, self)
         self._workspace.unsaved_typing_changed.connect(self._show_saving)
@@ -666,7 +696,7 @@ class MainWindow(SharingWindow):
 
     def about_text(self) -> str:
         """Help > About: version, licence, and where the store and the log are."""
-        store = self.document.store.path if self.document is not None else None
+        store = self.document.store.location if self.document is not None else None
         rows = [
             ("Version", __version__),
             ("Licence", f"{__licence__} (free and open-source software)"),
