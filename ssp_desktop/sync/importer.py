@@ -232,6 +232,17 @@ def import_bundle(
     result.backup_path = backup
     problems = check_integrity(store)
     fatal = [p for p in problems if p.kind in _FATAL]
+    if fatal and backup is not None and store.is_server:
+        # Other officers may have committed since the import: putting the whole
+        # database back from the dump would undo their work too. The server enforces
+        # its constraints itself, so this is damage from elsewhere; say so and stop.
+        raise BundleError(
+            "After the import the server store failed its integrity check ("
+            + "; ".join(str(p) for p in fatal[:3])
+            + "). The import was saved; it was not undone because other officers may "
+            f"have saved work since. A copy from before the import is in {backup}. "
+            "Please ask whoever looks after the server to run ssp-desktop check."
+        )
     if fatal and backup is not None:
         _restore(store, backup)
         raise BundleError(

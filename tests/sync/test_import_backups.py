@@ -10,13 +10,18 @@ from pathlib import Path
 import pytest
 
 from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.store.backup import store_anchor
 from tests.sync.helpers import World, lead_change, revision
 
 
 def test_the_import_names_its_backup_and_prunes_old_ones(world: World) -> None:
     bundle = lead_change(world, "Title from the lead")
     now = time.time()
-    old = world.folder / "master.backup-20250101-000000-before-bundle-0badf00d.sqlite"
+    # Beside the file, or in the data folder's backups/ for a server store (pg_dump).
+    anchor = store_anchor(world.master)
+    suffix = ".sqlite" if world.master.path is not None else ".pgdump"
+    anchor.parent.mkdir(parents=True, exist_ok=True)
+    old = anchor.parent / f"{anchor.stem}.backup-20250101-000000-before-bundle-0badf00d{suffix}"
     old.write_bytes(b"old")
     os.utime(old, (now - 90 * 86400, now - 90 * 86400))
     world.master.set_meta(backup_keep_last="1")
