@@ -13,6 +13,7 @@ constraint) into errors that tell the user what happened and that nothing was sa
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import functools
@@ -24,6 +25,7 @@ import sqlite3
 import struct
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     Connection,
     Engine,
+    case,
     create_engine,
     delete,
     event,
@@ -39,6 +42,8 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
+    update,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,7 +62,7 @@ from ssp_desktop.domain.errors import (
     StoreNotFoundError,
     StoreTooNewError,
 )
-from ssp_desktop.domain.records import ChangeLog, StoreMeta
+from ssp_desktop.domain.records import ChangeLog, StoreMeta, StoreRevision
 from ssp_desktop.store import search
 from ssp_desktop.store.backup import sqlite_backup
 from ssp_desktop.store.lock import StoreLock
@@ -305,9 +310,68 @@ def _make_engine(path: Path, *, readonly: bool) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A write transaction takes SQLite's write lock at once (waiting up to the busy
+        # timeout for another writer to finish): a deferred one that read first and
+        # then found another writer had committed could only fail.
+        immediate = conn.get_execution_options().get(IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+# The execution option Store.transaction's connection carries: begin as a writer.
+IMMEDIATE = "ssp_immediate"
+# The PostgreSQL channel each commit that raises the revision notifies, with the new
+# revision as its payload (other open windows listen: ui/watch.py).
+REVISION_CHANNEL = "ssp_revision"
+
+
+def raise_revision(session: Session, change_set: uuid.UUID) -> int:
+    """Give this transaction's change-log rows the store's next revision; returns it.
+
+    Called last in the writing transaction. The UPDATE of the one store_revision row
+    waits for any other writer's commit (its row lock, or SQLite's writer lock), so
+    revisions are handed out in commit order. The new revision is at least the
+    transaction's own newest ``seq``, so with one writer it equals the newest ``seq``
+    as it always has, and every revision recorded before (a pack's, a bundle's) keeps
+    naming the same data.
+    """
+    newest = session.scalar(
+        select(func.max(ChangeLog.seq)).where(ChangeLog.change_set == change_set)
+    )
+    following = StoreRevision.revision + 1
+    bump = update(StoreRevision).where(StoreRevision.id == 1)
+    if newest is not None:
+        bump = bump.values(revision=case((following > newest, following), else_=newest))
+    else:
+        bump = bump.values(revision=following)
+    session.execute(bump, execution_options={"synchronize_session": False})
+    revision = int(session.scalar(select(StoreRevision.revision).where(StoreRevision.id == 1)))
+    session.execute(
+        update(ChangeLog).where(ChangeLog.change_set == change_set).values(revision=revision),
+        execution_options={"synchronize_session": False},
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_notify(:channel, :revision)"),
+            {"channel": REVISION_CHANNEL, "revision": str(revision)},
+        )
+    return revision
+
+
+def serialize(session: Session, what: str) -> None:
+    """Hold the store's lock for ``what`` (e.g. "bundle-import") until the transaction
+    ends: two such transactions run one after the other, each reading what the other
+    committed. On PostgreSQL a transaction-level advisory lock; on SQLite every write
+    transaction already holds the one writer lock (BEGIN IMMEDIATE), so nothing more."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"ssp-desktop:{what}".encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def read_revision(session: Session) -> int:
+    """The store's newest committed revision (0 for a store with no changes)."""
+    return int(session.scalar(select(StoreRevision.revision).where(StoreRevision.id == 1)) or 0)
 
 
 def default_actor() -> str:
@@ -346,8 +410,14 @@ class Store:
         changes.install(self._sessions)
         self._listeners: list[events.Listener] = []
         self._listeners_lock = threading.Lock()
+        # The change sets this Store committed lately, told apart from other writers'
+        # in changes_since (bounded: a window polls every few seconds).
+        self._own: collections.deque[uuid.UUID] = collections.deque(maxlen=10_000)
         self._meta = self._read_meta()
         self.backup_path: Path | None = None
+        # A second writer on the file (another_writer) shares the first's writer lock
+        # and must not let go of it on closing.
+        self._borrowed_lock = False
 
     # -- opening -------------------------------------------------------------------
 
@@ -606,6 +676,7 @@ class Store:
         committed: events.Committed | None = None
         try:
             with session.begin():
+                session.connection(execution_options={IMMEDIATE: True})
                 tx = changes.Transaction(session)
                 yield tx
                 touched = tx.changes()
@@ -613,9 +684,15 @@ class Store:
                 # writer alike (forms, imports, merges, undo).
                 search.reindex(session, touched)
                 if touched or session.info.get("wrote"):
+                    revision = (
+                        raise_revision(session, context.change_set)
+                        if touched
+                        else read_revision(session)
+                    )
+                    self._own.append(context.change_set)
                     committed = events.Committed(
                         change_set=context.change_set,
-                        revision=int(session.scalar(select(func.max(ChangeLog.seq))) or 0),
+                        revision=revision,
                         source=source,
                         actor=context.actor,
                         records=touched,
@@ -650,13 +727,60 @@ class Store:
                 log.exception("a change listener failed")
 
     def revision(self) -> int:
-        """The newest change-log sequence number: names the data a snapshot saw."""
+        """The newest committed revision (in commit order): names the data a snapshot
+        saw. One row read, cheap enough to poll."""
         with self.session() as s:
-            return int(s.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0)
+            return read_revision(s)
+
+    def changes_since(self, revision: int) -> events.Committed | None:
+        """What other writers committed after ``revision`` (another window, another
+        officer's app), folded into one :class:`~ssp_desktop.domain.events.Committed`
+        naming the newest revision; None if nothing. Change sets this Store committed
+        itself are left out: its own listeners heard them already."""
+        own = set(self._own)
+        with self.session() as s:
+            newest = read_revision(s)
+            if newest <= revision:
+                return None
+            rows = s.execute(
+                select(
+                    ChangeLog.change_set,
+                    ChangeLog.actor,
+                    ChangeLog.entity,
+                    ChangeLog.record_id,
+                    ChangeLog.op,
+                    ChangeLog.field,
+                )
+                .where(ChangeLog.revision > revision, ChangeLog.revision <= newest)
+                .order_by(ChangeLog.revision, ChangeLog.seq)
+            ).all()
+        theirs = [r for r in rows if r.change_set not in own]
+        actors = sorted({r.actor for r in theirs})
+        return events.Committed(
+            change_set=theirs[-1].change_set if theirs else uuid.UUID(int=0),
+            revision=newest,
+            source="remote",
+            actor=", ".join(actors),
+            records=events.record_changes((r.entity, r.record_id, r.op, r.field) for r in theirs),
+            keeps_history=True,
+        )
+
+    def another_writer(self) -> Store:
+        """A second Store on this store's file with its own connections, writing under
+        this app's writer lock: what a second window of the app on the same store holds,
+        and how a test plays a second officer on a SQLite store. Close it before this
+        one; SQLite's write lock orders the two stores' commits."""
+        if self.lock is None:
+            raise StoreError(f"{self.path} is open read-only; it cannot be changed here.")
+        other = type(self)(self.path, _make_engine(self.path, readonly=False), self.lock)
+        other._borrowed_lock = True
+        return other
 
     def close(self) -> None:
         log.info("closed store %s", self.path)
         self.engine.dispose()
+        if self._borrowed_lock:
+            self.lock = None
         if self.lock is not None:
             holding = self.lock.holding_store
             self.lock.release()

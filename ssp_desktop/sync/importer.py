@@ -33,7 +33,7 @@ from ssp_desktop.domain.sync_records import ROLE_MASTER
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
 from ssp_desktop.store.backup import sqlite_backup
-from ssp_desktop.store.engine import Store
+from ssp_desktop.store.engine import Store, serialize
 from ssp_desktop.store.integrity import check_integrity, refuse_if_damaged
 from ssp_desktop.sync import merge, state, trust
 from ssp_desktop.sync.bundle import Bundle, read_bundle
@@ -196,6 +196,9 @@ def import_bundle(
     source = f"bundle:{bundle.manifest.bundle_id}"
     try:
         with store.transaction(actor=actor, source=source) as tx:
+            # Two officers importing at once: one import's write phase after the other,
+            # each planned against what the other has committed.
+            serialize(tx.session, "bundle-import")
             plan = _plan(
                 tx.session,
                 store,
