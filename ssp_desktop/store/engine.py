@@ -7,8 +7,11 @@ newer app. Then it takes a backup copy and applies Alembic migrations if the sch
 is older. Every connection has foreign keys on; the journal is WAL.
 
 Writes go through :meth:`Store.transaction`, which logs every change (see
-``changes.py``) and turns low-level SQLite failures (disk full, locked, read-only,
-constraint) into errors that tell the user what happened and that nothing was saved.
+``changes.py``), raises the store revision in commit order (:func:`raise_revision`) and
+turns low-level SQLite failures (disk full, locked, read-only, constraint) into errors
+that tell the user what happened and that nothing was saved. Several writers (two
+windows, :meth:`Store.another_writer`) take turns: a write transaction begins
+``IMMEDIATE``, so it waits for the other's commit rather than failing on it.
 """
 
 from __future__ import annotations

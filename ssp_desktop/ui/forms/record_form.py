@@ -156,7 +156,7 @@ class ConflictPanel(QFrame):
         self.conflict = conflict
         c = conflict
         self.text.setText(
-            f"Warning: {c.by} changed the {c.label} while you were editing it.\n"
+            f"Warning: the {c.label} was changed by {c.by} while you were editing it.\n"
             f"Theirs: {c.theirs_words}\nYours: {c.yours_words}\n"
             "Nothing of yours is saved yet: keep theirs, or write yours over it."
         )
