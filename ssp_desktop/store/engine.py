@@ -316,14 +316,19 @@ def _make_engine(path: Path, *, readonly: bool) -> Engine:
         # A write transaction takes SQLite's write lock at once (waiting up to the busy
         # timeout for another writer to finish): a deferred one that read first and
         # then found another writer had committed could only fail.
-        immediate = conn.get_execution_options().get(IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        # How long it waits is the transaction's own: a form's edit gives up after a
+        # few seconds ("busy, try again"), a bundle import waits for the other's turn.
+        wait = conn.get_execution_options().get(IMMEDIATE)
+        conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait or BUSY_WAIT_MS)}")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if wait else "BEGIN")
 
     return engine
 
 
-# The execution option Store.transaction's connection carries: begin as a writer.
+# The execution option Store.transaction's connection carries: begin as a writer,
+# waiting up to this many milliseconds for another writer's commit.
 IMMEDIATE = "ssp_immediate"
+BUSY_WAIT_MS = 5000
 # The PostgreSQL channel each commit that raises the revision notifies, with the new
 # revision as its payload (other open windows listen: ui/watch.py).
 REVISION_CHANNEL = "ssp_revision"
@@ -655,6 +660,7 @@ class Store:
         person_id: uuid.UUID | None = None,
         source: str = "local",
         keeps_history: bool = False,
+        wait_seconds: float = BUSY_WAIT_MS / 1000,
     ) -> Iterator[changes.Transaction]:
         """One atomic, change-logged write. On any error nothing is saved.
 
@@ -664,7 +670,8 @@ class Store:
         undo history alone (bookkeeping that cannot disturb an edit, such as a pack
         export's record or a bundle's sequence number); otherwise any write made outside
         the history ends it, even one that changes no plan record (keeping this copy's
-        value in a conflict).
+        value in a conflict). ``wait_seconds``: how long to wait for another writer's
+        commit (another window, another officer) before giving up as busy.
         """
         if self.lock is None:
             raise StoreError(f"{self.path} is open read-only; it cannot be changed here.")
@@ -679,7 +686,9 @@ class Store:
         committed: events.Committed | None = None
         try:
             with session.begin():
-                session.connection(execution_options={IMMEDIATE: True})
+                session.connection(
+                    execution_options={IMMEDIATE: max(1, round(wait_seconds * 1000))}
+                )
                 tx = changes.Transaction(session)
                 yield tx
                 touched = tx.changes()

@@ -145,6 +145,10 @@ def confirm_master(store: Store | None, bundle: Bundle, typed: str | None) -> No
         trust.check_master_fingerprint(bundle.sealed.signer.fingerprint, typed)
 
 
+# How long an import waits for another officer's import (or edit) to commit first.
+IMPORT_WAIT = 600.0
+
+
 def import_bundle(
     store: Store,
     bundle: Bundle,
@@ -195,7 +199,7 @@ def import_bundle(
             ) from exc
     source = f"bundle:{bundle.manifest.bundle_id}"
     try:
-        with store.transaction(actor=actor, source=source) as tx:
+        with store.transaction(actor=actor, source=source, wait_seconds=IMPORT_WAIT) as tx:
             # Two officers importing at once: one import's write phase after the other,
             # each planned against what the other has committed.
             serialize(tx.session, "bundle-import")
