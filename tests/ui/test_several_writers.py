@@ -167,3 +167,36 @@ def test_typing_is_kept_when_another_writer_changes_the_field(
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     assert not form.conflict_panel.isHidden()
     assert stored(doc, Action, action_id, "title") == "Fund two IDVAs"
+
+
+def test_an_open_window_follows_another_writers_commit_within_seconds(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The window as opened (its own polling interval): another writer's change to the
+    selected action shows in the navigator and the editor without any action here."""
+    from ssp_desktop.app import configure_settings
+    from ssp_desktop.ui.main_window import MainWindow
+    from tests.factories import mini_plan
+
+    path = tmp_path / "plan.sqlite"
+    with Store.open(path, create=True) as s:
+        plan = mini_plan(s)
+    configure_settings()
+    window = MainWindow()
+    qtbot.addWidget(window)
+    assert window.open_store(path)
+    assert window.workspace is not None and window.store is not None
+    ws = window.workspace
+    ws.select_record(plan.action.id)
+    second = window.store.another_writer()
+    try:
+        their_edit(second, plan.action.id, title="Fund two IDVAs")
+    finally:
+        second.close()
+    qtbot.waitUntil(
+        lambda: ws.navigator.currentIndex().data() == "PVP-01 Fund two IDVAs", timeout=6000
+    )
+    form = ws.editor
+    assert isinstance(form, RecordForm)
+    assert shown(form, "title") == "Fund two IDVAs"
+    window.close_store()
