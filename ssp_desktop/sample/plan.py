@@ -132,7 +132,7 @@ def write_sample(store: Store) -> SampleSummary:
     with store.transaction(actor=SAMPLE_ACTOR, source=SAMPLE_SOURCE) as tx:
         if tx.session.scalar(select(Partnership.id).limit(1)) is not None:
             raise DomainError(
-                f"{store.path} already holds a partnership, so the sample plan was not "
+                f"{store.location} already holds a partnership, so the sample plan was not "
                 "written. Create a new, empty store for the sample."
             )
         summary = _Writer(tx, sample).write()

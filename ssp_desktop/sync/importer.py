@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import tempfile
 import uuid
@@ -32,7 +31,6 @@ from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.sync_records import ROLE_MASTER
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
-from ssp_desktop.store.backup import sqlite_backup
 from ssp_desktop.store.engine import Store, serialize
 from ssp_desktop.store.integrity import check_integrity, refuse_if_damaged
 from ssp_desktop.sync import merge, state, trust
@@ -109,19 +107,12 @@ def preview_bundle(
 
 
 def _backup_path(store: Store, bundle: Bundle) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     short = bundle.manifest.bundle_id.hex[:8]
-    return store.path.with_name(f"{store.path.stem}.backup-{stamp}-before-bundle-{short}.sqlite")
+    return store.backend.backup_path(f"before-bundle-{short}")
 
 
 def _restore(store: Store, backup: Path) -> None:
-    source = sqlite3.connect(backup)
-    raw = store.engine.raw_connection()
-    try:
-        source.backup(raw.driver_connection)  # type: ignore[arg-type]
-    finally:
-        raw.close()
-        source.close()
+    store.backend.restore(store.engine, backup)
 
 
 def needs_master_fingerprint(store: Store | None, bundle: Bundle) -> bool:
@@ -191,7 +182,7 @@ def import_bundle(
     if not new_store and result.preview.status != NOTHING and result.preview.changes_anything:
         backup = _backup_path(store, bundle)
         try:
-            sqlite_backup(store.path, backup)
+            store.backend.backup(backup)
         except (OSError, sqlite3.Error) as exc:
             backup.unlink(missing_ok=True)
             raise BundleError(

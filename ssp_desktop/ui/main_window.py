@@ -542,9 +542,9 @@ class MainWindow(SharingWindow):
             self.setWindowTitle("ssp-desktop")
             return
         self.banner.setVisible(store.is_sample)
-        self.store_label.setText(f"{store.path} — {copy_role_text(store)}")
+        self.store_label.setText(f"{store.location} — {copy_role_text(store)}")
         self.saved_label.setText(SAVED)
-        self.setWindowTitle(f"{store.path.name} — ssp-desktop")
+        self.setWindowTitle(f"{store.name} — ssp-desktop")
         today = SAMPLE_MEETING_DATE if store.is_sample else dt.date.today()
         self._workspace = Workspace(self.document, today, self)
         self.pages.addWidget(self._workspace)
@@ -556,7 +556,7 @@ class MainWindow(SharingWindow):
 
     def about_text(self) -> str:
         """Help > About: version, licence, and where the store and the log are."""
-        store = self.document.store.path if self.document is not None else None
+        store = self.document.store.location if self.document is not None else None
         rows = [
             ("Version", __version__),
             ("Licence", f"{__licence__} (free and open-source software)"),
