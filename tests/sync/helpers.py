@@ -126,8 +126,10 @@ class World:
         self.master.close()
 
 
-def make_world(folder: Path) -> World:
-    master = Store.open(folder / "master.sqlite", create=True)
+def make_world(folder: Path, master_at: str | Path | None = None) -> World:
+    """The master and its plan in ``folder`` (``master_at``: where the master is, e.g. a
+    server store's URL; a new file in ``folder`` by default)."""
+    master = Store.open(master_at or folder / "master.sqlite", create=True)
     plan = mini_plan(master)
     with master.transaction(actor="strategy") as tx:
         person = tx.get(Person, plan.person.id)

@@ -200,3 +200,25 @@ def test_an_open_window_follows_another_writers_commit_within_seconds(
     assert isinstance(form, RecordForm)
     assert shown(form, "title") == "Fund two IDVAs"
     window.close_store()
+
+
+def test_a_server_store_announces_another_officers_commit_at_once(
+    qtbot: QtBot, pg_store_url: str
+) -> None:
+    """PostgreSQL: the commit's NOTIFY wakes the window (the poll here is set far beyond
+    the wait, so only the notification can bring the change in time)."""
+    from tests.factories import mini_plan
+
+    store = Store.open(pg_store_url)
+    plan = mini_plan(store)
+    document = PlanDocument(store)
+    second = Store.open(pg_store_url)
+    try:
+        form = form_for(qtbot, document, plan.action.id)
+        document.watch(interval_ms=600_000)
+        their_edit(second, plan.action.id, title="Fund two IDVAs")
+        qtbot.waitUntil(lambda: shown(form, "title") == "Fund two IDVAs", timeout=5000)
+    finally:
+        document.close()
+        second.close()
+        store.close()
