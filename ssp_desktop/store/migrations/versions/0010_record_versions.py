@@ -63,14 +63,16 @@ _RECORD_TABLES = (
 
 
 def upgrade() -> None:
+    # Plain ADD COLUMN on both engines: in batch mode Alembic rebuilds a SQLite table
+    # for a column with a server default, and rebuilding a table others refer to would
+    # trip the foreign keys of a store holding records.
     for table in _RECORD_TABLES:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(
-                sa.Column('version', sa.Integer(), nullable=False, server_default=sa.text('1'))
-            )
-    with op.batch_alter_table('change_log', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('revision', sa.Integer(), nullable=True))
-        batch_op.create_index('ix_change_log_revision', ['revision'], unique=False)
+        op.add_column(
+            table,
+            sa.Column('version', sa.Integer(), nullable=False, server_default=sa.text('1')),
+        )
+    op.add_column('change_log', sa.Column('revision', sa.Integer(), nullable=True))
+    op.create_index('ix_change_log_revision', 'change_log', ['revision'], unique=False)
     log = sa.table(
         'change_log',
         sa.column('seq', sa.Integer()),
@@ -96,10 +98,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Plain DROP COLUMN (SQLite 3.35+, as 0005): a batch rebuild of a table other
+    # tables refer to would trip the foreign keys.
     op.drop_table('store_revision')
-    with op.batch_alter_table('change_log', schema=None) as batch_op:
-        batch_op.drop_index('ix_change_log_revision')
-        batch_op.drop_column('revision')
+    op.drop_index('ix_change_log_revision', table_name='change_log')
+    op.drop_column('change_log', 'revision')
     for table in reversed(_RECORD_TABLES):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column('version')
+        op.drop_column(table, 'version')
