@@ -145,6 +145,7 @@ class ConflictPanel(QFrame):
         self.mine_button = QPushButton("Write mine")
         self.mine_button.setObjectName("writeMineButton")
         for button in (self.theirs_button, self.mine_button):
+            button.setAccessibleName(button.text())
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
