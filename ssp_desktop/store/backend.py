@@ -29,10 +29,11 @@ import sqlite3
 import struct
 import subprocess
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_plus
 
 from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, event, insert, select
 from sqlalchemy import exc as sa_exc
@@ -101,32 +102,37 @@ def server_url(
     user: str = "",
     port: int | None = None,
 ) -> str:
-    """The URL of a server store from its parts (never with a password)."""
+    """The URL of a server store from its parts, never with a password. A host that is
+    a folder (``/var/run/postgresql``) is a unix socket, passed as ``?host=``."""
+    socket = host.startswith("/")
     url = URL.create(
         "postgresql",
         username=user or None,
-        host=host or None,
+        host=None if socket or not host else host,
         port=port,
         database=database,
+        query={"host": host} if socket else {},
     )
     return url.render_as_string(hide_password=False)
 
 
 def server_password(url: URL) -> str | None:
     """The password the operating system's keyring keeps for this server and user, if
-    the keyring is in use (``SSP_DESKTOP_KEYRING`` not ``off``) and has one."""
-    if os.environ.get("SSP_DESKTOP_KEYRING", "").lower() in ("off", "0", "no"):
+    the keyring is in use (``SSP_DESKTOP_KEYRING`` not ``off``, as for keys) and has
+    one; otherwise None, and libpq reads ~/.pgpass or the service file itself."""
+    if os.environ.get("SSP_DESKTOP_KEYRING", "").strip().lower() in _KEYRING_OFF:
         return None
     try:
         import keyring
-        from keyring.errors import KeyringError
-    except ImportError:  # pragma: no cover - keyring is a dependency
-        return None
-    try:
-        return keyring.get_password(KEYRING_SERVICE, _keyring_user(url))
-    except (KeyringError, RuntimeError, OSError) as exc:
+
+        found = keyring.get_password(KEYRING_SERVICE, _keyring_user(url))
+    except Exception as exc:  # no usable keyring here (none installed, locked, no D-Bus)
         log.info("no keyring for server passwords (%s)", type(exc).__name__)
         return None
+    return found if isinstance(found, str) and found else None
+
+
+_KEYRING_OFF = {"0", "off", "no", "false", "file"}
 
 
 def _keyring_user(url: URL) -> str:
@@ -301,13 +307,58 @@ def translate_postgres(exc: BaseException, where: str = "the server") -> SspErro
 _BATCH = 2000
 
 
-def copy_rows(source: Connection, target: Connection, tables: Sequence[Table]) -> dict[str, int]:
+def _parents_first(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` ordered so a row referring to another row of the same table (an update
+    that supersedes an earlier one) comes after it: the server checks each insert."""
+    own = [
+        (fk.columns[0].name, next(iter(fk.elements)).column.name)
+        for fk in table.foreign_key_constraints
+        if fk.referred_table is table and len(fk.columns) == 1
+    ]
+    if not own:
+        return rows
+    placed: set[Any] = set()
+    ordered: list[dict[str, Any]] = []
+    waiting = rows
+    while waiting:
+        later = []
+        for row in waiting:
+            if all(row[col] is None or row[col] in placed for col, _ in own):
+                ordered.append(row)
+                placed.update(row[key] for _, key in own)
+            else:
+                later.append(row)
+        if len(later) == len(waiting):  # a cycle or a dangling reference: let the server say
+            ordered.extend(later)
+            break
+        waiting = later
+    return ordered
+
+
+def copy_rows(
+    source: Connection,
+    target: Connection,
+    tables: Sequence[Table],
+    *,
+    step: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     """Copy every row of ``tables`` (parents first) from ``source`` to ``target``
     through SQLAlchemy's typed columns, so UUIDs, timestamps and JSON arrive as the
-    target engine stores them; returns rows copied per table."""
+    target engine stores them; returns rows copied per table. ``step(table)`` is called
+    before each table (progress, cancel)."""
     counts: dict[str, int] = {}
     for table in tables:
+        if step is not None:
+            step(table.name)
         n = 0
+        if any(fk.referred_table is table for fk in table.foreign_key_constraints):
+            rows = _parents_first(
+                table, [dict(r) for r in source.execute(select(table)).mappings()]
+            )
+            for start in range(0, len(rows), _BATCH):
+                target.execute(insert(table), rows[start : start + _BATCH])
+            counts[table.name] = len(rows)
+            continue
         result = source.execution_options(yield_per=_BATCH).execute(select(table))
         for chunk in result.mappings().partitions(_BATCH):
             target.execute(insert(table), [dict(row) for row in chunk])
@@ -494,6 +545,17 @@ def _postgres_snapshot(engine: Engine) -> Iterator[Engine]:
         copy.close()
 
 
+def finish_file(path: Path) -> None:
+    """Fold a closed SQLite store's WAL into its file and leave it in rollback-journal
+    mode, so the one file is the whole store (to move or hand on)."""
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.execute("PRAGMA journal_mode = DELETE")
+    finally:
+        conn.close()
+
+
 class SqliteBackend(Backend):
     """A store in one SQLite file: WAL, foreign keys on, one writer (lock.py)."""
 
@@ -639,9 +701,11 @@ class PostgresBackend(Backend):
 
     kind = "postgresql"
 
-    def __init__(self, location: str) -> None:
+    def __init__(self, location: str, *, password: str | None = None) -> None:
         try:
             url = make_url(location)
+            if password:  # typed in for this session only: kept in memory, never shown
+                url = url.set(password=password)
         except sa_exc.ArgumentError as exc:
             raise StoreNotFoundError(
                 f"{redact(location)} is not a server address ssp-desktop can read; write it "
@@ -649,7 +713,7 @@ class PostgresBackend(Backend):
             ) from exc
         self.url = url.set(drivername="postgresql+psycopg")
         shown = self.url.set(drivername="postgresql", password=None)
-        self.location = redact(shown.render_as_string(hide_password=False))
+        self.location = redact(unquote_plus(shown.render_as_string(hide_password=False)))
         host = self.url.host or self.url.query.get("host") or "this computer"
         if isinstance(host, tuple):
             host = host[0]

@@ -316,17 +316,20 @@ class Store:
         readonly: bool = False,
         script_location: str = MIGRATIONS,
         backup: Callable[[Path, Path], None] | None = None,
+        password: str | None = None,
     ) -> Store:
         """Open (or with ``create`` make) the store at ``path``: a file, or a
         ``postgresql://user@host:port/database`` URL (the database must exist; with
-        ``create`` an empty one is given the store's tables).
+        ``create`` an empty one is given the store's tables). ``password`` is a server
+        password typed in for this session (else libpq's ~/.pgpass or service file, or
+        the keyring, supply one); it is never stored or shown.
 
         ``readonly`` opens without the writer lock and without migrating (used by
         ``check``). ``backup`` is the copy function, replaceable in tests.
         """
         if is_server_location(path):
             return cls._open_server(
-                PostgresBackend(str(path)),
+                PostgresBackend(str(path), password=password),
                 create=create,
                 readonly=readonly,
                 script_location=script_location,

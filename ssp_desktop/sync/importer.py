@@ -31,6 +31,7 @@ from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.sync_records import ROLE_MASTER
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
+from ssp_desktop.store.backend import is_server_location
 from ssp_desktop.store.engine import Store, serialize
 from ssp_desktop.store.integrity import check_integrity, refuse_if_damaged
 from ssp_desktop.sync import merge, state, trust
@@ -285,7 +286,7 @@ def read_sealed(path: Path, store: Store | None, identity: Identity | None = Non
 
 
 def import_file(
-    store_path: Path,
+    store_path: Path | str,
     bundle_path: Path,
     *,
     dry_run: bool = False,
@@ -302,10 +303,13 @@ def import_file(
     content is parsed, with the keys the store trusts. A snapshot (starter) bundle may
     name a store that does not exist yet: it is created, and removed again if the import
     fails. ``envelope`` replaces the sealed one (tests of the zip layer only).
+    ``store_path`` may be a server store's URL (it must exist there already).
     """
-    store_path = Path(store_path).expanduser().absolute()
     name = Path(bundle_path).name
-    if store_path.exists():
+    server = is_server_location(store_path)
+    if not server:
+        store_path = Path(store_path).expanduser().absolute()
+    if server or Path(store_path).exists():
         with Store.open(store_path) as store:
             bundle = read_bundle(bundle_path, envelope=envelope or opener(store, identity, name))
             return import_bundle(

@@ -34,7 +34,7 @@ from ssp_desktop.domain.errors import SspError
 from ssp_desktop.logs import log_file
 from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.sample.plan import SAMPLE_BANNER, SAMPLE_MEETING_DATE
-from ssp_desktop.store.engine import Store
+from ssp_desktop.store.engine import Store, redact
 from ssp_desktop.sync import keys
 from ssp_desktop.ui.board_pack import BoardPackDialog
 from ssp_desktop.ui.correction import ask_correction_reason
@@ -43,6 +43,7 @@ from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
 from ssp_desktop.ui.screen import fit_to_screen, keep_on_screen
 from ssp_desktop.ui.search import SearchDialog
+from ssp_desktop.ui.server_store import ServerStoreDialog
 from ssp_desktop.ui.spreadsheet import (
     ImportWizard,
     ask_workbook_path,
@@ -97,6 +98,7 @@ class MainWindow(SharingWindow):
         self._workspace: Workspace | None = None
         self.board_pack_dialog: BoardPackDialog | None = None
         self.search_dialog: SearchDialog | None = None
+        self.server_dialog: ServerStoreDialog | None = None
         self.starter_job: Job | None = None
         self.master_check: MasterFingerprintDialog | None = None
         self.setObjectName("MainWindow")
@@ -201,6 +203,11 @@ class MainWindow(SharingWindow):
         self.open_action = QAction("&Open store…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         _on_trigger(self.open_action, self.choose_store)
+        self.open_server_action = QAction("Open ser&ver store…", self)
+        self.open_server_action.setStatusTip(
+            "Open a master copy kept on the council's PostgreSQL server"
+        )
+        _on_trigger(self.open_server_action, self.open_server_store)
         self.sample_action = QAction("Open the sa&mple plan", self)
         _on_trigger(self.sample_action, self.open_sample)
         self.sample_action.setEnabled(self._open_sample is not None)
@@ -241,6 +248,7 @@ class MainWindow(SharingWindow):
         for action in (
             self.new_action,
             self.open_action,
+            self.open_server_action,
             self.sample_action,
             self.new_plan_action,
             self.board_pack_action,
@@ -343,16 +351,36 @@ class MainWindow(SharingWindow):
 
     # -- store handling --------------------------------------------------------------
 
-    def open_store(self, path: Path, *, create: bool = False) -> bool:
-        """Open ``path``, closing the current store first. Explains any failure."""
+    def open_store(self, path: Path | str, *, create: bool = False) -> bool:
+        """Open ``path`` (a file, or a server store's URL), closing the current store
+        first. Explains any failure."""
         if not self._settle_unsaved():
             return False
         try:
             store = Store.open(path, create=create)
         except SspError as exc:
-            self._fail(f"Could not open {path.name}", str(exc))
+            name = path.name if isinstance(path, Path) else redact(path)
+            self._fail(f"Could not open {name}", str(exc))
             return False
-        self.close_store()
+        self.adopt_store(store)
+        return True
+
+    def open_server_store(self) -> ServerStoreDialog | None:
+        """File > Open server store…: asks where, then opens it off the UI thread."""
+        if not self._settle_unsaved():
+            return None
+        dialog = ServerStoreDialog(self)
+        dialog.opened.connect(self.adopt_store)
+        dialog.finished.connect(lambda _r: setattr(self, "server_dialog", None))
+        self.server_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def adopt_store(self, store: Store) -> None:
+        """Show ``store`` (already open) in the window, closing the current one."""
+        if not self.close_store():
+            store.close()
+            return
         self.store = store
         self.document = PlanDocument(store, self)
         self.document.ask_reason = lambda what, message: ask_correction_reason(self, what, message)
@@ -363,7 +391,6 @@ class MainWindow(SharingWindow):
         self.document.watch()
         self._show_store()
         self.store_changed.emit()
-        return True
 
     def _settle_unsaved(self) -> bool:
         """Typing not yet saved (My quarter's cards) is saved or discarded by the user's

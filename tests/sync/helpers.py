@@ -126,9 +126,9 @@ class World:
         self.master.close()
 
 
-def make_world(folder: Path, master_at: str | Path | None = None) -> World:
-    """The master and its plan in ``folder`` (``master_at``: where the master is, e.g. a
-    server store's URL; a new file in ``folder`` by default)."""
+def make_world(folder: Path, master_at: Path | str | None = None) -> World:
+    """The master (at ``master_at``: a file, or a server store's URL; default a file in
+    ``folder``) and, on demand, leads' copies (files in ``folder``)."""
     master = Store.open(master_at or folder / "master.sqlite", create=True)
     plan = mini_plan(master)
     with master.transaction(actor="strategy") as tx:
