@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -14,7 +13,7 @@ from ssp_desktop.domain.records import Action, ChangeLog
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.importer import ImportResult, import_bundle
-from tests.sync.helpers import LEAD_A, LEAD_B, World, make_world, open_conflicts
+from tests.sync.helpers import LEAD_A, LEAD_B, World, open_conflicts
 
 
 def retitle(lead: Store, ref: str, title: str) -> None:
@@ -75,18 +74,6 @@ def test_two_leads_bundles_imported_at_once_both_land(world: World) -> None:
     assert world.master.revision() == max(revision for _s, revision, _n in rows)
 
 
-def test_two_leads_bundles_imported_at_once_both_land_on_a_server_master(
-    tmp_path: Path, pg_store_url: str
-) -> None:
-    """The same on PostgreSQL: two officers' apps (two connections) importing at once;
-    the import lock puts one write phase after the other."""
-    world = make_world(tmp_path, pg_store_url)
-    try:
-        test_two_leads_bundles_imported_at_once_both_land(world)
-    finally:
-        world.close()
-
-
 def _import_at_once(world: World, bundles: dict[str, Bundle]) -> dict[str, ImportResult]:
     """Import each bundle from its own officer's connection, all starting together."""
     stores = {name: world.master.another_writer() for name in bundles}
@@ -114,35 +101,31 @@ def _import_at_once(world: World, bundles: dict[str, Bundle]) -> dict[str, Impor
     return results
 
 
-def test_two_leads_changing_one_field_at_once_on_a_server_make_a_conflict_not_a_loss(
-    tmp_path: Path, pg_store_url: str
+def test_two_leads_changing_one_field_imported_at_once_make_a_conflict_not_a_loss(
+    world: World,
 ) -> None:
     """Each import plans its merge inside the import lock, so the second sees the
     first's title and queues a conflict; without the lock both would plan against the
     old title and the second would overwrite the first's silently."""
-    world = make_world(tmp_path, pg_store_url)
-    try:
-        alice = world.starter(LEAD_A, ["PVP"])
-        bob = world.starter(LEAD_B, ["PVP"])
-        retitle(alice, "PVP-01", "Alice's title")
-        retitle(bob, "PVP-01", "Bob's title")
-        bundles = {
-            "alice": world.read(world.export(LEAD_A)),
-            "bob": world.read(world.export(LEAD_B)),
-        }
-        results = _import_at_once(world, bundles)
-        assert results["alice"].applied and results["bob"].applied
-        conflicts = open_conflicts(world.master)
-        assert len(conflicts) == 1
-        with world.master.session() as s:
-            title = s.scalar(select(Action.title).where(Action.ref == "PVP-01"))
-            logged = s.scalars(
-                select(ChangeLog.new).where(
-                    ChangeLog.record_id == world.plan.action.id, ChangeLog.field == "title"
-                )
-            ).all()
-        # One lead's title applied and logged; the other's waits in the queue.
-        assert logged == [f'"{title}"']
-        assert {title, json.loads(conflicts[0].incoming_value)} == {"Alice's title", "Bob's title"}
-    finally:
-        world.close()
+    alice = world.starter(LEAD_A, ["PVP"])
+    bob = world.starter(LEAD_B, ["PVP"])
+    retitle(alice, "PVP-01", "Alice's title")
+    retitle(bob, "PVP-01", "Bob's title")
+    bundles = {
+        "alice": world.read(world.export(LEAD_A)),
+        "bob": world.read(world.export(LEAD_B)),
+    }
+    results = _import_at_once(world, bundles)
+    assert results["alice"].applied and results["bob"].applied
+    conflicts = open_conflicts(world.master)
+    assert len(conflicts) == 1
+    with world.master.session() as s:
+        title = s.scalar(select(Action.title).where(Action.ref == "PVP-01"))
+        logged = s.scalars(
+            select(ChangeLog.new).where(
+                ChangeLog.record_id == world.plan.action.id, ChangeLog.field == "title"
+            )
+        ).all()
+    # One lead's title applied and logged; the other's waits in the queue.
+    assert logged == [f'"{title}"']
+    assert {title, json.loads(conflicts[0].incoming_value)} == {"Alice's title", "Bob's title"}
