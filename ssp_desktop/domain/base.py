@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import DateTime, Double, MetaData, String, TypeDecorator, Uuid
+from sqlalchemy import DateTime, Double, Integer, MetaData, String, TypeDecorator, Uuid, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -104,6 +104,7 @@ class Record(Base):
 
     ``deleted_at`` makes a deletion a tombstone rather than a row removal, because
     sync must be able to tell a lead that a record has gone (DESIGN.md section 4).
+    ``version`` counts the record's changes on this copy (never sent in a bundle).
     """
 
     __abstract__ = True
@@ -112,6 +113,10 @@ class Record(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    # Optimistic concurrency: one more on every logged change of the record, whoever
+    # makes it (domain/changes.py), so a writer can tell the record moved since it read
+    # it (services.core.edit compares what the editor read, field by field).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=text("1"))
 
     def __init__(self, **fields: Any) -> None:
         # The id is made where the record is created, so children built in the same

@@ -45,7 +45,7 @@ from ssp_desktop.domain.records import ChangeLog, record_classes
 R = TypeVar("R", bound=Record)
 
 # Columns that describe the record's bookkeeping rather than its content.
-_BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "deleted_at"})
+_BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "deleted_at", "version"})
 
 
 def to_json_value(value: Any) -> Any:
@@ -441,7 +441,7 @@ def _log_changes(
         changed: list[tuple[str, Any, Any]] = []
         for attr in state.mapper.column_attrs:
             key = attr.key
-            if key in ("created_at", "updated_at"):
+            if key in ("created_at", "updated_at", "version"):
                 continue
             hist = state.attrs[key].history
             if not hist.has_changes():
@@ -454,6 +454,7 @@ def _log_changes(
         if not changed:
             continue
         obj.updated_at = now
+        obj.version = (obj.version or 1) + 1
         fk_changed = False
         for key, old, new in changed:
             if key == "id":

@@ -93,6 +93,37 @@ class UndoRefusedError(DomainError):
     """Undo or redo would overwrite a value someone else has written since."""
 
 
+@dataclass(frozen=True)
+class FieldConflict:
+    """A field someone else changed after the editor read it: what it holds now
+    (``theirs``, written by ``by``), and what the editor would write (``yours``)."""
+
+    entity: str
+    record_id: object
+    field: str
+    label: str  # "title", as a sentence names it
+    record: str  # "action PVP-01"
+    theirs: object
+    yours: object
+    theirs_words: str
+    yours_words: str
+    by: str  # "Jane Lead on 7 Dec 2026 at 00:21", from the change log
+
+
+class EditConflictError(DomainError):
+    """An edit of a field another writer changed since the editor read it; nothing
+    was written. ``conflict`` says who, their value and yours."""
+
+    def __init__(self, conflict: FieldConflict) -> None:
+        self.conflict = conflict
+        c = conflict
+        super().__init__(
+            f"The {c.label} of {c.record} was changed by {c.by} while you were editing it: "
+            f"theirs is {c.theirs_words}, yours is {c.yours_words}. Nothing was saved; "
+            "keep theirs, or write yours again."
+        )
+
+
 class UngovernedWriteError(RuntimeError):
     """A programming error: a record was changed outside the domain services.
 

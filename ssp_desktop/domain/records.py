@@ -695,6 +695,25 @@ class ChangeLog(Base):
     source: Mapped[str] = mapped_column(String(200), default="local")
     # Why a locked (published) figure was changed; None for ordinary changes.
     reason: Mapped[str | None] = mapped_column(Text, default=None)
+    # The store revision of the commit that wrote the row (StoreRevision): set as the
+    # transaction commits, so rows ordered by it are in commit order on any database,
+    # which ``seq`` (handed out as rows are written) is not under concurrent writers.
+    revision: Mapped[int | None] = mapped_column(Integer, default=None, index=True)
+
+
+class StoreRevision(Base):
+    """The store's revision: one row, raised by every commit that logs a change.
+
+    Raised inside the writing transaction just before it commits, so its row lock
+    (PostgreSQL) or the writer lock (SQLite) orders the numbers as the commits happen;
+    a new revision is never below the transaction's own newest change-log ``seq``, so on
+    a single writer it is exactly the newest ``seq`` (what the revision always was).
+    """
+
+    __tablename__ = "store_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    revision: Mapped[int] = mapped_column(Integer)
 
 
 class StoreMeta(Base):

@@ -46,6 +46,7 @@ from ssp_desktop.domain.records import (
     MeasureValue,
     PackExport,
 )
+from ssp_desktop.store.engine import read_revision
 from ssp_desktop.store.snapshot import memory_copy, wind_back
 
 __all__ = [
@@ -104,9 +105,9 @@ def data_revision(session: Session) -> tuple[int, dt.datetime | None]:
     """The newest change that is plan data (not an export's own record) and when it was
     made: recording or publishing an export does not change what a pack says."""
     row = session.execute(
-        select(ChangeLog.seq, ChangeLog.at, ChangeLog.received_at)
+        select(ChangeLog.revision, ChangeLog.at, ChangeLog.received_at)
         .where(ChangeLog.entity != PackExport.__tablename__)
-        .order_by(ChangeLog.seq.desc())
+        .order_by(ChangeLog.revision.desc(), ChangeLog.seq.desc())
         .limit(1)
     ).first()
     if row is None:
@@ -117,7 +118,7 @@ def data_revision(session: Session) -> tuple[int, dt.datetime | None]:
     when = received or at
     if when is not None and when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
-    return int(seq), when
+    return int(seq or 0), when
 
 
 def is_past_quarter(quarter: Quarter, produced_on: dt.date) -> bool:
@@ -148,7 +149,7 @@ def pack_source(
             wind_back(scratch, revision)
         with Session(scratch) as s:
             seq, as_at = data_revision(s)
-            snapshot = int(s.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0)
+            snapshot = read_revision(s)
             pack = s.get(BoardPack, pack_id)
             plan_id = pack.plan_id if pack is not None else None
             quarter = pack.quarter if pack is not None else None
@@ -194,8 +195,8 @@ def _earlier_production(
         .order_by(PackExport.exported_at)
     ):
         their = session.scalar(
-            select(func.max(ChangeLog.seq)).where(
-                ChangeLog.seq <= snapshot_seq,
+            select(func.max(ChangeLog.revision)).where(
+                ChangeLog.revision <= snapshot_seq,
                 ChangeLog.entity != PackExport.__tablename__,
             )
         )

@@ -26,7 +26,8 @@ from sqlalchemy.orm import Mapper, Session
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction, governed
-from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.errors import DomainError, EditConflictError, FieldConflict
+from ssp_desktop.domain.records import ChangeLog, Person
 from ssp_desktop.domain.validation import (
     MAX_INTEGER,
     ValidationError,
@@ -44,7 +45,7 @@ R = TypeVar("R", bound=Record)
 Rule = Callable[[Session, Any, Any], None]
 
 _RULES: dict[tuple[type[Record], str], list[Rule]] = {}
-_BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "deleted_at"})
+_BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "deleted_at", "version"})
 
 
 def service(fn: F) -> F:
@@ -175,14 +176,32 @@ def create(tx: Transaction, record: R) -> R:
 
 
 @service
-def edit(tx: Transaction, record: R, **fields: Any) -> R:
+def edit(
+    tx: Transaction,
+    record: R,
+    *,
+    expected: Mapping[str, Any] | None = None,
+    **fields: Any,
+) -> R:
     """Change fields of a live record; each value is checked first, then written.
 
     A field that already holds the value is left alone (no change is logged).
+    ``expected``: what the editor read of the fields it is writing (a form's shown
+    values). If someone else has changed one of them since, the edit is refused with
+    :class:`EditConflictError` (who, their value, yours) and nothing is written: the
+    optimistic check that keeps a second writer's change from being overwritten
+    silently. The record's row is locked for the rest of the transaction first (on
+    SQLite the writer lock already is), so nobody can slip a change in after the check.
     """
+    if expected:
+        tx.session.refresh(record, with_for_update=True)
     if record.deleted_at is not None:
         raise DomainError(
             f"{record.describe().capitalize()} has been deleted, so it cannot be changed."
+        )
+    if expected:
+        check_unchanged(
+            tx.session, record, {k: v for k, v in expected.items() if k in fields}, fields
         )
     changed = {k: v for k, v in fields.items() if getattr(record, k, _MISSING) != v}
     if not changed:
@@ -247,6 +266,78 @@ def restore(tx: Transaction, record: Record) -> Record:
 
 
 _MISSING = object()
+
+
+# --------------------------------------------------------------------------- several writers
+
+
+def who_changed(session: Session, row: ChangeLog) -> str:
+    """'Jane Lead (a bundle merge) on 4 Dec 2026 at 14:02', from a change-log row."""
+    person = session.get(Person, row.person_id) if row.person_id is not None else None
+    name = person.name if person is not None else row.actor
+    source = row.source
+    how = (
+        "an undo"
+        if source in ("undo", "redo")
+        else "a bundle merge"
+        if source.startswith("bundle:")
+        else "a spreadsheet import"
+        if source.startswith("import:")
+        else "a conflict decision"
+        if source.startswith("conflict")
+        else ""
+    )
+    when = f"{row.at:%d %b %Y} at {row.at:%H:%M}"
+    return f"{name}{f' ({how})' if how else ''} on {when}"
+
+
+def in_words(value: Any) -> str:
+    """A field's value as a sentence quotes it: "(empty)", 7 Dec 2026, "the title"."""
+    if value is None or value == "":
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return f"{value:%-d %b %Y}"
+    shown = getattr(value, "label", None)
+    if isinstance(shown, str):
+        return shown
+    if isinstance(value, str):
+        return f"\u201c{value}\u201d"
+    return str(getattr(value, "value", value))
+
+
+def check_unchanged(
+    session: Session, record: Record, read: Mapping[str, Any], writing: Mapping[str, Any]
+) -> None:
+    """Refuse (EditConflictError) if a field no longer holds what its editor ``read``
+    and does not already hold what it would write."""
+    for field, was in read.items():
+        now = getattr(record, field)
+        mine = writing[field]
+        if now in (was, mine):
+            continue
+        row = session.scalar(
+            select(ChangeLog)
+            .where(ChangeLog.record_id == record.id, ChangeLog.field == field)
+            .order_by(ChangeLog.seq.desc())
+            .limit(1)
+        )
+        by = who_changed(session, row) if row is not None else "another writer"
+        raise EditConflictError(
+            FieldConflict(
+                entity=type(record).__tablename__,
+                record_id=record.id,
+                field=field,
+                label=label(type(record), field).lower(),
+                record=record.describe(),
+                theirs=now,
+                yours=mine,
+                theirs_words=in_words(now),
+                yours_words=in_words(mine),
+                by=by,
+            )
+        )
 
 
 # --------------------------------------------------------------------------- lookups

@@ -31,8 +31,15 @@ from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.changes import Transaction, from_json_value, to_json_value
 from ssp_desktop.domain.errors import DeleteBlockedError, UndoRefusedError
 from ssp_desktop.domain.events import Committed
-from ssp_desktop.domain.records import ChangeLog, Person, record_classes
-from ssp_desktop.services.core import edit, index_forget, label, restore, service
+from ssp_desktop.domain.records import ChangeLog, record_classes
+from ssp_desktop.services.core import (
+    edit,
+    index_forget,
+    label,
+    restore,
+    service,
+    who_changed,
+)
 from ssp_desktop.store.engine import Store
 
 __all__ = ["Step", "UndoHistory", "redo_change_set", "undo_change_set"]
@@ -69,24 +76,7 @@ def _noun(entity: str) -> str:
     return entity.replace("_", " ")
 
 
-def _who(session: Session, row: ChangeLog) -> str:
-    """'Jane Lead (a lead's bundle) on 4 Dec 2026 at 14:02'."""
-    person = session.get(Person, row.person_id) if row.person_id is not None else None
-    name = person.name if person is not None else row.actor
-    source = row.source
-    how = (
-        "an undo"
-        if source in ("undo", "redo")
-        else "a bundle merge"
-        if source.startswith("bundle:")
-        else "a spreadsheet import"
-        if source.startswith("import:")
-        else "a conflict decision"
-        if source.startswith("conflict")
-        else ""
-    )
-    when = f"{row.at:%d %b %Y} at {row.at:%H:%M}"
-    return f"{name}{f' ({how})' if how else ''} on {when}"
+_who = who_changed
 
 
 def _refuse(

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import Record
@@ -258,7 +258,8 @@ def _changed_since(
     return int(
         session.scalar(
             select(func.count()).where(
-                ChangeLog.seq > export.snapshot_seq,
+                # Rows without a revision yet are this transaction's own.
+                or_(ChangeLog.revision > export.snapshot_seq, ChangeLog.revision.is_(None)),
                 ChangeLog.record_id.in_(update_ids.union(value_ids).scalar_subquery()),
             )
         )

@@ -208,7 +208,7 @@ def record_value(
     if rank is not None and len(rank) > 60:
         raise DomainError('A rank is at most 60 characters, e.g. "3rd of 10 in GM".')
     value_id = MeasureValue.make_id(measure.id, period)
-    fields = {
+    fields: dict[str, Any] = {
         "value": value,
         "comparator_values": dict(comparators or {}),
         "status": status,

@@ -375,6 +375,12 @@ def record_tables(metadata: MetaData | None = None) -> list[Table]:
 # -- the backends -------------------------------------------------------------------------
 
 
+# The execution option Store.transaction's connection carries: begin as a writer,
+# waiting up to this many milliseconds for another writer's commit (SQLite).
+IMMEDIATE = "ssp_immediate"
+BUSY_WAIT_MS = 5000
+
+
 @dataclass(frozen=True)
 class Probe:
     """What a store holds, read without changing a byte."""
@@ -616,7 +622,14 @@ class SqliteBackend(Backend):
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN")
+            # A write transaction (Store.transaction) takes SQLite's write lock at once,
+            # waiting for another writer's commit: a deferred one that read first and
+            # then found another writer had committed could only fail. How long it
+            # waits is the transaction's own: a form's edit gives up after a few
+            # seconds ("busy, try again"), a bundle import waits for the other's turn.
+            wait = conn.get_execution_options().get(IMMEDIATE)
+            conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait or BUSY_WAIT_MS)}")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if wait else "BEGIN")
 
         return engine
 

@@ -10,13 +10,17 @@ migrations if the schema is older. Everything that differs between the two engin
 ``backend.py``; a location that is a ``postgresql://`` URL opens a server store.
 
 Writes go through :meth:`Store.transaction`, which logs every change (see
-``changes.py``) and turns low-level database failures (disk full, locked, read-only,
-constraint, a server that cannot be reached) into errors that tell the user what
-happened and that nothing was saved.
+``changes.py``), raises the store revision in commit order (:func:`raise_revision`) and
+turns low-level database failures (disk full, locked, read-only, constraint, a server
+that cannot be reached) into errors that tell the user what happened and that nothing
+was saved. Several writers (two windows, :meth:`Store.another_writer`, or several
+officers on a server) take turns: on SQLite a write transaction begins ``IMMEDIATE``,
+so it waits for the other's commit rather than failing on it.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
 import functools
@@ -27,12 +31,13 @@ import re
 import sqlite3
 import threading
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select
+from sqlalchemy import Connection, Engine, case, delete, func, insert, inspect, select, text, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -46,7 +51,7 @@ from ssp_desktop.domain.errors import (
     StoreNotFoundError,
     StoreTooNewError,
 )
-from ssp_desktop.domain.records import ChangeLog, StoreMeta
+from ssp_desktop.domain.records import ChangeLog, StoreMeta, StoreRevision
 from ssp_desktop.store import backend as _backend
 from ssp_desktop.store import search
 from ssp_desktop.store.backend import (
@@ -172,6 +177,63 @@ def translate(exc: BaseException, path: Path | None = None) -> SspErrorLike:
     return translate_sqlite(exc, path)
 
 
+# The execution option Store.transaction's connection carries: begin as a writer,
+# waiting up to this many milliseconds for another writer's commit (backend.py).
+IMMEDIATE = _backend.IMMEDIATE
+BUSY_WAIT_MS = _backend.BUSY_WAIT_MS
+# The PostgreSQL channel each commit that raises the revision notifies, with the new
+# revision as its payload (other open windows listen: ui/watch.py).
+REVISION_CHANNEL = "ssp_revision"
+
+
+def raise_revision(session: Session, change_set: uuid.UUID) -> int:
+    """Give this transaction's change-log rows the store's next revision; returns it.
+
+    Called last in the writing transaction. The UPDATE of the one store_revision row
+    waits for any other writer's commit (its row lock, or SQLite's writer lock), so
+    revisions are handed out in commit order. The new revision is at least the
+    transaction's own newest ``seq``, so with one writer it equals the newest ``seq``
+    as it always has, and every revision recorded before (a pack's, a bundle's) keeps
+    naming the same data.
+    """
+    newest = session.scalar(
+        select(func.max(ChangeLog.seq)).where(ChangeLog.change_set == change_set)
+    )
+    following = StoreRevision.revision + 1
+    bump = update(StoreRevision).where(StoreRevision.id == 1)
+    if newest is not None:
+        bump = bump.values(revision=case((following > newest, following), else_=newest))
+    else:
+        bump = bump.values(revision=following)
+    session.execute(bump, execution_options={"synchronize_session": False})
+    revision = int(session.scalar(select(StoreRevision.revision).where(StoreRevision.id == 1)))
+    session.execute(
+        update(ChangeLog).where(ChangeLog.change_set == change_set).values(revision=revision),
+        execution_options={"synchronize_session": False},
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_notify(:channel, :revision)"),
+            {"channel": REVISION_CHANNEL, "revision": str(revision)},
+        )
+    return revision
+
+
+def serialize(session: Session, what: str) -> None:
+    """Hold the store's lock for ``what`` (e.g. "bundle-import") until the transaction
+    ends: two such transactions run one after the other, each reading what the other
+    committed. On PostgreSQL a transaction-level advisory lock; on SQLite every write
+    transaction already holds the one writer lock (BEGIN IMMEDIATE), so nothing more."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = zlib.crc32(f"ssp-desktop:{what}".encode())
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def read_revision(session: Session) -> int:
+    """The store's newest committed revision (0 for a store with no changes)."""
+    return int(session.scalar(select(StoreRevision.revision).where(StoreRevision.id == 1)) or 0)
+
+
 def default_actor() -> str:
     try:
         return getpass.getuser()
@@ -225,8 +287,14 @@ class Store:
         changes.install(self._sessions)
         self._listeners: list[events.Listener] = []
         self._listeners_lock = threading.Lock()
+        # The change sets this Store committed lately, told apart from other writers'
+        # in changes_since (bounded: a window polls every few seconds).
+        self._own: collections.deque[uuid.UUID] = collections.deque(maxlen=10_000)
         self._meta = self._read_meta()
         self.backup_path: Path | None = None
+        # A second writer on the file (another_writer) shares the first's writer lock
+        # and must not let go of it on closing.
+        self._borrowed_lock = False
 
     @property
     def name(self) -> str:
@@ -510,6 +578,7 @@ class Store:
         person_id: uuid.UUID | None = None,
         source: str = "local",
         keeps_history: bool = False,
+        wait_seconds: float = BUSY_WAIT_MS / 1000,
     ) -> Iterator[changes.Transaction]:
         """One atomic, change-logged write. On any error nothing is saved.
 
@@ -519,7 +588,8 @@ class Store:
         undo history alone (bookkeeping that cannot disturb an edit, such as a pack
         export's record or a bundle's sequence number); otherwise any write made outside
         the history ends it, even one that changes no plan record (keeping this copy's
-        value in a conflict).
+        value in a conflict). ``wait_seconds``: how long to wait for another writer's
+        commit (another window, another officer) before giving up as busy.
         """
         if self.readonly:
             raise StoreError(f"{self.location} is open read-only; it cannot be changed here.")
@@ -534,6 +604,9 @@ class Store:
         committed: events.Committed | None = None
         try:
             with session.begin():
+                session.connection(
+                    execution_options={IMMEDIATE: max(1, round(wait_seconds * 1000))}
+                )
                 tx = changes.Transaction(session)
                 yield tx
                 touched = tx.changes()
@@ -541,9 +614,15 @@ class Store:
                 # writer alike (forms, imports, merges, undo).
                 search.reindex(session, touched)
                 if touched or session.info.get("wrote"):
+                    revision = (
+                        raise_revision(session, context.change_set)
+                        if touched
+                        else read_revision(session)
+                    )
+                    self._own.append(context.change_set)
                     committed = events.Committed(
                         change_set=context.change_set,
-                        revision=int(session.scalar(select(func.max(ChangeLog.seq))) or 0),
+                        revision=revision,
                         source=source,
                         actor=context.actor,
                         records=touched,
@@ -610,13 +689,65 @@ class Store:
             raw.close()
 
     def revision(self) -> int:
-        """The newest change-log sequence number: names the data a snapshot saw."""
+        """The newest committed revision (in commit order): names the data a snapshot
+        saw. One row read, cheap enough to poll."""
         with self.session() as s:
-            return int(s.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0)
+            return read_revision(s)
+
+    def changes_since(self, revision: int) -> events.Committed | None:
+        """What other writers committed after ``revision`` (another window, another
+        officer's app), folded into one :class:`~ssp_desktop.domain.events.Committed`
+        naming the newest revision; None if nothing. Change sets this Store committed
+        itself are left out: its own listeners heard them already."""
+        own = set(self._own)
+        with self.session() as s:
+            newest = read_revision(s)
+            if newest <= revision:
+                return None
+            rows = s.execute(
+                select(
+                    ChangeLog.change_set,
+                    ChangeLog.actor,
+                    ChangeLog.entity,
+                    ChangeLog.record_id,
+                    ChangeLog.op,
+                    ChangeLog.field,
+                )
+                .where(ChangeLog.revision > revision, ChangeLog.revision <= newest)
+                .order_by(ChangeLog.revision, ChangeLog.seq)
+            ).all()
+        theirs = [r for r in rows if r.change_set not in own]
+        actors = sorted({r.actor for r in theirs})
+        return events.Committed(
+            change_set=theirs[-1].change_set if theirs else uuid.UUID(int=0),
+            revision=newest,
+            source="remote",
+            actor=", ".join(actors),
+            records=events.record_changes((r.entity, r.record_id, r.op, r.field) for r in theirs),
+            keeps_history=True,
+        )
+
+    def another_writer(self) -> Store:
+        """A second Store on this store with its own connections: what a second window
+        of the app on the same store holds, and how a test plays a second officer.
+
+        On a file it writes under this app's writer lock (a second app is still
+        refused) and SQLite's write lock orders the two stores' commits; close it before
+        this one. On a server it is simply another connection to the same database."""
+        if self.readonly:
+            raise StoreError(f"{self.location} is open read-only; it cannot be changed here.")
+        engine = self.backend.make_engine(readonly=False)
+        if self.is_server:
+            return type(self)(self.backend, engine, None, readonly=False)
+        other = type(self)(self.backend, engine, self.lock)
+        other._borrowed_lock = True
+        return other
 
     def close(self) -> None:
         log.info("closed store %s", self.location)
         self.engine.dispose()
+        if self._borrowed_lock:
+            self.lock = None
         if self.lock is not None:
             holding = self.lock.holding_store
             self.lock.release()

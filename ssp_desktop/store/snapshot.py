@@ -25,7 +25,7 @@ from sqlalchemy import Engine, delete, select, update
 
 from ssp_desktop.domain.changes import from_json_value
 from ssp_desktop.domain.errors import SspError
-from ssp_desktop.domain.records import ChangeLog, record_classes
+from ssp_desktop.domain.records import ChangeLog, StoreRevision, record_classes
 from ssp_desktop.store.backend import consistent_copy
 
 
@@ -59,7 +59,7 @@ def wind_back(scratch: Engine, revision: int) -> int:
     classes = record_classes()
     undone = 0
     with scratch.begin() as conn:
-        newest = conn.scalar(select(ChangeLog.seq).order_by(ChangeLog.seq.desc()).limit(1)) or 0
+        newest = conn.scalar(select(StoreRevision.revision).where(StoreRevision.id == 1)) or 0
         if revision > newest:
             raise SnapshotError(
                 f"The store has no revision {revision}: its newest change is {newest}."
@@ -74,8 +74,8 @@ def wind_back(scratch: Engine, revision: int) -> int:
                 ChangeLog.old,
                 ChangeLog.at,
             )
-            .where(ChangeLog.seq > revision)
-            .order_by(ChangeLog.seq.desc())
+            .where(ChangeLog.revision > revision)
+            .order_by(ChangeLog.revision.desc(), ChangeLog.seq.desc())
         ).all()
         conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
         for seq, entity, record_id, op, field, old, at in rows:
@@ -101,7 +101,8 @@ def wind_back(scratch: Engine, revision: int) -> int:
                 raise SnapshotError(f"Change {seq} has an operation {op!r} this version lacks.")
             undone += 1
         log: Any = ChangeLog.__table__
-        conn.execute(delete(log).where(log.c.seq > revision))
+        conn.execute(delete(log).where(log.c.revision > revision))
+        conn.execute(update(StoreRevision).where(StoreRevision.id == 1).values(revision=revision))
     return undone
 
 

@@ -48,7 +48,7 @@ from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import record_classes
 
-BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "deleted_at"})
+BOOKKEEPING = frozenset({"id", "created_at", "updated_at", "deleted_at", "version"})
 OPS = frozenset({"create", "update", "delete", "restore"})
 OUTCOMES = frozenset({"applied", "unchanged", "conflict", "rejected", "superseded"})
 MAX_TEXT = 100_000

@@ -509,6 +509,7 @@ def export_snapshot(
 
 
 def store_revision(session: Session) -> int:
-    from sqlalchemy import func
+    """The master's revision its snapshot was read at (in commit order)."""
+    from ssp_desktop.store.engine import read_revision
 
-    return int(session.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0)
+    return read_revision(session)

@@ -40,7 +40,7 @@ from ssp_desktop.services import authority
 from ssp_desktop.store import backup as backups
 from ssp_desktop.store.backend import is_server_location
 from ssp_desktop.store.backup import BackupError, BackupReport, RetentionChoice
-from ssp_desktop.store.engine import Store
+from ssp_desktop.store.engine import Store, serialize
 from ssp_desktop.store.integrity import check_integrity, refuse_if_damaged
 from ssp_desktop.sync import merge, state, trust
 from ssp_desktop.sync.bundle import Bundle, read_bundle
@@ -154,6 +154,10 @@ def confirm_master(store: Store | None, bundle: Bundle, typed: str | None) -> No
         trust.check_master_fingerprint(bundle.sealed.signer.fingerprint, typed)
 
 
+# How long an import waits for another officer's import (or edit) to commit first.
+IMPORT_WAIT = 600.0
+
+
 def import_bundle(
     store: Store,
     bundle: Bundle,
@@ -201,7 +205,10 @@ def import_bundle(
             backup = _take_backup(store, bundle)
         source = f"bundle:{bundle.manifest.bundle_id}"
         try:
-            with store.transaction(actor=actor, source=source) as tx:
+            with store.transaction(actor=actor, source=source, wait_seconds=IMPORT_WAIT) as tx:
+                # Two officers importing at once: one import's write phase after the
+                # other, each applied against what the other has committed.
+                serialize(tx.session, "bundle-import")
                 # A read first fixes the state this transaction sees: a commit after it
                 # would make this transaction's first write fail, never apply a stale plan.
                 tx.session.scalar(select(func.max(ChangeLog.seq)))

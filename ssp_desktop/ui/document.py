@@ -29,6 +29,7 @@ from ssp_desktop.domain.events import Committed
 from ssp_desktop.services.history import UndoHistory
 from ssp_desktop.services.locks import LockedError, correction
 from ssp_desktop.store.engine import Store
+from ssp_desktop.ui.watch import POLL_MS, RevisionWatcher
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +109,25 @@ class PlanDocument(QObject):
         self.undo_stack = UndoStackAdapter(self)
         self._arrived.connect(self._announce)
         self._unsubscribe = store.subscribe(self._arrived.emit)
+        self._watcher: RevisionWatcher | None = None
+
+    def watch(self, *, interval_ms: int = POLL_MS) -> None:
+        """Follow commits other writers make to the store (another window, another
+        officer on a server store): views redraw within a few seconds."""
+        if self._watcher is None:
+            self._watcher = RevisionWatcher(self, interval_ms=interval_ms)
+
+    def remote(self, committed: Committed) -> None:
+        """Another writer's commit (from the watcher): announced as a local one is.
+        The undo history is left alone: its undo is compare-and-set, so it refuses
+        rather than overwrite what the other writer did."""
+        self._announce(committed)
 
     def close(self) -> None:
         """Stop listening to the store (it is being closed)."""
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
         self._unsubscribe()
         self.history.close()
 

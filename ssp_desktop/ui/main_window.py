@@ -468,6 +468,7 @@ class MainWindow(SharingWindow):
         self.document.changed.connect(self._on_changed)
         self.document.failed.connect(self._on_failed)
         self.document.reloaded.connect(self._on_reloaded)
+        self.document.watch()
         self._show_store()
         self.store_changed.emit()
 

@@ -31,6 +31,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -44,7 +45,12 @@ from sqlalchemy.orm import Session
 from ssp_desktop import services
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction
-from ssp_desktop.domain.errors import DeleteBlockedError, DomainError
+from ssp_desktop.domain.errors import (
+    DeleteBlockedError,
+    DomainError,
+    EditConflictError,
+    FieldConflict,
+)
 from ssp_desktop.domain.validation import ValidationError, check_length, text_limit
 from ssp_desktop.services import authority
 from ssp_desktop.ui.document import PlanDocument
@@ -108,6 +114,62 @@ class FormSection(QGroupBox):
         view.setObjectName("".join(w.capitalize() for w in title.split()) + "View")
         view.setAccessibleName(title)
         view.setModel(model)
+
+
+# --------------------------------------------------------------------------- several writers
+
+
+class ConflictPanel(QFrame):
+    """Shown in a form when another writer changed a field while the user was editing
+    it: who, their value and yours in words, and the two ways on ("Keep theirs",
+    "Write mine"). Keyboard reachable: the panel takes focus on its first button."""
+
+    keep_theirs = Signal()
+    write_mine = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("conflictPanel")
+        self.setAccessibleName("Changed by someone else")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.conflict: FieldConflict | None = None
+        layout = QVBoxLayout(self)
+        self.text = QLabel()
+        self.text.setObjectName("conflictText")
+        self.text.setWordWrap(True)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        layout.addWidget(self.text)
+        row = QHBoxLayout()
+        self.theirs_button = QPushButton("Keep theirs")
+        self.theirs_button.setObjectName("keepTheirsButton")
+        self.mine_button = QPushButton("Write mine")
+        self.mine_button.setObjectName("writeMineButton")
+        for button in (self.theirs_button, self.mine_button):
+            button.setAccessibleName(button.text())
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.theirs_button.clicked.connect(lambda _checked=False: self.keep_theirs.emit())
+        self.mine_button.clicked.connect(lambda _checked=False: self.write_mine.emit())
+        self.hide()
+
+    def show_conflict(self, conflict: FieldConflict) -> None:
+        self.conflict = conflict
+        c = conflict
+        self.text.setText(
+            f"Warning: the {c.label} was changed by {c.by} while you were editing it.\n"
+            f"Theirs: {c.theirs_words}\nYours: {c.yours_words}\n"
+            "Nothing of yours is saved yet: keep theirs, or write yours over it."
+        )
+        self.setAccessibleDescription(self.text.text())
+        self.theirs_button.setAccessibleName(f"Keep theirs: {c.theirs_words}")
+        self.mine_button.setAccessibleName(f"Write mine: {c.yours_words}")
+        self.show()
+        self.theirs_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def dismiss(self) -> None:
+        self.conflict = None
+        self.hide()
 
 
 # --------------------------------------------------------------------------- the form
@@ -195,6 +257,10 @@ class RecordForm(QWidget):
         self.lock_note.setTextFormat(Qt.TextFormat.PlainText)
         self.lock_note.hide()
         outer.addWidget(self.lock_note)
+        self.conflict_panel = ConflictPanel(self)
+        self.conflict_panel.keep_theirs.connect(self.keep_theirs)
+        self.conflict_panel.write_mine.connect(self.write_mine)
+        outer.addWidget(self.conflict_panel)
         if any(s.required for s in self.specs):
             self.required_note = QLabel(REQUIRED_NOTE)
             self.required_note.setObjectName("requiredNote")
@@ -356,9 +422,23 @@ class RecordForm(QWidget):
         value = getattr(record, spec.attr)
         if spec.attr in self._shown and self._shown[spec.attr] == value:
             return  # keep what the user is correcting in a field that did not change
+        if self._typing(spec, value):
+            # Another writer changed the field the user is typing in: keep the typing,
+            # and what was shown before it, so leaving the field offers the choice.
+            return
         editor.set_value(value)
         self._shown[spec.attr] = value
         self._clear_error(spec)
+
+    def _typing(self, spec: FieldSpec, stored: Any) -> bool:
+        """Whether the field holds typing not yet saved that differs from ``stored``."""
+        if spec.attr not in self._shown:
+            return False
+        try:
+            typed = self.parse(spec)
+        except ValidationError:
+            return True
+        return typed not in (self._shown[spec.attr], stored)
 
     def loaded(self, session: Session, record: Any) -> None:
         """Subclasses: follow the record in parts that are not fields."""
@@ -476,22 +556,56 @@ class RecordForm(QWidget):
             self._show_error(spec, str(exc))
             return False
         self._clear_error(spec)
+        read = {attr: self._shown[attr]} if attr in self._shown else None
+        return self._write(spec, value, read)
+
+    def _write(self, spec: FieldSpec, value: Any, read: dict[str, Any] | None) -> bool:
+        """Write ``value`` to the field, refused if it no longer holds what the form
+        ``read`` (another writer changed it): then the conflict panel offers the choice."""
+        attr = spec.attr
         cls, record_id, noun = self.record_class, self.record_id, self.noun
+        conflicts: list[FieldConflict] = []
 
         def work(tx: Transaction) -> None:
             record = tx.get(cls, record_id)
             if record is None or record.deleted_at is not None:
                 raise DomainError(f"This {noun} has been deleted, so it cannot be changed.")
             # The service checks again inside the transaction: someone may have taken
-            # the ref meanwhile.
-            services.edit(tx, record, **{attr: value})
+            # the ref meanwhile, or changed this very field since the form read it.
+            try:
+                services.edit(tx, record, expected=read, **{attr: value})
+            except EditConflictError as exc:
+                conflicts.append(exc.conflict)
+                raise
 
         reason = run_edit(self.document, f"Change {lower_first(spec.label)}", work)
+        if conflicts:
+            self.conflict_panel.show_conflict(conflicts[-1])
+            return False
         if reason is not None:
             self.restore_field(attr)
             self._show_error(spec, reason)
             return False
+        self.conflict_panel.dismiss()
         return True
+
+    def keep_theirs(self) -> None:
+        """The conflict panel's "Keep theirs": show the stored value; nothing is written."""
+        conflict = self.conflict_panel.conflict
+        self.conflict_panel.dismiss()
+        if conflict is not None:
+            self.restore_field(conflict.field)
+            self.editors[conflict.field].input.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def write_mine(self) -> None:
+        """The conflict panel's "Write mine": write the user's value over theirs, still
+        compare-and-set against theirs (a third change meanwhile is shown again)."""
+        conflict = self.conflict_panel.conflict
+        if conflict is None:
+            return
+        spec = self.field_specs[conflict.field]
+        if self._write(spec, conflict.yours, {conflict.field: conflict.theirs}):
+            self.editors[conflict.field].input.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def restore_field(self, attr: str) -> None:
         """Put the stored value back into a field (after a refused edit)."""
