@@ -58,7 +58,7 @@ from ssp_desktop.domain.errors import (
     StoreTooNewError,
 )
 from ssp_desktop.domain.records import ChangeLog, StoreMeta
-from ssp_desktop.store import search
+from ssp_desktop.store import partnerships, search
 from ssp_desktop.store.backup import sqlite_backup
 from ssp_desktop.store.lock import StoreLock
 
@@ -344,6 +344,12 @@ class Store:
         self.lock = lock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         changes.install(self._sessions)
+        # The partnership this store is open for (see partnerships.py); None until
+        # chosen, and for a store that holds none yet.
+        self.partnership: partnerships.PartnershipRef | None = None
+        self.partnership_count = 0
+        partnerships.install_filter(self._sessions, self._filtered_partnership)
+        partnerships.install_session_setting(engine, self._filtered_partnership)
         self._listeners: list[events.Listener] = []
         self._listeners_lock = threading.Lock()
         self._meta = self._read_meta()
@@ -360,11 +366,16 @@ class Store:
         readonly: bool = False,
         script_location: str = MIGRATIONS,
         backup: Callable[[Path, Path], None] | None = None,
+        partnership: str | None = None,
+        all_partnerships: bool = False,
     ) -> Store:
         """Open (or with ``create`` make) the store at ``path``.
 
         ``readonly`` opens without the writer lock and without migrating (used by
         ``check``). ``backup`` is the copy function, replaceable in tests.
+        ``partnership``: the name (or id) of the partnership to open the store for;
+        needed when the store holds several (``PartnershipChoiceError`` lists them).
+        ``all_partnerships``: read every partnership (the region summary, ``check``).
         """
         path = Path(path).expanduser().absolute()
         exists = path.exists()
@@ -404,6 +415,10 @@ class Store:
                 lock.hold()
             store = cls(path, engine, lock)
             store.backup_path = backup_path
+            if not all_partnerships:
+                store.choose_partnership(
+                    partnership if partnership is not None else partnerships.requested()
+                )
             if not readonly:
                 store._write_meta({"last_opened_by": __version__})
             log.info(
@@ -534,6 +549,27 @@ class Store:
                 ):
                     conn.execute(insert(StoreMeta).values(key=key, value=value))
         return backup_path
+
+    # -- partnership -----------------------------------------------------------------
+
+    def held_partnerships(self) -> list[partnerships.PartnershipRef]:
+        """Every partnership the store holds (that this connection may read)."""
+        with self._sessions() as s:
+            return partnerships.list_partnerships(s)
+
+    def choose_partnership(self, wanted: str | None) -> partnerships.PartnershipRef | None:
+        """Open the store for the partnership called ``wanted`` (see
+        :func:`partnerships.choose`): from here on every read sees only its records."""
+        available = self.held_partnerships()
+        self.partnership = partnerships.choose(available, wanted)
+        self.partnership_count = len(available)
+        return self.partnership
+
+    def _filtered_partnership(self) -> uuid.UUID | None:
+        # A store of one partnership needs no filter (and pays nothing for one).
+        if self.partnership is None or self.partnership_count < 2:
+            return None
+        return self.partnership.id
 
     # -- metadata ------------------------------------------------------------------
 
