@@ -900,10 +900,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ssp_desktop.logs import setup_logging
 
         setup_logging()
-    if args.partnership is not None:
-        from ssp_desktop.store import partnerships
+    from ssp_desktop.store import partnerships
 
-        partnerships.request(args.partnership)
+    # Always set, so that a second run in one process does not inherit the first's.
+    partnerships.request(args.partnership)
     if args.command == "xlsx":
         return cmd_xlsx_import(args) if args.xlsx_command == "import" else cmd_xlsx_export(args)
     if args.command == "demo":

@@ -174,11 +174,47 @@ def scoped_classes() -> tuple[type[Base], ...]:
     return (*record_classes().values(), *extra)
 
 
+def _in(column: str) -> Callable[[Any], Callable[[Any], ColumnElement[bool]]]:
+    # One lambda per column name: SQLAlchemy adapts a lambda's entity to aliases
+    # (``include_aliases``) and caches it by its code, with the subquery and the id
+    # as its parameters; a plain expression would name the unaliased table.
+    makers: dict[str, Callable[[Any], Callable[[Any], ColumnElement[bool]]]] = {
+        "plan_id": lambda sub: lambda c: c.plan_id.in_(sub),
+        "priority_id": lambda sub: lambda c: c.priority_id.in_(sub),
+        "action_id": lambda sub: lambda c: c.action_id.in_(sub),
+        "measure_id": lambda sub: lambda c: c.measure_id.in_(sub),
+        "framework_id": lambda sub: lambda c: c.framework_id.in_(sub),
+        "stream_id": lambda sub: lambda c: c.stream_id.in_(sub),
+        "award_id": lambda sub: lambda c: c.award_id.in_(sub),
+        "pack_id": lambda sub: lambda c: c.pack_id.in_(sub),
+        "meeting_id": lambda sub: lambda c: c.meeting_id.in_(sub),
+        "lead_id": lambda sub: lambda c: c.lead_id.in_(sub),
+    }
+    return makers[column]
+
+
+def _adaptable(cls: type[Base], pid: uuid.UUID) -> Callable[[Any], ColumnElement[bool]] | None:
+    """:func:`_criterion` as a lambda of the entity, so that aliases are filtered too."""
+    if cls is Partnership:
+        return lambda c: c.id == pid
+    if "partnership_id" in cls.__table__.columns:
+        return lambda c: c.partnership_id == pid
+    if cls is sync_records.SyncProcessed:
+        column, parent = "lead_id", sync_records.SyncLead
+    else:
+        step = _owner_column(cls)
+        if step is None:
+            return None
+        column, parent = step
+    sub = select(parent.__table__.c.id).where(_criterion_required(parent, pid))
+    return _in(column)(sub)
+
+
 @functools.cache
 def _options(pid: uuid.UUID) -> tuple[LoaderCriteriaOption, ...]:
     options = []
     for cls in scoped_classes():
-        criterion = _criterion(cls, pid)
+        criterion = _adaptable(cls, pid)
         if criterion is not None:
             options.append(with_loader_criteria(cls, criterion, include_aliases=True))
     return tuple(options)
