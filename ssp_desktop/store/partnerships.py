@@ -199,6 +199,7 @@ def _adaptable(cls: type[Base], pid: uuid.UUID) -> Callable[[Any], ColumnElement
         return lambda c: c.id == pid
     if "partnership_id" in cls.__table__.columns:
         return lambda c: c.partnership_id == pid
+    parent: type[Base]
     if cls is sync_records.SyncProcessed:
         column, parent = "lead_id", sync_records.SyncLead
     else:
