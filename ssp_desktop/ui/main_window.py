@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, Signal
@@ -35,12 +35,20 @@ from ssp_desktop.logs import log_file
 from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.sample.plan import SAMPLE_BANNER, SAMPLE_MEETING_DATE
 from ssp_desktop.store.engine import Store
+from ssp_desktop.store.partnerships import PartnershipChoiceError
+from ssp_desktop.store.partnerships import requested as requested_partnership
 from ssp_desktop.sync import keys
 from ssp_desktop.ui.board_pack import BoardPackDialog
 from ssp_desktop.ui.correction import ask_correction_reason
 from ssp_desktop.ui.dialogs import NewPlanDialog
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
+from ssp_desktop.ui.partnerships import (
+    PartnershipDialog,
+    RegionSummaryDialog,
+    remember,
+    remembered,
+)
 from ssp_desktop.ui.screen import fit_to_screen, keep_on_screen
 from ssp_desktop.ui.search import SearchDialog
 from ssp_desktop.ui.spreadsheet import (
@@ -99,6 +107,8 @@ class MainWindow(SharingWindow):
         self.search_dialog: SearchDialog | None = None
         self.starter_job: Job | None = None
         self.master_check: MasterFingerprintDialog | None = None
+        self.partnership_dialog: PartnershipDialog | None = None
+        self.region_dialog: RegionSummaryDialog | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("ssp-desktop")
         self.setMinimumSize(720, 480)
@@ -232,6 +242,14 @@ class MainWindow(SharingWindow):
         self.conflicts_action = QAction("Con&flicts…", self)
         self.conflicts_action.setStatusTip("Resolve differences between copies")
         _on_trigger(self.conflicts_action, self.show_conflicts)
+        self.partnership_action = QAction("Open for another pa&rtnership…", self)
+        self.partnership_action.setStatusTip(
+            "This store holds several partnerships: work on another one"
+        )
+        _on_trigger(self.partnership_action, self.choose_partnership)
+        self.region_action = QAction("Re&gion summary…", self)
+        self.region_action.setStatusTip("Every partnership's action RAG counts per priority")
+        _on_trigger(self.region_action, self.region_summary)
         self.close_action = QAction("&Close store", self)
         self.close_action.setShortcut(QKeySequence.StandardKey.Close)
         _on_trigger(self.close_action, self.close_store)
@@ -250,6 +268,8 @@ class MainWindow(SharingWindow):
             self.export_action,
             self.enrol_action,
             self.conflicts_action,
+            self.partnership_action,
+            self.region_action,
             self.close_action,
         ):
             file_menu.addAction(action)
@@ -343,15 +363,31 @@ class MainWindow(SharingWindow):
 
     # -- store handling --------------------------------------------------------------
 
-    def open_store(self, path: Path, *, create: bool = False) -> bool:
-        """Open ``path``, closing the current store first. Explains any failure."""
+    def open_store(
+        self, path: Path, *, create: bool = False, partnership: str | None = None
+    ) -> bool:
+        """Open ``path``, closing the current store first. Explains any failure.
+
+        A store holding several partnerships opens for ``partnership``, else the one
+        last chosen for it, else the one the user chooses when asked."""
         if not self._settle_unsaved():
             return False
+        where = str(path)
+        # Asked for (here, or --partnership on the command line), else the last choice.
+        wanted = partnership or requested_partnership() or remembered(where)
         try:
-            store = Store.open(path, create=create)
+            try:
+                store = Store.open(path, create=create, partnership=wanted)
+            except PartnershipChoiceError as exc:
+                chosen = self._ask_partnership(path.name, exc.names, wanted)
+                if chosen is None:
+                    return False
+                store = Store.open(path, create=create, partnership=chosen)
         except SspError as exc:
             self._fail(f"Could not open {path.name}", str(exc))
             return False
+        if store.partnership_count > 1 and store.partnership is not None:
+            remember(where, store.partnership.name)
         self.close_store()
         self.store = store
         self.document = PlanDocument(store, self)
@@ -363,6 +399,47 @@ class MainWindow(SharingWindow):
         self._show_store()
         self.store_changed.emit()
         return True
+
+    def _ask_partnership(
+        self, store_name: str, names: Sequence[str], current: str | None
+    ) -> str | None:
+        dialog = PartnershipDialog(store_name, names, current, self)
+        self.partnership_dialog = dialog
+        try:
+            if dialog.exec() != PartnershipDialog.DialogCode.Accepted:
+                return None
+            return dialog.chosen
+        finally:
+            self.partnership_dialog = None
+
+    def choose_partnership(self) -> None:
+        """File > Open for another partnership: ask, then open the store for it."""
+        store = self.store
+        if store is None or store.partnership_count < 2:
+            return
+        names = [p.name for p in store.held_partnerships()]
+        current = store.partnership.name if store.partnership else None
+        chosen = self._ask_partnership(store.path.name, names, current)
+        if chosen is None or chosen == current:
+            return
+        path = store.path
+        if self.close_store():
+            self.open_store(path, partnership=chosen)
+
+    def region_summary(self) -> RegionSummaryDialog | None:
+        """File > Region summary: every partnership's RAG counts per priority."""
+        if self.document is None:
+            return None
+        from ssp_desktop.queries.region import region_summary
+
+        with self.document.read() as session:
+            summaries = region_summary(session)
+        dialog = RegionSummaryDialog(summaries, self.document.store.is_sample, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: setattr(self, "region_dialog", None))
+        self.region_dialog = dialog
+        dialog.open()
+        return dialog
 
     def _settle_unsaved(self) -> bool:
         """Typing not yet saved (My quarter's cards) is saved or discarded by the user's
@@ -531,6 +608,9 @@ class MainWindow(SharingWindow):
             action.setEnabled(store is not None)
         # Leads are enrolled on the master copy (or a store yet to share anything).
         self.enrol_action.setEnabled(store is not None and not is_lead_copy(store))
+        several = store is not None and store.partnership_count > 1
+        self.partnership_action.setVisible(several)
+        self.region_action.setVisible(several)
         self.conflict_badge.refresh(store)
         self._update_undo_actions()
         if store is None or self.document is None:
@@ -544,6 +624,9 @@ class MainWindow(SharingWindow):
         self.store_label.setText(f"{store.path} — {copy_role_text(store)}")
         self.saved_label.setText(SAVED)
         self.setWindowTitle(f"{store.path.name} — ssp-desktop")
+        if several and store.partnership is not None:
+            self.store_label.setText(f"{store.path} — {store.partnership.name}")
+            self.setWindowTitle(f"{store.partnership.name} — {store.path.name} — ssp-desktop")
         today = SAMPLE_MEETING_DATE if store.is_sample else dt.date.today()
         self._workspace = Workspace(self.document, today, self)
         self.pages.addWidget(self._workspace)
