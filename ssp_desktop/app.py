@@ -112,7 +112,7 @@ def app_icon_path() -> Path:
 
 
 def run_gui(
-    store: Path | None = None, *, sample: bool = False, open_file: Path | None = None
+    store: Path | str | None = None, *, sample: bool = False, open_file: Path | None = None
 ) -> int:
     """Start the app. ``open_file`` (a bundle double-clicked, or ``ssp-desktop FILE``)
     goes to an app already running for this user if there is one, otherwise this app

@@ -67,6 +67,28 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--store", metavar="PATH", required=True, help="where to write it")
     demo.add_argument("--force", action="store_true", help="replace an existing store at PATH")
 
+    store_cmd = sub.add_parser(
+        "store", help="move a master copy between a file and a PostgreSQL server"
+    )
+    store_sub = store_cmd.add_subparsers(dest="store_command", metavar="ACTION", required=True)
+    copy = store_sub.add_parser(
+        "copy",
+        help="copy a store with its whole history (file to server, server to file, ...)",
+        description=(
+            "Copy every table of a store, history, sync keys and trust included, to a new "
+            "file or an empty PostgreSQL database (postgresql://user@host:port/database; the "
+            "password comes from ~/.pgpass, a service file or the keyring). Leads' bundles "
+            "made against the old copy keep importing into the new one."
+        ),
+    )
+    copy.add_argument("--from", dest="source", metavar="STORE", required=True, help="the store")
+    copy.add_argument("--to", dest="target", metavar="STORE", required=True, help="the copy")
+    copy.add_argument(
+        "--replace",
+        action="store_true",
+        help="overwrite a target that already holds a store (default: refuse)",
+    )
+
     check = sub.add_parser("check", help="check a store for damage and inconsistencies")
     check.add_argument("--store", metavar="PATH", required=True, help="the store to check")
 
@@ -248,22 +270,37 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+StoreLocation = Path | str  # a store file, or a postgresql:// URL (kept as text)
+
+
+def _location(text: str) -> StoreLocation:
+    """``--store`` as given: a server URL stays text (a Path would fold its ``//``)."""
+    from ssp_desktop.store.backend import is_server_location
+
+    return text if is_server_location(text) else Path(text)
+
+
 def _error(message: str) -> int:
     print(f"ssp-desktop: {message}", file=sys.stderr)
     return EXIT_REFUSED
 
 
-def cmd_demo(store_path: Path, *, force: bool) -> int:
+def cmd_demo(store_path: StoreLocation, *, force: bool) -> int:
     """Write the sample plan to ``store_path``.
 
     The sample is built in a temporary file beside the target and moved into place
     only when complete, so a full disk or a crash never leaves half a store, and
-    ``--force`` never destroys the old store unless the new one is ready.
+    ``--force`` never destroys the old store unless the new one is ready. On a server
+    the sample goes into an empty database in one transaction.
     """
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.sample.plan import write_sample
+    from ssp_desktop.store.backend import finish_file
     from ssp_desktop.store.engine import Store
     from ssp_desktop.store.lock import StoreLock
+
+    if isinstance(store_path, str):
+        return _demo_on_server(store_path, force=force)
 
     target = store_path.expanduser().absolute()
     if target.is_dir():
@@ -289,12 +326,7 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
         with Store.open(tmp, create=True) as store:
             summary = write_sample(store)
         # Fold the WAL into the main file so the one file we move is the whole store.
-        conn = sqlite3.connect(tmp)
-        try:
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            conn.execute("PRAGMA journal_mode = DELETE")
-        finally:
-            conn.close()
+        finish_file(tmp)
         # A WAL (and its index) left beside the old store by a crash belongs to the old
         # file: SQLite would replay it onto the new one's pages and corrupt it. The old
         # store is being replaced (we hold its lock), so its journal goes first.
@@ -329,6 +361,30 @@ def cmd_demo(store_path: Path, *, force: bool) -> int:
     return EXIT_OK
 
 
+def _demo_on_server(url: str, *, force: bool) -> int:
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.sample.plan import write_sample
+    from ssp_desktop.store.engine import Store
+
+    if force:
+        return _error(
+            "--force replaces a store file; a server store is not replaced. Write the "
+            "sample into a new, empty database instead."
+        )
+    try:
+        with Store.open(url, create=True) as store:
+            summary = write_sample(store)
+            where = store.location
+    except SspError as exc:
+        return _error(str(exc))
+    print(
+        f"Wrote the sample plan to {where}: {summary.plans} plans, "
+        f"{summary.actions} actions, {summary.action_updates} updates, "
+        f"{summary.measures} measures. Sample data - illustrative only."
+    )
+    return EXIT_OK
+
+
 def _remove_abandoned_partials(target: Path) -> None:
     """Delete what an earlier ``demo`` killed mid-write left beside ``target`` (its
     temporary store, journal and lock). One still being written holds its lock and is
@@ -356,7 +412,19 @@ def _remove_abandoned_partials(target: Path) -> None:
             Path(f"{partial}.lock").unlink(missing_ok=True)
 
 
-def cmd_check(store_path: Path) -> int:
+def cmd_store_copy(source: StoreLocation, target: StoreLocation, replace: bool) -> int:
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.store.copy import copy_store
+
+    try:
+        result = copy_store(source, target, replace=replace)
+    except SspError as exc:
+        return _error(str(exc))
+    print(result.describe())
+    return EXIT_OK
+
+
+def cmd_check(store_path: StoreLocation) -> int:
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.store.engine import Store
     from ssp_desktop.store.integrity import check_store
@@ -365,12 +433,13 @@ def cmd_check(store_path: Path) -> int:
         # Damage anywhere is damage: the check reads every partnership the store holds.
         with Store.open(store_path, readonly=True, all_partnerships=True) as store:
             problems = check_store(store)
+            where = store.location
     except SspError as exc:
         return _error(str(exc))
     if not problems:
-        print(f"{store_path}: no problems found.")
+        print(f"{where}: no problems found.")
         return EXIT_OK
-    print(f"{store_path}: {len(problems)} problem(s) found:")
+    print(f"{where}: {len(problems)} problem(s) found:")
     for problem in problems:
         print(f"  - {problem}")
     return EXIT_PROBLEMS
@@ -408,7 +477,7 @@ def cmd_xlsx_import(args: argparse.Namespace) -> int:
         return _error(str(exc))
     try:
         mapping = Mapping.load(Path(args.mapping)) if args.mapping else None
-        with Store.open(Path(args.store), readonly=args.dry_run) as store:
+        with Store.open(_location(args.store), readonly=args.dry_run) as store:
             plan_id = _plan_id(store, args.plan)
             prepared = importing.prepare(
                 Path(args.file),
@@ -445,7 +514,7 @@ def cmd_xlsx_export(args: argparse.Namespace) -> int:
 
     _tolerant_stdout()
     try:
-        with Store.open(Path(args.store), readonly=True) as store:
+        with Store.open(_location(args.store), readonly=True) as store:
             plan_id = _plan_id(store, args.plan)
             result = export_workbook(store, Path(args.out), plan_id=plan_id)
     except SspError as exc:
@@ -464,7 +533,7 @@ def _tolerant_stdout() -> None:
 
 
 def cmd_pack(
-    store_path: Path,
+    store_path: StoreLocation,
     *,
     quarter_text: str,
     out: Path,
@@ -533,7 +602,11 @@ def cmd_pack(
 
 
 def cmd_pack_annual(
-    store_path: Path, year_text: str, out: Path, plan_text: str | None, committee: str | None
+    store_path: StoreLocation,
+    year_text: str,
+    out: Path,
+    plan_text: str | None,
+    committee: str | None,
 ) -> int:
     """Write the annual update to scrutiny for a financial year (not recorded as a
     board pack export: it is a different paper)."""
@@ -570,7 +643,7 @@ def cmd_pack_annual(
     return EXIT_OK
 
 
-def cmd_pack_list(store_path: Path) -> int:
+def cmd_pack_list(store_path: StoreLocation) -> int:
     """Print the recorded exports, newest first."""
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.reports.export import list_exports
@@ -596,7 +669,7 @@ def cmd_pack_list(store_path: Path) -> int:
     return EXIT_OK
 
 
-def cmd_pack_publish(store_path: Path, text: str) -> int:
+def cmd_pack_publish(store_path: StoreLocation, text: str) -> int:
     """Publish a recorded export: final, attributed, its quarter locked."""
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.reports.export import find_export, publish_export
@@ -618,7 +691,7 @@ def cmd_pack_publish(store_path: Path, text: str) -> int:
     return EXIT_OK
 
 
-def cmd_pack_remake(store_path: Path, text: str, out: Path | None) -> int:
+def cmd_pack_remake(store_path: StoreLocation, text: str, out: Path | None) -> int:
     """Make a recorded export again from the store's history; compare SHA-256s."""
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.reports.export import find_export, remake_export
@@ -648,7 +721,7 @@ def cmd_pack_remake(store_path: Path, text: str, out: Path | None) -> int:
 
 
 def cmd_bundle_export(
-    store_path: Path,
+    store_path: StoreLocation,
     out: Path,
     *,
     person: str | None,
@@ -680,7 +753,7 @@ def cmd_bundle_export(
 
 
 def cmd_bundle_import(
-    store_path: Path,
+    store_path: StoreLocation,
     file: Path,
     *,
     dry_run: bool,
@@ -793,7 +866,7 @@ def cmd_join(out: Path, *, name: str, email: str) -> int:
     return EXIT_OK
 
 
-def cmd_enrol(store_path: Path, file: Path, *, fingerprint: str) -> int:
+def cmd_enrol(store_path: StoreLocation, file: Path, *, fingerprint: str) -> int:
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.store.engine import Store
     from ssp_desktop.sync import trust
@@ -803,7 +876,7 @@ def cmd_enrol(store_path: Path, file: Path, *, fingerprint: str) -> int:
         read_recovery_public,
     )
 
-    if not store_path.exists():
+    if isinstance(store_path, Path) and not store_path.exists():
         return _error(f"There is no store at {store_path}. Enrol people on the master copy.")
     try:
         with Store.open(store_path) as store:
@@ -817,7 +890,7 @@ def cmd_enrol(store_path: Path, file: Path, *, fingerprint: str) -> int:
     return EXIT_OK
 
 
-def cmd_region_summary(store_path: Path) -> int:
+def cmd_region_summary(store_path: StoreLocation) -> int:
     """Print each partnership's RAG counts per priority as a table."""
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.queries.region import region_summary, summary_table
@@ -907,23 +980,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "xlsx":
         return cmd_xlsx_import(args) if args.xlsx_command == "import" else cmd_xlsx_export(args)
     if args.command == "demo":
-        return cmd_demo(Path(args.store), force=args.force)
+        return cmd_demo(_location(args.store), force=args.force)
+    if args.command == "store":
+        return cmd_store_copy(_location(args.source), _location(args.target), args.replace)
     if args.command == "check":
-        return cmd_check(Path(args.store))
+        return cmd_check(_location(args.store))
     if args.command == "pack":
         if args.list_exports:
-            return cmd_pack_list(Path(args.store))
+            return cmd_pack_list(_location(args.store))
         if args.publish:
-            return cmd_pack_publish(Path(args.store), args.publish)
+            return cmd_pack_publish(_location(args.store), args.publish)
         if args.as_published:
             return cmd_pack_remake(
-                Path(args.store), args.as_published, Path(args.out) if args.out else None
+                _location(args.store), args.as_published, Path(args.out) if args.out else None
             )
         if args.annual:
             if not args.out:
                 return _error("give --out for the annual update's PDF.")
             return cmd_pack_annual(
-                Path(args.store), args.annual, Path(args.out), args.plan, args.committee
+                _location(args.store), args.annual, Path(args.out), args.plan, args.committee
             )
         if not args.quarter or not args.out:
             return _error(
@@ -931,7 +1006,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "or --as-published)."
             )
         return cmd_pack(
-            Path(args.store),
+            _location(args.store),
             quarter_text=args.quarter,
             out=Path(args.out),
             plan_text=args.plan,
@@ -942,16 +1017,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "join":
         return cmd_join(Path(args.out), name=args.name, email=args.email)
     if args.command == "enrol":
-        return cmd_enrol(Path(args.store), Path(args.file), fingerprint=args.fingerprint)
+        return cmd_enrol(_location(args.store), Path(args.file), fingerprint=args.fingerprint)
     if args.command == "region-summary":
-        return cmd_region_summary(Path(args.store))
+        return cmd_region_summary(_location(args.store))
     if args.command == "keys":
         return cmd_keys(rotate=args.rotate, recovery=args.make_recovery_key, new=args.new)
     if args.command == "bundle" and args.bundle_command == "recover":
         return cmd_bundle_recover(Path(args.key), Path(args.file), Path(args.out))
     if args.command == "bundle" and args.bundle_command == "export":
         return cmd_bundle_export(
-            Path(args.store),
+            _location(args.store),
             Path(args.out),
             person=args.person,
             themes=args.themes,
@@ -960,7 +1035,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     if args.command == "bundle":
         return cmd_bundle_import(
-            Path(args.store),
+            _location(args.store),
             Path(args.file),
             dry_run=args.dry_run,
             confirm_deletions=args.confirm_deletions,
@@ -986,7 +1061,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem is not None:
         return _error(problem)
     return run_gui(
-        store=Path(args.store) if args.store else None, sample=args.sample, open_file=open_file
+        store=_location(args.store) if args.store else None, sample=args.sample, open_file=open_file
     )
 
 

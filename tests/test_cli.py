@@ -474,7 +474,7 @@ def test_read_only_commands_work_in_a_read_only_folder(
     "could not be written": reading a WAL store makes SQLite create files beside it."""
     import os
 
-    from ssp_desktop.store import engine
+    from ssp_desktop.store import backend
 
     folder = tmp_path / "share"
     folder.mkdir()
@@ -482,8 +482,8 @@ def test_read_only_commands_work_in_a_read_only_folder(
     path.write_bytes(demo_store.read_bytes())
     Store.open(path).close()  # now in WAL mode, as every store the app has opened
     before = sorted(p.name for p in folder.iterdir())
-    real = engine.folder_writable
-    monkeypatch.setattr(engine, "folder_writable", lambda f: f != folder and real(f))
+    real = backend.folder_writable
+    monkeypatch.setattr(backend, "folder_writable", lambda f: f != folder and real(f))
     if os.geteuid() != 0:  # root writes anywhere; the stand-in above says what it can't
         folder.chmod(0o555)
     try:

@@ -45,6 +45,20 @@ class StoreBusyError(StoreError):
     pass
 
 
+class WriteRaceError(StoreBusyError):
+    """Another writer committed a change to the same rows first (a server store's
+    serialization failure or deadlock); nothing was saved, and trying again is safe."""
+
+
+class StoreUnreachableError(StoreError):
+    """The database server cannot be reached (down, wrong host or port, no network)."""
+
+
+class StoreAccessDeniedError(StoreError):
+    """The database server refused the user name or password, or the account may not
+    do what was asked."""
+
+
 @dataclass(frozen=True)
 class LockHolder:
     host: str

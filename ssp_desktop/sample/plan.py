@@ -141,7 +141,7 @@ def write_sample(store: Store, *, partnership_name: str | None = None) -> Sample
         ).all()
         if held and partnership_name is None:
             raise DomainError(
-                f"{store.path} already holds a partnership, so the sample plan was not "
+                f"{store.location} already holds a partnership, so the sample plan was not "
                 "written. Create a new, empty store for the sample."
             )
         if partnership_name is not None and partnership_name.casefold() in {

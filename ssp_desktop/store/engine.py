@@ -1,14 +1,18 @@
-"""The plan store: one SQLite file, opened safely, migrated, one writer at a time.
+"""The plan store: a SQLite file (the default) or a PostgreSQL database, opened
+safely, migrated, written one transaction at a time.
 
 Opening a store (``Store.open``) checks, in this order, before anything is written:
-the file is a whole SQLite database (not another file, not a truncated copy), the
-folder is writable, no other app holds the writer lock, the schema is not from a
-newer app. Then it takes a backup copy and applies Alembic migrations if the schema
-is older. Every connection has foreign keys on; the journal is WAL.
+for a file, it is a whole SQLite database (not another file, not a truncated copy), the
+folder is writable and no other app holds the writer lock; for either engine, the
+schema is not from a newer app. Then it takes a backup copy and applies Alembic
+migrations if the schema is older. Everything that differs between the two engines
+(pragmas, WAL, backups, integrity checks, snapshots, error messages) is in
+``backend.py``; a location that is a ``postgresql://`` URL opens a server store.
 
 Writes go through :meth:`Store.transaction`, which logs every change (see
-``changes.py``) and turns low-level SQLite failures (disk full, locked, read-only,
-constraint) into errors that tell the user what happened and that nothing was saved.
+``changes.py``) and turns low-level database failures (disk full, locked, read-only,
+constraint, a server that cannot be reached) into errors that tell the user what
+happened and that nothing was saved.
 """
 
 from __future__ import annotations
@@ -21,54 +25,64 @@ import logging
 import os
 import re
 import sqlite3
-import struct
 import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    create_engine,
-    delete,
-    event,
-    func,
-    insert,
-    inspect,
-    select,
-)
+from sqlalchemy import Connection, Engine, delete, func, insert, inspect, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import QueuePool
 
 from ssp_desktop import __version__
 from ssp_desktop.domain import changes, events, sync_records  # noqa: F401 - registers the sync tables
 from ssp_desktop.domain.errors import (
-    CorruptStoreError,
-    DomainError,
     NotAStoreError,
     ReadOnlyLocationError,
-    StoreBusyError,
     StoreError,
     StoreFullError,
     StoreNotFoundError,
     StoreTooNewError,
 )
 from ssp_desktop.domain.records import ChangeLog, StoreMeta
+from ssp_desktop.store import backend as _backend
 from ssp_desktop.store import partnerships, search
-from ssp_desktop.store.backup import sqlite_backup
+from ssp_desktop.store.backend import (
+    NOTHING_CHANGED,
+    RESTORE_ADVICE,
+    Backend,
+    PostgresBackend,
+    Probe,
+    SqliteBackend,
+    SspErrorLike,
+    inspect_header,
+    is_server_location,
+    redact,
+    translate_sqlite,
+)
 from ssp_desktop.store.lock import StoreLock
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-SQLITE_MAGIC = b"SQLite format 3\x00"
 log = logging.getLogger(__name__)
 MIGRATIONS = "ssp_desktop.store:migrations"
-_NOTHING_CHANGED = "The store was not changed."
+_NOTHING_CHANGED = NOTHING_CHANGED
+_RESTORE = RESTORE_ADVICE
+__all__ = [
+    "MIGRATIONS",
+    "RESTORE_ADVICE",
+    "Store",
+    "default_actor",
+    "head_revision",
+    "inspect_header",
+    "is_server_location",
+    "redact",
+    "revisions",
+    "translate",
+]
 
 
 def _alembic_config(script_location: str = MIGRATIONS) -> Config:
@@ -135,41 +149,6 @@ def head_revision(script_location: str = MIGRATIONS) -> str:
     return revisions(script_location).head
 
 
-def inspect_header(path: Path) -> None:
-    """Refuse a file that is not SQLite, or is shorter than its own header says."""
-    try:
-        size = path.stat().st_size
-        with path.open("rb") as f:
-            header = f.read(100)
-    except PermissionError as exc:
-        raise ReadOnlyLocationError(f"Cannot read {path}: permission denied.") from exc
-    if size == 0:
-        raise NotAStoreError(f"{path} is an empty file, not an ssp-desktop store.")
-    if not header.startswith(SQLITE_MAGIC):
-        raise NotAStoreError(
-            f"{path} is not an ssp-desktop store: it is not a SQLite database. "
-            "Check that you chose the right file. " + _NOTHING_CHANGED
-        )
-    if len(header) < 100:
-        raise CorruptStoreError(f"{path} is damaged: its header is incomplete. {_RESTORE}")
-    (page_size,) = struct.unpack(">H", header[16:18])
-    page_size = 65536 if page_size == 1 else page_size
-    change_counter, page_count = struct.unpack(">II", header[24:32])
-    (valid_for,) = struct.unpack(">I", header[92:96])
-    # The in-header page count is only trustworthy when this matches (SQLite file format).
-    if valid_for == change_counter and page_count and size < page_count * page_size:
-        raise CorruptStoreError(
-            f"{path} is damaged: it is {size:,} bytes but should be "
-            f"{page_count * page_size:,} (a copy that did not finish?). {_RESTORE}"
-        )
-
-
-_RESTORE = RESTORE_ADVICE = (
-    "Restore it from a backup (ssp-desktop keeps one beside the store before every upgrade) "
-    "or ask the strategy team for a fresh copy. " + _NOTHING_CHANGED
-)
-
-
 def _check_folder_writable(folder: Path) -> None:
     if not folder.is_dir():
         raise StoreNotFoundError(f"The folder {folder} does not exist.")
@@ -181,133 +160,16 @@ def _check_folder_writable(folder: Path) -> None:
         )
 
 
-# Below this much free space, a write that failed with an I/O error failed for want of
-# room: SQLite says "disk I/O error", not "full", when growing the WAL or its index fails.
-_NEARLY_FULL = 4 << 20
-
-
-def _nearly_full(path: Path | None) -> bool:
-    if path is None:
-        return False
-    try:
-        st = os.statvfs(path.parent)
-    except (OSError, AttributeError):  # no statvfs on Windows; SQLite says "full" there
-        return False
-    return st.f_bavail * st.f_frsize < _NEARLY_FULL
+def folder_writable(folder: Path) -> bool:
+    """Whether files can be made in ``folder`` (``backend.folder_writable``)."""
+    return _backend.folder_writable(folder)
 
 
 def translate(exc: BaseException, path: Path | None = None) -> SspErrorLike:
-    """The user-facing error for a low-level database failure (``path``: the store, to
-    tell a full disk behind a bare "disk I/O error")."""
-    text = str(getattr(exc, "orig", exc)).lower()
-    if "full" in text or ("i/o error" in text and _nearly_full(path)):
-        return StoreFullError(
-            "The disk is full, so the change was not saved. Free some space and try again; "
-            "the store is as it was before the change."
-        )
-    if "locked" in text or "busy" in text:
-        return StoreBusyError(
-            "The store is busy (another program is writing to it). Try again in a moment; "
-            "the change was not saved."
-        )
-    if "readonly" in text or "read-only" in text:
-        return ReadOnlyLocationError(
-            "The store cannot be written (read-only file or folder); the change was not saved."
-        )
-    if "malformed" in text or "not a database" in text or "corrupt" in text:
-        return CorruptStoreError(f"The store is damaged ({text}). {_RESTORE}")
-    if isinstance(exc, sa_exc.IntegrityError):
-        return DomainError(_explain_integrity(text))
-    return StoreError(f"The store could not be written ({text}). The change was not saved.")
-
-
-SspErrorLike = StoreError | DomainError
-
-
-def _explain_integrity(text: str) -> str:
-    m = re.search(r"unique constraint failed: ([\w.]+(?:, [\w.]+)*)", text)
-    if m:
-        cols = [c.split(".")[-1] for c in m.group(1).split(", ")]
-        table = m.group(1).split(".")[0].replace("_", " ")
-        key = [c for c in cols if not c.endswith("_id")] or cols
-        return f"Another {table} already has this {' and '.join(key)}. Nothing was saved."
-    if "foreign key" in text:
-        return "That change refers to a record that does not exist. Nothing was saved."
-    if "check constraint" in text:
-        if "due_after_start" in text:
-            return "The due date is before the start date. Nothing was saved."
-        return f"A value is out of range ({text}). Nothing was saved."
-    if "not null" in text:
-        field = text.rsplit(".", 1)[-1]
-        return f"The {field.replace('_', ' ')} is required. Nothing was saved."
-    return f"The change breaks a rule of the store ({text}). Nothing was saved."
-
-
-def folder_writable(folder: Path) -> bool:
-    """Whether files can be made in ``folder`` (a probe, as permissions alone do not
-    say: a read-only share, a CD, a folder the user may only read)."""
-    probe = folder / f".ssp-write-test-{uuid.uuid4().hex}"
-    try:
-        probe.touch()
-        probe.unlink()
-    except OSError:
-        return False
-    return True
-
-
-def _read_query(path: Path) -> str:
-    """The URI query that opens ``path`` for reading only.
-
-    Reading a store in WAL mode makes SQLite create its ``-shm`` index beside it, which
-    a read-only folder refuses ("could not be written" for a command that writes
-    nothing). There, with no write-ahead log left beside the store, it is opened as
-    immutable: nobody can be writing to a file in a folder nobody can write to.
-    """
-    if folder_writable(path.parent):
-        return "?mode=ro"
-    wal = Path(f"{path}-wal")
-    if wal.exists() and wal.stat().st_size > 0:
-        raise ReadOnlyLocationError(
-            f"{path} is in a read-only folder and still has unsaved changes in "
-            f"{wal.name} beside it, which only a writable folder lets SQLite read. Copy "
-            "the store and that file together to a folder you can write to and open it "
-            "there. " + _NOTHING_CHANGED
-        )
-    return "?mode=ro&immutable=1"
-
-
-def _make_engine(path: Path, *, readonly: bool) -> Engine:
-    uri = path.resolve().as_uri() + (_read_query(path) if readonly else "")
-    # The file URI form always opens an existing file with mode=ro, and otherwise
-    # creates; timeout is sqlite3's busy wait when a reader holds a checkpoint.
-    engine = create_engine(
-        "sqlite+pysqlite://",
-        # The bare URL would make SQLAlchemy assume an in-memory database and share
-        # one connection per thread; a file store wants an ordinary pool.
-        poolclass=QueuePool,
-        # Exception messages must not carry plan content into logs and crash reports.
-        hide_parameters=True,
-        creator=lambda: sqlite3.connect(uri, uri=True, timeout=5.0, check_same_thread=False),
-    )
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
-        # Let SQLAlchemy, not the sqlite3 module, decide where transactions begin, so
-        # migrations' DDL and our writes are really atomic.
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA busy_timeout = 5000")
-        if not readonly:
-            cur.execute("PRAGMA journal_mode = WAL")
-            cur.execute("PRAGMA synchronous = NORMAL")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-    return engine
+    """The user-facing error for a low-level SQLite failure (``path``: the store, to
+    tell a full disk behind a bare "disk I/O error"); a server store's ``Store``
+    translates through its backend."""
+    return translate_sqlite(exc, path)
 
 
 def default_actor() -> str:
@@ -335,13 +197,35 @@ def _fold_wal(path: Path) -> None:
         log.info("left the WAL of %s for later (%s)", path, exc)
 
 
-class Store:
-    """An open plan store. Use :meth:`open`; close with :meth:`close` or ``with``."""
+def _wanted(partnership: str | None) -> str | None:
+    """The partnership asked for, else the one the command line asked for."""
+    return partnership if partnership is not None else partnerships.requested()
 
-    def __init__(self, path: Path, engine: Engine, lock: StoreLock | None) -> None:
-        self.path = path
+
+class Store:
+    """An open plan store. Use :meth:`open`; close with :meth:`close` or ``with``.
+
+    ``path`` is the store's file (None for a server store); ``location`` is what to
+    show or log (a server URL without its password); ``backend`` does everything that
+    differs between SQLite and PostgreSQL.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        engine: Engine,
+        lock: StoreLock | None,
+        *,
+        readonly: bool | None = None,
+    ) -> None:
+        self.backend = backend
+        self.path: Path | None = backend.path
+        self.location = backend.location
         self.engine = engine
         self.lock = lock
+        # A file store is writable exactly when this app holds its writer lock; a server
+        # store has no lock file (the server keeps writers apart).
+        self.readonly = lock is None if readonly is None else readonly
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         changes.install(self._sessions)
         # The partnership this store is open for (see partnerships.py); None until
@@ -355,6 +239,15 @@ class Store:
         self._meta = self._read_meta()
         self.backup_path: Path | None = None
 
+    @property
+    def name(self) -> str:
+        """A short name for a title bar: the file's name, or "database on host"."""
+        return self.backend.name
+
+    @property
+    def is_server(self) -> bool:
+        return self.backend.kind == "postgresql"
+
     # -- opening -------------------------------------------------------------------
 
     @classmethod
@@ -366,10 +259,15 @@ class Store:
         readonly: bool = False,
         script_location: str = MIGRATIONS,
         backup: Callable[[Path, Path], None] | None = None,
+        password: str | None = None,
         partnership: str | None = None,
         all_partnerships: bool = False,
     ) -> Store:
-        """Open (or with ``create`` make) the store at ``path``.
+        """Open (or with ``create`` make) the store at ``path``: a file, or a
+        ``postgresql://user@host:port/database`` URL (the database must exist; with
+        ``create`` an empty one is given the store's tables). ``password`` is a server
+        password typed in for this session (else libpq's ~/.pgpass or service file, or
+        the keyring, supply one); it is never stored or shown.
 
         ``readonly`` opens without the writer lock and without migrating (used by
         ``check``). ``backup`` is the copy function, replaceable in tests.
@@ -377,7 +275,17 @@ class Store:
         needed when the store holds several (``PartnershipChoiceError`` lists them).
         ``all_partnerships``: read every partnership (the region summary, ``check``).
         """
+        if is_server_location(path):
+            return cls._open_server(
+                PostgresBackend(str(path), password=password),
+                create=create,
+                readonly=readonly,
+                script_location=script_location,
+                partnership=None if all_partnerships else _wanted(partnership),
+                all_partnerships=all_partnerships,
+            )
         path = Path(path).expanduser().absolute()
+        files = SqliteBackend(path)
         exists = path.exists()
         if exists and path.is_dir():
             raise NotAStoreError(f"{path} is a folder, not an ssp-desktop store.")
@@ -386,10 +294,10 @@ class Store:
         if exists:
             inspect_header(path)
             try:
-                probe = cls._probe(path)
+                probe = files.probe()
             except sqlite3.DatabaseError as exc:
                 raise translate(exc, path) from exc
-            cls._judge(path, *probe, revisions(script_location))
+            cls._judge(files, probe, revisions(script_location))
         elif not create:
             raise StoreNotFoundError(
                 f"There is no store at {path}. Check the path, or create one "
@@ -401,33 +309,25 @@ class Store:
             lock.acquire()
         engine: Engine | None = None
         try:
-            engine = _make_engine(path, readonly=readonly)
+            engine = files.make_engine(readonly=readonly)
             backup_path = cls._prepare_schema(
-                path,
+                files,
                 engine,
                 readonly=readonly,
                 script_location=script_location,
-                backup=backup or sqlite_backup,
+                backup=backup,
             )
             if lock is not None:
                 # SQLite has the store open in WAL mode now (the -shm exists): from here
                 # on no other process can delete the WAL or wipe its index (lock.py).
                 lock.hold()
-            store = cls(path, engine, lock)
+            store = cls(files, engine, lock)
             store.backup_path = backup_path
             if not all_partnerships:
-                store.choose_partnership(
-                    partnership if partnership is not None else partnerships.requested()
-                )
+                store.choose_partnership(_wanted(partnership))
             if not readonly:
                 store._write_meta({"last_opened_by": __version__})
-            log.info(
-                "opened store %s (%s, site %s%s)",
-                path,
-                "read-only" if readonly else "read-write",
-                store.site_id,
-                f", schema backup {backup_path.name}" if backup_path else "",
-            )
+            store._log_opened(readonly)
             return store
         except BaseException as exc:
             log.warning("could not open store %s: %s", path, type(exc).__name__)
@@ -442,58 +342,87 @@ class Store:
                 raise translate(exc, path) from exc
             raise
 
-    @staticmethod
-    def _probe(path: Path) -> tuple[set[str], str | None, str | None]:
-        """Tables, schema revision and last writer, read without changing a byte."""
-        conn = sqlite3.connect(path.resolve().as_uri() + _read_query(path), uri=True)
+    @classmethod
+    def _open_server(
+        cls,
+        server: PostgresBackend,
+        *,
+        create: bool,
+        readonly: bool,
+        script_location: str,
+        partnership: str | None = None,
+        all_partnerships: bool = False,
+    ) -> Store:
+        engine: Engine | None = None
         try:
-            tables = {
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
-            current = writer = None
-            if "alembic_version" in tables:
-                row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-                current = row[0] if row else None
-            if "store_meta" in tables:
-                row = conn.execute(
-                    "SELECT value FROM store_meta WHERE key = 'last_opened_by'"
-                ).fetchone()
-                writer = row[0] if row else None
-            return tables, current, writer
-        finally:
-            conn.close()
+            probe = server.probe()
+            cls._judge(server, probe, revisions(script_location))
+            if not probe.tables and not create:
+                raise StoreNotFoundError(
+                    f"{server.location} holds no ssp-desktop store yet. Create one there "
+                    "(ssp-desktop demo --store URL makes the sample plan, ssp-desktop store "
+                    "copy moves a file's), or check the database name. " + NOTHING_CHANGED
+                )
+            engine = server.make_engine(readonly=readonly)
+            backup_path = cls._prepare_schema(
+                server,
+                engine,
+                readonly=readonly,
+                script_location=script_location,
+                backup=None,
+            )
+            store = cls(server, engine, None, readonly=readonly)
+            store.backup_path = backup_path
+            if not all_partnerships:
+                store.choose_partnership(partnership)
+            if not readonly:
+                store._write_meta({"last_opened_by": __version__})
+            store._log_opened(readonly)
+            return store
+        except BaseException as exc:
+            log.warning("could not open store %s: %s", server.location, type(exc).__name__)
+            if engine is not None:
+                engine.dispose()
+            if isinstance(exc, sa_exc.DBAPIError) or _is_driver_error(exc):
+                raise server.translate(exc) from exc
+            raise
+
+    def _log_opened(self, readonly: bool) -> None:
+        log.info(
+            "opened store %s (%s, site %s%s)",
+            self.location,
+            "read-only" if readonly else "read-write",
+            self.site_id,
+            f", schema backup {self.backup_path.name}" if self.backup_path else "",
+        )
 
     @staticmethod
-    def _judge(
-        path: Path,
-        tables: set[str],
-        current: str | None,
-        writer: str | None,
-        script: Revisions,
-    ) -> None:
+    def _judge(where: Backend, probe: Probe, script: Revisions) -> None:
         """Refuse a database that is not ours, or is from a newer app."""
         head, known = script.head, script.known
+        tables, current, writer = probe.tables, probe.revision, probe.writer
+        what = "a SQLite database" if where.kind == "sqlite" else "a PostgreSQL database"
         if tables and ("alembic_version" not in tables or current is None):
             raise NotAStoreError(
-                f"{path} is a SQLite database, but not an ssp-desktop store. " + _NOTHING_CHANGED
+                f"{where.location} is {what}, but not an ssp-desktop store. " + _NOTHING_CHANGED
             )
         if current is not None and current not in known:
             by = f" by ssp-desktop {writer}" if writer else ""
             raise StoreTooNewError(
-                f"{path} was written{by} with a newer store format (schema {current}) than "
-                f"this app understands (ssp-desktop {__version__}, schema {head}). "
-                "Update ssp-desktop to open it. " + _NOTHING_CHANGED
+                f"{where.location} was written{by} with a newer store format (schema "
+                f"{current}) than this app understands (ssp-desktop {__version__}, schema "
+                f"{head}). Update ssp-desktop to open it. " + _NOTHING_CHANGED
             )
 
     @classmethod
     def _prepare_schema(
         cls,
-        path: Path,
+        where: Backend,
         engine: Engine,
         *,
         readonly: bool,
         script_location: str,
-        backup: Callable[[Path, Path], None],
+        backup: Callable[[Path, Path], None] | None,
     ) -> Path | None:
         script = revisions(script_location)
         head = script.head
@@ -509,33 +438,41 @@ class Store:
                 writer = conn.exec_driver_sql(
                     "SELECT value FROM store_meta WHERE key = 'last_opened_by'"
                 ).scalar()
-        # Again under the lock: another app may have upgraded the file since the probe.
-        cls._judge(path, tables, current, writer, script)
+        # Again under the lock: another app may have upgraded the store since the probe.
+        cls._judge(where, Probe(tables, current, writer), script)
         if current == head:
             return None
         if readonly:
             raise StoreError(
-                f"{path} uses an older store format (schema {current}); open it in "
+                f"{where.location} uses an older store format (schema {current}); open it in "
                 "ssp-desktop once to upgrade it, then try again. " + _NOTHING_CHANGED
             )
         backup_path: Path | None = None
         if tables:
-            stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            backup_path = path.with_name(f"{path.stem}.backup-{stamp}-schema-{current}.sqlite")
+            backup_path = where.backup_path(f"schema-{current}")
             try:
-                backup(path, backup_path)
+                if backup is not None and where.path is not None:
+                    backup(where.path, backup_path)
+                else:
+                    where.backup(backup_path)
             except (OSError, sqlite3.Error) as exc:
                 backup_path.unlink(missing_ok=True)
                 full = "full" in str(exc).lower() or getattr(exc, "errno", None) == 28
                 reason = "the disk is full" if full else str(exc)
                 raise (StoreFullError if full else StoreError)(
-                    f"Could not back up {path} before upgrading its format ({reason}). "
-                    "The upgrade was not started. " + _NOTHING_CHANGED
+                    f"Could not back up {where.location} before upgrading its format "
+                    f"({reason}). The upgrade was not started. " + _NOTHING_CHANGED
                 ) from exc
         from alembic import command  # only here: a current store never needs Alembic
 
         cfg = _alembic_config(script_location)
         with engine.begin() as conn:
+            where.lock_migration(conn)
+            # Another app may have migrated it while this one waited for the lock.
+            if "alembic_version" in set(inspect(conn).get_table_names()):
+                now_at = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
+                if now_at == head:
+                    return backup_path
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
             _finish_upgrade(conn)
@@ -583,7 +520,7 @@ class Store:
                 for key, value in values.items():
                     s.merge(StoreMeta(key=key, value=value))
         except sa_exc.DBAPIError as exc:
-            raise translate(exc, self.path) from exc
+            raise self.backend.translate(exc) from exc
         self._meta.update(values)
 
     def meta(self, key: str, default: str = "") -> str:
@@ -629,8 +566,8 @@ class Store:
         the history ends it, even one that changes no plan record (keeping this copy's
         value in a conflict).
         """
-        if self.lock is None:
-            raise StoreError(f"{self.path} is open read-only; it cannot be changed here.")
+        if self.readonly:
+            raise StoreError(f"{self.location} is open read-only; it cannot be changed here.")
         session = self._sessions()
         context = changes.ChangeContext(
             site_id=self.site_id,
@@ -658,7 +595,7 @@ class Store:
                         keeps_history=keeps_history,
                     )
         except (sa_exc.DBAPIError, sqlite3.Error) as exc:
-            raise translate(exc, self.path) from exc
+            raise self.backend.translate(exc) from exc
         finally:
             session.close()
         if committed is not None:
@@ -691,13 +628,13 @@ class Store:
             return int(s.scalar(select(func.coalesce(func.max(ChangeLog.seq), 0))) or 0)
 
     def close(self) -> None:
-        log.info("closed store %s", self.path)
+        log.info("closed store %s", self.location)
         self.engine.dispose()
         if self.lock is not None:
             holding = self.lock.holding_store
             self.lock.release()
             self.lock = None
-            if holding:
+            if holding and self.path is not None:
                 _fold_wal(self.path)
 
     def __enter__(self) -> Store:
@@ -705,6 +642,11 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _is_driver_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is psycopg's own (raised before SQLAlchemy wraps anything)."""
+    return type(exc).__module__.split(".")[0] == "psycopg"
 
 
 def _finish_upgrade(conn: Connection) -> None:

@@ -61,18 +61,14 @@ def check_store(store: Store, *, now: dt.datetime | None = None) -> list[Problem
 
 
 def check_integrity(store: Store) -> list[Problem]:
-    """SQLite's integrity check and foreign-key check only: the quick part of
+    """The engine's own checks only (SQLite's integrity and foreign-key checks; on a
+    server, constraints and indexes it is not enforcing): the quick part of
     :func:`check_store`, run after every bundle import."""
     problems: list[Problem] = []
     try:
         with store.engine.connect() as conn:
-            for (row,) in conn.exec_driver_sql("PRAGMA integrity_check").fetchall():
-                if row != "ok":
-                    problems.append(Problem("integrity", str(row)))
-            for table, rowid, parent, _fk in conn.exec_driver_sql("PRAGMA foreign_key_check"):
-                problems.append(
-                    Problem("foreign key", f"{table} row {rowid} refers to a missing {parent}")
-                )
+            for kind, message in store.backend.integrity_problems(conn):
+                problems.append(Problem(kind, message))
     except sa_exc.DBAPIError as exc:
         return [Problem("integrity", f"the store is damaged and cannot be read: {exc.orig}")]
     return problems
@@ -89,7 +85,7 @@ def refuse_if_damaged(store: Store, what: str) -> None:
     found = "; ".join(str(p) for p in damaged[:3])
     more = f" (and {len(damaged) - 3} more)" if len(damaged) > 3 else ""
     raise CorruptStoreError(
-        f"{store.path} is damaged, so {what} was not started. `ssp-desktop check` "
+        f"{store.location} is damaged, so {what} was not started. `ssp-desktop check` "
         f"finds: {found}{more}. {RESTORE_ADVICE}"
     )
 

@@ -7,64 +7,40 @@ and undoes each row with its logged old value: a create is removed, an update ge
 old value back, a delete is restored and a restore is deleted again; the log rows
 after the revision go too. The copy is scratch: nothing here ever writes to the store.
 
-Only this module (in ``store/``) knows the copy is made with SQLite's backup API. A
-PostgreSQL master would make the same copy from a repeatable-read snapshot instead.
+The copy is always an in-memory SQLite database: from a SQLite store it is made with
+SQLite's backup API, from a PostgreSQL master by reading every table in one
+REPEATABLE READ, READ ONLY transaction (``backend.py``), so a pack sees one revision.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select, update
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Engine, delete, select, update
 
 from ssp_desktop.domain.changes import from_json_value
 from ssp_desktop.domain.errors import SspError
 from ssp_desktop.domain.records import ChangeLog, record_classes
+from ssp_desktop.store.backend import consistent_copy
 
 
 class SnapshotError(SspError):
     """The store cannot be wound back to the revision asked for."""
 
 
-def _connect_copy(source: sqlite3.Connection) -> sqlite3.Connection:
-    copy = sqlite3.connect(":memory:", check_same_thread=False)
-    # The backup API copies one consistent state of the file, even while the app's
-    # writer commits meanwhile (it restarts if the source changes under it).
-    source.backup(copy)
-    copy.isolation_level = None
-    return copy
-
-
 @contextmanager
 def memory_copy(engine: Engine) -> Iterator[Engine]:
-    """An engine over an in-memory copy of the store behind ``engine``; the copy is
-    dropped when the block ends. Foreign keys are off in the copy: winding back removes
-    rows in log order, which need not be parents-last."""
-    raw = engine.raw_connection()
-    try:
-        source = raw.driver_connection
-        assert isinstance(source, sqlite3.Connection)
-        copy = _connect_copy(source)
-    finally:
-        raw.close()
-    scratch = create_engine("sqlite+pysqlite://", creator=lambda: copy, poolclass=StaticPool)
-
-    @event.listens_for(scratch, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-    try:
+    """An engine over an in-memory SQLite copy of one consistent state of the store
+    behind ``engine`` (``backend.consistent_copy``); the copy is dropped when the
+    block ends. Foreign keys are off in the copy: winding back removes rows in log
+    order, which need not be parents-last."""
+    with consistent_copy(engine) as scratch:
         yield scratch
-    finally:
-        scratch.dispose()
-        copy.close()
 
 
 def _value(table: Any, field: str, text: str | None) -> Any:

@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import tempfile
 import uuid
@@ -32,7 +31,7 @@ from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.sync_records import ROLE_MASTER
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
-from ssp_desktop.store.backup import sqlite_backup
+from ssp_desktop.store.backend import is_server_location
 from ssp_desktop.store.engine import Store
 from ssp_desktop.store.integrity import check_integrity, refuse_if_damaged
 from ssp_desktop.store.partnerships import other_partnership_refusal, partnership_of_plan
@@ -121,19 +120,12 @@ def preview_bundle(
 
 
 def _backup_path(store: Store, bundle: Bundle) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     short = bundle.manifest.bundle_id.hex[:8]
-    return store.path.with_name(f"{store.path.stem}.backup-{stamp}-before-bundle-{short}.sqlite")
+    return store.backend.backup_path(f"before-bundle-{short}")
 
 
 def _restore(store: Store, backup: Path) -> None:
-    source = sqlite3.connect(backup)
-    raw = store.engine.raw_connection()
-    try:
-        source.backup(raw.driver_connection)  # type: ignore[arg-type]
-    finally:
-        raw.close()
-        source.close()
+    store.backend.restore(store.engine, backup)
 
 
 def needs_master_fingerprint(store: Store | None, bundle: Bundle) -> bool:
@@ -199,7 +191,7 @@ def import_bundle(
     if not new_store and result.preview.status != NOTHING and result.preview.changes_anything:
         backup = _backup_path(store, bundle)
         try:
-            sqlite_backup(store.path, backup)
+            store.backend.backup(backup)
         except (OSError, sqlite3.Error) as exc:
             backup.unlink(missing_ok=True)
             raise BundleError(
@@ -299,7 +291,7 @@ def read_sealed(path: Path, store: Store | None, identity: Identity | None = Non
 
 
 def import_file(
-    store_path: Path,
+    store_path: Path | str,
     bundle_path: Path,
     *,
     dry_run: bool = False,
@@ -316,10 +308,13 @@ def import_file(
     content is parsed, with the keys the store trusts. A snapshot (starter) bundle may
     name a store that does not exist yet: it is created, and removed again if the import
     fails. ``envelope`` replaces the sealed one (tests of the zip layer only).
+    ``store_path`` may be a server store's URL (it must exist there already).
     """
-    store_path = Path(store_path).expanduser().absolute()
     name = Path(bundle_path).name
-    if store_path.exists():
+    server = is_server_location(store_path)
+    if not server:
+        store_path = Path(store_path).expanduser().absolute()
+    if server or Path(store_path).exists():
         with Store.open(store_path) as store:
             bundle = read_bundle(bundle_path, envelope=envelope or opener(store, identity, name))
             return import_bundle(

@@ -34,7 +34,7 @@ from ssp_desktop.domain.errors import SspError
 from ssp_desktop.logs import log_file
 from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.sample.plan import SAMPLE_BANNER, SAMPLE_MEETING_DATE
-from ssp_desktop.store.engine import Store
+from ssp_desktop.store.engine import Store, redact
 from ssp_desktop.store.partnerships import PartnershipChoiceError
 from ssp_desktop.store.partnerships import requested as requested_partnership
 from ssp_desktop.sync import keys
@@ -51,6 +51,7 @@ from ssp_desktop.ui.partnerships import (
 )
 from ssp_desktop.ui.screen import fit_to_screen, keep_on_screen
 from ssp_desktop.ui.search import SearchDialog
+from ssp_desktop.ui.server_store import ServerStoreDialog
 from ssp_desktop.ui.spreadsheet import (
     ImportWizard,
     ask_workbook_path,
@@ -105,6 +106,7 @@ class MainWindow(SharingWindow):
         self._workspace: Workspace | None = None
         self.board_pack_dialog: BoardPackDialog | None = None
         self.search_dialog: SearchDialog | None = None
+        self.server_dialog: ServerStoreDialog | None = None
         self.starter_job: Job | None = None
         self.master_check: MasterFingerprintDialog | None = None
         self.partnership_dialog: PartnershipDialog | None = None
@@ -211,6 +213,11 @@ class MainWindow(SharingWindow):
         self.open_action = QAction("&Open store…", self)
         self.open_action.setShortcut(QKeySequence.StandardKey.Open)
         _on_trigger(self.open_action, self.choose_store)
+        self.open_server_action = QAction("Open ser&ver store…", self)
+        self.open_server_action.setStatusTip(
+            "Open a master copy kept on the council's PostgreSQL server"
+        )
+        _on_trigger(self.open_server_action, self.open_server_store)
         self.sample_action = QAction("Open the sa&mple plan", self)
         _on_trigger(self.sample_action, self.open_sample)
         self.sample_action.setEnabled(self._open_sample is not None)
@@ -259,6 +266,7 @@ class MainWindow(SharingWindow):
         for action in (
             self.new_action,
             self.open_action,
+            self.open_server_action,
             self.sample_action,
             self.new_plan_action,
             self.board_pack_action,
@@ -364,9 +372,10 @@ class MainWindow(SharingWindow):
     # -- store handling --------------------------------------------------------------
 
     def open_store(
-        self, path: Path, *, create: bool = False, partnership: str | None = None
+        self, path: Path | str, *, create: bool = False, partnership: str | None = None
     ) -> bool:
-        """Open ``path``, closing the current store first. Explains any failure.
+        """Open ``path`` (a file, or a server store's URL), closing the current store
+        first. Explains any failure.
 
         A store holding several partnerships opens for ``partnership``, else the one
         last chosen for it, else the one the user chooses when asked."""
@@ -379,16 +388,42 @@ class MainWindow(SharingWindow):
             try:
                 store = Store.open(path, create=create, partnership=wanted)
             except PartnershipChoiceError as exc:
-                chosen = self._ask_partnership(path.name, exc.names, wanted)
+                name = path.name if isinstance(path, Path) else redact(path)
+                chosen = self._ask_partnership(name, exc.names, wanted)
                 if chosen is None:
                     return False
                 store = Store.open(path, create=create, partnership=chosen)
         except SspError as exc:
-            self._fail(f"Could not open {path.name}", str(exc))
+            name = path.name if isinstance(path, Path) else redact(path)
+            self._fail(f"Could not open {name}", str(exc))
+            return False
+        return self.adopt_store(store)
+
+    def open_server_store(self) -> ServerStoreDialog | None:
+        """File > Open server store…: asks where, then opens it off the UI thread."""
+        if not self._settle_unsaved():
+            return None
+        dialog = ServerStoreDialog(self)
+        dialog.opened.connect(self.adopt_store)
+        dialog.finished.connect(lambda _r: setattr(self, "server_dialog", None))
+        self.server_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def adopt_store(self, store: Store) -> bool:
+        """Show ``store`` (already open) in the window, closing the current one.
+
+        A store opened for every partnership it holds (a server store opened in the
+        background) is first narrowed to one: the last chosen for it, or the user's
+        choice (False, and the store closed again, if they choose none)."""
+        if not self._settle_partnership(store):
+            store.close()
             return False
         if store.partnership_count > 1 and store.partnership is not None:
-            remember(where, store.partnership.name)
-        self.close_store()
+            remember(store.location, store.partnership.name)
+        if not self.close_store():
+            store.close()
+            return False
         self.store = store
         self.document = PlanDocument(store, self)
         self.document.ask_reason = lambda what, message: ask_correction_reason(self, what, message)
@@ -398,6 +433,20 @@ class MainWindow(SharingWindow):
         self.document.reloaded.connect(self._on_reloaded)
         self._show_store()
         self.store_changed.emit()
+        return True
+
+    def _settle_partnership(self, store: Store) -> bool:
+        if store.partnership is not None:
+            return True
+        held = [p.name for p in store.held_partnerships()]
+        if len(held) < 2:
+            store.choose_partnership(None)
+            return True
+        last = remembered(store.location)
+        chosen = last if last in held else self._ask_partnership(store.name, held, last)
+        if chosen is None:
+            return False
+        store.choose_partnership(chosen)
         return True
 
     def _ask_partnership(
@@ -419,12 +468,14 @@ class MainWindow(SharingWindow):
             return
         names = [p.name for p in store.held_partnerships()]
         current = store.partnership.name if store.partnership else None
-        chosen = self._ask_partnership(store.path.name, names, current)
+        chosen = self._ask_partnership(store.name, names, current)
         if chosen is None or chosen == current:
             return
-        path = store.path
-        if self.close_store():
-            self.open_store(path, partnership=chosen)
+        # The same open store, narrowed to another partnership: every view is made
+        # again from it (a server store needs no password again).
+        if self.close_store(keep_store_open=True):
+            store.choose_partnership(chosen)
+            self.adopt_store(store)
 
     def region_summary(self) -> RegionSummaryDialog | None:
         """File > Region summary: every partnership's RAG counts per priority."""
@@ -446,8 +497,9 @@ class MainWindow(SharingWindow):
         choice before the store goes; False if they chose to stay."""
         return self._workspace is None or self._workspace.settle_unsaved()
 
-    def close_store(self) -> bool:
-        """Close the open store (True), unless the user chose to keep unsaved typing."""
+    def close_store(self, *, keep_store_open: bool = False) -> bool:
+        """Close the open store (True), unless the user chose to keep unsaved typing.
+        ``keep_store_open``: only let the window's views of it go."""
         if self.store is None:
             return True
         if not self._settle_unsaved():
@@ -460,7 +512,8 @@ class MainWindow(SharingWindow):
             self.document.close()
             self.document.deleteLater()
             self.document = None
-        self.store.close()
+        if not keep_store_open:
+            self.store.close()
         self.store = None
         self._show_store()
         self.store_changed.emit()
@@ -621,12 +674,12 @@ class MainWindow(SharingWindow):
             self.setWindowTitle("ssp-desktop")
             return
         self.banner.setVisible(store.is_sample)
-        self.store_label.setText(f"{store.path} — {copy_role_text(store)}")
+        self.store_label.setText(f"{store.location} — {copy_role_text(store)}")
         self.saved_label.setText(SAVED)
-        self.setWindowTitle(f"{store.path.name} — ssp-desktop")
+        self.setWindowTitle(f"{store.name} — ssp-desktop")
         if several and store.partnership is not None:
-            self.store_label.setText(f"{store.path} — {store.partnership.name}")
-            self.setWindowTitle(f"{store.partnership.name} — {store.path.name} — ssp-desktop")
+            self.store_label.setText(f"{store.location} — {store.partnership.name}")
+            self.setWindowTitle(f"{store.partnership.name} — {store.name} — ssp-desktop")
         today = SAMPLE_MEETING_DATE if store.is_sample else dt.date.today()
         self._workspace = Workspace(self.document, today, self)
         self.pages.addWidget(self._workspace)
@@ -638,7 +691,7 @@ class MainWindow(SharingWindow):
 
     def about_text(self) -> str:
         """Help > About: version, licence, and where the store and the log are."""
-        store = self.document.store.path if self.document is not None else None
+        store = self.document.store.location if self.document is not None else None
         rows = [
             ("Version", __version__),
             ("Licence", f"{__licence__} (free and open-source software)"),
