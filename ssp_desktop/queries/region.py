@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.enums import PlanStatus, Rag
 from ssp_desktop.domain.records import Action, Partnership, Plan, Priority, PriorityArea
-from ssp_desktop.store.partnerships import ALL_PARTNERSHIPS
+from ssp_desktop.store.partnerships import ALL_PARTNERSHIPS, across_partnerships
 
 # The columns of the summary, worst first; None: an action nobody has rated yet.
 RAG_ORDER: tuple[Rag | None, ...] = (Rag.RED, Rag.AMBER, Rag.GREEN, None)
@@ -75,6 +75,7 @@ def _current_plans(session: Session) -> dict[uuid.UUID, Plan]:
 def region_summary(session: Session) -> list[PartnershipSummary]:
     """Every partnership the session may read, by name, with its current plan's
     priorities in plan order and each one's live actions counted by RAG."""
+    across_partnerships(session)
     every = {ALL_PARTNERSHIPS: True}
     partnerships = session.execute(
         select(Partnership.id, Partnership.name)

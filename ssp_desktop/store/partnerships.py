@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, event, select
+from sqlalchemy import ColumnElement, Engine, event, select, text
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.orm.util import LoaderCriteriaOption
 
@@ -269,6 +269,16 @@ def install_session_setting(engine: Engine, chosen: Callable[[], uuid.UUID | Non
         dbapi_conn.commit()
 
 
+def across_partnerships(session: Session) -> None:
+    """Let ``session``'s current transaction read every partnership its connection's
+    role may read: on PostgreSQL the app's narrowing setting is cleared until the
+    transaction ends (``is_local``); statements still opt out of the ORM filter with
+    ``ALL_PARTNERSHIPS``. For the region summary, the one view across partnerships."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        session.execute(text("SELECT set_config(:name, '', true)"), {"name": SETTING})
+
+
 def partnership_of_plan(session: Session, plan_id: uuid.UUID) -> PartnershipRef | None:
     """The partnership a plan belongs to, looked up across every partnership."""
     row = session.execute(
@@ -306,6 +316,7 @@ __all__ = [
     "SETTING",
     "PartnershipChoiceError",
     "PartnershipRef",
+    "across_partnerships",
     "choose",
     "filtered_partnership",
     "install_filter",

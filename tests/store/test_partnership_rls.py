@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from ssp_desktop.domain.records import Action, Plan
 from ssp_desktop.queries import plans as plan_queries
@@ -186,6 +186,12 @@ def test_the_app_as_the_regional_role_asks_then_narrows(region: Region) -> None:
         plan_ids = set(s.scalars(select(Action.plan_id)))
         owners = set(s.scalars(select(Plan.partnership_id).where(Plan.id.in_(plan_ids))))
         assert owners == {region.ids[A]}
+        # The server is told too: raw SQL on the app's connection sees A's rows only.
+        raw = s.execute(text("SELECT DISTINCT partnership_id FROM plan")).scalars().all()
+        assert raw == [region.ids[A]]
+    with Store.open(url, partnership=A) as store, store.session() as s:
+        # The region summary still reads every partnership the role may read.
+        assert [p.name for p in region_summary(s)] == [A, B]
     with Store.open(url, readonly=True, all_partnerships=True) as store, store.session() as s:
         assert [p.name for p in region_summary(s)] == [A, B]
 
