@@ -9,7 +9,8 @@ session). Mark a test ``sqlite_only`` when it is about the SQLite file itself.
 ``SSP_TEST_ENGINES=sqlite`` runs only SQLite (a quick local run; CI and the README's
 command run both). Server fixtures: ``pg_server`` (the server), ``pg_url`` (a fresh empty
 database), ``pg_store_url`` (a fresh database already holding an empty, migrated store
-with its own store and site ids).
+with its own store and site ids), ``pg_new_store_url`` (a function making more of those),
+``module_store_location`` (a module's shared store, on the module's engine).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -159,21 +160,44 @@ def pg_store_template(pg_server: PgServer) -> str:
     return _TEMPLATE
 
 
-@pytest.fixture
-def pg_store_url(pg_server: PgServer, pg_store_template: str) -> Iterator[str]:
-    """The URL of a new database holding an empty store at the newest schema, with its
-    own store and site ids (dropped after the test)."""
+@pytest.fixture(scope="session")
+def pg_new_store_url(pg_server: PgServer, pg_store_template: str) -> Callable[[], str]:
+    """Makes a new database holding an empty store at the newest schema, with its own
+    store and site ids, and returns its URL (for module-scoped fixtures; such databases
+    go with the server at the end of the session)."""
     import psycopg
 
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    url = pg_server.create_database(name, template=pg_store_template)
-    with psycopg.connect(url) as conn:
-        for key in ("store_id", "site_id"):
-            conn.execute(
-                "UPDATE store_meta SET value = %s WHERE key = %s", (str(uuid.uuid4()), key)
-            )
+    def make() -> str:
+        url = pg_server.create_database(template=pg_store_template)
+        with psycopg.connect(url) as conn:
+            for key in ("store_id", "site_id"):
+                conn.execute(
+                    "UPDATE store_meta SET value = %s WHERE key = %s", (str(uuid.uuid4()), key)
+                )
+        return url
+
+    return make
+
+
+@pytest.fixture
+def pg_store_url(pg_server: PgServer, pg_new_store_url: Callable[[], str]) -> Iterator[str]:
+    """The URL of a new database holding an empty store at the newest schema, with its
+    own store and site ids (dropped after the test)."""
+    url = pg_new_store_url()
     yield url
-    pg_server.drop_database(name)
+    pg_server.drop_database(url.rsplit("/", 1)[1].split("?", 1)[0])
+
+
+@pytest.fixture(scope="module")
+def module_store_location(
+    store_engine: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Path | str:
+    """Where a module's shared store goes (a sample made once per module and engine):
+    a new file, or a new server database holding an empty store."""
+    if store_engine == "sqlite":
+        return tmp_path_factory.mktemp("store") / "plan.sqlite"
+    make: Callable[[], str] = request.getfixturevalue("pg_new_store_url")
+    return make()
 
 
 @pytest.fixture

@@ -118,19 +118,21 @@ def server_url(
 
 def server_password(url: URL) -> str | None:
     """The password the operating system's keyring keeps for this server and user, if
-    the keyring is in use (``SSP_DESKTOP_KEYRING`` not ``off``) and has one."""
-    if os.environ.get("SSP_DESKTOP_KEYRING", "").lower() in ("off", "0", "no"):
+    the keyring is in use (``SSP_DESKTOP_KEYRING`` not ``off``, as for keys) and has
+    one; otherwise None, and libpq reads ~/.pgpass or the service file itself."""
+    if os.environ.get("SSP_DESKTOP_KEYRING", "").strip().lower() in _KEYRING_OFF:
         return None
     try:
         import keyring
-        from keyring.errors import KeyringError
-    except ImportError:  # pragma: no cover - keyring is a dependency
-        return None
-    try:
-        return keyring.get_password(KEYRING_SERVICE, _keyring_user(url))
-    except (KeyringError, RuntimeError, OSError) as exc:
+
+        found = keyring.get_password(KEYRING_SERVICE, _keyring_user(url))
+    except Exception as exc:  # no usable keyring here (none installed, locked, no D-Bus)
         log.info("no keyring for server passwords (%s)", type(exc).__name__)
         return None
+    return found if isinstance(found, str) and found else None
+
+
+_KEYRING_OFF = {"0", "off", "no", "false", "file"}
 
 
 def _keyring_user(url: URL) -> str:

@@ -126,8 +126,10 @@ class World:
         self.master.close()
 
 
-def make_world(folder: Path) -> World:
-    master = Store.open(folder / "master.sqlite", create=True)
+def make_world(folder: Path, master_at: Path | str | None = None) -> World:
+    """The master (at ``master_at``: a file, or a server store's URL; default a file in
+    ``folder``) and, on demand, leads' copies (files in ``folder``)."""
+    master = Store.open(master_at or folder / "master.sqlite", create=True)
     plan = mini_plan(master)
     with master.transaction(actor="strategy") as tx:
         person = tx.get(Person, plan.person.id)

@@ -48,6 +48,10 @@ PAYLOADS = st.sampled_from([*TEXT_PAYLOADS, *NUMBER_PAYLOADS, *DATE_PAYLOADS])
 # larger when asked for (SSP_FUZZ_EXAMPLES=2000 for a long run before a release).
 FUZZ_EXAMPLES = int(os.environ.get("SSP_FUZZ_EXAMPLES", "25"))
 
+# Each example starts from a file copy of the master (the backup API): the fuzzing is
+# about reading bundles, which is the same whatever engine the master runs on.
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 def bundle(world: World) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -60,6 +61,7 @@ def _state(store: Store) -> tuple[object, ...]:
     return tuple(actions), tuple(values)
 
 
+@pytest.mark.sqlite_only  # each example starts from a file copy of the master
 @settings(
     max_examples=6,
     deadline=None,

@@ -95,6 +95,7 @@ def test_a_control_character_in_a_leads_change_is_refused_item_by_item(
         assert action is not None and bad not in action.title
 
 
+@pytest.mark.sqlite_only  # damages pages of the SQLite file
 def test_a_damaged_master_refuses_a_bundle_before_taking_a_backup(world: World) -> None:
     """Issue 22: the import applied, then 'restored' an equally damaged backup and blamed
     the bundle. Now it refuses first, naming what ``check`` finds."""
