@@ -249,7 +249,7 @@ class MainWindow(SharingWindow):
         self.conflicts_action = QAction("Con&flicts…", self)
         self.conflicts_action.setStatusTip("Resolve differences between copies")
         _on_trigger(self.conflicts_action, self.show_conflicts)
-        self.partnership_action = QAction("Open for another pa&rtnership…", self)
+        self.partnership_action = QAction("Open for another partners&hip…", self)
         self.partnership_action.setStatusTip(
             "This store holds several partnerships: work on another one"
         )
