@@ -62,6 +62,18 @@ def _retention(args: argparse.Namespace) -> RetentionChoice:
     return RetentionChoice(args.keep_backups, args.keep_backup_days)
 
 
+def _partnership_option(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """``--partnership NAME``: the partnership a store holding several is opened for."""
+    parser.add_argument(
+        "--partnership",
+        metavar="NAME",
+        # On a command, SUPPRESS keeps an earlier ``ssp-desktop --partnership X cmd``.
+        default=None if top else argparse.SUPPRESS,
+        help="the partnership to open the store for, when it holds several "
+        "(its name or id; without it such a store is refused with the names it holds)",
+    )
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ssp-desktop",
@@ -82,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open the built-in sample plan (made on first use in the data folder)",
     )
+    _partnership_option(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="write the sample plan to a new store")
@@ -117,6 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     xlsx_sub = xlsx.add_subparsers(dest="xlsx_command", metavar="ACTION", required=True)
     imp = xlsx_sub.add_parser("import", help="import an action tracker or measure data")
     imp.add_argument("--store", metavar="PATH", required=True, help="the store to import into")
+    _partnership_option(imp)
     imp.add_argument("file", metavar="FILE", help="the workbook (.xlsx) or CSV file")
     imp.add_argument("--kind", choices=("actions", "measures"), help="what the file holds")
     imp.add_argument("--mapping", metavar="FILE.json", help="a saved mapping to reuse")
@@ -131,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     exp = xlsx_sub.add_parser("export", help="write the plan as an Excel workbook")
     exp.add_argument("--store", metavar="PATH", required=True, help="the store to export")
+    _partnership_option(exp)
     exp.add_argument("--out", metavar="FILE.xlsx", required=True, help="the workbook to write")
     exp.add_argument("--plan", metavar="TITLE", help="the plan (default: the newest)")
     pack = sub.add_parser(
@@ -144,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     pack.add_argument("--store", metavar="PATH", required=True, help="the store to read")
+    _partnership_option(pack)
     pack.add_argument("--quarter", help='the quarter the pack reports on, e.g. "2023/24 Q2"')
     pack.add_argument("--out", metavar="FILE.pdf", help="the PDF to write")
     pack.add_argument(
@@ -214,6 +230,7 @@ def _parser() -> argparse.ArgumentParser:
         help="write a bundle: a lead copy's changes, or (with --for) a person's themes and actions",
     )
     export.add_argument("--store", metavar="PATH", required=True, help="the store to read")
+    _partnership_option(export)
     export.add_argument("--out", metavar="FILE", required=True, help="the .sspbundle to write")
     export.add_argument(
         "--for",
@@ -240,6 +257,7 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="the store to import into (may be new for a starter bundle)",
     )
+    _partnership_option(imp)
     imp.add_argument("file", metavar="FILE", help="the .sspbundle to import")
     imp.add_argument("--dry-run", action="store_true", help="show the preview only; change nothing")
     _add_backup_options(imp)
@@ -270,6 +288,7 @@ def _parser() -> argparse.ArgumentParser:
         "enrol", help="on the master copy: enrol a join request (or the recovery key)"
     )
     enrol.add_argument("--store", metavar="PATH", required=True, help="the master copy")
+    _partnership_option(enrol)
     enrol.add_argument("file", metavar="FILE", help="the .sspjoin (or .ssprecovery-public) file")
     enrol.add_argument(
         "--fingerprint",
@@ -277,6 +296,11 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="the fingerprint the person read out to you (not copied from the file)",
     )
+    region = sub.add_parser(
+        "region-summary",
+        help="each partnership's action RAG counts per priority (a region's master copy)",
+    )
+    region.add_argument("--store", metavar="PATH", required=True, help="the store to read")
     keys = sub.add_parser("keys", help="show this install's key fingerprint")
     replace = keys.add_mutually_exclusive_group()
     replace.add_argument(
@@ -460,9 +484,10 @@ def cmd_check(store_path: StoreLocation) -> int:
     from ssp_desktop.store.integrity import check_store
 
     try:
+        # Damage anywhere is damage: the check reads every partnership the store holds.
         with (
             terminal_progress("Checking the store") as progress,
-            Store.open(store_path, readonly=True) as store,
+            Store.open(store_path, readonly=True, all_partnerships=True) as store,
         ):
             problems = check_store(store, progress=progress)
             where = store.location
@@ -890,7 +915,7 @@ def _split_file_argument(parser: argparse.ArgumentParser, argv: list[str]) -> st
         if skip_next:
             skip_next = False
             continue
-        if word == "--store":
+        if word in ("--store", "--partnership"):
             skip_next = True
             continue
         if word.startswith("-"):
@@ -972,6 +997,41 @@ def cmd_enrol(store_path: StoreLocation, file: Path, *, fingerprint: str) -> int
     return EXIT_OK
 
 
+def cmd_region_summary(store_path: StoreLocation) -> int:
+    """Print each partnership's RAG counts per priority as a table."""
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.queries.region import region_summary, summary_table
+    from ssp_desktop.store.engine import Store
+
+    _tolerant_stdout()
+    try:
+        with (
+            Store.open(store_path, readonly=True, all_partnerships=True) as store,
+            store.session() as session,
+        ):
+            summaries = region_summary(session)
+            sample = store.is_sample
+    except SspError as exc:
+        return _error(str(exc))
+    if not summaries:
+        print("The store holds no partnership yet.")
+        return EXIT_OK
+    rows = summary_table(summaries)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for n, row in enumerate(rows):
+        cells = [
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        print("  ".join(cells).rstrip())
+        if n == 0:
+            print("  ".join("-" * w for w in widths))
+    print(f"{len(summaries)} partnership(s); action RAG from each one's current plan.")
+    if sample:
+        print("Sample data - illustrative only.")
+    return EXIT_OK
+
+
 def cmd_keys(*, rotate: bool, recovery: str | None, new: bool = False) -> int:
     from ssp_desktop.domain.errors import SspError
     from ssp_desktop.sync import keys
@@ -1020,6 +1080,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ssp_desktop.logs import setup_logging
 
         setup_logging()
+    from ssp_desktop.store import partnerships
+
+    # Always set, so that a second run in one process does not inherit the first's.
+    partnerships.request(args.partnership)
     if args.command == "xlsx":
         return cmd_xlsx_import(args) if args.xlsx_command == "import" else cmd_xlsx_export(args)
     if args.command == "demo":
@@ -1063,6 +1127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_join(Path(args.out), name=args.name, email=args.email)
     if args.command == "enrol":
         return cmd_enrol(_location(args.store), Path(args.file), fingerprint=args.fingerprint)
+    if args.command == "region-summary":
+        return cmd_region_summary(_location(args.store))
     if args.command == "keys":
         return cmd_keys(rotate=args.rotate, recovery=args.make_recovery_key, new=args.new)
     if args.command == "bundle" and args.bundle_command == "recover":

@@ -716,6 +716,19 @@ class StoreRevision(Base):
     revision: Mapped[int] = mapped_column(Integer)
 
 
+class PartnershipRole(Base):
+    """Which database role may read which partnership (PostgreSQL row-level security,
+    migration 0011): a partnership officers' role names its partnership; a regional
+    role (``partnership_id`` None) reads every partnership. Unused on SQLite, where the
+    file is the boundary. Not change-logged: it is the server's access list, kept by
+    its administrator, not part of the plan."""
+
+    __tablename__ = "partnership_role"
+
+    role_name: Mapped[str] = mapped_column(String(63), primary_key=True)
+    partnership_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
+
+
 class StoreMeta(Base):
     """Key/value facts about this store file: its id, site, role, sample flag."""
 

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.periods import Quarter
-from ssp_desktop.domain.records import Plan
+from ssp_desktop.domain.records import Plan, record_classes
+from ssp_desktop.store import partnerships
 from ssp_desktop.store import search as index
 
 # What the search box needs before it looks (one letter would match almost everything).
@@ -96,12 +97,33 @@ def _plain(textual: str) -> str:
     return textual.replace(index.MARK_OPEN, "").replace(index.MARK_CLOSE, "")
 
 
+def _visible(session: Session, matches: list[index.Match]) -> list[index.Match]:
+    """``matches`` whose records the session may read (its partnership's)."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for m in matches:
+        wanted.setdefault(m.target_entity, set()).add(m.target_id)
+    seen: set[uuid.UUID] = set()
+    classes = record_classes()
+    for entity, ids in wanted.items():
+        cls = classes.get(entity)
+        if cls is not None:
+            seen.update(session.scalars(select(cls.id).where(cls.id.in_(ids))))
+    return [m for m in matches if m.target_id in seen]
+
+
 def search_plan(
     session: Session, typed: str, *, plan_id: uuid.UUID | None = None, limit: int = 60
 ) -> list[SearchGroup]:
     """What ``typed`` finds, grouped by kind in :data:`KINDS` order, best first in each.
     ``plan_id`` None: every plan in the store."""
-    matches = index.find(session, typed, plan_id=plan_id, limit=limit)
+    if partnerships.filtered_partnership(session) is None:
+        matches = index.find(session, typed, plan_id=plan_id, limit=limit)
+    else:
+        # The index holds every partnership's documents and is read with its own SQL,
+        # which the partnership filter does not reach: ask for more, keep what the
+        # open partnership may see.
+        found = index.find(session, typed, plan_id=plan_id, limit=limit * 4)
+        matches = _visible(session, found)[:limit]
     plan_ids = {m.plan_id for m in matches if m.plan_id is not None}
     titles: dict[uuid.UUID, str] = {}
     if plan_ids:

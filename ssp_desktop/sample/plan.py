@@ -80,6 +80,7 @@ from ssp_desktop.progress import Progress
 from ssp_desktop.sample import data
 from ssp_desktop.sample.data import Entry, SampleData
 from ssp_desktop.store.engine import Store
+from ssp_desktop.store.partnerships import ALL_PARTNERSHIPS
 
 __all__ = [
     "SAMPLE_ACTOR",
@@ -123,32 +124,62 @@ class SampleSummary:
     current_plan_id: uuid.UUID
 
 
-def write_sample(store: Store, *, progress: Progress | None = None) -> SampleSummary:
+def write_sample(
+    store: Store, *, partnership_name: str | None = None, progress: Progress | None = None
+) -> SampleSummary:
     """Write the sample plan into an empty store and flag the store as sample.
 
     One transaction, so a failure leaves the store as it was. Refuses a store that
-    already holds a partnership rather than mixing the sample into real data.
+    already holds a partnership rather than mixing the sample into real data; with
+    ``partnership_name``, writes the sample once more as another partnership of that
+    name beside those the store holds (a region's master copy, for demonstrations,
+    tests and the region benchmark), refusing a name the store already holds.
     """
     sample = data.load()
     with store.transaction(actor=SAMPLE_ACTOR, source=SAMPLE_SOURCE) as tx:
-        if tx.session.scalar(select(Partnership.id).limit(1)) is not None:
+        held = tx.session.scalars(
+            select(Partnership.name)
+            .where(Partnership.deleted_at.is_(None))
+            .execution_options(**{ALL_PARTNERSHIPS: True})
+        ).all()
+        if held and partnership_name is None:
             raise DomainError(
                 f"{store.location} already holds a partnership, so the sample plan was not "
                 "written. Create a new, empty store for the sample."
             )
-        summary = _Writer(tx, sample, progress or Progress()).write()
+        if partnership_name is not None and partnership_name.casefold() in {
+            n.casefold() for n in held
+        }:
+            raise DomainError(
+                f"{store.path} already holds a partnership called {partnership_name!r}, so "
+                "the sample plan was not written again. Choose another name."
+            )
+        writer = _Writer(tx, sample, progress or Progress(), partnership_name)
+        summary = writer.write()
         sample.check_all_read()
     store.set_meta(sample="1")
+    # The store holds one partnership more: stay open for the one it was open for, or
+    # (a store that held none) for the one just written.
+    chosen = store.partnership.id if store.partnership is not None else writer.partnership_id
+    store.choose_partnership(str(chosen))
     return summary
 
 
 class _Writer:
     """Writes the data files in dependency order, keeping the records it made by key."""
 
-    def __init__(self, tx: Transaction, sample: SampleData, progress: Progress) -> None:
+    def __init__(
+        self,
+        tx: Transaction,
+        sample: SampleData,
+        progress: Progress,
+        partnership_name: str | None = None,
+    ) -> None:
         self.tx = tx
         self.data = sample
         self.progress = progress
+        self.partnership_name = partnership_name
+        self.partnership_id: uuid.UUID | None = None
         self.counts: Counter[type[Record]] = Counter()
         self.orgs: dict[str, Organisation] = {}
         self.people: dict[str, Person] = {}
@@ -176,12 +207,17 @@ class _Writer:
         stages = 6
         self.progress.step(0, stages, "Partners and people")
         p = d.partnership.entry("partnership")
+        # The data's own name is read either way: the files must fit the writer.
+        name = p.text("name")
         partnership = self.create(
             p,
             Partnership(
-                name=p.text("name"), area=p.text("area"), description=p.text("description")
+                name=self.partnership_name or name,
+                area=p.text("area"),
+                description=p.text("description"),
             ),
         )
+        self.partnership_id = partnership.id
         self.write_people(partnership, d.partnership)
         self.write_frameworks(partnership, d.frameworks)
         self.tx.flush()

@@ -39,11 +39,12 @@ from ssp_desktop.spreadsheets.mapping import (
 from ssp_desktop.spreadsheets.measures import MeasureOptions, apply_measures, plan_measures
 from ssp_desktop.spreadsheets.plan import ImportPlan, ImportResult
 from ssp_desktop.spreadsheets.reading import Limits, Table, open_source
-from ssp_desktop.spreadsheets.workbook import choose_plan
+from ssp_desktop.spreadsheets.workbook import choose_plan, exported_partnership
 from ssp_desktop.store import backup as backups
 from ssp_desktop.store.backup import BackupError, RetentionChoice
 from ssp_desktop.store.engine import Store
 from ssp_desktop.store.integrity import refuse_if_damaged
+from ssp_desktop.store.partnerships import other_partnership_refusal, partnership_by_id
 
 __all__ = ["ImportOptions", "Prepared", "apply", "known_comparators", "prepare", "preview"]
 
@@ -177,6 +178,19 @@ def _options(plan: Plan, options: ImportOptions) -> ActionOptions:
 Write = Callable[[Transaction, Progress], None]
 
 
+def _refuse_other_partnership(session: Session, prepared: Prepared, plan: Plan) -> None:
+    """A workbook exported from another partnership of this store is refused: its refs
+    (PVP1...) would match this partnership's records and overwrite them."""
+    theirs_id = exported_partnership(prepared.path)
+    if theirs_id is None or theirs_id == plan.partnership_id:
+        return
+    theirs = partnership_by_id(session, theirs_id)
+    if theirs is None:  # from another store altogether: a tracker like any other
+        return
+    ours = partnership_by_id(session, plan.partnership_id)
+    raise SpreadsheetError(other_partnership_refusal("This workbook", theirs, ours))
+
+
 def _judge(
     session: Session, prepared: Prepared, options: ImportOptions, revision: int
 ) -> tuple[ImportPlan, Write]:
@@ -185,6 +199,7 @@ def _judge(
     if problems:
         raise SpreadsheetError(" ".join(problems) + " " + NOTHING_CHANGED)
     plan = choose_plan(session, options.plan_id)
+    _refuse_other_partnership(session, prepared, plan)
     if prepared.kind == "actions":
         action_options = _options(plan, options)
         result, planner, ops = plan_actions(

@@ -25,6 +25,7 @@ import os
 import re
 import tempfile
 import uuid
+import zipfile
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -122,6 +123,7 @@ def export_workbook(
         period = plan.period_label
         partnership = session.get(Partnership, plan.partnership_id)
         who = partnership.name if partnership else ""
+        partnership_id = plan.partnership_id
     marking = store.meta("protective_marking") or DEFAULT_MARKING
     progress.step(5, 7, "Writing the workbook")
     _write(
@@ -132,9 +134,41 @@ def export_workbook(
         title=f"{who} - {title} ({period})".lstrip(" -"),
         today=today,
         progress=progress,
+        partnership_id=partnership_id,
     )
     progress.step(7, 7, "Done")
     return ExportResult(out, title, tuple((s.name, len(s.rows)) for s in sheets))
+
+
+PARTNERSHIP_PROPERTY = "ssp-desktop partnership"
+_CUSTOM_PROPS = "docProps/custom.xml"
+_PROPERTY = re.compile(
+    rb'<property\b[^>]*\bname="' + re.escape(PARTNERSHIP_PROPERTY.encode()) + rb'"[^>]*>\s*'
+    rb"<vt:lpwstr\b[^>]*>([0-9a-fA-F-]{32,36})</vt:lpwstr>"
+)
+
+
+def exported_partnership(path: Path) -> uuid.UUID | None:
+    """The partnership a workbook exported by ssp-desktop belongs to (None: a CSV, a
+    tracker made elsewhere, or a workbook from before the property was written).
+
+    Read from the zip's small custom-properties part by pattern, never parsed as XML:
+    the file has passed the reader's size and zip checks, and this part is capped too.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(_CUSTOM_PROPS)
+            if info.file_size > 64 * 1024:
+                return None
+            found = _PROPERTY.search(zf.read(info))
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    if found is None:
+        return None
+    try:
+        return uuid.UUID(found.group(1).decode())
+    except ValueError:
+        return None
 
 
 def choose_plan(session: Session, plan_id: uuid.UUID | None) -> Plan:
@@ -427,8 +461,10 @@ def _write(
     title: str,
     today: dt.date,
     progress: Progress,
+    partnership_id: uuid.UUID | None = None,
 ) -> None:
     from openpyxl import Workbook
+    from openpyxl.packaging.custom import StringProperty
 
     out = out.expanduser().absolute()
     if out.is_dir():
@@ -442,6 +478,12 @@ def _write(
     wb.properties.subject = marking
     if sample:
         wb.properties.keywords = SAMPLE_NOTE
+    if partnership_id is not None:
+        # Which partnership's plan this is, so that a store holding several refuses it
+        # back into another one (Excel keeps custom properties when the file is saved).
+        wb.custom_doc_props.append(  # type: ignore[attr-defined]
+            StringProperty(name=PARTNERSHIP_PROPERTY, value=str(partnership_id))
+        )
     for sheet in sheets:
         progress.check()
         ws = wb.create_sheet(sheet.name)

@@ -26,7 +26,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.errors import StoreError
-from ssp_desktop.domain.records import StoreMeta
+from ssp_desktop.domain.records import PartnershipRole, StoreMeta
 from ssp_desktop.progress import Progress
 from ssp_desktop.store import search
 from ssp_desktop.store.backend import copy_rows, is_server_location, record_tables, redact
@@ -70,8 +70,17 @@ def _count(conn: Connection, table: Table) -> int:
     return int(conn.execute(select(func.count()).select_from(table)).scalar() or 0)
 
 
+# The server's access list (migration 0011: which role reads which partnership) belongs
+# to the server it names roles of, not to the plan: never copied, never counted.
+_NOT_COPIED = frozenset({PartnershipRole.__tablename__})
+
+
+def _copied_tables() -> list[Table]:
+    return [t for t in record_tables() if t.name not in _NOT_COPIED]
+
+
 def _records_in(conn: Connection) -> int:
-    return sum(_count(conn, t) for t in record_tables() if t.name != StoreMeta.__tablename__)
+    return sum(_count(conn, t) for t in _copied_tables() if t.name != StoreMeta.__tablename__)
 
 
 def copy_store(
@@ -92,11 +101,11 @@ def copy_store(
     made_file: Path | None = None
     if not is_server_location(target) and not Path(target).expanduser().exists():
         made_file = Path(target).expanduser().absolute()
-    tables = record_tables()
+    tables = _copied_tables()
     try:
         with (
-            Store.open(source, readonly=True) as src,
-            Store.open(target, create=True) as dst,
+            Store.open(source, readonly=True, all_partnerships=True) as src,
+            Store.open(target, create=True, all_partnerships=True) as dst,
         ):
             try:
                 result = _copy(src, dst, tables, replace=replace, progress=progress)

@@ -53,7 +53,7 @@ from ssp_desktop.domain.errors import (
 )
 from ssp_desktop.domain.records import ChangeLog, StoreMeta, StoreRevision
 from ssp_desktop.store import backend as _backend
-from ssp_desktop.store import search
+from ssp_desktop.store import partnerships, search
 from ssp_desktop.store.backend import (
     NOTHING_CHANGED,
     RESTORE_ADVICE,
@@ -259,6 +259,11 @@ def _fold_wal(path: Path) -> None:
         log.info("left the WAL of %s for later (%s)", path, exc)
 
 
+def _wanted(partnership: str | None) -> str | None:
+    """The partnership asked for, else the one the command line asked for."""
+    return partnership if partnership is not None else partnerships.requested()
+
+
 class Store:
     """An open plan store. Use :meth:`open`; close with :meth:`close` or ``with``.
 
@@ -285,6 +290,12 @@ class Store:
         self.readonly = lock is None if readonly is None else readonly
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         changes.install(self._sessions)
+        # The partnership this store is open for (see partnerships.py); None until
+        # chosen, and for a store that holds none yet.
+        self.partnership: partnerships.PartnershipRef | None = None
+        self.partnership_count = 0
+        partnerships.install_filter(self._sessions, self._filtered_partnership)
+        partnerships.install_session_setting(engine, self._filtered_partnership)
         self._listeners: list[events.Listener] = []
         self._listeners_lock = threading.Lock()
         # The change sets this Store committed lately, told apart from other writers'
@@ -317,6 +328,8 @@ class Store:
         script_location: str = MIGRATIONS,
         backup: Callable[[Path, Path], None] | None = None,
         password: str | None = None,
+        partnership: str | None = None,
+        all_partnerships: bool = False,
     ) -> Store:
         """Open (or with ``create`` make) the store at ``path``: a file, or a
         ``postgresql://user@host:port/database`` URL (the database must exist; with
@@ -326,6 +339,9 @@ class Store:
 
         ``readonly`` opens without the writer lock and without migrating (used by
         ``check``). ``backup`` is the copy function, replaceable in tests.
+        ``partnership``: the name (or id) of the partnership to open the store for;
+        needed when the store holds several (``PartnershipChoiceError`` lists them).
+        ``all_partnerships``: read every partnership (the region summary, ``check``).
         """
         if is_server_location(path):
             return cls._open_server(
@@ -333,6 +349,8 @@ class Store:
                 create=create,
                 readonly=readonly,
                 script_location=script_location,
+                partnership=None if all_partnerships else _wanted(partnership),
+                all_partnerships=all_partnerships,
             )
         path = Path(path).expanduser().absolute()
         files = SqliteBackend(path)
@@ -373,6 +391,8 @@ class Store:
                 lock.hold()
             store = cls(files, engine, lock)
             store.backup_path = backup_path
+            if not all_partnerships:
+                store.choose_partnership(_wanted(partnership))
             if not readonly:
                 store._write_meta({"last_opened_by": __version__})
             store._log_opened(readonly)
@@ -398,6 +418,8 @@ class Store:
         create: bool,
         readonly: bool,
         script_location: str,
+        partnership: str | None = None,
+        all_partnerships: bool = False,
     ) -> Store:
         engine: Engine | None = None
         try:
@@ -419,6 +441,8 @@ class Store:
             )
             store = cls(server, engine, None, readonly=readonly)
             store.backup_path = backup_path
+            if not all_partnerships:
+                store.choose_partnership(partnership)
             if not readonly:
                 store._write_meta({"last_opened_by": __version__})
             store._log_opened(readonly)
@@ -530,6 +554,27 @@ class Store:
                 ):
                     conn.execute(insert(StoreMeta).values(key=key, value=value))
         return backup_path
+
+    # -- partnership -----------------------------------------------------------------
+
+    def held_partnerships(self) -> list[partnerships.PartnershipRef]:
+        """Every partnership the store holds (that this connection may read)."""
+        with self._sessions() as s:
+            return partnerships.list_partnerships(s)
+
+    def choose_partnership(self, wanted: str | None) -> partnerships.PartnershipRef | None:
+        """Open the store for the partnership called ``wanted`` (see
+        :func:`partnerships.choose`): from here on every read sees only its records."""
+        available = self.held_partnerships()
+        self.partnership = partnerships.choose(available, wanted)
+        self.partnership_count = len(available)
+        return self.partnership
+
+    def _filtered_partnership(self) -> uuid.UUID | None:
+        # A store of one partnership needs no filter (and pays nothing for one).
+        if self.partnership is None or self.partnership_count < 2:
+            return None
+        return self.partnership.id
 
     # -- metadata ------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from ssp_desktop.store.backend import is_server_location
 from ssp_desktop.store.backup import BackupError, BackupReport, RetentionChoice
 from ssp_desktop.store.engine import Store, serialize
 from ssp_desktop.store.integrity import check_integrity, refuse_if_damaged
+from ssp_desktop.store.partnerships import other_partnership_refusal, partnership_of_plan
 from ssp_desktop.sync import merge, state, trust
 from ssp_desktop.sync.bundle import Bundle, read_bundle
 from ssp_desktop.sync.container import Envelope
@@ -79,6 +80,7 @@ def _plan(
     progress: Progress | None,
     confirm_deletions: bool = False,
 ) -> MergePlan:
+    _refuse_other_partnership(session, store, bundle)
     # A lead's changes are judged with the lead's authority (only the master sets
     # targets...); the master's snapshot is applied with the master's.
     with authority.acting_as(session, _authority_of(bundle)):
@@ -91,6 +93,16 @@ def _plan(
                 confirm_deletions=confirm_deletions,
             )
         return plan_snapshot(session, bundle, new_store=new_store, progress=progress)
+
+
+def _refuse_other_partnership(session: Session, store: Store, bundle: Bundle) -> None:
+    """A store holding several partnerships takes a bundle only for the one it is open
+    for: the same ids must never be merged into another partnership's plan."""
+    if store.partnership is None:
+        return
+    theirs = partnership_of_plan(session, bundle.manifest.plan_id)
+    if theirs is not None and theirs.id != store.partnership.id:
+        raise BundleError(other_partnership_refusal("This bundle", theirs, store.partnership))
 
 
 def _authority_of(bundle: Bundle) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from ssp_desktop.ui.board_pack import BoardPackDialog
     from ssp_desktop.ui.document import PlanDocument
     from ssp_desktop.ui.keys_ui import MasterFingerprintDialog
+    from ssp_desktop.ui.partnerships import PartnershipDialog, RegionSummaryDialog
     from ssp_desktop.ui.search import SearchDialog
     from ssp_desktop.ui.server_store import ServerStoreDialog
     from ssp_desktop.ui.spreadsheet import ImportWizard
@@ -123,6 +124,8 @@ class MainWindow(SharingWindow):
         self.server_dialog: ServerStoreDialog | None = None
         self.starter_job: Job | None = None
         self.master_check: MasterFingerprintDialog | None = None
+        self.partnership_dialog: PartnershipDialog | None = None
+        self.region_dialog: RegionSummaryDialog | None = None
         self.setObjectName("MainWindow")
         self.setWindowTitle("ssp-desktop")
         self.setMinimumSize(720, 480)
@@ -278,6 +281,14 @@ class MainWindow(SharingWindow):
         self.conflicts_action = QAction("Con&flicts…", self)
         self.conflicts_action.setStatusTip("Resolve differences between copies")
         _on_trigger(self.conflicts_action, self.show_conflicts)
+        self.partnership_action = QAction("Open for another partners&hip…", self)
+        self.partnership_action.setStatusTip(
+            "This store holds several partnerships: work on another one"
+        )
+        _on_trigger(self.partnership_action, self.choose_partnership)
+        self.region_action = QAction("Re&gion summary…", self)
+        self.region_action.setStatusTip("Every partnership's action RAG counts per priority")
+        _on_trigger(self.region_action, self.region_summary)
         self.close_action = QAction("&Close store", self)
         self.close_action.setShortcut(QKeySequence.StandardKey.Close)
         _on_trigger(self.close_action, self.close_store)
@@ -297,6 +308,8 @@ class MainWindow(SharingWindow):
             self.export_action,
             self.enrol_action,
             self.conflicts_action,
+            self.partnership_action,
+            self.region_action,
             self.close_action,
         ):
             file_menu.addAction(action)
@@ -424,21 +437,38 @@ class MainWindow(SharingWindow):
         shown = self.pages.currentWidget() or self.pages
         self._first_paint = _OnFirstPaint(shown, run, fallback_ms=500)
 
-    def open_store(self, path: Path | str, *, create: bool = False) -> bool:
+    def open_store(
+        self, path: Path | str, *, create: bool = False, partnership: str | None = None
+    ) -> bool:
         """Open ``path`` (a file, or a server store's URL), closing the current store
-        first. Explains any failure."""
+        first. Explains any failure.
+
+        A store holding several partnerships opens for ``partnership``, else the one
+        last chosen for it, else the one the user chooses when asked."""
         from ssp_desktop.store.engine import Store, redact
+        from ssp_desktop.store.partnerships import PartnershipChoiceError
+        from ssp_desktop.store.partnerships import requested as requested_partnership
+        from ssp_desktop.ui.partnerships import remembered
 
         if not self._settle_unsaved():
             return False
+        where = str(path)
+        # Asked for (here, or --partnership on the command line), else the last choice.
+        wanted = partnership or requested_partnership() or remembered(where)
         try:
-            store = Store.open(path, create=create)
+            try:
+                store = Store.open(path, create=create, partnership=wanted)
+            except PartnershipChoiceError as exc:
+                name = path.name if isinstance(path, Path) else redact(path)
+                chosen = self._ask_partnership(name, exc.names, wanted)
+                if chosen is None:
+                    return False
+                store = Store.open(path, create=create, partnership=chosen)
         except SspError as exc:
             name = path.name if isinstance(path, Path) else redact(path)
             self._fail(f"Could not open {name}", str(exc))
             return False
-        self.adopt_store(store)
-        return True
+        return self.adopt_store(store)
 
     def open_server_store(self) -> ServerStoreDialog | None:
         """File > Open server store…: asks where, then opens it off the UI thread."""
@@ -453,14 +483,24 @@ class MainWindow(SharingWindow):
         dialog.open()
         return dialog
 
-    def adopt_store(self, store: Store) -> None:
-        """Show ``store`` (already open) in the window, closing the current one."""
+    def adopt_store(self, store: Store) -> bool:
+        """Show ``store`` (already open) in the window, closing the current one.
+
+        A store opened for every partnership it holds (a server store opened in the
+        background) is first narrowed to one: the last chosen for it, or the user's
+        choice (False, and the store closed again, if they choose none)."""
         from ssp_desktop.ui.correction import ask_correction_reason
         from ssp_desktop.ui.document import PlanDocument
+        from ssp_desktop.ui.partnerships import remember
 
+        if not self._settle_partnership(store):
+            store.close()
+            return False
+        if store.partnership_count > 1 and store.partnership is not None:
+            remember(store.location, store.partnership.name)
         if not self.close_store():
             store.close()
-            return
+            return False
         self.store = store
         self.document = PlanDocument(store, self)
         self.document.ask_reason = lambda what, message: ask_correction_reason(self, what, message)
@@ -471,14 +511,78 @@ class MainWindow(SharingWindow):
         self.document.watch()
         self._show_store()
         self.store_changed.emit()
+        return True
+
+    def _settle_partnership(self, store: Store) -> bool:
+        from ssp_desktop.ui.partnerships import remembered
+
+        if store.partnership is not None:
+            return True
+        held = [p.name for p in store.held_partnerships()]
+        if len(held) < 2:
+            store.choose_partnership(None)
+            return True
+        last = remembered(store.location)
+        chosen = last if last in held else self._ask_partnership(store.name, held, last)
+        if chosen is None:
+            return False
+        store.choose_partnership(chosen)
+        return True
+
+    def _ask_partnership(
+        self, store_name: str, names: Sequence[str], current: str | None
+    ) -> str | None:
+        from ssp_desktop.ui.partnerships import PartnershipDialog
+
+        dialog = PartnershipDialog(store_name, names, current, self)
+        self.partnership_dialog = dialog
+        try:
+            if dialog.exec() != PartnershipDialog.DialogCode.Accepted:
+                return None
+            return dialog.chosen
+        finally:
+            self.partnership_dialog = None
+
+    def choose_partnership(self) -> None:
+        """File > Open for another partnership: ask, then open the store for it."""
+        store = self.store
+        if store is None or store.partnership_count < 2:
+            return
+        names = [p.name for p in store.held_partnerships()]
+        current = store.partnership.name if store.partnership else None
+        chosen = self._ask_partnership(store.name, names, current)
+        if chosen is None or chosen == current:
+            return
+        # The same open store, narrowed to another partnership: every view is made
+        # again from it (a server store needs no password again).
+        if self.close_store(keep_store_open=True):
+            store.choose_partnership(chosen)
+            self.adopt_store(store)
+
+    def region_summary(self) -> RegionSummaryDialog | None:
+        """File > Region summary: every partnership's RAG counts per priority."""
+        if self.document is None:
+            return None
+        from ssp_desktop.queries.region import region_summary
+        from ssp_desktop.ui.partnerships import RegionSummaryDialog
+
+        with self.document.read() as session:
+            summaries = region_summary(session)
+        dialog = RegionSummaryDialog(summaries, self.document.store.is_sample, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _r: setattr(self, "region_dialog", None))
+        self.region_dialog = dialog
+        dialog.open()
+        return dialog
 
     def _settle_unsaved(self) -> bool:
         """Typing not yet saved (My quarter's cards) is saved or discarded by the user's
         choice before the store goes; False if they chose to stay."""
         return self._workspace is None or self._workspace.settle_unsaved()
 
-    def close_store(self) -> bool:
-        """Close the open store (True), unless the user chose to keep unsaved typing."""
+    def close_store(self, *, keep_store_open: bool = False) -> bool:
+        """Close the open store (True), unless the user chose to keep unsaved typing.
+        ``keep_store_open``: only let the window's views of it go."""
         if self.store is None:
             return True
         if not self._settle_unsaved():
@@ -491,7 +595,8 @@ class MainWindow(SharingWindow):
             self.document.close()
             self.document.deleteLater()
             self.document = None
-        self.store.close()
+        if not keep_store_open:
+            self.store.close()
         self.store = None
         self._show_store()
         self.store_changed.emit()
@@ -668,6 +773,9 @@ class MainWindow(SharingWindow):
             from ssp_desktop.ui.copy_status import copy_role_text, is_lead_copy
         # Leads are enrolled on the master copy (or a store yet to share anything).
         self.enrol_action.setEnabled(store is not None and not is_lead_copy(store))
+        several = store is not None and store.partnership_count > 1
+        self.partnership_action.setVisible(several)
+        self.region_action.setVisible(several)
         self.conflict_badge.refresh(store)
         self._update_undo_actions()
         if store is None or self.document is None:
@@ -685,6 +793,9 @@ class MainWindow(SharingWindow):
         self.store_label.setText(f"{store.location} — {copy_role_text(store)}")
         self.saved_label.setText(SAVED)
         self.setWindowTitle(f"{store.name} — ssp-desktop")
+        if several and store.partnership is not None:
+            self.store_label.setText(f"{store.location} — {store.partnership.name}")
+            self.setWindowTitle(f"{store.partnership.name} — {store.name} — ssp-desktop")
         today = SAMPLE_MEETING_DATE if store.is_sample else dt.date.today()
         self._workspace = Workspace(self.document, today, self)
         self._workspace.unsaved_typing_changed.connect(self._show_saving)

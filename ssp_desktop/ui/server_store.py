@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from ssp_desktop.progress import Cancelled, Progress
 from ssp_desktop.store.backend import server_url
 from ssp_desktop.store.engine import Store
+from ssp_desktop.store.partnerships import PartnershipChoiceError
 from ssp_desktop.ui.workers import Job
 
 PASSWORD_NOTE = (
@@ -130,7 +131,12 @@ class ServerStoreDialog(QDialog):
         opener = self._opener
 
         def work(progress: Progress) -> Store:
-            store = opener(location, password=password)
+            try:
+                store = opener(location, password=password)
+            except PartnershipChoiceError:
+                # Several partnerships and none named: the window asks which once the
+                # store is open (MainWindow.adopt_store), on the UI thread.
+                store = opener(location, password=password, all_partnerships=True)
             if progress.cancelled:  # closed while connecting: let the store go again
                 store.close()
                 raise Cancelled()

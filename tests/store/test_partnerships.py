@@ -1,0 +1,292 @@
+"""A store holding two partnerships: opened for one, it shows only that one's records.
+
+The store holds the sample (Safer Stockport Partnership) and the sample written again as
+a second partnership (Safer Tameside Partnership): the same plan titles, priority codes,
+action refs and people's emails, so a read that forgets the partnership shows double or
+the wrong one's records. One action in each is renamed so that what a user sees tells
+the two apart.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pypdf
+import pytest
+from sqlalchemy import func, select
+
+from ssp_desktop import cli, services
+from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.records import Action, ActionUpdate, MeasureValue, Person, Plan
+from ssp_desktop.queries import lists
+from ssp_desktop.queries import plans as plan_queries
+from ssp_desktop.queries.region import RAG_ORDER, region_summary
+from ssp_desktop.queries.search import search_plan
+from ssp_desktop.sample.plan import write_sample
+from ssp_desktop.spreadsheets import importing
+from ssp_desktop.spreadsheets.errors import SpreadsheetError
+from ssp_desktop.spreadsheets.workbook import export_workbook
+from ssp_desktop.store.engine import Store
+from ssp_desktop.store.partnerships import PartnershipChoiceError
+from ssp_desktop.sync.export import export_changes, export_snapshot
+from ssp_desktop.sync.importer import import_bundle, import_file, read_sealed
+from tests.sync.helpers import enrol_identity, members_of, new_identity
+
+A = "Safer Stockport Partnership"
+B = "Safer Tameside Partnership"
+TITLE = {A: "Stockport only street triage hub", B: "Tameside only knife arch pilot"}
+LEAD = "dcs@stockport.example"  # a person in the sample, so in both partnerships
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("two") / "two.sqlite"
+    with Store.open(path, create=True) as store:
+        write_sample(store)
+        write_sample(store, partnership_name=B)
+    for name in (A, B):
+        with Store.open(path, partnership=name) as store:
+            with store.transaction(actor="test") as tx:
+                plan = plan_queries.plans(tx.session)[0]
+                action = tx.session.scalars(
+                    select(Action).where(Action.plan_id == plan.id).order_by(Action.ref)
+                ).first()
+                assert action is not None
+                services.edit(tx, action, title=TITLE[name])
+    return path
+
+
+@pytest.fixture
+def two(template: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "two.sqlite"
+    shutil.copy(template, path)
+    return path
+
+
+@pytest.fixture
+def store_a(two: Path) -> Iterator[Store]:
+    with Store.open(two, partnership=A) as store:
+        yield store
+
+
+def _counts(store: Store) -> list[int]:
+    with store.session() as s:
+        return [
+            int(s.scalar(select(func.count()).select_from(cls)) or 0)
+            for cls in (Plan, Action, ActionUpdate, MeasureValue, Person)
+        ]
+
+
+def test_a_store_of_several_partnerships_is_refused_without_a_choice(two: Path) -> None:
+    with pytest.raises(PartnershipChoiceError) as caught:
+        Store.open(two)
+    assert caught.value.names == (A, B)
+    assert A in str(caught.value) and B in str(caught.value)
+    with pytest.raises(PartnershipChoiceError, match="no partnership called 'Salford'"):
+        Store.open(two, partnership="Salford")
+
+
+def test_a_store_of_one_partnership_opens_as_before(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "one.sqlite", create=True) as store:
+        write_sample(store)
+    with Store.open(tmp_path / "one.sqlite") as store:
+        assert store.partnership is not None and store.partnership.name == A
+
+
+def test_each_partnership_sees_only_its_own_records(two: Path) -> None:
+    with Store.open(two, all_partnerships=True) as everything:
+        total = _counts(everything)
+    seen = {}
+    for name in (A, B):
+        with Store.open(two, partnership=name.upper()) as store:
+            seen[name] = _counts(store)
+            with store.session() as s:
+                plans = plan_queries.plans(s)
+                assert {p.partnership_id for p in plans} == {store.partnership.id}  # type: ignore[union-attr]
+    assert seen[A] == seen[B]
+    assert [a + b for a, b in zip(seen[A], seen[B], strict=True)] == total
+
+
+def test_the_action_list_shows_the_open_partnerships_actions(two: Path) -> None:
+    rows = {}
+    plan_ids = {}
+    for name in (A, B):
+        with Store.open(two, partnership=name) as store, store.session() as s:
+            plan_ids[name] = plan_queries.plans(s)[0].id
+            rows[name] = lists.action_rows(s, plan_ids[name])
+    titles = {name: {r.title for r in rows[name]} for name in (A, B)}
+    assert TITLE[A] in titles[A] and TITLE[B] not in titles[A]
+    assert TITLE[B] in titles[B] and TITLE[A] not in titles[B]
+    assert [r.ref for r in rows[A]] == [r.ref for r in rows[B]]  # the same refs, apart
+    # Asked for the other partnership's plan by id, the list is empty.
+    with Store.open(two, partnership=A) as store, store.session() as s:
+        assert lists.action_rows(s, plan_ids[B]) == []
+        assert s.get(Plan, plan_ids[B]) is None
+
+
+def test_search_finds_only_the_open_partnerships_records(store_a: Store) -> None:
+    with store_a.session() as s:
+        found = {h.title for g in search_plan(s, "only") for h in g.hits}
+        assert any(TITLE[A] in t for t in found)
+        assert not any("Tameside" in t for t in found)
+        # The sample's people are in both partnerships: each is found once.
+        people = [h for g in search_plan(s, "Director of Children") for h in g.hits]
+        assert len({h.record_id for h in people}) == len(people) > 0
+        visible = set(s.scalars(select(Person.id)))
+        assert {h.record_id for h in people if h.entity == "person"} <= visible
+
+
+def _pdf_text(path: Path) -> str:
+    return " ".join(p.extract_text() for p in pypdf.PdfReader(path).pages)
+
+
+def test_each_partnerships_pack_prints_only_its_own_plan(two: Path, tmp_path: Path) -> None:
+    texts = {}
+    for name in (A, B):
+        out = tmp_path / f"{name[6:10]}.pdf"
+        code = cli.main(
+            [
+                "pack",
+                "--store",
+                str(two),
+                "--partnership",
+                name,
+                "--quarter",
+                "2024/25 Q2",
+                "--out",
+                str(out),
+            ]
+        )
+        assert code == cli.EXIT_OK
+        texts[name] = " ".join(_pdf_text(out).split())
+    assert "Tameside" not in texts[A] and TITLE[A] in texts[A]
+    assert TITLE[B] in texts[B] and TITLE[A] not in texts[B]
+
+
+def test_a_pack_of_a_store_of_several_needs_the_partnership(
+    two: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.pdf"
+    args = ["pack", "--store", str(two), "--quarter", "2024/25 Q2", "--out", str(out)]
+    assert cli.main(args) == cli.EXIT_REFUSED
+    err = capsys.readouterr().err
+    assert "--partnership" in err and A in err and B in err
+    assert not out.exists()
+
+
+def test_the_workbook_holds_only_the_open_partnership(two: Path, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    for name in (A, B):
+        with Store.open(two, partnership=name) as store:
+            out = tmp_path / f"{name[6:10]}.xlsx"
+            export_workbook(store, out)
+        wb = load_workbook(out, read_only=True)
+        cells = {
+            str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row
+        }
+        wb.close()
+        other = B if name == A else A
+        assert TITLE[name] in cells and TITLE[other] not in cells
+
+
+def test_a_workbook_of_one_partnership_is_refused_in_another(two: Path, tmp_path: Path) -> None:
+    out = tmp_path / "stockport.xlsx"
+    with Store.open(two, partnership=A) as store:
+        export_workbook(store, out)
+    with Store.open(two, partnership=B) as store:
+        before = store.revision()
+        prepared = importing.prepare(out, kind="actions", sheet="Actions")
+        with pytest.raises(SpreadsheetError) as caught:
+            importing.apply(store, prepared)
+        assert store.revision() == before
+    message = str(caught.value)
+    assert f"belongs to {A}" in message and f"open for {B}" in message
+    assert "Nothing was changed" in message
+    # Back into its own partnership it is a tracker like any other.
+    with Store.open(two, partnership=A) as store:
+        importing.preview(store, importing.prepare(out, kind="actions", sheet="Actions"))
+
+
+def test_a_bundle_holds_only_the_open_partnerships_records(two: Path, tmp_path: Path) -> None:
+    out = tmp_path / "lead.sspbundle"
+    master_keys = new_identity()
+    with Store.open(two, partnership=A) as store:
+        enrol_identity(store, LEAD, new_identity())
+        export_snapshot(store, out, person=LEAD, identity=master_keys)
+        with store.session() as s:
+            ours = {str(i) for i in s.scalars(select(Action.id))}
+    with Store.open(two, partnership=B) as store, store.session() as s:
+        theirs = {str(i) for i in s.scalars(select(Action.id))}
+    payload = b"".join(v for k, v in members_of(out).items() if k.endswith(".jsonl"))
+    assert any(i.encode() in payload for i in ours)
+    assert not any(i.encode() in payload for i in theirs)
+    assert b"Tameside" not in payload
+
+
+def test_a_bundle_of_one_partnership_is_refused_in_another(two: Path, tmp_path: Path) -> None:
+    # A lead of A gets a starter from A, changes an action and sends it back; the
+    # strategy officer imports it with the store open for B.
+    master_keys, lead_keys = new_identity(), new_identity()
+    starter = tmp_path / "starter.sspbundle"
+    with Store.open(two, partnership=A) as store:
+        enrol_identity(store, LEAD, lead_keys)
+        export_snapshot(store, starter, person=LEAD, identity=master_keys)
+    lead_path = tmp_path / "lead.sqlite"
+    import_file(lead_path, starter, identity=lead_keys, master_fingerprint=master_keys.fingerprint)
+    with Store.open(lead_path) as lead:
+        with lead.transaction(actor="lead") as tx:
+            action = tx.session.scalars(select(Action).order_by(Action.ref)).first()
+            assert action is not None
+            services.edit(tx, action, description="Changed on the lead's laptop")
+        changes = tmp_path / "changes.sspbundle"
+        export_changes(lead, changes, identity=lead_keys)
+    with Store.open(two, partnership=B) as store:
+        before = store.revision()
+        with pytest.raises(BundleError) as caught:
+            import_bundle(store, read_sealed(changes, store, master_keys), file_name="c")
+        assert store.revision() == before
+    assert f"This bundle belongs to {A}, but the store is open for {B}" in str(caught.value)
+    assert "Nothing was changed" in str(caught.value)
+    with Store.open(two, partnership=A) as store:
+        result = import_bundle(store, read_sealed(changes, store, master_keys), file_name="c")
+        assert result.applied
+
+
+def test_the_region_summary_counts_every_partnership(two: Path) -> None:
+    with Store.open(two, all_partnerships=True) as store, store.session() as s:
+        summary = region_summary(s)
+    assert [p.name for p in summary] == [A, B]
+    for p in summary:
+        assert [line.code for line in p.priorities] == ["PVP", "PSP", "ROR"]
+    with Store.open(two, partnership=A) as store, store.session() as s:
+        live = s.scalar(
+            select(func.count(Action.id)).where(
+                Action.deleted_at.is_(None), Action.plan_id == plan_queries.plans(s)[0].id
+            )
+        )
+    assert sum(summary[0].counts[r] for r in RAG_ORDER) == live
+
+
+def test_region_summary_prints_rag_in_words(two: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["region-summary", "--store", str(two)]) == cli.EXIT_OK
+    out = capsys.readouterr().out
+    for word in ("Red", "Amber", "Green", "Not rated", A, B, "All priorities"):
+        assert word in out
+    assert "Sample data - illustrative only." in out
+
+
+def test_a_new_id_never_leaks_between_partnerships(store_a: Store) -> None:
+    # A record made while open for A belongs to A: B cannot read it.
+    with store_a.transaction(actor="test") as tx:
+        plan = plan_queries.plans(tx.session)[0]
+        person = services.create(
+            tx, Person(id=uuid.uuid4(), partnership_id=plan.partnership_id, name="New officer")
+        )
+    path = store_a.path
+    store_a.close()
+    with Store.open(path, partnership=B) as store, store.session() as s:
+        assert s.get(Person, person.id) is None
