@@ -26,7 +26,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.errors import StoreError
-from ssp_desktop.domain.records import PartnershipRole, StoreMeta
+from ssp_desktop.domain.records import PartnershipRole, StoreMeta, StoreRevision
 from ssp_desktop.progress import Progress
 from ssp_desktop.store import search
 from ssp_desktop.store.backend import copy_rows, is_server_location, record_tables, redact
@@ -79,8 +79,12 @@ def _copied_tables() -> list[Table]:
     return [t for t in record_tables() if t.name not in _NOT_COPIED]
 
 
+# Rows every migrated store holds, empty or not: its metadata and its revision counter.
+_BOOKKEEPING = frozenset({StoreMeta.__tablename__, StoreRevision.__tablename__})
+
+
 def _records_in(conn: Connection) -> int:
-    return sum(_count(conn, t) for t in _copied_tables() if t.name != StoreMeta.__tablename__)
+    return sum(_count(conn, t) for t in _copied_tables() if t.name not in _BOOKKEEPING)
 
 
 def copy_store(
@@ -175,7 +179,8 @@ def _copy(
                 "not kept. Nothing was changed."
             )
         revision = int(
-            read.exec_driver_sql("SELECT COALESCE(MAX(seq), 0) FROM change_log").scalar() or 0
+            read.exec_driver_sql("SELECT COALESCE(MAX(revision), 0) FROM store_revision").scalar()
+            or 0
         )
         if progress is not None:
             progress.step(total, total, "Saving the copy…")
