@@ -91,7 +91,7 @@ def build_fixtures(folder: Path, scale: float, plans: int, changes: int) -> None
             identity=master_keys,
         )
     import_file(lead_path, starter, identity=lead_keys, master_fingerprint=master_keys.fingerprint)
-    with Store.open(lead_path) as lead:
+    with Store.open(lead_path, all_partnerships=True) as lead:
         make_changes(lead, changes)
         export_changes(lead, folder / "changes.sspbundle", identity=lead_keys)
     (folder / "master_keys.json").write_text(json.dumps(master_keys.private_json()))
@@ -112,7 +112,7 @@ def fresh_copy(folder: Path, name: str) -> Path:
 def run_import(folder: Path, keys: Identity, profile: bool = False) -> tuple[float, int]:
     """Seconds for one import into a fresh copy, and the change-log rows it wrote."""
     path = fresh_copy(folder, "master.sqlite")
-    with Store.open(path) as store:
+    with Store.open(path, all_partnerships=True) as store:
         bundle = read_sealed(folder / "changes.sspbundle", store, keys)
         before = store.revision()
         profiler = cProfile.Profile() if profile else None
@@ -135,7 +135,7 @@ def run_import(folder: Path, keys: Identity, profile: bool = False) -> tuple[flo
 def change_rows(folder: Path, keys: Identity) -> tuple[list[str], list[tuple[object, ...]]]:
     """The change-log rows an import writes (taken from one import, for the floor)."""
     path = fresh_copy(folder, "master.sqlite")
-    with Store.open(path) as store:
+    with Store.open(path, all_partnerships=True) as store:
         bundle = read_sealed(folder / "changes.sspbundle", store, keys)
         before = store.revision()
         import_bundle(store, bundle)

@@ -531,7 +531,7 @@ def build_region(out: Path, scale: float, plans: int) -> Region:
         )
     import_file(lead_path, starter, identity=lead_keys, master_fingerprint=master_keys.fingerprint)
     bundle = out / "changes.sspbundle"
-    with Store.open(lead_path) as lead:
+    with Store.open(lead_path, all_partnerships=True) as lead:
         made = make_changes(lead, max(100, round(10_000 * min(1.0, scale))))
         export_changes(lead, bundle, identity=lead_keys)
     print(
@@ -548,6 +548,17 @@ def row_bundle(out: Path, region: Region, repeats: int) -> None:
     floor = out / "import-floor.sqlite"
     backup = out / "import-floor-backup.sqlite"
     copy_store(region.master, work)
+    # The region master holds several partnerships: the import opens it for the one the
+    # bundle's plan belongs to, as `bundle import --partnership NAME` would.
+    from ssp_desktop.store import partnerships
+    from ssp_desktop.store.engine import Store
+    from ssp_desktop.sync.importer import read_sealed
+
+    with Store.open(work, readonly=True, all_partnerships=True) as store:
+        bundle = read_sealed(region.bundle, store, region.master_keys)
+        with store.session() as s:
+            owner = partnerships.partnership_of_plan(s, bundle.manifest.plan_id)
+    partnerships.request(owner.name if owner is not None else None)
     result = import_file(work, region.bundle, identity=region.master_keys)
     assert result.applied, result.preview
     changes = row_changes(region.master, work)
@@ -583,7 +594,7 @@ def row_check(region: Region, repeats: int) -> None:
     from ssp_desktop.store.integrity import check_store
 
     def ours() -> None:
-        with Store.open(region.master, readonly=True) as store:
+        with Store.open(region.master, readonly=True, all_partnerships=True) as store:
             problems = check_store(store)
         assert problems == [], problems
 
@@ -623,13 +634,13 @@ def row_xlsx(out: Path, scale: float, repeats: int) -> None:
     work = out / "xlsx-import.sqlite"
     floor = out / "xlsx-floor.sqlite"
     copy_store(base, work)
-    with Store.open(work) as store:
+    with Store.open(work, all_partnerships=True) as store:
         importing.apply(store, prepared, options)
     changes = row_changes(base, work)
     print(f"spreadsheet apply: a {rows:,}-row tracker; {changes.count:,} rows added or changed")
 
     def apply() -> None:
-        with Store.open(work) as store:
+        with Store.open(work, all_partnerships=True) as store:
             importing.apply(store, prepared, options)
 
     times = alternate(

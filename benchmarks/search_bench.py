@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"{time.perf_counter() - start:.1f} s (index kept by every write)"
             )
 
-    with Store.open(path) as store:
+    with Store.open(path, all_partnerships=True) as store:
         with store.session() as s:
             rows = s.scalar(select(func.count()).select_from(Action))
             if not args.keep_index:

@@ -289,7 +289,7 @@ def bench_open(report: Report, path: Path) -> None:
     times: list[float] = []
     for _ in range(REPEATS):
         with stopwatch() as elapsed:
-            store = Store.open(path)
+            store = Store.open(path, all_partnerships=True)
         times.append(elapsed())
         store.close()
     report.add("open", "first_seconds", times[0], "Store.open, first", "s")
@@ -301,7 +301,7 @@ def bench_load(report: Report, path: Path, plan_id: uuid.UUID) -> None:
     report.section("load one plan's actions with their latest update")
     times: list[float] = []
     rows = with_update = 0
-    store = Store.open(path)
+    store = Store.open(path, all_partnerships=True)
     try:
         for _ in range(REPEATS):
             with store.session() as session, stopwatch() as elapsed:
@@ -358,7 +358,7 @@ def bench_memory(report: Report, out: Path, shape: Shape, batching: Batching, se
         store.close()
 
         tracemalloc.reset_peak()
-        store = Store.open(path)
+        store = Store.open(path, all_partnerships=True)
         open_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.reset_peak()
         with store.session() as session:

@@ -190,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
         master_fingerprint=master_keys.fingerprint,  # as read out to the lead
     )
 
-    with Store.open(lead_path) as lead:
+    with Store.open(lead_path, all_partnerships=True) as lead:
         made = timed(
             f"lead: make about {changes:,} changes",
             figures,
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         figures["bundle_bytes"] = exported.size
         print(f"{'  changes bundle':<58} {exported.count:9,} changes {exported.size:12,} bytes")
 
-    with Store.open(master_path) as master:
+    with Store.open(master_path, all_partnerships=True) as master:
         bundle = timed(
             "master: open, read and check the bundle",
             figures,
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         figures["reply_bytes"] = reply.size
         figures["master_bytes"] = master_path.stat().st_size
-    with Store.open(lead_path) as lead:
+    with Store.open(lead_path, all_partnerships=True) as lead:
         timed(
             "lead: import reply",
             figures,

@@ -91,7 +91,7 @@ def _quiet_offscreen(kind: QtMsgType, _context: object, message: str) -> None:
 def _plans_and_actions(path: Path) -> list[tuple[uuid.UUID, int]] | None:
     """(plan id, live actions) biggest first, or None if the store cannot be read."""
     try:
-        store = Store.open(path, readonly=True)
+        store = Store.open(path, readonly=True, all_partnerships=True)
     except SspError:
         return None
     try:
@@ -364,8 +364,8 @@ def main(argv: list[str] | None = None) -> int:
     report.add("parameters", "repeats", repeats, "runs per median")
     report.add("parameters", "window", f"{WINDOW[0]}x{WINDOW[1]}", "list window size")
 
-    region_store = Store.open(region_path, readonly=True)
-    big_store = Store.open(one_plan_path, readonly=True)
+    region_store = Store.open(region_path, readonly=True, all_partnerships=True)
+    big_store = Store.open(one_plan_path, readonly=True, all_partnerships=True)
     try:
         region_doc = PlanDocument(region_store)
         big_doc = PlanDocument(big_store)
