@@ -244,8 +244,11 @@ def test_an_encrypted_bundle_holds_none_of_the_plans_text(world: World) -> None:
         inside = b"".join(unpack(unseal(bundle)[0]).values())
         carried = [t for t in plan_text if t.encode() in inside]
         assert carried  # the bundle does carry the plan's text, only not readably
+        # Only texts long enough not to turn up by chance: random ciphertext (and the
+        # base64 of its header) holds any given 3 bytes in about one bundle in 300.
         for text in (*carried, LEAD_A, str(world.plan.plan.id), "manifest.json", "jsonl"):
-            assert text.encode() not in data, text
+            if len(text) >= 6:
+                assert text.encode() not in data, text
 
 
 def test_round_trip_master_to_lead_to_master(world: World) -> None:
