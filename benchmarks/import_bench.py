@@ -54,8 +54,10 @@ from ssp_desktop.sync.keys import Identity, JoinRequest
 from ssp_desktop.sync.trust import enrol
 
 
-def build_fixtures(folder: Path, scale: float, plans: int, changes: int) -> None:
-    """The master before the import, the lead's bundle and the master's keys."""
+def build_fixtures(folder: Path, scale: float, plans: int, changes: int) -> tuple[Identity, int]:
+    """The master before the import (``master.sqlite``), the lead's bundle
+    (``changes.sspbundle``) and the master's keys; returns those keys and the number of
+    changes the lead made."""
     folder.mkdir(parents=True, exist_ok=True)
     master_keys = Identity.generate()
     lead_keys = Identity.generate()
@@ -92,11 +94,12 @@ def build_fixtures(folder: Path, scale: float, plans: int, changes: int) -> None
         )
     import_file(lead_path, starter, identity=lead_keys, master_fingerprint=master_keys.fingerprint)
     with Store.open(lead_path, all_partnerships=True) as lead:
-        make_changes(lead, changes)
+        made = make_changes(lead, changes)
         export_changes(lead, folder / "changes.sspbundle", identity=lead_keys)
     (folder / "master_keys.json").write_text(json.dumps(master_keys.private_json()))
     remove(lead_path)
     print(f"fixtures built in {time.perf_counter() - start:.1f} s", flush=True)
+    return master_keys, made
 
 
 def fresh_copy(folder: Path, name: str) -> Path:

@@ -486,59 +486,18 @@ class Region:
 
 
 def build_region(out: Path, scale: float, plans: int) -> Region:
-    """The sync benchmark's world: a region master, a lead copy of plan 0's themes, and
-    the lead's bundle of about 10,000 changes (scaled)."""
-    from sqlalchemy import select
+    """The import benchmark's world (``import_bench.build_fixtures``): a region master,
+    and a lead's bundle of about 10,000 changes (scaled) to plan 0's themes."""
+    from benchmarks.import_bench import build_fixtures
+    from benchmarks.synthetic import Shape
 
-    from benchmarks.sync_bench import lead_keys, make_changes, master_keys
-    from benchmarks.synthetic import RegionWriter, Shape
-    from ssp_desktop import services
-    from ssp_desktop.domain.records import Person, Priority
-    from ssp_desktop.store.engine import Store
-    from ssp_desktop.sync.export import export_changes, export_snapshot
-    from ssp_desktop.sync.importer import import_file
-    from ssp_desktop.sync.keys import JoinRequest
-    from ssp_desktop.sync.trust import enrol
-
-    master_path, lead_path = out / "region-master.sqlite", out / "region-lead.sqlite"
-    remove(master_path)
-    remove(lead_path)
     shape = Shape.scaled(scale, plans=plans)
-    with Store.open(master_path, create=True) as master:
-        writer = RegionWriter(master, shape)
-        writer.build()
-        plan_id = writer.result.plan_ids[0]
-        with master.session() as s:
-            codes = list(s.scalars(select(Priority.code).where(Priority.plan_id == plan_id)))
-            person_id = s.scalars(select(Person.id)).first()
-        with master.transaction() as tx:
-            person = tx.get(Person, person_id)
-            assert person is not None
-            services.edit(tx, person, email="bench.lead@example.org")
-        enrol(
-            master,
-            JoinRequest("Bench lead", "bench.lead@example.org", lead_keys.public, ""),
-            lead_keys.fingerprint,
-        )
-        starter = out / "starter.sspbundle"
-        export_snapshot(
-            master,
-            starter,
-            person="bench.lead@example.org",
-            themes=codes,
-            plan=str(plan_id),
-            identity=master_keys,
-        )
-    import_file(lead_path, starter, identity=lead_keys, master_fingerprint=master_keys.fingerprint)
-    bundle = out / "changes.sspbundle"
-    with Store.open(lead_path, all_partnerships=True) as lead:
-        made = make_changes(lead, max(100, round(10_000 * min(1.0, scale))))
-        export_changes(lead, bundle, identity=lead_keys)
+    master_keys, made = build_fixtures(out, scale, plans, max(100, round(10_000 * min(1.0, scale))))
     print(
         f"region: {shape.actions:,} actions, {shape.values:,} values in {plans} plans; "
         f"a lead's bundle of {made:,} changes"
     )
-    return Region(master_path, bundle, master_keys)
+    return Region(out / "master.sqlite", out / "changes.sspbundle", master_keys)
 
 
 def row_bundle(out: Path, region: Region, repeats: int) -> None:
