@@ -194,6 +194,16 @@ def prepare_pack(
         return pack.id
 
 
+def _drawing_progress(progress: Progress) -> Callable[[int, int], None]:
+    """The renderer's per-flowable callback: drawing fills the bar after assembly."""
+
+    def on_flowable(done: int, total: int) -> None:
+        share = _TOTAL - _ASSEMBLY_SHARE - 1
+        progress.step(_ASSEMBLY_SHARE + done * share // max(total, 1), _TOTAL, "Drawing the PDF…")
+
+    return on_flowable
+
+
 def _sha256(path: Path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -285,9 +295,7 @@ def export_pack(
     snapshot_seq = provenance.snapshot
     meeting_text = document.furniture.meeting
 
-    def on_flowable(done: int, total: int) -> None:
-        share = _TOTAL - _ASSEMBLY_SHARE - 1
-        progress.step(_ASSEMBLY_SHARE + done * share // max(total, 1), _TOTAL, "Drawing the PDF…")
+    on_flowable = _drawing_progress(progress)
 
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     os.close(fd)
@@ -387,9 +395,7 @@ def export_annual(
         )
     progress.step(_ASSEMBLY_SHARE, _TOTAL, "Drawing the PDF…")
 
-    def on_flowable(done: int, total: int) -> None:
-        share = _TOTAL - _ASSEMBLY_SHARE - 1
-        progress.step(_ASSEMBLY_SHARE + done * share // max(total, 1), _TOTAL, "Drawing the PDF…")
+    on_flowable = _drawing_progress(progress)
 
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
     os.close(fd)
@@ -565,9 +571,7 @@ def remake_export(
             f"The store's history cannot be wound back to revision {revision}: {exc}"
         ) from exc
 
-    def on_flowable(done: int, total: int) -> None:
-        share = _TOTAL - _ASSEMBLY_SHARE - 1
-        progress.step(_ASSEMBLY_SHARE + done * share // max(total, 1), _TOTAL, "Drawing the PDF…")
+    on_flowable = _drawing_progress(progress)
 
     with tempfile.TemporaryDirectory(prefix="ssp-remake-") as folder:
         tmp = Path(folder) / "remake.pdf"
