@@ -62,6 +62,8 @@ from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
 from reportlab.platypus.doctemplate import ActionFlowable
 from reportlab.platypus.flowables import LIIndenter
+from reportlab.platypus.paragraph import cleanBlockQuotedText
+from reportlab.platypus.paraparser import ParaFrag, ParaParser
 from reportlab.platypus.tableofcontents import TableOfContents, drawPageNumbers
 
 from ssp_desktop.queries.performance import Standing
@@ -252,6 +254,47 @@ def _text(text: str) -> str:
     return escape(text).replace("\n", "<br/>")
 
 
+_MARKUP = frozenset("&<>\n")
+"""Characters that make a text more than one run of one style once escaped (entities,
+line breaks): such text goes through ReportLab's paragraph parser."""
+
+
+def _paragraph_args(text: str, style: ParagraphStyle) -> tuple[str, list[ParaFrag] | None]:
+    """The text and fragments to make a paragraph of ``text`` (plain text, not markup).
+
+    ReportLab parses every paragraph's text as HTML into fragments (runs of one font and
+    colour). A pack has thousands of cells and paragraphs whose text has no markup at
+    all, which parse to one fragment with the style's attributes: that fragment is made
+    directly from one parsed once per style, with the text cleaned as the parser's
+    caller cleans it. Anything else is parsed as before, so the output is the same."""
+    if _MARKUP.isdisjoint(text):
+        template = _plain_fragment(style)
+        cleaned = cleanBlockQuotedText(text)
+        if template is not None and cleaned:
+            frag = template.clone(text=cleaned)
+            # The parser gives each fragment its own lists (links, underlines).
+            for name, value in template.__dict__.items():
+                if isinstance(value, list):
+                    setattr(frag, name, list(value))
+            return cleaned, [frag]
+    return _text(text), None
+
+
+@functools.cache
+def _plain_fragment(style: ParagraphStyle) -> ParaFrag | None:
+    """The one fragment ReportLab's parser makes of a plain word in ``style``, or None
+    where the style does more than that (a bullet, a text transform)."""
+    if getattr(style, "textTransform", None) or getattr(style, "bulletText", None):
+        return None
+    parser = ParaParser()
+    parser.caseSensitive = 1
+    parsed_style, frags, bullet = parser.parse("x", style)
+    if parsed_style is not style or frags is None or len(frags) != 1 or bullet:
+        return None
+    frag: ParaFrag = frags[0]
+    return frag
+
+
 def _tag(flowable: Flowable, role: Role | str, **info: Any) -> Flowable:
     """Record the block's role on the flowable, for tagging (issue 8)."""
     flowable.ssp_role = role
@@ -383,7 +426,8 @@ def _without_background(style: ParagraphStyle) -> ParagraphStyle:
 
 
 def _para(text: str, style: ParagraphStyle, role: Role | str, **info: Any) -> TaggedParagraph:
-    p = TaggedParagraph(_text(text), style)
+    markup, frags = _paragraph_args(text, style)
+    p = TaggedParagraph(markup, style, frags=frags)
     _tag(p, role, **info)
     p.ssp_node = Node(str(role))
     return p
@@ -393,7 +437,8 @@ class HeadingFlowable(TaggedParagraph):
     """A heading: a named destination, a bookmark and (via the doc) a contents entry."""
 
     def __init__(self, heading: Heading, style: ParagraphStyle) -> None:
-        super().__init__(_text(heading.text), style)
+        markup, frags = _paragraph_args(heading.text, style)
+        super().__init__(markup, style, frags=frags)
         self.heading = heading
         _tag(self, heading.role, level=heading.level, anchor=heading.anchor)
         self.ssp_node = Node(str(heading.role))
@@ -689,7 +734,7 @@ class SideBySide(Flowable):  # type: ignore[misc]
 
 def _cell_flowable(value: CellValue, style: ParagraphStyle, bold_style: ParagraphStyle) -> Any:
     if isinstance(value, str):
-        return _CellParagraph(_text(value), style) if value else ""
+        return _cell_paragraph(value, style) if value else ""
     if value.spark is not None:
         return FigureFlowable(sparkline(value.spark.values), value.spark.alt)
     chosen = bold_style if value.bold else style
@@ -697,7 +742,12 @@ def _cell_flowable(value: CellValue, style: ParagraphStyle, bold_style: Paragrap
         chosen = _standing_style(chosen, bold_style, value.standing)
     elif value.align != "left":
         chosen = _aligned_style(chosen, value.align)
-    return _CellParagraph(_text(value.text), chosen)
+    return _cell_paragraph(value.text, chosen)
+
+
+def _cell_paragraph(text: str, style: ParagraphStyle) -> _CellParagraph:
+    markup, frags = _paragraph_args(text, style)
+    return _CellParagraph(markup, style, frags=frags)
 
 
 # A pack has thousands of RAG and right-aligned cells but only a few such styles: each
@@ -1031,7 +1081,8 @@ class _Story:
             list_node = Node("L")
             items = []
             for t in block.items:
-                body = TaggedParagraph(_text(t), st.body)
+                markup, frags = _paragraph_args(t, st.body)
+                body = TaggedParagraph(markup, st.body, frags=frags)
                 body.ssp_node = Node("LBody", Node("LI", list_node))
                 items.append(_tag(ListItem(body, leftIndent=16), "LI"))
             lf = TaggedList(
