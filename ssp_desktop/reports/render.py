@@ -1240,6 +1240,10 @@ def _canvas_class(furniture: Furniture, taggers: list[Tagger] | None = None) -> 
         def showPage(self) -> None:
             if not self.ssp_layout_only:
                 self._pages.append(dict(self.__dict__))
+                # Bookmarks and links name their page by the document's page counter,
+                # which only the real showPage moves: without this every held page
+                # would be "page 1" and every bookmark and contents link go there.
+                self._doc.pageCounter += 1
             self._startPage()
             tagger = tagger_of(self)
             if tagger is not None:
@@ -1253,6 +1257,7 @@ def _canvas_class(furniture: Furniture, taggers: list[Tagger] | None = None) -> 
 
         def save(self) -> None:
             total = len(self._pages)
+            self._doc.pageCounter = 1  # the pages are written from the first again
             for number, state in enumerate(self._pages, start=1):
                 self.__dict__.update(state)
                 tagger = tagger_of(self)
@@ -1336,12 +1341,17 @@ def _no_drawing(*_args: Any, **_kw: Any) -> None:
 class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
     """The pack's document template.
 
-    With a contents page, ReportLab builds the whole document twice: the first pass
-    only finds the page each heading lands on, and its canvas is thrown away. That pass
-    is laid out here without drawing anything (about half of a pass's work); layout
-    never depends on drawing, so the pages come out the same. Should a layout-only pass
-    turn out to be the last one needed, one more pass draws it (the contents then
-    read the same as in the pass before, so the layout is that pass's)."""
+    With a contents page, ReportLab builds the whole document until the contents read
+    the same as in the pass before (usually three times: the first pass lays out a
+    one-line placeholder, the second the real entries with page numbers one contents
+    page out, the third confirms), and throws every canvas but the last away. A pass is
+    laid out here without drawing anything (about half of a pass's work) unless it is
+    expected to be the last: the contents it lays out have the same entries, page
+    numbers aside, as the pass before, and no near-empty page was found, so its pages
+    fall as they did. Layout never depends on drawing, so the pages come out the same.
+    A drawn pass that turns out not to be the last is followed by another, drawn; a
+    layout-only pass that turns out to be the last by one more pass that draws it (the
+    contents then read the same as in the pass before, so the layout is that pass's)."""
 
     def __init__(self, path: str, on_flowable: ProgressFn | None, **kw: Any) -> None:
         super().__init__(path, **kw)
@@ -1349,6 +1359,8 @@ class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
         self._count = 0
         self._passes = 0
         self._layout_only = False
+        # The contents' entries (level, text, link; no page) the last pass laid out.
+        self._laid_out: list[list[tuple[Any, ...]]] | None = None
         portrait_size = A4
         landscape_size = landscape(A4)
         self.addPageTemplates(
@@ -1374,9 +1386,17 @@ class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
 
     def build(self, flowables: list[Flowable], *args: Any, **kw: Any) -> None:
         self._passes += 1
-        # Only multiBuild sets _indexingFlowables; a pass is layout-only when another
-        # pass is sure to follow it (the first of a build with a contents page).
-        self._layout_only = self._passes == 1 and bool(getattr(self, "_indexingFlowables", ()))
+        # Only multiBuild sets _indexingFlowables, and calls each one's beforeBuild
+        # first: _lastEntries is what this pass's contents will show.
+        indexing = getattr(self, "_indexingFlowables", ())
+        entries = [
+            [(level, text, key) for level, text, _page, key in getattr(fl, "_lastEntries", ())]
+            for fl in indexing
+        ]
+        self._layout_only = bool(indexing) and (
+            entries != self._laid_out or self._flips_changed
+        )
+        self._laid_out = entries
         super().build(flowables, *args, **kw)
 
     def _makeCanvas(self, filename: Any = None, canvasmaker: Any = Canvas) -> Canvas:
