@@ -1393,9 +1393,7 @@ class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
             [(level, text, key) for level, text, _page, key in getattr(fl, "_lastEntries", ())]
             for fl in indexing
         ]
-        self._layout_only = bool(indexing) and (
-            entries != self._laid_out or self._flips_changed
-        )
+        self._layout_only = bool(indexing) and (entries != self._laid_out or self._flips_changed)
         self._laid_out = entries
         super().build(flowables, *args, **kw)
 
