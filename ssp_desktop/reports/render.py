@@ -1188,7 +1188,18 @@ def _start_height(flowable: Flowable, width: float) -> float:
     if isinstance(flowable, TableOfContents):
         return 100.0  # filled in only as the pack is drawn
     # Measured on a scratch canvas (never saved): lists and groups wrap only on one.
-    _w, h = flowable.wrapOn(_scratch_canvas(), width, 10_000)
+    canvas = _scratch_canvas()
+    if isinstance(flowable, RLTable):
+        header = flowable.repeatRows if isinstance(flowable.repeatRows, int) else 0
+        if flowable._nrows - header > SHORT_TABLE:
+            # ReportLab measures a table's rows only until they pass the height it is
+            # given (its long-table optimisation): a page's worth, not a long tracker's
+            # hundreds of rows, is enough for the first few.
+            flowable.wrapOn(canvas, width, FRAME_HEIGHTS[False])
+            first = flowable._rowHeights[: header + 2]
+            if None not in first:
+                return float(sum(first))
+    _w, h = flowable.wrapOn(canvas, width, 10_000)
     if isinstance(flowable, RLTable):
         header = flowable.repeatRows if isinstance(flowable.repeatRows, int) else 0
         if flowable._nrows - header <= SHORT_TABLE:
