@@ -35,7 +35,6 @@ from typing import Any
 from xml.sax.saxutils import escape, unescape
 
 from reportlab import rl_config
-from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
@@ -67,7 +66,7 @@ from reportlab.platypus.paraparser import ParaFrag, ParaParser
 from reportlab.platypus.tableofcontents import TableOfContents, drawPageNumbers
 
 from ssp_desktop.queries.performance import Standing
-from ssp_desktop.reports import fonts
+from ssp_desktop.reports import fonts, pdf_draw
 from ssp_desktop.reports.blocks import (
     Block,
     BulletList,
@@ -468,7 +467,7 @@ class FigureFlowable(_Tagged, Flowable):  # type: ignore[misc]
         return self.width, self.height
 
     def draw(self) -> None:
-        renderPDF.draw(self.drawing, self.canv, 0, 0)
+        pdf_draw.draw(self.drawing, self.canv, 0, 0)
 
 
 CellNodes = Callable[[Tagger, int, int], Node | None]

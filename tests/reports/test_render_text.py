@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pikepdf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reportlab.pdfgen.canvas import Canvas
@@ -27,7 +28,9 @@ def _drawn(paragraph: Paragraph, width: float) -> bytes:
     canvas = Canvas(out, pageCompression=0)
     paragraph.wrapOn(canvas, width, 10_000)
     paragraph.drawOn(canvas, 0, 0)
-    return canvas.getpdfdata().split(b"stream", 2)[1]
+    canvas.showPage()
+    with pikepdf.open(io.BytesIO(canvas.getpdfdata())) as pdf:
+        return bytes(pdf.pages[0].obj.Contents.read_bytes())
 
 
 @settings(max_examples=150, deadline=None)
