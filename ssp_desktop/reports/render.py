@@ -35,7 +35,6 @@ from typing import Any
 from xml.sax.saxutils import escape, unescape
 
 from reportlab import rl_config
-from reportlab.graphics import renderPDF
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
@@ -62,10 +61,12 @@ from reportlab.platypus import Paragraph as RLParagraph
 from reportlab.platypus import Table as RLTable
 from reportlab.platypus.doctemplate import ActionFlowable
 from reportlab.platypus.flowables import LIIndenter
+from reportlab.platypus.paragraph import cleanBlockQuotedText
+from reportlab.platypus.paraparser import ParaFrag, ParaParser
 from reportlab.platypus.tableofcontents import TableOfContents, drawPageNumbers
 
 from ssp_desktop.queries.performance import Standing
-from ssp_desktop.reports import fonts
+from ssp_desktop.reports import fonts, pdf_draw
 from ssp_desktop.reports.blocks import (
     Block,
     BulletList,
@@ -252,6 +253,47 @@ def _text(text: str) -> str:
     return escape(text).replace("\n", "<br/>")
 
 
+_MARKUP = frozenset("&<>\n")
+"""Characters that make a text more than one run of one style once escaped (entities,
+line breaks): such text goes through ReportLab's paragraph parser."""
+
+
+def _paragraph_args(text: str, style: ParagraphStyle) -> tuple[str, list[ParaFrag] | None]:
+    """The text and fragments to make a paragraph of ``text`` (plain text, not markup).
+
+    ReportLab parses every paragraph's text as HTML into fragments (runs of one font and
+    colour). A pack has thousands of cells and paragraphs whose text has no markup at
+    all, which parse to one fragment with the style's attributes: that fragment is made
+    directly from one parsed once per style, with the text cleaned as the parser's
+    caller cleans it. Anything else is parsed as before, so the output is the same."""
+    if _MARKUP.isdisjoint(text):
+        template = _plain_fragment(style)
+        cleaned = cleanBlockQuotedText(text)
+        if template is not None and cleaned:
+            frag = template.clone(text=cleaned)
+            # The parser gives each fragment its own lists (links, underlines).
+            for name, value in template.__dict__.items():
+                if isinstance(value, list):
+                    setattr(frag, name, list(value))
+            return cleaned, [frag]
+    return _text(text), None
+
+
+@functools.cache
+def _plain_fragment(style: ParagraphStyle) -> ParaFrag | None:
+    """The one fragment ReportLab's parser makes of a plain word in ``style``, or None
+    where the style does more than that (a bullet, a text transform)."""
+    if getattr(style, "textTransform", None) or getattr(style, "bulletText", None):
+        return None
+    parser = ParaParser()
+    parser.caseSensitive = 1
+    parsed_style, frags, bullet = parser.parse("x", style)
+    if parsed_style is not style or frags is None or len(frags) != 1 or bullet:
+        return None
+    frag: ParaFrag = frags[0]
+    return frag
+
+
 def _tag(flowable: Flowable, role: Role | str, **info: Any) -> Flowable:
     """Record the block's role on the flowable, for tagging (issue 8)."""
     flowable.ssp_role = role
@@ -383,7 +425,8 @@ def _without_background(style: ParagraphStyle) -> ParagraphStyle:
 
 
 def _para(text: str, style: ParagraphStyle, role: Role | str, **info: Any) -> TaggedParagraph:
-    p = TaggedParagraph(_text(text), style)
+    markup, frags = _paragraph_args(text, style)
+    p = TaggedParagraph(markup, style, frags=frags)
     _tag(p, role, **info)
     p.ssp_node = Node(str(role))
     return p
@@ -393,7 +436,8 @@ class HeadingFlowable(TaggedParagraph):
     """A heading: a named destination, a bookmark and (via the doc) a contents entry."""
 
     def __init__(self, heading: Heading, style: ParagraphStyle) -> None:
-        super().__init__(_text(heading.text), style)
+        markup, frags = _paragraph_args(heading.text, style)
+        super().__init__(markup, style, frags=frags)
         self.heading = heading
         _tag(self, heading.role, level=heading.level, anchor=heading.anchor)
         self.ssp_node = Node(str(heading.role))
@@ -423,7 +467,7 @@ class FigureFlowable(_Tagged, Flowable):  # type: ignore[misc]
         return self.width, self.height
 
     def draw(self) -> None:
-        renderPDF.draw(self.drawing, self.canv, 0, 0)
+        pdf_draw.draw(self.drawing, self.canv, 0, 0)
 
 
 CellNodes = Callable[[Tagger, int, int], Node | None]
@@ -689,7 +733,7 @@ class SideBySide(Flowable):  # type: ignore[misc]
 
 def _cell_flowable(value: CellValue, style: ParagraphStyle, bold_style: ParagraphStyle) -> Any:
     if isinstance(value, str):
-        return _CellParagraph(_text(value), style) if value else ""
+        return _cell_paragraph(value, style) if value else ""
     if value.spark is not None:
         return FigureFlowable(sparkline(value.spark.values), value.spark.alt)
     chosen = bold_style if value.bold else style
@@ -697,7 +741,12 @@ def _cell_flowable(value: CellValue, style: ParagraphStyle, bold_style: Paragrap
         chosen = _standing_style(chosen, bold_style, value.standing)
     elif value.align != "left":
         chosen = _aligned_style(chosen, value.align)
-    return _CellParagraph(_text(value.text), chosen)
+    return _cell_paragraph(value.text, chosen)
+
+
+def _cell_paragraph(text: str, style: ParagraphStyle) -> _CellParagraph:
+    markup, frags = _paragraph_args(text, style)
+    return _CellParagraph(markup, style, frags=frags)
 
 
 # A pack has thousands of RAG and right-aligned cells but only a few such styles: each
@@ -1031,7 +1080,8 @@ class _Story:
             list_node = Node("L")
             items = []
             for t in block.items:
-                body = TaggedParagraph(_text(t), st.body)
+                markup, frags = _paragraph_args(t, st.body)
+                body = TaggedParagraph(markup, st.body, frags=frags)
                 body.ssp_node = Node("LBody", Node("LI", list_node))
                 items.append(_tag(ListItem(body, leftIndent=16), "LI"))
             lf = TaggedList(
@@ -1137,7 +1187,18 @@ def _start_height(flowable: Flowable, width: float) -> float:
     if isinstance(flowable, TableOfContents):
         return 100.0  # filled in only as the pack is drawn
     # Measured on a scratch canvas (never saved): lists and groups wrap only on one.
-    _w, h = flowable.wrapOn(_scratch_canvas(), width, 10_000)
+    canvas = _scratch_canvas()
+    if isinstance(flowable, RLTable):
+        header = flowable.repeatRows if isinstance(flowable.repeatRows, int) else 0
+        if flowable._nrows - header > SHORT_TABLE:
+            # ReportLab measures a table's rows only until they pass the height it is
+            # given (its long-table optimisation): a page's worth, not a long tracker's
+            # hundreds of rows, is enough for the first few.
+            flowable.wrapOn(canvas, width, FRAME_HEIGHTS[False])
+            first = flowable._rowHeights[: header + 2]
+            if None not in first:
+                return float(sum(first))
+    _w, h = flowable.wrapOn(canvas, width, 10_000)
     if isinstance(flowable, RLTable):
         header = flowable.repeatRows if isinstance(flowable.repeatRows, int) else 0
         if flowable._nrows - header <= SHORT_TABLE:
@@ -1189,6 +1250,10 @@ def _canvas_class(furniture: Furniture, taggers: list[Tagger] | None = None) -> 
         def showPage(self) -> None:
             if not self.ssp_layout_only:
                 self._pages.append(dict(self.__dict__))
+                # Bookmarks and links name their page by the document's page counter,
+                # which only the real showPage moves: without this every held page
+                # would be "page 1" and every bookmark and contents link go there.
+                self._doc.pageCounter += 1
             self._startPage()
             tagger = tagger_of(self)
             if tagger is not None:
@@ -1202,6 +1267,7 @@ def _canvas_class(furniture: Furniture, taggers: list[Tagger] | None = None) -> 
 
         def save(self) -> None:
             total = len(self._pages)
+            self._doc.pageCounter = 1  # the pages are written from the first again
             for number, state in enumerate(self._pages, start=1):
                 self.__dict__.update(state)
                 tagger = tagger_of(self)
@@ -1285,12 +1351,17 @@ def _no_drawing(*_args: Any, **_kw: Any) -> None:
 class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
     """The pack's document template.
 
-    With a contents page, ReportLab builds the whole document twice: the first pass
-    only finds the page each heading lands on, and its canvas is thrown away. That pass
-    is laid out here without drawing anything (about half of a pass's work); layout
-    never depends on drawing, so the pages come out the same. Should a layout-only pass
-    turn out to be the last one needed, one more pass draws it (the contents then
-    read the same as in the pass before, so the layout is that pass's)."""
+    With a contents page, ReportLab builds the whole document until the contents read
+    the same as in the pass before (usually three times: the first pass lays out a
+    one-line placeholder, the second the real entries with page numbers one contents
+    page out, the third confirms), and throws every canvas but the last away. A pass is
+    laid out here without drawing anything (about half of a pass's work) unless it is
+    expected to be the last: the contents it lays out have the same entries, page
+    numbers aside, as the pass before, and no near-empty page was found, so its pages
+    fall as they did. Layout never depends on drawing, so the pages come out the same.
+    A drawn pass that turns out not to be the last is followed by another, drawn; a
+    layout-only pass that turns out to be the last by one more pass that draws it (the
+    contents then read the same as in the pass before, so the layout is that pass's)."""
 
     def __init__(self, path: str, on_flowable: ProgressFn | None, **kw: Any) -> None:
         super().__init__(path, **kw)
@@ -1298,6 +1369,8 @@ class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
         self._count = 0
         self._passes = 0
         self._layout_only = False
+        # The contents' entries (level, text, link; no page) the last pass laid out.
+        self._laid_out: list[list[tuple[Any, ...]]] | None = None
         portrait_size = A4
         landscape_size = landscape(A4)
         self.addPageTemplates(
@@ -1323,9 +1396,15 @@ class _PackDoc(BaseDocTemplate):  # type: ignore[misc]
 
     def build(self, flowables: list[Flowable], *args: Any, **kw: Any) -> None:
         self._passes += 1
-        # Only multiBuild sets _indexingFlowables; a pass is layout-only when another
-        # pass is sure to follow it (the first of a build with a contents page).
-        self._layout_only = self._passes == 1 and bool(getattr(self, "_indexingFlowables", ()))
+        # Only multiBuild sets _indexingFlowables, and calls each one's beforeBuild
+        # first: _lastEntries is what this pass's contents will show.
+        indexing = getattr(self, "_indexingFlowables", ())
+        entries = [
+            [(level, text, key) for level, text, _page, key in getattr(fl, "_lastEntries", ())]
+            for fl in indexing
+        ]
+        self._layout_only = bool(indexing) and (entries != self._laid_out or self._flips_changed)
+        self._laid_out = entries
         super().build(flowables, *args, **kw)
 
     def _makeCanvas(self, filename: Any = None, canvasmaker: Any = Canvas) -> Canvas:
@@ -1433,8 +1512,21 @@ def render_pdf(
     stops the build. The PDF is tagged (PDF/UA-1, see :mod:`.tagging`) unless
     ``tagged`` is false (for comparison in the benchmark)."""
     fonts.register_fonts()
-    with _fewer_collections():
+    with _fewer_collections(), _unchecked_shapes():
         return _render(document, path, on_flowable, tagged)
+
+
+@contextlib.contextmanager
+def _unchecked_shapes() -> Iterator[None]:
+    """Build the charts' drawings without ReportLab checking every attribute set on a
+    shape against its type (``rl_config.shapeChecking``, a debugging aid: a few percent
+    of the pack). The charts' tests build the same drawings with the checks on."""
+    checking = rl_config.shapeChecking
+    rl_config.shapeChecking = 0
+    try:
+        yield
+    finally:
+        rl_config.shapeChecking = checking
 
 
 def _render(

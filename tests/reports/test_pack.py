@@ -245,6 +245,34 @@ def test_bookmarks_mirror_the_headings_and_contents_link_to_them(
     assert "At a glance" in sample_pdf.pages[contents]
 
 
+def test_contents_page_numbers_are_the_pages_the_headings_are_on(sample_pdf: Pdf) -> None:
+    # The pack is laid out until its contents stop changing and drawn once: the numbers
+    # printed must be the final layout's, not an earlier pass's.
+    reader = sample_pdf.reader
+    bookmarks: dict[str, set[int]] = {}  # a title can recur (each priority's sections)
+    for item in _outline_items(reader.outline):
+        bookmarks.setdefault(str(item.title), set()).add(
+            reader.get_destination_page_number(item) + 1
+        )
+    checked = 0
+    for index, page in enumerate(reader.pages):
+        for annot in page.get("/Annots", []):
+            link = annot.get_object()
+            described = re.fullmatch(r"Go to (.*), page (\d+)", str(link.get("/Contents", "")))
+            if described is None or "/Dest" not in link:
+                continue
+            title, printed = described.group(1), int(described.group(2))
+            dest = link["/Dest"][0].idnum
+            target = next(
+                i for i, p in enumerate(reader.pages) if p.indirect_reference.idnum == dest
+            )
+            assert printed == target + 1, title
+            assert printed in bookmarks[title], title
+            assert f"{title}" in sample_pdf.pages[index]
+            checked += 1
+    assert checked >= 10
+
+
 def test_metadata_language_and_viewer_preferences(sample_pdf: Pdf) -> None:
     meta = sample_pdf.reader.metadata
     assert meta is not None
