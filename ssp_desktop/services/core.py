@@ -26,7 +26,12 @@ from sqlalchemy.orm import Mapper, Session
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction, governed
-from ssp_desktop.domain.errors import DomainError, EditConflictError, FieldConflict
+from ssp_desktop.domain.errors import (
+    DeleteConflictError,
+    DomainError,
+    EditConflictError,
+    FieldConflict,
+)
 from ssp_desktop.domain.records import ChangeLog, Person
 from ssp_desktop.domain.validation import (
     MAX_INTEGER,
@@ -231,11 +236,24 @@ def edit(
 
 
 @service
-def delete(tx: Transaction, record: Record, *, cascade: bool = False) -> list[Record]:
+def delete(
+    tx: Transaction,
+    record: Record,
+    *,
+    cascade: bool = False,
+    read_version: int | None = None,
+) -> list[Record]:
     """Tombstone ``record`` (and, with ``cascade``, what it owns); refused while other
     live records refer to it. Who may change it (services/authority.py), then the rules
     registered for ``deleted_at`` (a published quarter's figures, services/locks.py),
-    judge each record first."""
+    judge each record first.
+
+    ``read_version``: the record's version when the editor read it. If another writer
+    has changed it since, the delete is refused with :class:`DeleteConflictError`
+    naming who (the record's row is locked first, as for :func:`edit`): nobody deletes
+    what they have not seen."""
+    if read_version is not None:
+        check_version(tx, record, read_version)
     authority.check(tx.session, record, None)
     if any(field == "deleted_at" for _cls, field in _RULES):
         going = delete_plan(tx.session, record, cascade=cascade) if cascade else [record]
@@ -266,6 +284,10 @@ def restore(tx: Transaction, record: Record) -> Record:
 
 
 _MISSING = object()
+
+# An ``expected`` argument not given: the editor did not say what it read, so nothing
+# is compared (an import, the sample writer). None is a reading: "it was blank".
+NOT_READ: Any = object()
 
 
 # --------------------------------------------------------------------------- several writers
@@ -304,6 +326,8 @@ def in_words(value: Any) -> str:
         return shown
     if isinstance(value, str):
         return f"\u201c{value}\u201d"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {in_words(v)}" for k, v in value.items())
     return str(getattr(value, "value", value))
 
 
@@ -312,25 +336,66 @@ def check_unchanged(
 ) -> None:
     """Refuse (EditConflictError) if a field no longer holds what its editor ``read``
     and does not already hold what it would write."""
+    check_read(session, type(record), record.id, record, read, writing)
+
+
+def lock_for_check(tx: Transaction, record: Record | None) -> None:
+    """Read ``record`` again with its row locked for the rest of the transaction
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's writer lock already serializes),
+    so nobody can change it between a compare and the write that follows."""
+    if record is not None and inspect(record).persistent:
+        tx.session.refresh(record, with_for_update=True)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == {} or value == []
+
+
+def _same(a: Any, b: Any) -> bool:
+    # An editor shows an absent record's fields as blanks: "" and None read the same.
+    return bool(a == b) or (_blank(a) and _blank(b))
+
+
+def _last_change(session: Session, record_id: Any, field: str | None) -> ChangeLog | None:
+    query = select(ChangeLog).where(ChangeLog.record_id == record_id)
+    if field is not None:
+        query = query.where(ChangeLog.field == field)
+    return session.scalar(query.order_by(ChangeLog.seq.desc()).limit(1))
+
+
+def check_read(
+    session: Session,
+    cls: type[Record],
+    record_id: Any,
+    record: Record | None,
+    read: Mapping[str, Any],
+    writing: Mapping[str, Any],
+    *,
+    describe: str | None = None,
+) -> None:
+    """Refuse (EditConflictError) a write of ``writing`` when a field no longer holds
+    what its editor ``read`` and does not already hold what would be written.
+
+    Also for records with a derived id (a measure's value for a quarter, a year's
+    target or allocation): ``record`` may be None or deleted, and then reads as blank,
+    so a cell shown empty that someone has filled meanwhile, or one shown filled that
+    someone has cleared, is a conflict too. ``describe`` names such a record in the
+    message when there is none to ask."""
+    live = record is not None and record.deleted_at is None
     for field, was in read.items():
-        now = getattr(record, field)
-        mine = writing[field]
-        if now in (was, mine):
+        now = getattr(record, field) if live else None
+        mine = writing.get(field)
+        if _same(now, was) or _same(now, mine):
             continue
-        row = session.scalar(
-            select(ChangeLog)
-            .where(ChangeLog.record_id == record.id, ChangeLog.field == field)
-            .order_by(ChangeLog.seq.desc())
-            .limit(1)
-        )
+        row = _last_change(session, record_id, field) or _last_change(session, record_id, None)
         by = who_changed(session, row) if row is not None else "another writer"
         raise EditConflictError(
             FieldConflict(
-                entity=type(record).__tablename__,
-                record_id=record.id,
+                entity=cls.__tablename__,
+                record_id=record_id,
                 field=field,
-                label=label(type(record), field).lower(),
-                record=record.describe(),
+                label=label(cls, field).lower(),
+                record=record.describe() if record is not None else (describe or "the record"),
                 theirs=now,
                 yours=mine,
                 theirs_words=in_words(now),
@@ -338,6 +403,26 @@ def check_unchanged(
                 by=by,
             )
         )
+
+
+def check_version(tx: Transaction, record: Record, read_version: int) -> None:
+    """Refuse (DeleteConflictError) when ``record`` has changed since its editor read
+    it at ``read_version``: who changed it, and the last field they changed in words."""
+    lock_for_check(tx, record)
+    if record.version == read_version:
+        return
+    session = tx.session
+    row = _last_change(session, record.id, None)
+    by = who_changed(session, row) if row is not None else "another writer"
+    what = ""
+    field = row.field if row is not None else None
+    if field and field not in _BOOKKEEPING and hasattr(record, field):
+        what = f"its {label(type(record), field).lower()} is now " + in_words(
+            getattr(record, field)
+        )
+    elif record.deleted_at is not None:
+        what = "it has been deleted"
+    raise DeleteConflictError(record.describe(), by, what)
 
 
 # --------------------------------------------------------------------------- lookups
