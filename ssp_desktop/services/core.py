@@ -15,6 +15,7 @@ and kept up to date by the writes made here (they are the only writes there are)
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import uuid
 from collections.abc import Callable, Mapping
@@ -313,9 +314,14 @@ def who_changed(session: Session, row: ChangeLog) -> str:
     return f"{name}{f' ({how})' if how else ''} on {when}"
 
 
+def in_sentence(name: str) -> str:
+    """A field's label as a sentence names it: "due date", "RAG rating"."""
+    return " ".join(w if w.isupper() else w.lower() for w in name.split())
+
+
 def in_words(value: Any) -> str:
     """A field's value as a sentence quotes it: "(empty)", 7 Dec 2026, "the title"."""
-    if value is None or value == "":
+    if _blank(value):
         return "(empty)"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -324,6 +330,9 @@ def in_words(value: Any) -> str:
     shown = getattr(value, "label", None)
     if isinstance(shown, str):
         return shown
+    if isinstance(value, enum.Enum):
+        # A choice reads as the editors show it: "Amber", "Final".
+        return str(value.value).replace("_", " ").capitalize()
     if isinstance(value, str):
         return f"\u201c{value}\u201d"
     if isinstance(value, Mapping):
@@ -394,7 +403,7 @@ def check_read(
                 entity=cls.__tablename__,
                 record_id=record_id,
                 field=field,
-                label=label(cls, field).lower(),
+                label=in_sentence(label(cls, field)),
                 record=record.describe() if record is not None else (describe or "the record"),
                 theirs=now,
                 yours=mine,
@@ -417,7 +426,7 @@ def check_version(tx: Transaction, record: Record, read_version: int) -> None:
     what = ""
     field = row.field if row is not None else None
     if field and field not in _BOOKKEEPING and hasattr(record, field):
-        what = f"its {label(type(record), field).lower()} is now " + in_words(
+        what = f"its {in_sentence(label(type(record), field))} is now " + in_words(
             getattr(record, field)
         )
     elif record.deleted_at is not None:
