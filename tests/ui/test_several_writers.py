@@ -222,3 +222,26 @@ def test_a_server_store_announces_another_officers_commit_at_once(
         document.close()
         second.close()
         store.close()
+
+
+def test_deleting_a_record_someone_changed_meanwhile_is_refused_with_who(
+    qtbot: QtBot, doc: PlanDocument, other: Store, fp: FormsPlan
+) -> None:
+    action_id = fp.action2.id
+    form = form_for(qtbot, doc, action_id)
+    their_edit(other, action_id, title="Train GPs and practice nurses")
+    before = log_count(doc)
+
+    qtbot.mouseClick(form.delete_button, Qt.MouseButton.LeftButton)
+
+    message = form.message.text()
+    assert "was changed by Jane Other on " in message
+    assert "its title is now \u201cTrain GPs and practice nurses\u201d" in message
+    assert "Nothing was deleted" in message
+    assert stored(doc, Action, action_id, "deleted_at") is None
+    assert log_count(doc) == before
+    # The form now shows what they wrote; deleting what is shown goes through.
+    assert shown(form, "title") == "Train GPs and practice nurses"
+    with qtbot.waitSignal(form.record_deleted):
+        qtbot.mouseClick(form.delete_button, Qt.MouseButton.LeftButton)
+    assert stored(doc, Action, action_id, "deleted_at") is not None
