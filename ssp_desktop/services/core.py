@@ -40,6 +40,7 @@ from ssp_desktop.domain.validation import (
     check_date_in_range,
     check_text,
     check_whole_in_range,
+    format_number,
     text_limit,
 )
 from ssp_desktop.services import authority
@@ -337,6 +338,8 @@ def in_words(value: Any) -> str:
         return f"\u201c{value}\u201d"
     if isinstance(value, Mapping):
         return ", ".join(f"{k} {in_words(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return format_number(value)  # as the grids show it: 71, not 71.0
     return str(getattr(value, "value", value))
 
 

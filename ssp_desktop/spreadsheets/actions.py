@@ -732,7 +732,7 @@ class _Planner:
             )
         details = tuple(changes) + tuple(kept)
         if action is not None and not changes:
-            return RowPlan(row, ref, Outcome.UNCHANGED, tuple(kept)), None
+            return RowPlan(row, ref, Outcome.UNCHANGED, tuple(kept), kept=tuple(kept)), None
         broken = self.broken_rules(op)
         if broken:
             return RowPlan(row, ref, Outcome.REFUSE, tuple(broken)), None
@@ -740,7 +740,9 @@ class _Planner:
         if action is None:
             return RowPlan(row, ref, Outcome.CREATE, ("new action",)), op
         return (
-            RowPlan(row, ref, Outcome.UPDATE, details, tuple(fields), tuple(conflicts)),
+            RowPlan(
+                row, ref, Outcome.UPDATE, details, tuple(fields), tuple(conflicts), tuple(kept)
+            ),
             op,
         )
 

@@ -72,6 +72,9 @@ class RowPlan:
     # Cells changed both here and in the store since export (the row is refused unless
     # the officer chose the workbook's values for it).
     conflicts: tuple[CellConflict, ...] = ()
+    # Cells the workbook did not change whose store value someone changed since export:
+    # kept, as "Action: kept 'Fund IDVAs and ISVAs', changed by Jane Lead on ...".
+    kept: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:

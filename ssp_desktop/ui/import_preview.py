@@ -108,6 +108,8 @@ def lines_from_rows(rows: Iterable[RowPlan], kind: str) -> list[PreviewLine]:
             lines.extend(
                 PreviewLine(kind, record, c.field, c.before, c.after, decision) for c in row.changes
             )
+            # Newer store values the workbook did not change: kept, and said so.
+            lines.extend(PreviewLine(kind, record, "", "", k, UNCHANGED_WORD) for k in row.kept)
         elif row.outcome is Outcome.REFUSE:
             lines.append(PreviewLine(kind, record, "", "", "", decision, row.text))
         else:

@@ -619,6 +619,8 @@ class PreviewPage(QWizardPage):
         if plan.refused:
             only_conflicts = all(r.conflicts for r in plan.refused)
             self.table.show_decision(CONFLICT_WORD if only_conflicts else REFUSED_WORD)
+        else:
+            self.table.show_decision("")  # nothing held back: every line again
         self._show_conflicts(plan)
 
     def _show_conflicts(self, plan: ImportPlan) -> None:
