@@ -234,15 +234,21 @@ def _judge(
             apply_actions(tx, planner, ops, action_options, progress)
 
         return result, write_actions
+    since_m = (
+        SinceExport(session, exported_at, ("measure_value",)) if exported_at is not None else None
+    )
     result_m, values, changes = plan_measures(
         session,
         plan,
         prepared.table,
         prepared.columns,
         prepared.mapping,
-        MeasureOptions(skip_refused=options.skip_refused),
+        MeasureOptions(skip_refused=options.skip_refused, write_over=options.write_over),
         revision,
+        since_m,
     )
+    if since_m is None:
+        result_m = dataclasses.replace(result_m, notes=(*result_m.notes, OLD_WORKBOOK_NOTE))
 
     def write_measures(tx: Transaction, progress: Progress) -> None:
         apply_measures(tx, values, changes, progress)

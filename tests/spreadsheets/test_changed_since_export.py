@@ -17,7 +17,7 @@ from sqlalchemy import select
 from ssp_desktop import services
 from ssp_desktop.domain.enums import ActionStatus, Rag
 from ssp_desktop.domain.periods import Quarter
-from ssp_desktop.domain.records import Action, ActionUpdate
+from ssp_desktop.domain.records import Action, ActionUpdate, Measure, MeasureValue
 from ssp_desktop.spreadsheets.errors import SpreadsheetError
 from ssp_desktop.spreadsheets.importing import ImportOptions, apply, prepare, preview
 from ssp_desktop.spreadsheets.plan import Outcome
@@ -223,3 +223,61 @@ def test_an_old_workbook_imports_as_before_and_the_preview_says_so(
     assert row.outcome is Outcome.UPDATE
     apply(store, prepare(edited, kind="actions"), OPTIONS)
     assert stored(store, plan, "status") is ActionStatus.DEFERRED
+
+
+def enter_value(store: Store, plan: MiniPlan, value: float, actor: str = "test") -> None:
+    with store.transaction(actor=actor) as tx:
+        measure = tx.get(Measure, plan.measure.id)
+        assert measure is not None
+        services.record_value(tx, measure, Quarter(2022, 1), value)
+
+
+def stored_value(store: Store, plan: MiniPlan) -> float | None:
+    with store.session() as s:
+        row = s.get(MeasureValue, MeasureValue.make_id(plan.measure.id, Quarter(2022, 1)))
+        assert row is not None
+        return row.value
+
+
+def edit_value(path: Path, value: float) -> Path:
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Values"]
+    header = next(r for r in range(1, 8) if ws.cell(r, 1).value == "Measure ref")
+    col = [c.value for c in ws[header]].index("Value") + 1
+    ws.cell(header + 1, col).value = value
+    target = path.with_name("values-edited.xlsx")
+    wb.save(target)
+    return target
+
+
+def test_a_measure_value_changed_since_export_is_kept_or_a_conflict(
+    store: Store, plan: MiniPlan, tmp_path: Path
+) -> None:
+    enter_value(store, plan, 60.0)
+    out = tmp_path / "tracker.xlsx"
+    export_workbook(store, out, today=dt.date(2022, 10, 1))
+    other = store.another_writer()
+    try:
+        enter_value(other, plan, 63.0, actor="Jane Other")
+    finally:
+        other.close()
+    # The workbook still says 60: theirs (63) is kept.
+    result = apply(store, prepare(out, kind="measures"), OPTIONS)
+    (row,) = result.plan.rows
+    assert row.outcome is Outcome.UNCHANGED
+    assert any(
+        k.startswith("Value 2022/23 Q1: kept 63, changed by Jane Other on ") for k in row.kept
+    )
+    assert stored_value(store, plan) == 63.0
+    # The officer typed 65 offline: a conflict, refused unless chosen.
+    edited = edit_value(out, 65.0)
+    (row,) = preview(store, prepare(edited, kind="measures"), OPTIONS).rows
+    assert row.outcome is Outcome.REFUSE
+    (conflict,) = row.conflicts
+    assert (conflict.field, conflict.theirs, conflict.workbook) == ("Value 2022/23 Q1", "63", "65")
+    with pytest.raises(SpreadsheetError, match="changed in the store by Jane Other"):
+        apply(store, prepare(edited, kind="measures"), OPTIONS)
+    assert stored_value(store, plan) == 63.0
+    chosen = ImportOptions(quarter=Q2, today=OPTIONS.today, write_over=frozenset({row.row}))
+    apply(store, prepare(edited, kind="measures"), chosen)
+    assert stored_value(store, plan) == 65.0
