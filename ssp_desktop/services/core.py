@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapper, Session
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction, governed
 from ssp_desktop.domain.errors import (
+    ChangedSinceReadError,
     DeleteConflictError,
     DomainError,
     EditConflictError,
@@ -417,9 +418,16 @@ def check_read(
         )
 
 
-def check_version(tx: Transaction, record: Record, read_version: int) -> None:
-    """Refuse (DeleteConflictError) when ``record`` has changed since its editor read
-    it at ``read_version``: who changed it, and the last field they changed in words."""
+def check_version(
+    tx: Transaction,
+    record: Record,
+    read_version: int,
+    *,
+    error: type[ChangedSinceReadError] = DeleteConflictError,
+) -> None:
+    """Refuse (``error``: DeleteConflictError, or ChangedSinceReadError for another
+    decision) when ``record`` has changed since its editor read it at ``read_version``:
+    who changed it, and the last field they changed in words. The row is locked first."""
     lock_for_check(tx, record)
     if record.version == read_version:
         return
@@ -434,7 +442,7 @@ def check_version(tx: Transaction, record: Record, read_version: int) -> None:
         )
     elif record.deleted_at is not None:
         what = "it has been deleted"
-    raise DeleteConflictError(record.describe(), by, what)
+    raise error(record.describe(), by, what)
 
 
 # --------------------------------------------------------------------------- lookups
