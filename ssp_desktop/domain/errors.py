@@ -124,6 +124,27 @@ class EditConflictError(DomainError):
         )
 
 
+class ChangedSinceReadError(DomainError):
+    """A decision on a record another writer changed since the user read it; nothing
+    was written. ``record`` names it, ``by`` who changed it and when, ``what`` their
+    change in words."""
+
+    nothing = "Nothing was saved; look at it again first."
+
+    def __init__(self, record: str, by: str, what: str) -> None:
+        self.record, self.by, self.what = record, by, what
+        super().__init__(
+            f"{record[:1].upper()}{record[1:]} was changed by {by} since you read it"
+            f"{f' ({what})' if what else ''}. {self.nothing}"
+        )
+
+
+class DeleteConflictError(ChangedSinceReadError):
+    """A delete of a record another writer changed since the editor read it."""
+
+    nothing = "Nothing was deleted; look at it again, then delete it if you still mean to."
+
+
 class UngovernedWriteError(RuntimeError):
     """A programming error: a record was changed outside the domain services.
 

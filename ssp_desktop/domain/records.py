@@ -286,7 +286,7 @@ class Action(Record):
     status: Mapped[ActionStatus] = mapped_column(
         _enum(ActionStatus), default=ActionStatus.NOT_STARTED
     )
-    rag: Mapped[Rag | None] = mapped_column(_enum(Rag), default=None)
+    rag: Mapped[Rag | None] = mapped_column(_enum(Rag), default=None, info={"label": "RAG rating"})
     position: Mapped[int] = mapped_column(Integer, default=0)
 
     priority_area: Mapped[PriorityArea] = relationship()
@@ -318,7 +318,7 @@ class ActionUpdate(Record):
 
     action_id: Mapped[uuid.UUID] = _fk("action.id", owner=True)
     quarter: Mapped[Quarter] = mapped_column(index=True)  # "all updates for 2024/25 Q2"
-    rag: Mapped[Rag | None] = mapped_column(_enum(Rag), default=None)
+    rag: Mapped[Rag | None] = mapped_column(_enum(Rag), default=None, info={"label": "RAG rating"})
     narrative: Mapped[str] = mapped_column(Text, default="")
     author_person_id: Mapped[uuid.UUID | None] = _fk("person.id", nullable=True)
     written_on: Mapped[dt.date]

@@ -132,6 +132,9 @@ class ReviewItem:
     rate_basis: str = ""
     target: float | None = None
     assessment: MeasureAssessment | None = None
+    # The reviewed record's version as read: a decision on one changed since (the lead
+    # resubmitted, another officer decided) is refused rather than made unseen.
+    version: int = 0
 
     @property
     def rag(self) -> Rag | None:
@@ -464,6 +467,7 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
                 submitted_at=at,
                 submitted_by=by,
                 written_on=update.written_on,
+                version=update.version,
                 update=_update_text(update),
                 previous_update=_update_text(previous) if previous is not None else None,
             )
@@ -486,6 +490,7 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
                 submitted_at=at,
                 submitted_by=by,
                 written_on=None,
+                version=value.version,
                 value=_value_text(value),
                 previous_value=_value_text(previous_value) if previous_value is not None else None,
                 unit=measure.unit,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,7 +21,15 @@ from ssp_desktop.domain.records import (
     PriorityArea,
 )
 from ssp_desktop.domain.validation import ValidationError, check_dates
-from ssp_desktop.services.core import create, edit, invariant, service, unique_in
+from ssp_desktop.services.core import (
+    check_read,
+    create,
+    edit,
+    invariant,
+    lock_for_check,
+    service,
+    unique_in,
+)
 from ssp_desktop.services.numbering import free_code, next_position
 
 invariant(Action, "ref")(unique_in("plan_id", "plan", "ref"))
@@ -129,6 +138,7 @@ def write_update(
     author_person_id: uuid.UUID | None = None,
     state: UpdateState = UpdateState.DRAFT,
     current: CurrentUpdates | None = None,
+    expected: Mapping[str, Any] | None = None,
 ) -> ActionUpdate:
     """Record the action's update for ``quarter``.
 
@@ -138,9 +148,17 @@ def write_update(
 
     ``current``, when given, is read instead of the store and kept up to date (a
     writer of many updates in one transaction, such as an import, loads it once).
+
+    ``expected``: the RAG and narrative the editor showed of the quarter's update
+    (blanks when it had none). If someone else has written the quarter's update since,
+    this one is refused (EditConflictError: who, theirs, yours) and nothing is written.
     """
     if action.deleted_at is not None:
         raise DomainError(f"Cannot update {action.describe()}: it has been deleted.")
+    if expected:
+        # The action's row first: two officers writing the quarter's first update take
+        # turns, so the second reads the first's and is refused, not added beside it.
+        lock_for_check(tx, action)
     if current is not None:
         previous = current.get(action.id, quarter)
     else:
@@ -151,6 +169,17 @@ def write_update(
                 ActionUpdate.is_current.is_(True),
                 ActionUpdate.deleted_at.is_(None),
             )
+        )
+    if expected:
+        lock_for_check(tx, previous)
+        check_read(
+            tx.session,
+            ActionUpdate,
+            previous.id if previous is not None else action.id,
+            previous,
+            {k: v for k, v in expected.items() if k in ("rag", "narrative")},
+            {"rag": rag, "narrative": narrative},
+            describe=f"the {quarter.label} update of {action.describe()}",
         )
     if previous is not None:
         edit(tx, previous, is_current=False)

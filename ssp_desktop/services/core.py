@@ -15,6 +15,7 @@ and kept up to date by the writes made here (they are the only writes there are)
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import uuid
 from collections.abc import Callable, Mapping
@@ -26,7 +27,13 @@ from sqlalchemy.orm import Mapper, Session
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction, governed
-from ssp_desktop.domain.errors import DomainError, EditConflictError, FieldConflict
+from ssp_desktop.domain.errors import (
+    ChangedSinceReadError,
+    DeleteConflictError,
+    DomainError,
+    EditConflictError,
+    FieldConflict,
+)
 from ssp_desktop.domain.records import ChangeLog, Person
 from ssp_desktop.domain.validation import (
     MAX_INTEGER,
@@ -34,6 +41,7 @@ from ssp_desktop.domain.validation import (
     check_date_in_range,
     check_text,
     check_whole_in_range,
+    format_number,
     text_limit,
 )
 from ssp_desktop.services import authority
@@ -231,11 +239,24 @@ def edit(
 
 
 @service
-def delete(tx: Transaction, record: Record, *, cascade: bool = False) -> list[Record]:
+def delete(
+    tx: Transaction,
+    record: Record,
+    *,
+    cascade: bool = False,
+    read_version: int | None = None,
+) -> list[Record]:
     """Tombstone ``record`` (and, with ``cascade``, what it owns); refused while other
     live records refer to it. Who may change it (services/authority.py), then the rules
     registered for ``deleted_at`` (a published quarter's figures, services/locks.py),
-    judge each record first."""
+    judge each record first.
+
+    ``read_version``: the record's version when the editor read it. If another writer
+    has changed it since, the delete is refused with :class:`DeleteConflictError`
+    naming who (the record's row is locked first, as for :func:`edit`): nobody deletes
+    what they have not seen."""
+    if read_version is not None:
+        check_version(tx, record, read_version)
     authority.check(tx.session, record, None)
     if any(field == "deleted_at" for _cls, field in _RULES):
         going = delete_plan(tx.session, record, cascade=cascade) if cascade else [record]
@@ -267,6 +288,10 @@ def restore(tx: Transaction, record: Record) -> Record:
 
 _MISSING = object()
 
+# An ``expected`` argument not given: the editor did not say what it read, so nothing
+# is compared (an import, the sample writer). None is a reading: "it was blank".
+NOT_READ: Any = object()
+
 
 # --------------------------------------------------------------------------- several writers
 
@@ -291,9 +316,14 @@ def who_changed(session: Session, row: ChangeLog) -> str:
     return f"{name}{f' ({how})' if how else ''} on {when}"
 
 
+def in_sentence(name: str) -> str:
+    """A field's label as a sentence names it: "due date", "RAG rating"."""
+    return " ".join(w if w.isupper() else w.lower() for w in name.split())
+
+
 def in_words(value: Any) -> str:
     """A field's value as a sentence quotes it: "(empty)", 7 Dec 2026, "the title"."""
-    if value is None or value == "":
+    if _blank(value):
         return "(empty)"
     if isinstance(value, bool):
         return "yes" if value else "no"
@@ -302,8 +332,15 @@ def in_words(value: Any) -> str:
     shown = getattr(value, "label", None)
     if isinstance(shown, str):
         return shown
+    if isinstance(value, enum.Enum):
+        # A choice reads as the editors show it: "Amber", "Final".
+        return str(value.value).replace("_", " ").capitalize()
     if isinstance(value, str):
         return f"\u201c{value}\u201d"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k} {in_words(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return format_number(value)  # as the grids show it: 71, not 71.0
     return str(getattr(value, "value", value))
 
 
@@ -312,25 +349,66 @@ def check_unchanged(
 ) -> None:
     """Refuse (EditConflictError) if a field no longer holds what its editor ``read``
     and does not already hold what it would write."""
+    check_read(session, type(record), record.id, record, read, writing)
+
+
+def lock_for_check(tx: Transaction, record: Record | None) -> None:
+    """Read ``record`` again with its row locked for the rest of the transaction
+    (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's writer lock already serializes),
+    so nobody can change it between a compare and the write that follows."""
+    if record is not None and inspect(record).persistent:
+        tx.session.refresh(record, with_for_update=True)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or value == "" or value == {} or value == []
+
+
+def _same(a: Any, b: Any) -> bool:
+    # An editor shows an absent record's fields as blanks: "" and None read the same.
+    return bool(a == b) or (_blank(a) and _blank(b))
+
+
+def _last_change(session: Session, record_id: Any, field: str | None) -> ChangeLog | None:
+    query = select(ChangeLog).where(ChangeLog.record_id == record_id)
+    if field is not None:
+        query = query.where(ChangeLog.field == field)
+    return session.scalar(query.order_by(ChangeLog.seq.desc()).limit(1))
+
+
+def check_read(
+    session: Session,
+    cls: type[Record],
+    record_id: Any,
+    record: Record | None,
+    read: Mapping[str, Any],
+    writing: Mapping[str, Any],
+    *,
+    describe: str | None = None,
+) -> None:
+    """Refuse (EditConflictError) a write of ``writing`` when a field no longer holds
+    what its editor ``read`` and does not already hold what would be written.
+
+    Also for records with a derived id (a measure's value for a quarter, a year's
+    target or allocation): ``record`` may be None or deleted, and then reads as blank,
+    so a cell shown empty that someone has filled meanwhile, or one shown filled that
+    someone has cleared, is a conflict too. ``describe`` names such a record in the
+    message when there is none to ask."""
+    live = record is not None and record.deleted_at is None
     for field, was in read.items():
-        now = getattr(record, field)
-        mine = writing[field]
-        if now in (was, mine):
+        now = getattr(record, field) if live else None
+        mine = writing.get(field)
+        if _same(now, was) or _same(now, mine):
             continue
-        row = session.scalar(
-            select(ChangeLog)
-            .where(ChangeLog.record_id == record.id, ChangeLog.field == field)
-            .order_by(ChangeLog.seq.desc())
-            .limit(1)
-        )
+        row = _last_change(session, record_id, field) or _last_change(session, record_id, None)
         by = who_changed(session, row) if row is not None else "another writer"
         raise EditConflictError(
             FieldConflict(
-                entity=type(record).__tablename__,
-                record_id=record.id,
+                entity=cls.__tablename__,
+                record_id=record_id,
                 field=field,
-                label=label(type(record), field).lower(),
-                record=record.describe(),
+                label=in_sentence(label(cls, field)),
+                record=record.describe() if record is not None else (describe or "the record"),
                 theirs=now,
                 yours=mine,
                 theirs_words=in_words(now),
@@ -338,6 +416,33 @@ def check_unchanged(
                 by=by,
             )
         )
+
+
+def check_version(
+    tx: Transaction,
+    record: Record,
+    read_version: int,
+    *,
+    error: type[ChangedSinceReadError] = DeleteConflictError,
+) -> None:
+    """Refuse (``error``: DeleteConflictError, or ChangedSinceReadError for another
+    decision) when ``record`` has changed since its editor read it at ``read_version``:
+    who changed it, and the last field they changed in words. The row is locked first."""
+    lock_for_check(tx, record)
+    if record.version == read_version:
+        return
+    session = tx.session
+    row = _last_change(session, record.id, None)
+    by = who_changed(session, row) if row is not None else "another writer"
+    what = ""
+    field = row.field if row is not None else None
+    if field and field not in _BOOKKEEPING and hasattr(record, field):
+        what = f"its {in_sentence(label(type(record), field))} is now " + in_words(
+            getattr(record, field)
+        )
+    elif record.deleted_at is not None:
+        what = "it has been deleted"
+    raise error(record.describe(), by, what)
 
 
 # --------------------------------------------------------------------------- lookups

@@ -16,7 +16,18 @@ from ssp_desktop.domain.records import (
     FundingStream,
 )
 from ssp_desktop.domain.validation import ValidationError
-from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
+from ssp_desktop.services.core import (
+    NOT_READ,
+    check_read,
+    create,
+    delete,
+    edit,
+    invariant,
+    lock_for_check,
+    restore,
+    service,
+    unique_in,
+)
 from ssp_desktop.services.numbering import free_name
 
 invariant(FundingStream, "name")(unique_in("partnership_id", "partnership", "name"))
@@ -30,13 +41,52 @@ def _amount_not_negative(session: Session, record: object, value: Decimal | None
         raise ValidationError("An amount cannot be negative")
 
 
+def _check_allocation(
+    tx: Transaction,
+    stream_id: uuid.UUID,
+    alloc: FundingAllocation | None,
+    alloc_id: uuid.UUID,
+    year: FinancialYear,
+    expected: object,
+    amount: Decimal | None,
+) -> FundingAllocation | None:
+    """Refuse (EditConflictError) when the allocation no longer holds what the editor
+    showed (None: no allocation) and not already ``amount``; the allocation as it now
+    is (read again under the lock)."""
+    if expected is NOT_READ:
+        return alloc
+    if alloc is None:
+        # A year with no allocation yet: whoever creates it first holds the stream's
+        # row lock, and the other then reads theirs rather than failing on the id.
+        lock_for_check(tx, tx.get(FundingStream, stream_id))
+        alloc = tx.get(FundingAllocation, alloc_id)
+    lock_for_check(tx, alloc)
+    check_read(
+        tx.session,
+        FundingAllocation,
+        alloc_id,
+        alloc,
+        {"amount": expected},
+        {"amount": amount},
+        describe=f"the {year.label} allocation",
+    )
+    return alloc
+
+
 @service
 def set_allocation(
-    tx: Transaction, stream_id: uuid.UUID, year: FinancialYear, amount: Decimal
+    tx: Transaction,
+    stream_id: uuid.UUID,
+    year: FinancialYear,
+    amount: Decimal,
+    *,
+    expected: object = NOT_READ,
 ) -> FundingAllocation:
-    """Set (or change) a funding stream's allocation for a financial year."""
+    """Set (or change) a funding stream's allocation for a financial year.
+    ``expected``: the amount the editor showed (None: none), checked first."""
     alloc_id = FundingAllocation.make_id(stream_id, year)
     alloc = tx.get(FundingAllocation, alloc_id)
+    alloc = _check_allocation(tx, stream_id, alloc, alloc_id, year, expected, amount)
     if alloc is None:
         return create(
             tx, FundingAllocation(id=alloc_id, stream_id=stream_id, year=year, amount=amount)
@@ -48,10 +98,17 @@ def set_allocation(
 
 @service
 def clear_allocation(
-    tx: Transaction, stream_id: uuid.UUID, year: FinancialYear
+    tx: Transaction,
+    stream_id: uuid.UUID,
+    year: FinancialYear,
+    *,
+    expected: object = NOT_READ,
 ) -> FundingAllocation | None:
-    """The stream has no allocation for the year: its record (if any) is tombstoned."""
-    alloc = tx.get(FundingAllocation, FundingAllocation.make_id(stream_id, year))
+    """The stream has no allocation for the year: its record (if any) is tombstoned.
+    ``expected``: the amount the editor showed, checked first."""
+    alloc_id = FundingAllocation.make_id(stream_id, year)
+    alloc = tx.get(FundingAllocation, alloc_id)
+    alloc = _check_allocation(tx, stream_id, alloc, alloc_id, year, expected, None)
     if alloc is None or alloc.deleted_at is not None:
         return None
     delete(tx, alloc)

@@ -28,7 +28,18 @@ from ssp_desktop.domain.validation import (
     check_whole_in_range,
 )
 from ssp_desktop.services import authority
-from ssp_desktop.services.core import create, delete, edit, invariant, restore, service, unique_in
+from ssp_desktop.services.core import (
+    NOT_READ,
+    check_read,
+    create,
+    delete,
+    edit,
+    invariant,
+    lock_for_check,
+    restore,
+    service,
+    unique_in,
+)
 from ssp_desktop.services.numbering import free_code, next_position
 
 invariant(Measure, "ref")(unique_in("plan_id", "plan", "ref"))
@@ -181,6 +192,7 @@ def record_value(
     known: MutableMapping[uuid.UUID, MeasureValue] | None = None,
     state: UpdateState | None = None,
     rank: str | None = None,
+    expected: Mapping[str, Any] | None = None,
 ) -> MeasureValue:
     """Enter a measure's value for a quarter. There is one record per measure and
     quarter (its id comes from both), so entering it again changes that record.
@@ -198,6 +210,10 @@ def record_value(
     it where the value would stand. ``rank`` is the value's rank among its comparators
     as the source states it ("3rd of 10 in GM"); None keeps the one recorded (a lead
     entering a value does not see it).
+
+    ``expected``: what the editor showed of the fields it writes (blanks when the
+    quarter had no value); one someone else has changed since is refused with
+    :class:`~ssp_desktop.domain.errors.EditConflictError` and nothing is written.
     """
     if status is ValueStatus.WITHHELD and not note.strip():
         raise DomainError(
@@ -218,7 +234,25 @@ def record_value(
     }
     if rank is not None:
         fields["rank"] = rank
+    if expected:
+        # The measure's row first: two officers entering the same empty quarter take
+        # turns, so the second sees the first's value (its id is the same) and is
+        # refused rather than failing on the duplicate.
+        lock_for_check(tx, measure)
     existing = tx.get(MeasureValue, value_id) if known is None else known.get(value_id)
+    if expected:
+        # What the editor showed (blanks for a quarter with no value yet): another
+        # writer's value entered or changed since is refused, not overwritten.
+        lock_for_check(tx, existing)
+        check_read(
+            tx.session,
+            MeasureValue,
+            value_id,
+            existing,
+            {k: v for k, v in expected.items() if k in fields},
+            fields,
+            describe=f"the {period.label} value of {measure.describe()}",
+        )
     lead = authority.authority(tx.session) == authority.LEAD
     if state is not None:
         fields["state"] = state
@@ -263,14 +297,36 @@ def clear_target(tx: Transaction, measure: Measure, year: FinancialYear) -> Meas
 
 @service
 def enter_target(
-    tx: Transaction, measure: Measure, year: FinancialYear, value: float | None
+    tx: Transaction,
+    measure: Measure,
+    year: FinancialYear,
+    value: float | None,
+    *,
+    expected: object = NOT_READ,
 ) -> MeasureTarget | None:
     """A target typed into the targets grid: set (or cleared, with no value) for the
-    year. A tracker is monitored without a target, so it takes none."""
+    year. A tracker is monitored without a target, so it takes none.
+
+    ``expected``: the target the grid showed (None: none). If someone else has set,
+    changed or cleared it since, the edit is refused (EditConflictError)."""
     if measure.deleted_at is not None:
         raise DomainError("The measure has been deleted, so it cannot be changed.")
     if measure.polarity is Polarity.TRACKER:
         raise DomainError("A tracker has no targets.")
+    if expected is not NOT_READ:
+        lock_for_check(tx, measure)  # a year with no target yet: creators take turns
+        target_id = MeasureTarget.make_id(measure.id, year)
+        target = tx.get(MeasureTarget, target_id)
+        lock_for_check(tx, target)
+        check_read(
+            tx.session,
+            MeasureTarget,
+            target_id,
+            target,
+            {"value": expected},
+            {"value": value},
+            describe=f"the {year.label} target of {measure.describe()}",
+        )
     if value is None:
         return clear_target(tx, measure, year)
     return set_target(tx, measure, year, value)

@@ -38,6 +38,7 @@ from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import (
     Action,
     ActionPartner,
+    ActionUpdate,
     Organisation,
     Person,
     Plan,
@@ -52,6 +53,7 @@ from ssp_desktop.spreadsheets import cells
 from ssp_desktop.spreadsheets.errors import NOTHING_CHANGED, SpreadsheetError
 from ssp_desktop.spreadsheets.mapping import IGNORE, Mapping
 from ssp_desktop.spreadsheets.plan import (
+    CellConflict,
     FieldChange,
     ImportPlan,
     NewRecord,
@@ -60,6 +62,7 @@ from ssp_desktop.spreadsheets.plan import (
     Unknown,
 )
 from ssp_desktop.spreadsheets.reading import Table
+from ssp_desktop.spreadsheets.since_export import SinceExport
 
 __all__ = ["ActionOptions", "plan_actions"]
 
@@ -77,6 +80,9 @@ class ActionOptions:
     quarter: Quarter
     written_on: dt.date
     skip_refused: bool = False
+    # Rows whose cells changed both in the workbook and in the store since it was
+    # exported, where the officer chose the workbook's values (the rest are refused).
+    write_over: frozenset[int] = frozenset()
 
 
 # --------------------------------------------------------------------------- context
@@ -270,9 +276,16 @@ def _shown(key: str, value: Any) -> str:
 
 class _Planner:
     def __init__(
-        self, ctx: _Context, table: Table, columns: Sequence[str], mapping: Mapping
+        self,
+        ctx: _Context,
+        table: Table,
+        columns: Sequence[str],
+        mapping: Mapping,
+        since: SinceExport | None = None,
     ) -> None:
         self.ctx = ctx
+        # The store's changes since the workbook was exported (None: it does not say).
+        self.since = since
         self.table = table
         self.columns = {target: i for i, target in enumerate(columns) if target != IGNORE}
         self.mapping = mapping
@@ -616,6 +629,8 @@ class _Planner:
         }
         changes: list[str] = []
         fields: list[FieldChange] = []
+        kept: list[str] = []
+        conflicts: list[CellConflict] = []
         if action is None:
             op.fields = {k: v for k, v in given.items() if v is not None}
             op.fields["ref"] = ref
@@ -623,14 +638,24 @@ class _Planner:
         else:
             for key, value in given.items():
                 if value is not None and not _same(getattr(action, key), value):
-                    op.fields[key] = value
                     old = getattr(action, key)
-                    changes.append(
-                        f"{_FIELD_LABELS[key]}: {_shown(key, old)} → {_shown(key, value)}"
-                    )
-                    fields.append(
-                        FieldChange(_FIELD_LABELS[key], _shown(key, old), _shown(key, value))
-                    )
+                    label = _FIELD_LABELS[key]
+                    moved = self.since.get(action.id, key) if self.since else None
+                    if moved is not None and _same(moved.base, value):
+                        # The workbook holds what it was exported with: the store's
+                        # newer value (someone changed it since) is kept.
+                        kept.append(f"{label}: kept {_shown(key, old)}, changed by {moved.by}")
+                        continue
+                    if moved is not None:
+                        conflict = CellConflict(
+                            label, moved.by, _shown(key, old), _shown(key, value)
+                        )
+                        conflicts.append(conflict)
+                        if row not in options.write_over:
+                            continue
+                    op.fields[key] = value
+                    changes.append(f"{label}: {_shown(key, old)} → {_shown(key, value)}")
+                    fields.append(FieldChange(label, _shown(key, old), _shown(key, value)))
         # Area, leads.
         if area is not None and (action is None or area.id != action.priority_area_id):
             op.fields["priority_area_id"] = area.id
@@ -663,6 +688,24 @@ class _Planner:
         if narrative is not None:
             q = quarter or options.quarter
             existing = ctx.current.get(action.id, q) if action is not None else None
+            moved_update = self._update_moved(existing)
+            label = f"Update for {q}"
+            if (
+                existing is not None
+                and moved_update is not None
+                and existing.narrative != narrative
+            ):
+                base, by = moved_update
+                if base == narrative:
+                    kept.append(f"{label}: kept the update {by} wrote since")
+                    narrative = None
+                else:
+                    theirs, mine = _shown("update", existing.narrative), _shown("update", narrative)
+                    conflicts.append(CellConflict(label, by, theirs, mine))
+                    if row not in options.write_over:
+                        narrative = None
+        if narrative is not None:
+            q = quarter or options.quarter
             if existing is None or existing.narrative != narrative:
                 update_rag = rag
                 if update_rag is None:
@@ -676,15 +719,58 @@ class _Planner:
                             f"Update for {q}", existing.narrative if existing else "", narrative
                         )
                     )
+        if conflicts and row not in options.write_over:
+            return (
+                RowPlan(
+                    row,
+                    ref,
+                    Outcome.REFUSE,
+                    tuple(c.reason for c in conflicts),
+                    conflicts=tuple(conflicts),
+                ),
+                None,
+            )
+        details = tuple(changes) + tuple(kept)
         if action is not None and not changes:
-            return RowPlan(row, ref, Outcome.UNCHANGED), None
+            return RowPlan(row, ref, Outcome.UNCHANGED, tuple(kept), kept=tuple(kept)), None
         broken = self.broken_rules(op)
         if broken:
             return RowPlan(row, ref, Outcome.REFUSE, tuple(broken)), None
         self._note_uses(op)
         if action is None:
             return RowPlan(row, ref, Outcome.CREATE, ("new action",)), op
-        return RowPlan(row, ref, Outcome.UPDATE, tuple(changes), tuple(fields)), op
+        return (
+            RowPlan(
+                row, ref, Outcome.UPDATE, details, tuple(fields), tuple(conflicts), tuple(kept)
+            ),
+            op,
+        )
+
+    def _update_moved(self, existing: ActionUpdate | None) -> tuple[str, str] | None:
+        """The quarter's update as the workbook was exported with it (its narrative,
+        "" for none) and who has changed it since, if anyone has: a newer update
+        written since, or its narrative edited."""
+        if self.since is None or existing is None:
+            return None
+        made_by = self.since.created.get(existing.id)
+        if made_by is not None:
+            # Written since: the workbook showed the update it superseded (following the
+            # chain back past any others written since), or none.
+            before: ActionUpdate | None = existing
+            while before is not None and before.id in self.since.created:
+                before = (
+                    self.ctx.session.get(ActionUpdate, before.supersedes_id)
+                    if before.supersedes_id is not None
+                    else None
+                )
+            if before is None:
+                return "", made_by
+            moved = self.since.get(before.id, "narrative")
+            return str((moved.base if moved is not None else before.narrative) or ""), made_by
+        moved = self.since.get(existing.id, "narrative")
+        if moved is not None:
+            return str(moved.base or ""), moved.by
+        return None
 
     def broken_rules(self, op: _RowOp) -> list[str]:
         """The services' rules the row's action breaks, each message as the form gives it.
@@ -797,10 +883,13 @@ def plan_actions(
     mapping: Mapping,
     options: ActionOptions,
     revision: int = 0,
+    since: SinceExport | None = None,
 ) -> tuple[ImportPlan, _Planner, list[_RowOp]]:
-    """Judge every row; nothing is written."""
+    """Judge every row; nothing is written. ``since``: the store's changes after the
+    workbook was exported (cells it did not change keep them; cells both changed are
+    conflicts, refused unless their row is in ``options.write_over``)."""
     check_formulas(table, columns)
-    planner = _Planner(_load(session, plan), table, columns, mapping)
+    planner = _Planner(_load(session, plan), table, columns, mapping, since)
     rows = list(_rows(table, columns))
     ref_index = planner.columns["ref"]
     seen: dict[str, int] = defaultdict(int)

@@ -39,6 +39,7 @@ from ssp_desktop.spreadsheets.mapping import (
 from ssp_desktop.spreadsheets.measures import MeasureOptions, apply_measures, plan_measures
 from ssp_desktop.spreadsheets.plan import ImportPlan, ImportResult
 from ssp_desktop.spreadsheets.reading import Limits, Table, open_source
+from ssp_desktop.spreadsheets.since_export import OLD_WORKBOOK_NOTE, SinceExport, exported_revision
 from ssp_desktop.spreadsheets.workbook import choose_plan, exported_partnership
 from ssp_desktop.store import backup as backups
 from ssp_desktop.store.backup import BackupError, RetentionChoice
@@ -62,6 +63,9 @@ class ImportOptions:
     quarter: Quarter | None = None
     skip_refused: bool = False
     today: dt.date | None = None
+    # Spreadsheet rows whose conflicting cells (changed in the store since the workbook
+    # was exported, and in the workbook) the officer chose to write over the store's.
+    write_over: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,12 @@ def prepare(
 def _options(plan: Plan, options: ImportOptions) -> ActionOptions:
     today = options.today or dt.date.today()
     quarter = options.quarter or reporting_quarter(today, plan_quarters(plan))
-    return ActionOptions(quarter=quarter, written_on=today, skip_refused=options.skip_refused)
+    return ActionOptions(
+        quarter=quarter,
+        written_on=today,
+        skip_refused=options.skip_refused,
+        write_over=options.write_over,
+    )
 
 
 Write = Callable[[Transaction, Progress], None]
@@ -200,8 +209,14 @@ def _judge(
         raise SpreadsheetError(" ".join(problems) + " " + NOTHING_CHANGED)
     plan = choose_plan(session, options.plan_id)
     _refuse_other_partnership(session, prepared, plan)
+    exported_at = exported_revision(prepared.path)
     if prepared.kind == "actions":
         action_options = _options(plan, options)
+        since = (
+            SinceExport(session, exported_at, ("action", "action_update"))
+            if exported_at is not None
+            else None
+        )
         result, planner, ops = plan_actions(
             session,
             plan,
@@ -210,21 +225,30 @@ def _judge(
             prepared.mapping,
             action_options,
             revision,
+            since,
         )
+        if since is None:
+            result = dataclasses.replace(result, notes=(*result.notes, OLD_WORKBOOK_NOTE))
 
         def write_actions(tx: Transaction, progress: Progress) -> None:
             apply_actions(tx, planner, ops, action_options, progress)
 
         return result, write_actions
+    since_m = (
+        SinceExport(session, exported_at, ("measure_value",)) if exported_at is not None else None
+    )
     result_m, values, changes = plan_measures(
         session,
         plan,
         prepared.table,
         prepared.columns,
         prepared.mapping,
-        MeasureOptions(skip_refused=options.skip_refused),
+        MeasureOptions(skip_refused=options.skip_refused, write_over=options.write_over),
         revision,
+        since_m,
     )
+    if since_m is None:
+        result_m = dataclasses.replace(result_m, notes=(*result_m.notes, OLD_WORKBOOK_NOTE))
 
     def write_measures(tx: Transaction, progress: Progress) -> None:
         apply_measures(tx, values, changes, progress)

@@ -48,8 +48,16 @@ from ssp_desktop.spreadsheets.mapping import (
     Mapping,
     comparator_for,
 )
-from ssp_desktop.spreadsheets.plan import FieldChange, ImportPlan, NewRecord, Outcome, RowPlan
+from ssp_desktop.spreadsheets.plan import (
+    CellConflict,
+    FieldChange,
+    ImportPlan,
+    NewRecord,
+    Outcome,
+    RowPlan,
+)
 from ssp_desktop.spreadsheets.reading import Table
+from ssp_desktop.spreadsheets.since_export import SinceExport
 
 __all__ = ["MeasureOptions", "plan_measures"]
 
@@ -60,6 +68,9 @@ _OWN_SERIES = frozenset({"value", "values", "actual", "local", "figure"})
 @dataclass(frozen=True)
 class MeasureOptions:
     skip_refused: bool = False
+    # Rows whose cells both the workbook and the store (since its export) changed,
+    # where the officer chose the workbook's values.
+    write_over: frozenset[int] = frozenset()
 
 
 def _fold(text: str) -> str:
@@ -321,8 +332,12 @@ def plan_measures(
     mapping: Mapping,
     options: MeasureOptions,
     revision: int = 0,
+    since: SinceExport | None = None,
 ) -> tuple[ImportPlan, dict[uuid.UUID, MeasureValue], list[_Change]]:
-    """Judge every row; nothing is written."""
+    """Judge every row; nothing is written. ``since``: the store's changes after the
+    workbook was exported: a value, status or note the workbook did not change keeps
+    the store's newer one; one both changed is a conflict, refused unless its rows are
+    in ``options.write_over``."""
     del mapping  # decisions about names are for actions; kept for a uniform signature
     check_formulas(table, columns)
     planner = _Planner(session, plan, table, columns)
@@ -389,7 +404,38 @@ def plan_measures(
     row_changes: dict[int, list[str]] = defaultdict(list)
     row_fields: dict[int, list[FieldChange]] = defaultdict(list)
     row_creates: set[int] = set()
+    row_kept: dict[int, list[str]] = defaultdict(list)
+    row_conflicts: dict[int, list[CellConflict]] = defaultdict(list)
     new_comparators: dict[tuple[uuid.UUID, str], NewRecord] = {}
+
+    def judged(
+        entry: _Entry, existing: MeasureValue | None, name: str, what: str, mine: Any
+    ) -> bool:
+        """Whether the sheet's ``mine`` for the field may be written: not when the
+        store changed the field since export and the sheet still holds the exported
+        value (kept), nor when both changed it and the officer did not choose the
+        workbook's (a conflict)."""
+        if since is None or existing is None:
+            return True
+        created = since.created.get(existing.id)
+        moved = since.get(existing.id, name)
+        if created is not None:
+            base, by = None, created
+        elif moved is not None:
+            base, by = moved.base, moved.by
+        else:
+            return True
+        theirs = existing.value if name == "value" else getattr(existing, name)
+        shown_theirs = _fmt(theirs) if name == "value" else _words(theirs)
+        shown_mine = _fmt(mine) if name == "value" else _words(mine)
+        if base == mine:
+            for row in entry.rows:
+                row_kept[row].append(f"{what}: kept {shown_theirs}, changed by {by}")
+            return False
+        for row in entry.rows:
+            row_conflicts[row].append(CellConflict(what, by, shown_theirs, shown_mine))
+        return entry.rows <= options.write_over
+
     for (measure_id, quarter), entry in sorted(entries.items(), key=lambda kv: kv[1].quarter):
         existing = planner.by_quarter.get((measure_id, quarter))
         measure = entry.measure
@@ -435,7 +481,11 @@ def plan_measures(
         said: list[str] = []
         label = f"{quarter}"
         shown: list[FieldChange] = []
-        if entry.value is not None and entry.value != existing.value:
+        if (
+            entry.value is not None
+            and entry.value != existing.value
+            and judged(entry, existing, "value", f"Value {label}", entry.value)
+        ):
             fields["value"] = entry.value
             said.append(f"{_fmt(existing.value)} → {_fmt(entry.value)}")
             shown.append(FieldChange(f"Value {label}", _fmt(existing.value), _fmt(entry.value)))
@@ -445,11 +495,19 @@ def plan_measures(
                 said.append(f"{name} {_fmt(merged.get(name))} → {_fmt(comp)}")
                 shown.append(FieldChange(f"{name} {label}", _fmt(merged.get(name)), _fmt(comp)))
                 merged[name] = comp
-        if entry.status is not None and entry.status != existing.status:
+        if (
+            entry.status is not None
+            and entry.status != existing.status
+            and judged(entry, existing, "status", f"Status {label}", entry.status)
+        ):
             fields["status"] = entry.status
             said.append(f"status → {entry.status.value}")
             shown.append(FieldChange(f"Status {label}", existing.status.value, entry.status.value))
-        if entry.note is not None and entry.note != existing.note:
+        if (
+            entry.note is not None
+            and entry.note != existing.note
+            and judged(entry, existing, "note", f"Note {label}", entry.note)
+        ):
             fields["note"] = entry.note
             said.append("note changed")
             shown.append(FieldChange(f"Note {label}", existing.note, entry.note))
@@ -479,20 +537,35 @@ def plan_measures(
             for row in entry.rows:
                 row_changes[row].append(f"{measure.ref} {quarter}: {', '.join(said)}")
                 row_fields[row].extend(shown)
+    for row, cell_conflicts in row_conflicts.items():
+        if row not in options.write_over:
+            refused.setdefault(row, []).extend(c.reason for c in cell_conflicts)
     # A row refused for one of its quarters writes none of them: the preview says
     # refused, so nothing of it may be written.
     changes = [c for c in changes if not c.entry.rows & refused.keys()]
     row_plans = []
     for row, key in row_keys.items():
+        conflicts: tuple[CellConflict, ...] = tuple(row_conflicts.get(row, []))
+        kept: tuple[str, ...] = tuple(row_kept.get(row, []))
         if row in refused:
-            row_plans.append(RowPlan(row, key, Outcome.REFUSE, tuple(refused[row])))
+            row_plans.append(
+                RowPlan(row, key, Outcome.REFUSE, tuple(refused[row]), conflicts=conflicts)
+            )
         elif row in row_changes:
             outcome = Outcome.CREATE if row in row_creates else Outcome.UPDATE
             row_plans.append(
-                RowPlan(row, key, outcome, tuple(row_changes[row]), tuple(row_fields[row]))
+                RowPlan(
+                    row,
+                    key,
+                    outcome,
+                    tuple(row_changes[row]) + kept,
+                    tuple(row_fields[row]),
+                    conflicts,
+                    kept,
+                )
             )
         else:
-            row_plans.append(RowPlan(row, key, Outcome.UNCHANGED))
+            row_plans.append(RowPlan(row, key, Outcome.UNCHANGED, kept, kept=kept))
     notes = []
     if planner.wide:
         notes.append(
@@ -510,6 +583,14 @@ def plan_measures(
         revision=revision,
     )
     return result, planner.values, changes
+
+
+def _words(value: Any) -> str:
+    if value is None or value == "":
+        return "none"
+    if isinstance(value, ValueStatus):
+        return value.value
+    return repr(str(value))
 
 
 def _yes_no(flag: bool | None) -> str:

@@ -41,6 +41,25 @@ class FieldChange:
 
 
 @dataclass(frozen=True)
+class CellConflict:
+    """A cell the workbook changed that someone also changed in the store after the
+    workbook was exported: who (and when), the store's value and the workbook's."""
+
+    field: str
+    by: str
+    theirs: str
+    workbook: str
+
+    @property
+    def reason(self) -> str:
+        return (
+            f"{self.field} was changed in the store by {self.by} after this workbook was "
+            f"exported: theirs is {self.theirs}, the workbook's is {self.workbook}. "
+            "Choose to write the workbook's, or leave the row out"
+        )
+
+
+@dataclass(frozen=True)
 class RowPlan:
     """One spreadsheet row: what happens to it and why (reasons or changes), and the
     field changes one by one (for the preview's table)."""
@@ -50,6 +69,12 @@ class RowPlan:
     outcome: Outcome
     details: tuple[str, ...] = ()
     changes: tuple[FieldChange, ...] = ()
+    # Cells changed both here and in the store since export (the row is refused unless
+    # the officer chose the workbook's values for it).
+    conflicts: tuple[CellConflict, ...] = ()
+    # Cells the workbook did not change whose store value someone changed since export:
+    # kept, as "Action: kept 'Fund IDVAs and ISVAs', changed by Jane Lead on ...".
+    kept: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -86,7 +111,9 @@ class ImportPlan:
     unknowns: tuple[Unknown, ...] = ()
     notes: tuple[str, ...] = ()
     revision: int = 0
-    _counts: Counter[Outcome] = field(default_factory=Counter, compare=False, repr=False)
+    _counts: Counter[Outcome] = field(
+        default_factory=Counter, init=False, compare=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._counts.update(r.outcome for r in self.rows)

@@ -58,6 +58,7 @@ from ssp_desktop.domain.records import (
 from ssp_desktop.progress import Progress
 from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.spreadsheets.errors import SpreadsheetError
+from ssp_desktop.spreadsheets.since_export import REVISION_PROPERTY
 from ssp_desktop.store.engine import Store
 
 if TYPE_CHECKING:
@@ -116,6 +117,9 @@ def export_workbook(
     progress = progress or Progress()
     today = today or dt.date.today()
     progress.step(0, 7, "Reading the plan")
+    # Read before the plan: a commit in between shows in the workbook and is also
+    # "since", which an import then finds the workbook agrees with (nothing lost).
+    revision = store.revision()
     with store.session() as session:
         plan = choose_plan(session, plan_id)
         sheets = _read_sheets(session, plan, progress)
@@ -135,6 +139,7 @@ def export_workbook(
         today=today,
         progress=progress,
         partnership_id=partnership_id,
+        revision=revision,
     )
     progress.step(7, 7, "Done")
     return ExportResult(out, title, tuple((s.name, len(s.rows)) for s in sheets))
@@ -462,6 +467,7 @@ def _write(
     today: dt.date,
     progress: Progress,
     partnership_id: uuid.UUID | None = None,
+    revision: int | None = None,
 ) -> None:
     from openpyxl import Workbook
     from openpyxl.packaging.custom import StringProperty
@@ -483,6 +489,12 @@ def _write(
         # back into another one (Excel keeps custom properties when the file is saved).
         wb.custom_doc_props.append(  # type: ignore[attr-defined]
             StringProperty(name=PARTNERSHIP_PROPERTY, value=str(partnership_id))
+        )
+    if revision is not None:
+        # The store revision the workbook was read at: an import of it back keeps what
+        # others changed since in cells the workbook did not (spreadsheets/since_export).
+        wb.custom_doc_props.append(  # type: ignore[attr-defined]
+            StringProperty(name=REVISION_PROPERTY, value=str(revision))
         )
     for sheet in sheets:
         progress.check()

@@ -89,10 +89,27 @@ def lines_from_rows(rows: Iterable[RowPlan], kind: str) -> list[PreviewLine]:
     for row in rows:
         record = f"Row {row.row}: {row.key}" if row.key else f"Row {row.row}"
         decision = _SHEET_DECISION[row.outcome]
-        if row.outcome is Outcome.UPDATE and row.changes:
+        if row.outcome is Outcome.REFUSE and row.conflicts:
+            # Changed both in the store (since the workbook's export) and in the
+            # workbook: theirs, with who, beside the workbook's.
+            lines.extend(
+                PreviewLine(
+                    kind,
+                    record,
+                    c.field,
+                    f"{c.theirs} (by {c.by})",
+                    c.workbook,
+                    CONFLICT_WORD,
+                    "changed in the store since export; tick the row below to write the workbook's",
+                )
+                for c in row.conflicts
+            )
+        elif row.outcome is Outcome.UPDATE and row.changes:
             lines.extend(
                 PreviewLine(kind, record, c.field, c.before, c.after, decision) for c in row.changes
             )
+            # Newer store values the workbook did not change: kept, and said so.
+            lines.extend(PreviewLine(kind, record, "", "", k, UNCHANGED_WORD) for k in row.kept)
         elif row.outcome is Outcome.REFUSE:
             lines.append(PreviewLine(kind, record, "", "", "", decision, row.text))
         else:

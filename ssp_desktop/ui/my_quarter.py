@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 from ssp_desktop import services
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import Polarity, Rag, UpdateState, ValueStatus
-from ssp_desktop.domain.errors import BundleError, DomainError
+from ssp_desktop.domain.errors import BundleError, DomainError, EditConflictError, FieldConflict
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
     Action,
@@ -72,6 +72,7 @@ from ssp_desktop.services import review
 from ssp_desktop.sync.state import lead_copy
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms.editors import cap_length
+from ssp_desktop.ui.forms.record_form import ConflictPanel
 from ssp_desktop.ui.style import NOT_RATED, error_stylesheet, rag_label, rag_stylesheet
 
 __all__ = ["MyQuarterView"]
@@ -132,11 +133,19 @@ class _Card(QFrame):
     """One action or measure: a framed block with an inline message line."""
 
     edited = Signal()  # the user typed or chose something in the card's editors
+    item: Any  # the ActionItem or MeasureItem shown
 
     def __init__(self) -> None:
         super().__init__()
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.message = _message_label()
+        # Another writer saved this quarter's update (or value) after the card read it:
+        # the panel offers Keep theirs / Write mine; ``retry`` writes mine again.
+        self.conflict_panel = ConflictPanel(self)
+        self.retry: Callable[[FieldConflict], bool] | None = None
+
+    def load(self, item: Any, *, force: bool = False) -> None:
+        raise NotImplementedError
 
     def is_dirty(self) -> bool:
         raise NotImplementedError
@@ -232,6 +241,7 @@ class ActionCard(_Card):
         layout.addWidget(narrative_caption)
         layout.addWidget(self.narrative)
         layout.addLayout(buttons)
+        layout.addWidget(self.conflict_panel)
         self.load(item, force=True)
 
     # -- showing ------------------------------------------------------------------------
@@ -301,6 +311,8 @@ class ActionCard(_Card):
             self.narrative,
             self.save_button,
             self.submit_button,
+            self.conflict_panel.theirs_button,
+            self.conflict_panel.mine_button,
         ]
 
 
@@ -376,6 +388,7 @@ class MeasureCard(_Card):
         buttons.addWidget(self.submit_button)
         buttons.addWidget(self.message, 1)
         form.addRow(buttons)
+        form.addRow(self.conflict_panel)
 
         top = QHBoxLayout()
         top.addWidget(self.ref_button)
@@ -511,6 +524,8 @@ class MeasureCard(_Card):
             self.note_edit,
             self.save_button,
             self.submit_button,
+            self.conflict_panel.theirs_button,
+            self.conflict_panel.mine_button,
         ]
 
 
@@ -828,6 +843,9 @@ class MyQuarterView(QWidget):
             old.deleteLater()
         self._action_cards = [ActionCard(self, item) for item in actions]
         self._measure_cards = [MeasureCard(self, item) for item in measures]
+        for card in (*self._action_cards, *self._measure_cards):
+            card.conflict_panel.keep_theirs.connect(lambda c=card: self.keep_theirs(c))
+            card.conflict_panel.write_mine.connect(lambda c=card: self.write_mine(c))
         for card in self._action_cards:
             self._actions_box.addWidget(card)
             self._connect_card(card)
@@ -983,18 +1001,76 @@ class MyQuarterView(QWidget):
         if self._active_card is not None:
             self._active_card.show_message(reason, error=True)
 
-    def _edit(self, card: _Card, text: str, work: Callable[[Transaction], object]) -> bool:
+    def _edit(
+        self,
+        card: _Card,
+        text: str,
+        work: Callable[[Transaction], object],
+        retry: Callable[[FieldConflict], bool] | None = None,
+    ) -> bool:
+        """Run one undoable edit for ``card``. Refused because another writer saved the
+        card's update (or value) since it was read: the card's conflict panel offers the
+        choice, and ``retry`` (given theirs) is its "Write mine"."""
+        conflicts: list[FieldConflict] = []
+
+        def guarded(tx: Transaction) -> object:
+            try:
+                return work(tx)
+            except EditConflictError as exc:
+                conflicts.append(exc.conflict)
+                raise
+
         self._active_card = card
         try:
-            ok = self._document.edit(text, work)
+            ok = self._document.edit(text, guarded)
         finally:
             self._active_card = None
+        if conflicts:
+            card.clear_message()  # the panel says it, with the choice
+            card.retry = retry
+            card.conflict_panel.show_conflict(conflicts[-1])
+            return False
         if ok:
+            card.conflict_panel.dismiss()
+            card.retry = None
             self.refresh()  # now, so the card shows what was stored before saying so
         return ok
 
-    def save_update(self, card: ActionCard, state: UpdateState) -> bool:
-        """Write the card's update as a draft or submitted. False if not written."""
+    def _card_for(self, card: _Card) -> _Card | None:
+        """The card now shown for ``card``'s action or measure (a refresh may rebuild)."""
+        cards: Sequence[_Card] = (
+            self._action_cards if isinstance(card, ActionCard) else self._measure_cards
+        )
+        return next((c for c in cards if c.item.id == card.item.id), None)
+
+    def keep_theirs(self, card: _Card) -> None:
+        """The card's "Keep theirs": show what is stored; nothing is written."""
+        card.conflict_panel.dismiss()
+        card.retry = None
+        self.refresh()
+        shown = self._card_for(card)
+        if shown is not None:
+            shown.load(shown.item, force=True)
+            shown.show_message("Showing their update: yours was not saved.")
+            chain = shown.focus_chain()
+            chain[1].setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def write_mine(self, card: _Card) -> None:
+        """The card's "Write mine": save what is typed over theirs, still compare-and-
+        set against theirs (a third change meanwhile is offered again)."""
+        conflict, retry = card.conflict_panel.conflict, card.retry
+        if conflict is None or retry is None:
+            return
+        retry(conflict)
+
+    def save_update(
+        self, card: ActionCard, state: UpdateState, read: dict[str, Any] | None = None
+    ) -> bool:
+        """Write the card's update as a draft or submitted. False if not written.
+
+        ``read``: the RAG and narrative the card showed of the quarter's update (by
+        default, the card's own); an update someone else saved since is not overwritten.
+        """
         status = self._status
         if status is None:
             return False
@@ -1026,6 +1102,12 @@ class MyQuarterView(QWidget):
             card.show_message(f"Nothing to do: this update is already {current.state.value}.")
             return False
         quarter, today, author, action_id = status.quarter, status.today, status.person_id, item.id
+        if read is None:
+            read = {
+                "rag": current.rag if current is not None else None,
+                "narrative": current.narrative if current is not None else "",
+            }
+        expected = read
 
         def work(tx: Transaction) -> None:
             action = tx.get(Action, action_id)
@@ -1040,9 +1122,14 @@ class MyQuarterView(QWidget):
                 written_on=today,
                 author_person_id=author,
                 state=state,
+                expected=expected,
             )
 
-        if not self._edit(card, f"Update {item.ref} for {quarter.label}", work):
+        def retry(conflict: FieldConflict) -> bool:
+            # Mine over theirs: theirs is now what this card has seen of that field.
+            return self.save_update(card, state, {**expected, conflict.field: conflict.theirs})
+
+        if not self._edit(card, f"Update {item.ref} for {quarter.label}", work, retry):
             return False
         done = "submitted" if state is UpdateState.SUBMITTED else "saved as a draft"
         shown = next((c for c in self._action_cards if c.item.id == item.id), None)
@@ -1050,8 +1137,11 @@ class MyQuarterView(QWidget):
             shown.show_message(f"Update {done}.")
         return True
 
-    def save_value(self, card: MeasureCard) -> bool:
-        """Validate and enter the card's value for the quarter. False if not written."""
+    def save_value(self, card: MeasureCard, read: dict[str, Any] | None = None) -> bool:
+        """Validate and enter the card's value for the quarter. False if not written.
+
+        ``read``: what the card showed of the stored value (by default, the card's
+        own); a value someone else saved since is not overwritten."""
         status = self._status
         item = card.item
         if status is None or not item.due:
@@ -1091,6 +1181,14 @@ class MyQuarterView(QWidget):
         # The survey's significance flags are not edited here; keep what was recorded.
         significant = old.significant if old is not None else None
         comparator_significant = old.comparator_significant if old is not None else None
+        if read is None:
+            read = {
+                "value": old.value if old is not None else None,
+                "comparator_values": dict(old.comparators) if old is not None else {},
+                "status": old.status if old is not None else None,
+                "note": old.note if old is not None else "",
+            }
+        expected = read
 
         def work(tx: Transaction) -> None:
             measure = tx.get(Measure, measure_id)
@@ -1106,9 +1204,13 @@ class MyQuarterView(QWidget):
                 note=note,
                 significant=significant,
                 comparator_significant=comparator_significant,
+                expected=expected,
             )
 
-        if not self._edit(card, f"Enter {item.ref} for {period.label}", work):
+        def retry(conflict: FieldConflict) -> bool:
+            return self.save_value(card, {**expected, conflict.field: conflict.theirs})
+
+        if not self._edit(card, f"Enter {item.ref} for {period.label}", work, retry):
             return False
         shown = next((c for c in self._measure_cards if c.item.id == item.id), None)
         if shown is not None:

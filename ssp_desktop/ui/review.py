@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import Rag
-from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.errors import ChangedSinceReadError, DomainError
 from ssp_desktop.domain.events import Committed
 from ssp_desktop.domain.records import ActionUpdate, MeasureValue
 from ssp_desktop.domain.rules import submission_problem
@@ -71,6 +71,7 @@ from ssp_desktop.queries.review import (
     review_queue,
 )
 from ssp_desktop.services import review
+from ssp_desktop.services.core import check_version
 from ssp_desktop.services.review import REASON_LIMIT
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.style import (
@@ -783,6 +784,9 @@ class ReviewView(QWidget):
             )
             if record is None:
                 raise DomainError(f"The {item.kind.label.lower()} {item.ref} is no longer here.")
+            # Decide only on what was read: a lead's resubmission or another officer's
+            # decision since is refused, naming who (the list then shows it as it is).
+            check_version(tx, record, item.version, error=ChangedSinceReadError)
             work(tx, record)
 
         self._deciding = True
@@ -793,6 +797,8 @@ class ReviewView(QWidget):
             if ok:
                 self.refresh()  # now, so the next item is selected before we say so
                 self.message.setText(f"{done} Edit > Undo takes it back.")
+            else:
+                self.refresh()  # refused: show the item as it now is
         finally:
             self._deciding = False
         self.tree.setFocus(Qt.FocusReason.OtherFocusReason)

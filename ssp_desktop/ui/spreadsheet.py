@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -49,7 +51,12 @@ from ssp_desktop.spreadsheets.mapping import Mapping, targets
 from ssp_desktop.spreadsheets.plan import ImportPlan, ImportResult
 from ssp_desktop.spreadsheets.workbook import ExportResult, choose_plan, export_workbook
 from ssp_desktop.store.engine import Store
-from ssp_desktop.ui.import_preview import REFUSED_WORD, ImportPreviewTable, lines_from_rows
+from ssp_desktop.ui.import_preview import (
+    CONFLICT_WORD,
+    REFUSED_WORD,
+    ImportPreviewTable,
+    lines_from_rows,
+)
 from ssp_desktop.ui.style import error_stylesheet
 from ssp_desktop.ui.workers import Job, run_job
 
@@ -120,6 +127,9 @@ class ImportWizard(QWizard):
         ):
             self.setPage(page_id, page)
         self.resize(900, 640)
+        # Rows changed in the store since the workbook was exported whose workbook
+        # values the officer chose to write anyway (ticked on the preview page).
+        self.write_over: set[int] = set()
 
     def import_options(self) -> importing.ImportOptions:
         return importing.ImportOptions(
@@ -127,6 +137,7 @@ class ImportWizard(QWizard):
             quarter=self.file_page.quarter(),
             skip_refused=self.preview_page.skip.isChecked(),
             today=self.today,
+            write_over=frozenset(self.write_over),
         )
 
     def run(
@@ -552,6 +563,18 @@ class PreviewPage(QWizardPage):
         self.filter = self.table.decision
         self.proxy = self.table.proxy
         self.view = self.table.view
+        self.conflicts_label = QLabel(
+            "Changed in the store since this workbook was exported, and in the workbook "
+            "too. Tick a row to write the workbook's values over theirs; rows left "
+            "unticked are refused."
+        )
+        self.conflicts_label.setWordWrap(True)
+        self.conflicts = QListWidget()
+        self.conflicts.setObjectName("conflictRows")
+        self.conflicts.setAccessibleName("Rows changed since export: tick to write the workbook's")
+        self.conflicts_label.setBuddy(self.conflicts)
+        self.conflicts.itemChanged.connect(self._conflict_ticked)
+        self.conflicts.setMaximumHeight(120)
         self.skip = QCheckBox("&Leave out the refused rows and import the others")
         self.skip.setObjectName("skipRefused")
         self.skip.setAccessibleName("Leave out the refused rows and import the others")
@@ -567,6 +590,8 @@ class PreviewPage(QWizardPage):
         layout.addWidget(self.summary)
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.conflicts_label)
+        layout.addWidget(self.conflicts)
         layout.addWidget(self.skip)
         layout.addWidget(self.error)
 
@@ -592,7 +617,60 @@ class PreviewPage(QWizardPage):
         self.skip.setVisible(bool(plan.refused))
         self.skip.setChecked(False)
         if plan.refused:
-            self.table.show_decision(REFUSED_WORD)
+            only_conflicts = all(r.conflicts for r in plan.refused)
+            self.table.show_decision(CONFLICT_WORD if only_conflicts else REFUSED_WORD)
+        else:
+            self.table.show_decision("")  # nothing held back: every line again
+        self._show_conflicts(plan)
+
+    def _show_conflicts(self, plan: ImportPlan) -> None:
+        """One checkable line per row with cells changed both in the store since export
+        and in the workbook: ticked, the workbook's values are written over theirs."""
+        rows = [r for r in plan.rows if r.conflicts]
+        self.conflicts.blockSignals(True)
+        self.conflicts.clear()
+        for row in rows:
+            what = "; ".join(
+                f"{c.field}: theirs {c.theirs} (by {c.by}), the workbook's {c.workbook}"
+                for c in row.conflicts
+            )
+            item = QListWidgetItem(f"Row {row.row} {row.key}: {what}")
+            item.setData(Qt.ItemDataRole.UserRole, row.row)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            ticked = row.row in self._wizard.write_over
+            item.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
+            self.conflicts.addItem(item)
+        self.conflicts.blockSignals(False)
+        self.conflicts_label.setVisible(bool(rows))
+        self.conflicts.setVisible(bool(rows))
+
+    def _conflict_ticked(self, item: QListWidgetItem) -> None:
+        """Judge the rows again with the officer's choice (off the UI thread)."""
+        row = int(item.data(Qt.ItemDataRole.UserRole))
+        wizard = self._wizard
+        if item.checkState() == Qt.CheckState.Checked:
+            wizard.write_over.add(row)
+        else:
+            wizard.write_over.discard(row)
+        prepared, store, options = wizard.prepared, wizard.store, wizard.import_options()
+        assert prepared is not None
+
+        def judge(progress: Progress) -> ImportPlan:
+            progress.step(0, 0, "Checking every row against the plan")
+            return importing.preview(store, prepared, options)
+
+        def done(plan: object) -> None:
+            assert isinstance(plan, ImportPlan)
+            wizard.plan = plan
+            current = self.conflicts.currentRow()
+            self.initializePage()
+            self.conflicts.setCurrentRow(max(current, 0))
+            self.conflicts.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.completeChanged.emit()
+
+        wizard.run(
+            judge, title="Import spreadsheet", label="Checking…", done=done, error=self.error
+        )
 
     def isComplete(self) -> bool:
         plan = self._wizard.plan

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from ssp_desktop import services
 from ssp_desktop.domain.errors import EditConflictError
-from ssp_desktop.domain.records import Action, ChangeLog
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import Action, ChangeLog, Measure, MeasureValue
 from ssp_desktop.store.engine import Store
 from tests.factories import MiniPlan, mini_plan
 
@@ -137,3 +138,47 @@ def test_two_officers_racing_on_one_field_the_second_is_refused_not_lost(
             )
         ).all()
     assert titles == ['"First\'s title"']
+
+
+def test_two_officers_entering_one_empty_quarter_the_second_is_refused_not_lost(
+    officers: tuple[Store, Store, MiniPlan],
+) -> None:
+    """Both grids showed the quarter empty; the value's id comes from the measure and
+    quarter, so there is no row to lock yet: the measure's row makes them take turns,
+    and the second reads the first's value and is refused (not a duplicate-key error,
+    not an overwrite)."""
+    first, second, plan = officers
+    quarter = Quarter(2022, 1)
+    locked = threading.Event()
+    release = threading.Event()
+    failures: list[BaseException] = []
+
+    def first_officer() -> None:
+        try:
+            with first.transaction(actor="Jane First") as tx:
+                measure = tx.get(Measure, plan.measure.id)
+                assert measure is not None
+                services.record_value(tx, measure, quarter, 71.0, expected={"value": None})
+                locked.set()
+                assert release.wait(10)
+        except BaseException as exc:
+            failures.append(exc)
+            locked.set()
+
+    worker = threading.Thread(target=first_officer)
+    worker.start()
+    assert locked.wait(10)
+    threading.Timer(0.5, release.set).start()
+    with pytest.raises(EditConflictError) as refused:
+        with second.transaction(actor="Sam Second") as tx:
+            measure = tx.get(Measure, plan.measure.id)
+            assert measure is not None
+            services.record_value(tx, measure, quarter, 64.0, expected={"value": None})
+    worker.join(10)
+    assert failures == []
+    conflict = refused.value.conflict
+    assert (conflict.theirs, conflict.yours) == (71.0, 64.0)
+    assert "Jane First" in conflict.by
+    with first.session() as s:
+        value = s.get(MeasureValue, MeasureValue.make_id(plan.measure.id, quarter))
+        assert value is not None and value.value == 71.0

@@ -417,3 +417,34 @@ def test_nothing_to_review_says_so(view: ReviewView, qtbot: QtBot) -> None:
     assert view.summary.text().startswith("Nothing is waiting for review")
     assert not view.accept_button.isEnabled() and not view.return_button.isEnabled()
     assert view.current_pane.toPlainText() == ""
+
+
+def test_an_item_changed_since_it_was_read_is_not_accepted_unseen(
+    view: ReviewView, qtbot: QtBot
+) -> None:
+    """Another officer (or the lead's resubmission) changes the update after the list
+    read it: Ctrl+Enter is refused, naming who and what changed, and nothing is
+    written; the list shows the item as it now is, and accepting that goes through."""
+    doc = view._document
+    assert _current_ref(view) == FIRST
+    other = doc.store.another_writer()
+    try:
+        with other.transaction(actor="Jane Other") as tx:
+            update = tx.get(ActionUpdate, _update(doc, FIRST).id)
+            assert update is not None
+            services.edit(tx, update, narrative="Rewritten after the list was read.")
+    finally:
+        other.close()
+    before = doc.store.revision()
+    qtbot.keyClick(view.tree, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    message = view.message.text()
+    assert message.startswith("Error: ")
+    assert "was changed by Jane Other on " in message
+    assert "\u201cRewritten after the list was read.\u201d" in message
+    assert "Nothing was saved" in message
+    assert doc.store.revision() == before
+    assert _update(doc, FIRST).state is UpdateState.SUBMITTED
+    assert _current_ref(view) == FIRST
+    with qtbot.waitSignal(doc.committed):
+        qtbot.keyClick(view.tree, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert _update(doc, FIRST).state is UpdateState.ACCEPTED

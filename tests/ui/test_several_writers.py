@@ -13,7 +13,8 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from ssp_desktop import services
-from ssp_desktop.domain.records import Action, ChangeLog
+from ssp_desktop.domain.enums import Rag
+from ssp_desktop.domain.records import Action, ActionUpdate, ChangeLog
 from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
@@ -222,3 +223,68 @@ def test_a_server_store_announces_another_officers_commit_at_once(
         document.close()
         second.close()
         store.close()
+
+
+def test_deleting_a_record_someone_changed_meanwhile_is_refused_with_who(
+    qtbot: QtBot, doc: PlanDocument, other: Store, fp: FormsPlan
+) -> None:
+    action_id = fp.action2.id
+    form = form_for(qtbot, doc, action_id)
+    their_edit(other, action_id, title="Train GPs and practice nurses")
+    before = log_count(doc)
+
+    qtbot.mouseClick(form.delete_button, Qt.MouseButton.LeftButton)
+
+    message = form.message.text()
+    assert "was changed by Jane Other on " in message
+    assert "its title is now \u201cTrain GPs and practice nurses\u201d" in message
+    assert "Nothing was deleted" in message
+    assert stored(doc, Action, action_id, "deleted_at") is None
+    assert log_count(doc) == before
+    # The form now shows what they wrote; deleting what is shown goes through.
+    assert shown(form, "title") == "Train GPs and practice nurses"
+    with qtbot.waitSignal(form.record_deleted):
+        qtbot.mouseClick(form.delete_button, Qt.MouseButton.LeftButton)
+    assert stored(doc, Action, action_id, "deleted_at") is not None
+
+
+def test_an_update_saved_meanwhile_is_offered_in_the_action_forms_update_section(
+    qtbot: QtBot, doc: PlanDocument, other: Store, fp: FormsPlan
+) -> None:
+    action_id = fp.mini.action.id
+    form = form_for(qtbot, doc, action_id)
+    section = form.updates
+    quarter = section.selected_quarter()
+    assert quarter is not None
+    with other.transaction(actor="Jane Other") as tx:
+        action = tx.get(Action, action_id)
+        assert action is not None
+        services.write_update(
+            tx, action, quarter, rag=Rag.AMBER, narrative="Recruiting.", written_on=TODAY
+        )
+    before = log_count(doc)
+    section.narrative.setFocus()
+    qtbot.keyClicks(section.narrative, "Two IDVAs in post.")
+    qtbot.mouseClick(section.save_button, Qt.MouseButton.LeftButton)
+    panel = section.conflict_panel
+    assert not panel.isHidden()
+    assert "Jane Other" in panel.text.text()
+    assert "Theirs: Amber" in panel.text.text()
+    assert log_count(doc) == before
+    # Write mine: the RAG (theirs Amber, mine none) is asked about first, then the
+    # narrative; Write mine for each writes the form's update.
+    qtbot.keyClick(panel.mine_button, Qt.Key.Key_Space)
+    assert not panel.isHidden()
+    assert "Theirs: \u201cRecruiting.\u201d" in panel.text.text()
+    assert log_count(doc) == before
+    qtbot.keyClick(panel.mine_button, Qt.Key.Key_Space)
+    assert panel.isHidden()
+    with doc.read() as s:
+        narratives = s.scalars(
+            select(ActionUpdate.narrative).where(
+                ActionUpdate.action_id == action_id,
+                ActionUpdate.quarter == quarter,
+                ActionUpdate.is_current.is_(True),
+            )
+        ).all()
+    assert narratives == ["Two IDVAs in post."]

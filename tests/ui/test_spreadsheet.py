@@ -7,15 +7,17 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QWizard
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from ssp_desktop import services
 from ssp_desktop.domain.changes import Transaction
-from ssp_desktop.domain.enums import Rag
+from ssp_desktop.domain.enums import ActionStatus, Rag
 from ssp_desktop.domain.records import Action, Organisation
 from ssp_desktop.spreadsheets.plan import Outcome
+from ssp_desktop.spreadsheets.workbook import export_workbook
 from ssp_desktop.store.engine import Store
 from ssp_desktop.ui.import_preview import PreviewLinesModel, lines_from_rows
 from ssp_desktop.ui.main_window import MainWindow
@@ -286,3 +288,57 @@ def test_undo_cannot_put_back_a_value_the_import_replaced(
     with window.store.session() as s:  # type: ignore[union-attr]
         title = s.scalar(select(Action.title).where(Action.ref == "PVP-01"))
     assert title == "Title from the tracker"
+
+
+def test_cells_changed_since_export_are_offered_row_by_row_in_the_preview(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """A tracker exported, edited offline, imported back after another officer changed
+    the same cell: the preview shows the conflict (who, theirs, the workbook's) and the
+    import waits until the officer ticks the row (by keyboard) or leaves it out."""
+    store = window.store
+    assert store is not None
+    exported = tmp_path / "exported.xlsx"
+    export_workbook(store, exported)
+    other = store.another_writer()
+    try:
+        with other.transaction(actor="Jane Other") as tx:
+            action = tx.session.scalar(select(Action).where(Action.ref == "PVP-01"))
+            assert action is not None
+            services.edit(tx, action, status=ActionStatus.COMPLETE)
+    finally:
+        other.close()
+    wb = openpyxl.load_workbook(exported)
+    ws = wb["Actions"]
+    headings = [c.value for c in ws[3]]
+    ws.cell(4, headings.index("Status") + 1).value = "Deferred"
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+
+    wizard = open_wizard(window)
+    wizard.file_page.path.setText(str(edited))
+    go_next(qtbot, wizard, ImportWizard.MAPPING)
+    go_next(qtbot, wizard, ImportWizard.PREVIEW)
+    page = wizard.preview_page
+    commit = wizard.button(QWizard.WizardButton.CommitButton)
+    assert not commit.isEnabled()
+    assert page.filter.currentData() == "Conflict"
+    line = page.table.model.line(0)
+    assert (line.field, line.after, line.decision) == ("Status", "Deferred", "Conflict")
+    assert line.before.startswith("Complete (by Jane Other on ")
+    assert page.conflicts.isVisibleTo(page) and page.conflicts.count() == 1
+    item = page.conflicts.item(0)
+    assert "Status: theirs Complete (by Jane Other on " in item.text()
+    assert "the workbook's Deferred" in item.text()
+
+    page.conflicts.setFocus()
+    page.conflicts.setCurrentRow(0)
+    qtbot.keyClick(page.conflicts, Qt.Key.Key_Space)
+    qtbot.waitUntil(commit.isEnabled, timeout=10_000)
+    assert wizard.write_over == {4}
+    assert page.conflicts.item(0).checkState() == Qt.CheckState.Checked
+    go_next(qtbot, wizard, ImportWizard.SUMMARY)
+    with store.session() as s:
+        assert s.scalar(select(Action.status).where(Action.ref == "PVP-01")) is (
+            ActionStatus.DEFERRED
+        )

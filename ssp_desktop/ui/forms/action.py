@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from ssp_desktop import services
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.enums import ActionStatus, Rag, UpdateState
-from ssp_desktop.domain.errors import DomainError
+from ssp_desktop.domain.errors import DomainError, EditConflictError, FieldConflict
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
     Action,
@@ -58,7 +58,7 @@ from ssp_desktop.ui.forms.fields import (
 from ssp_desktop.ui.forms.grids import GridColumn, GridModel, GridRow
 from ssp_desktop.ui.forms.link_lists import LinkListModel, LinkSection
 from ssp_desktop.ui.forms.plan import outcome_links
-from ssp_desktop.ui.forms.record_form import FormSection, RecordForm, run_edit
+from ssp_desktop.ui.forms.record_form import ConflictPanel, FormSection, RecordForm, run_edit
 from ssp_desktop.ui.style import NOT_RATED, rag_label, rag_stylesheet, required
 
 EXCERPT = 80
@@ -211,6 +211,16 @@ class UpdateSection(FormSection):
         layout.addWidget(self.status)
         layout.addWidget(self.error)
         layout.addWidget(self.save_button, alignment=Qt.AlignmentFlag.AlignLeft)
+        # Another writer saved this quarter's update after the form showed it: theirs,
+        # yours, and Keep theirs / Write mine, as for the form's fields.
+        self.conflict_panel = ConflictPanel(self)
+        self.conflict_panel.keep_theirs.connect(self._keep_theirs)
+        self.conflict_panel.write_mine.connect(self._write_mine)
+        layout.addWidget(self.conflict_panel)
+        # What the form showed of the quarter's update (blanks: none), for the save's
+        # compare-and-set; and what a "Write mine" compares against.
+        self.read: dict[str, Any] = {"rag": None, "narrative": ""}
+        self._retry: dict[str, Any] | None = None
         self._load_lists()
         self._on_quarter()
 
@@ -236,6 +246,8 @@ class UpdateSection(FormSection):
             self.author,
             self.narrative,
             self.save_button,
+            self.conflict_panel.theirs_button,
+            self.conflict_panel.mine_button,
         ]
 
     # -- loading ----------------------------------------------------------------------
@@ -265,8 +277,18 @@ class UpdateSection(FormSection):
     def _on_changed(self, entity: str, record_id: object) -> None:
         if entity in ("person", "organisation", "plan"):
             self._load_lists()
-        if entity == "action_update" or (entity == "action" and record_id == self.action_id):
+        if entity == "action_update" and not self._typing():
+            # An undo, an import or another window changed the updates: show the
+            # quarter's as stored (typing not yet saved is kept, and offered on save).
+            self._on_quarter()
+        elif entity == "action_update" or (entity == "action" and record_id == self.action_id):
             self._show_status()
+
+    def _typing(self) -> bool:
+        """Whether the form holds an update not yet saved (differs from what it read)."""
+        rag = self.rags[self.rag.currentIndex()] if self.rag.currentIndex() >= 0 else None
+        shown = {"rag": rag, "narrative": self.narrative.toPlainText()}
+        return shown != self.read
 
     def selected_quarter(self) -> Quarter | None:
         index = self.quarter.currentIndex()
@@ -316,8 +338,22 @@ class UpdateSection(FormSection):
             self.author.addItem("(no longer available)")
         self.author.setCurrentIndex(self.authors.index(author))
         self.narrative.set_text(narrative)
+        self.read = {"rag": rag, "narrative": narrative}
+        self.conflict_panel.dismiss()
         self.error.clear_error()
         self._show_status()
+
+    def _keep_theirs(self) -> None:
+        """ "Keep theirs": show the quarter's update as stored; nothing is written."""
+        self._retry = None
+        self._on_quarter()
+        self.narrative.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _write_mine(self) -> None:
+        """ "Write mine": save what the form holds over theirs, still compare-and-set
+        against theirs (a third writer meanwhile is offered again)."""
+        if self._retry is not None:
+            self.save(read=self._retry)
 
     def _show_status(self) -> None:
         quarter = self.selected_quarter()
@@ -336,8 +372,10 @@ class UpdateSection(FormSection):
 
     # -- writing ----------------------------------------------------------------------
 
-    def save(self) -> bool:
-        """Write the update for the chosen quarter (one undoable edit)."""
+    def save(self, read: dict[str, Any] | None = None) -> bool:
+        """Write the update for the chosen quarter (one undoable edit). ``read``: what
+        the form showed of it (by default, what it loaded); an update someone else
+        saved since is offered in the conflict panel, not overwritten."""
         quarter = self.selected_quarter()
         if quarter is None:
             self.error.show_error("Choose a quarter first")
@@ -372,29 +410,45 @@ class UpdateSection(FormSection):
             self.status.setText(f"Nothing to save: that is the update already held for {quarter}.")
             return False
         action_id, today = self.action_id, self.today
+        expected = dict(read if read is not None else self.read)
+        conflicts: list[FieldConflict] = []
 
         def work(tx: Transaction) -> None:
             action = tx.get(Action, action_id)
             if action is None or action.deleted_at is not None:
                 raise DomainError("The action has been deleted, so it cannot be updated.")
-            services.write_update(
-                tx,
-                action,
-                quarter,
-                rag=rag,
-                narrative=narrative,
-                written_on=today,
-                author_person_id=author,
-                state=state,
-            )
+            try:
+                services.write_update(
+                    tx,
+                    action,
+                    quarter,
+                    rag=rag,
+                    narrative=narrative,
+                    written_on=today,
+                    author_person_id=author,
+                    state=state,
+                    expected=expected,
+                )
+            except EditConflictError as exc:
+                conflicts.append(exc.conflict)
+                raise
 
         verb = "Replace" if current is not None else "Write"
         reason = run_edit(self.document, f"{verb} update for {quarter}", work)
+        if conflicts:
+            conflict = conflicts[-1]
+            self.error.clear_error()
+            self._retry = {**expected, conflict.field: conflict.theirs}
+            self.conflict_panel.show_conflict(conflict)
+            return False
         if reason is not None:
             self.error.show_error(reason)
             return False
         self.error.clear_error()
+        self.conflict_panel.dismiss()
+        self._retry = None
         self.narrative.set_text(narrative)
+        self.read = {"rag": rag, "narrative": narrative}
         self._show_status()
         return True
 

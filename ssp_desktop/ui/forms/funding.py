@@ -90,18 +90,21 @@ class AllocationsModel(GridModel):
             )
         return columns, rows
 
-    def write(self, row: GridRow, column: GridColumn, value: Any) -> str | None:
+    def write(
+        self, row: GridRow, column: GridColumn, value: Any, expected: dict[str, Any]
+    ) -> str | None:
         fy: FinancialYear = row.key
         stream_id = self.stream_id
+        shown = expected.get("amount")
 
         def work(tx: Transaction) -> None:
             stream = tx.get(FundingStream, stream_id)
             if stream is None or stream.deleted_at is not None:
                 raise DomainError("The funding stream has been deleted.")
             if value is None:
-                funding.clear_allocation(tx, stream_id, fy)
+                funding.clear_allocation(tx, stream_id, fy, expected=shown)
             else:
-                services.set_allocation(tx, stream_id, fy, value)
+                services.set_allocation(tx, stream_id, fy, value, expected=shown)
 
         verb = "Clear" if value is None else "Set"
         return self.edit(f"{verb} allocation for {fy}", work)

@@ -2,7 +2,10 @@
 
 :class:`GridModel` is a table of rows fetched from the store as plain values (no ORM
 object outlives its session), editable in place where a column says so; a cell edit
-is checked like a form field and written as one undoable edit through the services.
+is checked like a form field and written as one undoable edit through the services,
+with what the grid showed of the cell as the edit's expected value: a cell another
+writer changed since the grid read it is refused, and the section's
+:class:`ConflictPanel` offers Keep theirs / Write mine, as a form's fields do.
 :class:`GridSection` shows one with its inline error and buttons. A grid follows
 ``document.changed`` itself, and a reload keeps the view where it was
 (``dataChanged``) unless rows came or went. Every model here passes pytest-qt's
@@ -46,6 +49,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.errors import EditConflictError, FieldConflict
 from ssp_desktop.domain.validation import (
     ValidationError,
     check_length,
@@ -59,7 +63,7 @@ from ssp_desktop.domain.validation import (
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms.editors import ErrorLabel, from_qdate, to_qdate
 from ssp_desktop.ui.forms.fields import DATE_FORMAT, Kind
-from ssp_desktop.ui.forms.record_form import FormSection, run_edit
+from ssp_desktop.ui.forms.record_form import ConflictPanel, FormSection, run_edit
 
 Index = QModelIndex | QPersistentModelIndex
 Choice = tuple[str, Any]
@@ -169,6 +173,9 @@ class GridModel(QAbstractTableModel):
 
     # The reason the last edit was refused, "" once one succeeds.
     error_changed = Signal(str)
+    # A cell another writer changed since the grid read it (a FieldConflict), or None
+    # once the user has chosen.
+    conflict_changed = Signal(object)
     watches: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, document: PlanDocument, parent: QObject | None = None) -> None:
@@ -178,6 +185,11 @@ class GridModel(QAbstractTableModel):
         self.rows: list[GridRow] = []
         self.error = ""
         self.editable = True
+        self.conflict: FieldConflict | None = None
+        # The cell being written (row key, column key, value), and the refused one the
+        # conflict panel asks about.
+        self._writing: tuple[Any, str, Any] | None = None
+        self.refused: tuple[Any, str, Any] | None = None
         document.changed.connect(self._on_changed)
 
     # -- to override ------------------------------------------------------------------
@@ -185,9 +197,17 @@ class GridModel(QAbstractTableModel):
     def fetch(self, session: Session) -> tuple[list[GridColumn], list[GridRow]]:
         raise NotImplementedError
 
-    def write(self, row: GridRow, column: GridColumn, value: Any) -> str | None:
-        """Save one cell; None when saved, else the reason it was refused."""
+    def write(
+        self, row: GridRow, column: GridColumn, value: Any, expected: dict[str, Any]
+    ) -> str | None:
+        """Save one cell; None when saved, else the reason it was refused. ``expected``
+        is what the grid showed of the fields it writes (:meth:`read_of`), for the
+        service's compare-and-set."""
         return "This list cannot be changed here."
+
+    def read_of(self, row: GridRow, column: GridColumn) -> dict[str, Any]:
+        """What the grid showed of the record's fields this cell writes, by field."""
+        return {column.key: row.values.get(column.key)}
 
     def concerns(self, entity: str, record_id: object) -> bool:
         return entity in self.watches
@@ -236,7 +256,63 @@ class GridModel(QAbstractTableModel):
         return self.rows[index.row()]
 
     def edit(self, text: str, work: Callable[[Transaction], object]) -> str | None:
-        return run_edit(self.document, text, work)
+        """Run one undoable edit; a refusal because another writer changed the cell
+        since it was read is kept for the conflict panel (:attr:`conflict`)."""
+        conflicts: list[FieldConflict] = []
+
+        def guarded(tx: Transaction) -> object:
+            try:
+                return work(tx)
+            except EditConflictError as exc:
+                conflicts.append(exc.conflict)
+                raise
+
+        reason = run_edit(self.document, text, guarded)
+        if conflicts:
+            self.refused = self._writing
+            self._set_conflict(conflicts[-1])
+        elif reason is None:
+            self._set_conflict(None)
+        return reason
+
+    def _set_conflict(self, conflict: FieldConflict | None) -> None:
+        if conflict is None:
+            self.refused = None
+        if conflict is None and self.conflict is None:
+            return
+        self.conflict = conflict
+        self.conflict_changed.emit(conflict)
+
+    def keep_theirs(self) -> None:
+        """The conflict panel's "Keep theirs": show the stored values; nothing is written."""
+        self._set_conflict(None)
+        self._set_error("")
+        self.reload()
+
+    def write_mine(self) -> bool:
+        """The conflict panel's "Write mine": write the refused cell over theirs, still
+        compare-and-set against theirs (a third change meanwhile is asked about again)."""
+        conflict, refused = self.conflict, self.refused
+        if conflict is None or refused is None:
+            return False
+        key, column_key, value = refused
+        row = next((r for r in self.rows if r.key == key), None)
+        column = next((c for c in self.columns if c.key == column_key), None)
+        if row is None or column is None:
+            self._set_conflict(None)
+            self._set_error("That row is no longer in the list.")
+            return False
+        self._writing = refused
+        try:
+            reason = self.write(row, column, value, {conflict.field: conflict.theirs})
+        finally:
+            self._writing = None
+        if reason is not None:
+            if self.conflict is None:
+                self._set_error(reason)
+            return False
+        self._set_error("")
+        return True
 
     # -- QAbstractTableModel ----------------------------------------------------------
 
@@ -311,9 +387,14 @@ class GridModel(QAbstractTableModel):
         if parsed == row.values.get(column.key):
             self._set_error("")
             return True
-        reason = self.write(row, column, parsed)
+        self._writing = (row.key, column.key, parsed)
+        try:
+            reason = self.write(row, column, parsed, self.read_of(row, column))
+        finally:
+            self._writing = None
         if reason is not None:
-            self._set_error(reason)
+            # A conflict is shown by the panel, with its choice; other reasons here.
+            self._set_error("" if self.conflict is not None else reason)
             return False
         self._set_error("")
         return True
@@ -395,6 +476,11 @@ class GridSection(FormSection):
         self.error = ErrorLabel(f"{title} error")
         self.error.setObjectName("".join(w.capitalize() for w in title.split()) + "Error")
         model.error_changed.connect(self.error.set_error)
+        self.conflict_panel = ConflictPanel(self)
+        self.conflict_panel.setAccessibleName(f"{title}: changed by someone else")
+        model.conflict_changed.connect(self._on_conflict)
+        self.conflict_panel.keep_theirs.connect(self._keep_theirs)
+        self.conflict_panel.write_mine.connect(self._write_mine)
         model.modelReset.connect(self._update_triggers)
         model.dataChanged.connect(self._on_data_changed)
         self._buttons: list[QPushButton] = []
@@ -403,8 +489,35 @@ class GridSection(FormSection):
         layout.addWidget(self.note)
         layout.addWidget(self.view)
         layout.addWidget(self.error)
+        layout.addWidget(self.conflict_panel)
         layout.addLayout(self._button_row)
         self._update_triggers()
+
+    def _on_conflict(self, conflict: FieldConflict | None) -> None:
+        if conflict is None:
+            self.conflict_panel.dismiss()
+        else:
+            self.conflict_panel.show_conflict(conflict)
+
+    def _back_to_cell(self, row_key: Any, column_key: str) -> None:
+        rows = [r.key for r in self.model.rows]
+        columns = [c.key for c in self.model.columns]
+        if row_key in rows and column_key in columns:
+            self.view.setCurrentIndex(
+                self.model.index(rows.index(row_key), columns.index(column_key))
+            )
+        self.view.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _keep_theirs(self) -> None:
+        refused = self.model.refused
+        self.model.keep_theirs()
+        if refused is not None:
+            self._back_to_cell(refused[0], refused[1])
+
+    def _write_mine(self) -> None:
+        refused = self.model.refused
+        if self.model.write_mine() and refused is not None:
+            self._back_to_cell(refused[0], refused[1])
 
     def _update_triggers(self) -> None:
         editable = (
@@ -440,7 +553,8 @@ class GridSection(FormSection):
         self._button_row.addStretch(1)
 
     def focus_widgets(self) -> list[QWidget]:
-        return [self.view, *self._buttons]
+        panel = self.conflict_panel
+        return [self.view, panel.theirs_button, panel.mine_button, *self._buttons]
 
     def selected_row(self) -> GridRow | None:
         return self.model.row_at(self.view.currentIndex())

@@ -22,6 +22,7 @@ from ssp_desktop.domain.records import Measure, MeasureOutcome, MeasureTarget, M
 from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.reports.chart import measure_chart
 from ssp_desktop.services import measures
+from ssp_desktop.services.core import lock_for_check
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import choices as ch
 from ssp_desktop.ui.forms.fields import (
@@ -110,13 +111,16 @@ class TargetsModel(GridModel):
         ]
         return columns, rows
 
-    def write(self, row: GridRow, column: GridColumn, value: Any) -> str | None:
+    def write(
+        self, row: GridRow, column: GridColumn, value: Any, expected: dict[str, Any]
+    ) -> str | None:
         year: FinancialYear = row.key
         measure_id = self.measure_id
+        shown = expected.get("value")
 
         def work(tx: Transaction) -> None:
             # A cleared cell: the year has no target (kept as a tombstone).
-            measures.enter_target(tx, _live_measure(tx, measure_id), year, value)
+            measures.enter_target(tx, _live_measure(tx, measure_id), year, value, expected=shown)
 
         verb = "Clear" if value is None else "Set"
         return self.edit(f"{verb} target for {year}", work)
@@ -124,6 +128,11 @@ class TargetsModel(GridModel):
 
 def _comparator_key(name: str) -> str:
     return f"comparator:{name}"
+
+
+def _shown_comparators(row: GridRow, names: list[str]) -> dict[str, Any]:
+    shown = ((name, row.values.get(_comparator_key(name))) for name in names)
+    return {name: figure for name, figure in shown if figure is not None}
 
 
 class MeasureValuesModel(GridModel):
@@ -212,34 +221,61 @@ class MeasureValuesModel(GridModel):
             )
         return columns, rows
 
-    def write(self, row: GridRow, column: GridColumn, value: Any) -> str | None:
+    def read_of(self, row: GridRow, column: GridColumn) -> dict[str, Any]:
+        """The stored field a cell shows: a comparator's cell is one entry of the
+        value's comparator figures, so the grid read all of them."""
+        if column.key.startswith("comparator:"):
+            return {"comparator_values": _shown_comparators(row, self.comparators)}
+        return {column.key: row.values.get(column.key)}
+
+    def write(
+        self, row: GridRow, column: GridColumn, value: Any, expected: dict[str, Any]
+    ) -> str | None:
         quarter: Quarter = row.key
-        cells = dict(row.values)
-        cells[column.key] = value
-        comparators = {
-            name: cells[_comparator_key(name)]
-            for name in self.comparators
-            if cells.get(_comparator_key(name)) is not None
-        }
         measure_id = self.measure_id
-        comparator_significant = cells.get(
-            "comparator_significant", row.extra.get("comparator_significant")
-        )
-        rank = cells.get("rank", row.extra.get("rank", "")) or ""
+        key = column.key
 
         def work(tx: Transaction) -> None:
             measure = _live_measure(tx, measure_id)
+            # The row's other cells are written as they are stored now, not as the
+            # grid showed them: only the edited cell is this user's change, so a note
+            # another writer changed meanwhile is kept (and is no conflict).
+            lock_for_check(tx, measure)
+            stored = tx.get(MeasureValue, MeasureValue.make_id(measure_id, quarter))
+            cells: dict[str, Any] = {
+                "value": None,
+                "comparator_values": {},
+                "status": None,
+                "note": "",
+                "significant": None,
+                "comparator_significant": None,
+                "rank": "",
+            }
+            if stored is not None and stored.deleted_at is None:
+                cells.update(
+                    {k: getattr(stored, k) for k in cells},
+                    comparator_values=dict(stored.comparator_values),
+                )
+            if key.startswith("comparator:"):
+                name = key.split(":", 1)[1]
+                if value is None:
+                    cells["comparator_values"].pop(name, None)
+                else:
+                    cells["comparator_values"][name] = value
+            else:
+                cells[key] = value
             services.record_value(
                 tx,
                 measure,
                 quarter,
                 cells["value"],
-                comparators=comparators,
+                comparators=cells["comparator_values"],
                 status=cells["status"] or ValueStatus.PROVISIONAL,
                 note=cells["note"] or "",
                 significant=cells["significant"],
-                comparator_significant=comparator_significant,
-                rank=rank,
+                comparator_significant=cells["comparator_significant"],
+                rank=cells["rank"] or "",
+                expected=expected,
             )
 
         return self.edit(f"Change {quarter} {column.header.lower()}", work)

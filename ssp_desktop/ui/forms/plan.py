@@ -87,6 +87,7 @@ class ApprovalsModel(GridModel):
                 },
                 record_id=a.id,
                 entity="plan_approval",
+                extra={"version": a.version},
             )
             for a in session.scalars(
                 select(PlanApproval)
@@ -96,14 +97,16 @@ class ApprovalsModel(GridModel):
         ]
         return columns, rows
 
-    def write(self, row: GridRow, column: GridColumn, value: Any) -> str | None:
+    def write(
+        self, row: GridRow, column: GridColumn, value: Any, expected: dict[str, Any]
+    ) -> str | None:
         approval_id = row.record_id
 
         def work(tx: Transaction) -> None:
             approval = tx.get(PlanApproval, approval_id) if approval_id else None
             if approval is None or approval.deleted_at is not None:
                 raise DomainError("That approval has been removed.")
-            services.edit(tx, approval, **{column.key: value})
+            services.edit(tx, approval, expected=expected, **{column.key: value})
 
         return self.edit(f"Change approval {column.header.lower()}", work)
 
@@ -227,15 +230,21 @@ class PlanEditor(RecordForm):
             self.approvals_section.error.show_error("Select the approval to remove first")
             return False
         approval_id = row.record_id
+        # The version the list showed: an approval someone has changed since is not
+        # removed unseen (the refusal names who; the list then shows theirs).
+        read_version = row.extra.get("version")
 
         def work(tx: Transaction) -> None:
             approval = tx.get(PlanApproval, approval_id)
             if approval is not None and approval.deleted_at is None:
-                services.delete(tx, approval)
+                services.delete(tx, approval, read_version=read_version)
 
         reason = self.approvals.edit(f"Remove approval by {row.values['body']}", work)
         if reason is not None:
             self.approvals_section.error.show_error(reason)
+            # Refused because someone changed it meanwhile: show what they wrote, so
+            # the user decides on what is there now.
+            self.approvals.reload()
             return False
         self.approvals_section.error.clear_error()
         return True

@@ -228,6 +228,7 @@ class RecordForm(QWidget):
         self.locked: dict[str, str] = {}
         self.sections: list[FormSection] = []
         self._shown: dict[str, Any] = {}
+        self.read_version: int | None = None
         self._loading = False
         self._live = True
         self.field_specs = {s.attr: s for s in self.specs}
@@ -388,6 +389,8 @@ class RecordForm(QWidget):
         """Show the record as stored. Never writes: widgets' signals are blocked."""
         with self._showing() as (session, record):
             if record is not None:
+                # The version shown: a delete of a record changed since is refused.
+                self.read_version = record.version
                 for spec in self.specs:
                     self._load_field(session, record, spec)
                 self.heading.setText(self.heading_text(record))
@@ -667,17 +670,19 @@ class RecordForm(QWidget):
                 cascade = True
         if cascade and question is not None and not self.confirm(f"Delete {what}?", question):
             return False
-        cls, record_id = self.record_class, self.record_id
+        cls, record_id, read_version = self.record_class, self.record_id, self.read_version
 
         def work(tx: Transaction) -> None:
             record = tx.get(cls, record_id)
             if record is None:
                 raise DomainError(f"The {self.noun} is not in the store.")
-            services.delete(tx, record, cascade=cascade)
+            services.delete(tx, record, cascade=cascade, read_version=read_version)
 
         reason = run_edit(self.document, f"Delete {what}", work)
         if reason is not None:
             self.message.show_error(reason)
+            # Refused because someone changed it meanwhile: show what they wrote.
+            self.reload()
             return False
         self.message.clear_error()
         self.record_deleted.emit(self.entity, self.record_id)
