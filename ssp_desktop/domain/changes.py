@@ -75,14 +75,22 @@ def dump(value: Any) -> str:
     return json.dumps(to_json_value(value), sort_keys=True, allow_nan=False, ensure_ascii=False)
 
 
+_CONTENT_KEYS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def content_keys(cls: type[Record]) -> tuple[str, ...]:
+    """The record class's content fields (its columns less the bookkeeping), in order."""
+    keys = _CONTENT_KEYS.get(cls)
+    if keys is None:
+        mapper: Mapper[Any] = inspect(cls)
+        keys = tuple(a.key for a in mapper.column_attrs if a.key not in _BOOKKEEPING)
+        _CONTENT_KEYS[cls] = keys
+    return keys
+
+
 def snapshot(obj: Record) -> dict[str, Any]:
     """The record's content fields as JSON-ready values."""
-    mapper: Mapper[Any] = inspect(type(obj))
-    return {
-        attr.key: to_json_value(getattr(obj, attr.key))
-        for attr in mapper.column_attrs
-        if attr.key not in _BOOKKEEPING
-    }
+    return {key: to_json_value(getattr(obj, key)) for key in content_keys(type(obj))}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +201,8 @@ def _note_attribution(session: Session, obj: Record) -> None:
 
 
 def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
+    if target._sa_instance_state.session_id is None:
+        return value  # in no session (a record being built): nothing to guard
     session = object_session(target)
     if _is_write_session(session):
         assert session is not None
@@ -283,36 +293,58 @@ def references_to(table: str) -> list[Reference]:
     return _REFS.get(table, [])
 
 
+_FOREIGN_KEYS: dict[type[Any], tuple[tuple[str, type[Record]], ...]] = {}
+
+
+def _foreign_keys(cls: type[Record]) -> tuple[tuple[str, type[Record]], ...]:
+    """(column, parent class) of each foreign key of a record class, worked out once."""
+    found = _FOREIGN_KEYS.get(cls)
+    if found is None:
+        classes = record_classes()
+        found = tuple(
+            (col.key, classes[fk.column.table.name])
+            for col in cls.__table__.columns
+            for fk in col.foreign_keys
+        )
+        _FOREIGN_KEYS[cls] = found
+    return found
+
+
 def _parents(obj: Record) -> Iterable[tuple[str, type[Record], uuid.UUID]]:
-    classes = record_classes()
-    for col in type(obj).__table__.columns:
-        value = getattr(obj, col.key)
-        if value is None:
-            continue
-        for fk in col.foreign_keys:
-            yield col.key, classes[fk.column.table.name], value
+    for key, parent_cls in _foreign_keys(type(obj)):
+        value = getattr(obj, key)
+        if value is not None:
+            yield key, parent_cls, value
 
 
-def _default_value(obj: Record, key: str) -> Any:
-    column = type(obj).__table__.columns[key]
-    default = column.default
-    if default is None or (
-        not getattr(default, "is_scalar", False) and not getattr(default, "is_callable", False)
-    ):
-        return None
-    if default.is_callable:
-        return default.arg(None)
-    return default.arg
+_DEFAULTS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+
+
+def _defaults(cls: type[Record]) -> tuple[tuple[str, Any], ...]:
+    """(column, its Python-side default: scalar or callable) of a record class."""
+    found = _DEFAULTS.get(cls)
+    if found is None:
+        found = tuple(
+            (col.key, col.default)
+            for col in cls.__table__.columns
+            if col.default is not None
+            and (
+                getattr(col.default, "is_scalar", False)
+                or getattr(col.default, "is_callable", False)
+            )
+        )
+        _DEFAULTS[cls] = found
+    return found
 
 
 def _fill_defaults(obj: Record) -> None:
     # Python-side defaults are normally applied at INSERT, after this hook; applying
     # them now makes the logged snapshot the record as stored, and gives it its id.
-    for col in type(obj).__table__.columns:
-        if getattr(obj, col.key) is None:
-            value = _default_value(obj, col.key)
+    for key, default in _defaults(type(obj)):
+        if getattr(obj, key) is None:
+            value = default.arg(None) if default.is_callable else default.arg
             if value is not None:
-                setattr(obj, col.key, value)
+                setattr(obj, key, value)
 
 
 def _log(
@@ -386,8 +418,13 @@ def _preload_parents(
 def _check_parents_live(
     session: Session, obj: Record, pending: dict[tuple[type[Any], Any], Record]
 ) -> None:
+    identity_map = session.identity_map
     for column, parent_cls, parent_id in _parents(obj):
-        parent = pending.get((parent_cls, parent_id)) or session.get(parent_cls, parent_id)
+        parent = (
+            pending.get((parent_cls, parent_id))
+            or identity_map.get((parent_cls, (parent_id,), None))
+            or session.get(parent_cls, parent_id)
+        )
         if parent is None:
             raise DomainError(
                 f"Cannot save {obj.describe()}: its {column.removesuffix('_id')} "

@@ -336,10 +336,21 @@ def _write_many(session: Session, docs: dict[uuid.UUID, Document | None]) -> Non
 
 
 def _load(session: Session, cls: type[Record], ids: list[uuid.UUID]) -> list[Record]:
-    """Records by id in a few queries (a big import touches thousands)."""
+    """Records by id: those the session holds as stored (the transaction has just
+    written them, and flushed), the rest in a few queries (a big import touches
+    thousands). A query would hand back the same held objects, after reading and
+    converting their rows again."""
     found: list[Record] = []
-    for first in range(0, len(ids), 500):
-        found.extend(session.scalars(select(cls).where(cls.id.in_(ids[first : first + 500]))))
+    missing: list[uuid.UUID] = []
+    identity_map = session.identity_map
+    for record_id in ids:
+        held = identity_map.get((cls, (record_id,), None))
+        if held is not None and not held._sa_instance_state.expired_attributes:
+            found.append(held)
+        else:
+            missing.append(record_id)
+    for first in range(0, len(missing), 500):
+        found.extend(session.scalars(select(cls).where(cls.id.in_(missing[first : first + 500]))))
     return found
 
 
