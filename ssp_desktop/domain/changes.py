@@ -30,6 +30,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Mapper, Session, object_session
+from sqlalchemy.orm.attributes import instance_state
 
 from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.errors import (
@@ -201,7 +202,7 @@ def _note_attribution(session: Session, obj: Record) -> None:
 
 
 def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
-    if target._sa_instance_state.session_id is None:
+    if instance_state(target).session_id is None:
         return value  # in no session (a record being built): nothing to guard
     session = object_session(target)
     if _is_write_session(session):

@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.events import RecordChange
@@ -345,7 +346,7 @@ def _load(session: Session, cls: type[Record], ids: list[uuid.UUID]) -> list[Rec
     identity_map = session.identity_map
     for record_id in ids:
         held = identity_map.get((cls, (record_id,), None))
-        if held is not None and not held._sa_instance_state.expired_attributes:
+        if held is not None and not instance_state(held).expired_attributes:
             found.append(held)
         else:
             missing.append(record_id)
