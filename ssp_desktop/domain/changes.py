@@ -217,6 +217,9 @@ def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
 # without it a lookup of a record added a moment ago queries the store, and that query
 # first flushes whatever is pending: one flush per imported row.
 _ADDED = "records_added"
+# session.info key: (entity, record id, op, field) of every change-log row written in
+# this transaction, in the order written (which is ``seq`` order).
+_LOGGED = "rows_logged"
 _HELD = "records_held"
 
 
@@ -341,11 +344,14 @@ def _defaults(cls: type[Record]) -> tuple[tuple[str, Any], ...]:
 def _fill_defaults(obj: Record) -> None:
     # Python-side defaults are normally applied at INSERT, after this hook; applying
     # them now makes the logged snapshot the record as stored, and gives it its id.
+    # The record is new (about to be inserted, and the INSERT writes what it holds), so
+    # the values go straight in, without the attribute events a change would need.
+    held = obj.__dict__
     for key, default in _defaults(type(obj)):
-        if getattr(obj, key) is None:
+        if held.get(key) is None:
             value = default.arg(None) if default.is_callable else default.arg
             if value is not None:
-                setattr(obj, key, value)
+                held[key] = value
 
 
 def _log(
@@ -385,6 +391,10 @@ def _write_log(session: Session, rows: list[dict[str, Any]]) -> None:
     change-log row is never read back as an object in the transaction that wrote it."""
     if rows:
         session.execute(insert(ChangeLog), rows)
+        # What Transaction.changes reports, kept as written rather than read back.
+        session.info.setdefault(_LOGGED, []).extend(
+            (row["entity"], row["record_id"], row["op"], row["field"]) for row in rows
+        )
 
 
 def _preload_parents(
@@ -470,7 +480,7 @@ def _log_changes(
     rows: list[dict[str, Any]] = []
     for obj in records_new:
         _check_parents_live(session, obj, pending)
-        obj.created_at = obj.updated_at = now
+        obj.__dict__["created_at"] = obj.__dict__["updated_at"] = now  # new: see _fill_defaults
         _log(rows, session, ctx, obj, "create", at=now, new=dump(snapshot(obj)))
     for obj in records_dirty:
         if not session.is_modified(obj, include_collections=False):
@@ -568,12 +578,7 @@ class Transaction:
     def changes(self) -> tuple[RecordChange, ...]:
         """What this transaction has changed so far, one entry per record (flushes)."""
         self.session.flush()
-        rows = self.session.execute(
-            select(ChangeLog.entity, ChangeLog.record_id, ChangeLog.op, ChangeLog.field)
-            .where(ChangeLog.change_set == self.context.change_set)
-            .order_by(ChangeLog.seq)
-        ).all()
-        return record_changes((e, r, o, f) for e, r, o, f in rows)
+        return record_changes(self.session.info.get(_LOGGED, ()))
 
     # -- delete and restore ----------------------------------------------------------
 
