@@ -12,7 +12,17 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import DateTime, Double, Integer, MetaData, String, TypeDecorator, Uuid, text
+from sqlalchemy import (
+    DateTime,
+    Double,
+    Integer,
+    MetaData,
+    String,
+    TypeDecorator,
+    Uuid,
+    inspect,
+    text,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -99,6 +109,18 @@ class Base(DeclarativeBase):
     }
 
 
+_COLUMN_KEYS: dict[type[Any], frozenset[str]] = {}
+
+
+def _column_keys(cls: type[Any]) -> frozenset[str]:
+    """The mapped column attributes of a record class (not its relationships)."""
+    keys = _COLUMN_KEYS.get(cls)
+    if keys is None:
+        keys = frozenset(attr.key for attr in inspect(cls).column_attrs)
+        _COLUMN_KEYS[cls] = keys
+    return keys
+
+
 class Record(Base):
     """A record users create and edit: UUID key, timestamps, tombstone, change-logged.
 
@@ -122,7 +144,15 @@ class Record(Base):
         # The id is made where the record is created, so children built in the same
         # transaction can point at it before anything is flushed.
         fields.setdefault("id", uuid.uuid4())
-        super().__init__(**fields)
+        if fields.keys() <= _column_keys(type(self)):
+            # A new record belongs to no session yet, so the attribute events of the
+            # declarative constructor have nothing to do for plain columns (an INSERT
+            # writes what the record holds); skipping them is most of what building
+            # thousands of records in an import cost. Relationships, and names that are
+            # not columns (refused by the constructor), still take the ordinary path.
+            self.__dict__.update(fields)
+        else:
+            super().__init__(**fields)
 
     # Human label used in messages ("action PVP-01"); subclasses override.
     def describe(self) -> str:

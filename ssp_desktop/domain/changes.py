@@ -30,6 +30,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Mapper, Session, object_session
+from sqlalchemy.orm.attributes import instance_state
 
 from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.errors import (
@@ -75,14 +76,22 @@ def dump(value: Any) -> str:
     return json.dumps(to_json_value(value), sort_keys=True, allow_nan=False, ensure_ascii=False)
 
 
+_CONTENT_KEYS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def content_keys(cls: type[Record]) -> tuple[str, ...]:
+    """The record class's content fields (its columns less the bookkeeping), in order."""
+    keys = _CONTENT_KEYS.get(cls)
+    if keys is None:
+        mapper: Mapper[Any] = inspect(cls)
+        keys = tuple(a.key for a in mapper.column_attrs if a.key not in _BOOKKEEPING)
+        _CONTENT_KEYS[cls] = keys
+    return keys
+
+
 def snapshot(obj: Record) -> dict[str, Any]:
     """The record's content fields as JSON-ready values."""
-    mapper: Mapper[Any] = inspect(type(obj))
-    return {
-        attr.key: to_json_value(getattr(obj, attr.key))
-        for attr in mapper.column_attrs
-        if attr.key not in _BOOKKEEPING
-    }
+    return {key: to_json_value(getattr(obj, key)) for key in content_keys(type(obj))}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,6 +202,8 @@ def _note_attribution(session: Session, obj: Record) -> None:
 
 
 def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
+    if instance_state(target).session_id is None:
+        return value  # in no session (a record being built): nothing to guard
     session = object_session(target)
     if _is_write_session(session):
         assert session is not None
@@ -206,6 +217,9 @@ def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
 # without it a lookup of a record added a moment ago queries the store, and that query
 # first flushes whatever is pending: one flush per imported row.
 _ADDED = "records_added"
+# session.info key: (entity, record id, op, field) of every change-log row written in
+# this transaction, in the order written (which is ``seq`` order).
+_LOGGED = "rows_logged"
 _HELD = "records_held"
 
 
@@ -283,36 +297,61 @@ def references_to(table: str) -> list[Reference]:
     return _REFS.get(table, [])
 
 
+_FOREIGN_KEYS: dict[type[Any], tuple[tuple[str, type[Record]], ...]] = {}
+
+
+def _foreign_keys(cls: type[Record]) -> tuple[tuple[str, type[Record]], ...]:
+    """(column, parent class) of each foreign key of a record class, worked out once."""
+    found = _FOREIGN_KEYS.get(cls)
+    if found is None:
+        classes = record_classes()
+        found = tuple(
+            (col.key, classes[fk.column.table.name])
+            for col in cls.__table__.columns
+            for fk in col.foreign_keys
+        )
+        _FOREIGN_KEYS[cls] = found
+    return found
+
+
 def _parents(obj: Record) -> Iterable[tuple[str, type[Record], uuid.UUID]]:
-    classes = record_classes()
-    for col in type(obj).__table__.columns:
-        value = getattr(obj, col.key)
-        if value is None:
-            continue
-        for fk in col.foreign_keys:
-            yield col.key, classes[fk.column.table.name], value
+    for key, parent_cls in _foreign_keys(type(obj)):
+        value = getattr(obj, key)
+        if value is not None:
+            yield key, parent_cls, value
 
 
-def _default_value(obj: Record, key: str) -> Any:
-    column = type(obj).__table__.columns[key]
-    default = column.default
-    if default is None or (
-        not getattr(default, "is_scalar", False) and not getattr(default, "is_callable", False)
-    ):
-        return None
-    if default.is_callable:
-        return default.arg(None)
-    return default.arg
+_DEFAULTS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
+
+
+def _defaults(cls: type[Record]) -> tuple[tuple[str, Any], ...]:
+    """(column, its Python-side default: scalar or callable) of a record class."""
+    found = _DEFAULTS.get(cls)
+    if found is None:
+        found = tuple(
+            (col.key, col.default)
+            for col in cls.__table__.columns
+            if col.default is not None
+            and (
+                getattr(col.default, "is_scalar", False)
+                or getattr(col.default, "is_callable", False)
+            )
+        )
+        _DEFAULTS[cls] = found
+    return found
 
 
 def _fill_defaults(obj: Record) -> None:
     # Python-side defaults are normally applied at INSERT, after this hook; applying
     # them now makes the logged snapshot the record as stored, and gives it its id.
-    for col in type(obj).__table__.columns:
-        if getattr(obj, col.key) is None:
-            value = _default_value(obj, col.key)
+    # The record is new (about to be inserted, and the INSERT writes what it holds), so
+    # the values go straight in, without the attribute events a change would need.
+    held = obj.__dict__
+    for key, default in _defaults(type(obj)):
+        if held.get(key) is None:
+            value = default.arg(None) if default.is_callable else default.arg
             if value is not None:
-                setattr(obj, col.key, value)
+                held[key] = value
 
 
 def _log(
@@ -352,6 +391,10 @@ def _write_log(session: Session, rows: list[dict[str, Any]]) -> None:
     change-log row is never read back as an object in the transaction that wrote it."""
     if rows:
         session.execute(insert(ChangeLog), rows)
+        # What Transaction.changes reports, kept as written rather than read back.
+        session.info.setdefault(_LOGGED, []).extend(
+            (row["entity"], row["record_id"], row["op"], row["field"]) for row in rows
+        )
 
 
 def _preload_parents(
@@ -386,8 +429,13 @@ def _preload_parents(
 def _check_parents_live(
     session: Session, obj: Record, pending: dict[tuple[type[Any], Any], Record]
 ) -> None:
+    identity_map = session.identity_map
     for column, parent_cls, parent_id in _parents(obj):
-        parent = pending.get((parent_cls, parent_id)) or session.get(parent_cls, parent_id)
+        parent = (
+            pending.get((parent_cls, parent_id))
+            or identity_map.get((parent_cls, (parent_id,), None))
+            or session.get(parent_cls, parent_id)
+        )
         if parent is None:
             raise DomainError(
                 f"Cannot save {obj.describe()}: its {column.removesuffix('_id')} "
@@ -432,7 +480,7 @@ def _log_changes(
     rows: list[dict[str, Any]] = []
     for obj in records_new:
         _check_parents_live(session, obj, pending)
-        obj.created_at = obj.updated_at = now
+        obj.__dict__["created_at"] = obj.__dict__["updated_at"] = now  # new: see _fill_defaults
         _log(rows, session, ctx, obj, "create", at=now, new=dump(snapshot(obj)))
     for obj in records_dirty:
         if not session.is_modified(obj, include_collections=False):
@@ -530,12 +578,7 @@ class Transaction:
     def changes(self) -> tuple[RecordChange, ...]:
         """What this transaction has changed so far, one entry per record (flushes)."""
         self.session.flush()
-        rows = self.session.execute(
-            select(ChangeLog.entity, ChangeLog.record_id, ChangeLog.op, ChangeLog.field)
-            .where(ChangeLog.change_set == self.context.change_set)
-            .order_by(ChangeLog.seq)
-        ).all()
-        return record_changes((e, r, o, f) for e, r, o, f in rows)
+        return record_changes(self.session.info.get(_LOGGED, ()))
 
     # -- delete and restore ----------------------------------------------------------
 

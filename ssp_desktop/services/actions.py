@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ssp_desktop.domain.changes import Transaction
+from ssp_desktop.domain.changes import Transaction, lookup
 from ssp_desktop.domain.enums import Rag, UpdateState
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import Quarter
@@ -48,8 +48,8 @@ def _due_after_start(session: Session, action: Action, value: dt.date | None) ->
 @invariant(Action, "priority_area_id")
 def _area_in_plan(session: Session, action: Action, value: uuid.UUID) -> None:
     """An action may move to another area of its own plan only (its ref is unique there)."""
-    area = session.get(PriorityArea, value)
-    priority = session.get(Priority, area.priority_id) if area is not None else None
+    area = lookup(session, PriorityArea, value)
+    priority = lookup(session, Priority, area.priority_id) if area is not None else None
     if area is None or area.deleted_at is not None or priority is None:
         raise ValidationError("That priority area is not in the store any more")
     if priority.plan_id != action.plan_id:

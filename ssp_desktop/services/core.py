@@ -74,6 +74,7 @@ def invariant(cls: type[Record], *fields: str) -> Callable[[Rule], Rule]:
     def register(rule: Rule) -> Rule:
         for name in fields:
             _RULES.setdefault((cls, name), []).append(rule)
+        _FIELD_RULES.clear()
         return rule
 
     return register
@@ -142,18 +143,34 @@ def check_field(session: Session, record: Record, field: str, value: Any) -> Non
         rule(session, record, value)
 
 
+# Record class -> (field, its column, its rules) for every content field, in the
+# mapper's order: worked out once, and again whenever a rule is registered.
+_FIELD_RULES: dict[type[Record], tuple[tuple[str, Any, tuple[Rule, ...]], ...]] = {}
+
+
+def _field_rules(cls: type[Record]) -> tuple[tuple[str, Any, tuple[Rule, ...]], ...]:
+    found = _FIELD_RULES.get(cls)
+    if found is None:
+        mapper: Mapper[Any] = inspect(cls)
+        found = tuple(
+            (attr.key, cls.__table__.columns[attr.key], tuple(rules_for(cls, attr.key)))
+            for attr in mapper.column_attrs
+            if attr.key not in _BOOKKEEPING
+        )
+        _FIELD_RULES[cls] = found
+    return found
+
+
 def check_record(session: Session, record: Record) -> None:
     """Every rule of every field of a record about to be created."""
     authority.check(session, record, None)
-    mapper: Mapper[Any] = inspect(type(record))
-    for attr in mapper.column_attrs:
-        if attr.key in _BOOKKEEPING:
-            continue
-        value = getattr(record, attr.key)
+    cls = type(record)
+    for key, column, rules in _field_rules(cls):
+        value = getattr(record, key)
         if value is None:
             continue
-        check_value(type(record), type(record).__table__.columns[attr.key], value)
-        for rule in rules_for(type(record), attr.key):
+        check_value(cls, column, value)
+        for rule in rules:
             rule(session, record, value)
 
 

@@ -305,7 +305,7 @@ def apply(
         progress.step(0, 0, "Checking the rows")
         revision = store.revision()
         source = f"import:{prepared.path.name}"[:200]
-        with store.transaction(actor=actor, source=source) as tx:
+        with store.transaction(actor=actor, source=source, bulk=True) as tx:
             result, write = _judge(tx.session, prepared, options, revision)
             if result.refused and not options.skip_refused:
                 raise SpreadsheetError(refusal_message(result))

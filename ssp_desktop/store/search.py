@@ -24,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, text
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import instance_state
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.events import RecordChange
@@ -336,10 +337,21 @@ def _write_many(session: Session, docs: dict[uuid.UUID, Document | None]) -> Non
 
 
 def _load(session: Session, cls: type[Record], ids: list[uuid.UUID]) -> list[Record]:
-    """Records by id in a few queries (a big import touches thousands)."""
+    """Records by id: those the session holds as stored (the transaction has just
+    written them, and flushed), the rest in a few queries (a big import touches
+    thousands). A query would hand back the same held objects, after reading and
+    converting their rows again."""
     found: list[Record] = []
-    for first in range(0, len(ids), 500):
-        found.extend(session.scalars(select(cls).where(cls.id.in_(ids[first : first + 500]))))
+    missing: list[uuid.UUID] = []
+    identity_map = session.identity_map
+    for record_id in ids:
+        held = identity_map.get((cls, (record_id,), None))
+        if held is not None and not instance_state(held).expired_attributes:
+            found.append(held)
+        else:
+            missing.append(record_id)
+    for first in range(0, len(missing), 500):
+        found.extend(session.scalars(select(cls).where(cls.id.in_(missing[first : first + 500]))))
     return found
 
 

@@ -30,6 +30,9 @@ class Group:
     entity: str
     record_id: uuid.UUID
     lines: list[codec.ChangeLine] = field(default_factory=list)
+    _steps: tuple[int, dict[str, list[Step]]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def cls(self) -> type[Record]:
@@ -62,6 +65,12 @@ class Group:
         return "deleted" if life[-1].op == "delete" else "live"
 
     def steps(self) -> dict[str, list[Step]]:
+        """Each field's steps, oldest first (made once: the planner asks several times;
+        lines are only ever added to a group while grouping, so their count says
+        whether the steps made before still hold). Read-only for callers."""
+        cached = self._steps
+        if cached is not None and cached[0] == len(self.lines):
+            return cached[1]
         out: dict[str, list[Step]] = {}
         for line in self.lines:
             if line.op == "create":
@@ -69,6 +78,7 @@ class Group:
                     out.setdefault(key, []).append(Step(None, value, line))
             elif line.op == "update" and line.field is not None:
                 out.setdefault(line.field, []).append(Step(line.old, line.new, line))
+        self._steps = (len(self.lines), out)
         return out
 
     def created_fields(self) -> dict[str, Any]:

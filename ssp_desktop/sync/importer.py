@@ -217,7 +217,9 @@ def import_bundle(
             backup = _take_backup(store, bundle)
         source = f"bundle:{bundle.manifest.bundle_id}"
         try:
-            with store.transaction(actor=actor, source=source, wait_seconds=IMPORT_WAIT) as tx:
+            with store.transaction(
+                actor=actor, source=source, wait_seconds=IMPORT_WAIT, bulk=True
+            ) as tx:
                 # Two officers importing at once: one import's write phase after the
                 # other, each applied against what the other has committed.
                 serialize(tx.session, "bundle-import")
@@ -290,13 +292,28 @@ def _orphans(store: Store, touched: list[tuple[str, uuid.UUID]]) -> list[str]:
         by_entity.setdefault(entity, []).append(record_id)
     out: list[str] = []
     with store.session() as s:
+        # Most tables hold no deleted record at all: then nothing can be under one, and
+        # one query for the table says so instead of a join per child table and batch.
+        has_deleted: dict[str, bool] = {}
         for entity, ids in by_entity.items():
             cls = classes[entity]
             for column in cls.__table__.columns:
                 if not column.foreign_keys:
                     continue
                 (fk,) = column.foreign_keys
-                parent = aliased(classes[fk.column.table.name])
+                parent_cls = classes[fk.column.table.name]
+                deleted = has_deleted.get(parent_cls.__tablename__)
+                if deleted is None:
+                    deleted = (
+                        s.scalar(
+                            select(parent_cls.id).where(parent_cls.deleted_at.is_not(None)).limit(1)
+                        )
+                        is not None
+                    )
+                    has_deleted[parent_cls.__tablename__] = deleted
+                if not deleted:
+                    continue
+                parent = aliased(parent_cls)
                 for first in range(0, len(ids), 500):
                     rows = s.execute(
                         select(cls.id, parent.id)

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop import services
-from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.changes import Transaction, attributed
 from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.records import ChangeLog, record_classes
@@ -142,14 +142,24 @@ def _record_bookkeeping(session: Session, plan: MergePlan, file_name: str) -> No
         known = set(
             session.scalars(select(SyncProcessed.change_id).where(SyncProcessed.lead_id == lead_id))
         )
+        now = utcnow()
+        rows: list[dict[str, object]] = []
         for change_id, outcome in plan.processed:
             if change_id not in known:
                 known.add(change_id)
-                session.add(
-                    SyncProcessed(
-                        lead_id=lead_id, change_id=change_id, bundle_id=m.bundle_id, outcome=outcome
-                    )
+                rows.append(
+                    {
+                        "lead_id": lead_id,
+                        "change_id": change_id,
+                        "bundle_id": m.bundle_id,
+                        "outcome": outcome,
+                        "processed_at": now,
+                    }
                 )
+        # One executemany (a lead's bundle marks thousands of changes processed); these
+        # rows are never read back as objects in the transaction that writes them.
+        if rows:
+            session.execute(insert(SyncProcessed), rows)
     session.add(
         SyncBundle(
             id=m.bundle_id,

@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from ssp_desktop import services
@@ -161,6 +161,14 @@ JSON_VALUES = st.recursive(
 )
 
 
+def _encodable(value: object) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @settings(
     max_examples=FUZZ_EXAMPLES,
     deadline=None,
@@ -178,6 +186,10 @@ def test_value_mutated_bundles_import_or_are_refused_cleanly(
     if target == "manifest":
         key = data.draw(st.sampled_from(sorted(manifest)))
         manifest[key] = data.draw(JSON_VALUES)
+        # The seal signs claims copied from the manifest as UTF-8, so a lone surrogate
+        # there cannot even be sealed by this test's helper; a bundle carrying one is
+        # refused by name in test_hostile.test_a_lone_surrogate_in_json.
+        assume(_encodable(manifest[key]))
     else:
         line = lines[data.draw(st.integers(0, len(lines) - 1))]
         key = data.draw(st.sampled_from(sorted(line)))
