@@ -112,7 +112,9 @@ def make_changes(lead: Store, wanted: int) -> int:
                 measure = tx.get(Measure, measure_id)
                 assert measure is not None
                 period = Quarter(2031, 1).shift(round_no * 4 + j % 4)
-                services.record_value(tx, measure, period, 50.0 + j)
+                # Kept under 100: at region scale a lead has hundreds of measures, some
+                # of them percentages.
+                services.record_value(tx, measure, period, 50.0 + j % 50)
         done = lead.revision() - start
     return done
 
