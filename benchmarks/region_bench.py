@@ -6,6 +6,8 @@ Run from the project folder::
     python benchmarks/region_bench.py --engine postgresql      # a throwaway server
     python benchmarks/region_bench.py --store postgresql://…   # a server of your own
     python benchmarks/region_bench.py --engine both --scale 0.004   # tiny, for CI
+    python benchmarks/region_bench.py --store region.sqlite --reuse     # measure again
+    python benchmarks/region_bench.py --engine postgresql --copy-from region.sqlite
 
 ``--scale 1`` is the issue's region: ``--partnerships`` (10) partnerships of 5,000
 actions each (four quarterly updates per action; 500 measures per partnership with 40
@@ -51,17 +53,18 @@ if str(ROOT) not in sys.path:
 # Every store and key this run makes stays in a temporary home, never the user's.
 os.environ.setdefault("SSP_DESKTOP_HOME", tempfile.mkdtemp(prefix="ssp-region-bench-"))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from benchmarks.pack_bench import REGION_QUARTER  # noqa: E402
 from benchmarks.sync_bench import make_changes  # noqa: E402
 from benchmarks.synthetic import RegionWriter, Shape  # noqa: E402
 from ssp_desktop import services  # noqa: E402
-from ssp_desktop.domain.records import Action, Person, Priority  # noqa: E402
+from ssp_desktop.domain.records import Action, Person, Plan, Priority  # noqa: E402
 from ssp_desktop.queries import lists  # noqa: E402
 from ssp_desktop.queries.region import region_summary  # noqa: E402
 from ssp_desktop.queries.search import search_plan  # noqa: E402
 from ssp_desktop.reports.export import export_pack, prepare_pack  # noqa: E402
+from ssp_desktop.store.copy import copy_store  # noqa: E402
 from ssp_desktop.store.engine import Store  # noqa: E402
 from ssp_desktop.sync.export import export_changes, export_snapshot  # noqa: E402
 from ssp_desktop.sync.importer import import_bundle, import_file, read_sealed  # noqa: E402
@@ -136,29 +139,31 @@ def two_writers(store: Store, target: str, ids: list[Any], edits: int) -> dict[s
     return figures
 
 
-def run(target: str, scale: float, partnerships: int, changes: int, out: Path) -> dict[str, Any]:
+def run(
+    target: str,
+    scale: float,
+    partnerships: int,
+    changes: int,
+    out: Path,
+    *,
+    reuse: bool = False,
+    copy_from: str | None = None,
+) -> dict[str, Any]:
     figures: dict[str, Any] = {"scale": scale, "partnerships": partnerships}
-    shape = Shape.scaled(10 * scale, plans=partnerships)
-    with Store.open(target, create=True) as store:
-        engine = store.engine.dialect.name
-        figures["engine"] = engine
-        print(
-            f"{engine}: {partnerships} partnerships x {shape.actions_per_plan:,} actions "
-            f"({shape.actions:,} actions, {shape.updates:,} updates, {shape.values:,} values)",
-            flush=True,
+    if copy_from is not None:
+        # The same region on another engine: copied whole (store copy), not built again.
+        made = timed(
+            figures,
+            "copy_seconds",
+            f"store copy from {Path(copy_from).name}",
+            lambda: copy_store(copy_from, target),
         )
-        built = timed(figures, "build_seconds", "build", RegionWriter(store, shape).build)
-        plan_id = built.plan_ids[0]
-        with store.session() as s:
-            person = s.scalars(
-                select(Person).where(Person.partnership_id == _partnership_of(s, plan_id))
-            ).first()
-            assert person is not None
-        with store.transaction(actor="bench") as tx:
-            p = tx.get(Person, person.id)
-            assert p is not None
-            services.edit(tx, p, email=LEAD_EMAIL)
-        name = next(p.name for p in store.held_partnerships() if p.id == person.partnership_id)
+        figures["copied_records"] = made.records
+        reuse = True
+    if reuse:
+        plan_id, name = _built_region(target, figures)
+    else:
+        plan_id, name = _build_region(target, scale, partnerships, figures)
 
     master_keys, lead_keys = Identity.generate(), Identity.generate()
     with Store.open(target, partnership=name) as store:
@@ -235,6 +240,55 @@ def run(target: str, scale: float, partnerships: int, changes: int, out: Path) -
     return figures
 
 
+def _build_region(
+    target: str, scale: float, partnerships: int, figures: dict[str, Any]
+) -> tuple[Any, str]:
+    shape = Shape.scaled(10 * scale, plans=partnerships)
+    with Store.open(target, create=True) as store:
+        engine = store.engine.dialect.name
+        figures["engine"] = engine
+        print(
+            f"{engine}: {partnerships} partnerships x {shape.actions_per_plan:,} actions "
+            f"({shape.actions:,} actions, {shape.updates:,} updates, {shape.values:,} values)",
+            flush=True,
+        )
+        built = timed(figures, "build_seconds", "build", RegionWriter(store, shape).build)
+        plan_id = built.plan_ids[0]
+        with store.session() as s:
+            person = s.scalars(
+                select(Person).where(Person.partnership_id == _partnership_of(s, plan_id))
+            ).first()
+            assert person is not None
+        with store.transaction(actor="bench") as tx:
+            p = tx.get(Person, person.id)
+            assert p is not None
+            services.edit(tx, p, email=LEAD_EMAIL)
+        name = next(p.name for p in store.held_partnerships() if p.id == person.partnership_id)
+    return plan_id, name
+
+
+def _built_region(target: str, figures: dict[str, Any]) -> tuple[Any, str]:
+    """A region store built before (``--reuse``, or copied): the lead's partnership's
+    plan. A run before may have left its pack and the lead's enrolment: making the pack
+    finds the same one again, and the lead enrols a fresh key."""
+    with Store.open(target, all_partnerships=True) as store:
+        engine = store.engine.dialect.name
+        figures["engine"] = engine
+        with store.session() as s:
+            person = s.scalars(select(Person).where(Person.email == LEAD_EMAIL)).first()
+            if person is None:
+                raise SystemExit(f"{target} holds no region built by this benchmark")
+            plan_id = s.scalars(
+                select(Plan.id)
+                .where(Plan.partnership_id == person.partnership_id)
+                .order_by(Plan.start_year)
+            ).first()
+            actions = s.scalar(select(func.count()).select_from(Action)) or 0
+        name = next(p.name for p in store.held_partnerships() if p.id == person.partnership_id)
+        print(f"{engine}: a region built before ({actions:,} actions in all)", flush=True)
+    return plan_id, name
+
+
 def _partnership_of(session: Any, plan_id: Any) -> Any:
     from ssp_desktop.domain.records import Plan
 
@@ -252,6 +306,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changes", type=int, default=None)
     parser.add_argument("--engine", choices=("sqlite", "postgresql", "both"), default="sqlite")
     parser.add_argument("--store", help="a store to fill: a new file, or an empty server db")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="--store already holds a region this benchmark built: measure, do not build",
+    )
+    parser.add_argument(
+        "--copy-from",
+        help="with --engine postgresql: copy this SQLite region store to the server "
+        "(store copy) instead of building it there",
+    )
     args = parser.parse_args(argv)
     changes = args.changes or max(100, round(10_000 * min(1.0, args.scale)))
     out: Path = args.out
@@ -262,7 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     results = []
     if args.store:
-        results.append(run(args.store, args.scale, args.partnerships, changes, out))
+        results.append(
+            run(args.store, args.scale, args.partnerships, changes, out, reuse=args.reuse)
+        )
     else:
         if args.engine in ("sqlite", "both"):
             path = out / "region.sqlite"
@@ -275,7 +341,16 @@ def main(argv: list[str] | None = None) -> int:
             server = PgServer.start()
             try:
                 url = server.create_database("region_bench")
-                results.append(run(url, args.scale, args.partnerships, changes, out))
+                results.append(
+                    run(
+                        url,
+                        args.scale,
+                        args.partnerships,
+                        changes,
+                        out,
+                        copy_from=args.copy_from,
+                    )
+                )
             finally:
                 server.stop()
     stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
