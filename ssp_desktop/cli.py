@@ -1080,10 +1080,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ssp_desktop.logs import setup_logging
 
         setup_logging()
-    from ssp_desktop.store import partnerships
+    # A light module: the window paints its frame before SQLAlchemy loads.
+    from ssp_desktop.store.requested import request
 
     # Always set, so that a second run in one process does not inherit the first's.
-    partnerships.request(args.partnership)
+    request(args.partnership)
     if args.command == "xlsx":
         return cmd_xlsx_import(args) if args.xlsx_command == "import" else cmd_xlsx_export(args)
     if args.command == "demo":

@@ -17,9 +17,9 @@ import enum
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ssp_desktop.domain.enums import (
@@ -52,6 +52,7 @@ __all__ = [
     "ReviewQueue",
     "UpdateText",
     "ValueText",
+    "review_count",
     "review_queue",
 ]
 
@@ -376,6 +377,47 @@ def _person(people: dict[uuid.UUID, tuple[str, str]], pid: uuid.UUID | None) -> 
 # --------------------------------------------------------------------------- the query
 
 
+def _submitted_updates(plan_id: uuid.UUID, *columns: Any) -> Select[Any]:
+    """``columns`` of each submitted current update of the plan's live actions (the
+    queue's rows, and what :func:`review_count` counts)."""
+    return (
+        select(*columns)
+        .select_from(ActionUpdate)
+        .join(Action, Action.id == ActionUpdate.action_id)
+        .join(PriorityArea, PriorityArea.id == Action.priority_area_id)
+        .where(
+            Action.plan_id == plan_id,
+            Action.deleted_at.is_(None),
+            ActionUpdate.state == UpdateState.SUBMITTED,
+            ActionUpdate.is_current.is_(True),
+            ActionUpdate.deleted_at.is_(None),
+        )
+    )
+
+
+def _submitted_values(plan_id: uuid.UUID, *columns: Any) -> Select[Any]:
+    """``columns`` of each submitted value of the plan's live measures."""
+    return (
+        select(*columns)
+        .select_from(MeasureValue)
+        .join(Measure, Measure.id == MeasureValue.measure_id)
+        .where(
+            Measure.plan_id == plan_id,
+            Measure.deleted_at.is_(None),
+            MeasureValue.state == UpdateState.SUBMITTED,
+            MeasureValue.deleted_at.is_(None),
+        )
+    )
+
+
+def review_count(session: Session, plan_id: uuid.UUID) -> int:
+    """How many items :func:`review_queue` lists, in two counting queries (the tab's
+    title, before anyone opens the list)."""
+    updates = session.scalar(_submitted_updates(plan_id, func.count(ActionUpdate.id)))
+    values = session.scalar(_submitted_values(plan_id, func.count(MeasureValue.id)))
+    return int(updates or 0) + int(values or 0)
+
+
 def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
     """Every submitted current update and submitted value of the plan, by priority.
 
@@ -391,7 +433,8 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
 
     lead_org = aliased(Organisation)
     update_rows = session.execute(
-        select(
+        _submitted_updates(
+            plan_id,
             ActionUpdate,
             Action.ref,
             Action.title,
@@ -400,29 +443,12 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
             lead_org.name,
             PriorityArea.priority_id,
         )
-        .join(Action, Action.id == ActionUpdate.action_id)
-        .join(PriorityArea, PriorityArea.id == Action.priority_area_id)
         .outerjoin(lead_org, lead_org.id == Action.lead_organisation_id)
-        .where(
-            Action.plan_id == plan_id,
-            Action.deleted_at.is_(None),
-            ActionUpdate.state == UpdateState.SUBMITTED,
-            ActionUpdate.is_current.is_(True),
-            ActionUpdate.deleted_at.is_(None),
-        )
         .order_by(Action.ref, ActionUpdate.quarter)
     ).all()
 
     value_rows = session.execute(
-        select(MeasureValue, Measure)
-        .join(Measure, Measure.id == MeasureValue.measure_id)
-        .where(
-            Measure.plan_id == plan_id,
-            Measure.deleted_at.is_(None),
-            MeasureValue.state == UpdateState.SUBMITTED,
-            MeasureValue.deleted_at.is_(None),
-        )
-        .order_by(Measure.ref, MeasureValue.period)
+        _submitted_values(plan_id, MeasureValue, Measure).order_by(Measure.ref, MeasureValue.period)
     ).all()
 
     # What each is compared against, and a value's target for its year.
