@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import os
 import re
-import socket
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -67,6 +66,8 @@ def _x11_display_reachable(display: str) -> bool:
     match = re.fullmatch(r"(?:unix)?:(\d+)(?:\.\d+)?", display)
     if match is None:
         return True
+    import socket  # only for this check: the window's start does not wait for it
+
     name = f"/tmp/.X11-unix/X{match.group(1)}"
     # X servers on Linux listen on an abstract socket too; either one will do.
     for address in ("\0" + name, name):

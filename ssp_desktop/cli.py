@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -362,6 +360,10 @@ def cmd_demo(store_path: StoreLocation, *, force: bool) -> int:
         )
     if not target.parent.is_dir():
         return _error(f"the folder {target.parent} does not exist.")
+    # Here, not at the top: the window's start does not wait for them.
+    import sqlite3
+    import tempfile
+
     lock: StoreLock | None = None
     tmp: Path | None = None
     _remove_abandoned_partials(target)

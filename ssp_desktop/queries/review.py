@@ -17,9 +17,9 @@ import enum
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ssp_desktop.domain.enums import (
@@ -43,6 +43,7 @@ from ssp_desktop.domain.records import (
 )
 from ssp_desktop.domain.rules import MeasureAssessment, measure_rag
 from ssp_desktop.queries.lists import format_value
+from ssp_desktop.queries.waiting import review_count, submitted_updates, submitted_values
 
 __all__ = [
     "NO_PRIORITY",
@@ -377,47 +378,6 @@ def _person(people: dict[uuid.UUID, tuple[str, str]], pid: uuid.UUID | None) -> 
 # --------------------------------------------------------------------------- the query
 
 
-def _submitted_updates(plan_id: uuid.UUID, *columns: Any) -> Select[Any]:
-    """``columns`` of each submitted current update of the plan's live actions (the
-    queue's rows, and what :func:`review_count` counts)."""
-    return (
-        select(*columns)
-        .select_from(ActionUpdate)
-        .join(Action, Action.id == ActionUpdate.action_id)
-        .join(PriorityArea, PriorityArea.id == Action.priority_area_id)
-        .where(
-            Action.plan_id == plan_id,
-            Action.deleted_at.is_(None),
-            ActionUpdate.state == UpdateState.SUBMITTED,
-            ActionUpdate.is_current.is_(True),
-            ActionUpdate.deleted_at.is_(None),
-        )
-    )
-
-
-def _submitted_values(plan_id: uuid.UUID, *columns: Any) -> Select[Any]:
-    """``columns`` of each submitted value of the plan's live measures."""
-    return (
-        select(*columns)
-        .select_from(MeasureValue)
-        .join(Measure, Measure.id == MeasureValue.measure_id)
-        .where(
-            Measure.plan_id == plan_id,
-            Measure.deleted_at.is_(None),
-            MeasureValue.state == UpdateState.SUBMITTED,
-            MeasureValue.deleted_at.is_(None),
-        )
-    )
-
-
-def review_count(session: Session, plan_id: uuid.UUID) -> int:
-    """How many items :func:`review_queue` lists, in two counting queries (the tab's
-    title, before anyone opens the list)."""
-    updates = session.scalar(_submitted_updates(plan_id, func.count(ActionUpdate.id)))
-    values = session.scalar(_submitted_values(plan_id, func.count(MeasureValue.id)))
-    return int(updates or 0) + int(values or 0)
-
-
 def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
     """Every submitted current update and submitted value of the plan, by priority.
 
@@ -433,7 +393,7 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
 
     lead_org = aliased(Organisation)
     update_rows = session.execute(
-        _submitted_updates(
+        submitted_updates(
             plan_id,
             ActionUpdate,
             Action.ref,
@@ -448,7 +408,7 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
     ).all()
 
     value_rows = session.execute(
-        _submitted_values(plan_id, MeasureValue, Measure).order_by(Measure.ref, MeasureValue.period)
+        submitted_values(plan_id, MeasureValue, Measure).order_by(Measure.ref, MeasureValue.period)
     ).all()
 
     # What each is compared against, and a value's target for its year.

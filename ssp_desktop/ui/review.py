@@ -68,12 +68,12 @@ from ssp_desktop.queries.review import (
     ReviewQueue,
     UpdateText,
     ValueText,
-    review_count,
     review_queue,
 )
 from ssp_desktop.services import review
 from ssp_desktop.services.review import REASON_LIMIT
 from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.review_tab import TAB_TITLE, may_change_queue, tab_title
 from ssp_desktop.ui.style import (
     NOT_RATED,
     RAG_BACKGROUND,
@@ -83,6 +83,7 @@ from ssp_desktop.ui.style import (
 )
 
 __all__ = [
+    "TAB_TITLE",
     "EditThenAcceptDialog",
     "ReturnDialog",
     "ReviewModel",
@@ -97,73 +98,7 @@ ID_ROLE: Final = Qt.ItemDataRole.UserRole + 1
 COLUMNS: Final = ("Item", "Kind", "Quarter", "RAG", "Figure", "Lead", "Submitted")
 _RAG_COLUMN: Final = COLUMNS.index("RAG")
 
-# Records whose change can add an item to the list, take one off, or change its words.
-_ENTITIES: Final = frozenset(
-    {
-        "action_update",
-        "measure_value",
-        "action",
-        "measure",
-        "measure_target",
-        "priority",
-        "priority_area",
-        "person",
-        "organisation",
-        "plan",
-    }
-)
-# Mnemonics: W for the tab, C, T and I for the buttons. The menus (F E H), the tab bar
-# (P A M Q D) and the other tabs' controls (R V Y G U O ...) use none of them, so each
-# reaches its control without Qt cycling between two.
-TAB_TITLE: Final = "To revie&w"
 NOTHING: Final = "Nothing is waiting for review: every submitted update and value has been decided."
-
-
-def tab_title(count: int) -> str:
-    """The tab's title with the number waiting: "To review (5)"."""
-    return f"{TAB_TITLE} ({count})"
-
-
-def may_change_queue(committed: Committed) -> bool:
-    """Whether ``committed`` can add an item to the queue, take one off, or change one."""
-    return bool(committed.entities & _ENTITIES)
-
-
-class WaitingCount(QObject):
-    """How many items wait for review in a plan, kept current as the store commits
-    (here or in another window), counted without reading the queue: the tab's title
-    before its list is first shown (the workspace builds tabs when first shown)."""
-
-    count_changed = Signal(int)
-
-    def __init__(
-        self, document: PlanDocument, plan_id: uuid.UUID, parent: QObject | None = None
-    ) -> None:
-        super().__init__(parent)
-        self._document = document
-        self._plan_id = plan_id
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)  # one count per burst of commits
-        self._timer.timeout.connect(self.refresh)
-        document.committed.connect(self._on_committed)
-        document.reloaded.connect(self._timer.start)
-        self.count = self._read()
-
-    def _read(self) -> int:
-        with self._document.read() as session:
-            return review_count(session, self._plan_id)
-
-    def _on_committed(self, committed: Committed) -> None:
-        if may_change_queue(committed):
-            self._timer.start()
-
-    def refresh(self) -> None:
-        self._timer.stop()
-        count = self._read()
-        if count != self.count:
-            self.count = count
-            self.count_changed.emit(count)
 
 
 def _when(item: ReviewItem) -> str:

@@ -48,7 +48,8 @@ if TYPE_CHECKING:
     from ssp_desktop.ui.dashboard import DashboardView
     from ssp_desktop.ui.lists import ActionListWidget, MeasureListWidget
     from ssp_desktop.ui.my_quarter import MyQuarterView, Typing
-    from ssp_desktop.ui.review import ReviewView, WaitingCount
+    from ssp_desktop.ui.review import ReviewView
+    from ssp_desktop.ui.review_tab import WaitingCount
 
 HEADING_HELP = {
     "Priorities": "The plan's strategic priorities, their areas for action and actions. "
@@ -393,7 +394,7 @@ class Workspace(QWidget):
         with self.document.read() as session:
             master = authority.copy_role(session) == authority.MASTER
         if master:  # only the master copy accepts or returns what leads submit
-            from ssp_desktop.ui.review import WaitingCount, tab_title
+            from ssp_desktop.ui.review_tab import WaitingCount, tab_title
 
             counter = self._review_count = WaitingCount(self.document, plan_id, self)
             waiting = _NotBuiltYet(REVIEW, "To review")
@@ -498,7 +499,7 @@ class Workspace(QWidget):
 
     def _show_review_count(self, review: ReviewView) -> None:
         """The built list counts for the tab's title from now on."""
-        from ssp_desktop.ui.review import tab_title
+        from ssp_desktop.ui.review_tab import tab_title
 
         if self._review_count is not None:
             self._review_count.deleteLater()
