@@ -39,6 +39,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import TextClause
 
 from ssp_desktop.domain.base import Base, Record, utcnow
 from ssp_desktop.domain.enums import (
@@ -90,8 +91,30 @@ def _fk(target: str, *, owner: bool = False, nullable: bool = False) -> Any:
     )
 
 
+# Partial unique indexes, each with its condition. The condition is given for SQLite
+# here and for PostgreSQL when a store on a server is first opened
+# (:func:`give_postgresql_conditions`): naming PostgreSQL's option here would load
+# SQLAlchemy's PostgreSQL dialect, with every one of its drivers' modules, each time the
+# app starts (a twentieth of a second), on laptops that never see a server.
+_PARTIAL_INDEXES: list[tuple[Index, TextClause]] = []
+
+
+def partial_unique(name: str, *cols: str, where: TextClause) -> Index:
+    """A unique index over the rows that meet ``where``, on either engine."""
+    index = Index(name, *cols, unique=True, sqlite_where=where)
+    _PARTIAL_INDEXES.append((index, where))
+    return index
+
+
 def live_unique(name: str, *cols: str) -> Index:
-    return Index(name, *cols, unique=True, sqlite_where=LIVE, postgresql_where=LIVE)
+    return partial_unique(name, *cols, where=LIVE)
+
+
+def give_postgresql_conditions() -> None:
+    """Give each partial unique index its condition on PostgreSQL too (the PostgreSQL
+    backend calls this before it first connects; calling it again changes nothing)."""
+    for index, where in _PARTIAL_INDEXES:
+        index.dialect_options["postgresql"]["where"] = where
 
 
 # --------------------------------------------------------------------------- partnership
@@ -303,13 +326,11 @@ class ActionUpdate(Record):
 
     __tablename__ = "action_update"
     __table_args__ = (
-        Index(
+        partial_unique(
             "uq_action_update_current",
             "action_id",
             "quarter",
-            unique=True,
-            sqlite_where=text("is_current AND deleted_at IS NULL"),
-            postgresql_where=text("is_current AND deleted_at IS NULL"),
+            where=text("is_current AND deleted_at IS NULL"),
         ),
         # SQLite's planner cannot match "is_current IS 1" to the partial index above, so
         # "this action's update for this quarter" needs a plain index of its own.
