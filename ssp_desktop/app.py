@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from ssp_desktop.ui.main_window import MainWindow
 
 SMOKE_ENV = "SSP_DESKTOP_SMOKE"
+STARTED_WITHIN_MS = 20_000
+"""The garbage collector, off while the app starts, is back on by then at the latest."""
 """Set to 1: show the main window, print that it is shown, and exit (no event loop)."""
 
 
@@ -159,6 +161,7 @@ def _run_gui(
     open_file: Path | None,
     started: Callable[[], None],
 ) -> int:
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from ssp_desktop.logs import setup_logging
@@ -185,8 +188,10 @@ def _run_gui(
     # Matches the .desktop file, so Linux desktops group the window under its launcher.
     app.setDesktopFileName("ssp-desktop")
     window = MainWindow(open_sample=ensure_sample_store)
-    # The first view is shown (or the start page, or a store that failed to open).
+    # The first view is shown (or the start page, or a store that failed to open); and
+    # should loading fail unexpectedly, the collector is not left off for the session.
     window.loaded.connect(started)
+    QTimer.singleShot(STARTED_WITHIN_MS, window, started)
     # An error nobody expected shows a dialog and is logged, instead of a silent exit.
     install_crash_handler(log_path, parent=lambda: window)
     load: Callable[[], object] | None = None
