@@ -5,12 +5,12 @@
 First, from launch (a fresh process each time, alternating with a bare PySide6
 ``QMainWindow``): when the window is painted (its frame, menus and "Loading plan…")
 and when it is usable (the sample plan shown in it), beside the bare window painted,
-with the ratios. Then, in this process:
-Measures, best and median of several runs, from creating the window to the first
-processed paint with the store open (navigator, editor, action and measure lists and
-My quarter all built): on the sample plan, and on the region-scale store written by
-``store_bench.py`` (default ``benchmarks/out/region.sqlite``; skipped with a note if
-it is missing). Prints figures; asserts nothing.
+with the ratios. Then, in this process, best and median of several runs from creating
+the window to the first processed paint with the store open (the Plan tab's navigator
+and editor built; the other tabs are built when first shown): on the sample plan, and
+on the region-scale store written by ``store_bench.py`` (default
+``benchmarks/out/region.sqlite``; skipped with a note if it is missing). Prints
+figures; asserts nothing.
 """
 
 from __future__ import annotations

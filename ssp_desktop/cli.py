@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import sqlite3
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -362,6 +360,10 @@ def cmd_demo(store_path: StoreLocation, *, force: bool) -> int:
         )
     if not target.parent.is_dir():
         return _error(f"the folder {target.parent} does not exist.")
+    # Here, not at the top: the window's start does not wait for them.
+    import sqlite3
+    import tempfile
+
     lock: StoreLock | None = None
     tmp: Path | None = None
     _remove_abandoned_partials(target)
@@ -1080,10 +1082,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from ssp_desktop.logs import setup_logging
 
         setup_logging()
-    from ssp_desktop.store import partnerships
+    # A light module: the window paints its frame before SQLAlchemy loads.
+    from ssp_desktop.store.requested import request
 
     # Always set, so that a second run in one process does not inherit the first's.
-    partnerships.request(args.partnership)
+    request(args.partnership)
     if args.command == "xlsx":
         return cmd_xlsx_import(args) if args.xlsx_command == "import" else cmd_xlsx_export(args)
     if args.command == "demo":

@@ -64,6 +64,85 @@ def test_smoke_mode_shows_the_window_and_exits(tmp_path: Path) -> None:
     assert (tmp_path / "logs" / "ssp-desktop.log").exists()
 
 
+# Runs the app in smoke mode and notes, as it prints that the window is painted and then
+# usable, what is loaded and whether Python's garbage collector is on.
+WATCHED_START = """
+import gc, sys, runpy
+class Out:
+    def __init__(self, real):
+        self.real = real
+    def write(self, text):
+        if text.startswith(("main window painted at", "main window usable at")):
+            when = text.split()[2]
+            for name in ("sqlalchemy", "sqlalchemy.dialects.postgresql", "ssp_desktop.ui.lists"):
+                self.real.write(f"{when}: {name} {name in sys.modules}\\n")
+            self.real.write(f"{when}: collector {gc.isenabled()}\\n")
+        return self.real.write(text)
+    def flush(self):
+        self.real.flush()
+sys.stdout = Out(sys.stdout)
+sys.argv = ["ssp-desktop", "--sample"]
+runpy.run_module("ssp_desktop", run_name="__main__")
+"""
+
+
+def test_the_frame_is_painted_before_sqlalchemy_and_the_plan_needs_no_more(
+    tmp_path: Path,
+) -> None:
+    """What a start with the sample plan loads, and when: nothing of SQLAlchemy before
+    the frame is painted; neither PostgreSQL's dialect nor the tabs not in view by the
+    time the plan is shown; the garbage collector off while starting, on after."""
+    env = {
+        **os.environ,
+        "SSP_DESKTOP_SMOKE": "1",
+        "SSP_DESKTOP_HOME": str(tmp_path),
+        "QT_QPA_PLATFORM": "offscreen",
+    }
+    # The first start writes the sample store (its migrations load every dialect they
+    # name); the second opens it, as every later start does.
+    for _ in range(2):
+        out = subprocess.run(
+            [sys.executable, "-c", WATCHED_START],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            cwd=tmp_path,
+        )
+        assert out.returncode == 0, out.stderr
+    seen = set(out.stdout.splitlines())
+    assert {
+        "painted: sqlalchemy False",
+        "painted: collector False",
+        "usable: sqlalchemy True",
+        "usable: sqlalchemy.dialects.postgresql False",
+        "usable: ssp_desktop.ui.lists False",
+        "usable: collector True",
+    } <= seen, out.stdout
+
+
+def test_the_paused_collector_comes_back_once_and_never_against_the_callers_wish() -> None:
+    import gc
+
+    from ssp_desktop.app import pause_collector
+
+    assert gc.isenabled()
+    try:
+        resume = pause_collector()
+        assert not gc.isenabled()
+        resume()
+        assert gc.isenabled() and gc.get_freeze_count() > 0
+        gc.disable()
+        resume()  # a second call does nothing
+        assert not gc.isenabled()
+        # Off already (the caller's choice): left off.
+        pause_collector()()
+        assert not gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 def test_opening_a_current_store_does_not_import_alembic(tmp_path: Path) -> None:
     from ssp_desktop.store.engine import Store, _alembic_revisions, revisions
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
@@ -39,6 +40,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import TextClause
 
 from ssp_desktop.domain.base import Base, Record, utcnow
 from ssp_desktop.domain.enums import (
@@ -58,6 +60,7 @@ from ssp_desktop.domain.periods import FinancialYear, Quarter
 # Namespace for ids derived from natural keys; fixed forever (changing it would split
 # records that sync must see as the same).
 NATURAL_KEY_NAMESPACE = uuid.UUID("5b0f3e54-7a43-4c1e-9a51-2f0c4f7f2d1a")
+_NAMESPACE_BYTES = NATURAL_KEY_NAMESPACE.bytes
 
 LIVE = text("deleted_at IS NULL")
 
@@ -65,6 +68,16 @@ LIVE = text("deleted_at IS NULL")
 def natural_id(kind: str, *parts: object) -> uuid.UUID:
     """The id of a record identified by a natural key (kind + parts)."""
     return uuid.uuid5(NATURAL_KEY_NAMESPACE, "/".join([kind, *map(str, parts)]))
+
+
+def natural_id_hex(kind: str, *parts: object) -> str:
+    """:func:`natural_id` as 32 hex digits, made without a ``uuid.UUID`` (the store
+    check works out tens of thousands): a version 5 UUID, as ``uuid.uuid5`` makes it."""
+    name = "/".join([kind, *map(str, parts)]).encode()
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return digest.hex()
 
 
 def _enum(cls: type[Any]) -> Enum:
@@ -90,8 +103,30 @@ def _fk(target: str, *, owner: bool = False, nullable: bool = False) -> Any:
     )
 
 
+# Partial unique indexes, each with its condition. The condition is given for SQLite
+# here and for PostgreSQL when a store on a server is first opened
+# (:func:`give_postgresql_conditions`): naming PostgreSQL's option here would load
+# SQLAlchemy's PostgreSQL dialect, with every one of its drivers' modules, each time the
+# app starts (a twentieth of a second), on laptops that never see a server.
+_PARTIAL_INDEXES: list[tuple[Index, TextClause]] = []
+
+
+def partial_unique(name: str, *cols: str, where: TextClause) -> Index:
+    """A unique index over the rows that meet ``where``, on either engine."""
+    index = Index(name, *cols, unique=True, sqlite_where=where)
+    _PARTIAL_INDEXES.append((index, where))
+    return index
+
+
 def live_unique(name: str, *cols: str) -> Index:
-    return Index(name, *cols, unique=True, sqlite_where=LIVE, postgresql_where=LIVE)
+    return partial_unique(name, *cols, where=LIVE)
+
+
+def give_postgresql_conditions() -> None:
+    """Give each partial unique index its condition on PostgreSQL too (the PostgreSQL
+    backend calls this before it first connects; calling it again changes nothing)."""
+    for index, where in _PARTIAL_INDEXES:
+        index.dialect_options["postgresql"]["where"] = where
 
 
 # --------------------------------------------------------------------------- partnership
@@ -303,13 +338,11 @@ class ActionUpdate(Record):
 
     __tablename__ = "action_update"
     __table_args__ = (
-        Index(
+        partial_unique(
             "uq_action_update_current",
             "action_id",
             "quarter",
-            unique=True,
-            sqlite_where=text("is_current AND deleted_at IS NULL"),
-            postgresql_where=text("is_current AND deleted_at IS NULL"),
+            where=text("is_current AND deleted_at IS NULL"),
         ),
         # SQLite's planner cannot match "is_current IS 1" to the partial index above, so
         # "this action's update for this quarter" needs a plain index of its own.

@@ -43,6 +43,7 @@ from ssp_desktop.domain.records import (
 )
 from ssp_desktop.domain.rules import MeasureAssessment, measure_rag
 from ssp_desktop.queries.lists import format_value
+from ssp_desktop.queries.waiting import review_count, submitted_updates, submitted_values
 
 __all__ = [
     "NO_PRIORITY",
@@ -52,6 +53,7 @@ __all__ = [
     "ReviewQueue",
     "UpdateText",
     "ValueText",
+    "review_count",
     "review_queue",
 ]
 
@@ -394,7 +396,8 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
 
     lead_org = aliased(Organisation)
     update_rows = session.execute(
-        select(
+        submitted_updates(
+            plan_id,
             ActionUpdate,
             Action.ref,
             Action.title,
@@ -403,29 +406,12 @@ def review_queue(session: Session, plan_id: uuid.UUID) -> ReviewQueue:
             lead_org.name,
             PriorityArea.priority_id,
         )
-        .join(Action, Action.id == ActionUpdate.action_id)
-        .join(PriorityArea, PriorityArea.id == Action.priority_area_id)
         .outerjoin(lead_org, lead_org.id == Action.lead_organisation_id)
-        .where(
-            Action.plan_id == plan_id,
-            Action.deleted_at.is_(None),
-            ActionUpdate.state == UpdateState.SUBMITTED,
-            ActionUpdate.is_current.is_(True),
-            ActionUpdate.deleted_at.is_(None),
-        )
         .order_by(Action.ref, ActionUpdate.quarter)
     ).all()
 
     value_rows = session.execute(
-        select(MeasureValue, Measure)
-        .join(Measure, Measure.id == MeasureValue.measure_id)
-        .where(
-            Measure.plan_id == plan_id,
-            Measure.deleted_at.is_(None),
-            MeasureValue.state == UpdateState.SUBMITTED,
-            MeasureValue.deleted_at.is_(None),
-        )
-        .order_by(Measure.ref, MeasureValue.period)
+        submitted_values(plan_id, MeasureValue, Measure).order_by(Measure.ref, MeasureValue.period)
     ).all()
 
     # What each is compared against, and a value's target for its year.

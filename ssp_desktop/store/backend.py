@@ -54,6 +54,7 @@ from ssp_desktop.domain.errors import (
     StoreUnreachableError,
     WriteRaceError,
 )
+from ssp_desktop.domain.records import give_postgresql_conditions
 
 log = logging.getLogger(__name__)
 
@@ -702,6 +703,7 @@ class PostgresBackend(Backend):
     kind = "postgresql"
 
     def __init__(self, location: str, *, password: str | None = None) -> None:
+        give_postgresql_conditions()  # the records' partial indexes, as on the server
         try:
             url = make_url(location)
             if password:  # typed in for this session only: kept in memory, never shown

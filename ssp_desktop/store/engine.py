@@ -690,7 +690,7 @@ class Store:
             person_id=person_id,
             source=source,
         )
-        session.info["change_context"] = context
+        changes.begin_writing(session, context)
         committed: events.Committed | None = None
         try:
             with session.begin():

@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Index, String, Table, UniqueConstraint, case, func, select, type_coerce
 from sqlalchemy import exc as sa_exc
@@ -37,6 +38,7 @@ from ssp_desktop.domain.records import (
     MeasureValue,
     Priority,
     PriorityArea,
+    natural_id_hex,
     record_classes,
 )
 from ssp_desktop.progress import Progress
@@ -106,16 +108,30 @@ def _check(store: Store, now: dt.datetime, progress: Progress) -> list[Problem]:
         ("Funding against allocations", _awards_over_allocation),
     ]
     total = len(steps) + 1
-    progress.step(0, total, "SQLite integrity and foreign keys")
-    problems = check_integrity(store)
+    # The engine's own checks read every page inside SQLite (or the server), without
+    # holding Python's lock: they run on a connection of their own in a second thread
+    # while the plan's checks run here, so the whole check takes little longer than
+    # they alone do. Their findings come first; and if they find damage, that is all
+    # that is reported, as before, since the plan's checks may have read damaged pages.
+    plan_problems: list[Problem] = []
+    unreadable: sa_exc.DBAPIError | None = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssp-check") as pool:
+        engine_checks = pool.submit(check_integrity, store)
+        try:
+            with store.session() as session:
+                for done, (label, check) in enumerate(steps):
+                    progress.step(done, total, label)
+                    plan_problems += check(session)
+        except sa_exc.DBAPIError as exc:
+            unreadable = exc
+        progress.step(len(steps), total, "SQLite integrity and foreign keys")
+        problems = engine_checks.result()
     if any(p.kind == "integrity" for p in problems):
-        return problems  # the rest would read damaged pages; say what matters first
-    with store.session() as session:
-        for done, (label, check) in enumerate(steps, start=1):
-            progress.step(done, total, label)
-            problems += check(session)
+        return problems  # what matters first; the rest may have read damaged pages
+    if unreadable is not None:
+        raise unreadable
     progress.step(total, total, "Done")
-    return problems
+    return problems + plan_problems
 
 
 def _pounds(amount: Decimal) -> str:
@@ -224,19 +240,21 @@ def _duplicates(session: Session) -> list[Problem]:
 
 def _natural_ids(session: Session) -> list[Problem]:
     out: list[Problem] = []
-    MakeId = Callable[[Any, Any], uuid.UUID]
-    keys: tuple[tuple[type[Record], MakeId, str, type[Quarter | FinancialYear], str], ...] = (
-        (MeasureValue, MeasureValue.make_id, "period", Quarter, "measure_id"),
-        (MeasureTarget, MeasureTarget.make_id, "year", FinancialYear, "measure_id"),
-        (FundingAllocation, FundingAllocation.make_id, "year", FinancialYear, "stream_id"),
+    keys: tuple[tuple[type[Record], str, type[Quarter | FinancialYear], str], ...] = (
+        (MeasureValue, "period", Quarter, "measure_id"),
+        (MeasureTarget, "year", FinancialYear, "measure_id"),
+        (FundingAllocation, "year", FinancialYear, "stream_id"),
     )
-    for cls, make_id, key_attr, key_type, parent_attr in keys:
+    for cls, key_attr, key_type, parent_attr in keys:
         # Three columns, not whole records; each distinct period and parent read once,
-        # and ids compared as the text the store holds: a region has tens of thousands
-        # of values over a few hundred measures and a few dozen quarters, and making
-        # each row's objects took most of the check's time.
-        parsed: dict[str, Quarter | FinancialYear] = {}
-        parents: dict[object, uuid.UUID] = {}
+        # and ids worked out and compared as the hex text the store holds (each class's
+        # ``make_id`` is ``natural_id(table name, parent, key label)``; a test holds
+        # them to it): a region has tens of thousands of values over a few hundred
+        # measures and a few dozen quarters, and making objects per row (records, then
+        # UUIDs) took most of the check's time.
+        kind = cls.__tablename__
+        labels: dict[str, str] = {}
+        parents: dict[object, str] = {}
         rows = session.execute(
             select(
                 type_coerce(cls.id, String),
@@ -245,18 +263,18 @@ def _natural_ids(session: Session) -> list[Problem]:
             )
         ).tuples()
         for raw_id, raw_parent, label in rows:
-            key = parsed.get(label)
-            if key is None:
-                key = parsed[label] = key_type.parse(label)
-            parent_id = parents.get(raw_parent)
-            if parent_id is None:
-                parent_id = parents[raw_parent] = _as_uuid(raw_parent)
-            expected = make_id(parent_id, key)
-            if raw_id != expected.hex and _as_uuid(raw_id) != expected:
+            canonical = labels.get(label)
+            if canonical is None:
+                canonical = labels[label] = key_type.parse(label).label
+            parent = parents.get(raw_parent)
+            if parent is None:
+                parent = parents[raw_parent] = str(_as_uuid(raw_parent))
+            expected = natural_id_hex(kind, parent, canonical)
+            if raw_id != expected and _as_uuid(raw_id).hex != expected:
                 out.append(
                     Problem(
                         "natural key",
-                        f"{cls.__tablename__} {_as_uuid(raw_id)} should have id {expected} "
+                        f"{kind} {_as_uuid(raw_id)} should have id {uuid.UUID(hex=expected)} "
                         f"(from its {parent_attr.removesuffix('_id')} and {key_attr})",
                     )
                 )

@@ -35,6 +35,7 @@ from ssp_desktop.domain import sync_records
 from ssp_desktop.domain.base import Base
 from ssp_desktop.domain.errors import SspError
 from ssp_desktop.domain.records import Partnership, Plan, record_classes
+from ssp_desktop.store.requested import request, requested
 
 ALL_PARTNERSHIPS = "all_partnerships"
 SETTING = "ssp.partnership_ids"
@@ -104,22 +105,6 @@ def choose(available: Sequence[PartnershipRef], wanted: str | None) -> Partnersh
         "Nothing was changed.",
         names,
     )
-
-
-# The command line's --partnership: every store the process opens without naming a
-# partnership is opened for this one (a command may open its store more than once, and
-# some open it deep inside, e.g. a bundle import).
-_requested: str | None = None
-
-
-def request(name: str | None) -> None:
-    """Open every store this process opens, unless told otherwise, for ``name``."""
-    global _requested
-    _requested = name
-
-
-def requested() -> str | None:
-    return _requested
 
 
 # --------------------------------------------------------------------------- the filter

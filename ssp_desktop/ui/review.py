@@ -74,6 +74,7 @@ from ssp_desktop.services import review
 from ssp_desktop.services.core import check_version
 from ssp_desktop.services.review import REASON_LIMIT
 from ssp_desktop.ui.document import PlanDocument
+from ssp_desktop.ui.review_tab import TAB_TITLE, may_change_queue, tab_title
 from ssp_desktop.ui.style import (
     NOT_RATED,
     RAG_BACKGROUND,
@@ -83,6 +84,7 @@ from ssp_desktop.ui.style import (
 )
 
 __all__ = [
+    "TAB_TITLE",
     "EditThenAcceptDialog",
     "ReturnDialog",
     "ReviewModel",
@@ -97,31 +99,7 @@ ID_ROLE: Final = Qt.ItemDataRole.UserRole + 1
 COLUMNS: Final = ("Item", "Kind", "Quarter", "RAG", "Figure", "Lead", "Submitted")
 _RAG_COLUMN: Final = COLUMNS.index("RAG")
 
-# Records whose change can add an item to the list, take one off, or change its words.
-_ENTITIES: Final = frozenset(
-    {
-        "action_update",
-        "measure_value",
-        "action",
-        "measure",
-        "measure_target",
-        "priority",
-        "priority_area",
-        "person",
-        "organisation",
-        "plan",
-    }
-)
-# Mnemonics: W for the tab, C, T and I for the buttons. The menus (F E H), the tab bar
-# (P A M Q D) and the other tabs' controls (R V Y G U O ...) use none of them, so each
-# reaches its control without Qt cycling between two.
-TAB_TITLE: Final = "To revie&w"
 NOTHING: Final = "Nothing is waiting for review: every submitted update and value has been decided."
-
-
-def tab_title(count: int) -> str:
-    """The tab's title with the number waiting: "To review (5)"."""
-    return f"{TAB_TITLE} ({count})"
 
 
 def _when(item: ReviewItem) -> str:
@@ -656,7 +634,7 @@ class ReviewView(QWidget):
         return self.model.item(self.tree.currentIndex())
 
     def _on_committed(self, committed: Committed) -> None:
-        if committed.entities & _ENTITIES:
+        if may_change_queue(committed):
             self._timer.start()
 
     def refresh(self) -> None:

@@ -8,6 +8,7 @@ import html
 import itertools
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import (
     QByteArray,
@@ -37,14 +38,18 @@ from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.queries.plans import PlanOutline
 from ssp_desktop.queries.search import SearchHit
 from ssp_desktop.services import authority
-from ssp_desktop.ui.dashboard import DashboardView
 from ssp_desktop.ui.document import PlanDocument
 from ssp_desktop.ui.forms import create_editor
 from ssp_desktop.ui.history import HistoryPanel
-from ssp_desktop.ui.lists import ActionListWidget, MeasureListWidget
-from ssp_desktop.ui.my_quarter import MyQuarterView, Typing
 from ssp_desktop.ui.navigator import ENTITY_ROLE, ID_ROLE, NavigatorModel
-from ssp_desktop.ui.review import ReviewView, tab_title
+
+# The views of the tabs after the Plan tab are imported when a tab is first built.
+if TYPE_CHECKING:
+    from ssp_desktop.ui.dashboard import DashboardView
+    from ssp_desktop.ui.lists import ActionListWidget, MeasureListWidget
+    from ssp_desktop.ui.my_quarter import MyQuarterView, Typing
+    from ssp_desktop.ui.review import ReviewView
+    from ssp_desktop.ui.review_tab import WaitingCount
 
 HEADING_HELP = {
     "Priorities": "The plan's strategic priorities, their areas for action and actions. "
@@ -96,8 +101,42 @@ def outline_html(outline: PlanOutline) -> str:
     return "".join(parts)
 
 
+# The plan's tabs after the Plan tab, in their order: each one's key and title.
+ACTIONS = "actions"
+MEASURES = "measures"
+MY_QUARTER = "my_quarter"
+DASHBOARD = "dashboard"
+REVIEW = "review"
+PLAN_TABS: tuple[tuple[str, str], ...] = (
+    (ACTIONS, "&Actions"),
+    (MEASURES, "&Measures"),
+    (MY_QUARTER, "My &quarter"),
+    (DASHBOARD, "&Dashboard"),
+)
+"""Every copy's tabs; the master copy's also has "To review" (its title counts)."""
+
+
+class _NotBuiltYet(QWidget):
+    """A plan tab's page until the tab is first shown, when its view takes its place.
+
+    Nothing on it takes focus or needs reading: it is never on screen, because the view
+    is built in the same turn of the event loop as the tab is chosen."""
+
+    def __init__(self, key: str, name: str) -> None:
+        super().__init__()
+        self.key = key
+        self.setObjectName(f"{key}NotBuiltYet")
+        self.setAccessibleName(name)
+
+
 class Workspace(QWidget):
-    """The open store: plan picker, tabs (plan, actions, measures, my quarter, dashboard)."""
+    """The open store: plan picker, tabs (plan, actions, measures, my quarter, dashboard,
+    and on the master copy to review).
+
+    Only the tab in view is built when a plan is shown: each other tab is built, from
+    the store as it is then, when it is first shown, or first asked for through its
+    property (:attr:`actions_list`, :attr:`my_quarter`...: what the window and the tests
+    use). Starting the app thus waits for the Plan tab alone."""
 
     # Whether My quarter holds typing not yet saved (the status bar says so).
     unsaved_typing_changed = Signal(bool)
@@ -157,11 +196,12 @@ class Workspace(QWidget):
         self.tabs.setObjectName("workspaceTabs")
         self.tabs.setAccessibleName("Views")
         self.tabs.addTab(self.plan_split, "&Plan")
-        self.actions_list: ActionListWidget | None = None
-        self.measures_list: MeasureListWidget | None = None
-        self.my_quarter: MyQuarterView | None = None
-        self.dashboard: DashboardView | None = None
-        self.review: ReviewView | None = None
+        self.tabs.currentChanged.connect(self._on_tab_shown)
+        # The plan the tabs after the Plan tab are for, and those of them built so far.
+        self._tabs_plan: uuid.UUID | None = None
+        self._views: dict[str, QWidget] = {}
+        # The number waiting for review, for the tab's title until its list is built.
+        self._review_count: WaitingCount | None = None
         self._current_id: uuid.UUID | None = None
 
         # An archived plan is read-only everywhere: said once, above every view of it.
@@ -223,7 +263,8 @@ class Workspace(QWidget):
 
     def take_typing(self) -> tuple[uuid.UUID | None, Typing] | None:
         """My quarter's typing not yet saved, with its plan (to carry over a rebuild)."""
-        typing = self.my_quarter.typing() if self.my_quarter is not None else None
+        built = self._built_my_quarter()
+        typing = built.typing() if built is not None else None
         return (self.plan_id, typing) if typing is not None else None
 
     def put_typing(self, plan_id: uuid.UUID | None, typing: Typing) -> None:
@@ -269,7 +310,8 @@ class Workspace(QWidget):
         box.open()
 
     def has_unsaved_typing(self) -> bool:
-        return self.my_quarter is not None and self.my_quarter.has_unsaved_typing()
+        built = self._built_my_quarter()
+        return built is not None and built.has_unsaved_typing()
 
     @property
     def plan_id(self) -> uuid.UUID | None:
@@ -302,11 +344,12 @@ class Workspace(QWidget):
         self._show_archived()
         plan_id = self.plan_id
         previous = self.navigator_model.plan_id
+        built = self._built_my_quarter()
         if (
             previous is not None
             and plan_id != previous
-            and self.my_quarter is not None
-            and not self.my_quarter.settle_unsaved()
+            and built is not None
+            and not built.settle_unsaved()
         ):
             # The user stayed with their typing in My quarter: stay on its plan.
             combo = self.plan_combo
@@ -325,36 +368,146 @@ class Workspace(QWidget):
             self._show_editor(None, None, "No plans yet: File > Start a new plan.")
 
     def _build_plan_tabs(self, plan_id: uuid.UUID | None) -> None:
-        while self.tabs.count() > 1:
-            widget = self.tabs.widget(1)
-            self.tabs.removeTab(1)
-            if widget is not None:
-                widget.deleteLater()
-        self.actions_list = self.measures_list = self.my_quarter = None
-        self.dashboard = None
-        self.review = None
+        """The tabs after the Plan tab for ``plan_id``, each to be built when first shown.
+
+        Made afresh for another plan or after a reload; like before tabs were built
+        lazily, the Plan tab is then the one in view."""
+        blocked = self.tabs.blockSignals(True)
+        try:
+            self.tabs.setCurrentIndex(0)
+            while self.tabs.count() > 1:
+                widget = self.tabs.widget(1)
+                self.tabs.removeTab(1)
+                if widget is not None:
+                    widget.deleteLater()
+        finally:
+            self.tabs.blockSignals(blocked)
+        self._views = {}
+        if self._review_count is not None:
+            self._review_count.deleteLater()
+            self._review_count = None
+        self._tabs_plan = plan_id
         if plan_id is None:
             return
-        self.actions_list = ActionListWidget(self.document, plan_id)
-        self.measures_list = MeasureListWidget(self.document, plan_id)
-        self.my_quarter = MyQuarterView(self.document, plan_id, today=self.today)
-        self.my_quarter.typing_changed.connect(self.unsaved_typing_changed)
-        self.dashboard = DashboardView(self.document, plan_id, today=self.today)
-        for widget in (self.actions_list, self.measures_list, self.my_quarter, self.dashboard):
-            widget.record_activated.connect(self.open_record)
-        self.tabs.addTab(self.actions_list, "&Actions")
-        self.tabs.addTab(self.measures_list, "&Measures")
-        self.tabs.addTab(self.my_quarter, "My &quarter")
-        self.tabs.addTab(self.dashboard, "&Dashboard")
+        for key, title in PLAN_TABS:
+            self.tabs.addTab(_NotBuiltYet(key, title.replace("&", "")), title)
         with self.document.read() as session:
             master = authority.copy_role(session) == authority.MASTER
         if master:  # only the master copy accepts or returns what leads submit
-            review = self.review = ReviewView(self.document, plan_id)
-            review.record_activated.connect(self.open_record)
-            self.tabs.addTab(review, tab_title(review.count))
-            review.count_changed.connect(
-                lambda n: self.tabs.setTabText(self.tabs.indexOf(review), tab_title(n))
+            from ssp_desktop.ui.review_tab import WaitingCount, tab_title
+
+            counter = self._review_count = WaitingCount(self.document, plan_id, self)
+            waiting = _NotBuiltYet(REVIEW, "To review")
+            self.tabs.addTab(waiting, tab_title(counter.count))
+            counter.count_changed.connect(
+                lambda n: self.tabs.setTabText(self.tabs.indexOf(waiting), tab_title(n))
             )
+
+    def _on_tab_shown(self, index: int) -> None:
+        page = self.tabs.widget(index)
+        if isinstance(page, _NotBuiltYet):
+            self._build_tab(page)
+
+    def _built_my_quarter(self) -> MyQuarterView | None:
+        """My quarter if its tab has been built (typing can only be there if so)."""
+        return cast("MyQuarterView | None", self._views.get(MY_QUARTER))
+
+    def view(self, key: str) -> QWidget | None:
+        """The view of the tab ``key`` (see :data:`PLAN_TABS`), built now if it has not
+        been shown yet; None without a plan, or for a tab this copy does not have."""
+        built = self._views.get(key)
+        if built is not None:
+            return built
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            if isinstance(page, _NotBuiltYet) and page.key == key:
+                return self._build_tab(page)
+        return None
+
+    @property
+    def actions_list(self) -> ActionListWidget | None:
+        return cast("ActionListWidget | None", self.view(ACTIONS))
+
+    @property
+    def measures_list(self) -> MeasureListWidget | None:
+        return cast("MeasureListWidget | None", self.view(MEASURES))
+
+    @property
+    def my_quarter(self) -> MyQuarterView | None:
+        return cast("MyQuarterView | None", self.view(MY_QUARTER))
+
+    @property
+    def dashboard(self) -> DashboardView | None:
+        return cast("DashboardView | None", self.view(DASHBOARD))
+
+    @property
+    def review(self) -> ReviewView | None:
+        return cast("ReviewView | None", self.view(REVIEW))
+
+    def _build_tab(self, page: _NotBuiltYet) -> QWidget:
+        """Build the view of ``page``'s tab and put it in the tab's place (in view if
+        ``page`` was)."""
+        plan_id = self._tabs_plan
+        assert plan_id is not None  # no plan, no tabs to build
+        view = self._make_view(page.key, plan_id)
+        self._views[page.key] = view
+        tabs = self.tabs
+        index = tabs.indexOf(page)
+        shown = tabs.currentIndex() == index
+        blocked = tabs.blockSignals(True)
+        try:
+            # In before the page, in view, then the page out: removing the tab in view
+            # would show its neighbour (and build it, or make it read the store).
+            tabs.insertTab(index, view, tabs.tabText(index))
+            if shown:
+                tabs.setCurrentIndex(index)
+            tabs.removeTab(index + 1)
+        finally:
+            tabs.blockSignals(blocked)
+        page.deleteLater()
+        if page.key == REVIEW:
+            self._show_review_count(cast("ReviewView", view))
+        return view
+
+    def _make_view(self, key: str, plan_id: uuid.UUID) -> QWidget:
+        view: ActionListWidget | MeasureListWidget | MyQuarterView | DashboardView | ReviewView
+        if key == ACTIONS:
+            from ssp_desktop.ui.lists import ActionListWidget
+
+            view = ActionListWidget(self.document, plan_id)
+        elif key == MEASURES:
+            from ssp_desktop.ui.lists import MeasureListWidget
+
+            view = MeasureListWidget(self.document, plan_id)
+        elif key == MY_QUARTER:
+            from ssp_desktop.ui.my_quarter import MyQuarterView
+
+            view = MyQuarterView(self.document, plan_id, today=self.today)
+            view.typing_changed.connect(self.unsaved_typing_changed)
+        elif key == DASHBOARD:
+            from ssp_desktop.ui.dashboard import DashboardView
+
+            view = DashboardView(self.document, plan_id, today=self.today)
+        elif key == REVIEW:
+            from ssp_desktop.ui.review import ReviewView
+
+            view = ReviewView(self.document, plan_id)
+        else:
+            raise ValueError(f"no tab called {key!r}")
+        view.record_activated.connect(self.open_record)
+        return view
+
+    def _show_review_count(self, review: ReviewView) -> None:
+        """The built list counts for the tab's title from now on."""
+        from ssp_desktop.ui.review_tab import tab_title
+
+        if self._review_count is not None:
+            self._review_count.deleteLater()
+            self._review_count = None
+        self.tabs.setTabText(self.tabs.indexOf(review), tab_title(review.count))
+        review.count_changed.connect(
+            lambda n: self.tabs.setTabText(self.tabs.indexOf(review), tab_title(n))
+        )
 
     # -- selection and editors ---------------------------------------------------------
 
@@ -514,7 +667,8 @@ class Workspace(QWidget):
     def find_in_lists(self) -> bool:
         """Find in the list in view (its search box); False when no list is in view."""
         target: QWidget | None = self.tabs.currentWidget()
-        if target not in (self.actions_list, self.measures_list):
+        lists = (self._views.get(ACTIONS), self._views.get(MEASURES))
+        if target is None or target not in lists:
             return False
         focus: Callable[[], None] | None = getattr(target, "focus_search", None)
         if focus is not None:
@@ -523,7 +677,8 @@ class Workspace(QWidget):
 
     def settle_unsaved(self) -> bool:
         """Ask about typing not yet saved before the workspace goes (see My quarter)."""
-        return self.my_quarter is None or self.my_quarter.settle_unsaved()
+        built = self._built_my_quarter()
+        return built is None or built.settle_unsaved()
 
     def save_layout(self, settings: QSettings) -> None:
         settings.setValue("workspace/plan_splitter", self.plan_split.saveState())

@@ -86,6 +86,40 @@ def test_schema_made_by_migrations_matches_the_models(store: Store) -> None:
     assert (search.TABLE in tables) == (store.backend.kind == "sqlite")
 
 
+def test_partial_unique_indexes_have_their_condition_in_the_models_and_the_store(
+    store: Store,
+) -> None:
+    """The models give PostgreSQL's conditions only once a server store is opened (so
+    the app does not load the PostgreSQL dialect to start); alembic's comparison above
+    does not look at conditions, so this does: each partial index of the models has its
+    condition on this store's engine, and the store's index has the same one."""
+    from sqlalchemy import Index
+
+    from ssp_desktop.domain.base import Base
+
+    kind = store.backend.kind
+    partial = {
+        index.name: str(index.dialect_options[kind]["where"])
+        for table in Base.metadata.tables.values()
+        for index in table.indexes
+        if isinstance(index, Index) and index.dialect_options["sqlite"]["where"] is not None
+    }
+    assert "uq_action_update_current" in partial and "uq_action_ref" in partial
+    assert all(where != "None" for where in partial.values()), partial
+    with store.engine.connect() as conn:
+        sql = (
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+            if kind == "sqlite"
+            else "SELECT indexname, indexdef FROM pg_indexes"
+        )
+        found = {name: text for name, text in conn.exec_driver_sql(sql)}
+    for name, where in partial.items():
+        stored = " ".join(str(found[name]).split()).lower()
+        words = where.lower().replace("(", " ").replace(")", " ").split()
+        assert " where " in stored, (name, stored)
+        assert all(word in stored for word in words if word not in {"and", "is"}), (name, stored)
+
+
 def test_missing_store_is_not_created_unless_asked(tmp_path: Path) -> None:
     with pytest.raises(StoreNotFoundError, match="There is no store"):
         Store.open(tmp_path / "nope.sqlite")

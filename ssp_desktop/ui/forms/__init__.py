@@ -12,40 +12,60 @@ three signals the window connects: ``record_added``, ``record_deleted`` and
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import uuid
+from collections.abc import Iterator, Mapping
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QWidget
 
 from ssp_desktop.domain.records import record_classes
 from ssp_desktop.ui.document import PlanDocument
-from ssp_desktop.ui.forms.action import ActionEditor
-from ssp_desktop.ui.forms.funding import FundingAwardEditor, FundingStreamEditor
-from ssp_desktop.ui.forms.measure import MeasureEditor
-from ssp_desktop.ui.forms.outcomes import OutcomeEditor, OutcomeFrameworkEditor
-from ssp_desktop.ui.forms.partners import OrganisationEditor, PartnershipEditor, PersonEditor
-from ssp_desktop.ui.forms.plan import PlanEditor, PriorityAreaEditor, PriorityEditor
 from ssp_desktop.ui.forms.record_form import RecordForm
-from ssp_desktop.ui.forms.risk import RiskEditor
 
 __all__ = ["EDITORS", "PARENT_EDITORS", "RecordForm", "create_editor"]
 
+
+class _Editors(Mapping[str, type[RecordForm]]):
+    """Table name -> its editor's class, each form's module imported when its class is
+    first asked for: the window opens on the plan's editor without loading the others
+    (the measure form's charts bring the list and chart queries with them)."""
+
+    def __init__(self, where: dict[str, str]) -> None:
+        self._where = where
+
+    def __getitem__(self, entity: str) -> type[RecordForm]:
+        module, _, name = self._where[entity].partition(":")
+        form_class: type[RecordForm] = getattr(
+            importlib.import_module(f"ssp_desktop.ui.forms.{module}"), name
+        )
+        return form_class
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+
 # The editor of each record a user edits, by table name.
-EDITORS: dict[str, type[RecordForm]] = {
-    "partnership": PartnershipEditor,
-    "organisation": OrganisationEditor,
-    "person": PersonEditor,
-    "plan": PlanEditor,
-    "priority": PriorityEditor,
-    "priority_area": PriorityAreaEditor,
-    "action": ActionEditor,
-    "measure": MeasureEditor,
-    "funding_stream": FundingStreamEditor,
-    "funding_award": FundingAwardEditor,
-    "outcome_framework": OutcomeFrameworkEditor,
-    "outcome": OutcomeEditor,
-    "risk": RiskEditor,
-}
+EDITORS: Mapping[str, type[RecordForm]] = _Editors(
+    {
+        "partnership": "partners:PartnershipEditor",
+        "organisation": "partners:OrganisationEditor",
+        "person": "partners:PersonEditor",
+        "plan": "plan:PlanEditor",
+        "priority": "plan:PriorityEditor",
+        "priority_area": "plan:PriorityAreaEditor",
+        "action": "action:ActionEditor",
+        "measure": "measure:MeasureEditor",
+        "funding_stream": "funding:FundingStreamEditor",
+        "funding_award": "funding:FundingAwardEditor",
+        "outcome_framework": "outcomes:OutcomeFrameworkEditor",
+        "outcome": "outcomes:OutcomeEditor",
+        "risk": "risk:RiskEditor",
+    }
+)
 
 # Records edited inside their parent's editor (a row of a grid, a tick in a list):
 # table -> (parent table, the column naming the parent).
@@ -99,8 +119,11 @@ def create_editor(
         if not isinstance(parent_id, uuid.UUID):
             return _placeholder(f"This {entity.replace('_', ' ')} is not in the store.")
         editor = create_editor(document, parent_entity, parent_id, today=today, parent=parent)
-        if isinstance(editor, ActionEditor) and quarter is not None:
-            editor.updates.select_quarter(quarter)
+        if quarter is not None:
+            from ssp_desktop.ui.forms.action import ActionEditor
+
+            if isinstance(editor, ActionEditor):
+                editor.updates.select_quarter(quarter)
         return editor
     form_class = EDITORS.get(entity)
     if form_class is None:
