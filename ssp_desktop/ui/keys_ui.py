@@ -9,7 +9,10 @@
   bundle): the fingerprint of the master copy that signed it, shown large to compare with
   what the strategy team reads out; the import goes ahead only when it matches.
 * :class:`KeysDialog` (Help > Your keys): this install's fingerprint, where its private
-  keys are kept, the keys the open store trusts, and rotating the keys.
+  keys are kept, the keys the open partnership trusts, and rotating the keys.
+
+Trust is per partnership: a store holding several is open for one, and both the list
+of trusted keys and an enrolment are that partnership's (named in both dialogs).
 
 Key work is fast (a few milliseconds), so it runs on the UI thread.
 """
@@ -46,6 +49,13 @@ from ssp_desktop.ui.dialogs import MessageLabel
 
 JOIN_FILTER = "Join requests (*.sspjoin)"
 ENROL_FILTER = "Join requests and recovery keys (*.sspjoin *.ssprecovery-public)"
+
+
+def trusted_for(store: Store | None) -> str:
+    """The partnership whose trust the dialogs show and change ("" when not known)."""
+    if store is None or store.partnership is None:
+        return ""
+    return store.partnership.name
 
 
 def fingerprint_label(text: str = "") -> QLabel:
@@ -159,10 +169,17 @@ class EnrolDialog(QDialog):
         self.recovery: RecoveryPublic | None = None
         self.setWindowTitle("Enrol a lead")
         self.setMinimumWidth(520)  # the fingerprint and the hint in the box fit on one line
+        partnership = trusted_for(store)
+        where = (
+            f"<p>They are enrolled for <b>{html.escape(partnership)}</b> only: its bundles "
+            "are the ones their key will be trusted to send.</p>"
+            if partnership
+            else ""
+        )
         intro = QLabel(
-            "Choose the join request the person sent you. Then ask them, by phone or in "
-            "person, to read out the fingerprint their app shows (Help > Your keys). Enrol "
-            "only if it is the one below, group for group."
+            f"{where}<p>Choose the join request the person sent you. Then ask them, by phone "
+            "or in person, to read out the fingerprint their app shows (Help > Your keys). "
+            "Enrol only if it is the one below, group for group.</p>"
         )
         intro.setWordWrap(True)
         self.choose_button = QPushButton("&Choose a join request…")
@@ -348,8 +365,10 @@ class KeysDialog(QDialog):
         self.where = QLabel()
         self.where.setWordWrap(True)
         self.where.setAccessibleName("Where the private keys are kept")
+        partnership = trusted_for(store)
+        trusted = f"Keys {partnership} trusts" if partnership else "Keys the open store trusts"
         self.table = QTableWidget(0, 4)
-        self.table.setAccessibleName("Keys this store trusts")
+        self.table.setAccessibleName(trusted)
         self.table.setHorizontalHeaderLabels(["Role", "Who", "Fingerprint", "Status"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -369,7 +388,9 @@ class KeysDialog(QDialog):
         layout.addWidget(self.intro)
         layout.addWidget(self.fingerprint)
         layout.addWidget(self.where)
-        layout.addWidget(QLabel("Keys the open store trusts:"))
+        self.trusted_label = QLabel(f"{trusted}:")
+        self.trusted_label.setWordWrap(True)
+        layout.addWidget(self.trusted_label)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
         layout.addWidget(buttons)
