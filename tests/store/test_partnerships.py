@@ -432,3 +432,30 @@ def test_store_copy_keeps_each_partnerships_trust(
         back = request.getfixturevalue("pg_url")
         copy_store(file_copy, back)  # and file to server
         assert trusted(back) == expected
+
+
+def test_a_region_store_from_before_0012_keeps_the_trust_it_gave(
+    two: Location, tmp_path: Path
+) -> None:
+    # Before 0012 a key was trusted store-wide: a lead's key belonged to its person's
+    # partnership anyway, but a recovery key was a recipient of every partnership's
+    # bundles. Upgrading keeps exactly that: the recovery key, once per partnership.
+    from alembic import command
+
+    from ssp_desktop.store.engine import _alembic_config
+
+    lead_keys = new_identity()
+    key = make_recovery_key(tmp_path / "r.ssprecovery-public", tmp_path / "r.ssprecovery")
+    with Store.open(two, partnership=A) as store:
+        enrol_identity(store, LEAD, lead_keys)
+        trust.enrol_recovery(store, key, key.fingerprint)
+    with Store.open(two, all_partnerships=True) as store:
+        cfg = _alembic_config()
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0011")
+    for name, lead_trusted in ((A, 1), (B, 0)):
+        with Store.open(two, partnership=name) as store, store.session() as s:  # upgrades
+            assert len(trust.recovery_keys(s)) == 1
+            leads = s.scalars(select(SyncKey).where(SyncKey.role == "lead")).all()
+            assert len(leads) == lead_trusted
