@@ -523,6 +523,37 @@ def enrol_recovery(
     return Enrolled("the recovery key", key.fingerprint, 0, partnership=partnership.name)
 
 
+def withdraw(store: Store, key_id: uuid.UUID, *, actor: str | None = None) -> str:
+    """Stop trusting a lead's key or a recovery key, for the partnership the store is
+    open for only (kept as retired, so the history still says who signed what). Returns
+    what was done, in words."""
+    with store.transaction(actor=actor, source="sync", keeps_history=True) as tx:
+        s = tx.session
+        partnership = _open_partnership(store, s)
+        row = s.get(SyncKey, key_id)
+        if row is None or row.partnership_id != partnership.id or row.status != KEY_ACTIVE:
+            raise SecurityError(
+                f"That key is not trusted for {partnership.name} (any more). Nothing was changed."
+            )
+        if row.role == ROLE_MASTER:
+            raise SecurityError(
+                "This is the master copy's key: it is how this copy knows that bundles come "
+                "from the strategy team, so it cannot be withdrawn. Nothing was changed."
+            )
+        who = (
+            "The recovery key"
+            if row.role == ROLE_RECOVERY
+            else f"{row.name or row.email}'s key ({row.fingerprint})"
+        )
+        _retire(s, row, None)
+    after = (
+        "bundles for this partnership are no longer encrypted to it"
+        if row.role == ROLE_RECOVERY
+        else "bundles signed by it are refused; enrol a new join request to trust them again"
+    )
+    return f"{who} is no longer trusted for {partnership.name}: {after}."
+
+
 def _open_partnership(store: Store, session: Session) -> PartnershipRef:
     """The partnership whose trust a key enrolled now joins: the one the store is open
     for (a store of one partnership is open for it)."""

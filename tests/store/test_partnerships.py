@@ -459,3 +459,18 @@ def test_a_region_store_from_before_0012_keeps_the_trust_it_gave(
             assert len(trust.recovery_keys(s)) == 1
             leads = s.scalars(select(SyncKey).where(SyncKey.role == "lead")).all()
             assert len(leads) == lead_trusted
+
+
+def test_trust_is_withdrawn_only_in_the_open_partnership(two: Location) -> None:
+    lead_keys = new_identity()
+    with Store.open(two, partnership=B) as store:
+        enrol_identity(store, LEAD, lead_keys)
+        with store.session() as s:
+            key_id = s.scalars(select(SyncKey.id)).one()
+    with Store.open(two, partnership=A) as store:
+        with pytest.raises(SecurityError, match=f"not trusted for {A}"):
+            trust.withdraw(store, key_id)
+    with Store.open(two, partnership=B) as store:
+        assert f"no longer trusted for {B}" in trust.withdraw(store, key_id)
+        with store.session() as s:
+            assert trust.enrolled_people(s) == []
