@@ -100,7 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--force", action="store_true", help="replace an existing store at PATH")
 
     store_cmd = sub.add_parser(
-        "store", help="move a master copy between a file and a PostgreSQL server"
+        "store",
+        help="move a master copy between a file and a PostgreSQL server; officers' access",
     )
     store_sub = store_cmd.add_subparsers(dest="store_command", metavar="ACTION", required=True)
     copy = store_sub.add_parser(
@@ -120,6 +121,34 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="overwrite a target that already holds a store (default: refuse)",
     )
+    grant = store_sub.add_parser(
+        "grant",
+        help="let a database role read and write one partnership (or, --regional, all)",
+        description=(
+            "On a server store, as its owner: give a database role (a group role that "
+            "officers' login roles are members of) the privileges it needs and its row in "
+            "the access list, so that row-level security lets it read and write one "
+            "partnership's records (or, with --regional, every partnership's: the region "
+            "summary). Granting again changes nothing; --revoke takes the access away."
+        ),
+    )
+    grant.add_argument("--store", metavar="URL", required=True, help="the server store")
+    grant.add_argument("--role", metavar="NAME", required=True, help="the database role")
+    grant.add_argument(
+        "--partnership",
+        metavar="NAME",
+        default=argparse.SUPPRESS,
+        help="the partnership the role reads (its name or id)",
+    )
+    grant.add_argument("--regional", action="store_true", help="the role reads every partnership")
+    grant.add_argument("--revoke", action="store_true", help="take the role's access away")
+    roles = store_sub.add_parser(
+        "roles",
+        help="list which database roles may read which partnership",
+        description="On a server store: every role in the access list, what it reads, "
+        "and the login roles that hold it.",
+    )
+    roles.add_argument("--store", metavar="URL", required=True, help="the server store")
 
     check = sub.add_parser("check", help="check a store for damage and inconsistencies")
     check.add_argument("--store", metavar="PATH", required=True, help="the store to check")
@@ -476,6 +505,48 @@ def cmd_store_copy(source: StoreLocation, target: StoreLocation, replace: bool) 
     except SspError as exc:
         return _error(str(exc))
     print(result.describe())
+    return EXIT_OK
+
+
+def cmd_store_grant(
+    store: StoreLocation,
+    role: str,
+    *,
+    partnership: str | None,
+    regional: bool,
+    revoke: bool,
+) -> int:
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.store.grants import grant
+
+    try:
+        result = grant(store, role, partnership=partnership, regional=regional, revoke=revoke)
+    except SspError as exc:
+        return _error(str(exc))
+    print(result.describe())
+    return EXIT_OK
+
+
+def cmd_store_roles(store: StoreLocation) -> int:
+    from ssp_desktop.domain.errors import SspError
+    from ssp_desktop.store.grants import roles
+
+    try:
+        found = roles(store)
+    except SspError as exc:
+        return _error(str(exc))
+    if not found:
+        print("No database role is in this store's access list.")
+        return EXIT_OK
+    for access in found:
+        notes = []
+        if access.owner:
+            notes.append("the store's owner")
+        if not access.exists:
+            notes.append("no such role on the server any more")
+        held = ", ".join(access.members) if access.members else "no members"
+        extra = f" ({'; '.join(notes)})" if notes else ""
+        print(f"{access.role}: reads {access.reads}; held by {held}{extra}")
     return EXIT_OK
 
 
@@ -1092,6 +1163,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         return cmd_demo(_location(args.store), force=args.force)
     if args.command == "store":
+        if args.store_command == "grant":
+            return cmd_store_grant(
+                _location(args.store),
+                args.role,
+                partnership=args.partnership,
+                regional=args.regional,
+                revoke=args.revoke,
+            )
+        if args.store_command == "roles":
+            return cmd_store_roles(_location(args.store))
         return cmd_store_copy(_location(args.source), _location(args.target), args.replace)
     if args.command == "check":
         return cmd_check(_location(args.store))

@@ -21,6 +21,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -185,7 +186,8 @@ def pg_store_url(pg_server: PgServer, pg_new_store_url: Callable[[], str]) -> It
     own store and site ids (dropped after the test)."""
     url = pg_new_store_url()
     yield url
-    pg_server.drop_database(url.rsplit("/", 1)[1].split("?", 1)[0])
+    # The database is the URL's path: its query (?host=/tmp/...) holds slashes too.
+    pg_server.drop_database(urlsplit(url).path.lstrip("/"))
 
 
 @pytest.fixture(scope="module")

@@ -167,6 +167,11 @@ class SyncKey(Base):
     A rotated key is kept as "retired" (with ``replaced_by``) so the history says which
     key signed what; only "active" keys are trusted to sign or encrypted to.
     Keys are base64 text of the raw 32-byte public keys.
+
+    Trust belongs to one partnership (``partnership_id``; migration 0012): in a region
+    store, a lead's key enrolled for Bolton lets nothing into Stockport, and Bolton's
+    recovery key is not a recipient of Stockport's bundles. The same install may be
+    enrolled for two partnerships, as each one's person.
     """
 
     __tablename__ = "sync_key"
@@ -174,6 +179,7 @@ class SyncKey(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     role: Mapped[str] = mapped_column(String(10))
+    partnership_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
     person_id: Mapped[uuid.UUID | None] = mapped_column(default=None, index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str] = mapped_column(String(254), default="")

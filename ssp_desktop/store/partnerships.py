@@ -157,6 +157,7 @@ def scoped_classes() -> tuple[type[Base], ...]:
         sync_records.SyncLead,
         sync_records.SyncBundle,
         sync_records.SyncProcessed,
+        sync_records.SyncKey,  # trust of leads' keys is per partnership (0012)
     )
     return (*record_classes().values(), *extra)
 

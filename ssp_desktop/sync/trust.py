@@ -11,6 +11,12 @@
   then retires the old key and trusts the new one (:func:`learn`).
 * Recovery keys enrolled on the master (:func:`enrol_recovery`) are recipients of every
   bundle it writes, and its snapshots tell the lead copies to add them too.
+* Trust belongs to one partnership (``SyncKey.partnership_id``): a key is enrolled for
+  its person's partnership, a recovery key for the partnership the store is open for,
+  and a key learned from a bundle for the partnership of the bundle's plan. A store
+  open for one partnership reads only that partnership's keys (the store's partnership
+  filter, and row-level security on a server), so a lead's key trusted by Bolton lets
+  nothing into Stockport: such a bundle is refused naming the partnership that trusts it.
 """
 
 from __future__ import annotations
@@ -23,8 +29,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import utcnow
-from ssp_desktop.domain.errors import SecurityError
-from ssp_desktop.domain.records import Person
+from ssp_desktop.domain.errors import BundleError, SecurityError
+from ssp_desktop.domain.records import Partnership, Person, Plan
 from ssp_desktop.domain.sync_records import (
     KEY_ACTIVE,
     KEY_RETIRED,
@@ -35,6 +41,15 @@ from ssp_desktop.domain.sync_records import (
     SyncLead,
 )
 from ssp_desktop.store.engine import Store, default_actor
+from ssp_desktop.store.partnerships import (
+    ALL_PARTNERSHIPS,
+    PartnershipRef,
+    filtered_partnership,
+    list_partnerships,
+    other_partnership_refusal,
+    partnership_by_id,
+    partnership_of_plan,
+)
 from ssp_desktop.sync import state
 from ssp_desktop.sync.keys import (
     JoinRequest,
@@ -83,13 +98,24 @@ class StoreTrust:
     names: dict[str, str] = field(default_factory=dict)  # fingerprint -> name
     owners: dict[str, uuid.UUID] = field(default_factory=dict)  # fingerprint -> person
     lead_people: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # lead -> person
+    # In a store of several partnerships: the one it is open for, the other
+    # partnerships' plans, and which other partnerships trust a lead's key (by
+    # fingerprint), so a refusal can name them. Empty in a store of one partnership.
+    open_for: PartnershipRef | None = None
+    other_plans: dict[uuid.UUID, PartnershipRef] = field(default_factory=dict)
+    elsewhere: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, session: Session) -> StoreTrust:
+        """What ``session``'s store trusts, for the partnership it is open for (its
+        reads of the keys are filtered to that partnership)."""
         trust = cls(role=state.role(session))
         trust.lead_people = dict(
             session.execute(select(SyncLead.id, SyncLead.person_id)).tuples().all()
         )
+        pid = filtered_partnership(session)
+        if pid is not None:
+            trust._read_other_partnerships(session, pid)
         for row in session.scalars(select(SyncKey).where(SyncKey.status == KEY_ACTIVE)):
             if row.role == ROLE_MASTER:
                 trust.masters.append(_keys(row))
@@ -99,14 +125,63 @@ class StoreTrust:
                 trust.names[row.fingerprint] = row.name or row.email
         return trust
 
+    def _read_other_partnerships(self, session: Session, pid: uuid.UUID) -> None:
+        """The other partnerships' plans and lead keys this connection may read (on a
+        server, row-level security may hide them: then the refusal is the plain one)."""
+        across = {ALL_PARTNERSHIPS: True}
+        self.open_for = partnership_by_id(session, pid)
+        for plan_id, owner_id, name, area in session.execute(
+            select(Plan.id, Partnership.id, Partnership.name, Partnership.area)
+            .join(Partnership, Partnership.id == Plan.partnership_id)
+            .where(Plan.partnership_id != pid)
+            .execution_options(**across)
+        ):
+            self.other_plans[plan_id] = PartnershipRef(owner_id, name, area)
+        for fingerprint, name in session.execute(
+            select(SyncKey.fingerprint, Partnership.name)
+            .join(Partnership, Partnership.id == SyncKey.partnership_id)
+            .where(
+                SyncKey.role == ROLE_LEAD,
+                SyncKey.status == KEY_ACTIVE,
+                SyncKey.partnership_id != pid,
+            )
+            .order_by(Partnership.name)
+            .execution_options(**across)
+        ):
+            self.elsewhere.setdefault(fingerprint, []).append(name)
+
     @classmethod
     def of_store(cls, store: Store) -> StoreTrust:
         with store.session() as s:
             return cls.of(s)
 
+    def _refuse_other_partnership(self, opened: Opened) -> None:
+        """A bundle of another partnership's plan is refused before any key is judged:
+        which partnership it belongs to is the useful thing to say."""
+        plan_id = claim_uuid(opened, "plan_id")
+        theirs = self.other_plans.get(plan_id) if plan_id is not None else None
+        if theirs is not None:
+            raise BundleError(other_partnership_refusal("This bundle", theirs, self.open_for))
+
+    def _trusted_elsewhere(self, signer: PublicKeys) -> None:
+        """Refuse, naming them, when only other partnerships trust ``signer``."""
+        where = self.elsewhere.get(signer.fingerprint)
+        if not where or self.open_for is None:
+            return
+        names = " and ".join(where)
+        here = self.open_for.name
+        raise SecurityError(
+            f"This bundle is signed by a lead's key that is trusted for {names}, not for "
+            f"{here} (the partnership the store is open for). Trust is given per "
+            f"partnership: if they lead a theme of {here} too, enrol them for it with the "
+            f"store open for {here}. To import it into {names}, open the store for that "
+            "partnership. " + _NOTHING
+        )
+
     def check(self, opened: Opened) -> PublicKeys | None:
         kind = opened.claims.get("kind")
         signer = opened.signer
+        self._refuse_other_partnership(opened)
         if kind == KIND_SNAPSHOT:
             return self._from_master(opened)
         if kind != KIND_CHANGES:
@@ -128,6 +203,8 @@ class StoreTrust:
             )
         enrolled = self.leads.get(person) if person is not None else None
         if not enrolled:
+            if owner is None:
+                self._trusted_elsewhere(signer)
             raise SecurityError(
                 "The person this bundle comes from is not yet enrolled on this master copy "
                 f"(their key is unknown here). To accept bundles from them, {_ENROL_HOW}. "
@@ -138,6 +215,7 @@ class StoreTrust:
         for key in enrolled:
             if _walk(key, signer, opened.rotations):
                 return key
+        self._trusted_elsewhere(signer)
         raise SecurityError(
             f"This bundle is signed by a key this master copy does not know (fingerprint "
             f"{signer.fingerprint}), not by the enrolled key of the person it claims to come "
@@ -199,18 +277,36 @@ def learn(session: Session, opened: Opened, *, sender: str = "") -> None:
     signer = opened.signer
     kind = opened.claims.get("kind")
     role = ROLE_MASTER if kind == KIND_SNAPSHOT else ROLE_LEAD
+    plan_id = claim_uuid(opened, "plan_id")
+    # The bundle's plan is in the store by now (a starter has just made it).
+    owner = partnership_of_plan(session, plan_id) if plan_id is not None else None
+    pid = owner.id if owner is not None else None
     rows = session.scalars(
         select(SyncKey).where(SyncKey.role == role, SyncKey.status == KEY_ACTIVE)
     ).all()
     if role == ROLE_MASTER:
         if not rows:
-            _add(session, ROLE_MASTER, signer, name=sender, enrolled_by="starter bundle")
+            _add(
+                session,
+                ROLE_MASTER,
+                signer,
+                partnership_id=pid,
+                name=sender,
+                enrolled_by="starter bundle",
+            )
         elif opened.rotated_from is not None:
             for row in rows:
                 if row.fingerprint == opened.rotated_from.fingerprint:
-                    new = _add(session, ROLE_MASTER, signer, name=row.name, enrolled_by="rotation")
+                    new = _add(
+                        session,
+                        ROLE_MASTER,
+                        signer,
+                        partnership_id=row.partnership_id or pid,
+                        name=row.name,
+                        enrolled_by="rotation",
+                    )
                     _retire(session, row, new.id)
-        _learn_recovery(session, opened.recovery_keys)
+        _learn_recovery(session, opened.recovery_keys, pid)
     elif opened.rotated_from is not None:
         for row in rows:
             if row.fingerprint == opened.rotated_from.fingerprint:
@@ -218,6 +314,7 @@ def learn(session: Session, opened: Opened, *, sender: str = "") -> None:
                     session,
                     ROLE_LEAD,
                     signer,
+                    partnership_id=row.partnership_id or pid,
                     person_id=row.person_id,
                     name=row.name,
                     email=row.email,
@@ -226,7 +323,9 @@ def learn(session: Session, opened: Opened, *, sender: str = "") -> None:
                 _retire(session, row, new.id)
 
 
-def _learn_recovery(session: Session, keys: Sequence[bytes]) -> None:
+def _learn_recovery(
+    session: Session, keys: Sequence[bytes], partnership_id: uuid.UUID | None
+) -> None:
     """A lead copy encrypts to exactly the recovery keys its master names."""
     wanted = {b64(k) for k in keys}
     for row in session.scalars(
@@ -242,6 +341,7 @@ def _learn_recovery(session: Session, keys: Sequence[bytes]) -> None:
             SyncKey(
                 id=uuid.uuid4(),
                 role=ROLE_RECOVERY,
+                partnership_id=partnership_id,
                 enc_key=enc,
                 fingerprint=recovery_fingerprint(raw),
                 status=KEY_ACTIVE,
@@ -259,12 +359,14 @@ class Enrolled:
     fingerprint: str
     replaced: int  # earlier keys of the person retired
     already: bool = False
+    partnership: str = ""  # whose trust it is (the partnership's name)
 
     def describe(self) -> str:
+        where = f" for {self.partnership}" if self.partnership else ""
         if self.already:
-            return f"{self.person} was already enrolled with fingerprint {self.fingerprint}."
+            return f"{self.person} was already enrolled{where} with fingerprint {self.fingerprint}."
         extra = " (their previous key was retired)" if self.replaced else ""
-        return f"Enrolled {self.person} with fingerprint {self.fingerprint}{extra}."
+        return f"Enrolled {self.person}{where} with fingerprint {self.fingerprint}{extra}."
 
 
 def check_fingerprint(expected: str, typed: str) -> None:
@@ -339,11 +441,17 @@ def enrol(store: Store, request: JoinRequest, typed: str, *, actor: str | None =
                 "Nothing was enrolled."
             )
         person = _person_by_email(s, request.email)
+        pid = person.partnership_id
+        partnership = partnership_by_id(s, pid)
+        where = partnership.name if partnership is not None else ""
+        # One install's keys belong to one person of a partnership; the same install
+        # may be enrolled for another partnership too, as that partnership's person.
         other = s.scalar(
             select(SyncKey).where(
                 SyncKey.fingerprint == request.fingerprint,
                 SyncKey.status == KEY_ACTIVE,
                 SyncKey.person_id != person.id,
+                SyncKey.partnership_id == pid,
             )
         )
         if other is not None:
@@ -360,11 +468,12 @@ def enrol(store: Store, request: JoinRequest, typed: str, *, actor: str | None =
         ).all()
         label = f"{person.name} ({person.email})"
         if any(r.fingerprint == request.fingerprint for r in current):
-            return Enrolled(label, request.fingerprint, 0, already=True)
+            return Enrolled(label, request.fingerprint, 0, already=True, partnership=where)
         row = _add(
             s,
             ROLE_LEAD,
             request.keys,
+            partnership_id=pid,
             person_id=person.id,
             name=request.name,
             email=request.email,
@@ -372,7 +481,7 @@ def enrol(store: Store, request: JoinRequest, typed: str, *, actor: str | None =
         )
         for old in current:
             _retire(s, old, row.id)
-        return Enrolled(label, request.fingerprint, len(current))
+        return Enrolled(label, request.fingerprint, len(current), partnership=where)
 
 
 def enrol_recovery(
@@ -386,19 +495,24 @@ def enrol_recovery(
             raise SecurityError(
                 "The recovery key is enrolled on the master copy. Nothing was enrolled."
             )
+        partnership = _open_partnership(store, s)
         existing = s.scalar(
             select(SyncKey).where(
                 SyncKey.role == ROLE_RECOVERY,
                 SyncKey.fingerprint == key.fingerprint,
                 SyncKey.status == KEY_ACTIVE,
+                SyncKey.partnership_id == partnership.id,
             )
         )
         if existing is not None:
-            return Enrolled("the recovery key", key.fingerprint, 0, already=True)
+            return Enrolled(
+                "the recovery key", key.fingerprint, 0, already=True, partnership=partnership.name
+            )
         s.add(
             SyncKey(
                 id=uuid.uuid4(),
                 role=ROLE_RECOVERY,
+                partnership_id=partnership.id,
                 name="Partnership recovery key",
                 enc_key=b64(key.enc),
                 fingerprint=key.fingerprint,
@@ -406,7 +520,58 @@ def enrol_recovery(
                 enrolled_by=actor or default_actor(),
             )
         )
-    return Enrolled("the recovery key", key.fingerprint, 0)
+    return Enrolled("the recovery key", key.fingerprint, 0, partnership=partnership.name)
+
+
+def withdraw(store: Store, key_id: uuid.UUID, *, actor: str | None = None) -> str:
+    """Stop trusting a lead's key or a recovery key, for the partnership the store is
+    open for only (kept as retired, so the history still says who signed what). Returns
+    what was done, in words."""
+    with store.transaction(actor=actor, source="sync", keeps_history=True) as tx:
+        s = tx.session
+        partnership = _open_partnership(store, s)
+        row = s.get(SyncKey, key_id)
+        if row is None or row.partnership_id != partnership.id or row.status != KEY_ACTIVE:
+            raise SecurityError(
+                f"That key is not trusted for {partnership.name} (any more). Nothing was changed."
+            )
+        if row.role == ROLE_MASTER:
+            raise SecurityError(
+                "This is the master copy's key: it is how this copy knows that bundles come "
+                "from the strategy team, so it cannot be withdrawn. Nothing was changed."
+            )
+        who = (
+            "The recovery key"
+            if row.role == ROLE_RECOVERY
+            else f"{row.name or row.email}'s key ({row.fingerprint})"
+        )
+        _retire(s, row, None)
+    after = (
+        "bundles for this partnership are no longer encrypted to it"
+        if row.role == ROLE_RECOVERY
+        else "bundles signed by it are refused; enrol a new join request to trust them again"
+    )
+    return f"{who} is no longer trusted for {partnership.name}: {after}."
+
+
+def _open_partnership(store: Store, session: Session) -> PartnershipRef:
+    """The partnership whose trust a key enrolled now joins: the one the store is open
+    for (a store of one partnership is open for it)."""
+    if store.partnership is not None:
+        return store.partnership
+    held = list_partnerships(session)
+    if len(held) == 1:
+        return held[0]
+    if not held:
+        raise SecurityError(
+            "This store holds no partnership yet, so there is no partnership to trust the "
+            "key. Make or import the plan first. Nothing was enrolled."
+        )
+    raise SecurityError(
+        "This store holds several partnerships and is not open for one of them: trust is "
+        "given per partnership. Open the store for the partnership (--partnership) and "
+        "enrol the key again. Nothing was enrolled."
+    )
 
 
 # --------------------------------------------------------------------------- recipients

@@ -9,7 +9,11 @@
   bundle): the fingerprint of the master copy that signed it, shown large to compare with
   what the strategy team reads out; the import goes ahead only when it matches.
 * :class:`KeysDialog` (Help > Your keys): this install's fingerprint, where its private
-  keys are kept, the keys the open store trusts, and rotating the keys.
+  keys are kept, the keys the open partnership trusts (and withdrawing that trust from a
+  lead's or the recovery key), and rotating the keys.
+
+Trust is per partnership: a store holding several is open for one, and both the list
+of trusted keys and an enrolment are that partnership's (named in both dialogs).
 
 Key work is fast (a few milliseconds), so it runs on the UI thread.
 """
@@ -17,6 +21,7 @@ Key work is fast (a few milliseconds), so it runs on the UI thread.
 from __future__ import annotations
 
 import html
+import uuid
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -39,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssp_desktop.domain.errors import SspError
+from ssp_desktop.domain.sync_records import ROLE_MASTER
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync import keys, trust
 from ssp_desktop.sync.keys import JoinRequest, RecoveryPublic
@@ -46,6 +52,13 @@ from ssp_desktop.ui.dialogs import MessageLabel
 
 JOIN_FILTER = "Join requests (*.sspjoin)"
 ENROL_FILTER = "Join requests and recovery keys (*.sspjoin *.ssprecovery-public)"
+
+
+def trusted_for(store: Store | None) -> str:
+    """The partnership whose trust the dialogs show and change ("" when not known)."""
+    if store is None or store.partnership is None:
+        return ""
+    return store.partnership.name
 
 
 def fingerprint_label(text: str = "") -> QLabel:
@@ -159,10 +172,17 @@ class EnrolDialog(QDialog):
         self.recovery: RecoveryPublic | None = None
         self.setWindowTitle("Enrol a lead")
         self.setMinimumWidth(520)  # the fingerprint and the hint in the box fit on one line
+        partnership = trusted_for(store)
+        where = (
+            f"<p>They are enrolled for <b>{html.escape(partnership)}</b> only: its bundles "
+            "are the ones their key will be trusted to send.</p>"
+            if partnership
+            else ""
+        )
         intro = QLabel(
-            "Choose the join request the person sent you. Then ask them, by phone or in "
-            "person, to read out the fingerprint their app shows (Help > Your keys). Enrol "
-            "only if it is the one below, group for group."
+            f"{where}<p>Choose the join request the person sent you. Then ask them, by phone "
+            "or in person, to read out the fingerprint their app shows (Help > Your keys). "
+            "Enrol only if it is the one below, group for group.</p>"
         )
         intro.setWordWrap(True)
         self.choose_button = QPushButton("&Choose a join request…")
@@ -348,11 +368,27 @@ class KeysDialog(QDialog):
         self.where = QLabel()
         self.where.setWordWrap(True)
         self.where.setAccessibleName("Where the private keys are kept")
+        partnership = trusted_for(store)
+        trusted = f"Keys trusted for {partnership}" if partnership else "Keys the open store trusts"
         self.table = QTableWidget(0, 4)
-        self.table.setAccessibleName("Keys this store trusts")
+        self.table.setAccessibleName(trusted)
         self.table.setHorizontalHeaderLabels(["Role", "Who", "Fingerprint", "Status"])
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.itemSelectionChanged.connect(self._update_withdraw)
+        self.withdraw_button = QPushButton("&Stop trusting this key…")
+        self.withdraw_button.setAccessibleName(
+            f"Stop trusting the chosen key for {partnership}"
+            if partnership
+            else "Stop trusting the chosen key"
+        )
+        self.withdraw_button.clicked.connect(self.ask_withdraw)
+        self.withdraw_button.setEnabled(False)  # until a key is chosen
+        self.trust_message = MessageLabel()
+        self.trust_message.setWordWrap(True)
+        self.trust_message.setAccessibleName("Trust status")
         self.rotate_button = QPushButton("&Make new keys (rotate)…")
         self.rotate_button.setAccessibleName("Make new keys")
         self.rotate_button.clicked.connect(self.ask_rotate)
@@ -369,8 +405,15 @@ class KeysDialog(QDialog):
         layout.addWidget(self.intro)
         layout.addWidget(self.fingerprint)
         layout.addWidget(self.where)
-        layout.addWidget(QLabel("Keys the open store trusts:"))
+        self.trusted_label = QLabel(f"{trusted}:")
+        self.trusted_label.setWordWrap(True)
+        layout.addWidget(self.trusted_label)
         layout.addWidget(self.table, 1)
+        trust_row = QHBoxLayout()
+        trust_row.addWidget(self.withdraw_button)
+        trust_row.addStretch(1)
+        layout.addLayout(trust_row)
+        layout.addWidget(self.trust_message)
         layout.addLayout(row)
         layout.addWidget(buttons)
         self.refresh()
@@ -390,14 +433,56 @@ class KeysDialog(QDialog):
             return
         with self.store.session() as s:
             rows = [
-                (r.role, r.name or r.email, r.fingerprint, r.status)
+                (r.id, r.role, (r.role, r.name or r.email, r.fingerprint, r.status))
                 for r in trust.enrolled_people(s)
             ]
         self.table.setRowCount(len(rows))
-        for i, values in enumerate(rows):
+        for i, (key_id, role, values) in enumerate(rows):
             for j, value in enumerate(values):
-                self.table.setItem(i, j, QTableWidgetItem(value))
+                item = QTableWidgetItem(value)
+                item.setData(Qt.ItemDataRole.UserRole, (key_id, role))
+                self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
+        self._update_withdraw()
+
+    def _chosen_key(self) -> tuple[uuid.UUID, str] | None:
+        items = self.table.selectedItems()
+        if not items:
+            return None
+        chosen: tuple[uuid.UUID, str] = items[0].data(Qt.ItemDataRole.UserRole)
+        return chosen
+
+    def _update_withdraw(self) -> None:
+        chosen = self._chosen_key()
+        # A lead copy's master key is how it knows its bundles' sender: not withdrawn.
+        self.withdraw_button.setEnabled(chosen is not None and chosen[1] != ROLE_MASTER)
+
+    def confirm_withdraw(self, who: str) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "Stop trusting this key?",
+            f"Stop trusting {who} for {trusted_for(self.store) or 'this store'}? Bundles "
+            "it signs will be refused, and no bundle will be encrypted to it. To trust the "
+            "person again, enrol a new join request from them.",
+        )
+        return answer == QMessageBox.StandardButton.Yes
+
+    def ask_withdraw(self) -> None:
+        chosen = self._chosen_key()
+        if chosen is None or self.store is None:
+            return
+        row = self.table.currentRow()
+        who_item = self.table.item(row, 1)
+        who = who_item.text() if who_item is not None and who_item.text() else "this key"
+        if not self.confirm_withdraw(who):
+            return
+        try:
+            done = trust.withdraw(self.store, chosen[0])
+        except SspError as exc:
+            self.trust_message.setText(str(exc))
+            return
+        self.refresh()
+        self.trust_message.setText(done)
 
     def confirm_rotate(self) -> bool:
         answer = QMessageBox.question(

@@ -114,7 +114,6 @@ def test_every_partnership_table_forces_row_level_security(region: Region) -> No
         "store_meta",
         "partnership_role",
         "store_revision",
-        "sync_key",
     }
 
 
@@ -204,8 +203,9 @@ def test_the_app_as_the_regional_role_asks_then_narrows(region: Region) -> None:
 
 
 def test_the_migrations_table_map_follows_the_records() -> None:
-    """0011 writes its table map out; it must name every table of partnership data the
-    app's filter knows, each by the same way up to its partnership."""
+    """0011 writes its table map out; with the table 0012 put under the same policy
+    (``sync_key``, carrying ``partnership_id``) it must name every table of partnership
+    data the app's filter knows, each by the same way up to its partnership."""
     import importlib.util
     from pathlib import Path
 
@@ -232,4 +232,4 @@ def test_the_migrations_table_map_follows_the_records() -> None:
             step = partnerships._owner_column(cls)
             assert step is not None
             expected[table] = (step[0], step[1].__tablename__)
-    assert expected == module.TABLES
+    assert expected == {**module.TABLES, "sync_key": ("partnership_id", None)}

@@ -5,6 +5,9 @@ a second partnership (Safer Tameside Partnership): the same plan titles, priorit
 action refs and people's emails, so a read that forgets the partnership shows double or
 the wrong one's records. One action in each is renamed so that what a user sees tells
 the two apart.
+
+It runs on both engines: on PostgreSQL the store is one database, copied for each test
+from a module template (``CREATE DATABASE ... TEMPLATE``), as the file is copied.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import pytest
 from sqlalchemy import func, select
 
 from ssp_desktop import cli, services
-from ssp_desktop.domain.errors import BundleError
+from ssp_desktop.domain.errors import BundleError, SecurityError
 from ssp_desktop.domain.records import Action, ActionUpdate, MeasureValue, Person, Plan
+from ssp_desktop.domain.sync_records import SyncKey
 from ssp_desktop.queries import lists
 from ssp_desktop.queries import plans as plan_queries
 from ssp_desktop.queries.region import RAG_ORDER, region_summary
@@ -31,8 +35,18 @@ from ssp_desktop.spreadsheets.errors import SpreadsheetError
 from ssp_desktop.spreadsheets.workbook import export_workbook
 from ssp_desktop.store.engine import Store
 from ssp_desktop.store.partnerships import PartnershipChoiceError
+from ssp_desktop.sync import trust
+from ssp_desktop.sync.bundle import read_bundle
 from ssp_desktop.sync.export import export_changes, export_snapshot
 from ssp_desktop.sync.importer import import_bundle, import_file, read_sealed
+from ssp_desktop.sync.keys import (
+    Identity,
+    JoinRequest,
+    make_recovery_key,
+    read_recovery_private,
+)
+from ssp_desktop.sync.seal import Opener, TrustAnyone
+from tests.pgserver import PgServer
 from tests.sync.helpers import enrol_identity, members_of, new_identity
 
 A = "Safer Stockport Partnership"
@@ -41,9 +55,19 @@ TITLE = {A: "Stockport only street triage hub", B: "Tameside only knife arch pil
 LEAD = "dcs@stockport.example"  # a person in the sample, so in both partnerships
 
 
+Location = Path | str
+
+
+def _database(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(url).path.lstrip("/")
+
+
 @pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("two") / "two.sqlite"
+def template(module_store_location: Location) -> Location:
+    """The two partnerships' store, made once per engine (a file, or a database)."""
+    path = module_store_location
     with Store.open(path, create=True) as store:
         write_sample(store)
         write_sample(store, partnership_name=B)
@@ -60,14 +84,21 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def two(template: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "two.sqlite"
-    shutil.copy(template, path)
-    return path
+def two(template: Location, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Location]:
+    """A fresh copy of the template for one test."""
+    if isinstance(template, Path):
+        path = tmp_path / "two.sqlite"
+        shutil.copy(template, path)
+        yield path
+        return
+    server: PgServer = request.getfixturevalue("pg_server")
+    url = server.create_database(template=_database(template))
+    yield url
+    server.drop_database(_database(url))
 
 
 @pytest.fixture
-def store_a(two: Path) -> Iterator[Store]:
+def store_a(two: Location) -> Iterator[Store]:
     with Store.open(two, partnership=A) as store:
         yield store
 
@@ -80,7 +111,7 @@ def _counts(store: Store) -> list[int]:
         ]
 
 
-def test_a_store_of_several_partnerships_is_refused_without_a_choice(two: Path) -> None:
+def test_a_store_of_several_partnerships_is_refused_without_a_choice(two: Location) -> None:
     with pytest.raises(PartnershipChoiceError) as caught:
         Store.open(two)
     assert caught.value.names == (A, B)
@@ -96,7 +127,7 @@ def test_a_store_of_one_partnership_opens_as_before(tmp_path: Path) -> None:
         assert store.partnership is not None and store.partnership.name == A
 
 
-def test_each_partnership_sees_only_its_own_records(two: Path) -> None:
+def test_each_partnership_sees_only_its_own_records(two: Location) -> None:
     with Store.open(two, all_partnerships=True) as everything:
         total = _counts(everything)
     seen = {}
@@ -110,7 +141,7 @@ def test_each_partnership_sees_only_its_own_records(two: Path) -> None:
     assert [a + b for a, b in zip(seen[A], seen[B], strict=True)] == total
 
 
-def test_the_action_list_shows_the_open_partnerships_actions(two: Path) -> None:
+def test_the_action_list_shows_the_open_partnerships_actions(two: Location) -> None:
     rows = {}
     plan_ids = {}
     for name in (A, B):
@@ -143,7 +174,7 @@ def _pdf_text(path: Path) -> str:
     return " ".join(p.extract_text() for p in pypdf.PdfReader(path).pages)
 
 
-def test_each_partnerships_pack_prints_only_its_own_plan(two: Path, tmp_path: Path) -> None:
+def test_each_partnerships_pack_prints_only_its_own_plan(two: Location, tmp_path: Path) -> None:
     texts = {}
     for name in (A, B):
         out = tmp_path / f"{name[6:10]}.pdf"
@@ -167,7 +198,7 @@ def test_each_partnerships_pack_prints_only_its_own_plan(two: Path, tmp_path: Pa
 
 
 def test_a_pack_of_a_store_of_several_needs_the_partnership(
-    two: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    two: Location, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "x.pdf"
     args = ["pack", "--store", str(two), "--quarter", "2024/25 Q2", "--out", str(out)]
@@ -177,7 +208,7 @@ def test_a_pack_of_a_store_of_several_needs_the_partnership(
     assert not out.exists()
 
 
-def test_the_workbook_holds_only_the_open_partnership(two: Path, tmp_path: Path) -> None:
+def test_the_workbook_holds_only_the_open_partnership(two: Location, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     for name in (A, B):
@@ -193,7 +224,7 @@ def test_the_workbook_holds_only_the_open_partnership(two: Path, tmp_path: Path)
         assert TITLE[name] in cells and TITLE[other] not in cells
 
 
-def test_a_workbook_of_one_partnership_is_refused_in_another(two: Path, tmp_path: Path) -> None:
+def test_a_workbook_of_one_partnership_is_refused_in_another(two: Location, tmp_path: Path) -> None:
     out = tmp_path / "stockport.xlsx"
     with Store.open(two, partnership=A) as store:
         export_workbook(store, out)
@@ -211,7 +242,7 @@ def test_a_workbook_of_one_partnership_is_refused_in_another(two: Path, tmp_path
         importing.preview(store, importing.prepare(out, kind="actions", sheet="Actions"))
 
 
-def test_a_bundle_holds_only_the_open_partnerships_records(two: Path, tmp_path: Path) -> None:
+def test_a_bundle_holds_only_the_open_partnerships_records(two: Location, tmp_path: Path) -> None:
     out = tmp_path / "lead.sspbundle"
     master_keys = new_identity()
     with Store.open(two, partnership=A) as store:
@@ -227,7 +258,7 @@ def test_a_bundle_holds_only_the_open_partnerships_records(two: Path, tmp_path: 
     assert b"Tameside" not in payload
 
 
-def test_a_bundle_of_one_partnership_is_refused_in_another(two: Path, tmp_path: Path) -> None:
+def test_a_bundle_of_one_partnership_is_refused_in_another(two: Location, tmp_path: Path) -> None:
     # A lead of A gets a starter from A, changes an action and sends it back; the
     # strategy officer imports it with the store open for B.
     master_keys, lead_keys = new_identity(), new_identity()
@@ -256,7 +287,7 @@ def test_a_bundle_of_one_partnership_is_refused_in_another(two: Path, tmp_path: 
         assert result.applied
 
 
-def test_the_region_summary_counts_every_partnership(two: Path) -> None:
+def test_the_region_summary_counts_every_partnership(two: Location) -> None:
     with Store.open(two, all_partnerships=True) as store, store.session() as s:
         summary = region_summary(s)
     assert [p.name for p in summary] == [A, B]
@@ -271,7 +302,9 @@ def test_the_region_summary_counts_every_partnership(two: Path) -> None:
     assert sum(summary[0].counts[r] for r in RAG_ORDER) == live
 
 
-def test_region_summary_prints_rag_in_words(two: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_region_summary_prints_rag_in_words(
+    two: Location, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert cli.main(["region-summary", "--store", str(two)]) == cli.EXIT_OK
     out = capsys.readouterr().out
     for word in ("Red", "Amber", "Green", "Not rated", A, B, "All priorities"):
@@ -279,14 +312,165 @@ def test_region_summary_prints_rag_in_words(two: Path, capsys: pytest.CaptureFix
     assert "Sample data - illustrative only." in out
 
 
-def test_a_new_id_never_leaks_between_partnerships(store_a: Store) -> None:
+def test_a_new_id_never_leaks_between_partnerships(store_a: Store, two: Location) -> None:
     # A record made while open for A belongs to A: B cannot read it.
     with store_a.transaction(actor="test") as tx:
         plan = plan_queries.plans(tx.session)[0]
         person = services.create(
             tx, Person(id=uuid.uuid4(), partnership_id=plan.partnership_id, name="New officer")
         )
-    path = store_a.path
     store_a.close()
-    with Store.open(path, partnership=B) as store, store.session() as s:
+    with Store.open(two, partnership=B) as store, store.session() as s:
         assert s.get(Person, person.id) is None
+
+
+# --------------------------------------------------------------------------- trust
+
+
+def _lead_copy(
+    two: Location, name: str, tmp_path: Path, lead_keys: Identity
+) -> tuple[Path, Identity]:
+    """A lead's copy of ``name``'s plan, made from a starter encrypted to ``lead_keys``
+    (enrolled for ``name`` here), with one change made on it; and the master's keys."""
+    master_keys = new_identity()
+    starter = tmp_path / f"starter-{name[6:10]}.sspbundle"
+    with Store.open(two, partnership=name) as store:
+        enrol_identity(store, LEAD, lead_keys)
+        export_snapshot(store, starter, person=LEAD, identity=master_keys)
+    lead_path = tmp_path / f"lead-{name[6:10]}.sqlite"
+    import_file(lead_path, starter, identity=lead_keys, master_fingerprint=master_keys.fingerprint)
+    with Store.open(lead_path) as lead, lead.transaction(actor="lead") as tx:
+        action = tx.session.scalars(select(Action).order_by(Action.ref)).first()
+        assert action is not None
+        services.edit(tx, action, description="Changed on the lead's laptop")
+    return lead_path, master_keys
+
+
+def test_a_leads_key_trusted_by_one_partnership_lets_nothing_into_another(
+    two: Location, tmp_path: Path
+) -> None:
+    # The lead's Tameside copy was made for their old laptop's keys; their new laptop's
+    # keys are enrolled for Stockport only. Its bundle of Tameside changes is refused,
+    # naming Stockport, until Tameside enrols the new keys too.
+    old_laptop, new_laptop = new_identity(), new_identity()
+    with Store.open(two, partnership=A) as store:
+        enrol_identity(store, LEAD, new_laptop)
+    lead_path, master_b = _lead_copy(two, B, tmp_path, old_laptop)
+    changes = tmp_path / "changes.sspbundle"
+    with Store.open(lead_path) as lead:
+        export_changes(lead, changes, identity=new_laptop)
+    with Store.open(two, partnership=B) as store:
+        before = store.revision()
+        with pytest.raises(SecurityError) as caught:
+            import_bundle(store, read_sealed(changes, store, master_b), file_name="c")
+        assert store.revision() == before
+        message = str(caught.value)
+        assert f"trusted for {A}, not for {B}" in message
+        assert f"enrol them for it with the store open for {B}" in message
+        assert "Nothing was changed" in message
+        enrolled = trust.enrol(
+            store, JoinRequest("Lead", LEAD, new_laptop.public, ""), new_laptop.fingerprint
+        )
+        assert enrolled.partnership == B and f"for {B}" in enrolled.describe()
+        result = import_bundle(store, read_sealed(changes, store, master_b), file_name="c")
+        assert result.applied
+    # Stockport's trust is its own: it holds the new laptop's key alone, Tameside both
+    # (the old one retired by the new enrolment).
+    for name, expected in (
+        (A, {(new_laptop.fingerprint, "active")}),
+        (B, {(old_laptop.fingerprint, "retired"), (new_laptop.fingerprint, "active")}),
+    ):
+        with Store.open(two, partnership=name) as store, store.session() as s:
+            rows = s.scalars(select(SyncKey).where(SyncKey.role == "lead")).all()
+            assert {(r.fingerprint, r.status) for r in rows} == expected
+            assert {r.partnership_id for r in rows} == {store.partnership.id}  # type: ignore[union-attr]
+
+
+def test_a_recovery_key_is_a_recipient_of_its_own_partnerships_bundles_only(
+    two: Location, tmp_path: Path
+) -> None:
+    public, private = tmp_path / "r.ssprecovery-public", tmp_path / "r.ssprecovery"
+    key = make_recovery_key(public, private)
+    with Store.open(two, partnership=A) as store:
+        trust.enrol_recovery(store, key, key.fingerprint)
+    recovery = Opener([read_recovery_private(private)], TrustAnyone(), "the bundle")
+    for name in (A, B):
+        lead_keys = new_identity()
+        out = tmp_path / f"{name[6:10]}.sspbundle"
+        with Store.open(two, partnership=name) as store:
+            enrol_identity(store, LEAD, lead_keys)
+            export_snapshot(store, out, person=LEAD, identity=new_identity())
+        if name == A:
+            assert read_bundle(out, envelope=recovery).manifest.kind == "snapshot"
+        else:
+            with pytest.raises(SecurityError):
+                read_bundle(out, envelope=recovery)
+
+
+def test_store_copy_keeps_each_partnerships_trust(
+    two: Location, tmp_path: Path, store_engine: str, request: pytest.FixtureRequest
+) -> None:
+    from ssp_desktop.store.copy import copy_store
+
+    lead_keys = new_identity()
+    with Store.open(two, partnership=B) as store:
+        enrol_identity(store, LEAD, lead_keys)
+
+    def trusted(location: Location) -> dict[str, set[str]]:
+        found = {}
+        for name in (A, B):
+            with Store.open(location, partnership=name) as store, store.session() as s:
+                found[name] = set(s.scalars(select(SyncKey.fingerprint)))
+        return found
+
+    expected = {A: set(), B: {lead_keys.fingerprint}}
+    assert trusted(two) == expected
+    file_copy = tmp_path / "copy.sqlite"
+    copy_store(two, file_copy)  # server to file, or file to file
+    assert trusted(file_copy) == expected
+    if store_engine == "postgresql":
+        back = request.getfixturevalue("pg_url")
+        copy_store(file_copy, back)  # and file to server
+        assert trusted(back) == expected
+
+
+def test_a_region_store_from_before_0012_keeps_the_trust_it_gave(
+    two: Location, tmp_path: Path
+) -> None:
+    # Before 0012 a key was trusted store-wide: a lead's key belonged to its person's
+    # partnership anyway, but a recovery key was a recipient of every partnership's
+    # bundles. Upgrading keeps exactly that: the recovery key, once per partnership.
+    from alembic import command
+
+    from ssp_desktop.store.engine import _alembic_config
+
+    lead_keys = new_identity()
+    key = make_recovery_key(tmp_path / "r.ssprecovery-public", tmp_path / "r.ssprecovery")
+    with Store.open(two, partnership=A) as store:
+        enrol_identity(store, LEAD, lead_keys)
+        trust.enrol_recovery(store, key, key.fingerprint)
+    with Store.open(two, all_partnerships=True) as store:
+        cfg = _alembic_config()
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0011")
+    for name, lead_trusted in ((A, 1), (B, 0)):
+        with Store.open(two, partnership=name) as store, store.session() as s:  # upgrades
+            assert len(trust.recovery_keys(s)) == 1
+            leads = s.scalars(select(SyncKey).where(SyncKey.role == "lead")).all()
+            assert len(leads) == lead_trusted
+
+
+def test_trust_is_withdrawn_only_in_the_open_partnership(two: Location) -> None:
+    lead_keys = new_identity()
+    with Store.open(two, partnership=B) as store:
+        enrol_identity(store, LEAD, lead_keys)
+        with store.session() as s:
+            key_id = s.scalars(select(SyncKey.id)).one()
+    with Store.open(two, partnership=A) as store:
+        with pytest.raises(SecurityError, match=f"not trusted for {A}"):
+            trust.withdraw(store, key_id)
+    with Store.open(two, partnership=B) as store:
+        assert f"no longer trusted for {B}" in trust.withdraw(store, key_id)
+        with store.session() as s:
+            assert trust.enrolled_people(s) == []

@@ -193,3 +193,54 @@ def test_the_join_dialog_is_not_offered_once_this_computer_has_keys(qtbot: QtBot
     window = MainWindow()
     qtbot.addWidget(window)
     assert window.offer_join_on_first_run() is None
+
+
+def test_the_keys_dialog_shows_and_withdraws_the_open_partnerships_trust(
+    qtbot: QtBot, store_path: Path, tmp_path: Path
+) -> None:
+    import uuid
+
+    from PySide6.QtCore import Qt
+
+    from ssp_desktop.domain.records import Partnership, Person
+    from ssp_desktop.sync import trust
+    from ssp_desktop.sync.keys import Identity, JoinRequest, make_recovery_key
+
+    with Store.open(store_path, create=True) as s:
+        plan = mini_plan(s)
+        with s.transaction() as tx:
+            person = tx.get(Person, plan.person.id)
+            assert person is not None
+            services.edit(tx, person, email=EMAIL)
+            other = services.create(tx, Partnership(name="Other CSP", area="Elsewhere"))
+            services.create(
+                tx, Person(id=uuid.uuid4(), partnership_id=other.id, name="Al", email=EMAIL)
+            )
+    ours, theirs = Identity.generate(), Identity.generate()
+    with Store.open(store_path, partnership="Other CSP") as s:
+        trust.enrol(s, JoinRequest("Al", EMAIL, theirs.public, ""), theirs.fingerprint)
+    with Store.open(store_path, partnership="Test CSP") as s:
+        trust.enrol(s, JoinRequest("Alice", EMAIL, ours.public, ""), ours.fingerprint)
+        key = make_recovery_key(tmp_path / "r.ssprecovery-public", tmp_path / "r.ssprecovery")
+        trust.enrol_recovery(s, key, key.fingerprint)
+        dialog = KeysDialog(s)
+        qtbot.addWidget(dialog)
+        assert dialog.trusted_label.text() == "Keys trusted for Test CSP:"
+        shown = {dialog.table.item(i, 2).text() for i in range(dialog.table.rowCount())}
+        assert shown == {ours.fingerprint, key.fingerprint}  # not Other CSP's
+        assert not dialog.withdraw_button.isEnabled()
+        row = next(
+            i
+            for i in range(dialog.table.rowCount())
+            if dialog.table.item(i, 2).text() == ours.fingerprint
+        )
+        rect = dialog.table.visualItemRect(dialog.table.item(row, 0))
+        qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        assert dialog.withdraw_button.isEnabled()
+        dialog.confirm_withdraw = lambda who: who == "Alice"  # type: ignore[method-assign]
+        qtbot.mouseClick(dialog.withdraw_button, Qt.MouseButton.LeftButton)
+        assert "no longer trusted for Test CSP" in dialog.trust_message.text()
+        shown = {dialog.table.item(i, 2).text() for i in range(dialog.table.rowCount())}
+        assert shown == {key.fingerprint}
+    with Store.open(store_path, partnership="Other CSP") as s, s.session() as session:
+        assert [k.fingerprint for k in trust.enrolled_people(session)] == [theirs.fingerprint]
