@@ -158,7 +158,7 @@ def run(
             f"store copy from {Path(copy_from).name}",
             lambda: copy_store(copy_from, target),
         )
-        figures["copied_records"] = made.records
+        figures["copied_rows"] = sum(made.rows.values())
         reuse = True
     if reuse:
         plan_id, name = _built_region(target, figures)
