@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -426,14 +426,43 @@ def plan_measures(
         else:
             return True
         theirs = existing.value if name == "value" else getattr(existing, name)
-        shown_theirs = _fmt(theirs) if name == "value" else _words(theirs)
-        shown_mine = _fmt(mine) if name == "value" else _words(mine)
+        show: Callable[[Any], str] = (
+            _fmt if name == "value" else _yes_no if name == "comparator_significant" else _words
+        )
+        shown_theirs, shown_mine = show(theirs), show(mine)
         if base == mine:
             for row in entry.rows:
                 row_kept[row].append(f"{what}: kept {shown_theirs}, changed by {by}")
             return False
         for row in entry.rows:
             row_conflicts[row].append(CellConflict(what, by, shown_theirs, shown_mine))
+        return entry.rows <= options.write_over
+
+    def judged_comparator(
+        entry: _Entry, existing: MeasureValue, name: str, what: str, mine: float | None
+    ) -> bool:
+        """:func:`judged` for one comparator's figure. The store keeps every comparator
+        of a value in one field (``comparator_values``), so a change since export to
+        another comparator's figure is not a change to this one."""
+        if since is None:
+            return True
+        created = since.created.get(existing.id)
+        moved = since.get(existing.id, "comparator_values")
+        theirs = existing.comparator_values.get(name)
+        if created is not None:
+            base, by = None, created
+        elif moved is not None:
+            base, by = (moved.base or {}).get(name), moved.by
+            if base == theirs:
+                return True
+        else:
+            return True
+        if base == mine:
+            for row in entry.rows:
+                row_kept[row].append(f"{what}: kept {_fmt(theirs)}, changed by {by}")
+            return False
+        for row in entry.rows:
+            row_conflicts[row].append(CellConflict(what, by, _fmt(theirs), _fmt(mine)))
         return entry.rows <= options.write_over
 
     for (measure_id, quarter), entry in sorted(entries.items(), key=lambda kv: kv[1].quarter):
@@ -491,7 +520,9 @@ def plan_measures(
             shown.append(FieldChange(f"Value {label}", _fmt(existing.value), _fmt(entry.value)))
         merged = fields["comparators"]
         for name, comp in entry.comparators.items():
-            if merged.get(name) != comp:
+            if merged.get(name) != comp and judged_comparator(
+                entry, existing, name, f"{name} {label}", comp
+            ):
                 said.append(f"{name} {_fmt(merged.get(name))} → {_fmt(comp)}")
                 shown.append(FieldChange(f"{name} {label}", _fmt(merged.get(name)), _fmt(comp)))
                 merged[name] = comp
@@ -514,6 +545,13 @@ def plan_measures(
         if (
             entry.comparator_significant is not None
             and entry.comparator_significant != existing.comparator_significant
+            and judged(
+                entry,
+                existing,
+                "comparator_significant",
+                f"Significantly different {label}",
+                entry.comparator_significant,
+            )
         ):
             fields["comparator_significant"] = entry.comparator_significant
             said.append(
@@ -528,7 +566,11 @@ def plan_measures(
                     _yes_no(entry.comparator_significant),
                 )
             )
-        if entry.rank is not None and entry.rank != existing.rank:
+        if (
+            entry.rank is not None
+            and entry.rank != existing.rank
+            and judged(entry, existing, "rank", f"Rank {label}", entry.rank)
+        ):
             fields["rank"] = entry.rank
             said.append(f"rank → {entry.rank}")
             shown.append(FieldChange(f"Rank {label}", existing.rank, entry.rank))

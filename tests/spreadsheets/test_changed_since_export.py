@@ -281,3 +281,61 @@ def test_a_measure_value_changed_since_export_is_kept_or_a_conflict(
     chosen = ImportOptions(quarter=Q2, today=OPTIONS.today, write_over=frozenset({row.row}))
     apply(store, prepare(edited, kind="measures"), chosen)
     assert stored_value(store, plan) == 65.0
+
+
+def enter_comparator(store: Store, plan: MiniPlan, figure: float, actor: str = "test") -> None:
+    with store.transaction(actor=actor) as tx:
+        measure = tx.get(Measure, plan.measure.id)
+        assert measure is not None
+        services.record_value(
+            tx, measure, Quarter(2022, 1), 60.0, comparators={"GM average": figure}
+        )
+
+
+def stored_comparator(store: Store, plan: MiniPlan) -> float | None:
+    with store.session() as s:
+        row = s.get(MeasureValue, MeasureValue.make_id(plan.measure.id, Quarter(2022, 1)))
+        assert row is not None
+        return row.comparator_values.get("GM average")
+
+
+def test_a_comparator_figure_changed_since_export_is_kept_or_a_conflict(
+    store: Store, plan: MiniPlan, tmp_path: Path
+) -> None:
+    enter_comparator(store, plan, 50.0)
+    out = tmp_path / "tracker.xlsx"
+    export_workbook(store, out, today=dt.date(2022, 10, 1))
+    other = store.another_writer()
+    try:
+        enter_comparator(other, plan, 52.0, actor="Jane Other")
+    finally:
+        other.close()
+    # The workbook still says 50 for the GM average: theirs (52) is kept.
+    (row,) = apply(store, prepare(out, kind="measures"), OPTIONS).plan.rows
+    assert row.outcome is Outcome.UNCHANGED
+    assert any(
+        k.startswith("GM average 2022/23 Q1: kept 52, changed by Jane Other on ") for k in row.kept
+    )
+    assert stored_comparator(store, plan) == 52.0
+    # The officer typed 55 offline: a conflict, refused unless chosen.
+    wb = openpyxl.load_workbook(out)
+    ws = wb["Values"]
+    header = next(r for r in range(1, 8) if ws.cell(r, 1).value == "Measure ref")
+    col = [c.value for c in ws[header]].index("GM average") + 1
+    ws.cell(header + 1, col).value = 55.0
+    edited = tmp_path / "comparator-edited.xlsx"
+    wb.save(edited)
+    (row,) = preview(store, prepare(edited, kind="measures"), OPTIONS).rows
+    assert row.outcome is Outcome.REFUSE
+    (conflict,) = row.conflicts
+    assert (conflict.field, conflict.theirs, conflict.workbook) == (
+        "GM average 2022/23 Q1",
+        "52",
+        "55",
+    )
+    with pytest.raises(SpreadsheetError, match="changed in the store by Jane Other"):
+        apply(store, prepare(edited, kind="measures"), OPTIONS)
+    assert stored_comparator(store, plan) == 52.0
+    chosen = ImportOptions(quarter=Q2, today=OPTIONS.today, write_over=frozenset({row.row}))
+    apply(store, prepare(edited, kind="measures"), chosen)
+    assert stored_comparator(store, plan) == 55.0
