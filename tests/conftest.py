@@ -134,6 +134,7 @@ def pg_server() -> Iterator[PgServer]:
         server = PgServer.start()
     except PgUnavailableError as exc:
         pytest.fail(str(exc), pytrace=False)
+    server.stop_with(os.getpid())
     try:
         yield server
     finally:

@@ -20,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -33,6 +34,7 @@ INSTALL_HINT = (
 )
 SUPERUSER = "postgres"
 DEFAULT_FOLDER = Path(tempfile.gettempdir()) / f"ssp-pg-test-{os.getuid()}"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class PgUnavailableError(RuntimeError):
@@ -133,6 +135,21 @@ class PgServer:
         )
         return server
 
+    def stop_with(self, pid: int) -> None:
+        """Stop the server and delete its folder when process ``pid`` ends, however it
+        ends: a test run killed by a timeout or ^C twice never reaches its teardown, and
+        its server would run on. A small watcher process of its own session (so a
+        signal to the test run's process group does not reach it) looks once a second;
+        it also ends when the folder is gone (stopped as usual)."""
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.pgserver", "watch", str(pid), str(self.folder)],
+            cwd=ROOT,
+            start_new_session=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
     def running(self) -> bool:
         if not (self.data / "postmaster.pid").exists():
             return False
@@ -178,7 +195,28 @@ class PgServer:
         self.admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: it exists
+        return True
+    return True
+
+
+def watch(pid: int, folder: Path) -> None:
+    """Wait for ``pid`` to end, then stop the server in ``folder`` (see ``stop_with``)."""
+    while _alive(pid) and folder.exists():
+        time.sleep(1)
+    if folder.exists():
+        PgServer(folder).stop()
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 3 and argv[0] == "watch":
+        watch(int(argv[1]), Path(argv[2]))
+        return 0
     if not argv or argv[0] not in ("start", "url", "stop"):
         print("usage: scripts/pg-test-server start|url|stop [FOLDER]", file=sys.stderr)
         return 2
