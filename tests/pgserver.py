@@ -78,6 +78,7 @@ class PgServer:
         self.bindir = bindir or find_bindir()
         self.data = folder / "data"
         self.log = folder / "server.log"
+        self._watcher: subprocess.Popen[bytes] | None = None
 
     # -- running the server's programs ----------------------------------------------
 
@@ -141,7 +142,7 @@ class PgServer:
         its server would run on. A small watcher process of its own session (so a
         signal to the test run's process group does not reach it) looks once a second;
         it also ends when the folder is gone (stopped as usual)."""
-        subprocess.Popen(
+        self._watcher = subprocess.Popen(
             [sys.executable, "-m", "tests.pgserver", "watch", str(pid), str(self.folder)],
             cwd=ROOT,
             start_new_session=True,
@@ -160,6 +161,10 @@ class PgServer:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         if remove:
             shutil.rmtree(self.folder, ignore_errors=True)
+        if self._watcher is not None and remove:
+            # It sees the folder gone within a second and ends.
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._watcher.wait(timeout=10)
 
     # -- databases --------------------------------------------------------------------
 
