@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import io
 from ast import literal_eval
 from collections.abc import Callable, Iterator, Sequence
@@ -87,6 +86,7 @@ from ssp_desktop.reports.blocks import (
 )
 from ssp_desktop.reports.pdf_chart import chart_drawing, sparkline
 from ssp_desktop.reports.tagging import Node, Tagger, tagger_of, write_structure
+from ssp_desktop.store.engine import fewer_collections
 
 # GOV.UK design system colours.
 INK = colors.HexColor("#0b0c0c")
@@ -1512,7 +1512,10 @@ def render_pdf(
     stops the build. The PDF is tagged (PDF/UA-1, see :mod:`.tagging`) unless
     ``tagged`` is false (for comparison in the benchmark)."""
     fonts.register_fonts()
-    with _fewer_collections(), _unchecked_shapes():
+    # Drawing keeps every page alive to the end while allocating millions of short-lived
+    # objects: with the default thresholds the collector re-scanned the live pages (a
+    # seventh of the time, growing with the pack's length).
+    with fewer_collections(), _unchecked_shapes():
         return _render(document, path, on_flowable, tagged)
 
 
@@ -1577,35 +1580,6 @@ def _render(
             extra_info=dict(meta.extra_info),
         )
     return int(doc.page)
-
-
-_YOUNG_COLLECTION_EVERY = 20_000
-"""Allocations between collections of the youngest generation while a pack is drawn
-(Python's default is 700)."""
-
-
-@contextlib.contextmanager
-def _fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while a pack is drawn.
-
-    Drawing allocates millions of short-lived objects (text fragments, line lists,
-    operator strings) and keeps every page until the end; with the default thresholds
-    the collector spent about a seventh of the time re-scanning the pages, the story and
-    the document, which are all still alive, and more per page the longer the pack (the
-    story's flowables took 40% longer per page at 340 pages than at 180). The objects
-    that exist before drawing starts (the document, the app) are moved out of its sight
-    (``gc.freeze``) and the young generation is collected every 20,000 allocations
-    rather than every 700. Garbage is still collected, and both settings are restored
-    afterwards."""
-    thresholds = gc.get_threshold()
-    gc.freeze()
-    if thresholds[0]:  # 0: the caller has turned automatic collection off; leave it
-        gc.set_threshold(max(thresholds[0], _YOUNG_COLLECTION_EVERY), *thresholds[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*thresholds)
-        gc.unfreeze()
 
 
 def flowable_roles(flowables: Sequence[Flowable]) -> list[str]:

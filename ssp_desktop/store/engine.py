@@ -272,7 +272,8 @@ _YOUNG_COLLECTION_EVERY = 20_000
 
 @contextlib.contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Run the cyclic garbage collector less often while an import writes.
+    """Run the cyclic garbage collector less often while an import writes or a board
+    pack is drawn (``reports.render``).
 
     An import builds tens of thousands of records, attribute states and change-log rows
     that all stay alive until the commit; with the default thresholds the collector
