@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Integer, inspect, select
 from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm.attributes import instance_state
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction, governed
@@ -96,12 +97,24 @@ def label(cls: type[Record], field: str) -> str:
 MAX_POSITION = 1_000_000
 
 
+_LIMITS: dict[Any, int | None] = {}
+
+
+def _text_limit(column: ColumnElement[Any]) -> int | None:
+    """``text_limit`` of a column, worked out once (a column's type and info are fixed)."""
+    try:
+        return _LIMITS[column]
+    except KeyError:
+        found = _LIMITS[column] = text_limit(column)
+        return found
+
+
 def check_value(cls: type[Record], column: ColumnElement[Any], value: Any) -> None:
     """The rules every field of its type obeys, whoever writes it: text fits its field
     and holds no control characters, a date is one the plan can hold, a whole number
     fits the column on every database. The label is made only when a rule is broken."""
     if isinstance(value, str):
-        limit = text_limit(column)
+        limit = _text_limit(column)
         try:
             check_text("", value, limit)
         except ValidationError:
@@ -165,8 +178,11 @@ def check_record(session: Session, record: Record) -> None:
     """Every rule of every field of a record about to be created."""
     authority.check(session, record, None)
     cls = type(record)
+    # A record never stored holds every value it has in its __dict__ (one it does not
+    # hold reads as None); a stored one (being restored) is read through its attributes.
+    held = record.__dict__ if instance_state(record).key is None else None
     for key, column, rules in _field_rules(cls):
-        value = getattr(record, key)
+        value = held.get(key) if held is not None else getattr(record, key)
         if value is None:
             continue
         check_value(cls, column, value)
