@@ -77,6 +77,10 @@ def dump(value: Any) -> str:
     return json.dumps(to_json_value(value), sort_keys=True, allow_nan=False, ensure_ascii=False)
 
 
+# What dump's json.dumps makes, without making a new encoder for each record.
+_encode = json.JSONEncoder(sort_keys=True, allow_nan=False, ensure_ascii=False).encode
+
+
 def _same(value: Any) -> Any:
     return value
 
@@ -467,7 +471,7 @@ def _log(
             "old": kw.get("old"),
             "new": kw.get("new"),
             "source": ctx.source,
-            "reason": correction_reason(session),
+            "reason": kw["reason"] if "reason" in kw else correction_reason(session),
         }
     )
 
@@ -726,6 +730,7 @@ def _log_changes(
     session: Session, ctx: ChangeContext, records_new: list[Record], records_dirty: list[Record]
 ) -> None:
     now = utcnow()
+    reason = correction_reason(session)  # the same for every row of one flush
     for obj in records_new:
         _fill_defaults(obj)
     pending: dict[tuple[type[Any], Any], Record] = {(type(o), o.id): o for o in records_new}
@@ -734,10 +739,8 @@ def _log_changes(
     for obj in records_new:
         _check_parents_live(session, obj, pending, new=True)
         obj.__dict__["created_at"] = obj.__dict__["updated_at"] = now  # new: see _fill_defaults
-        new_values = json.dumps(
-            _new_snapshot(obj), sort_keys=True, allow_nan=False, ensure_ascii=False
-        )
-        _log(rows, session, ctx, obj, "create", at=now, new=new_values)
+        new_values = _encode(_new_snapshot(obj))
+        _log(rows, session, ctx, obj, "create", at=now, new=new_values, reason=reason)
     for obj in records_dirty:
         if not session.is_modified(obj, include_collections=False):
             continue
@@ -766,11 +769,22 @@ def _log_changes(
             if key == "deleted_at":
                 op = "delete" if new is not None else "restore"
                 fk_changed = fk_changed or op == "restore"
-                _log(rows, session, ctx, obj, op, at=now)
+                _log(rows, session, ctx, obj, op, at=now, reason=reason)
             else:
                 fk_changed = fk_changed or bool(type(obj).__table__.columns[key].foreign_keys)
                 before, after = dump(old), dump(new)
-                _log(rows, session, ctx, obj, "update", at=now, field=key, old=before, new=after)
+                _log(
+                    rows,
+                    session,
+                    ctx,
+                    obj,
+                    "update",
+                    at=now,
+                    field=key,
+                    old=before,
+                    new=after,
+                    reason=reason,
+                )
         if fk_changed and obj.deleted_at is None:
             _check_parents_live(session, obj, pending)
     _write_log(session, rows)
