@@ -98,24 +98,12 @@ def label(cls: type[Record], field: str) -> str:
 MAX_POSITION = 1_000_000
 
 
-_LIMITS: dict[Any, int | None] = {}
-
-
-def _text_limit(column: ColumnElement[Any]) -> int | None:
-    """``text_limit`` of a column, worked out once (a column's type and info are fixed)."""
-    try:
-        return _LIMITS[column]
-    except KeyError:
-        found = _LIMITS[column] = text_limit(column)
-        return found
-
-
 def check_value(cls: type[Record], column: ColumnElement[Any], value: Any) -> None:
     """The rules every field of its type obeys, whoever writes it: text fits its field
     and holds no control characters, a date is one the plan can hold, a whole number
     fits the column on every database. The label is made only when a rule is broken."""
     if isinstance(value, str):
-        limit = _text_limit(column)
+        limit = text_limit(column)
         try:
             check_text("", value, limit)
         except ValidationError:
