@@ -388,7 +388,8 @@ def _load(session: Session, cls: type[Record], ids: list[uuid.UUID]) -> list[Rec
 
 def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
     """Rewrite the documents of the records a transaction touched (and of records that
-    show their words: an action's updates carry its ref and title)."""
+    show their words: an action's updates carry its ref and title). Each document is
+    made afresh and compared with the stored one: only those that differ are written."""
     if not has_index(session):
         return
     wanted: list[tuple[type[Record], RecordChange]] = []
