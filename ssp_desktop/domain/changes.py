@@ -825,7 +825,12 @@ class Transaction:
         session = self.session
         write = _table_write(type(obj)) if isinstance(obj, Record) else None
         state = instance_state(obj)
-        if write is not None and state.key is None and state.session_id is None:
+        if (
+            write is not None
+            and state.key is None
+            and state.session_id is None
+            and not session._warn_on_events  # adding inside a flush: let add() warn
+        ):
             held = obj.__dict__
             if not any(key in held for key in write.relationships):
                 # A new record holding no related objects: Session.add would only look
