@@ -29,7 +29,7 @@ from decimal import Decimal
 from graphlib import TopologicalSorter
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import ClauseElement, event, insert, inspect, select
 from sqlalchemy.orm import Mapper, Session, object_session
 from sqlalchemy.orm.attributes import instance_state
 
@@ -77,6 +77,59 @@ def dump(value: Any) -> str:
     return json.dumps(to_json_value(value), sort_keys=True, allow_nan=False, ensure_ascii=False)
 
 
+# What dump's json.dumps makes, without making a new encoder for each record.
+_encode = json.JSONEncoder(sort_keys=True, allow_nan=False, ensure_ascii=False).encode
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converter(kind: type[Any]) -> Any:
+    """What :func:`to_json_value` does to a value of type ``kind``, as one function.
+
+    Its branches depend on the value's type alone, so the branch is found once per type
+    (with the same tests in the same order) and a record's snapshot converts each field
+    with one dictionary look-up rather than a chain of ``isinstance`` tests."""
+    if kind is type(None) or issubclass(kind, bool | int | str | float):
+        return _same
+    if issubclass(kind, enum.Enum):
+        return _enum_value
+    if issubclass(kind, uuid.UUID):
+        return str
+    if issubclass(kind, dt.datetime | dt.date):
+        return _isoformat
+    if issubclass(kind, Decimal):
+        return str
+    if issubclass(kind, Quarter | FinancialYear):
+        return _label
+    return to_json_value  # containers, and the types it refuses
+
+
+def _enum_value(value: enum.Enum) -> Any:
+    return value.value
+
+
+def _isoformat(value: dt.date) -> str:
+    return value.isoformat()
+
+
+def _label(value: Quarter | FinancialYear) -> str:
+    return value.label
+
+
+_CONVERTERS: dict[type[Any], Any] = {}
+
+
+def _json_value(value: Any) -> Any:
+    """:func:`to_json_value`, by the value's type (see :func:`_converter`)."""
+    kind = type(value)
+    convert = _CONVERTERS.get(kind)
+    if convert is None:
+        convert = _CONVERTERS[kind] = _converter(kind)
+    return convert(value)
+
+
 _CONTENT_KEYS: dict[type[Any], tuple[str, ...]] = {}
 
 
@@ -93,6 +146,14 @@ def content_keys(cls: type[Record]) -> tuple[str, ...]:
 def snapshot(obj: Record) -> dict[str, Any]:
     """The record's content fields as JSON-ready values."""
     return {key: to_json_value(getattr(obj, key)) for key in content_keys(type(obj))}
+
+
+def _new_snapshot(obj: Record) -> dict[str, Any]:
+    """:func:`snapshot` of a record about to be inserted: a new record holds every value
+    it has in its ``__dict__`` (one it does not hold reads as None, as ``getattr`` on a
+    pending record gives), so the attributes' descriptors need not be asked."""
+    held = obj.__dict__
+    return {key: _json_value(held.get(key)) for key in content_keys(type(obj))}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,10 +257,16 @@ def _require_governed(session: Session, what: str) -> None:
         )
 
 
+# session.info key: id(record) -> (record, its Attribution) for the records written in
+# an attributed block since the last flush (kept by the session rather than on each
+# record's state, so the flush asks one dictionary, not every record's state).
+_ATTRIBUTED = "records_attributed"
+
+
 def _note_attribution(session: Session, obj: Record) -> None:
     attribution = session.info.get(_ATTRIBUTION)
     if attribution is not None:
-        inspect(obj).info[_ATTRIBUTION] = attribution
+        session.info.setdefault(_ATTRIBUTED, {})[id(obj)] = (obj, attribution)
 
 
 def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
@@ -334,9 +401,11 @@ def _foreign_keys(cls: type[Record]) -> tuple[tuple[str, type[Record]], ...]:
     return found
 
 
-def _parents(obj: Record) -> Iterable[tuple[str, type[Record], uuid.UUID]]:
+def _parents(obj: Record, *, new: bool = False) -> Iterable[tuple[str, type[Record], uuid.UUID]]:
+    # A new record holds its values in its __dict__ (see _new_snapshot).
+    held = obj.__dict__
     for key, parent_cls in _foreign_keys(type(obj)):
-        value = getattr(obj, key)
+        value = held.get(key) if new else getattr(obj, key)
         if value is not None:
             yield key, parent_cls, value
 
@@ -383,7 +452,9 @@ def _log(
     **kw: Any,
 ) -> None:
     now = kw.pop("at")
-    by: Attribution | None = inspect(obj).info.get(_ATTRIBUTION)
+    attributed = session.info.get(_ATTRIBUTED)
+    noted = attributed.get(id(obj)) if attributed else None
+    by: Attribution | None = noted[1] if noted is not None and noted[0] is obj else None
     rows.append(
         {
             "id": uuid.uuid4(),
@@ -400,17 +471,24 @@ def _log(
             "old": kw.get("old"),
             "new": kw.get("new"),
             "source": ctx.source,
-            "reason": correction_reason(session),
+            "reason": kw["reason"] if "reason" in kw else correction_reason(session),
         }
     )
+
+
+_LOG_INSERT = insert(cast(Any, ChangeLog.__table__))
 
 
 def _write_log(session: Session, rows: list[dict[str, Any]]) -> None:
     """The flush's change-log rows in one executemany, in the order they were made (so
     ``seq`` follows it, as it did when each row was an ORM object of the flush): a
-    change-log row is never read back as an object in the transaction that wrote it."""
+    change-log row is never read back as an object in the transaction that wrote it.
+
+    A Core insert of the table: every row names every column it sets (a None is a NULL,
+    as the columns it can be have no default), so the ORM's bulk insert, which sorts
+    the rows into groups by the keys they hold, has nothing to add."""
     if rows:
-        session.execute(insert(ChangeLog), rows)
+        session.connection().execute(_LOG_INSERT, rows)
         # What Transaction.changes reports, kept as written rather than read back.
         session.info.setdefault(_LOGGED, []).extend(
             (row["entity"], row["record_id"], row["op"], row["field"]) for row in rows
@@ -426,7 +504,7 @@ def _preload_parents(
     wanted: dict[type[Record], set[Any]] = {}
     identity_map = session.identity_map
     for obj in records:
-        for _column, parent_cls, parent_id in _parents(obj):
+        for _column, parent_cls, parent_id in _parents(obj, new=True):
             if (parent_cls, parent_id) in pending:
                 continue
             if identity_map.get((parent_cls, (parent_id,), None)) is not None:
@@ -447,10 +525,14 @@ def _preload_parents(
 
 
 def _check_parents_live(
-    session: Session, obj: Record, pending: dict[tuple[type[Any], Any], Record]
+    session: Session,
+    obj: Record,
+    pending: dict[tuple[type[Any], Any], Record],
+    *,
+    new: bool = False,
 ) -> None:
     identity_map = session.identity_map
-    for column, parent_cls, parent_id in _parents(obj):
+    for column, parent_cls, parent_id in _parents(obj, new=new):
         parent = (
             pending.get((parent_cls, parent_id))
             or identity_map.get((parent_cls, (parent_id,), None))
@@ -487,21 +569,178 @@ def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> Non
         _log_changes(session, ctx, records_new, records_dirty)
     finally:
         session.info["flushing"] = False
+    if records_new and BULK_INSERTS:
+        _insert_new(session, records_new, records_dirty)
+
+
+# --------------------------------------------------------------------------- bulk insert
+#
+# A flush of an import holds thousands of new records. The ORM's unit of work would
+# sort them, work out each one's INSERT parameters, post-fetch and register each; here
+# each table's new records are written with one Core executemany instead (as the unit of
+# work itself would group them), then handed to the session as persistent, exactly as
+# its own flush does at the end (``Session._register_persistent``). The rows written
+# are the same: the parameters are made by the unit of work's own rules (below), in the
+# same order (the order the records were added), in the same executemany groups.
+#
+# A table is left to the unit of work when this flush also updates records of it (the
+# unit of work writes a table's UPDATEs before its INSERTs, which a unique index over
+# live records may need: a ref given up by one record and taken by a new one), or when
+# one of its new records needs more than its own values: a relationship set to an
+# object (the foreign key comes from that object during the flush), a SQL expression as
+# a value, or a column default left for the INSERT to fill. Foreign keys are checked
+# at commit (records.py), so the order of the tables does not matter.
+
+
+# Always on. A module attribute so a test can write the same changes both ways and
+# compare the stores (tests/domain/test_bulk_writes.py).
+BULK_INSERTS = True
+
+
+@dataclasses.dataclass(frozen=True)
+class _TableWrite:
+    """What writing one record class's new rows needs, worked out once per class."""
+
+    table: Any
+    insert: Any
+    columns: tuple[tuple[str, Any], ...]  # (attribute key, column)
+    evaluating_none: frozenset[Any]
+    as_none: frozenset[str]
+    relationships: tuple[str, ...]
+    defaulted: tuple[str, ...]  # attribute keys of columns with any default
+
+
+_TABLE_WRITES: dict[type[Any], _TableWrite | None] = {}
+
+
+def _table_write(cls: type[Record]) -> _TableWrite | None:
+    if cls in _TABLE_WRITES:
+        return _TABLE_WRITES[cls]
+    mapper: Mapper[Any] = inspect(cls)
+    found: _TableWrite | None = None
+    tables = list(mapper._pks_by_table)
+    if (
+        len(tables) == 1
+        and mapper.version_id_col is None
+        and not mapper.dispatch.before_insert
+        and not mapper.dispatch.after_insert
+    ):
+        table: Any = tables[0]
+        columns = tuple(mapper._propkey_to_col[table].items())
+        found = _TableWrite(
+            table=table,
+            insert=table.insert(),
+            columns=columns,
+            evaluating_none=frozenset(mapper._insert_cols_evaluating_none[table]),
+            as_none=frozenset(mapper._insert_cols_as_none[table]),
+            relationships=tuple(r.key for r in mapper.relationships),
+            defaulted=tuple(
+                key
+                for key, col in columns
+                if col.default is not None
+                or col.server_default is not None
+                or col.onupdate is not None
+                or col.server_onupdate is not None
+            ),
+        )
+    _TABLE_WRITES[cls] = found
+    return found
+
+
+_EXPRESSION_TYPES: dict[type[Any], bool] = {}
+
+
+def _is_expression(value: Any) -> bool:
+    """Whether a value is a SQL expression the INSERT must render (by its type)."""
+    kind = type(value)
+    found = _EXPRESSION_TYPES.get(kind)
+    if found is None:
+        found = _EXPRESSION_TYPES[kind] = hasattr(value, "__clause_element__") or isinstance(
+            value, ClauseElement
+        )
+    return found
+
+
+def _insert_params(write: _TableWrite, obj: Record) -> dict[str, Any] | None:
+    """The INSERT parameters the unit of work would use for ``obj``
+    (``persistence._collect_insert_commands``), or None if it must do the insert."""
+    held = obj.__dict__
+    for key in write.relationships:
+        if key in held:
+            return None
+    for key in write.defaulted:
+        if held.get(key) is None:
+            return None
+    params: dict[str, Any] = {}
+    for key, col in write.columns:
+        if key not in held:
+            continue
+        value = held[key]
+        if value is None and col not in write.evaluating_none:
+            continue
+        if _is_expression(value):
+            return None
+        params[col.key] = value
+    for key in write.as_none.difference(params):
+        params[key] = None
+    return params
+
+
+def _insert_new(session: Session, records_new: list[Record], records_dirty: list[Record]) -> None:
+    """Write the flush's new records (those it can, see above) with Core executemany."""
+    updated = {type(o) for o in records_dirty}
+    by_class: dict[type[Record], list[Record]] = {}
+    for obj in records_new:
+        by_class.setdefault(type(obj), []).append(obj)
+    written: set[Any] = set()
+    connection = None
+    for cls, objs in by_class.items():
+        if cls in updated:
+            continue
+        write = _table_write(cls)
+        if write is None:
+            continue
+        rows = []
+        for obj in objs:
+            params = _insert_params(write, obj)
+            if params is None:
+                break
+            rows.append(params)
+        else:
+            if connection is None:
+                connection = session.connection()
+            # Consecutive rows with the same keys in one executemany, as the unit of
+            # work groups them.
+            group: list[dict[str, Any]] = []
+            for params in rows:
+                if group and params.keys() != group[0].keys():
+                    connection.execute(write.insert, group)
+                    group = []
+                group.append(params)
+            connection.execute(write.insert, group)
+            written.update(instance_state(o) for o in objs)
+    if written:
+        # What the unit of work does with the records it has inserted: identity keys,
+        # the identity map, committed state, and out of the session's new records.
+        session._register_persistent(written)
+        session.info["wrote"] = True
 
 
 def _log_changes(
     session: Session, ctx: ChangeContext, records_new: list[Record], records_dirty: list[Record]
 ) -> None:
     now = utcnow()
+    reason = correction_reason(session)  # the same for every row of one flush
     for obj in records_new:
         _fill_defaults(obj)
     pending: dict[tuple[type[Any], Any], Record] = {(type(o), o.id): o for o in records_new}
     parents = _preload_parents(session, records_new, pending)
     rows: list[dict[str, Any]] = []
     for obj in records_new:
-        _check_parents_live(session, obj, pending)
+        _check_parents_live(session, obj, pending, new=True)
         obj.__dict__["created_at"] = obj.__dict__["updated_at"] = now  # new: see _fill_defaults
-        _log(rows, session, ctx, obj, "create", at=now, new=dump(snapshot(obj)))
+        new_values = _encode(_new_snapshot(obj))
+        _log(rows, session, ctx, obj, "create", at=now, new=new_values, reason=reason)
     for obj in records_dirty:
         if not session.is_modified(obj, include_collections=False):
             continue
@@ -530,16 +769,29 @@ def _log_changes(
             if key == "deleted_at":
                 op = "delete" if new is not None else "restore"
                 fk_changed = fk_changed or op == "restore"
-                _log(rows, session, ctx, obj, op, at=now)
+                _log(rows, session, ctx, obj, op, at=now, reason=reason)
             else:
                 fk_changed = fk_changed or bool(type(obj).__table__.columns[key].foreign_keys)
                 before, after = dump(old), dump(new)
-                _log(rows, session, ctx, obj, "update", at=now, field=key, old=before, new=after)
+                _log(
+                    rows,
+                    session,
+                    ctx,
+                    obj,
+                    "update",
+                    at=now,
+                    field=key,
+                    old=before,
+                    new=after,
+                    reason=reason,
+                )
         if fk_changed and obj.deleted_at is None:
             _check_parents_live(session, obj, pending)
     _write_log(session, rows)
-    for obj in (*records_new, *records_dirty):
-        inspect(obj).info.pop(_ATTRIBUTION, None)
+    attributed = session.info.get(_ATTRIBUTED)
+    if attributed:
+        for obj in (*records_new, *records_dirty):
+            attributed.pop(id(obj), None)
     del parents  # held until here so the identity map kept them for the checks
 
 
@@ -570,7 +822,23 @@ class Transaction:
         return ctx
 
     def add(self, obj: R) -> R:
-        self.session.add(obj)
+        session = self.session
+        write = _table_write(type(obj)) if isinstance(obj, Record) else None
+        state = instance_state(obj)
+        if (
+            write is not None
+            and state.key is None
+            and state.session_id is None
+            and not session._warn_on_events  # adding inside a flush: let add() warn
+        ):
+            held = obj.__dict__
+            if not any(key in held for key in write.relationships):
+                # A new record holding no related objects: Session.add would only look
+                # through its relationships for objects to cascade to, and find none.
+                state._orphaned_outside_of_session = False
+                session._save_or_update_impl(state)
+                return obj
+        session.add(obj)
         return obj
 
     def add_all(self, objs: Iterable[Record]) -> None:

@@ -228,11 +228,33 @@ def _copy_scope(session: Session) -> tuple[frozenset[str], frozenset[str]]:
     return cached
 
 
+# session.info keys: what the plan checks found, kept for the session's life. The plan
+# a parent record (an action, a measure, a priority) belongs to is fixed once it is
+# made (records move only within their plan), and a plan is never removed: an import
+# judging thousands of records under a few hundred parents asks for each parent once.
+_PLAN_OF_PARENT = "plan_of_parent"
+_PLANS = "plans_by_id"
+
+
+def _plan(session: Session, plan_id: uuid.UUID) -> Plan | None:
+    """The plan with this id (its status read as it is now), held once found."""
+    info = session.info
+    plans: dict[Any, Plan] | None = info.get(_PLANS)
+    if plans is None:
+        plans = info[_PLANS] = {}
+    plan = plans.get(plan_id)
+    if plan is None:
+        plan = lookup(session, Plan, plan_id)
+        if plan is not None:
+            plans[plan_id] = plan
+    return plan
+
+
 def _check_not_archived(session: Session, record: Record, field: str | None) -> None:
     plan_id = plan_of(session, record)
     if plan_id is None:
         return
-    plan = lookup(session, Plan, plan_id)
+    plan = _plan(session, plan_id)
     if plan is None or plan.status is not PlanStatus.ARCHIVED:
         return
     reopening = session.info.get(_REOPENING)
@@ -283,20 +305,44 @@ def plan_of(session: Session, record: Record) -> uuid.UUID | None:
     organisations, funding, outcome frameworks)."""
     if isinstance(record, Plan):
         return record.id
-    plan_id = record.__dict__.get("plan_id")
+    held = record.__dict__
+    plan_id = held.get("plan_id")
     if plan_id is not None:
         return plan_id  # type: ignore[no-any-return]
-    parent = _PARENTS.get(type(record))
-    if parent is None and "action_id" in type(record).__table__.columns:
-        parent = ("action_id", Action)
+    parent = _parent(type(record))
     if parent is None:
         return None
     key, parent_cls = parent
-    parent_id = record.__dict__.get(key)
+    parent_id = held.get(key)
     if parent_id is None:
         return None
+    info = session.info
+    known: dict[tuple[type[Record], Any], uuid.UUID] | None = info.get(_PLAN_OF_PARENT)
+    if known is None:
+        known = info[_PLAN_OF_PARENT] = {}
+    found_plan = known.get((parent_cls, parent_id))
+    if found_plan is not None:
+        return found_plan
     found = _get(session, parent_cls, parent_id)
-    return plan_of(session, found) if found is not None else None
+    found_plan = plan_of(session, found) if found is not None else None
+    if found_plan is not None:  # a parent not found may yet be added: asked again then
+        known[(parent_cls, parent_id)] = found_plan
+    return found_plan
+
+
+_PARENT_OF: dict[type[Record], tuple[str, type[Record]] | None] = {}
+
+
+def _parent(cls: type[Record]) -> tuple[str, type[Record]] | None:
+    """(field, parent class) leading to the plan of a record class without a plan_id."""
+    try:
+        return _PARENT_OF[cls]
+    except KeyError:
+        parent = _PARENTS.get(cls)
+        if parent is None and "action_id" in cls.__table__.columns:
+            parent = ("action_id", Action)
+        _PARENT_OF[cls] = parent
+        return parent
 
 
 def _get(session: Session, cls: type[Record], record_id: uuid.UUID) -> Record | None:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Integer, inspect, select
 from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.orm.attributes import instance_state
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction, governed
@@ -75,6 +76,7 @@ def invariant(cls: type[Record], *fields: str) -> Callable[[Rule], Rule]:
         for name in fields:
             _RULES.setdefault((cls, name), []).append(rule)
         _FIELD_RULES.clear()
+        _FIELDS.clear()
         return rule
 
     return register
@@ -128,19 +130,29 @@ def check_field(session: Session, record: Record, field: str, value: Any) -> Non
 
     Forms call this to show the reason beside the field before writing anything.
     """
-    column = type(record).__table__.columns.get(field)
-    if column is None or field in _BOOKKEEPING:
-        raise DomainError(f"{type(record).__name__} has no editable field {field!r}.")
+    cls = type(record)
+    found = _FIELDS.get((cls, field))
+    if found is None:
+        column = cls.__table__.columns.get(field)
+        if column is None or field in _BOOKKEEPING:
+            raise DomainError(f"{cls.__name__} has no editable field {field!r}.")
+        found = _FIELDS[(cls, field)] = (
+            column,
+            not column.nullable and column.default is None,
+            tuple(rules_for(cls, field)),
+        )
+    column, required, rules = found
     authority.check(session, record, field, value)
-    check_value(type(record), column, value)
-    if (
-        not column.nullable
-        and column.default is None
-        and (value is None or (isinstance(value, str) and not value.strip()))
-    ):
-        raise ValidationError(f"{label(type(record), field)} is required")
-    for rule in rules_for(type(record), field):
+    check_value(cls, column, value)
+    if required and (value is None or (isinstance(value, str) and not value.strip())):
+        raise ValidationError(f"{label(cls, field)} is required")
+    for rule in rules:
         rule(session, record, value)
+
+
+# (record class, field) -> its column, whether a value is required, and its rules:
+# worked out once, and again whenever a rule is registered.
+_FIELDS: dict[tuple[type[Record], str], tuple[Any, bool, tuple[Rule, ...]]] = {}
 
 
 # Record class -> (field, its column, its rules) for every content field, in the
@@ -165,8 +177,11 @@ def check_record(session: Session, record: Record) -> None:
     """Every rule of every field of a record about to be created."""
     authority.check(session, record, None)
     cls = type(record)
+    # A record never stored holds every value it has in its __dict__ (one it does not
+    # hold reads as None); a stored one (being restored) is read through its attributes.
+    held = record.__dict__ if instance_state(record).key is None else None
     for key, column, rules in _field_rules(cls):
-        value = getattr(record, key)
+        value = held.get(key) if held is not None else getattr(record, key)
         if value is None:
             continue
         check_value(cls, column, value)

@@ -300,31 +300,45 @@ def _write(session: Session, record_id: uuid.UUID, doc: Document | None) -> None
     _write_many(session, {record_id: doc})
 
 
-def _write_many(session: Session, docs: dict[uuid.UUID, Document | None]) -> None:
+def _write_many(
+    session: Session,
+    docs: dict[uuid.UUID, Document | None],
+    fresh: frozenset[uuid.UUID] | set[uuid.UUID] = frozenset(),
+) -> None:
     """Replace the documents of these records (None: remove it), one executemany for
-    the removals and one for the new documents, however many records a change touched."""
+    the removals and one for the new documents, however many records a change touched.
+
+    ``fresh``: records created in the transaction being indexed, which have no document
+    to remove yet (an import's new records are most of what it touches)."""
     if not docs:
         return
-    session.execute(
-        text(f"DELETE FROM {TABLE} WHERE rowid = :rowid"),
-        [{"rowid": _rowid(record_id)} for record_id in docs],
-    )
-    rows = [
-        {
-            "rowid": _rowid(record_id),
-            "kind": doc.kind,
-            "record_id": doc.record_id.hex,
-            "target_entity": doc.target_entity,
-            "target_id": doc.target_id.hex,
-            "plan_id": doc.plan_id.hex if doc.plan_id else "",
-            "period": doc.period,
-            "label": doc.label or doc.title,
-            "title": doc.title,
-            "body": doc.body,
-        }
+    wanted = {
+        _rowid(record_id): (
+            {
+                "rowid": _rowid(record_id),
+                "kind": doc.kind,
+                "record_id": doc.record_id.hex,
+                "target_entity": doc.target_entity,
+                "target_id": doc.target_id.hex,
+                "plan_id": doc.plan_id.hex if doc.plan_id else "",
+                "period": doc.period,
+                "label": doc.label or doc.title,
+                "title": doc.title,
+                "body": doc.body,
+            }
+            if doc is not None
+            else None
+        )
         for record_id, doc in docs.items()
-        if doc is not None
-    ]
+    }
+    stored = _stored(session, [_rowid(r) for r in docs if r not in fresh])
+    # A document already as it should be is left alone: most of what an import or a
+    # merge changes (a date, a RAG rating, a figure) is not in any document, and FTS5
+    # pays for a removal and an insertion by re-reading and re-tokenizing the text.
+    removed = [{"rowid": rowid} for rowid, row in stored.items() if row != wanted.get(rowid, row)]
+    if removed:
+        session.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :rowid"), removed)
+    rows = [row for rowid, row in wanted.items() if row is not None and stored.get(rowid) != row]
     if rows:
         session.execute(
             text(
@@ -334,6 +348,23 @@ def _write_many(session: Session, docs: dict[uuid.UUID, Document | None]) -> Non
             ),
             rows,
         )
+
+
+_COLUMNS = ("kind", "record_id", "target_entity", "target_id", "plan_id", "period", "label",
+            "title", "body")  # fmt: skip
+
+
+def _stored(session: Session, rowids: list[int]) -> dict[int, dict[str, Any]]:
+    """The stored documents with these row ids, as :func:`_write_many` writes them."""
+    found: dict[int, dict[str, Any]] = {}
+    listed = ", ".join(_COLUMNS)
+    for first in range(0, len(rowids), 500):
+        chunk = rowids[first : first + 500]
+        held = ", ".join(map(str, chunk))  # whole numbers made here, never typed
+        rows = session.execute(text(f"SELECT rowid, {listed} FROM {TABLE} WHERE rowid IN ({held})"))
+        for rowid, *values in rows:
+            found[rowid] = {"rowid": rowid, **dict(zip(_COLUMNS, values, strict=True))}
+    return found
 
 
 def _load(session: Session, cls: type[Record], ids: list[uuid.UUID]) -> list[Record]:
@@ -357,16 +388,22 @@ def _load(session: Session, cls: type[Record], ids: list[uuid.UUID]) -> list[Rec
 
 def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
     """Rewrite the documents of the records a transaction touched (and of records that
-    show their words: an action's updates carry its ref and title)."""
+    show their words: an action's updates carry its ref and title). Each document is
+    made afresh and compared with the stored one: only those that differ are written."""
     if not has_index(session):
         return
     wanted: list[tuple[type[Record], RecordChange]] = []
     by_class: dict[type[Record], list[uuid.UUID]] = {}
+    # Created in this transaction: the index is written once, as it commits, so no
+    # document of theirs exists yet.
+    fresh: set[uuid.UUID] = set()
     for change in touched:
         cls = _BY_TABLE.get(change.entity)
         if cls is not None:
             wanted.append((cls, change))
             by_class.setdefault(cls, []).append(change.record_id)
+            if "create" in change.ops:
+                fresh.add(change.record_id)
     # Loaded together and held here, so each is read once, not once per record.
     records = {r.id: r for cls, ids in by_class.items() for r in _load(session, cls, ids)}
     # Made first and written together: nothing here changes what they are made from.
@@ -391,7 +428,7 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
             ):
                 parent = records.get(getattr(child, column))
                 docs[child.id] = _document(session, child) if parent else None
-    _write_many(session, docs)
+    _write_many(session, docs, fresh)
 
 
 # store_meta key set by migration 0008: fill the index once the schema is at its head.

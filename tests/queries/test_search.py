@@ -140,3 +140,37 @@ def test_every_plan_is_searched_and_each_hit_names_its_plan(store: Store) -> Non
         only = {h.plan_id for g in search_plan(s, "plan", plan_id=other_id) for h in g.hits}
         assert plan.plan.id not in only
         assert s.scalar(select(Action.id)) == plan.action.id
+
+
+def test_a_retitled_action_renames_its_updates_hits_and_other_changes_keep_them(
+    store: Store,
+) -> None:
+    """The index rewrites only documents whose words changed: those that did are found by
+    their new words, those that did not are still found."""
+    plan = mini_plan(store)
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.write_update(
+            tx,
+            action,
+            Q2,
+            rag=None,
+            narrative="Cases heard at MARAC.",
+            written_on=dt.date(2022, 10, 3),
+        )
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.edit(tx, action, title="Commission a knife crime programme")
+    with store.session() as s:
+        (group,) = search_plan(s, "marac")
+    assert [h.title for h in group.hits] == ["PVP-01 Commission a knife crime programme"]
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.edit(tx, action, due_date=dt.date(2025, 3, 31))
+    assert _found(store, "marac") == {
+        "Progress updates": ["PVP-01 Commission a knife crime programme"]
+    }
+    assert _found(store, "knife") == {"Actions": ["PVP-01 Commission a knife crime programme"]}

@@ -1,0 +1,243 @@
+"""The flush writes a table's new records with one Core executemany instead of the
+ORM's unit of work (``domain.changes._insert_new``): the same writes, made once that
+way and once the ordinary way into two copies of one store, leave the same rows in
+every table (in the same order), the same change log (ids, order, content, times,
+who) and the same search index.
+
+Ids and times are made deterministic for the comparison: ``uuid.uuid4`` gives the same
+sequence in both runs and the clock ticks a microsecond a reading from the same start.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from ssp_desktop import services
+from ssp_desktop.domain import base, changes
+from ssp_desktop.domain.base import Base
+from ssp_desktop.domain.changes import Attribution, attributed
+from ssp_desktop.domain.enums import PlanStatus, Rag
+from ssp_desktop.domain.periods import Quarter
+from ssp_desktop.domain.records import (
+    Action,
+    ActionUpdate,
+    ChangeLog,
+    Organisation,
+    Person,
+    Plan,
+    Priority,
+    PriorityArea,
+)
+from ssp_desktop.sample.plan import write_sample
+from ssp_desktop.spreadsheets import importing
+from ssp_desktop.store import search
+from ssp_desktop.store.engine import Store
+
+
+class _Clock:
+    """utcnow for both runs: the same start, one microsecond more at each reading."""
+
+    def __init__(self) -> None:
+        self.now = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        self.now += dt.timedelta(microseconds=1)
+        return self.now
+
+
+@pytest.fixture
+def deterministic(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call to restart the ids and the clock (before each of the two runs)."""
+    real_utcnow = base.utcnow
+
+    def restart() -> None:
+        rng = random.Random(18)
+        monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=rng.getrandbits(128), version=4))
+        clock = _Clock()
+        for module in list(sys.modules.values()):
+            held = getattr(module, "utcnow", None)
+            if (module.__name__ or "").startswith("ssp_desktop") and (
+                held is real_utcnow or isinstance(held, _Clock)
+            ):
+                monkeypatch.setattr(module, "utcnow", clock)
+
+    return restart
+
+
+def _second_location(store_engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    if store_engine == "sqlite":
+        return tmp_path / "other.sqlite"
+    make: Callable[[], str] = request.getfixturevalue("pg_new_store_url")
+    return make()
+
+
+def _contents(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows, in the order they were written where the engine keeps one
+    (SQLite's rowid), else by key; the change log by ``seq``, its change sets numbered
+    in the order they first appear (each transaction draws a random one)."""
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    sqlite = not store.is_server
+    with store.session() as s:
+        for table in Base.metadata.sorted_tables:
+            if table.name in ("store_meta", "alembic_version"):
+                continue
+            if table.name == ChangeLog.__tablename__:
+                order = "seq"
+            elif sqlite:
+                order = "rowid"
+            else:
+                order = ", ".join(c.name for c in table.primary_key.columns)
+            rows = s.execute(text(f"SELECT * FROM {table.name} ORDER BY {order}")).all()
+            out[table.name] = [tuple(r) for r in rows]
+        sets: dict[Any, int] = {}
+        column = list(ChangeLog.__table__.columns.keys()).index("change_set")
+        out[ChangeLog.__tablename__] = [
+            (*r[:column], sets.setdefault(r[column], len(sets)), *r[column + 1 :])
+            for r in out[ChangeLog.__tablename__]
+        ]
+        if search.has_index(s):
+            out[search.TABLE] = [
+                tuple(r)
+                for r in s.execute(text(f"SELECT rowid, * FROM {search.TABLE} ORDER BY rowid"))
+            ]
+    return out
+
+
+def _tracker(store: Store, path: Path) -> None:
+    """A small action tracker under the sample plan: new actions, and one existing
+    action changed."""
+    with store.session() as s:
+        areas = [
+            (code, title)
+            for code, title in s.execute(
+                select(Priority.code, PriorityArea.title)
+                .join(PriorityArea, PriorityArea.priority_id == Priority.id)
+                .order_by(Priority.code, PriorityArea.title)
+            )
+        ]
+        orgs = list(s.scalars(select(Organisation.name).order_by(Organisation.name)))
+        existing = s.execute(
+            select(Action.ref, Action.title, Priority.code, PriorityArea.title)
+            .join(PriorityArea, Action.priority_area_id == PriorityArea.id)
+            .join(Priority, PriorityArea.priority_id == Priority.id)
+            .order_by(Action.ref)
+            .limit(1)
+        ).one()
+    heading = ["Ref No.", "Action", "Theme", "Area for action", "Lead Agency", "Partners",
+               "Start", "Due Date", "Status", "RAG Status", "Progress Update"]  # fmt: skip
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(heading)
+        ref, title, code, area = existing
+        out.writerow([ref, f"{title} (revised)", code, area, orgs[0], "", "", "", "In progress",
+                      "Amber", "Revised in the tracker."])  # fmt: skip
+        for i in range(40):
+            code, area = areas[i % len(areas)]
+            out.writerow([f"T{i:03d}", f"Tracker action {i}", code, area, orgs[i % len(orgs)],
+                          "; ".join(orgs[(i + k) % len(orgs)] for k in (1, 2)), "01/05/2024",
+                          "31/03/2025", "Not started", ["Green", "Amber", "Red"][i % 3],
+                          f"Update {i}: meetings held."])  # fmt: skip
+
+
+def _write_everything(store: Store, tracker: Path) -> None:
+    """Writes of every kind the flush meets: the sample plan (thousands of new records
+    of every class), a spreadsheet import, and one flush that mixes new records with
+    changed records of the same table, a related object set on a new record, records
+    written under a merge's attribution, and tombstones."""
+    write_sample(store)
+    _tracker(store, tracker)
+    prepared = importing.prepare(tracker)
+    options = importing.ImportOptions(quarter=Quarter(2024, 2), today=dt.date(2024, 10, 20))
+    result = importing.apply(store, prepared, options)
+    assert result.plan.rows
+    lead = Attribution(
+        site_id=uuid.UUID(int=7), actor="lead@example", person_id=None, at=base.utcnow()
+    )
+    with store.transaction(actor="officer", source="bundle:test") as tx:
+        plan = tx.session.scalars(
+            select(Plan).where(Plan.status != PlanStatus.ARCHIVED).order_by(Plan.title)
+        ).first()
+        assert plan is not None
+        action = tx.session.scalars(
+            select(Action).where(Action.plan_id == plan.id).order_by(Action.ref)
+        ).first()
+        org = tx.session.scalars(select(Organisation).order_by(Organisation.name)).first()
+        assert plan is not None and action is not None and org is not None
+        old_ref = action.ref
+        # One flush: the ref given up and taken by a new action of the same plan.
+        services.edit(tx, action, ref=f"{old_ref}-OLD")
+        services.create(
+            tx,
+            Action(
+                plan_id=plan.id,
+                priority_area_id=action.priority_area_id,
+                ref=old_ref,
+                title="Takes the ref over",
+            ),
+        )
+        # A relationship set to an object rather than its id.
+        services.create(
+            tx, Person(partnership_id=org.partnership_id, name="Related", organisation=org)
+        )
+        with attributed(tx.session, lead):
+            made = services.create(
+                tx,
+                Action(
+                    plan_id=plan.id,
+                    priority_area_id=action.priority_area_id,
+                    ref="LEAD-1",
+                    title="Made on a lead's laptop",
+                ),
+            )
+            services.write_update(
+                tx,
+                made,
+                Quarter(2024, 2),
+                rag=Rag.GREEN,
+                narrative="From the lead.",
+                written_on=dt.date(2024, 10, 1),
+            )
+        tx.flush()
+        services.delete(tx, made, cascade=True)
+        services.edit(tx, action, title="Retitled after the flush")
+
+
+def test_bulk_inserts_write_the_same_rows_log_and_index(
+    store: Store,
+    store_engine: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    deterministic: Callable[[], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    other_location = _second_location(store_engine, request, tmp_path)
+    with Store.open(other_location, create=True) as other:
+        # The same site, so the change logs can be compared whole.
+        other.set_meta(site_id=str(store.site_id))
+    with Store.open(other_location) as other:
+        deterministic()
+        assert changes.BULK_INSERTS
+        (tmp_path / "one").mkdir()
+        _write_everything(store, tmp_path / "one" / "tracker.csv")
+        deterministic()
+        monkeypatch.setattr(changes, "BULK_INSERTS", False)
+        (tmp_path / "two").mkdir()
+        _write_everything(other, tmp_path / "two" / "tracker.csv")
+        bulk, ordinary = _contents(store), _contents(other)
+    assert bulk.keys() == ordinary.keys()
+    assert len(bulk[ChangeLog.__tablename__]) > 1000
+    assert len(bulk[ActionUpdate.__tablename__]) > 40
+    for table in bulk:
+        assert len(bulk[table]) == len(ordinary[table]), table
+        for i, (one, two) in enumerate(zip(bulk[table], ordinary[table], strict=True)):
+            assert one == two, f"{table} row {i}"
