@@ -64,7 +64,7 @@ class Overlay:
         classes = record_classes()
         for entity, ids in wanted.items():
             cls = classes[entity]
-            id_list = list(ids)
+            id_list = [i for i in ids if i not in self.loaded and i not in self.absent]
             for first in range(0, len(id_list), 500):
                 chunk = id_list[first : first + 500]
                 for record in self.session.scalars(select(cls).where(cls.id.in_(chunk))):
