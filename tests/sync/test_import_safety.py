@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Connection
+from sqlalchemy import Connection, func, select
 
 from ssp_desktop import services
 from ssp_desktop.domain.errors import BundleError
-from ssp_desktop.domain.records import Action
+from ssp_desktop.domain.records import Action, ChangeLog
 from ssp_desktop.progress import Cancelled, Progress
 from ssp_desktop.sync.importer import import_bundle
 from tests.sync.helpers import LEAD_A, World, bundle_count, lead_change
@@ -61,9 +61,11 @@ def _checks_find_after_the_import(
     def checks(conn: Connection) -> list[tuple[str, str]]:
         found = real(conn)
         imported = bool(
-            conn.exec_driver_sql(
-                "SELECT count(*) FROM change_log WHERE source LIKE 'bundle:%'"
-            ).scalar()
+            conn.scalar(
+                select(func.count())
+                .select_from(ChangeLog)
+                .where(ChangeLog.source.startswith("bundle:"))
+            )
         )
         runs.append(imported)
         return [*found, (kind, finding)] if imported else found
