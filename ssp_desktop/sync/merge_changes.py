@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session
 from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.changes import Attribution, references_to
 from ssp_desktop.domain.errors import BundleError
-from ssp_desktop.domain.records import Action, Person, Plan, Priority, record_classes
+from ssp_desktop.domain.records import Action, Person, Plan, Priority
 from ssp_desktop.domain.sync_records import ROLE_LEAD, SyncConflict, SyncLead, SyncProcessed
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
@@ -74,6 +74,7 @@ from ssp_desktop.sync.merge_plan import (
     label,
     new_preview,
     queue_conflict,
+    references,
     same,
 )
 from ssp_desktop.sync.overlay import Overlay
@@ -199,13 +200,9 @@ class _ChangesPlanner:
         self, g: Group, cls: type[Record], values: Mapping[str, Any], label: str
     ) -> str | None:
         """Plan restores of deleted records ``values`` refer to; a reason if impossible."""
-        for column in cls.__table__.columns:
-            value = values.get(column.key)
-            if value is None or not column.foreign_keys:
-                continue
-            (fk,) = column.foreign_keys
-            parent_cls = record_classes()[fk.column.table.name]
-            if value == g.record_id:
+        for key, parent_cls in references(cls):
+            value = values.get(key)
+            if value is None or value == g.record_id:
                 continue
             if not self.view.exists(parent_cls, value):
                 return (
@@ -586,14 +583,11 @@ class _ChangesPlanner:
                 current = self.view.current(obj)
                 rows = [current, {**current, **theirs}]
             keyed.setdefault(cls, []).extend(rows)
-            for column in cls.__table__.columns:
-                if not column.foreign_keys:
-                    continue
-                (fk,) = column.foreign_keys
+            for key, parent_cls in references(cls):
                 for values in rows:
-                    value = values.get(column.key)
+                    value = values.get(key)
                     if isinstance(value, uuid.UUID):
-                        referred.setdefault(fk.column.table.name, set()).add(value)
+                        referred.setdefault(parent_cls.__tablename__, set()).add(value)
         for cls, rows in keyed.items():
             self.view.preload_keys(cls, rows)
         self.view.preload(referred)
