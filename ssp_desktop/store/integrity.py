@@ -12,9 +12,10 @@ touching this file.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -87,7 +88,40 @@ def refuse_if_damaged(store: Store, what: str) -> None:
     findings ``ssp-desktop check`` prints. Writing to damaged pages spreads the damage,
     a backup taken now would be as damaged, and a reader would stop halfway with a
     database error; so every writer asks first."""
-    damaged = [p for p in check_integrity(store) if p.kind == "integrity"]
+    _refuse(store, what, check_integrity(store))
+
+
+@contextlib.contextmanager
+def refuse_if_damaged_meanwhile(store: Store, what: str) -> Iterator[Callable[[], None]]:
+    """:func:`refuse_if_damaged`, with the check running while the caller reads.
+
+    The engine's checks read every page inside SQLite (or the server) without holding
+    Python's lock, so they run on a connection of their own in a second thread while
+    the caller works out what it will write (an import's plan). The caller calls what
+    this yields before it writes anything (a backup included): it waits for the check
+    and refuses a damaged store as :func:`refuse_if_damaged` does. If the caller's
+    reading fails first, the damage is what is reported (reading a damaged page is the
+    likely cause, and it is what the user must hear first), else the caller's error.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssp-check") as pool:
+        found = pool.submit(check_integrity, store)
+        asked = False
+
+        def refuse() -> None:
+            nonlocal asked
+            asked = True
+            _refuse(store, what, found.result())
+
+        try:
+            yield refuse
+        except BaseException:
+            if not asked:
+                refuse()
+            raise
+
+
+def _refuse(store: Store, what: str, problems: list[Problem]) -> None:
+    damaged = [p for p in problems if p.kind == "integrity"]
     if not damaged:
         return
     found = "; ".join(str(p) for p in damaged[:3])
@@ -328,4 +362,10 @@ def _future_timestamps(session: Session, limit: dt.datetime) -> list[Problem]:
     return out
 
 
-__all__ = ["Problem", "check_integrity", "check_store", "refuse_if_damaged"]
+__all__ = [
+    "Problem",
+    "check_integrity",
+    "check_store",
+    "refuse_if_damaged",
+    "refuse_if_damaged_meanwhile",
+]

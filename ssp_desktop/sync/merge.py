@@ -25,8 +25,9 @@ transaction.
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop import services
@@ -157,9 +158,10 @@ def _record_bookkeeping(session: Session, plan: MergePlan, file_name: str) -> No
                     }
                 )
         # One executemany (a lead's bundle marks thousands of changes processed); these
-        # rows are never read back as objects in the transaction that writes them.
+        # rows are never read back as objects in the transaction that writes them, so
+        # the table's own insert does (half the work of the ORM's bulk insert).
         if rows:
-            session.execute(insert(SyncProcessed), rows)
+            session.connection().execute(insert(cast(Table, SyncProcessed.__table__)), rows)
     session.add(
         SyncBundle(
             id=m.bundle_id,

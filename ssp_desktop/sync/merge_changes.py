@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session
 from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.changes import Attribution, references_to
 from ssp_desktop.domain.errors import BundleError
-from ssp_desktop.domain.records import Action, Person, Plan, Priority, record_classes
+from ssp_desktop.domain.records import Action, Person, Plan, Priority
 from ssp_desktop.domain.sync_records import ROLE_LEAD, SyncConflict, SyncLead, SyncProcessed
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import authority
@@ -74,6 +74,7 @@ from ssp_desktop.sync.merge_plan import (
     label,
     new_preview,
     queue_conflict,
+    references,
     same,
 )
 from ssp_desktop.sync.overlay import Overlay
@@ -199,13 +200,9 @@ class _ChangesPlanner:
         self, g: Group, cls: type[Record], values: Mapping[str, Any], label: str
     ) -> str | None:
         """Plan restores of deleted records ``values`` refer to; a reason if impossible."""
-        for column in cls.__table__.columns:
-            value = values.get(column.key)
-            if value is None or not column.foreign_keys:
-                continue
-            (fk,) = column.foreign_keys
-            parent_cls = record_classes()[fk.column.table.name]
-            if value == g.record_id:
+        for key, parent_cls in references(cls):
+            value = values.get(key)
+            if value is None or value == g.record_id:
                 continue
             if not self.view.exists(parent_cls, value):
                 return (
@@ -564,6 +561,37 @@ class _ChangesPlanner:
         self._op(DELETE, g, g.lines[-1])
         self._item(g, UPDATED, name, "deleted")
 
+    def _preload_for(self, groups: list[Group]) -> None:
+        """Read up front, a few queries per table, what judging the groups will look up
+        in the store: the records holding the unique keys the added and changed records
+        will have (:meth:`Overlay.clash`), and the records their references point to
+        (the rules and :meth:`_ensure_parents`). A lookup this does not foresee (a key
+        made of some lead's values and some of the master's) still asks the store."""
+        keyed: dict[type[Record], list[dict[str, Any]]] = {}
+        referred: dict[str, set[uuid.UUID]] = {}
+        for g in groups:
+            cls = g.cls
+            obj = self.view.get(cls, g.record_id)
+            theirs = g.created_fields()
+            if obj is None:
+                if g.before_state != "absent":
+                    continue
+                rows = [theirs]
+            else:
+                if g.after_state == "deleted":
+                    continue
+                current = self.view.current(obj)
+                rows = [current, {**current, **theirs}]
+            keyed.setdefault(cls, []).extend(rows)
+            for key, parent_cls in references(cls):
+                for values in rows:
+                    value = values.get(key)
+                    if isinstance(value, uuid.UUID):
+                        referred.setdefault(parent_cls.__tablename__, set()).add(value)
+        for cls, rows in keyed.items():
+            self.view.preload_keys(cls, rows)
+        self.view.preload(referred)
+
     def run(self, changes: list[codec.ChangeLine]) -> MergePlan:
         groups = group_changes(changes)
         groups.sort(key=lambda g: (scope.TABLE_RANK[g.entity], g.first_seq))
@@ -571,13 +599,7 @@ class _ChangesPlanner:
         for g in groups:
             wanted.setdefault(g.entity, set()).add(g.record_id)
         self.view.preload(wanted)
-        # The unique keys of the records to be added, read together (see Overlay.clash).
-        inserts: dict[type[Record], list[dict[str, Any]]] = {}
-        for g in groups:
-            if g.before_state == "absent" and self.view.get(g.cls, g.record_id) is None:
-                inserts.setdefault(g.cls, []).append(g.created_fields())
-        for cls, rows in inserts.items():
-            self.view.preload_keys(cls, rows)
+        self._preload_for(groups)
         total = len(groups)
         for i, g in enumerate(groups, start=1):
             self.plan_group(g)

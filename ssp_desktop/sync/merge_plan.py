@@ -11,6 +11,7 @@ attributed to, and the wording of the preview.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Attribution, dump
-from ssp_desktop.domain.records import Person
+from ssp_desktop.domain.records import Person, record_classes
 from ssp_desktop.domain.sync_records import SyncBundle, SyncConflict
 from ssp_desktop.sync import state
 from ssp_desktop.sync.bundle import Bundle
@@ -159,8 +160,22 @@ def label(cls: type[Record], record_id: uuid.UUID, fields: Mapping[str, Any]) ->
         return f"{cls.__tablename__.replace('_', ' ')} {record_id}"
 
 
-def fk_fields(cls: type[Record]) -> set[str]:
-    return {c.key for c in cls.__table__.columns if c.foreign_keys}
+@functools.cache
+def fk_fields(cls: type[Record]) -> frozenset[str]:
+    return frozenset(c.key for c in cls.__table__.columns if c.foreign_keys)
+
+
+@functools.cache
+def references(cls: type[Record]) -> tuple[tuple[str, type[Record]], ...]:
+    """(field, the class it refers to) for each reference of ``cls``, in column order:
+    worked out once per class (a merge asks for every record it judges)."""
+    classes = record_classes()
+    found: list[tuple[str, type[Record]]] = []
+    for column in cls.__table__.columns:
+        if column.foreign_keys:
+            (fk,) = column.foreign_keys
+            found.append((column.key, classes[fk.column.table.name]))
+    return tuple(found)
 
 
 def new_preview(bundle: Bundle, session: Session) -> Preview:

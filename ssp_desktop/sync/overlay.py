@@ -20,7 +20,7 @@ from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.records import record_classes
 from ssp_desktop.services import merge as merging
 from ssp_desktop.sync import codec
-from ssp_desktop.sync.merge_plan import same
+from ssp_desktop.sync.merge_plan import references, same
 
 
 @functools.cache
@@ -64,7 +64,7 @@ class Overlay:
         classes = record_classes()
         for entity, ids in wanted.items():
             cls = classes[entity]
-            id_list = list(ids)
+            id_list = [i for i in ids if i not in self.loaded and i not in self.absent]
             for first in range(0, len(id_list), 500):
                 chunk = id_list[first : first + 500]
                 for record in self.session.scalars(select(cls).where(cls.id.in_(chunk))):
@@ -199,18 +199,16 @@ class Overlay:
         hold that record as it will be yet (the planner has checked it will exist).
         """
         unseen: set[str] = set()
-        classes = record_classes()
-        for column in cls.__table__.columns:
-            value = after.get(column.key)
-            if value is None or not column.foreign_keys:
+        for key, parent_cls in references(cls):
+            value = after.get(key)
+            if value is None:
                 continue
             if value in self.new or value in self.state:
-                unseen.add(column.key)
+                unseen.add(key)
                 continue
-            (fk,) = column.foreign_keys
-            target = self.get(classes[fk.column.table.name], value)
+            target = self.get(parent_cls, value)
             if target is None or target.deleted_at is not None:
-                unseen.add(column.key)
+                unseen.add(key)
         return merging.broken_rule(self.session, cls, record_id, before, after, unchecked=unseen)
 
     # -- planning ------------------------------------------------------------------
