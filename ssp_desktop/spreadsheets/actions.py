@@ -3,10 +3,12 @@
 Planning reads the plan's records in a handful of queries, then judges every row in
 Python: what it would create or change, or why it is refused. A row is judged by the
 domain services' own rules (``services.check_field``), so a rule it breaks is refused
-in the preview with the message the form gives. The same planner runs for the preview
-(in a read session, writing nothing) and again inside the import's one transaction,
-where its operations are carried out through the services; so a row is only written as
-judged against the store at that moment, and any refusal or error rolls everything back.
+in the preview with the message the form gives. The planner runs for the preview (in a
+read session, writing nothing); the import's one transaction carries out the preview's
+operations through the services (:func:`rebind` reads the records they change again in
+its session) if nothing was committed to the store since the preview, else it plans
+again; so a row is only written as judged against the store at that moment, and any
+refusal or error rolls everything back.
 
 A blank cell leaves the field as it is. A row's "latest update" becomes the action's
 update for its quarter (the row's own, or the import's quarter), written by
@@ -17,6 +19,8 @@ a no-op.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import difflib
 import re
@@ -64,7 +68,7 @@ from ssp_desktop.spreadsheets.plan import (
 from ssp_desktop.spreadsheets.reading import Table
 from ssp_desktop.spreadsheets.since_export import SinceExport
 
-__all__ = ["ActionOptions", "plan_actions"]
+__all__ = ["ActionOptions", "apply_actions", "plan_actions", "rebind"]
 
 FLUSH_EVERY = 500
 # A priority written as one short word is taken as its code, if the code column holds it.
@@ -925,6 +929,69 @@ def plan_actions(
         revision=revision,
     )
     return result, planner, ops
+
+
+# Ids per query when a plan's records are read again (within every engine's limit on
+# the number of bound parameters).
+_IDS_PER_QUERY = 500
+
+
+def _by_id(session: Session, cls: type[_R], ids: set[uuid.UUID]) -> dict[uuid.UUID, _R]:
+    found: dict[uuid.UUID, _R] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), _IDS_PER_QUERY):
+        chunk = wanted[start : start + _IDS_PER_QUERY]
+        column = cls.__table__.columns["id"]
+        found.update((r.id, r) for r in session.scalars(select(cls).where(column.in_(chunk))))
+    return found
+
+
+def rebind(
+    session: Session, planner: _Planner, ops: Sequence[_RowOp]
+) -> tuple[_Planner, list[_RowOp]] | None:
+    """A plan made in another session (the preview's), ready to be carried out in
+    ``session``: the records its writes change (the actions the rows update, the partner
+    links they remove) and the plan's current updates are read there, a query for each
+    kind; what the rows were judged to write stays as judged. The caller has made sure
+    the store has not changed since the plan was made; None if a record is missing all
+    the same (the rows are then judged again)."""
+    action_ids = {op.action.id for op in ops if op.action is not None}
+    link_ids = {link.id for op in ops for link in op.partners_remove}
+    actions = _by_id(session, Action, action_ids)
+    links = _by_id(session, ActionPartner, link_ids)
+    plan = session.get(Plan, planner.ctx.plan.id)
+    if plan is None or len(actions) != len(action_ids) or len(links) != len(link_ids):
+        return None
+    # services.write_update reads an action's current updates (the quarter's, to
+    # supersede; the newest, for the action's RAG): those of the actions whose rows
+    # write one are all it needs. A new action has none.
+    updated = sorted({op.action.id for op in ops if op.action is not None and op.update})
+    current: list[ActionUpdate] = []
+    for start in range(0, len(updated), _IDS_PER_QUERY):
+        current.extend(
+            session.scalars(
+                select(ActionUpdate).where(
+                    ActionUpdate.action_id.in_(updated[start : start + _IDS_PER_QUERY]),
+                    ActionUpdate.is_current.is_(True),
+                    ActionUpdate.deleted_at.is_(None),
+                )
+            )
+        )
+    ctx = dataclasses.replace(
+        planner.ctx, session=session, plan=plan, current=CurrentUpdates(current)
+    )
+    rebound = copy.copy(planner)
+    rebound.ctx = ctx
+    # The preview's operations are left as they were: copies carry this session's records.
+    rows = [
+        dataclasses.replace(
+            op,
+            action=actions[op.action.id] if op.action is not None else None,
+            partners_remove=[links[link.id] for link in op.partners_remove],
+        )
+        for op in ops
+    ]
+    return rebound, rows
 
 
 def apply_actions(
