@@ -229,14 +229,15 @@ class _Judged:
     today: dt.date
     # The plan's writes made ready in the import's session (None: judge again).
     ready: Callable[[Session], Write | None]
-    used: bool = False
 
     def fits(self, store: Store, prepared: Prepared, options: ImportOptions) -> bool:
+        # Leaving refused rows out is decided after the rows are judged (the preview
+        # offers it once it has shown them): it does not change their plan.
+        asked = dataclasses.replace(options, skip_refused=self.options.skip_refused)
         return (
-            not self.used
-            and self.store == _store_key(store)
+            self.store == _store_key(store)
             and self.prepared is prepared
-            and self.options == options
+            and self.options == asked
             and self.today == (options.today or dt.date.today())
         )
 
@@ -354,7 +355,6 @@ def _previewed_write(
     work = previewed.work if previewed is not None else None
     if not isinstance(work, _Judged) or not work.fits(store, prepared, options):
         return None
-    work.used = True  # once only: its new records are the ones written
     if _store_state(session) != work.state:
         return None
     write = work.ready(session)

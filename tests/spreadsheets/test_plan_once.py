@@ -237,3 +237,25 @@ def test_a_cancelled_previewed_import_leaves_nothing_and_can_be_made_again(
             len(s.scalars(select(Organisation).where(Organisation.name == "Kent Police")).all())
             == 1
         )
+
+
+def test_leaving_refused_rows_out_after_the_preview_keeps_its_plan(
+    store: Store, mini: MiniPlan, tmp_path: Path, judged: list[int]
+) -> None:
+    path = tracker(
+        tmp_path,
+        [
+            ["PVP-02", "Train staff", "PVP", "Domestic abuse"],
+            ["PVP-03", "Bad RAG", "PVP", "Domestic abuse", *[None] * 6, "Blue"],
+        ],
+    )
+    prepared = prepare(path)
+    shown = preview(store, prepared, OPTIONS)
+    assert [r.outcome for r in shown.refused] == [Outcome.REFUSE]
+    skipping = ImportOptions(quarter=Q2, today=OPTIONS.today, skip_refused=True)
+    result = apply(store, prepared, skipping, previewed=shown)
+    assert len(judged) == (1 if store.backend.kind == "sqlite" else 2)
+    assert result.skipped == 1
+    with store.session() as s:
+        refs = set(s.scalars(select(Action.ref)))
+    assert "PVP-02" in refs and "PVP-03" not in refs
