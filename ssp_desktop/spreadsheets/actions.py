@@ -103,6 +103,7 @@ class _Context:
     session: Session
     plan: Plan
     orgs: list[Organisation]
+    org_by_id: dict[uuid.UUID, Organisation]
     org_by_name: dict[str, Organisation]
     people: list[Person]
     person_by_name: dict[str, Person]
@@ -110,6 +111,7 @@ class _Context:
     priority_by_key: dict[str, Priority]
     areas_by_priority: dict[uuid.UUID, list[PriorityArea]]
     areas_by_title: dict[str, list[PriorityArea]]
+    area_by_id: dict[uuid.UUID, PriorityArea]
     action_by_ref: dict[str, Action]
     partners: dict[uuid.UUID, dict[uuid.UUID, ActionPartner]]
     # Handed to services.write_update, so it does not query for every row.
@@ -190,6 +192,7 @@ def _load(session: Session, plan: Plan) -> _Context:
         session=session,
         plan=plan,
         orgs=orgs,
+        org_by_id={o.id: o for o in orgs},
         org_by_name=org_by_name,
         people=people,
         person_by_name=person_by_name,
@@ -197,6 +200,7 @@ def _load(session: Session, plan: Plan) -> _Context:
         priority_by_key=priority_by_key,
         areas_by_priority=areas_by_priority,
         areas_by_title=areas_by_title,
+        area_by_id={a.id: a for areas in areas_by_priority.values() for a in areas},
         action_by_ref={_fold(a.ref): a for a in actions},
         partners=partners,
         current=CurrentUpdates.of_plan(session, plan.id),
@@ -527,15 +531,7 @@ class _Planner:
                 reasons.append("a new action needs an area for action (or a priority)")
             return None
         if action is not None and not self.is_new(priority):
-            current = next(
-                (
-                    a
-                    for areas in ctx.areas_by_priority.values()
-                    for a in areas
-                    if a.id == action.priority_area_id
-                ),
-                None,
-            )
+            current = ctx.area_by_id.get(action.priority_area_id)
             if current is not None and current.priority_id == priority.id:
                 return None  # already under that priority: keep its area
         areas = ctx.areas_by_priority.get(priority.id, [])
@@ -595,14 +591,18 @@ class _Planner:
             ):
                 person = ctx.person_by_name[_fold(lead_text)]
                 lead_person = person
-                lead_org = next((o for o in ctx.orgs if o.id == person.organisation_id), None)
+                lead_org = (
+                    ctx.org_by_id.get(person.organisation_id) if person.organisation_id else None
+                )
             else:
                 lead_org = self.organisation(lead_text, row, reasons)
         if person_text is not None:
             org_for_person = lead_org
             if org_for_person is None and action is not None:
-                org_for_person = next(
-                    (o for o in ctx.orgs if o.id == action.lead_organisation_id), None
+                org_for_person = (
+                    ctx.org_by_id.get(action.lead_organisation_id)
+                    if action.lead_organisation_id
+                    else None
                 )
             lead_person = self.person(person_text, org_for_person, row, reasons)
         partner_refs: list[Organisation] | None = None
@@ -683,9 +683,11 @@ class _Planner:
             op.partners_add = [p for p in partner_refs if p.id not in current]
             op.partners_remove = [link for oid, link in current.items() if oid not in wanted]
             if action is not None and (op.partners_add or op.partners_remove):
-                names = {o.id: o.name for o in ctx.orgs}
                 bits = [f"+{p.name}" for p in op.partners_add]
-                bits += [f"−{names.get(link.organisation_id, '?')}" for link in op.partners_remove]
+                bits += [
+                    f"−{org.name if (org := ctx.org_by_id.get(link.organisation_id)) else '?'}"
+                    for link in op.partners_remove
+                ]
                 changes.append(f"Partners: {', '.join(bits)}")
                 fields.append(FieldChange("Partners", "", ", ".join(bits)))
         # The quarterly update.
