@@ -71,6 +71,9 @@ from ssp_desktop.spreadsheets.since_export import SinceExport
 __all__ = ["ActionOptions", "apply_actions", "plan_actions", "rebind"]
 
 FLUSH_EVERY = 500
+# Ids per query when records are read by id (within every engine's limit on the number
+# of bound parameters).
+_IDS_PER_QUERY = 500
 # A priority written as one short word is taken as its code, if the code column holds it.
 CODE_MAX: int = getattr(Priority.__table__.columns["code"].type, "length", None) or 20
 _CODE_AND_TITLE = re.compile(rf"^\s*([^\s:–-]{{1,{CODE_MAX}}})\s*[:–-]\s*(.+)$")
@@ -118,7 +121,9 @@ class _Context:
     current: CurrentUpdates
 
 
-def _load(session: Session, plan: Plan) -> _Context:
+def _load(session: Session, plan: Plan, refs: set[str]) -> _Context:
+    """The plan's records, and the current updates of its actions whose (folded) ref is
+    in ``refs``: the sheet's rows name no others."""
     orgs = list(
         session.scalars(
             select(Organisation).where(
@@ -203,7 +208,7 @@ def _load(session: Session, plan: Plan) -> _Context:
         area_by_id={a.id: a for areas in areas_by_priority.values() for a in areas},
         action_by_ref={_fold(a.ref): a for a in actions},
         partners=partners,
-        current=CurrentUpdates.of_plan(session, plan.id),
+        current=_current_updates(session, {a.id for a in actions if _fold(a.ref) in refs}),
     )
 
 
@@ -895,14 +900,14 @@ def plan_actions(
     workbook was exported (cells it did not change keep them; cells both changed are
     conflicts, refused unless their row is in ``options.write_over``)."""
     check_formulas(table, columns)
-    planner = _Planner(_load(session, plan), table, columns, mapping, since)
     rows = list(_rows(table, columns))
-    ref_index = planner.columns["ref"]
+    ref_index = {target: i for i, target in enumerate(columns) if target != IGNORE}["ref"]
     seen: dict[str, int] = defaultdict(int)
     for _row, values in rows:
         ref = cells.text_of(values[ref_index])
         if ref is not None:
             seen[_fold(ref)] += 1
+    planner = _Planner(_load(session, plan, set(seen)), table, columns, mapping, since)
     row_plans: list[RowPlan] = []
     ops: list[_RowOp] = []
     for row, values in rows:
@@ -933,11 +938,6 @@ def plan_actions(
     return result, planner, ops
 
 
-# Ids per query when a plan's records are read again (within every engine's limit on
-# the number of bound parameters).
-_IDS_PER_QUERY = 500
-
-
 def _by_id(session: Session, cls: type[_R], ids: set[uuid.UUID]) -> dict[uuid.UUID, _R]:
     found: dict[uuid.UUID, _R] = {}
     wanted = sorted(ids)
@@ -946,6 +946,24 @@ def _by_id(session: Session, cls: type[_R], ids: set[uuid.UUID]) -> dict[uuid.UU
         column = cls.__table__.columns["id"]
         found.update((r.id, r) for r in session.scalars(select(cls).where(column.in_(chunk))))
     return found
+
+
+def _current_updates(session: Session, action_ids: set[uuid.UUID]) -> CurrentUpdates:
+    """The current updates of these actions (what ``CurrentUpdates.of_plan`` holds for
+    them), a query per few hundred actions."""
+    wanted = sorted(action_ids)
+    found: list[ActionUpdate] = []
+    for start in range(0, len(wanted), _IDS_PER_QUERY):
+        found.extend(
+            session.scalars(
+                select(ActionUpdate).where(
+                    ActionUpdate.action_id.in_(wanted[start : start + _IDS_PER_QUERY]),
+                    ActionUpdate.is_current.is_(True),
+                    ActionUpdate.deleted_at.is_(None),
+                )
+            )
+        )
+    return CurrentUpdates(found)
 
 
 def rebind(
@@ -967,20 +985,9 @@ def rebind(
     # services.write_update reads an action's current updates (the quarter's, to
     # supersede; the newest, for the action's RAG): those of the actions whose rows
     # write one are all it needs. A new action has none.
-    updated = sorted({op.action.id for op in ops if op.action is not None and op.update})
-    current: list[ActionUpdate] = []
-    for start in range(0, len(updated), _IDS_PER_QUERY):
-        current.extend(
-            session.scalars(
-                select(ActionUpdate).where(
-                    ActionUpdate.action_id.in_(updated[start : start + _IDS_PER_QUERY]),
-                    ActionUpdate.is_current.is_(True),
-                    ActionUpdate.deleted_at.is_(None),
-                )
-            )
-        )
+    updated = {op.action.id for op in ops if op.action is not None and op.update}
     ctx = dataclasses.replace(
-        planner.ctx, session=session, plan=plan, current=CurrentUpdates(current)
+        planner.ctx, session=session, plan=plan, current=_current_updates(session, updated)
     )
     rebound = copy.copy(planner)
     rebound.ctx = ctx
