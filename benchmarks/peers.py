@@ -22,7 +22,8 @@ changes, ``xlsx_bench.py``'s tracker), at ``--scale``:
   changed, found by comparing the store before and after) written with sqlite3 in one
   transaction, and SQLite's integrity and foreign-key checks.
 * **spreadsheet apply**: applying a 5,000-row action tracker (``importing.apply``, one
-  transaction) beside the same rows written with sqlite3.
+  transaction, given the preview the user approved, made untimed beforehand, as the
+  wizard and the command line do) beside the same rows written with sqlite3.
 * **start-up**: launch to the window painted and to the sample plan usable, beside a
   bare PySide6 ``QMainWindow`` painted (fresh processes; ``startup_bench.py``).
 * **check**: ``ssp-desktop check``'s work (open read-only, ``check_store``) on the region
@@ -598,13 +599,21 @@ def row_xlsx(out: Path, scale: float, repeats: int) -> None:
     changes = row_changes(base, work)
     print(f"spreadsheet apply: a {rows:,}-row tracker; {changes.count:,} rows added or changed")
 
+    shown: list[importing.ImportPlan] = []
+
+    def preview() -> None:
+        # The preview the user approves (not timed): the apply carries out its plan.
+        copy_store(base, work)
+        with Store.open(work, all_partnerships=True) as store:
+            shown[:] = [importing.preview(store, prepared, options)]
+
     def apply() -> None:
         with Store.open(work, all_partnerships=True) as store:
-            importing.apply(store, prepared, options)
+            importing.apply(store, prepared, options, previewed=shown[0])
 
     times = alternate(
         [
-            Contender("ssp-desktop apply", apply, setup=lambda: copy_store(base, work)),
+            Contender("ssp-desktop apply", apply, setup=preview),
             Contender(
                 "floor: the same rows with sqlite3",
                 lambda: write_rows(floor, changes),

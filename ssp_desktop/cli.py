@@ -635,7 +635,12 @@ def cmd_xlsx_import(args: argparse.Namespace) -> int:
                 return EXIT_OK
             with terminal_progress("Importing") as progress:
                 result = importing.apply(
-                    store, prepared, options, progress=progress, retention=_retention(args)
+                    store,
+                    prepared,
+                    options,
+                    progress=progress,
+                    retention=_retention(args),
+                    previewed=plan,
                 )
     except SspError as exc:
         return _error(str(exc))

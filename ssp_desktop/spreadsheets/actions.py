@@ -3,10 +3,12 @@
 Planning reads the plan's records in a handful of queries, then judges every row in
 Python: what it would create or change, or why it is refused. A row is judged by the
 domain services' own rules (``services.check_field``), so a rule it breaks is refused
-in the preview with the message the form gives. The same planner runs for the preview
-(in a read session, writing nothing) and again inside the import's one transaction,
-where its operations are carried out through the services; so a row is only written as
-judged against the store at that moment, and any refusal or error rolls everything back.
+in the preview with the message the form gives. The planner runs for the preview (in a
+read session, writing nothing); the import's one transaction carries out the preview's
+operations through the services (:func:`rebind` reads the records they change again in
+its session) if nothing was committed to the store since the preview, else it plans
+again; so a row is only written as judged against the store at that moment, and any
+refusal or error rolls everything back.
 
 A blank cell leaves the field as it is. A row's "latest update" becomes the action's
 update for its quarter (the row's own, or the import's quarter), written by
@@ -17,6 +19,8 @@ a no-op.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import datetime as dt
 import difflib
 import re
@@ -64,9 +68,12 @@ from ssp_desktop.spreadsheets.plan import (
 from ssp_desktop.spreadsheets.reading import Table
 from ssp_desktop.spreadsheets.since_export import SinceExport
 
-__all__ = ["ActionOptions", "plan_actions"]
+__all__ = ["ActionOptions", "apply_actions", "plan_actions", "rebind"]
 
 FLUSH_EVERY = 500
+# Ids per query when records are read by id (within every engine's limit on the number
+# of bound parameters).
+_IDS_PER_QUERY = 500
 # A priority written as one short word is taken as its code, if the code column holds it.
 CODE_MAX: int = getattr(Priority.__table__.columns["code"].type, "length", None) or 20
 _CODE_AND_TITLE = re.compile(rf"^\s*([^\s:–-]{{1,{CODE_MAX}}})\s*[:–-]\s*(.+)$")
@@ -99,6 +106,7 @@ class _Context:
     session: Session
     plan: Plan
     orgs: list[Organisation]
+    org_by_id: dict[uuid.UUID, Organisation]
     org_by_name: dict[str, Organisation]
     people: list[Person]
     person_by_name: dict[str, Person]
@@ -106,13 +114,16 @@ class _Context:
     priority_by_key: dict[str, Priority]
     areas_by_priority: dict[uuid.UUID, list[PriorityArea]]
     areas_by_title: dict[str, list[PriorityArea]]
+    area_by_id: dict[uuid.UUID, PriorityArea]
     action_by_ref: dict[str, Action]
     partners: dict[uuid.UUID, dict[uuid.UUID, ActionPartner]]
     # Handed to services.write_update, so it does not query for every row.
     current: CurrentUpdates
 
 
-def _load(session: Session, plan: Plan) -> _Context:
+def _load(session: Session, plan: Plan, refs: set[str]) -> _Context:
+    """The plan's records, and the current updates of its actions whose (folded) ref is
+    in ``refs``: the sheet's rows name no others."""
     orgs = list(
         session.scalars(
             select(Organisation).where(
@@ -186,6 +197,7 @@ def _load(session: Session, plan: Plan) -> _Context:
         session=session,
         plan=plan,
         orgs=orgs,
+        org_by_id={o.id: o for o in orgs},
         org_by_name=org_by_name,
         people=people,
         person_by_name=person_by_name,
@@ -193,9 +205,10 @@ def _load(session: Session, plan: Plan) -> _Context:
         priority_by_key=priority_by_key,
         areas_by_priority=areas_by_priority,
         areas_by_title=areas_by_title,
+        area_by_id={a.id: a for areas in areas_by_priority.values() for a in areas},
         action_by_ref={_fold(a.ref): a for a in actions},
         partners=partners,
-        current=CurrentUpdates.of_plan(session, plan.id),
+        current=_current_updates(session, {a.id for a in actions if _fold(a.ref) in refs}),
     )
 
 
@@ -523,15 +536,7 @@ class _Planner:
                 reasons.append("a new action needs an area for action (or a priority)")
             return None
         if action is not None and not self.is_new(priority):
-            current = next(
-                (
-                    a
-                    for areas in ctx.areas_by_priority.values()
-                    for a in areas
-                    if a.id == action.priority_area_id
-                ),
-                None,
-            )
+            current = ctx.area_by_id.get(action.priority_area_id)
             if current is not None and current.priority_id == priority.id:
                 return None  # already under that priority: keep its area
         areas = ctx.areas_by_priority.get(priority.id, [])
@@ -591,14 +596,18 @@ class _Planner:
             ):
                 person = ctx.person_by_name[_fold(lead_text)]
                 lead_person = person
-                lead_org = next((o for o in ctx.orgs if o.id == person.organisation_id), None)
+                lead_org = (
+                    ctx.org_by_id.get(person.organisation_id) if person.organisation_id else None
+                )
             else:
                 lead_org = self.organisation(lead_text, row, reasons)
         if person_text is not None:
             org_for_person = lead_org
             if org_for_person is None and action is not None:
-                org_for_person = next(
-                    (o for o in ctx.orgs if o.id == action.lead_organisation_id), None
+                org_for_person = (
+                    ctx.org_by_id.get(action.lead_organisation_id)
+                    if action.lead_organisation_id
+                    else None
                 )
             lead_person = self.person(person_text, org_for_person, row, reasons)
         partner_refs: list[Organisation] | None = None
@@ -679,9 +688,11 @@ class _Planner:
             op.partners_add = [p for p in partner_refs if p.id not in current]
             op.partners_remove = [link for oid, link in current.items() if oid not in wanted]
             if action is not None and (op.partners_add or op.partners_remove):
-                names = {o.id: o.name for o in ctx.orgs}
                 bits = [f"+{p.name}" for p in op.partners_add]
-                bits += [f"−{names.get(link.organisation_id, '?')}" for link in op.partners_remove]
+                bits += [
+                    f"−{org.name if (org := ctx.org_by_id.get(link.organisation_id)) else '?'}"
+                    for link in op.partners_remove
+                ]
                 changes.append(f"Partners: {', '.join(bits)}")
                 fields.append(FieldChange("Partners", "", ", ".join(bits)))
         # The quarterly update.
@@ -889,14 +900,14 @@ def plan_actions(
     workbook was exported (cells it did not change keep them; cells both changed are
     conflicts, refused unless their row is in ``options.write_over``)."""
     check_formulas(table, columns)
-    planner = _Planner(_load(session, plan), table, columns, mapping, since)
     rows = list(_rows(table, columns))
-    ref_index = planner.columns["ref"]
+    ref_index = {target: i for i, target in enumerate(columns) if target != IGNORE}["ref"]
     seen: dict[str, int] = defaultdict(int)
     for _row, values in rows:
         ref = cells.text_of(values[ref_index])
         if ref is not None:
             seen[_fold(ref)] += 1
+    planner = _Planner(_load(session, plan, set(seen)), table, columns, mapping, since)
     row_plans: list[RowPlan] = []
     ops: list[_RowOp] = []
     for row, values in rows:
@@ -925,6 +936,71 @@ def plan_actions(
         revision=revision,
     )
     return result, planner, ops
+
+
+def _by_id(session: Session, cls: type[_R], ids: set[uuid.UUID]) -> dict[uuid.UUID, _R]:
+    found: dict[uuid.UUID, _R] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), _IDS_PER_QUERY):
+        chunk = wanted[start : start + _IDS_PER_QUERY]
+        column = cls.__table__.columns["id"]
+        found.update((r.id, r) for r in session.scalars(select(cls).where(column.in_(chunk))))
+    return found
+
+
+def _current_updates(session: Session, action_ids: set[uuid.UUID]) -> CurrentUpdates:
+    """The current updates of these actions (what ``CurrentUpdates.of_plan`` holds for
+    them), a query per few hundred actions."""
+    wanted = sorted(action_ids)
+    found: list[ActionUpdate] = []
+    for start in range(0, len(wanted), _IDS_PER_QUERY):
+        found.extend(
+            session.scalars(
+                select(ActionUpdate).where(
+                    ActionUpdate.action_id.in_(wanted[start : start + _IDS_PER_QUERY]),
+                    ActionUpdate.is_current.is_(True),
+                    ActionUpdate.deleted_at.is_(None),
+                )
+            )
+        )
+    return CurrentUpdates(found)
+
+
+def rebind(
+    session: Session, planner: _Planner, ops: Sequence[_RowOp]
+) -> tuple[_Planner, list[_RowOp]] | None:
+    """A plan made in another session (the preview's), ready to be carried out in
+    ``session``: the records its writes change (the actions the rows update, the partner
+    links they remove) and the plan's current updates are read there, a query for each
+    kind; what the rows were judged to write stays as judged. The caller has made sure
+    the store has not changed since the plan was made; None if a record is missing all
+    the same (the rows are then judged again)."""
+    action_ids = {op.action.id for op in ops if op.action is not None}
+    link_ids = {link.id for op in ops for link in op.partners_remove}
+    actions = _by_id(session, Action, action_ids)
+    links = _by_id(session, ActionPartner, link_ids)
+    plan = session.get(Plan, planner.ctx.plan.id)
+    if plan is None or len(actions) != len(action_ids) or len(links) != len(link_ids):
+        return None
+    # services.write_update reads an action's current updates (the quarter's, to
+    # supersede; the newest, for the action's RAG): those of the actions whose rows
+    # write one are all it needs. A new action has none.
+    updated = {op.action.id for op in ops if op.action is not None and op.update}
+    ctx = dataclasses.replace(
+        planner.ctx, session=session, plan=plan, current=_current_updates(session, updated)
+    )
+    rebound = copy.copy(planner)
+    rebound.ctx = ctx
+    # The preview's operations are left as they were: copies carry this session's records.
+    rows = [
+        dataclasses.replace(
+            op,
+            action=actions[op.action.id] if op.action is not None else None,
+            partners_remove=[links[link.id] for link in op.partners_remove],
+        )
+        for op in ops
+    ]
+    return rebound, rows
 
 
 def apply_actions(

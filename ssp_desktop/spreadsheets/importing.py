@@ -2,11 +2,19 @@
 
 :func:`prepare` reads the file and works out what each column means (the user may then
 change it, :meth:`Prepared.with_columns`); :func:`preview` judges every row against the
-store without writing; :func:`apply` takes a backup copy of the store, judges them
-again inside one transaction, source ``import:<file name>``, and writes them, or refuses
-with nothing written (and the backup removed). Older import backups are then pruned
-(``store/backup.py``), never the one just made. Refused rows
-refuse the whole import unless the user chose to leave them out (``skip_refused``).
+store without writing; :func:`apply` takes a backup copy of the store and writes them
+inside one transaction, source ``import:<file name>``, or refuses with nothing written
+(and the backup removed). Older import backups are then pruned (``store/backup.py``),
+never the one just made. Refused rows refuse the whole import unless the user chose to
+leave them out (``skip_refused``).
+
+The rows are judged once: given the preview it showed (``previewed``), :func:`apply`
+carries out the preview's own plan of an action tracker when that plan was made for the
+same file, mapping and choices, and nothing was committed to the store since (its
+revision and facts, read again inside the transaction, which holds SQLite's writer
+lock). Otherwise, and always on a server store (where another officer may commit while
+the import writes, as for a bundle import), the rows are judged again inside the
+transaction, so what is written always matches the store at that moment.
 """
 
 from __future__ import annotations
@@ -17,16 +25,17 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.periods import Quarter
-from ssp_desktop.domain.records import Measure, Plan
+from ssp_desktop.domain.records import Measure, Plan, StoreMeta
 from ssp_desktop.progress import Progress
 from ssp_desktop.queries.quarter_status import plan_quarters, reporting_quarter
-from ssp_desktop.spreadsheets.actions import ActionOptions, apply_actions, plan_actions
+from ssp_desktop.spreadsheets.actions import ActionOptions, apply_actions, plan_actions, rebind
 from ssp_desktop.spreadsheets.errors import NOTHING_CHANGED, SpreadsheetError
 from ssp_desktop.spreadsheets.mapping import (
     IGNORE,
@@ -43,7 +52,7 @@ from ssp_desktop.spreadsheets.since_export import OLD_WORKBOOK_NOTE, SinceExport
 from ssp_desktop.spreadsheets.workbook import choose_plan, exported_partnership
 from ssp_desktop.store import backup as backups
 from ssp_desktop.store.backup import BackupError, RetentionChoice
-from ssp_desktop.store.engine import Store
+from ssp_desktop.store.engine import Store, read_revision
 from ssp_desktop.store.integrity import refuse_if_damaged
 from ssp_desktop.store.partnerships import other_partnership_refusal, partnership_by_id
 
@@ -200,10 +209,49 @@ def _refuse_other_partnership(session: Session, prepared: Prepared, plan: Plan) 
     raise SpreadsheetError(other_partnership_refusal("This workbook", theirs, ours))
 
 
+def _store_state(session: Session) -> tuple[Any, ...]:
+    """What a plan of an import depends on beyond its file: the store's revision (every
+    committed change of a record raises it) and its facts (its role, a lead copy's
+    themes: who may change what), read in ``session``."""
+    facts = tuple(session.execute(select(StoreMeta.key, StoreMeta.value).order_by(StoreMeta.key)))
+    return (read_revision(session), facts)
+
+
+@dataclass(eq=False)
+class _Judged:
+    """A preview's plan of an action tracker, kept (in :attr:`ImportPlan.work`) so the
+    import can carry it out rather than judge every row again."""
+
+    store: tuple[str, object]
+    state: tuple[Any, ...]
+    prepared: Prepared
+    options: ImportOptions
+    today: dt.date
+    # The plan's writes made ready in the import's session (None: judge again).
+    ready: Callable[[Session], Write | None]
+
+    def fits(self, store: Store, prepared: Prepared, options: ImportOptions) -> bool:
+        # Leaving refused rows out is decided after the rows are judged (the preview
+        # offers it once it has shown them): it does not change their plan.
+        asked = dataclasses.replace(options, skip_refused=self.options.skip_refused)
+        return (
+            self.store == _store_key(store)
+            and self.prepared is prepared
+            and self.options == asked
+            and self.today == (options.today or dt.date.today())
+        )
+
+
+def _store_key(store: Store) -> tuple[str, object]:
+    partnership = store.partnership.id if store.partnership is not None else None
+    return (store.location, partnership)
+
+
 def _judge(
     session: Session, prepared: Prepared, options: ImportOptions, revision: int
-) -> tuple[ImportPlan, Write]:
-    """The plan of the import, and how to write it (valid in ``session`` only)."""
+) -> tuple[ImportPlan, Write, Callable[[Session], Write | None] | None]:
+    """The plan of the import, how to write it (valid in ``session`` only), and, for an
+    action tracker, how to make those writes ready in another session."""
     problems = prepared.problems
     if problems:
         raise SpreadsheetError(" ".join(problems) + " " + NOTHING_CHANGED)
@@ -233,7 +281,18 @@ def _judge(
         def write_actions(tx: Transaction, progress: Progress) -> None:
             apply_actions(tx, planner, ops, action_options, progress)
 
-        return result, write_actions
+        def ready(other: Session) -> Write | None:
+            rebound = rebind(other, planner, ops)
+            if rebound is None:
+                return None
+            planner_there, ops_there = rebound
+
+            def write_there(tx: Transaction, progress: Progress) -> None:
+                apply_actions(tx, planner_there, ops_there, action_options, progress)
+
+            return write_there
+
+        return result, write_actions, ready
     since_m = (
         SinceExport(session, exported_at, ("measure_value",)) if exported_at is not None else None
     )
@@ -253,17 +312,56 @@ def _judge(
     def write_measures(tx: Transaction, progress: Progress) -> None:
         apply_measures(tx, values, changes, progress)
 
-    return result_m, write_measures
+    # Measure data is judged again in the import's transaction: its plan holds the
+    # value records it read, which belong to the preview's session.
+    return result_m, write_measures, None
 
 
 def preview(store: Store, prepared: Prepared, options: ImportOptions | None = None) -> ImportPlan:
-    """What the import would do, row by row. Writes nothing."""
+    """What the import would do, row by row. Writes nothing.
+
+    Passed to :func:`apply` as ``previewed``, the plan is carried out as it stands if
+    the store has not changed since."""
     refuse_if_damaged(store, "the import")
     options = options or ImportOptions()
     revision = store.revision()
     with store.session() as session:
-        result, _work = _judge(session, prepared, options, revision)
-    return result
+        # The first read fixes what this session sees (SQLite begins its transaction
+        # here): the plan below is of exactly this state.
+        state = _store_state(session)
+        result, _write, ready = _judge(session, prepared, options, revision)
+    if ready is None or store.backend.kind != "sqlite":
+        return result
+    work = _Judged(
+        store=_store_key(store),
+        state=state,
+        prepared=prepared,
+        options=options,
+        today=options.today or dt.date.today(),
+        ready=ready,
+    )
+    return dataclasses.replace(result, work=work)
+
+
+def _previewed_write(
+    store: Store,
+    session: Session,
+    prepared: Prepared,
+    options: ImportOptions,
+    previewed: ImportPlan | None,
+) -> tuple[ImportPlan, Write] | None:
+    """The preview's plan and its writes made ready in ``session``, if it is the plan of
+    this import and nothing was committed to the store since it was made; else None."""
+    work = previewed.work if previewed is not None else None
+    if not isinstance(work, _Judged) or not work.fits(store, prepared, options):
+        return None
+    if _store_state(session) != work.state:
+        return None
+    write = work.ready(session)
+    if write is None:
+        return None
+    assert previewed is not None
+    return dataclasses.replace(previewed, work=None), write
 
 
 def refusal_message(result: ImportPlan, limit: int = 10) -> str:
@@ -288,11 +386,15 @@ def apply(
     progress: Progress | None = None,
     actor: str | None = None,
     retention: RetentionChoice | None = None,
+    previewed: ImportPlan | None = None,
 ) -> ImportResult:
     """Judge and write every row in one transaction; on any refusal nothing is written.
 
-    A backup copy of the store is taken first; it is removed again if nothing was
-    written, and older import backups are pruned after a successful import."""
+    ``previewed``: the preview of this import the user saw (:func:`preview` with the
+    same ``prepared`` and ``options``); its plan is written without judging the rows
+    again unless the store changed since. A backup copy of the store is taken first; it
+    is removed again if nothing was written, and older import backups are pruned after
+    a successful import."""
     refuse_if_damaged(store, "the import")
     options = options or ImportOptions()
     progress = progress or Progress()
@@ -306,7 +408,17 @@ def apply(
         revision = store.revision()
         source = f"import:{prepared.path.name}"[:200]
         with store.transaction(actor=actor, source=source, bulk=True) as tx:
-            result, write = _judge(tx.session, prepared, options, revision)
+            # The transaction holds SQLite's writer lock from its start: nobody can
+            # commit between this check and the writes.
+            ready = (
+                _previewed_write(store, tx.session, prepared, options, previewed)
+                if store.backend.kind == "sqlite"
+                else None
+            )
+            if ready is not None:
+                result, write = ready
+            else:
+                result, write, _ready = _judge(tx.session, prepared, options, revision)
             if result.refused and not options.skip_refused:
                 raise SpreadsheetError(refusal_message(result))
             progress.check()

@@ -1,9 +1,11 @@
 """What an import will do, row by row: the preview a user approves before anything is written.
 
 An :class:`ImportPlan` is plain values (no ORM objects), so the UI can hold it, show it
-and hand it across threads. It is computed without writing; applying recomputes it
-inside the import's one transaction, so what is written is always judged against the
-store as it is at that moment.
+and hand it across threads. It is computed without writing. Beside its values it may
+carry the preview's own work (``work``: the operations judged, opaque to all but
+``importing``), which applying carries out if the store has not changed since; else
+applying recomputes the plan inside the import's one transaction. Either way what is
+written is judged against the store as it is at that moment.
 """
 
 from __future__ import annotations
@@ -111,6 +113,9 @@ class ImportPlan:
     unknowns: tuple[Unknown, ...] = ()
     notes: tuple[str, ...] = ()
     revision: int = 0
+    # The preview's own work, for ``importing.apply`` to carry out (opaque; None once
+    # applied, and for a plan that cannot be carried over).
+    work: object = field(default=None, compare=False, repr=False)
     _counts: Counter[Outcome] = field(
         default_factory=Counter, init=False, compare=False, repr=False
     )

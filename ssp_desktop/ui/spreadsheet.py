@@ -685,8 +685,10 @@ class PreviewPage(QWizardPage):
         prepared, store, options = wizard.prepared, wizard.store, wizard.import_options()
         assert prepared is not None
 
+        previewed = wizard.plan  # carried out as shown unless the store changed since
+
         def write(progress: Progress) -> ImportResult:
-            return importing.apply(store, prepared, options, progress=progress)
+            return importing.apply(store, prepared, options, progress=progress, previewed=previewed)
 
         def done(result: object) -> None:
             assert isinstance(result, ImportResult)
