@@ -42,7 +42,7 @@ from ssp_desktop.progress import Progress
 from ssp_desktop.reports.blocks import PackDocument
 from ssp_desktop.reports.pack_source import Provenance, pack_source
 from ssp_desktop.services.packs import create_pack, default_meeting_title, new_pack
-from ssp_desktop.store.engine import Store
+from ssp_desktop.store.engine import Store, fewer_collections
 from ssp_desktop.store.integrity import refuse_if_damaged
 
 __all__ = [
@@ -238,14 +238,19 @@ def pack_document(
     With ``revision``, from the store as it was then (a published pack made again)."""
     from ssp_desktop.reports.pack import assemble_pack
 
-    with pack_source(
-        store.engine,
-        pack_id,
-        produced_at=produced_at,
-        include_awaiting_review=include_awaiting_review,
-        app_version=__version__,
-        revision=revision,
-    ) as (s, provenance):
+    # Reading builds tens of thousands of records and rows that stay alive until the
+    # document is made: the collector leaves them be meanwhile (as while drawing).
+    with (
+        fewer_collections(),
+        pack_source(
+            store.engine,
+            pack_id,
+            produced_at=produced_at,
+            include_awaiting_review=include_awaiting_review,
+            app_version=__version__,
+            revision=revision,
+        ) as (s, provenance),
+    ):
         document = assemble_pack(
             s, pack_id, is_sample=store.is_sample, step=step, provenance=provenance
         )

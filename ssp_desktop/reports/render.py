@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import io
 from ast import literal_eval
 from collections.abc import Callable, Iterator, Sequence
@@ -63,6 +64,7 @@ from reportlab.platypus.flowables import LIIndenter
 from reportlab.platypus.paragraph import cleanBlockQuotedText
 from reportlab.platypus.paraparser import ParaFrag, ParaParser
 from reportlab.platypus.tableofcontents import TableOfContents, drawPageNumbers
+from reportlab.platypus.tables import _calc_pc
 
 from ssp_desktop.queries.performance import Standing
 from ssp_desktop.reports import fonts, pdf_draw
@@ -503,9 +505,90 @@ class TaggedTable(RLTable):  # type: ignore[misc]
     ssp_cells: CellNodes | None = None
     ssp_rows: list[int | None] | None = None
 
+    # Row heights measured so far, shared by the table and every piece split from it,
+    # in every pass of the build (see _calc_height); None: not yet made.
+    _ssp_measured: _MeasuredRows | None = None
+    # ReportLab's: the row heights given (None: to measure), and as measured.
+    _argH: list[Any]
+    _rowHeights: list[Any]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["renderCB"] = _table_events
         super().__init__(*args, **kwargs)
+
+    def _calc_height(
+        self, availHeight: float, availWidth: float, H: Any = None, W: Any = None
+    ) -> None:
+        """ReportLab's row heights, measuring each row once however often it is asked.
+
+        ReportLab measures every row (wrapping every cell) whose height the table was
+        not given each time the table is wrapped or split, and the build wraps and
+        splits each table in every pass: each row of the benchmark pack was measured
+        about eight times. A row's height depends only on its cells, their styles and
+        the column widths, and the pieces of a split table share the row and style lists
+        of the table they came from (and are given the heights ReportLab measured), so a
+        height measured for a row is kept, by the row's identity (checked), and taken by
+        any later measuring of that row at the same widths. Rows not measured before are
+        measured by ReportLab itself, from the heights known so far, so the table ends
+        in the state its own measuring leaves it in: ReportLab (5.1) measures every row
+        of a table without spans, however little room it is given, and sums the row
+        positions from the last row up with a compensated sum, as below."""
+        measured = self._measured_rows(availWidth, W)
+        given = self._argH
+        if measured is None or None not in given:
+            super()._calc_height(availHeight, availWidth, H, W)
+            return
+        rows, styles = self._cellvalues, self._cellStyles
+        heights = list(given)
+        missing = False
+        for i, h in enumerate(heights):
+            if h is None:
+                known = measured.get(id(rows[i]))
+                if known is None or known[0] is not rows[i] or known[1] is not styles[i]:
+                    missing = True
+                    continue
+                heights[i] = known[2]
+        if missing:
+            self._argH = heights
+            try:
+                super()._calc_height(availHeight, availWidth, H, W)
+            finally:
+                self._argH = given
+            for i, h in enumerate(self._rowHeights):
+                if heights[i] is None and h is not None:
+                    measured[id(rows[i])] = (rows[i], styles[i], h)
+            return
+        self._rowHeights = heights
+        positions: list[float] = []
+        height = c = 0.0
+        for h in reversed(heights):
+            positions.append(height)
+            y = h - c
+            t = height + y
+            c = (t - height) - y
+            height = t
+        positions.append(height)
+        positions.reverse()
+        self._rowpositions = positions
+        self._height = height
+        self._hmax = len(heights)
+
+    def _measured_rows(self, avail_width: float, widths: Any) -> RowHeights | None:
+        """The kept row heights for this table's column widths, or None where they may
+        not be kept: a table with spans, minimum row heights or middle-aligned cells
+        (ReportLab's split within a row changes such a cell's padding), or widths to
+        be worked out (none of which the pack has)."""
+        if not REUSE_ROW_HEIGHTS or widths or self._spanCmds or self._minRowHeights:
+            return None
+        measured = self._ssp_measured
+        if measured is None:
+            measured = self._ssp_measured = _MeasuredRows(self)
+        if not measured.usable:
+            return None
+        column_widths = _calc_pc(self._argW, avail_width)
+        if None in column_widths:
+            return None
+        return measured.at(tuple(column_widths))
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
         pieces = self._split_rows(avail_width, avail_height)
@@ -535,6 +618,7 @@ class TaggedTable(RLTable):  # type: ignore[misc]
         for piece in pieces:
             piece.ssp_node = self.ssp_node
             piece.ssp_cells = self.ssp_cells
+            piece._ssp_measured = self._ssp_measured
         return pieces
 
     def _split_rows(self, avail_width: float, avail_height: float) -> list[Flowable]:
@@ -556,6 +640,29 @@ class TaggedTable(RLTable):  # type: ignore[misc]
             shorter = sum(self._rowHeights[: first._nrows - 1]) + 0.01
             return list(super().split(avail_width, shorter))
         return pieces
+
+
+REUSE_ROW_HEIGHTS = True
+"""Whether tables keep the row heights they measure (:meth:`TaggedTable._calc_height`);
+off only in tests that check the layout is the same without."""
+
+RowHeights = dict[int, tuple[list[Any], list[Any], float]]
+"""Row heights by the row's identity: {id(cells): (cells, cell styles, height)}."""
+
+
+class _MeasuredRows:
+    """The row heights a table (and the pieces split from it) measured, by column widths."""
+
+    def __init__(self, table: RLTable) -> None:
+        # A middle-aligned cell's padding is changed when ReportLab splits its row.
+        self.usable = all(s.valign != "MIDDLE" for row in table._cellStyles for s in row)
+        self._by_widths: dict[tuple[float, ...], RowHeights] = {}
+
+    def at(self, widths: tuple[float, ...]) -> RowHeights:
+        found = self._by_widths.get(widths)
+        if found is None:
+            found = self._by_widths[widths] = {}
+        return found
 
 
 SHORT_TABLE = 5
@@ -1539,6 +1646,12 @@ def _render(
     tagged: bool,
 ) -> int:
     story, first_landscape = build_story(document)
+    # The story (flowables, cells, charts: about 100,000 objects for the benchmark pack)
+    # lives until the file is written: out of the collector's sight, as
+    # fewer_collections puts what existed before the render, which gives both back to
+    # the collector when the render ends. The collections of the first pass otherwise
+    # scanned it (about 0.1 s of the benchmark pack's 1.8 s).
+    gc.freeze()
     passes = 2 if any(isinstance(f, TableOfContents) for f in story) else 1
     estimate = max(1, len(story) * passes)
 

@@ -306,23 +306,31 @@ def write_structure(
         annot_parents: list[Any] = []
         elements: dict[int, Any] = {}
 
+        struct_elem, mcr, objr = Name.StructElem, Name.MCR, Name.OBJR
+        roles: dict[str, Any] = {}
+
         def make(node: Node, parent: Any) -> Any | None:
             items = tagger.kids.get(node, [])
-            elem = pdf.make_indirect(
-                Dictionary(Type=Name.StructElem, S=Name("/" + node.role), P=parent)
-            )
-            kids = Array()
-            first_page: int | None = None
+            role = roles.get(node.role)
+            if role is None:
+                role = roles[node.role] = Name("/" + node.role)
+            elem = pdf.make_indirect(Dictionary(Type=struct_elem, S=role, P=parent))
+            # The element's page: that of its first marked content or annotation. Its
+            # marked content on that page is written as bare MCIDs (the spec's short
+            # form for content on the element's /Pg), the rest as MCR dictionaries.
+            first_page = next((i.page for i in items if not isinstance(i, Node)), None)
+            kids: list[Any] = []
             for item in items:
                 if isinstance(item, Node):
                     child = make(item, elem)
                     if child is not None:
                         kids.append(child)
                 elif isinstance(item, MarkRef):
-                    page = pages[item.page]
-                    kids.append(Dictionary(Type=Name.MCR, Pg=page, MCID=item.mcid))
+                    if item.page == first_page:
+                        kids.append(item.mcid)
+                    else:
+                        kids.append(Dictionary(Type=mcr, Pg=pages[item.page], MCID=item.mcid))
                     parent_tree[item.page][item.mcid] = elem
-                    first_page = item.page if first_page is None else first_page
                 else:
                     page = pages[item.page]
                     annot = annots[item.page][item.index]
@@ -331,13 +339,12 @@ def write_structure(
                     description = node.attrs.get("Contents")
                     if description:
                         annot.Contents = String(description)
-                    kids.append(Dictionary(Type=Name.OBJR, Pg=page, Obj=annot))
-                    first_page = item.page if first_page is None else first_page
-            if not len(kids):
+                    kids.append(Dictionary(Type=objr, Pg=page, Obj=annot))
+            if not kids:
                 return None  # drawn nothing in the final pass (e.g. an empty cell's node)
             # One kid is written bare (as the spec allows): pdfua 0.1.3's empty-heading
             # rule cannot read a /K array (see docs/accessibility.md).
-            elem.K = kids[0] if len(kids) == 1 else kids
+            elem.K = kids[0] if len(kids) == 1 else Array(kids)
             if first_page is not None:
                 elem.Pg = pages[first_page]
             _set_attrs(elem, node, Dictionary, Name, String)
