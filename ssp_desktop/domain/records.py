@@ -209,6 +209,11 @@ class Outcome(Record):
 # --------------------------------------------------------------------------- plan
 
 
+def plan_period_label(start_year: FinancialYear, end_year: FinancialYear) -> str:
+    """The way council papers write a plan's period: "2022-25"."""
+    return f"{start_year.start}-{(end_year.start + 1) % 100:02d}"
+
+
 class Plan(Record):
     __tablename__ = "plan"
     __table_args__ = (
@@ -232,7 +237,7 @@ class Plan(Record):
     @property
     def period_label(self) -> str:
         """The way council papers write a plan period: "2022-25"."""
-        return f"{self.start_year.start}-{(self.end_year.start + 1) % 100:02d}"
+        return plan_period_label(self.start_year, self.end_year)
 
     def describe(self) -> str:
         return f"plan {self.title}"
