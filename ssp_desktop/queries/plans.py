@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
+from ssp_desktop.domain.enums import PlanStatus
 from ssp_desktop.domain.errors import DomainError
-from ssp_desktop.domain.periods import FinancialYear, Quarter
+from ssp_desktop.domain.periods import FinancialYear
 from ssp_desktop.domain.records import (
     Action,
     ActionUpdate,
-    Measure,
     MeasureTarget,
     MeasureValue,
     Partnership,
@@ -24,6 +24,7 @@ from ssp_desktop.domain.records import (
     PlanApproval,
     Priority,
     PriorityArea,
+    plan_period_label,
 )
 
 
@@ -39,6 +40,31 @@ def plans(session: Session) -> Sequence[Plan]:
     return session.scalars(
         select(Plan).where(Plan.deleted_at.is_(None)).order_by(Plan.start_year.desc())
     ).all()
+
+
+@dataclass(frozen=True)
+class PlanChoice:
+    """A plan as the window's plan picker names it."""
+
+    plan_id: uuid.UUID
+    title: str
+    period: str
+    status: PlanStatus
+
+
+def plan_choices(session: Session) -> list[PlanChoice]:
+    """Every live plan, newest first (as :func:`plans`), read in one plain select of
+    the columns the picker shows: the window's first view waits for it."""
+    plan = Plan.__table__.c
+    rows = session.execute(
+        select(plan.id, plan.title, plan.start_year, plan.end_year, plan.status)
+        .where(plan.deleted_at.is_(None))
+        .order_by(plan.start_year.desc())
+    )
+    return [
+        PlanChoice(plan_id, title, plan_period_label(start, end), status)
+        for plan_id, title, start, end, status in rows
+    ]
 
 
 def actions_with_latest_update(session: Session, plan_id: uuid.UUID) -> list[ActionRow]:
@@ -97,53 +123,6 @@ def measure_series(session: Session, measure_id: uuid.UUID) -> list[MeasureValue
 def target_for(session: Session, measure_id: uuid.UUID, year: FinancialYear) -> float | None:
     target = session.get(MeasureTarget, MeasureTarget.make_id(measure_id, year))
     return None if target is None or target.deleted_at is not None else target.value
-
-
-@dataclass(frozen=True)
-class PlanOverview:
-    """A plan's headline figures, as the start screen lists them."""
-
-    plan_id: uuid.UUID
-    title: str
-    period: str
-    status: str
-    priorities: int
-    actions: int
-    measures: int
-    latest_quarter: Quarter | None
-
-
-def plan_overviews(session: Session) -> list[PlanOverview]:
-    def count(model: type[Priority] | type[Action] | type[Measure], plan_id: uuid.UUID) -> int:
-        return int(
-            session.scalar(
-                select(func.count())
-                .select_from(model)
-                .where(model.plan_id == plan_id, model.deleted_at.is_(None))
-            )
-            or 0
-        )
-
-    out = []
-    for plan in plans(session):
-        latest = session.scalar(
-            select(func.max(ActionUpdate.quarter))
-            .join(Action, Action.id == ActionUpdate.action_id)
-            .where(Action.plan_id == plan.id, ActionUpdate.deleted_at.is_(None))
-        )
-        out.append(
-            PlanOverview(
-                plan_id=plan.id,
-                title=plan.title,
-                period=plan.period_label,
-                status=plan.status.value.capitalize(),
-                priorities=count(Priority, plan.id),
-                actions=count(Action, plan.id),
-                measures=count(Measure, plan.id),
-                latest_quarter=latest,
-            )
-        )
-    return out
 
 
 @dataclass(frozen=True)

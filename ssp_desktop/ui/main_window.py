@@ -445,6 +445,9 @@ class MainWindow(SharingWindow):
 
         A store holding several partnerships opens for ``partnership``, else the one
         last chosen for it, else the one the user chooses when asked."""
+        from ssp_desktop.ui.loading import import_qt_free
+
+        import_qt_free()  # the first store opened: SQLAlchemy, the records, the services
         from ssp_desktop.store.engine import Store, redact
         from ssp_desktop.store.partnerships import PartnershipChoiceError
         from ssp_desktop.store.partnerships import requested as requested_partnership

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QPlainTextEdit,
-    QProxyStyle,
     QStyle,
     QStyleFactory,
     QStyleOption,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ssp_desktop.domain.enums import Rag
+from ssp_desktop.ui.wheel import WheelGuardStyle, base_style_name
 
 RAG_BACKGROUND: dict[Rag, QColor] = {
     Rag.RED: QColor("#d4351c"),
@@ -80,10 +80,11 @@ def is_dark(palette: QPalette) -> bool:
 DARK_EDGE = QColor("#9a9a9a")
 
 
-class ContrastStyle(QProxyStyle):
+class ContrastStyle(WheelGuardStyle):
     """The platform's style, with field frames and check boxes outlined in a dark
     palette so they can be seen (contrast above 3:1 against the window), and a focus
     ring on the current item of a list, tree or table that has the keyboard focus.
+    Value widgets are guarded from the wheel as they are polished (``ui.wheel``).
 
     Fusion draws an item view's focus rectangle only just after a Tab and in the
     selection's own colour, so on the selected row of the plan navigator a keyboard
@@ -168,4 +169,4 @@ def install_contrast_style(app: QApplication) -> None:
     """Wrap the application's style in :class:`ContrastStyle` (once)."""
     if isinstance(app.style(), ContrastStyle):
         return
-    app.setStyle(ContrastStyle(QStyleFactory.create(app.style().name())))
+    app.setStyle(ContrastStyle(QStyleFactory.create(base_style_name(app.style()))))

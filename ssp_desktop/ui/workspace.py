@@ -235,17 +235,17 @@ class Workspace(QWidget):
 
     def reload_plans(self, select: uuid.UUID | None = None) -> None:
         with self.document.read() as session:
-            overviews = plan_queries.plan_overviews(session)
+            choices = plan_queries.plan_choices(session)
         current = select or self.plan_id
         # Fill and select with signals blocked, then build the plan's views exactly once.
         self.plan_combo.blockSignals(True)
         self.plan_combo.clear()
-        for o in overviews:
-            self.plan_combo.addItem(f"{o.title} ({o.period}, {o.status.lower()})", o.plan_id)
+        for c in choices:
+            self.plan_combo.addItem(f"{c.title} ({c.period}, {c.status.value})", c.plan_id)
         # findData cannot match a Python object such as a UUID, so compare here.
         combo = self.plan_combo
         index = next((i for i in range(combo.count()) if combo.itemData(i) == current), 0)
-        self.plan_combo.setCurrentIndex(max(index, 0) if overviews else -1)
+        self.plan_combo.setCurrentIndex(max(index, 0) if choices else -1)
         self.plan_combo.blockSignals(False)
         self._on_plan_chosen()
 

@@ -114,3 +114,33 @@ def test_a_focused_combo_still_takes_the_wheel(window: MainWindow, qtbot: QtBot)
     before = status.currentIndex()
     wheel_over(status, -1)
     assert status.currentIndex() != before
+
+
+def test_a_value_widget_made_anywhere_later_is_guarded_under_the_app_s_own_style(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """The app's style (the contrast style, as ``ssp-desktop`` starts) guards a combo
+    made after the window, outside any form, as Qt polishes it: the wheel scrolls the
+    page around it and leaves its value alone."""
+    from PySide6.QtWidgets import QScrollArea, QVBoxLayout
+
+    from ssp_desktop.ui.style import install_contrast_style
+
+    install_contrast_style(QApplication.instance())  # type: ignore[arg-type]
+    area = QScrollArea()
+    qtbot.addWidget(area)
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    combo = QComboBox()
+    combo.addItems(["one", "two", "three"])
+    layout.addWidget(combo)
+    layout.addSpacing(2000)
+    area.setWidget(page)
+    area.resize(300, 200)
+    area.show()
+    qtbot.waitExposed(area)
+    assert combo.focusPolicy() == Qt.FocusPolicy.StrongFocus
+    bar = area.verticalScrollBar()
+    wheel_over(combo, -1)
+    assert combo.currentIndex() == 0
+    assert bar.value() > 0
