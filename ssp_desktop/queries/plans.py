@@ -55,11 +55,13 @@ class PlanChoice:
 def plan_choices(session: Session) -> list[PlanChoice]:
     """Every live plan, newest first (as :func:`plans`), read in one plain select of
     the columns the picker shows: the window's first view waits for it."""
-    plan = Plan.__table__.c
+    # The mapped attributes, not the table's columns: a select of mapped attributes is
+    # an ORM statement, so a store holding several partnerships keeps it to the one it
+    # is open for (store.partnerships' loader criteria), and it still loads no records.
     rows = session.execute(
-        select(plan.id, plan.title, plan.start_year, plan.end_year, plan.status)
-        .where(plan.deleted_at.is_(None))
-        .order_by(plan.start_year.desc())
+        select(Plan.id, Plan.title, Plan.start_year, Plan.end_year, Plan.status)
+        .where(Plan.deleted_at.is_(None))
+        .order_by(Plan.start_year.desc())
     )
     return [
         PlanChoice(plan_id, title, plan_period_label(start, end), status)

@@ -104,6 +104,23 @@ def test_the_window_asks_which_partnership_and_remembers(
     assert window.store.partnership.name == B
 
 
+def test_the_plan_picker_lists_only_the_chosen_partnership_s_plans(
+    qtbot: QtBot, window: MainWindow, two: Path
+) -> None:
+    """Both partnerships hold the sample's plans under the same titles: opened for one,
+    the picker offers that one's plans once each, not the other's as well."""
+    seen: list[dict[str, object]] = []
+    _choose(qtbot, [Qt.Key.Key_Down, Qt.Key.Key_Return], seen)
+    assert window.open_store(two)
+    _offered(seen)
+    workspace = window.workspace
+    assert workspace is not None
+    offered = [workspace.plan_combo.itemText(i) for i in range(workspace.plan_combo.count())]
+    assert offered, "the picker is empty"
+    assert len(offered) == len(set(offered)), offered
+    assert offered[0].startswith("Safer Stockport Partnership Plan 2022-25")
+
+
 def test_escape_in_the_chooser_leaves_the_store_closed(
     qtbot: QtBot, window: MainWindow, two: Path
 ) -> None:
