@@ -1621,8 +1621,9 @@ def render_pdf(
     fonts.register_fonts()
     # Drawing keeps every page alive to the end while allocating millions of short-lived
     # objects: with the default thresholds the collector re-scanned the live pages (a
-    # seventh of the time, growing with the pack's length).
-    with fewer_collections(), _unchecked_shapes():
+    # seventh of the time, growing with the pack's length). The pack's garbage (its
+    # structure tree is full of cycles) is collected as the drawing ends.
+    with fewer_collections(collect_after=True), _unchecked_shapes():
         return _render(document, path, on_flowable, tagged)
 
 

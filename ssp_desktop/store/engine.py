@@ -271,7 +271,7 @@ _YOUNG_COLLECTION_EVERY = 20_000
 
 
 @contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
+def fewer_collections(*, collect_after: bool = False) -> Iterator[None]:
     """Run the cyclic garbage collector less often while an import writes or a board
     pack is drawn (``reports.render``).
 
@@ -280,7 +280,15 @@ def fewer_collections() -> Iterator[None]:
     scans them again and again (about a tenth of a 5,000-row spreadsheet's apply). The
     objects that exist before (the app, the store) are moved out of its sight
     (``gc.freeze``) and the young generation is collected every 20,000 allocations.
-    Garbage is still collected, and both settings are restored afterwards."""
+    Garbage is still collected, and both settings are restored afterwards.
+
+    What was frozen goes back to the oldest generation, which only a full collection
+    scans, and Python starts one only once many objects have survived the younger
+    collections. ``collect_after`` runs that full collection as the block ends, for work
+    that leaves much garbage in cycles: a drawn pack's structure tree (each node points
+    to its parent) and the PDF objects it holds, some 60,000 objects and 38 MB at the
+    benchmark plan, otherwise waited there, one more pack's worth at every export, and
+    made each later export slower."""
     thresholds = gc.get_threshold()
     gc.freeze()
     if thresholds[0]:  # 0: the caller has turned automatic collection off; leave it
@@ -290,6 +298,8 @@ def fewer_collections() -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+        if collect_after:
+            gc.collect()
 
 
 class Store:
