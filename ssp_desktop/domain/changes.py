@@ -21,15 +21,17 @@ import enum
 import json
 import threading
 import uuid
+import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from graphlib import TopologicalSorter
+from operator import itemgetter
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ClauseElement, event, insert, inspect, select
+from sqlalchemy import ClauseElement, Connection, event, insert, inspect, select
 from sqlalchemy.orm import Mapper, Session, object_session
 from sqlalchemy.orm.attributes import instance_state
 
@@ -488,7 +490,7 @@ def _write_log(session: Session, rows: list[dict[str, Any]]) -> None:
     as the columns it can be have no default), so the ORM's bulk insert, which sorts
     the rows into groups by the keys they hold, has nothing to add."""
     if rows:
-        session.connection().execute(_LOG_INSERT, rows)
+        insert_rows(session.connection(), _LOG_INSERT, rows)
         # What Transaction.changes reports, kept as written rather than read back.
         session.info.setdefault(_LOGGED, []).extend(
             (row["entity"], row["record_id"], row["op"], row["field"]) for row in rows
@@ -714,16 +716,128 @@ def _insert_new(session: Session, records_new: list[Record], records_dirty: list
             group: list[dict[str, Any]] = []
             for params in rows:
                 if group and params.keys() != group[0].keys():
-                    connection.execute(write.insert, group)
+                    insert_rows(connection, write.insert, group)
                     group = []
                 group.append(params)
-            connection.execute(write.insert, group)
+            insert_rows(connection, write.insert, group)
             written.update(instance_state(o) for o in objs)
     if written:
         # What the unit of work does with the records it has inserted: identity keys,
         # the identity map, committed state, and out of the session's new records.
         session._register_persistent(written)
         session.info["wrote"] = True
+
+
+# --------------------------------------------------------------------------- driver executemany
+#
+# Core's executemany works out each row's parameters afresh (``construct_params``, then
+# every value through its type's bind processor, looked up by name) and that, not
+# SQLite, was most of a large flush. The rows of one INSERT all name the same columns,
+# so the statement is compiled once per (dialect, table, columns), its bind processors
+# are put in the driver's parameter order once, and each row becomes the driver's tuple
+# (or dict, for a named paramstyle) in one pass; ``exec_driver_sql`` hands the rows to
+# the cursor's executemany on the session's own connection, so they are written in its
+# transaction, fire the engine's events and raise SQLAlchemy's errors as before. The
+# values are the ones Core would send: the same compiled statement's own processors.
+
+
+# Always on. A module attribute so a test can write the same changes both ways and
+# compare the stores (tests/domain/test_bulk_writes.py).
+DRIVER_EXECUTEMANY = True
+
+
+@dataclasses.dataclass(frozen=True)
+class _DriverInsert:
+    """One INSERT as the driver takes it: its SQL, and per parameter in the driver's
+    order the row key it comes from, its bind processor (or None) and, for a named
+    paramstyle, its name in the SQL."""
+
+    sql: str
+    keys: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    names: tuple[str, ...] | None  # None: a positional paramstyle
+
+
+_DRIVER_INSERTS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, frozenset[str]], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _driver_insert(dialect: Any, statement: Any, keys: frozenset[str]) -> _DriverInsert | None:
+    """``statement`` (a table's plain INSERT) for rows holding ``keys``, compiled for
+    ``dialect`` once; None when Core must run it (it would compute a default per row,
+    expand a parameter, or its parameters are not exactly the rows' keys)."""
+    by_statement = _DRIVER_INSERTS.get(dialect)
+    if by_statement is None:
+        by_statement = _DRIVER_INSERTS[dialect] = {}
+    cache_key = (statement, keys)
+    if cache_key in by_statement:
+        return cast(_DriverInsert | None, by_statement[cache_key])
+    compiled: Any = statement.compile(
+        dialect=dialect, column_keys=sorted(keys), for_executemany=True
+    )
+    found: _DriverInsert | None = None
+    if not (
+        compiled.insert_prefetch
+        or compiled.update_prefetch
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or compiled.implicit_returning
+        or compiled.effective_returning
+    ):
+        names = (
+            list(compiled.positiontup)
+            if compiled.positional
+            else list(compiled.bind_names.values())
+        )
+        binds = compiled.binds
+        row_keys = tuple(binds[name].key for name in names)
+        if sorted(row_keys) == sorted(keys):
+            processors = compiled._bind_processors
+            escaped = compiled.escaped_bind_names
+            found = _DriverInsert(
+                sql=compiled.string,
+                keys=row_keys,
+                processors=tuple(processors.get(name) for name in names),
+                names=None
+                if compiled.positional
+                else tuple(escaped.get(name, name) for name in names),
+            )
+    by_statement[cache_key] = found
+    return found
+
+
+def insert_rows(connection: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """``connection.execute(statement, rows)`` for rows that all hold the same keys (a
+    table's plain INSERT), written through the driver's executemany (see above)."""
+    if not rows:
+        return
+    found = (
+        _driver_insert(connection.dialect, statement, frozenset(rows[0]))
+        if DRIVER_EXECUTEMANY
+        else None
+    )
+    if found is None:
+        connection.execute(statement, rows)
+        return
+    values_of = itemgetter(*found.keys)
+    processed = [(i, process) for i, process in enumerate(found.processors) if process]
+    converted: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = values_of(row)
+        if len(found.keys) == 1:
+            values = (values,)
+        if processed:
+            values = list(values)
+            for i, process in processed:
+                values[i] = process(values[i])
+            values = tuple(values)
+        converted.append(values)
+    if found.names is None:
+        connection.exec_driver_sql(found.sql, converted)
+    else:
+        names = found.names
+        connection.exec_driver_sql(found.sql, [dict(zip(names, v, strict=True)) for v in converted])
 
 
 def _log_changes(
