@@ -116,8 +116,18 @@ def _isoformat(value: dt.date) -> str:
     return value.isoformat()
 
 
+# Quarter or FinancialYear -> its label: an import logs the same few periods thousands
+# of times, and a label is made anew (a FinancialYear and its checks) at each reading.
+_LABELS: dict[Quarter | FinancialYear, str] = {}
+
+
 def _label(value: Quarter | FinancialYear) -> str:
-    return value.label
+    found = _LABELS.get(value)
+    if found is None:
+        if len(_LABELS) >= 4096:
+            _LABELS.clear()
+        found = _LABELS[value] = value.label
+    return found
 
 
 _CONVERTERS: dict[type[Any], Any] = {}
@@ -505,9 +515,14 @@ def _preload_parents(
     a flush of a whole import then checks its parents without a query per record."""
     wanted: dict[type[Record], set[Any]] = {}
     identity_map = session.identity_map
+    seen: set[tuple[type[Record], Any]] = set()
     for obj in records:
         for _column, parent_cls, parent_id in _parents(obj, new=True):
-            if (parent_cls, parent_id) in pending:
+            key = (parent_cls, parent_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            if key in pending:
                 continue
             if identity_map.get((parent_cls, (parent_id,), None)) is not None:
                 continue
@@ -532,9 +547,15 @@ def _check_parents_live(
     pending: dict[tuple[type[Any], Any], Record],
     *,
     new: bool = False,
+    live: set[tuple[type[Record], Any]] | None = None,
 ) -> None:
+    """Refuse a record whose parent does not exist or has been deleted. ``live``: the
+    parents this flush has already found live (a flush changes no parent's tombstone
+    while it logs, so an import's thousands of children of one parent ask once)."""
     identity_map = session.identity_map
     for column, parent_cls, parent_id in _parents(obj, new=new):
+        if live is not None and (parent_cls, parent_id) in live:
+            continue
         parent = (
             pending.get((parent_cls, parent_id))
             or identity_map.get((parent_cls, (parent_id,), None))
@@ -550,6 +571,8 @@ def _check_parents_live(
                 f"Cannot save {obj.describe()} under {parent.describe()}: "
                 f"{parent.describe()} has been deleted. Restore it first."
             )
+        if live is not None and parent.deleted_at is None:
+            live.add((parent_cls, parent_id))
 
 
 def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> None:
@@ -807,6 +830,9 @@ def _driver_insert(dialect: Any, statement: Any, keys: frozenset[str]) -> _Drive
     return found
 
 
+_UNSEEN = object()
+
+
 def insert_rows(connection: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
     """``connection.execute(statement, rows)`` for rows that all hold the same keys (a
     table's plain INSERT), written through the driver's executemany (see above)."""
@@ -821,16 +847,31 @@ def insert_rows(connection: Connection, statement: Any, rows: list[dict[str, Any
         connection.execute(statement, rows)
         return
     values_of = itemgetter(*found.keys)
-    processed = [(i, process) for i, process in enumerate(found.processors) if process]
+    single = len(found.keys) == 1
+    # The processed parameters' indexes and processors, and per parameter the last
+    # value it was given with what its processor made of it. The rows of a flush share
+    # many values as the very same objects (the change set, the site, the time, a
+    # plan's id), and a processor is a function of its value alone, so the same object
+    # is not processed again.
+    slots = [i for i, process in enumerate(found.processors) if process is not None]
+    processors = [cast(Callable[[Any], Any], found.processors[i]) for i in slots]
+    given: list[Any] = [_UNSEEN] * len(slots)
+    made: list[Any] = [None] * len(slots)
+    numbered = list(enumerate(slots))
     converted: list[tuple[Any, ...]] = []
     for row in rows:
         values = values_of(row)
-        if len(found.keys) == 1:
+        if single:
             values = (values,)
-        if processed:
+        if slots:
             values = list(values)
-            for i, process in processed:
-                values[i] = process(values[i])
+            for n, i in numbered:
+                value = values[i]
+                if value is given[n]:
+                    values[i] = made[n]
+                else:
+                    given[n] = value
+                    values[i] = made[n] = processors[n](value)
             values = tuple(values)
         converted.append(values)
     if found.names is None:
@@ -850,8 +891,9 @@ def _log_changes(
     pending: dict[tuple[type[Any], Any], Record] = {(type(o), o.id): o for o in records_new}
     parents = _preload_parents(session, records_new, pending)
     rows: list[dict[str, Any]] = []
+    live: set[tuple[type[Record], Any]] = set()
     for obj in records_new:
-        _check_parents_live(session, obj, pending, new=True)
+        _check_parents_live(session, obj, pending, new=True, live=live)
         obj.__dict__["created_at"] = obj.__dict__["updated_at"] = now  # new: see _fill_defaults
         new_values = _encode(_new_snapshot(obj))
         _log(rows, session, ctx, obj, "create", at=now, new=new_values, reason=reason)
@@ -900,7 +942,7 @@ def _log_changes(
                     reason=reason,
                 )
         if fk_changed and obj.deleted_at is None:
-            _check_parents_live(session, obj, pending)
+            _check_parents_live(session, obj, pending, live=live)
     _write_log(session, rows)
     attributed = session.info.get(_ATTRIBUTED)
     if attributed:
