@@ -98,20 +98,12 @@ def label(cls: type[Record], field: str) -> str:
 MAX_POSITION = 1_000_000
 
 
-_TEXT_LIMITS: dict[int, tuple[ColumnElement[Any], int | None]] = {}
-
-
 def check_value(cls: type[Record], column: ColumnElement[Any], value: Any) -> None:
     """The rules every field of its type obeys, whoever writes it: text fits its field
     and holds no control characters, a date is one the plan can hold, a whole number
     fits the column on every database. The label is made only when a rule is broken."""
     if isinstance(value, str):
-        # The column's limit, worked out once per column (by identity: a column's ==
-        # makes SQL, not a comparison); the columns are the record classes' own.
-        held = _TEXT_LIMITS.get(id(column))
-        if held is None or held[0] is not column:
-            held = _TEXT_LIMITS[id(column)] = (column, text_limit(column))
-        limit = held[1]
+        limit = text_limit(column)
         try:
             check_text("", value, limit)
         except ValidationError:
