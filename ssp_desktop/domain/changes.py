@@ -21,15 +21,17 @@ import enum
 import json
 import threading
 import uuid
+import weakref
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from graphlib import TopologicalSorter
+from operator import itemgetter
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ClauseElement, event, insert, inspect, select
+from sqlalchemy import ClauseElement, Connection, event, insert, inspect, select
 from sqlalchemy.orm import Mapper, Session, object_session
 from sqlalchemy.orm.attributes import instance_state
 
@@ -114,8 +116,18 @@ def _isoformat(value: dt.date) -> str:
     return value.isoformat()
 
 
+# Quarter or FinancialYear -> its label: an import logs the same few periods thousands
+# of times, and a label is made anew (a FinancialYear and its checks) at each reading.
+_LABELS: dict[Quarter | FinancialYear, str] = {}
+
+
 def _label(value: Quarter | FinancialYear) -> str:
-    return value.label
+    found = _LABELS.get(value)
+    if found is None:
+        if len(_LABELS) >= 4096:
+            _LABELS.clear()
+        found = _LABELS[value] = value.label
+    return found
 
 
 _CONVERTERS: dict[type[Any], Any] = {}
@@ -153,7 +165,17 @@ def _new_snapshot(obj: Record) -> dict[str, Any]:
     it has in its ``__dict__`` (one it does not hold reads as None, as ``getattr`` on a
     pending record gives), so the attributes' descriptors need not be asked."""
     held = obj.__dict__
-    return {key: _json_value(held.get(key)) for key in content_keys(type(obj))}
+    converters = _CONVERTERS
+    out: dict[str, Any] = {}
+    for key in content_keys(type(obj)):
+        value = held.get(key)
+        # _json_value, inline: this runs for every field of every record an import adds.
+        convert = converters.get(type(value))
+        if convert is _same:
+            out[key] = value
+        else:
+            out[key] = convert(value) if convert is not None else _json_value(value)
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,15 +207,23 @@ _ATTRIBUTION = "attribution"
 _REASON = "correction_reason"
 
 
-@contextmanager
-def governed(session: Session) -> Iterator[None]:
-    """Mark a domain service running on ``session``; writes are allowed only inside."""
-    info = session.info
-    info[_DEPTH] = info.get(_DEPTH, 0) + 1
-    try:
-        yield
-    finally:
-        info[_DEPTH] -= 1
+class governed:
+    """Mark a domain service running on ``session``; writes are allowed only inside.
+
+    A class rather than a generator-based context manager: an import enters it once per
+    service call, tens of thousands of times, and this is the cheaper to enter."""
+
+    __slots__ = ("_info",)
+
+    def __init__(self, session: Session) -> None:
+        self._info = session.info
+
+    def __enter__(self) -> None:
+        info = self._info
+        info[_DEPTH] = info.get(_DEPTH, 0) + 1
+
+    def __exit__(self, *_exc: object) -> None:
+        self._info[_DEPTH] -= 1
 
 
 @contextmanager
@@ -488,7 +518,7 @@ def _write_log(session: Session, rows: list[dict[str, Any]]) -> None:
     as the columns it can be have no default), so the ORM's bulk insert, which sorts
     the rows into groups by the keys they hold, has nothing to add."""
     if rows:
-        session.connection().execute(_LOG_INSERT, rows)
+        insert_rows(session.connection(), _LOG_INSERT, rows)
         # What Transaction.changes reports, kept as written rather than read back.
         session.info.setdefault(_LOGGED, []).extend(
             (row["entity"], row["record_id"], row["op"], row["field"]) for row in rows
@@ -503,9 +533,14 @@ def _preload_parents(
     a flush of a whole import then checks its parents without a query per record."""
     wanted: dict[type[Record], set[Any]] = {}
     identity_map = session.identity_map
+    seen: set[tuple[type[Record], Any]] = set()
     for obj in records:
         for _column, parent_cls, parent_id in _parents(obj, new=True):
-            if (parent_cls, parent_id) in pending:
+            key = (parent_cls, parent_id)
+            if key in seen:
+                continue
+            seen.add(key)
+            if key in pending:
                 continue
             if identity_map.get((parent_cls, (parent_id,), None)) is not None:
                 continue
@@ -530,9 +565,17 @@ def _check_parents_live(
     pending: dict[tuple[type[Any], Any], Record],
     *,
     new: bool = False,
+    live: set[tuple[type[Record], Any]] | None = None,
 ) -> None:
+    """Refuse a record whose parent does not exist or has been deleted. ``live``: the
+    parents this flush has already found live (a flush changes no parent's tombstone
+    while it logs, so an import's thousands of children of one parent ask once)."""
     identity_map = session.identity_map
-    for column, parent_cls, parent_id in _parents(obj, new=new):
+    held = obj.__dict__  # a new record holds its values in its __dict__ (_new_snapshot)
+    for column, parent_cls in _foreign_keys(type(obj)):
+        parent_id = held.get(column) if new else getattr(obj, column)
+        if parent_id is None or (live is not None and (parent_cls, parent_id) in live):
+            continue
         parent = (
             pending.get((parent_cls, parent_id))
             or identity_map.get((parent_cls, (parent_id,), None))
@@ -548,6 +591,8 @@ def _check_parents_live(
                 f"Cannot save {obj.describe()} under {parent.describe()}: "
                 f"{parent.describe()} has been deleted. Restore it first."
             )
+        if live is not None and parent.deleted_at is None:
+            live.add((parent_cls, parent_id))
 
 
 def _before_flush(session: Session, _flush_context: Any, _instances: Any) -> None:
@@ -714,16 +759,146 @@ def _insert_new(session: Session, records_new: list[Record], records_dirty: list
             group: list[dict[str, Any]] = []
             for params in rows:
                 if group and params.keys() != group[0].keys():
-                    connection.execute(write.insert, group)
+                    insert_rows(connection, write.insert, group)
                     group = []
                 group.append(params)
-            connection.execute(write.insert, group)
+            insert_rows(connection, write.insert, group)
             written.update(instance_state(o) for o in objs)
     if written:
         # What the unit of work does with the records it has inserted: identity keys,
         # the identity map, committed state, and out of the session's new records.
         session._register_persistent(written)
         session.info["wrote"] = True
+
+
+# --------------------------------------------------------------------------- driver executemany
+#
+# Core's executemany works out each row's parameters afresh (``construct_params``, then
+# every value through its type's bind processor, looked up by name) and that, not
+# SQLite, was most of a large flush. The rows of one INSERT all name the same columns,
+# so the statement is compiled once per (dialect, table, columns), its bind processors
+# are put in the driver's parameter order once, and each row becomes the driver's tuple
+# (or dict, for a named paramstyle) in one pass; ``exec_driver_sql`` hands the rows to
+# the cursor's executemany on the session's own connection, so they are written in its
+# transaction, fire the engine's events and raise SQLAlchemy's errors as before. The
+# values are the ones Core would send: the same compiled statement's own processors.
+
+
+# Always on. A module attribute so a test can write the same changes both ways and
+# compare the stores (tests/domain/test_bulk_writes.py).
+DRIVER_EXECUTEMANY = True
+
+
+@dataclasses.dataclass(frozen=True)
+class _DriverInsert:
+    """One INSERT as the driver takes it: its SQL, and per parameter in the driver's
+    order the row key it comes from, its bind processor (or None) and, for a named
+    paramstyle, its name in the SQL."""
+
+    sql: str
+    keys: tuple[str, ...]
+    processors: tuple[Callable[[Any], Any] | None, ...]
+    names: tuple[str, ...] | None  # None: a positional paramstyle
+
+
+_DRIVER_INSERTS: weakref.WeakKeyDictionary[Any, dict[tuple[Any, frozenset[str]], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _driver_insert(dialect: Any, statement: Any, keys: frozenset[str]) -> _DriverInsert | None:
+    """``statement`` (a table's plain INSERT) for rows holding ``keys``, compiled for
+    ``dialect`` once; None when Core must run it (it would compute a default per row,
+    expand a parameter, or its parameters are not exactly the rows' keys)."""
+    by_statement = _DRIVER_INSERTS.get(dialect)
+    if by_statement is None:
+        by_statement = _DRIVER_INSERTS[dialect] = {}
+    cache_key = (statement, keys)
+    if cache_key in by_statement:
+        return cast(_DriverInsert | None, by_statement[cache_key])
+    compiled: Any = statement.compile(
+        dialect=dialect, column_keys=sorted(keys), for_executemany=True
+    )
+    found: _DriverInsert | None = None
+    if not (
+        compiled.insert_prefetch
+        or compiled.update_prefetch
+        or compiled.literal_execute_params
+        or compiled.post_compile_params
+        or compiled.implicit_returning
+        or compiled.effective_returning
+    ):
+        names = (
+            list(compiled.positiontup)
+            if compiled.positional
+            else list(compiled.bind_names.values())
+        )
+        binds = compiled.binds
+        row_keys = tuple(binds[name].key for name in names)
+        if sorted(row_keys) == sorted(keys):
+            processors = compiled._bind_processors
+            escaped = compiled.escaped_bind_names
+            found = _DriverInsert(
+                sql=compiled.string,
+                keys=row_keys,
+                processors=tuple(processors.get(name) for name in names),
+                names=None
+                if compiled.positional
+                else tuple(escaped.get(name, name) for name in names),
+            )
+    by_statement[cache_key] = found
+    return found
+
+
+_UNSEEN = object()
+
+
+def insert_rows(connection: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """``connection.execute(statement, rows)`` for rows that all hold the same keys (a
+    table's plain INSERT), written through the driver's executemany (see above)."""
+    if not rows:
+        return
+    found = (
+        _driver_insert(connection.dialect, statement, frozenset(rows[0]))
+        if DRIVER_EXECUTEMANY
+        else None
+    )
+    if found is None:
+        connection.execute(statement, rows)
+        return
+    values_of = itemgetter(*found.keys)
+    single = len(found.keys) == 1
+    # The processed parameters' indexes and processors, and per parameter the last
+    # value it was given with what its processor made of it. The rows of a flush share
+    # many values as the very same objects (the change set, the site, the time, a
+    # plan's id), and a processor is a function of its value alone, so the same object
+    # is not processed again.
+    slots = [i for i, process in enumerate(found.processors) if process is not None]
+    processors = [cast(Callable[[Any], Any], found.processors[i]) for i in slots]
+    given: list[Any] = [_UNSEEN] * len(slots)
+    made: list[Any] = [None] * len(slots)
+    numbered = list(enumerate(slots))
+    converted: list[tuple[Any, ...]] = []
+    for row in rows:
+        values = values_of(row)
+        if single:
+            values = (values,)
+        if slots:
+            values = list(values)
+            for n, i in numbered:
+                value = values[i]
+                if value is given[n]:
+                    values[i] = made[n]
+                else:
+                    given[n] = value
+                    values[i] = made[n] = processors[n](value)
+            values = tuple(values)
+        converted.append(values)
+    if found.names is None:
+        connection.exec_driver_sql(found.sql, converted)
+    else:
+        names = found.names
+        connection.exec_driver_sql(found.sql, [dict(zip(names, v, strict=True)) for v in converted])
 
 
 def _log_changes(
@@ -736,8 +911,9 @@ def _log_changes(
     pending: dict[tuple[type[Any], Any], Record] = {(type(o), o.id): o for o in records_new}
     parents = _preload_parents(session, records_new, pending)
     rows: list[dict[str, Any]] = []
+    live: set[tuple[type[Record], Any]] = set()
     for obj in records_new:
-        _check_parents_live(session, obj, pending, new=True)
+        _check_parents_live(session, obj, pending, new=True, live=live)
         obj.__dict__["created_at"] = obj.__dict__["updated_at"] = now  # new: see _fill_defaults
         new_values = _encode(_new_snapshot(obj))
         _log(rows, session, ctx, obj, "create", at=now, new=new_values, reason=reason)
@@ -786,7 +962,7 @@ def _log_changes(
                     reason=reason,
                 )
         if fk_changed and obj.deleted_at is None:
-            _check_parents_live(session, obj, pending)
+            _check_parents_live(session, obj, pending, live=live)
     _write_log(session, rows)
     attributed = session.info.get(_ATTRIBUTED)
     if attributed:

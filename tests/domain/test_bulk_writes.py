@@ -1,8 +1,11 @@
-"""The flush writes a table's new records with one Core executemany instead of the
-ORM's unit of work (``domain.changes._insert_new``): the same writes, made once that
-way and once the ordinary way into two copies of one store, leave the same rows in
-every table (in the same order), the same change log (ids, order, content, times,
-who) and the same search index.
+"""The flush writes a table's new records with one executemany instead of the ORM's
+unit of work (``domain.changes._insert_new``), and those and the change-log rows go
+to the driver's executemany with the parameters converted once per statement rather
+than through Core's per-row processing (``domain.changes.insert_rows``): the same
+writes, made once that way and once the ordinary way (the unit of work, Core's
+executemany) into two copies of one store, leave the same rows in every table (in the
+same order), the same change log (ids, order, content, times, who) and the same
+search index.
 
 Ids and times are made deterministic for the comparison: ``uuid.uuid4`` gives the same
 sequence in both runs and the clock ticks a microsecond a reading from the same start.
@@ -227,10 +230,12 @@ def test_bulk_inserts_write_the_same_rows_log_and_index(
     with Store.open(other_location) as other:
         deterministic()
         assert changes.BULK_INSERTS
+        assert changes.DRIVER_EXECUTEMANY
         (tmp_path / "one").mkdir()
         _write_everything(store, tmp_path / "one" / "tracker.csv")
         deterministic()
         monkeypatch.setattr(changes, "BULK_INSERTS", False)
+        monkeypatch.setattr(changes, "DRIVER_EXECUTEMANY", False)
         (tmp_path / "two").mkdir()
         _write_everything(other, tmp_path / "two" / "tracker.csv")
         bulk, ordinary = _contents(store), _contents(other)
