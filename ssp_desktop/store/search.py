@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select, text
+from sqlalchemy import ColumnElement, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 
@@ -111,21 +111,63 @@ def _live(record: Any) -> bool:
     return getattr(record, "deleted_at", None) is None
 
 
-def _plan_of_area(session: Session, area: PriorityArea) -> uuid.UUID | None:
-    priority = session.get(Priority, area.priority_id)
+class _Related:
+    """The records other records' documents show (an update's action, a value's
+    measure, an area's priority), each read once however many documents show it.
+
+    :func:`reindex` hands over a whole batch's in one query per class first (an import
+    makes thousands of update documents from a few hundred actions); anything not
+    handed over is read as it is asked for."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._held: dict[tuple[type[Record], uuid.UUID], Record | None] = {}
+
+    def get(self, cls: type[Record], record_id: uuid.UUID) -> Any:
+        key = (cls, record_id)
+        try:
+            return self._held[key]
+        except KeyError:
+            found = self.session.get(cls, record_id)
+            self._held[key] = found
+            return found
+
+    def hold(self, records: Iterable[Record]) -> None:
+        """Records already loaded (as :func:`_load` loads them: the session's own)."""
+        for record in records:
+            self._held[(type(record), record.id)] = record
+
+    def load_parents(self, records: Iterable[Record]) -> None:
+        """Read, one query per class, the records these records' documents show."""
+        wanted: dict[type[Record], set[uuid.UUID]] = {}
+        for record in records:
+            parent = _PARENTS.get(type(record))
+            if parent is not None:
+                cls, column = parent
+                parent_id = getattr(record, column)
+                if (cls, parent_id) not in self._held:
+                    wanted.setdefault(cls, set()).add(parent_id)
+        for cls, ids in wanted.items():
+            self.hold(_load(self.session, cls, sorted(ids)))
+            for missing in ids:  # gone altogether: asked again, still gone
+                self._held.setdefault((cls, missing), None)
+
+
+def _plan_of_area(related: _Related, area: PriorityArea) -> uuid.UUID | None:
+    priority = related.get(Priority, area.priority_id)
     return priority.plan_id if priority is not None else None
 
 
-def _action_doc(session: Session, r: Action) -> Document:
+def _action_doc(related: _Related, r: Action) -> Document:
     return Document(
         "action", r.id, "action", r.id, r.plan_id, "", f"{r.ref} {r.title}", r.description
     )
 
 
-def _update_doc(session: Session, r: ActionUpdate) -> Document | None:
+def _update_doc(related: _Related, r: ActionUpdate) -> Document | None:
     if not r.is_current or not r.narrative.strip():
         return None
-    action = session.get(Action, r.action_id)
+    action = related.get(Action, r.action_id)
     if action is None or not _live(action):
         return None
     return Document(
@@ -141,7 +183,7 @@ def _update_doc(session: Session, r: ActionUpdate) -> Document | None:
     )
 
 
-def _measure_doc(session: Session, r: Measure) -> Document:
+def _measure_doc(related: _Related, r: Measure) -> Document:
     return Document(
         "measure",
         r.id,
@@ -154,10 +196,10 @@ def _measure_doc(session: Session, r: Measure) -> Document:
     )
 
 
-def _value_doc(session: Session, r: MeasureValue) -> Document | None:
+def _value_doc(related: _Related, r: MeasureValue) -> Document | None:
     if not r.note.strip():
         return None
-    measure = session.get(Measure, r.measure_id)
+    measure = related.get(Measure, r.measure_id)
     if measure is None or not _live(measure):
         return None
     return Document(
@@ -173,13 +215,13 @@ def _value_doc(session: Session, r: MeasureValue) -> Document | None:
     )
 
 
-def _stream_doc(session: Session, r: FundingStream) -> Document:
+def _stream_doc(related: _Related, r: FundingStream) -> Document:
     return Document(
         "funding", r.id, "funding_stream", r.id, None, "", r.name, _join(r.funder, r.description)
     )
 
 
-def _award_doc(session: Session, r: FundingAward) -> Document:
+def _award_doc(related: _Related, r: FundingAward) -> Document:
     return Document(
         "funding",
         r.id,
@@ -192,7 +234,7 @@ def _award_doc(session: Session, r: FundingAward) -> Document:
     )
 
 
-def _risk_doc(session: Session, r: Risk) -> Document:
+def _risk_doc(related: _Related, r: Risk) -> Document:
     return Document(
         "risk",
         r.id,
@@ -205,14 +247,14 @@ def _risk_doc(session: Session, r: Risk) -> Document:
     )
 
 
-def _framework_doc(session: Session, r: OutcomeFramework) -> Document:
+def _framework_doc(related: _Related, r: OutcomeFramework) -> Document:
     name = f"{r.name} ({r.short_name})" if r.short_name else r.name
     return Document(
         "outcome", r.id, "outcome_framework", r.id, None, "", name, _join(r.owner, r.description)
     )
 
 
-def _outcome_doc(session: Session, r: Outcome) -> Document:
+def _outcome_doc(related: _Related, r: Outcome) -> Document:
     return Document(
         "outcome",
         r.id,
@@ -225,34 +267,34 @@ def _outcome_doc(session: Session, r: Outcome) -> Document:
     )
 
 
-def _org_doc(session: Session, r: Organisation) -> Document:
+def _org_doc(related: _Related, r: Organisation) -> Document:
     name = f"{r.name} ({r.short_name})" if r.short_name else r.name
     return Document("person", r.id, "organisation", r.id, None, "", name, r.sector)
 
 
-def _person_doc(session: Session, r: Person) -> Document:
+def _person_doc(related: _Related, r: Person) -> Document:
     return Document("person", r.id, "person", r.id, None, "", r.name, _join(r.role_title, r.email))
 
 
-def _plan_doc(session: Session, r: Plan) -> Document:
+def _plan_doc(related: _Related, r: Plan) -> Document:
     return Document("plan", r.id, "plan", r.id, r.id, "", r.title, _join(r.vision, r.summary))
 
 
-def _priority_doc(session: Session, r: Priority) -> Document:
+def _priority_doc(related: _Related, r: Priority) -> Document:
     return Document(
         "plan", r.id, "priority", r.id, r.plan_id, "", f"{r.code} {r.title}", r.description
     )
 
 
-def _area_doc(session: Session, r: PriorityArea) -> Document:
+def _area_doc(related: _Related, r: PriorityArea) -> Document:
     return Document(
-        "plan", r.id, "priority_area", r.id, _plan_of_area(session, r), "", r.title, r.description
+        "plan", r.id, "priority_area", r.id, _plan_of_area(related, r), "", r.title, r.description
     )
 
 
 # Each indexed record class, how to make its document, and its searchable columns (for
 # the portable fallback).
-_Maker = Callable[[Session, Any], Document | None]
+_Maker = Callable[[_Related, Any], Document | None]
 SOURCES: dict[type[Record], tuple[_Maker, tuple[str, ...]]] = {
     Action: (_action_doc, ("ref", "title", "description")),
     ActionUpdate: (_update_doc, ("narrative",)),
@@ -271,9 +313,29 @@ SOURCES: dict[type[Record], tuple[_Maker, tuple[str, ...]]] = {
 }
 _BY_TABLE: dict[str, type[Record]] = {cls.__tablename__: cls for cls in SOURCES}
 # A record whose words show in other records' documents: those are rewritten with it.
-_DEPENDANTS: dict[type[Record], tuple[type[Record], str]] = {
-    Action: (ActionUpdate, "action_id"),
-    Measure: (MeasureValue, "measure_id"),
+# Only those that can have a document are read (a superseded update or a value without
+# a note has none, and lost any it had when it changed), and only the columns their
+# documents are made from: renaming a few hundred actions rewrites thousands of update
+# documents, and loading those as records cost more than making the documents.
+_DEPENDANTS: dict[type[Record], tuple[type[Record], str, ColumnElement[bool], tuple[str, ...]]] = {
+    Action: (
+        ActionUpdate,
+        "action_id",
+        ActionUpdate.is_current.is_(True),
+        ("id", "action_id", "is_current", "narrative", "quarter", "deleted_at"),
+    ),
+    Measure: (
+        MeasureValue,
+        "measure_id",
+        MeasureValue.note != "",
+        ("id", "measure_id", "note", "period", "deleted_at"),
+    ),
+}
+# The record whose words a record's document shows, by the column that names it.
+_PARENTS: dict[type[Record], tuple[type[Record], str]] = {
+    ActionUpdate: (Action, "action_id"),
+    MeasureValue: (Measure, "measure_id"),
+    PriorityArea: (Priority, "priority_id"),
 }
 
 
@@ -289,21 +351,22 @@ def _rowid(record_id: uuid.UUID) -> int:
     return record_id.int & ((1 << 63) - 1)
 
 
-def _document(session: Session, record: Record) -> Document | None:
+def _document(related: _Related, record: Record) -> Document | None:
+    return _make(related, type(record), record)
+
+
+def _make(related: _Related, cls: type[Record], record: Any) -> Document | None:
+    """``record``: a record of ``cls``, or a row of the columns its document needs."""
     if not _live(record):
         return None
-    maker, _columns = SOURCES[type(record)]
-    return maker(session, record)
-
-
-def _write(session: Session, record_id: uuid.UUID, doc: Document | None) -> None:
-    _write_many(session, {record_id: doc})
+    maker, _columns = SOURCES[cls]
+    return maker(related, record)
 
 
 def _write_many(
     session: Session,
     docs: dict[uuid.UUID, Document | None],
-    fresh: frozenset[uuid.UUID] | set[uuid.UUID] = frozenset(),
+    fresh: Collection[uuid.UUID] = frozenset(),
 ) -> None:
     """Replace the documents of these records (None: remove it), one executemany for
     the removals and one for the new documents, however many records a change touched.
@@ -312,40 +375,52 @@ def _write_many(
     to remove yet (an import's new records are most of what it touches)."""
     if not docs:
         return
-    wanted = {
-        _rowid(record_id): (
-            {
-                "rowid": _rowid(record_id),
-                "kind": doc.kind,
-                "record_id": doc.record_id.hex,
-                "target_entity": doc.target_entity,
-                "target_id": doc.target_id.hex,
-                "plan_id": doc.plan_id.hex if doc.plan_id else "",
-                "period": doc.period,
-                "label": doc.label or doc.title,
-                "title": doc.title,
-                "body": doc.body,
-            }
+    # Rows as tuples, in _ROW's order, handed to the driver as they are: SQLAlchemy's
+    # per-row parameter processing for an import's ten thousand documents cost nearly
+    # as much as FTS5's own writing of them.
+    wanted: dict[int, tuple[Any, ...] | None] = {}
+    for record_id, doc in docs.items():
+        rowid = _rowid(record_id)
+        wanted[rowid] = (
+            (
+                rowid,
+                doc.kind,
+                doc.record_id.hex,
+                doc.target_entity,
+                doc.target_id.hex,
+                doc.plan_id.hex if doc.plan_id else "",
+                doc.period,
+                doc.label or doc.title,
+                doc.title,
+                doc.body,
+            )
             if doc is not None
             else None
         )
-        for record_id, doc in docs.items()
-    }
     stored = _stored(session, [_rowid(r) for r in docs if r not in fresh])
     # A document already as it should be is left alone: most of what an import or a
     # merge changes (a date, a RAG rating, a figure) is not in any document, and FTS5
     # pays for a removal and an insertion by re-reading and re-tokenizing the text.
-    removed = [{"rowid": rowid} for rowid, row in stored.items() if row != wanted.get(rowid, row)]
+    # Written in ascending rowid order. FTS5 gathers a transaction's new postings in
+    # memory in rowid order, and a rowid lower than the last one written makes it
+    # flush them to disk as a new segment first: in the ids' (random) order nearly
+    # every document became a segment of its own, and merging those thousands of
+    # segments was most of what an import paid for its index. Sorted, the removals
+    # and the insertions make one run each.
+    removed = [
+        (rowid,) for rowid in sorted(stored) if stored[rowid] != wanted.get(rowid, stored[rowid])
+    ]
+    connection = session.connection()
     if removed:
-        session.execute(text(f"DELETE FROM {TABLE} WHERE rowid = :rowid"), removed)
-    rows = [row for rowid, row in wanted.items() if row is not None and stored.get(rowid) != row]
+        connection.exec_driver_sql(f"DELETE FROM {TABLE} WHERE rowid = ?", removed)
+    rows = [
+        row
+        for rowid, row in sorted(wanted.items(), key=_first)
+        if row is not None and stored.get(rowid) != row
+    ]
     if rows:
-        session.execute(
-            text(
-                f"INSERT INTO {TABLE} (rowid, kind, record_id, target_entity, target_id, "
-                "plan_id, period, label, title, body) VALUES (:rowid, :kind, :record_id, "
-                ":target_entity, :target_id, :plan_id, :period, :label, :title, :body)"
-            ),
+        connection.exec_driver_sql(
+            f"INSERT INTO {TABLE} (rowid, {', '.join(_COLUMNS)}) VALUES (?{', ?' * len(_COLUMNS)})",
             rows,
         )
 
@@ -354,16 +429,22 @@ _COLUMNS = ("kind", "record_id", "target_entity", "target_id", "plan_id", "perio
             "title", "body")  # fmt: skip
 
 
-def _stored(session: Session, rowids: list[int]) -> dict[int, dict[str, Any]]:
+def _first(item: tuple[int, Any]) -> int:
+    return item[0]
+
+
+def _stored(session: Session, rowids: list[int]) -> dict[int, tuple[Any, ...]]:
     """The stored documents with these row ids, as :func:`_write_many` writes them."""
-    found: dict[int, dict[str, Any]] = {}
+    found: dict[int, tuple[Any, ...]] = {}
     listed = ", ".join(_COLUMNS)
+    connection = session.connection()
     for first in range(0, len(rowids), 500):
         chunk = rowids[first : first + 500]
         held = ", ".join(map(str, chunk))  # whole numbers made here, never typed
-        rows = session.execute(text(f"SELECT rowid, {listed} FROM {TABLE} WHERE rowid IN ({held})"))
-        for rowid, *values in rows:
-            found[rowid] = {"rowid": rowid, **dict(zip(_COLUMNS, values, strict=True))}
+        for row in connection.exec_driver_sql(
+            f"SELECT rowid, {listed} FROM {TABLE} WHERE rowid IN ({held})"
+        ):
+            found[row[0]] = tuple(row)
     return found
 
 
@@ -406,28 +487,38 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
                 fresh.add(change.record_id)
     # Loaded together and held here, so each is read once, not once per record.
     records = {r.id: r for cls, ids in by_class.items() for r in _load(session, cls, ids)}
-    # Made first and written together: nothing here changes what they are made from.
-    docs: dict[uuid.UUID, Document | None] = {}
-    parents: dict[tuple[type[Record], str], list[uuid.UUID]] = {}
+    related = _Related(session)
+    related.hold(records.values())
+    parents: dict[type[Record], list[uuid.UUID]] = {}
     for cls, change in wanted:
-        record = records.get(change.record_id)
-        docs[change.record_id] = _document(session, record) if record else None
-        dependant = _DEPENDANTS.get(cls)
-        if dependant is not None and (
+        if cls in _DEPENDANTS and (
             change.fields & {"ref", "title", "name", "deleted_at"}
             or "delete" in change.ops
             or "restore" in change.ops
         ):
-            parents.setdefault(dependant, []).append(change.record_id)
-    for (child_cls, column), parent_ids in parents.items():
+            parents.setdefault(cls, []).append(change.record_id)
+    # (class, row) pairs: a row has the record's attributes its document is made from.
+    children: list[tuple[type[Record], Any]] = []
+    for parent_cls, parent_ids in parents.items():
+        child_cls, column, can_show, made_from = _DEPENDANTS[parent_cls]
+        listed = [getattr(child_cls, name) for name in made_from]
         for first in range(0, len(parent_ids), 500):
-            for child in session.scalars(
-                select(child_cls).where(
-                    getattr(child_cls, column).in_(parent_ids[first : first + 500])
+            for row in session.execute(
+                select(*listed).where(
+                    getattr(child_cls, column).in_(parent_ids[first : first + 500]), can_show
                 )
             ):
-                parent = records.get(getattr(child, column))
-                docs[child.id] = _document(session, child) if parent else None
+                children.append((child_cls, row))
+    related.load_parents(records.values())  # the children's parents are among them
+    # Made first and written together: nothing here changes what they are made from.
+    docs: dict[uuid.UUID, Document | None] = {}
+    for _cls, change in wanted:
+        record = records.get(change.record_id)
+        docs[change.record_id] = _document(related, record) if record else None
+    for child_cls, row in children:
+        _parent_cls, column = _PARENTS[child_cls]
+        parent = records.get(getattr(row, column))
+        docs[row.id] = _make(related, child_cls, row) if parent else None
     _write_many(session, docs, fresh)
 
 
@@ -438,14 +529,16 @@ REBUILD_KEY = "search_index_rebuild"
 def rebuild(session: Session) -> int:
     """Empty the index and fill it from every stored record; returns the documents made."""
     session.execute(text(f"DELETE FROM {TABLE}"))
-    made = 0
+    docs: dict[uuid.UUID, Document | None] = {}
+    related = _Related(session)
     for cls in SOURCES:
         for record in session.scalars(select(cls)):
-            doc = _document(session, record)
+            doc = _document(related, record)
             if doc is not None:
-                _write(session, record.id, doc)
-                made += 1
-    return made
+                docs[record.id] = doc
+    # Written together, in rowid order (see _write_many), into the emptied index.
+    _write_many(session, docs, fresh=docs.keys())
+    return len(docs)
 
 
 # -------------------------------------------------------------------------- finding
@@ -549,12 +642,13 @@ def _scan(
 ) -> list[Match]:
     """The portable fallback: every word somewhere in a record's searchable columns."""
     found: list[Match] = []
+    related = _Related(session)
     for cls, (_maker, columns) in SOURCES.items():
         stmt = select(cls)
         for term in terms:
             stmt = stmt.where(or_(*(getattr(cls, c).ilike(f"%{term}%") for c in columns)))
         for record in session.scalars(stmt.limit(limit)):
-            doc = _document(session, record)
+            doc = _document(related, record)
             if doc is None or (plan_id is not None and doc.plan_id not in (None, plan_id)):
                 continue
             body = doc.body if any(t.lower() in doc.body.lower() for t in terms) else ""
