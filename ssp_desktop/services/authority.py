@@ -174,10 +174,19 @@ def _record_reason(cls: type[Record]) -> str | None:
     return f"Only the master copy {words}" if words else None
 
 
-def check(session: Session, record: Record, field: str | None, value: Any = None) -> None:
+def check(
+    session: Session,
+    record: Record,
+    field: str | None,
+    value: Any = None,
+    *,
+    plan_judged: bool = False,
+) -> None:
     """Refuse (ValidationError) a write the authority or an archived plan forbids.
 
     ``field`` None judges the record as a whole (a create, delete or restore).
+    ``plan_judged``: the caller has already found the record's plan not archived (for
+    another of its fields, the record otherwise as it is now), so that is not asked again.
     """
     if authority(session) == LEAD:
         refusal = master_only(type(record), field, value)
@@ -185,7 +194,8 @@ def check(session: Session, record: Record, field: str | None, value: Any = None
             refusal = _created_with_master_values(record) or _outside_copy(session, record)
         if refusal is not None:
             raise ValidationError(refusal)
-    _check_not_archived(session, record, field)
+    if not plan_judged:
+        _check_not_archived(session, record, field)
 
 
 def _created_with_master_values(record: Record) -> str | None:

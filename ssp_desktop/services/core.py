@@ -125,10 +125,15 @@ def check_value(cls: type[Record], column: ColumnElement[Any], value: Any) -> No
             check_whole_in_range(label(cls, str(column.key)), value, low, high)
 
 
-def check_field(session: Session, record: Record, field: str, value: Any) -> None:
+def check_field(
+    session: Session, record: Record, field: str, value: Any, *, plan_judged: bool = False
+) -> None:
     """Every rule of ``field``, as :func:`edit` would run them; ValidationError if broken.
 
     Forms call this to show the reason beside the field before writing anything.
+    ``plan_judged``: the caller has judged another field of this record as it is now, so
+    "its plan is not archived" is known and not asked again (a merge judging a record's
+    fields one after another; see ``authority.check``).
     """
     cls = type(record)
     found = _FIELDS.get((cls, field))
@@ -142,7 +147,7 @@ def check_field(session: Session, record: Record, field: str, value: Any) -> Non
             tuple(rules_for(cls, field)),
         )
     column, required, rules = found
-    authority.check(session, record, field, value)
+    authority.check(session, record, field, value, plan_judged=plan_judged)
     check_value(cls, column, value)
     if required and (value is None or (isinstance(value, str) and not value.strip())):
         raise ValidationError(f"{label(cls, field)} is required")

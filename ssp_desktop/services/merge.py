@@ -20,6 +20,7 @@ The named operations here:
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection, Mapping
 from typing import Any, TypeVar
@@ -30,7 +31,7 @@ from sqlalchemy.orm import Session
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction
 from ssp_desktop.domain.errors import DomainError
-from ssp_desktop.domain.records import Action, ActionUpdate, StoreMeta
+from ssp_desktop.domain.records import Action, ActionUpdate, Plan, StoreMeta
 from ssp_desktop.domain.sync_records import ROLE_LEAD
 from ssp_desktop.domain.validation import ValidationError
 from ssp_desktop.services.core import (
@@ -71,17 +72,32 @@ def broken_rule(
     values = {**(before or {}), **after, "id": record_id}
     record = draft(cls, values)
     fields = after if before is not None else {k: v for k, v in after.items() if v is not None}
+    # "The plan is not archived" is judged once a record: while a field is judged the
+    # record holds the new values of all the others, so the plan it leads to is the
+    # same for every field but those that lead to it (a plan or parent reference),
+    # which are judged whole; a plan's own fields too (reopening one is up to the field).
+    leads_to_plan = _references(cls)
+    judged = False
     try:
         for key, value in fields.items():
             if key in unchecked:
                 continue
             if before is not None:
                 record.__dict__[key] = before.get(key)
-            check_field(session, record, key, value)
+            if cls is Plan or key in leads_to_plan:
+                check_field(session, record, key, value)
+            else:
+                check_field(session, record, key, value, plan_judged=judged)
+                judged = True
             record.__dict__[key] = value
     except ValidationError as exc:
         return str(exc)
     return None
+
+
+@functools.cache
+def _references(cls: type[Record]) -> frozenset[str]:
+    return frozenset(c.key for c in cls.__table__.columns if c.foreign_keys)
 
 
 def expect(

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Index, Table, UniqueConstraint, select, tuple_
+from sqlalchemy import Index, Table, UniqueConstraint, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import Record
@@ -63,13 +63,15 @@ class Overlay:
         """Load these records in a few queries, so later lookups hit the identity map."""
         classes = record_classes()
         for entity, ids in wanted.items():
-            cls = classes[entity]
-            id_list = [i for i in ids if i not in self.loaded and i not in self.absent]
-            for first in range(0, len(id_list), 500):
-                chunk = id_list[first : first + 500]
-                for record in self.session.scalars(select(cls).where(cls.id.in_(chunk))):
-                    self.loaded[record.id] = record
-                self.absent.update(i for i in chunk if i not in self.loaded)
+            self._load(classes[entity], ids)
+
+    def _load(self, cls: type[Record], ids: Iterable[uuid.UUID]) -> None:
+        id_list = [i for i in dict.fromkeys(ids) if i not in self.loaded and i not in self.absent]
+        for first in range(0, len(id_list), 500):
+            chunk = id_list[first : first + 500]
+            for record in self.session.scalars(select(cls).where(cls.id.in_(chunk))):
+                self.loaded[record.id] = record
+            self.absent.update(i for i in chunk if i not in self.loaded)
 
     def preload_keys(self, cls: type[Record], rows: Sequence[Mapping[str, Any]]) -> None:
         """Read, a few queries per unique key, the stored records whose key values are
@@ -91,19 +93,32 @@ class Overlay:
                     continue
             if not wanted:
                 continue
-            found: dict[tuple[Any, ...], list[Record]] = {}
+            # Each key column IN the values it takes in a chunk of keys, and only the
+            # ids and key columns read: a row-value IN of the whole keys cost several
+            # times as much to build and to run (thousands of parameters, no use of
+            # the index), and most keys of new records match nothing. A row holding
+            # each column's value of some wanted key but not a wanted key as a whole
+            # is left out here; the few records that do hold one are then loaded.
             ordered = list(wanted)
             columns = [table.c[c] for c in cols]
-            for first in range(0, len(ordered), 200):
-                chunk = ordered[first : first + 200]
-                where = (
-                    columns[0].in_([k[0] for k in chunk])
-                    if len(columns) == 1
-                    else tuple_(*columns).in_(chunk)
-                )
-                for record in self.session.scalars(select(cls).where(where)):
-                    self.loaded.setdefault(record.id, record)
-                    found.setdefault(tuple(getattr(record, c) for c in cols), []).append(record)
+            holders: list[uuid.UUID] = []
+            for first in range(0, len(ordered), 500):
+                chunk = ordered[first : first + 500]
+                where = [
+                    column.in_(list(dict.fromkeys(k[i] for k in chunk)))
+                    for i, column in enumerate(columns)
+                ]
+                for row in self.session.execute(select(table.c.id, *columns).where(*where)):
+                    if tuple(row[1:]) in wanted:
+                        holders.append(row[0])
+            self._load(cls, holders)
+            found: dict[tuple[Any, ...], list[Record]] = {}
+            for record_id in dict.fromkeys(holders):
+                record = self.loaded.get(record_id) or self.session.get(cls, record_id)
+                if record is None:
+                    continue
+                self.loaded.setdefault(record_id, record)
+                found.setdefault(tuple(getattr(record, c) for c in cols), []).append(record)
             self.keys_read[(cls, tuple(cols))] = (wanted, found)
 
     # -- reading -------------------------------------------------------------------

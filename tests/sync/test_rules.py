@@ -19,8 +19,10 @@ from ssp_desktop.domain.records import (
     ChangeLog,
     Measure,
     MeasureValue,
+    Plan,
     PriorityArea,
 )
+from ssp_desktop.services import review
 from ssp_desktop.store.engine import Store
 from ssp_desktop.sync.preview import REJECTED
 from tests.sync.helpers import LEAD_A, World, members_of, rewrite
@@ -108,3 +110,41 @@ def test_changes_that_break_rules_are_rejected_one_by_one_and_the_rest_applies(
     # The lead hears the master did not accept them.
     back = world.reply(LEAD_A)
     assert any("did not accept 3 of your changes" in w for w in back.preview.warnings)
+
+
+def test_changes_to_a_plan_archived_meanwhile_are_each_refused_in_the_forms_words(
+    world: World,
+) -> None:
+    lead = world.starter(LEAD_A, ["PVP"])
+    # Several fields of one record, a new update and a new value: each is judged
+    # against the plan the master has archived since the lead's starter.
+    _on(lead, world, title="Four IDVAs", description="Independent advisers")
+    with lead.transaction(actor="lead") as tx:
+        action = tx.get(Action, world.plan.action.id)
+        measure = tx.get(Measure, world.plan.measure.id)
+        assert action is not None and measure is not None
+        services.write_update(
+            tx, action, Q1, rag=None, narrative="Two IDVAs", written_on=dt.date(2022, 6, 30)
+        )
+        services.record_value(tx, measure, Q1, 81.0)
+    bundle = world.export(LEAD_A)
+    with world.master.transaction(actor="Strategy Officer") as tx:
+        plan = tx.get(Plan, world.plan.plan.id)
+        assert plan is not None
+        review.archive_plan(tx, plan)
+    words = _refusal(world.master, world, title="Four IDVAs")
+    assert "was archived on" in words and "by Strategy Officer" in words
+
+    result = world.to_master(bundle)
+
+    items = {i.label: (i.outcome, i.detail) for i in result.preview.items}
+    assert items == {
+        "action PVP-01": (REJECTED, words),
+        "update for 2022/23 Q1": (REJECTED, words),
+        "value for 2022/23 Q1": (REJECTED, words),
+    }
+    with world.master.session() as s:
+        action = s.get(Action, world.plan.action.id)
+        assert action is not None and action.title != "Four IDVAs"
+        assert s.scalars(select(ActionUpdate)).all() == []
+        assert s.scalars(select(MeasureValue)).all() == []
