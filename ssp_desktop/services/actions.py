@@ -209,6 +209,8 @@ def write_update(
                 ActionUpdate.deleted_at.is_(None),
             )
         )
-    if newest is None or quarter >= newest:
+    # A RAG that already holds the value is left alone, as edit() would leave it (an
+    # importer writing thousands of updates skips the call rather than have it find so).
+    if (newest is None or quarter >= newest) and action.rag != rag:
         edit(tx, action, rag=rag)
     return update

@@ -992,8 +992,12 @@ def rebind(
     rebound = copy.copy(planner)
     rebound.ctx = ctx
     # The preview's operations are left as they were: copies carry this session's records.
+    # A row that changes no stored record (a new action adding partners) holds none of
+    # the preview's records the writes use (only its partners' ids), so it is used as is.
     rows = [
-        dataclasses.replace(
+        op
+        if op.action is None and not op.partners_remove
+        else dataclasses.replace(
             op,
             action=actions[op.action.id] if op.action is not None else None,
             partners_remove=[links[link.id] for link in op.partners_remove],
@@ -1015,12 +1019,17 @@ def apply_actions(
     for record in planner.to_make(ops):
         services.create(tx, record)
     tx.flush()
+    ctx = planner.ctx
+    # What every row's writes share, worked out once rather than per row.
+    plan_id = ctx.plan.id
+    written_on = options.written_on
+    current = ctx.current
     total = len(ops)
     for done, op in enumerate(ops):
         if done % 100 == 0:
             progress.step(done, total, f"Importing actions: {done:,} of {total:,}")
         try:
-            _apply_row(tx, planner.ctx, op, options)
+            _apply_row(tx, plan_id, current, written_on, op)
         except DomainError as exc:
             # Judged fine a moment ago; a rule only the write could check refused it.
             raise SpreadsheetError(
@@ -1032,15 +1041,24 @@ def apply_actions(
     tx.flush()
 
 
-def _apply_row(tx: Transaction, ctx: _Context, op: _RowOp, options: ActionOptions) -> None:
+def _apply_row(
+    tx: Transaction,
+    plan_id: uuid.UUID,
+    current: CurrentUpdates,
+    written_on: dt.date,
+    op: _RowOp,
+) -> None:
+    create = services.create
     if op.action is None:
-        action = services.create(tx, Action(plan_id=ctx.plan.id, **op.fields))
+        action = create(tx, Action(plan_id=plan_id, **op.fields))
     else:
         action = services.edit(tx, op.action, **op.fields)
+    # The action's id and lead, read once through its attributes for all the row's writes.
+    action_id = action.id
     for link in op.partners_remove:
         services.delete(tx, link)
     for partner in op.partners_add:
-        services.create(tx, ActionPartner(action_id=action.id, organisation_id=partner.id))
+        create(tx, ActionPartner(action_id=action_id, organisation_id=partner.id))
     if op.update is not None:
         quarter, narrative, rag = op.update
         services.write_update(
@@ -1049,10 +1067,10 @@ def _apply_row(tx: Transaction, ctx: _Context, op: _RowOp, options: ActionOption
             quarter,
             rag=rag,
             narrative=narrative,
-            written_on=options.written_on,
+            written_on=written_on,
             author_person_id=action.lead_person_id,
             state=UpdateState.SUBMITTED if rag is not None else UpdateState.DRAFT,
-            current=ctx.current,
+            current=current,
         )
 
 
