@@ -241,7 +241,7 @@ def pack_document(
     # Reading builds tens of thousands of records and rows that stay alive until the
     # document is made: the collector leaves them be meanwhile (as while drawing).
     with (
-        fewer_collections(),
+        fewer_collections(collect_after=True),
         pack_source(
             store.engine,
             pack_id,

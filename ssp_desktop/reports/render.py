@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import io
 from ast import literal_eval
 from collections.abc import Callable, Iterator, Sequence
@@ -1648,11 +1647,8 @@ def _render(
 ) -> int:
     story, first_landscape = build_story(document)
     # The story (flowables, cells, charts: about 100,000 objects for the benchmark pack)
-    # lives until the file is written: out of the collector's sight, as
-    # fewer_collections puts what existed before the render, which gives both back to
-    # the collector when the render ends. The collections of the first pass otherwise
-    # scanned it (about 0.1 s of the benchmark pack's 1.8 s).
-    gc.freeze()
+    # lives until the file is written; no full collection scans it meanwhile
+    # (fewer_collections(collect_after=True), in render_pdf).
     passes = 2 if any(isinstance(f, TableOfContents) for f in story) else 1
     estimate = max(1, len(story) * passes)
 

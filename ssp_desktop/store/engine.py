@@ -282,24 +282,33 @@ def fewer_collections(*, collect_after: bool = False) -> Iterator[None]:
     (``gc.freeze``) and the young generation is collected every 20,000 allocations.
     Garbage is still collected, and both settings are restored afterwards.
 
-    What was frozen goes back to the oldest generation, which only a full collection
-    scans, and Python starts one only once many objects have survived the younger
-    collections. ``collect_after`` runs that full collection as the block ends, for work
-    that leaves much garbage in cycles: a drawn pack's structure tree (each node points
-    to its parent) and the PDF objects it holds, some 60,000 objects and 38 MB at the
-    benchmark plan, otherwise waited there, one more pack's worth at every export, and
-    made each later export slower."""
+    ``collect_after``, for work that leaves much garbage in cycles (a drawn pack's
+    structure tree and PDF objects, some 60,000 objects and 38 MB at the benchmark plan):
+    no full collection runs during the block, and as it ends one collection frees its
+    garbage, scanning only what the block made (what existed before is still frozen).
+    Without it that garbage went back with the frozen objects to the oldest generation,
+    which Python scans only once many objects have survived the younger collections:
+    one more pack's worth at every export, each later export slower."""
     thresholds = gc.get_threshold()
     gc.freeze()
     if thresholds[0]:  # 0: the caller has turned automatic collection off; leave it
-        gc.set_threshold(max(thresholds[0], _YOUNG_COLLECTION_EVERY), *thresholds[1:])
+        young, middle, oldest = thresholds
+        gc.set_threshold(
+            max(young, _YOUNG_COLLECTION_EVERY),
+            middle,
+            _NEVER if collect_after else oldest,
+        )
     try:
         yield
     finally:
         gc.set_threshold(*thresholds)
-        gc.unfreeze()
         if collect_after:
             gc.collect()
+        gc.unfreeze()
+
+
+# A generation threshold no count reaches.
+_NEVER = 2**30
 
 
 class Store:
