@@ -480,12 +480,32 @@ def inspect_header(path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     change_counter, page_count = struct.unpack(">II", header[24:32])
     (valid_for,) = struct.unpack(">I", header[92:96])
-    # The in-header page count is only trustworthy when this matches (SQLite file format).
-    if valid_for == change_counter and page_count and size < page_count * page_size:
+    # The in-header page count is only trustworthy when this matches (SQLite file format),
+    # and only says how long the file must be when no write-ahead log holds pages for
+    # it: a checkpoint that ran out of disk (at the app's close after an import, say)
+    # leaves the file short of its header's count and the log whole, and SQLite reads
+    # those pages from the log and finishes the checkpoint at the next close.
+    if (
+        valid_for == change_counter
+        and page_count
+        and size < page_count * page_size
+        and not _holds_frames(path.with_name(path.name + "-wal"))
+    ):
         raise CorruptStoreError(
             f"{path} is damaged: it is {size:,} bytes but should be "
             f"{page_count * page_size:,} (a copy that did not finish?). {RESTORE_ADVICE}"
         )
+
+
+_WAL_HEADER = 32  # bytes before a write-ahead log's first frame (SQLite file format)
+
+
+def _holds_frames(wal: Path) -> bool:
+    """Whether ``wal`` is a write-ahead log with at least one frame in it."""
+    try:
+        return wal.stat().st_size > _WAL_HEADER
+    except OSError:
+        return False
 
 
 def sqlite_backup(source: Path, target: Path) -> None:

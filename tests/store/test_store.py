@@ -181,6 +181,57 @@ def test_a_truncated_store_is_refused_and_untouched(tmp_path: Path) -> None:
     assert digest(path) == before
 
 
+def test_a_store_whose_last_checkpoint_ran_out_of_disk_opens_whole(tmp_path: Path) -> None:
+    """The app's close after an import folds the write-ahead log into the file; when the
+    disk fills meanwhile, the file is left shorter than its header says and the log
+    keeps every page. That store is whole (SQLite reads the pages from the log): it
+    opens with everything written, and the next close finishes the checkpoint."""
+    path = tmp_path / "plan.sqlite"
+    make_store(path)
+    with Store.open(path) as store, store.session() as s:
+        organisations = s.scalar(select(func.count()).select_from(Organisation))
+    # The log as it stood when the checkpoint began: made by a writer that never folds
+    # it in (a reader's snapshot holds the checkpoint back), copied as the crash left it.
+    reader = sqlite3.connect(path)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    with Store.open(path) as store, store.transaction(actor="test") as tx:
+        partnership = tx.session.scalars(select(Partnership)).one()
+        for i in range(300):
+            services.create(
+                tx,
+                Organisation(
+                    partnership_id=partnership.id,
+                    name=f"Agency {i:03d}, named at length so that the store needs new pages",
+                    responsible_authority=False,
+                ),
+            )
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for name in ("plan.sqlite", "plan.sqlite-wal"):
+        shutil.copyfile(tmp_path / name, crashed / name)
+    reader.close()
+    wal = crashed / "plan.sqlite-wal"
+    assert wal.stat().st_size > 32
+    # The checkpoint wrote the new first page (the longer length) before the disk filled.
+    data = bytearray((crashed / "plan.sqlite").read_bytes())
+    page_size = int.from_bytes(data[16:18], "big")
+    pages = len(data) // page_size
+    data[28:32] = (pages + 40).to_bytes(4, "big")
+    data[92:96] = data[24:28]  # the count is marked valid for this change counter
+    (crashed / "plan.sqlite").write_bytes(bytes(data))
+
+    with Store.open(crashed / "plan.sqlite") as store, store.session() as s:
+        assert s.scalar(select(func.count()).select_from(Organisation)) == organisations + 300
+    assert not wal.exists() or wal.stat().st_size == 0  # folded in at the close
+
+    # Without a log, the same short file is a copy that did not finish: refused.
+    short = tmp_path / "short.sqlite"
+    short.write_bytes(bytes(data))
+    with pytest.raises(CorruptStoreError, match="damaged.*should be"):
+        Store.open(short)
+
+
 def test_a_store_with_damaged_pages_is_reported_not_opened(tmp_path: Path) -> None:
     path = tmp_path / "plan.sqlite"
     make_store(path)
