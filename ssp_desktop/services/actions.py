@@ -302,10 +302,17 @@ def add_actions(
         if refused is not None:
             # The records before the refused one are added, it and those after not.
             session = tx.session
-            first_out = next(i for i, record in enumerate(records) if record not in session)
-            refused(owners[first_out])
+            out = (i for i, record in enumerate(records) if record not in session)
+            refused(owners[next(out, len(records) - 1)])
         raise
-    for action, update in made:
+    for index, (action, update) in enumerate(made):
         if update is not None:
-            _after_update(tx, action, update, current)
+            try:
+                # Its RAG follows the update's (an action given another RAG than its
+                # first update's), judged as write_update judges it.
+                _after_update(tx, action, update, current)
+            except DomainError:
+                if refused is not None:
+                    refused(index)
+                raise
     return [action for action, _update in made]

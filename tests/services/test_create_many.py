@@ -249,3 +249,28 @@ def test_add_actions_writes_an_action_its_partners_and_first_update(
         )
         partners = s.scalars(select(ActionPartner.organisation_id)).all()
         assert partners == [mini.org.id]
+
+
+def test_add_actions_makes_an_action_follow_its_first_update_as_write_update_does(
+    store: Store, mini: MiniPlan
+) -> None:
+    fields = {
+        "plan_id": mini.plan.id,
+        "priority_area_id": mini.area.id,
+        "title": "Given a RAG",
+        "rag": Rag.RED,
+    }
+    first = FirstUpdate(Q2, Rag.GREEN, "Better now.", dt.date(2022, 10, 1))
+    with store.transaction() as tx:
+        (batched,) = add_actions(tx, [NewAction({**fields, "ref": "N1"}, (), first)])
+        one = services.create(tx, Action(**fields, ref="N2"))
+        services.write_update(
+            tx,
+            one,
+            first.quarter,
+            rag=first.rag,
+            narrative=first.narrative,
+            written_on=first.written_on,
+        )
+    with store.session() as s:
+        assert [s.get(Action, a.id).rag for a in (batched, one)] == [Rag.GREEN, Rag.GREEN]  # type: ignore[union-attr]
