@@ -260,8 +260,10 @@ def create_many(tx: Transaction, records: Sequence[R]) -> list[R]:
     nor is any after it; those before it are, as by the calls to :func:`create` before
     it (``record in tx.session`` tells which). Whoever called either rolls the
     transaction back on the error, so nothing is written."""
+    if not records:
+        return []
     session = tx.session
-    judge = authority.CreateCheck(session)
+    judge = authority.CreateCheck(session)  # asks what check() asks at the first record
     for record in records:
         judge(record)
         _check_fields(session, record)
