@@ -195,6 +195,21 @@ def _field_rules(cls: type[Record]) -> tuple[tuple[_FieldRules, ...], bool]:
     return found
 
 
+def _value_checked(kind: type[Any]) -> bool:
+    """Whether :func:`check_value` has anything to check in a value of type ``kind``
+    (text, a date, a whole number), by the same tests it makes."""
+    return (
+        issubclass(kind, str)
+        or (issubclass(kind, dt.date) and not issubclass(kind, dt.datetime))
+        or (issubclass(kind, int) and not issubclass(kind, bool))
+    )
+
+
+# Value type -> _value_checked(type): a record's ids, flags, periods and figures pass
+# check_value untouched, so they are not handed to it.
+_CHECKED_TYPES: dict[type[Any], bool] = {}
+
+
 def check_record(session: Session, record: Record) -> None:
     """Every rule of every field of a record about to be created."""
     authority.check(session, record, None)
@@ -209,11 +224,17 @@ def _check_fields(session: Session, record: Record) -> None:
     # hold reads as None); a stored one (being restored) is read through its attributes.
     held = record.__dict__ if instance_state(record).key is None else None
     asked: set[Rule] | None = set() if whole else None
+    checked = _CHECKED_TYPES
     for key, column, rules in fields:
         value = held.get(key) if held is not None else getattr(record, key)
         if value is None:
             continue
-        check_value(cls, column, value)
+        kind = type(value)
+        needs = checked.get(kind)
+        if needs is None:
+            needs = checked[kind] = _value_checked(kind)
+        if needs:
+            check_value(cls, column, value)
         for rule in rules:
             if asked is not None and rule in _WHOLE_RECORD:
                 if rule in asked:
