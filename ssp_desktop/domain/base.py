@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import (
     DateTime,
@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm.attributes import instance_state
 
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 
@@ -110,6 +111,8 @@ class Base(DeclarativeBase):
 
 
 _COLUMN_KEYS: dict[type[Any], frozenset[str]] = {}
+# Record class -> its class manager, once a record of it has been made the ordinary way.
+_MANAGERS: dict[type[Any], Any] = {}
 
 
 def _column_keys(cls: type[Any]) -> frozenset[str]:
@@ -143,7 +146,8 @@ class Record(Base):
     def __init__(self, **fields: Any) -> None:
         # The id is made where the record is created, so children built in the same
         # transaction can point at it before anything is flushed.
-        fields.setdefault("id", uuid.uuid4())
+        if "id" not in fields:  # (not setdefault: that would make an id to throw away)
+            fields["id"] = uuid.uuid4()
         if fields.keys() <= _column_keys(type(self)):
             # A new record belongs to no session yet, so the attribute events of the
             # declarative constructor have nothing to do for plain columns (an INSERT
@@ -153,6 +157,24 @@ class Record(Base):
             self.__dict__.update(fields)
         else:
             super().__init__(**fields)
+
+    @classmethod
+    def new(cls, **fields: Any) -> Self:
+        """``cls(**fields)``, for a batch of thousands (an import): a record of plain
+        columns is made as the mapper makes a loaded one (its state, then its values)
+        rather than through the constructor's init event, which only makes sure the
+        mappers are configured (they are, once one record exists). Anything else (a
+        relationship, a name that is no column) goes to the constructor."""
+        manager = _MANAGERS.get(cls)
+        if manager is None or not fields.keys() <= _column_keys(cls):
+            record = cls(**fields)
+            _MANAGERS[cls] = instance_state(record).manager
+            return record
+        if "id" not in fields:
+            fields["id"] = uuid.uuid4()
+        record = manager.new_instance()
+        record.__dict__.update(fields)
+        return record
 
     # Human label used in messages ("action PVP-01"); subclasses override.
     def describe(self) -> str:

@@ -443,17 +443,24 @@ def _parents(obj: Record, *, new: bool = False) -> Iterable[tuple[str, type[Reco
 _DEFAULTS: dict[type[Any], tuple[tuple[str, Any], ...]] = {}
 
 
+# Set by _log_changes itself, to the flush's time, as it logs a new record.
+_STAMPED = frozenset({"created_at", "updated_at"})
+
+
 def _defaults(cls: type[Record]) -> tuple[tuple[str, Any], ...]:
-    """(column, its Python-side default: scalar or callable) of a record class."""
+    """(column, its Python-side default: scalar or callable) of a record class, less the
+    timestamps the flush stamps (``_STAMPED``) and scalar defaults of None (nothing to
+    fill in)."""
     found = _DEFAULTS.get(cls)
     if found is None:
         found = tuple(
             (col.key, col.default)
             for col in cls.__table__.columns
             if col.default is not None
+            and col.key not in _STAMPED
             and (
-                getattr(col.default, "is_scalar", False)
-                or getattr(col.default, "is_callable", False)
+                getattr(col.default, "is_callable", False)
+                or (getattr(col.default, "is_scalar", False) and col.default.arg is not None)
             )
         )
         _DEFAULTS[cls] = found
@@ -653,6 +660,11 @@ class _TableWrite:
     as_none: frozenset[str]
     relationships: tuple[str, ...]
     defaulted: tuple[str, ...]  # attribute keys of columns with any default
+    # (attribute key, column key, whether a None is written) of each column, and the
+    # column keys written as None when a record does not hold them: ``columns``,
+    # ``evaluating_none`` and ``as_none`` as _insert_params reads them, per record.
+    params: tuple[tuple[str, str, bool], ...] = ()
+    nulls: tuple[str, ...] = ()
 
 
 _TABLE_WRITES: dict[type[Any], _TableWrite | None] = {}
@@ -672,6 +684,7 @@ def _table_write(cls: type[Record]) -> _TableWrite | None:
     ):
         table: Any = tables[0]
         columns = tuple(mapper._propkey_to_col[table].items())
+        evaluating_none = frozenset(mapper._insert_cols_evaluating_none[table])
         found = _TableWrite(
             table=table,
             insert=table.insert(),
@@ -687,6 +700,8 @@ def _table_write(cls: type[Record]) -> _TableWrite | None:
                 or col.onupdate is not None
                 or col.server_onupdate is not None
             ),
+            params=tuple((key, col.key, col in evaluating_none) for key, col in columns),
+            nulls=tuple(sorted(mapper._insert_cols_as_none[table])),
         )
     _TABLE_WRITES[cls] = found
     return found
@@ -717,17 +732,25 @@ def _insert_params(write: _TableWrite, obj: Record) -> dict[str, Any] | None:
         if held.get(key) is None:
             return None
     params: dict[str, Any] = {}
-    for key, col in write.columns:
+    expressions = _EXPRESSION_TYPES
+    for key, column_key, keeps_none in write.params:
         if key not in held:
             continue
         value = held[key]
-        if value is None and col not in write.evaluating_none:
+        if value is None:
+            if keeps_none:
+                params[column_key] = None
             continue
-        if _is_expression(value):
+        # _is_expression, by the value's type once known (every value of every record).
+        expression = expressions.get(type(value))
+        if expression is None:
+            expression = _is_expression(value)
+        if expression:
             return None
-        params[col.key] = value
-    for key in write.as_none.difference(params):
-        params[key] = None
+        params[column_key] = value
+    for column_key in write.nulls:
+        if column_key not in params:
+            params[column_key] = None
     return params
 
 
@@ -912,11 +935,38 @@ def _log_changes(
     parents = _preload_parents(session, records_new, pending)
     rows: list[dict[str, Any]] = []
     live: set[tuple[type[Record], Any]] = set()
+    # A create row differs from the flush's others only in its id, record and snapshot
+    # (unless a merge's attribution says who made it: then _log works it out).
+    create_row = {
+        "change_set": ctx.change_set,
+        "site_id": ctx.site_id,
+        "actor": ctx.actor,
+        "person_id": ctx.person_id,
+        "at": now,
+        "received_at": None,
+        "op": "create",
+        "field": None,
+        "old": None,
+        "source": ctx.source,
+        "reason": reason,
+    }
+    attributed = session.info.get(_ATTRIBUTED)
+    make_id = uuid.uuid4
     for obj in records_new:
         _check_parents_live(session, obj, pending, new=True, live=live)
-        obj.__dict__["created_at"] = obj.__dict__["updated_at"] = now  # new: see _fill_defaults
+        held = obj.__dict__
+        held["created_at"] = held["updated_at"] = now  # new: see _fill_defaults
         new_values = _encode(_new_snapshot(obj))
-        _log(rows, session, ctx, obj, "create", at=now, new=new_values, reason=reason)
+        noted = attributed.get(id(obj)) if attributed else None
+        if noted is not None and noted[0] is obj:
+            _log(rows, session, ctx, obj, "create", at=now, new=new_values, reason=reason)
+            continue
+        row = create_row.copy()
+        row["id"] = make_id()
+        row["entity"] = obj.__tablename__
+        row["record_id"] = held["id"]
+        row["new"] = new_values
+        rows.append(row)
     for obj in records_dirty:
         if not session.is_modified(obj, include_collections=False):
             continue

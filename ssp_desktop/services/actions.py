@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Transaction, lookup
 from ssp_desktop.domain.enums import Rag, UpdateState
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
     Action,
+    ActionPartner,
     ActionUpdate,
     Priority,
     PriorityArea,
@@ -24,6 +27,7 @@ from ssp_desktop.domain.validation import ValidationError, check_dates
 from ssp_desktop.services.core import (
     check_read,
     create,
+    create_many,
     edit,
     invariant,
     lock_for_check,
@@ -198,6 +202,15 @@ def write_update(
             is_current=True,
         ),
     )
+    _after_update(tx, action, update, current)
+    return update
+
+
+def _after_update(
+    tx: Transaction, action: Action, update: ActionUpdate, current: CurrentUpdates | None
+) -> None:
+    """What writing ``update`` does to its action: its RAG follows its newest quarter's."""
+    quarter, rag = update.quarter, update.rag
     if current is not None:
         current.put(update)
         newest = current.newest(action.id)
@@ -213,4 +226,93 @@ def write_update(
     # importer writing thousands of updates skips the call rather than have it find so).
     if (newest is None or quarter >= newest) and action.rag != rag:
         edit(tx, action, rag=rag)
-    return update
+
+
+@dataclass(frozen=True)
+class FirstUpdate:
+    """A new action's first update (see :func:`write_update` for the fields)."""
+
+    quarter: Quarter
+    rag: Rag | None
+    narrative: str
+    written_on: dt.date
+    author_person_id: uuid.UUID | None = None
+    state: UpdateState = UpdateState.DRAFT
+
+
+@dataclass(frozen=True)
+class NewAction:
+    """An action to add (its fields, as ``Action`` takes them), the organisations it
+    works with, and its first update."""
+
+    fields: Mapping[str, Any]
+    partner_ids: Sequence[uuid.UUID] = ()
+    update: FirstUpdate | None = None
+
+
+@service
+def add_actions(
+    tx: Transaction,
+    new: Sequence[NewAction],
+    *,
+    current: CurrentUpdates | None = None,
+    refused: Callable[[int], None] | None = None,
+) -> list[Action]:
+    """Add new actions, each with its partners and its first update: what
+    ``create(Action(...))``, ``create(ActionPartner(...))`` for each partner and
+    :func:`write_update` do for each in turn (the same records, judged by the same
+    rules, added in the same order), as one batch
+    (:func:`~ssp_desktop.services.core.create_many`).
+
+    A record refused raises the error those calls would raise, after ``refused`` is
+    called with the index in ``new`` of the action it belongs to (an importer names
+    its row). ``current``, as :func:`write_update` takes it, is kept up to date."""
+    # A new action has no update yet: none to supersede, none newer than its first.
+    current = current if current is not None else CurrentUpdates()
+    records: list[Record] = []
+    owners: list[int] = []
+    made: list[tuple[Action, ActionUpdate | None]] = []
+    for index, one in enumerate(new):
+        action = Action.new(**one.fields)
+        records.append(action)
+        records.extend(
+            ActionPartner.new(action_id=action.id, organisation_id=org_id)
+            for org_id in one.partner_ids
+        )
+        update = None
+        if one.update is not None:
+            first = one.update
+            update = ActionUpdate.new(
+                action_id=action.id,
+                quarter=first.quarter,
+                rag=first.rag,
+                narrative=first.narrative,
+                written_on=first.written_on,
+                author_person_id=first.author_person_id,
+                state=first.state,
+                supersedes_id=None,
+                is_current=True,
+            )
+            records.append(update)
+        owners.extend([index] * (len(records) - len(owners)))
+        made.append((action, update))
+    try:
+        create_many(tx, records)
+    except DomainError:
+        if refused is not None:
+            # The records before the refused one are added, it and those after not.
+            session = tx.session
+            out = (i for i, record in enumerate(records) if record not in session)
+            refused(owners[next(out, len(records) - 1)])
+        raise
+    for index, (action, update) in enumerate(made):
+        if update is not None:
+            try:
+                # Its RAG follows the update's (an action given another RAG than its
+                # first update's), judged as write_update judges it.
+                _after_update(tx, action, update, current)
+            except DomainError:
+                if refused is not None:
+                    refused(index)
+                raise
+    return [action for action, _update in made]

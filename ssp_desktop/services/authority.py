@@ -198,6 +198,39 @@ def check(
         _check_not_archived(session, record, field)
 
 
+class CreateCheck:
+    """:func:`check` of new records (``field`` None), one after another, with what they
+    share judged once: whose authority the transaction has, what a lead may not create
+    (by class), and each plan found not archived (a batch only adds records, so a plan
+    found open stays open while it is judged; a plan not found yet is asked again).
+    Refuses with the words :func:`check` would use."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._lead = authority(session) == LEAD
+        self._master_only: dict[type[Record], str | None] = {}
+        self._open: set[uuid.UUID] = set()
+
+    def __call__(self, record: Record) -> None:
+        session = self._session
+        if self._lead:
+            cls = type(record)
+            try:
+                refusal = self._master_only[cls]
+            except KeyError:
+                refusal = self._master_only[cls] = master_only(cls, None)
+            if refusal is None:
+                refusal = _created_with_master_values(record) or _outside_copy(session, record)
+            if refusal is not None:
+                raise ValidationError(refusal)
+        plan_id = plan_of(session, record)
+        if plan_id is None or plan_id in self._open:
+            return
+        _check_not_archived(session, record, None)
+        if _plan(session, plan_id) is not None:
+            self._open.add(plan_id)
+
+
 def _created_with_master_values(record: Record) -> str | None:
     for key in ("state", "review_note"):
         value = record.__dict__.get(key)

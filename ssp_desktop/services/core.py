@@ -18,7 +18,7 @@ import datetime as dt
 import enum
 import functools
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -69,17 +69,30 @@ def service(fn: F) -> F:
     return cast(F, run)
 
 
-def invariant(cls: type[Record], *fields: str) -> Callable[[Rule], Rule]:
-    """Register ``rule`` as a check of ``cls``'s ``fields`` (decorator)."""
+def invariant(
+    cls: type[Record], *fields: str, whole_record: bool = False
+) -> Callable[[Rule], Rule]:
+    """Register ``rule`` as a check of ``cls``'s ``fields`` (decorator).
+
+    ``whole_record``: the rule judges the record as it is, whatever the value of the
+    field it is asked about (a published quarter's lock): judging a new record's fields
+    together (:func:`check_record`), it is asked once, at the first of its fields the
+    record sets, rather than again for each (the answer could not change)."""
 
     def register(rule: Rule) -> Rule:
         for name in fields:
             _RULES.setdefault((cls, name), []).append(rule)
+        if whole_record:
+            _WHOLE_RECORD.add(rule)
         _FIELD_RULES.clear()
         _FIELDS.clear()
         return rule
 
     return register
+
+
+# Rules registered with ``whole_record``.
+_WHOLE_RECORD: set[Rule] = set()
 
 
 def rules_for(cls: type[Record], field: str) -> list[Rule]:
@@ -160,37 +173,73 @@ def check_field(
 _FIELDS: dict[tuple[type[Record], str], tuple[Any, bool, tuple[Rule, ...]]] = {}
 
 
-# Record class -> (field, its column, its rules) for every content field, in the
-# mapper's order: worked out once, and again whenever a rule is registered.
-_FIELD_RULES: dict[type[Record], tuple[tuple[str, Any, tuple[Rule, ...]], ...]] = {}
+# (field, its column, its rules): one content field of a record class.
+_FieldRules = tuple[str, Any, tuple[Rule, ...]]
+# Record class -> its content fields' rules in the mapper's order, and whether any of
+# those rules judges the whole record: worked out once, and again whenever a rule is
+# registered.
+_FIELD_RULES: dict[type[Record], tuple[tuple[_FieldRules, ...], bool]] = {}
 
 
-def _field_rules(cls: type[Record]) -> tuple[tuple[str, Any, tuple[Rule, ...]], ...]:
+def _field_rules(cls: type[Record]) -> tuple[tuple[_FieldRules, ...], bool]:
     found = _FIELD_RULES.get(cls)
     if found is None:
         mapper: Mapper[Any] = inspect(cls)
-        found = tuple(
+        fields = tuple(
             (attr.key, cls.__table__.columns[attr.key], tuple(rules_for(cls, attr.key)))
             for attr in mapper.column_attrs
             if attr.key not in _BOOKKEEPING
         )
-        _FIELD_RULES[cls] = found
+        whole = any(rule in _WHOLE_RECORD for _k, _c, rules in fields for rule in rules)
+        found = _FIELD_RULES[cls] = (fields, whole)
     return found
+
+
+def _value_checked(kind: type[Any]) -> bool:
+    """Whether :func:`check_value` has anything to check in a value of type ``kind``
+    (text, a date, a whole number), by the same tests it makes."""
+    return (
+        issubclass(kind, str)
+        or (issubclass(kind, dt.date) and not issubclass(kind, dt.datetime))
+        or (issubclass(kind, int) and not issubclass(kind, bool))
+    )
+
+
+# Value type -> _value_checked(type): a record's ids, flags, periods and figures pass
+# check_value untouched, so they are not handed to it.
+_CHECKED_TYPES: dict[type[Any], bool] = {}
 
 
 def check_record(session: Session, record: Record) -> None:
     """Every rule of every field of a record about to be created."""
     authority.check(session, record, None)
+    _check_fields(session, record)
+
+
+def _check_fields(session: Session, record: Record) -> None:
+    """Every field's rules of a record about to be created (after the authority's)."""
     cls = type(record)
+    fields, whole = _field_rules(cls)
     # A record never stored holds every value it has in its __dict__ (one it does not
     # hold reads as None); a stored one (being restored) is read through its attributes.
     held = record.__dict__ if instance_state(record).key is None else None
-    for key, column, rules in _field_rules(cls):
+    asked: set[Rule] | None = set() if whole else None
+    checked = _CHECKED_TYPES
+    for key, column, rules in fields:
         value = held.get(key) if held is not None else getattr(record, key)
         if value is None:
             continue
-        check_value(cls, column, value)
+        kind = type(value)
+        needs = checked.get(kind)
+        if needs is None:
+            needs = checked[kind] = _value_checked(kind)
+        if needs:
+            check_value(cls, column, value)
         for rule in rules:
+            if asked is not None and rule in _WHOLE_RECORD:
+                if rule in asked:
+                    continue  # judged the record already, at an earlier field
+                asked.add(rule)
             rule(session, record, value)
 
 
@@ -218,6 +267,30 @@ def create(tx: Transaction, record: R) -> R:
     tx.add(record)
     index_after_write(tx.session, record)
     return record
+
+
+@service
+def create_many(tx: Transaction, records: Sequence[R]) -> list[R]:
+    """Add new records in order: what :func:`create` of each in turn does (each judged
+    by every rule of its fields with those before it added, so the second of two
+    records with one ref is refused), with the work they share done once: whose
+    authority the transaction has, and each plan found not archived. An importer hands
+    over thousands at a time.
+
+    A record refused raises the error :func:`create` raises for it, and is not added,
+    nor is any after it; those before it are, as by the calls to :func:`create` before
+    it (``record in tx.session`` tells which). Whoever called either rolls the
+    transaction back on the error, so nothing is written."""
+    if not records:
+        return []
+    session = tx.session
+    judge = authority.CreateCheck(session)  # asks what check() asks at the first record
+    for record in records:
+        judge(record)
+        _check_fields(session, record)
+        tx.add(record)
+        index_after_write(session, record)
+    return list(records)
 
 
 @service

@@ -23,7 +23,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import Record
-from ssp_desktop.domain.changes import Transaction, correcting, correction_reason
+from ssp_desktop.domain.changes import Transaction, correcting, correction_reason, lookup
 from ssp_desktop.domain.enums import PackStatus
 from ssp_desktop.domain.errors import DomainError
 from ssp_desktop.domain.periods import Quarter
@@ -115,10 +115,8 @@ def locks(session: Session) -> dict[tuple[uuid.UUID, Quarter], Lock]:
 
 
 def _pending(session: Session, cls: type[Record], record_id: uuid.UUID) -> Any:
-    found = session.get(cls, record_id)
-    if found is None:
-        found = next((o for o in session.new if isinstance(o, cls) and o.id == record_id), None)
-    return found
+    # Added in this transaction and not flushed yet, or in the store; never a flush.
+    return lookup(session, cls, record_id)
 
 
 def _plan_of(session: Session, record: Any) -> uuid.UUID | None:
@@ -177,10 +175,18 @@ def _guard(session: Session, record: Any, quarter: Quarter | None = None) -> Non
         _refuse(session, record, lock)
 
 
-@invariant(ActionUpdate, "action_id", "rag", "narrative", "author_person_id", "written_on")
-@invariant(ActionUpdate, "state", "supersedes_id", "is_current", "deleted_at")
-@invariant(MeasureValue, "measure_id", "value", "comparator_values", "status", "note")
-@invariant(MeasureValue, "significant", "comparator_significant", "state", "deleted_at")
+@invariant(
+    ActionUpdate,
+    *("action_id", "rag", "narrative", "author_person_id", "written_on"),
+    *("state", "supersedes_id", "is_current", "deleted_at"),
+    whole_record=True,
+)
+@invariant(
+    MeasureValue,
+    *("measure_id", "value", "comparator_values", "status", "note"),
+    *("significant", "comparator_significant", "state", "deleted_at"),
+    whole_record=True,
+)
 def _figure_locked(session: Session, record: Any, _value: Any) -> None:
     """A published quarter's updates and values change only as corrections."""
     _guard(session, record)

@@ -27,12 +27,13 @@ from sqlalchemy import select, text
 
 from ssp_desktop import services
 from ssp_desktop.domain import base, changes
-from ssp_desktop.domain.base import Base
+from ssp_desktop.domain.base import Base, Record
 from ssp_desktop.domain.changes import Attribution, attributed
 from ssp_desktop.domain.enums import PlanStatus, Rag
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
     Action,
+    ActionPartner,
     ActionUpdate,
     ChangeLog,
     Organisation,
@@ -42,9 +43,11 @@ from ssp_desktop.domain.records import (
     PriorityArea,
 )
 from ssp_desktop.sample.plan import write_sample
+from ssp_desktop.spreadsheets import actions as sheet_actions
 from ssp_desktop.spreadsheets import importing
 from ssp_desktop.store import search
 from ssp_desktop.store.engine import Store
+from tests.factories import MiniPlan, mini_plan
 
 
 class _Clock:
@@ -246,3 +249,113 @@ def test_bulk_inserts_write_the_same_rows_log_and_index(
         assert len(bulk[table]) == len(ordinary[table]), table
         for i, (one, two) in enumerate(zip(bulk[table], ordinary[table], strict=True)):
             assert one == two, f"{table} row {i}"
+
+
+def _compare(one: Store, two: Store) -> None:
+    first, second = _contents(one), _contents(two)
+    assert first.keys() == second.keys()
+    for table in first:
+        assert len(first[table]) == len(second[table]), table
+        for i, (a, b) in enumerate(zip(first[table], second[table], strict=True)):
+            assert a == b, f"{table} row {i}"
+
+
+def test_an_import_in_batches_writes_what_row_by_row_writes(
+    store: Store,
+    store_engine: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    deterministic: Callable[[], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tracker's new actions written a run at a time (``services.add_actions``, one
+    ``create_many`` per run) leave the same rows, change log and index as each row
+    written on its own (``create`` and ``write_update``)."""
+    other_location = _second_location(store_engine, request, tmp_path)
+    with Store.open(other_location, create=True) as other:
+        other.set_meta(site_id=str(store.site_id))
+    with Store.open(other_location) as other:
+        deterministic()
+        assert sheet_actions.BATCHES
+        (tmp_path / "one").mkdir()
+        _write_everything(store, tmp_path / "one" / "tracker.csv")
+        deterministic()
+        monkeypatch.setattr(sheet_actions, "BATCHES", False)
+        (tmp_path / "two").mkdir()
+        _write_everything(other, tmp_path / "two" / "tracker.csv")
+        _compare(store, other)
+
+
+def _batch_of_everything(mini: MiniPlan) -> list[Record]:
+    """New records of several classes, children after the parents they refer to, one
+    with a related object set rather than its id."""
+    records: list[Record] = []
+    for i in range(30):
+        action = Action(
+            plan_id=mini.plan.id,
+            priority_area_id=mini.area.id,
+            ref=f"B-{i:02d}",
+            title=f"Batch action {i}",
+            lead_organisation_id=mini.org.id,
+            start_date=dt.date(2022, 4, 1),
+            due_date=dt.date(2024, 3, 31),
+        )
+        records.append(action)
+        records.append(ActionPartner(action_id=action.id, organisation_id=mini.org.id))
+        records.append(
+            ActionUpdate(
+                action_id=action.id,
+                quarter=Quarter(2023, 1 + i % 4),
+                rag=Rag.AMBER,
+                narrative=f"Update {i}.",
+                written_on=dt.date(2023, 7, 1),
+                is_current=True,
+            )
+        )
+    records.append(
+        Person(partnership_id=mini.partnership.id, name="Related", organisation=mini.org)
+    )
+    records.append(Organisation(partnership_id=mini.partnership.id, name="Fire and Rescue"))
+    return records
+
+
+def _write_batch(store: Store, batched: bool) -> None:
+    mini = mini_plan(store)
+    lead = Attribution(
+        site_id=uuid.UUID(int=7), actor="lead@example", person_id=None, at=base.utcnow()
+    )
+    with store.transaction(actor="officer", source="test") as tx:
+        services.edit(tx, tx.get(Action, mini.action.id), title="Changed first")
+        for attribution in (None, lead):
+            with attributed(tx.session, attribution):
+                records = _batch_of_everything(mini)
+                if attribution is not None:
+                    for record in records:
+                        if isinstance(record, Action):
+                            record.ref = f"{record.ref}-LEAD"
+                    records = records[:-2]  # the person and the organisation once
+                if batched:
+                    services.create_many(tx, records)
+                else:
+                    for record in records:
+                        services.create(tx, record)
+
+
+def test_create_many_writes_what_create_writes_one_by_one(
+    store: Store,
+    store_engine: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    deterministic: Callable[[], None],
+) -> None:
+    """A batch (plain and under a merge's attribution, after an edit left pending)
+    leaves the same rows, change log and index as ``create`` of each record in turn."""
+    other_location = _second_location(store_engine, request, tmp_path)
+    with Store.open(other_location, create=True) as other:
+        other.set_meta(site_id=str(store.site_id))
+    with Store.open(other_location) as other:
+        deterministic()
+        _write_batch(store, batched=True)
+        deterministic()
+        _write_batch(other, batched=False)
+        _compare(store, other)
