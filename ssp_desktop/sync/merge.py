@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from ssp_desktop import services
 from ssp_desktop.domain.base import Record, utcnow
-from ssp_desktop.domain.changes import Transaction, attributed
+from ssp_desktop.domain.changes import Transaction, attributed, insert_rows
 from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.records import ChangeLog, record_classes
 from ssp_desktop.domain.sync_records import SyncBundle, SyncConflict, SyncProcessed
@@ -157,11 +157,11 @@ def _record_bookkeeping(session: Session, plan: MergePlan, file_name: str) -> No
                         "processed_at": now,
                     }
                 )
-        # One executemany (a lead's bundle marks thousands of changes processed); these
-        # rows are never read back as objects in the transaction that writes them, so
-        # the table's own insert does (half the work of the ORM's bulk insert).
-        if rows:
-            session.connection().execute(insert(cast(Table, SyncProcessed.__table__)), rows)
+        # One executemany through the driver (a lead's bundle marks thousands of changes
+        # processed); these rows are never read back as objects in the transaction that
+        # writes them, so the table's own insert does, its values converted as Core
+        # converts them (``insert_rows``: a tenth of the import's bookkeeping time).
+        insert_rows(session.connection(), insert(cast(Table, SyncProcessed.__table__)), rows)
     session.add(
         SyncBundle(
             id=m.bundle_id,
