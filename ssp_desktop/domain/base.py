@@ -143,7 +143,8 @@ class Record(Base):
     def __init__(self, **fields: Any) -> None:
         # The id is made where the record is created, so children built in the same
         # transaction can point at it before anything is flushed.
-        fields.setdefault("id", uuid.uuid4())
+        if "id" not in fields:  # a new id only when none is given (a bundle's records have theirs)
+            fields["id"] = uuid.uuid4()
         if fields.keys() <= _column_keys(type(self)):
             # A new record belongs to no session yet, so the attribute events of the
             # declarative constructor have nothing to do for plain columns (an INSERT
