@@ -39,7 +39,16 @@ from ssp_desktop.domain.sync_records import SyncBundle, SyncConflict, SyncProces
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import merge as merging
 from ssp_desktop.sync import state
-from ssp_desktop.sync.merge_plan import DELETE, INSERT, REMOVE, RESTORE, UPDATE, MergePlan, Op
+from ssp_desktop.sync.merge_plan import (
+    DELETE,
+    INSERT,
+    REMOVE,
+    RESTORE,
+    UPDATE,
+    MergePlan,
+    Op,
+    references,
+)
 
 
 def _referred(session: Session, plan: MergePlan) -> list[Record]:
@@ -55,11 +64,12 @@ def _referred(session: Session, plan: MergePlan) -> list[Record]:
         if op.kind != INSERT:
             wanted.setdefault(classes[op.entity], set()).add(op.record_id)
     for op in plan.ops:
-        for column in classes[op.entity].__table__.columns:
-            value = op.fields.get(column.key)
-            if value is not None and column.foreign_keys and value not in written:
-                (fk,) = column.foreign_keys
-                wanted.setdefault(classes[fk.column.table.name], set()).add(value)
+        if not op.fields:
+            continue
+        for key, parent_cls in references(classes[op.entity]):
+            value = op.fields.get(key)
+            if value is not None and value not in written:
+                wanted.setdefault(parent_cls, set()).add(value)
     found: list[Record] = []
     for cls, ids in wanted.items():
         id_list = list(ids)
