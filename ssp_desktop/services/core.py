@@ -250,11 +250,20 @@ def draft(cls: type[R], values: Mapping[str, Any]) -> R:
     events of the constructor (which would cost more than judging the record); an
     importer's preview and a merge's plan judge their rows with it.
     """
-    mapper: Mapper[Any] = inspect(cls)
-    record: R = mapper.class_manager.new_instance()
-    record.__dict__.update(values)
-    record.__dict__.setdefault("deleted_at", None)
+    make = _NEW_INSTANCE.get(cls)
+    if make is None:
+        mapper: Mapper[Any] = inspect(cls)
+        make = _NEW_INSTANCE[cls] = mapper.class_manager.new_instance
+    record: R = make()
+    held = record.__dict__
+    held.update(values)
+    held.setdefault("deleted_at", None)
     return record
+
+
+# Record class -> how its mapper makes an instance without running the constructor:
+# looked up once (a merge drafts a record for every one it judges).
+_NEW_INSTANCE: dict[type[Record], Callable[[], Any]] = {}
 
 
 # --------------------------------------------------------------------------- generic writes

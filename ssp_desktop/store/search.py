@@ -16,6 +16,7 @@ but correct, and :func:`reindex` has nothing to keep.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -28,6 +29,7 @@ from sqlalchemy.orm.attributes import instance_state
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.events import RecordChange
+from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import (
     Action,
     ActionUpdate,
@@ -107,6 +109,13 @@ def _join(*parts: str | None) -> str:
     return "\n".join(p for p in parts if p)
 
 
+@functools.lru_cache(maxsize=512)
+def _label(period: Quarter | FinancialYear) -> str:
+    """A quarter's (or year's) label, made once per period: an import indexes thousands
+    of updates and values over a few dozen quarters."""
+    return period.label
+
+
 def _live(record: Any) -> bool:
     return getattr(record, "deleted_at", None) is None
 
@@ -176,7 +185,7 @@ def _update_doc(related: _Related, r: ActionUpdate) -> Document | None:
         "action",
         action.id,
         action.plan_id,
-        r.quarter.label,
+        _label(r.quarter),
         "",
         r.narrative,
         label=f"{action.ref} {action.title}",
@@ -208,7 +217,7 @@ def _value_doc(related: _Related, r: MeasureValue) -> Document | None:
         "measure",
         measure.id,
         measure.plan_id,
-        r.period.label,
+        _label(r.period),
         "",
         r.note,
         label=f"{measure.ref} {measure.name}",
@@ -498,14 +507,19 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
         ):
             parents.setdefault(cls, []).append(change.record_id)
     # (class, row) pairs: a row has the record's attributes its document is made from.
+    # Read as plain rows on the transaction's connection (everything is flushed by now):
+    # the same columns, converted by their types, without the ORM's statement handling.
     children: list[tuple[type[Record], Any]] = []
+    connection = session.connection() if parents else None
     for parent_cls, parent_ids in parents.items():
+        assert connection is not None
         child_cls, column, can_show, made_from = _DEPENDANTS[parent_cls]
-        listed = [getattr(child_cls, name) for name in made_from]
+        table = child_cls.__table__
+        listed = [table.c[name] for name in made_from]
         for first in range(0, len(parent_ids), 500):
-            for row in session.execute(
+            for row in connection.execute(
                 select(*listed).where(
-                    getattr(child_cls, column).in_(parent_ids[first : first + 500]), can_show
+                    table.c[column].in_(parent_ids[first : first + 500]), can_show
                 )
             ):
                 children.append((child_cls, row))

@@ -33,6 +33,9 @@ class Group:
     _steps: tuple[int, dict[str, list[Step]]] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+    _fields: tuple[int, dict[str, Any]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def cls(self) -> type[Record]:
@@ -82,10 +85,13 @@ class Group:
         return out
 
     def created_fields(self) -> dict[str, Any]:
-        fields: dict[str, Any] = {}
-        for key, steps in self.steps().items():
-            fields[key] = steps[-1].new
-        return fields
+        """Each field's value after the lead's last change (a new dict each call: callers
+        may change it; the values are worked out once, as :meth:`steps` are)."""
+        cached = self._fields
+        if cached is None or cached[0] != len(self.lines):
+            steps = self.steps()
+            cached = self._fields = (len(self.lines), {k: s[-1].new for k, s in steps.items()})
+        return dict(cached[1])
 
     def lead_record(self) -> dict[str, Any] | None:
         for line in reversed(self.lines):

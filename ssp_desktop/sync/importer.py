@@ -21,8 +21,9 @@
    checks that nothing was committed to the store since the preview began
    (``Store.watch``) and plans again only if something was, so what is applied always
    matches the store at that moment;
-5. the store is checked (``store/integrity.check_integrity``: SQLite's integrity check and
-   foreign keys; and no record the import touched left under a deleted one); if it is
+5. the store is checked (``store/integrity.check_integrity``: SQLite's integrity check,
+   on two cores where there are two, the same tests either way, and foreign keys; and no
+   record the import touched left under a deleted one); if it is
    damaged the backup is copied back and the import refused. The slower whole-store
    checks stay with ``ssp-desktop check``.
 """
@@ -340,7 +341,8 @@ def import_bundle(
     result.preview = plan.preview
     result.applied = True
     result.backup_path = backup
-    problems = check_integrity(store)
+    # Nothing else runs now: SQLite's check may use two cores (the same tests).
+    problems = check_integrity(store, waiting=True)
     fatal = [p for p in problems if p.kind in _FATAL]
     if fatal and backup is not None and store.is_server:
         # Other officers may have committed since the import: putting the whole

@@ -32,14 +32,23 @@ from sqlalchemy.orm import Session
 
 from ssp_desktop import services
 from ssp_desktop.domain.base import Record, utcnow
-from ssp_desktop.domain.changes import Transaction, attributed
+from ssp_desktop.domain.changes import Transaction, attributed, insert_rows
 from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.records import ChangeLog, record_classes
 from ssp_desktop.domain.sync_records import SyncBundle, SyncConflict, SyncProcessed
 from ssp_desktop.progress import Progress
 from ssp_desktop.services import merge as merging
 from ssp_desktop.sync import state
-from ssp_desktop.sync.merge_plan import DELETE, INSERT, REMOVE, RESTORE, UPDATE, MergePlan, Op
+from ssp_desktop.sync.merge_plan import (
+    DELETE,
+    INSERT,
+    REMOVE,
+    RESTORE,
+    UPDATE,
+    MergePlan,
+    Op,
+    references,
+)
 
 
 def _referred(session: Session, plan: MergePlan) -> list[Record]:
@@ -55,11 +64,12 @@ def _referred(session: Session, plan: MergePlan) -> list[Record]:
         if op.kind != INSERT:
             wanted.setdefault(classes[op.entity], set()).add(op.record_id)
     for op in plan.ops:
-        for column in classes[op.entity].__table__.columns:
-            value = op.fields.get(column.key)
-            if value is not None and column.foreign_keys and value not in written:
-                (fk,) = column.foreign_keys
-                wanted.setdefault(classes[fk.column.table.name], set()).add(value)
+        if not op.fields:
+            continue
+        for key, parent_cls in references(classes[op.entity]):
+            value = op.fields.get(key)
+            if value is not None and value not in written:
+                wanted.setdefault(parent_cls, set()).add(value)
     found: list[Record] = []
     for cls, ids in wanted.items():
         id_list = list(ids)
@@ -157,11 +167,11 @@ def _record_bookkeeping(session: Session, plan: MergePlan, file_name: str) -> No
                         "processed_at": now,
                     }
                 )
-        # One executemany (a lead's bundle marks thousands of changes processed); these
-        # rows are never read back as objects in the transaction that writes them, so
-        # the table's own insert does (half the work of the ORM's bulk insert).
-        if rows:
-            session.connection().execute(insert(cast(Table, SyncProcessed.__table__)), rows)
+        # One executemany through the driver (a lead's bundle marks thousands of changes
+        # processed); these rows are never read back as objects in the transaction that
+        # writes them, so the table's own insert does, its values converted as Core
+        # converts them (``insert_rows``: a tenth of the import's bookkeeping time).
+        insert_rows(session.connection(), insert(cast(Table, SyncProcessed.__table__)), rows)
     session.add(
         SyncBundle(
             id=m.bundle_id,

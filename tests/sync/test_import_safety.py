@@ -155,3 +155,31 @@ def test_a_store_that_reads_well_but_is_damaged_is_refused_before_the_backup(
             import_bundle(world.master, bundle, dry_run=dry_run)
     assert not list(world.folder.glob("*.backup-*"))
     assert (world.master.revision(), bundle_count(world.master)) == before
+
+
+def test_the_import_marks_each_change_processed_once_with_its_outcome(world: World) -> None:
+    """The bookkeeping rows (written with one driver executemany): one per change of the
+    bundle, with the lead, the bundle, the outcome and one time, read back as written."""
+    from ssp_desktop.domain.sync_records import SyncProcessed
+
+    path = lead_change(world, "Title from the lead")
+    bundle = world.read(path)
+    import_bundle(world.master, bundle)
+    with world.master.session() as s:
+        rows = list(s.scalars(select(SyncProcessed)))
+    assert sorted(r.change_id for r in rows) == sorted(c.id for c in bundle.changes)
+    assert {(r.lead_id, r.bundle_id, r.outcome) for r in rows} == {
+        (bundle.manifest.lead_id, bundle.manifest.bundle_id, "applied")
+    }
+    (at,) = {r.processed_at for r in rows}
+    assert at.tzinfo is not None
+    # The same changes again (their acknowledgement not yet back): no second row.
+    again = world.read(lead_change(world, "Title from the lead, again"))
+    import_bundle(world.master, again)
+    with world.master.session() as s:
+        ids = list(s.scalars(select(SyncProcessed.change_id)))
+    assert (
+        len(ids)
+        == len(set(ids))
+        == len({c.id for c in again.changes} | {c.id for c in bundle.changes})
+    )
