@@ -116,18 +116,8 @@ def _isoformat(value: dt.date) -> str:
     return value.isoformat()
 
 
-# Quarter or FinancialYear -> its label: an import logs the same few periods thousands
-# of times, and a label is made anew (a FinancialYear and its checks) at each reading.
-_LABELS: dict[Quarter | FinancialYear, str] = {}
-
-
 def _label(value: Quarter | FinancialYear) -> str:
-    found = _LABELS.get(value)
-    if found is None:
-        if len(_LABELS) >= 4096:
-            _LABELS.clear()
-        found = _LABELS[value] = value.label
-    return found
+    return value.label
 
 
 _CONVERTERS: dict[type[Any], Any] = {}
@@ -492,25 +482,35 @@ def _log(
     attributed = session.info.get(_ATTRIBUTED)
     noted = attributed.get(id(obj)) if attributed else None
     by: Attribution | None = noted[1] if noted is not None and noted[0] is obj else None
-    rows.append(
-        {
-            "id": uuid.uuid4(),
-            "change_set": ctx.change_set,
-            "site_id": by.site_id if by else ctx.site_id,
-            "actor": by.actor if by else ctx.actor,
-            "person_id": by.person_id if by else ctx.person_id,
-            "at": by.at if by else now,
-            "received_at": now if by else None,
-            "entity": type(obj).__tablename__,
-            "record_id": obj.id,
-            "op": op,
-            "field": kw.get("field"),
-            "old": kw.get("old"),
-            "new": kw.get("new"),
-            "source": ctx.source,
-            "reason": kw["reason"] if "reason" in kw else correction_reason(session),
-        }
+    reason = kw["reason"] if "reason" in kw else correction_reason(session)
+    row = _row_base(ctx, by, now, reason)
+    row.update(
+        id=uuid.uuid4(),
+        entity=type(obj).__tablename__,
+        record_id=obj.id,
+        op=op,
+        field=kw.get("field"),
+        old=kw.get("old"),
+        new=kw.get("new"),
     )
+    rows.append(row)
+
+
+def _row_base(
+    ctx: ChangeContext, by: Attribution | None, now: dt.datetime, reason: str | None
+) -> dict[str, Any]:
+    """The columns of a change-log row that say who made the change, when and why
+    (``by``: a merge's attribution of the change to whoever made it elsewhere)."""
+    return {
+        "change_set": ctx.change_set,
+        "site_id": by.site_id if by else ctx.site_id,
+        "actor": by.actor if by else ctx.actor,
+        "person_id": by.person_id if by else ctx.person_id,
+        "at": by.at if by else now,
+        "received_at": now if by else None,
+        "source": ctx.source,
+        "reason": reason,
+    }
 
 
 _LOG_INSERT = insert(cast(Any, ChangeLog.__table__))
@@ -655,16 +655,13 @@ class _TableWrite:
 
     table: Any
     insert: Any
-    columns: tuple[tuple[str, Any], ...]  # (attribute key, column)
-    evaluating_none: frozenset[Any]
-    as_none: frozenset[str]
     relationships: tuple[str, ...]
     defaulted: tuple[str, ...]  # attribute keys of columns with any default
-    # (attribute key, column key, whether a None is written) of each column, and the
-    # column keys written as None when a record does not hold them: ``columns``,
-    # ``evaluating_none`` and ``as_none`` as _insert_params reads them, per record.
-    params: tuple[tuple[str, str, bool], ...] = ()
-    nulls: tuple[str, ...] = ()
+    # (attribute key, column key, whether a None is written: the mapper's columns that
+    # evaluate None) of each column, and the column keys written as None when a record
+    # does not hold them (the mapper's "as none" columns).
+    params: tuple[tuple[str, str, bool], ...]
+    nulls: tuple[str, ...]
 
 
 _TABLE_WRITES: dict[type[Any], _TableWrite | None] = {}
@@ -688,9 +685,6 @@ def _table_write(cls: type[Record]) -> _TableWrite | None:
         found = _TableWrite(
             table=table,
             insert=table.insert(),
-            columns=columns,
-            evaluating_none=frozenset(mapper._insert_cols_evaluating_none[table]),
-            as_none=frozenset(mapper._insert_cols_as_none[table]),
             relationships=tuple(r.key for r in mapper.relationships),
             defaulted=tuple(
                 key
@@ -937,19 +931,8 @@ def _log_changes(
     live: set[tuple[type[Record], Any]] = set()
     # A create row differs from the flush's others only in its id, record and snapshot
     # (unless a merge's attribution says who made it: then _log works it out).
-    create_row = {
-        "change_set": ctx.change_set,
-        "site_id": ctx.site_id,
-        "actor": ctx.actor,
-        "person_id": ctx.person_id,
-        "at": now,
-        "received_at": None,
-        "op": "create",
-        "field": None,
-        "old": None,
-        "source": ctx.source,
-        "reason": reason,
-    }
+    create_row = _row_base(ctx, None, now, reason)
+    create_row.update(op="create", field=None, old=None)
     attributed = session.info.get(_ATTRIBUTED)
     make_id = uuid.uuid4
     for obj in records_new:
@@ -1014,7 +997,6 @@ def _log_changes(
         if fk_changed and obj.deleted_at is None:
             _check_parents_live(session, obj, pending, live=live)
     _write_log(session, rows)
-    attributed = session.info.get(_ATTRIBUTED)
     if attributed:
         for obj in (*records_new, *records_dirty):
             attributed.pop(id(obj), None)

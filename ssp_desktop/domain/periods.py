@@ -9,6 +9,7 @@ dictionary keys and sorted without ceremony.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 from dataclasses import dataclass
 from datetime import MAXYEAR, date
@@ -75,6 +76,18 @@ def _fy_mismatch(start: str, end: str) -> str:
     return f"{end} is not the year after {start}"
 
 
+# Labels are made once per year and quarter (a bounded set: MIN_YEAR to MAX_YEAR): an
+# import logs and indexes the same few periods thousands of times.
+@functools.cache
+def _year_label(start: int) -> str:
+    return f"{start}/{(start + 1) % 100:02d}"
+
+
+@functools.cache
+def _quarter_label(year: int, q: int) -> str:
+    return f"{_year_label(year)} Q{q}"
+
+
 @dataclass(frozen=True, order=True)
 class FinancialYear:
     """A UK financial year, 1 April of `start` to 31 March of the following year."""
@@ -86,7 +99,7 @@ class FinancialYear:
 
     @property
     def label(self) -> str:
-        return f"{self.start}/{(self.start + 1) % 100:02d}"
+        return _year_label(self.start)
 
     def __str__(self) -> str:
         return self.label
@@ -170,7 +183,7 @@ class Quarter:
 
     @property
     def label(self) -> str:
-        return f"{self.fy.label} Q{self.q}"
+        return _quarter_label(self.year, self.q)
 
     def __str__(self) -> str:
         return self.label

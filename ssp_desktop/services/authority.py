@@ -189,40 +189,36 @@ def check(
     another of its fields, the record otherwise as it is now), so that is not asked again.
     """
     if authority(session) == LEAD:
-        refusal = master_only(type(record), field, value)
-        if refusal is None and field is None:
-            refusal = _created_with_master_values(record) or _outside_copy(session, record)
-        if refusal is not None:
-            raise ValidationError(refusal)
+        _check_lead(session, record, field, value)
     if not plan_judged:
         _check_not_archived(session, record, field)
 
 
+def _check_lead(session: Session, record: Record, field: str | None, value: Any) -> None:
+    """Refuse what a lead copy may not write (:func:`check` on a lead copy)."""
+    refusal = master_only(type(record), field, value)
+    if refusal is None and field is None:
+        refusal = _created_with_master_values(record) or _outside_copy(session, record)
+    if refusal is not None:
+        raise ValidationError(refusal)
+
+
 class CreateCheck:
     """:func:`check` of new records (``field`` None), one after another, with what they
-    share judged once: whose authority the transaction has, what a lead may not create
-    (by class), and each plan found not archived (a batch only adds records, so a plan
-    found open stays open while it is judged; a plan not found yet is asked again).
-    Refuses with the words :func:`check` would use."""
+    share judged once: whose authority the transaction has, and each plan found not
+    archived (a batch only adds records, so a plan found open stays open while it is
+    judged; a plan not found yet is asked again). Refuses with the words :func:`check`
+    would use."""
 
     def __init__(self, session: Session) -> None:
         self._session = session
         self._lead = authority(session) == LEAD
-        self._master_only: dict[type[Record], str | None] = {}
         self._open: set[uuid.UUID] = set()
 
     def __call__(self, record: Record) -> None:
         session = self._session
         if self._lead:
-            cls = type(record)
-            try:
-                refusal = self._master_only[cls]
-            except KeyError:
-                refusal = self._master_only[cls] = master_only(cls, None)
-            if refusal is None:
-                refusal = _created_with_master_values(record) or _outside_copy(session, record)
-            if refusal is not None:
-                raise ValidationError(refusal)
+            _check_lead(session, record, None, None)
         plan_id = plan_of(session, record)
         if plan_id is None or plan_id in self._open:
             return

@@ -236,6 +236,12 @@ class _RowOp:
     # Records new in this import that the row refers to (made before the rows).
     uses: set[uuid.UUID] = field(default_factory=set)
 
+    @property
+    def only_adds(self) -> bool:
+        """The row adds a new action (with its partners and update) and changes no
+        stored record: it holds none of the preview's records, only ids."""
+        return self.action is None and not self.partners_remove
+
 
 def _would_be(action: Action, fields: dict[str, Any]) -> Action:
     """A copy of ``action`` with ``fields`` changed, to judge: the rules of one field (the
@@ -992,11 +998,10 @@ def rebind(
     rebound = copy.copy(planner)
     rebound.ctx = ctx
     # The preview's operations are left as they were: copies carry this session's records.
-    # A row that changes no stored record (a new action adding partners) holds none of
-    # the preview's records the writes use (only its partners' ids), so it is used as is.
+    # A row that only adds holds none of the preview's records, so it is used as is.
     rows = [
         op
-        if op.action is None and not op.partners_remove
+        if op.only_adds
         else dataclasses.replace(
             op,
             action=actions[op.action.id] if op.action is not None else None,
@@ -1049,7 +1054,7 @@ def apply_actions(
     for done, op in enumerate(ops):
         if done % 100 == 0:
             progress.step(done, total, f"Importing actions: {done:,} of {total:,}")
-        if BATCHES and op.action is None and not op.partners_remove:
+        if BATCHES and op.only_adds:
             run.append(op)
         else:
             write_run()

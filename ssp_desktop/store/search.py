@@ -16,7 +16,6 @@ but correct, and :func:`reindex` has nothing to keep.
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -29,7 +28,6 @@ from sqlalchemy.orm.attributes import instance_state
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.events import RecordChange
-from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import (
     Action,
     ActionUpdate,
@@ -109,13 +107,6 @@ def _join(*parts: str | None) -> str:
     return "\n".join(p for p in parts if p)
 
 
-@functools.lru_cache(maxsize=512)
-def _label(period: Quarter | FinancialYear) -> str:
-    """A quarter's (or year's) label, made once per period: an import indexes thousands
-    of updates and values over a few dozen quarters."""
-    return period.label
-
-
 def _live(record: Any) -> bool:
     return getattr(record, "deleted_at", None) is None
 
@@ -185,7 +176,7 @@ def _update_doc(related: _Related, r: ActionUpdate) -> Document | None:
         "action",
         action.id,
         action.plan_id,
-        _label(r.quarter),
+        r.quarter.label,
         "",
         r.narrative,
         label=f"{action.ref} {action.title}",
@@ -217,7 +208,7 @@ def _value_doc(related: _Related, r: MeasureValue) -> Document | None:
         "measure",
         measure.id,
         measure.plan_id,
-        _label(r.period),
+        r.period.label,
         "",
         r.note,
         label=f"{measure.ref} {measure.name}",

@@ -17,14 +17,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from ssp_desktop.domain.base import Record
 from ssp_desktop.domain.changes import Attribution, dump
 from ssp_desktop.domain.records import Person, record_classes
 from ssp_desktop.domain.sync_records import SyncBundle, SyncConflict
-from ssp_desktop.services.core import draft
 from ssp_desktop.sync import state
 from ssp_desktop.sync.bundle import Bundle
 from ssp_desktop.sync.preview import DUPLICATE, OLDER, ConflictReport, Preview
@@ -157,18 +155,10 @@ def text(value: Any) -> str:
 
 def label(cls: type[Record], record_id: uuid.UUID, fields: Mapping[str, Any]) -> str:
     try:
-        if fields.keys() <= _columns(cls):
-            # Only to be described: the record holds the values as the constructor
-            # would put them, without the instance events a real new record gets.
-            return draft(cls, {**fields, "id": record_id}).describe()
-        return cls(id=record_id, **fields).describe()
+        # Only to be described: Record.new skips the instance events where it can.
+        return cls.new(id=record_id, **fields).describe()
     except Exception:  # a label must never stop an import
         return f"{cls.__tablename__.replace('_', ' ')} {record_id}"
-
-
-@functools.cache
-def _columns(cls: type[Record]) -> frozenset[str]:
-    return frozenset(attr.key for attr in inspect(cls).column_attrs)
 
 
 @functools.cache
