@@ -35,4 +35,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     for name, table, column in _INDEXES:
-        op.create_index(name, table, [column], unique=False, if_not_exists=True)
+        op.create_index(name, table, [column], unique=False)
