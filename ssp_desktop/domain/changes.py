@@ -34,6 +34,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import ClauseElement, Connection, event, insert, inspect, select
 from sqlalchemy.orm import Mapper, Session, object_session
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
 from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.errors import (
@@ -918,6 +919,24 @@ def insert_rows(connection: Connection, statement: Any, rows: list[dict[str, Any
         connection.exec_driver_sql(found.sql, [dict(zip(names, v, strict=True)) for v in converted])
 
 
+_LOGGED_COLUMNS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _logged_columns(cls: type[Record]) -> tuple[str, ...]:
+    """The columns whose changes an update logs (all but the timestamps and the
+    version the flush sets), in the mapper's order: worked out once per class."""
+    keys = _LOGGED_COLUMNS.get(cls)
+    if keys is None:
+        mapper: Mapper[Any] = inspect(cls)
+        keys = tuple(
+            a.key
+            for a in mapper.column_attrs
+            if a.key not in ("created_at", "updated_at", "version")
+        )
+        _LOGGED_COLUMNS[cls] = keys
+    return keys
+
+
 def _log_changes(
     session: Session, ctx: ChangeContext, records_new: list[Record], records_dirty: list[Record]
 ) -> None:
@@ -951,15 +970,20 @@ def _log_changes(
         row["new"] = new_values
         rows.append(row)
     for obj in records_dirty:
-        if not session.is_modified(obj, include_collections=False):
+        # A column's history has changes only when the record holds its value from
+        # before (``committed_state``, kept by the attribute as it is first set since
+        # the last flush): the columns it holds none for are passed over without asking
+        # their history (what ``session.is_modified`` and ``state.attrs`` would make
+        # for every attribute of the record), in the mapper's order as before.
+        state = instance_state(obj)
+        committed = state.committed_state
+        if not committed:
             continue
-        state = inspect(obj)
         changed: list[tuple[str, Any, Any]] = []
-        for attr in state.mapper.column_attrs:
-            key = attr.key
-            if key in ("created_at", "updated_at", "version"):
+        for key in _logged_columns(type(obj)):
+            if key not in committed:
                 continue
-            hist = state.attrs[key].history
+            hist = state.get_history(key, PASSIVE_NO_INITIALIZE)
             if not hist.has_changes():
                 continue
             old = hist.deleted[0] if hist.deleted else None
@@ -971,29 +995,28 @@ def _log_changes(
             continue
         obj.updated_at = now
         obj.version = (obj.version or 1) + 1
+        # Who, when and why: the same for every row of this record (what _log works
+        # out for each), so worked out once, after the stamps above (setting them may
+        # note the record's attribution, as it did before each row was logged).
+        now_attributed = session.info.get(_ATTRIBUTED)
+        noted = now_attributed.get(id(obj)) if now_attributed else None
+        by: Attribution | None = noted[1] if noted is not None and noted[0] is obj else None
+        record_row = _row_base(ctx, by, now, reason)
+        record_row.update(entity=obj.__tablename__, record_id=obj.id)
         fk_changed = False
         for key, old, new in changed:
             if key == "id":
                 raise DomainError(f"The id of {obj.describe()} cannot change.")
+            row = record_row.copy()
+            row["id"] = make_id()
             if key == "deleted_at":
                 op = "delete" if new is not None else "restore"
                 fk_changed = fk_changed or op == "restore"
-                _log(rows, session, ctx, obj, op, at=now, reason=reason)
+                row.update(op=op, field=None, old=None, new=None)
             else:
                 fk_changed = fk_changed or bool(type(obj).__table__.columns[key].foreign_keys)
-                before, after = dump(old), dump(new)
-                _log(
-                    rows,
-                    session,
-                    ctx,
-                    obj,
-                    "update",
-                    at=now,
-                    field=key,
-                    old=before,
-                    new=after,
-                    reason=reason,
-                )
+                row.update(op="update", field=key, old=dump(old), new=dump(new))
+            rows.append(row)
         if fk_changed and obj.deleted_at is None:
             _check_parents_live(session, obj, pending, live=live)
     _write_log(session, rows)
