@@ -115,6 +115,9 @@ class Group:
 def group_changes(lines: Iterable[codec.ChangeLine]) -> list[Group]:
     groups: dict[tuple[str, uuid.UUID], Group] = {}
     for line in sorted(lines, key=lambda x: x.seq):
-        groups.setdefault((line.entity, line.record_id), Group(line.entity, line.record_id))
-        groups[(line.entity, line.record_id)].lines.append(line)
+        key = (line.entity, line.record_id)
+        group = groups.get(key)
+        if group is None:  # a group made only for a record's first line
+            group = groups[key] = Group(line.entity, line.record_id)
+        group.lines.append(line)
     return list(groups.values())
