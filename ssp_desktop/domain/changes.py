@@ -944,7 +944,10 @@ def _log_changes(
     reason = correction_reason(session)  # the same for every row of one flush
     for obj in records_new:
         _fill_defaults(obj)
-    pending: dict[tuple[type[Any], Any], Record] = {(type(o), o.id): o for o in records_new}
+    # A new record holds its id in its __dict__ (given, or filled in just above).
+    pending: dict[tuple[type[Any], Any], Record] = {
+        (type(o), o.__dict__["id"]): o for o in records_new
+    }
     parents = _preload_parents(session, records_new, pending)
     rows: list[dict[str, Any]] = []
     live: set[tuple[type[Record], Any]] = set()
