@@ -146,6 +146,17 @@ def content_keys(cls: type[Record]) -> tuple[str, ...]:
     return keys
 
 
+_EDITABLE: dict[type[Any], frozenset[str]] = {}
+
+
+def _editable(cls: type[Record]) -> frozenset[str]:
+    """The fields :meth:`Transaction.update` may set: the content fields, as a set."""
+    keys = _EDITABLE.get(cls)
+    if keys is None:
+        keys = _EDITABLE[cls] = frozenset(content_keys(cls))
+    return keys
+
+
 def snapshot(obj: Record) -> dict[str, Any]:
     """The record's content fields as JSON-ready values."""
     return {key: to_json_value(getattr(obj, key)) for key in content_keys(type(obj))}
@@ -217,15 +228,25 @@ class governed:
         self._info[_DEPTH] -= 1
 
 
-@contextmanager
-def attributed(session: Session, attribution: Attribution | None) -> Iterator[None]:
-    """Records written inside are logged as ``attribution``'s change (see :class:`Attribution`)."""
-    before = session.info.get(_ATTRIBUTION)
-    session.info[_ATTRIBUTION] = attribution
-    try:
-        yield
-    finally:
-        session.info[_ATTRIBUTION] = before
+class attributed:
+    """Records written inside are logged as ``attribution``'s change (see :class:`Attribution`).
+
+    A class, as :class:`governed` is: a merge enters it once for each record it writes."""
+
+    __slots__ = ("_attribution", "_before", "_info")
+
+    def __init__(self, session: Session, attribution: Attribution | None) -> None:
+        self._info = session.info
+        self._attribution = attribution
+        self._before: Attribution | None = None
+
+    def __enter__(self) -> None:
+        info = self._info
+        self._before = info.get(_ATTRIBUTION)
+        info[_ATTRIBUTION] = self._attribution
+
+    def __exit__(self, *_exc: object) -> None:
+        self._info[_ATTRIBUTION] = self._before
 
 
 @contextmanager
@@ -269,9 +290,14 @@ def _is_write_session(session: Session | None) -> bool:
 ENFORCED = True
 
 
+def _ungoverned(info: dict[Any, Any]) -> bool:
+    """Whether a write now is outside the domain services (and the guard is on)."""
+    return bool(ENFORCED and info.get(_DEPTH, 0) <= 0 and not info.get("flushing"))
+
+
 def _require_governed(session: Session, what: str) -> None:
     info = session.info
-    if ENFORCED and info.get(_DEPTH, 0) <= 0 and not info.get("flushing"):
+    if _ungoverned(info):
         raise UngovernedWriteError(
             f"{what} outside the domain services: every change to the plan goes through "
             "ssp_desktop.services (docs/architecture.md)."
@@ -296,7 +322,8 @@ def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
     session = object_session(target)
     if _is_write_session(session):
         assert session is not None
-        _require_governed(session, f"{type(target).__name__} was changed")
+        if _ungoverned(session.info):  # (the message is made only for a refusal)
+            _require_governed(session, f"{type(target).__name__} was changed")
         _note_attribution(session, target)
     return value
 
@@ -314,7 +341,8 @@ _HELD = "records_held"
 
 def _on_attach(session: Session, obj: Any) -> None:
     if isinstance(obj, Record) and _is_write_session(session):
-        _require_governed(session, f"A {type(obj).__name__} was added")
+        if _ungoverned(session.info):  # (the message is made only for a refusal)
+            _require_governed(session, f"A {type(obj).__name__} was added")
         _note_attribution(session, obj)
         session.info.setdefault(_ADDED, {})[(type(obj), obj.id)] = obj
 
@@ -1066,7 +1094,7 @@ class Transaction:
             and not session._warn_on_events  # adding inside a flush: let add() warn
         ):
             held = obj.__dict__
-            if not any(key in held for key in write.relationships):
+            if held.keys().isdisjoint(write.relationships):
                 # A new record holding no related objects: Session.add would only look
                 # through its relationships for objects to cascade to, and find none.
                 state._orphaned_outside_of_session = False
@@ -1083,10 +1111,9 @@ class Transaction:
         return lookup(self.session, cls, id_)
 
     def update(self, obj: R, **fields: Any) -> R:
-        mapper: Mapper[Any] = inspect(type(obj))
-        keys = {a.key for a in mapper.column_attrs}
+        editable = _editable(type(obj))
         for key, value in fields.items():
-            if key not in keys or key in _BOOKKEEPING:
+            if key not in editable:
                 raise DomainError(f"{type(obj).__name__} has no editable field {key!r}.")
             setattr(obj, key, value)
         return obj
