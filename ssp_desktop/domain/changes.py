@@ -499,32 +499,6 @@ def _fill_defaults(obj: Record) -> None:
                 held[key] = value
 
 
-def _log(
-    rows: list[dict[str, Any]],
-    session: Session,
-    ctx: ChangeContext,
-    obj: Record,
-    op: str,
-    **kw: Any,
-) -> None:
-    now = kw.pop("at")
-    attributed = session.info.get(_ATTRIBUTED)
-    noted = attributed.get(id(obj)) if attributed else None
-    by: Attribution | None = noted[1] if noted is not None and noted[0] is obj else None
-    reason = kw["reason"] if "reason" in kw else correction_reason(session)
-    row = _row_base(ctx, by, now, reason)
-    row.update(
-        id=uuid.uuid4(),
-        entity=type(obj).__tablename__,
-        record_id=obj.id,
-        op=op,
-        field=kw.get("field"),
-        old=kw.get("old"),
-        new=kw.get("new"),
-    )
-    rows.append(row)
-
-
 def _row_base(
     ctx: ChangeContext, by: Attribution | None, now: dt.datetime, reason: str | None
 ) -> dict[str, Any]:
@@ -980,7 +954,7 @@ def _log_changes(
     rows: list[dict[str, Any]] = []
     live: set[tuple[type[Record], Any]] = set()
     # A create row differs from the flush's others only in its id, record and snapshot
-    # (unless a merge's attribution says who made it: then _log works it out).
+    # (unless a merge's attribution says who made it: then its who and when do too).
     create_row = _row_base(ctx, None, now, reason)
     create_row.update(op="create", field=None, old=None)
     attributed = session.info.get(_ATTRIBUTED)
@@ -992,9 +966,12 @@ def _log_changes(
         new_values = _encode(_new_snapshot(obj))
         noted = attributed.get(id(obj)) if attributed else None
         if noted is not None and noted[0] is obj:
-            _log(rows, session, ctx, obj, "create", at=now, new=new_values, reason=reason)
-            continue
-        row = create_row.copy()
+            # A merge's record: its row says who made it, on which site, when.
+            row = _row_base(ctx, noted[1], now, reason)
+            row["op"] = "create"
+            row["field"] = row["old"] = None
+        else:
+            row = create_row.copy()
         row["id"] = make_id()
         row["entity"] = obj.__tablename__
         row["record_id"] = held["id"]
@@ -1026,9 +1003,9 @@ def _log_changes(
             continue
         obj.updated_at = now
         obj.version = (obj.version or 1) + 1
-        # Who, when and why: the same for every row of this record (what _log works
-        # out for each), so worked out once, after the stamps above (setting them may
-        # note the record's attribution, as it did before each row was logged).
+        # Who, when and why: the same for every row of this record, so worked out
+        # once, after the stamps above (setting them may note the record's
+        # attribution, as it did when each row worked it out).
         now_attributed = session.info.get(_ATTRIBUTED)
         noted = now_attributed.get(id(obj)) if now_attributed else None
         by: Attribution | None = noted[1] if noted is not None and noted[0] is obj else None
