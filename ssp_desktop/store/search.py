@@ -16,6 +16,7 @@ but correct, and :func:`reindex` has nothing to keep.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -83,6 +84,9 @@ class Document:
     body: str
     # What a result shows as its title when ``title`` is not searched (an update or a
     # value's note is found by its own words, not by its action's or measure's name).
+    # Not stored for those: :func:`find` reads it from the action or measure as it is
+    # when searched, so renaming an action rewrites its own document only, not every
+    # update's (an import renaming 500 actions rewrote 2,000 documents).
     label: str = ""
 
 
@@ -168,6 +172,11 @@ def _action_doc(related: _Related, r: Action) -> Document:
     )
 
 
+def _name(ref: str, name: str) -> str:
+    """How an action or a measure is named in a result: "PVP-01 Fund IDVAs"."""
+    return f"{ref} {name}"
+
+
 def _update_doc(related: _Related, r: ActionUpdate) -> Document | None:
     if not r.is_current or not r.narrative.strip():
         return None
@@ -183,7 +192,7 @@ def _update_doc(related: _Related, r: ActionUpdate) -> Document | None:
         r.quarter.label,
         "",
         r.narrative,
-        label=f"{action.ref} {action.title}",
+        label=_name(action.ref, action.title),
     )
 
 
@@ -215,7 +224,7 @@ def _value_doc(related: _Related, r: MeasureValue) -> Document | None:
         r.period.label,
         "",
         r.note,
-        label=f"{measure.ref} {measure.name}",
+        label=_name(measure.ref, measure.name),
     )
 
 
@@ -316,10 +325,16 @@ SOURCES: dict[type[Record], tuple[_Maker, tuple[str, ...]]] = {
     PriorityArea: (_area_doc, ("title", "description")),
 }
 _BY_TABLE: dict[str, type[Record]] = {cls.__tablename__: cls for cls in SOURCES}
-# A record whose words show in other records' documents: those are rewritten with it.
+# What names a result whose document has no title (Document.label), by its target.
+_NAMES: dict[str, tuple[type[Record], Any]] = {
+    "action": (Action, Action.title),
+    "measure": (Measure, Measure.name),
+}
+# A record whose plan and liveness show in other records' documents (an action's in its
+# updates'): those are rewritten when it is deleted, restored or moved to another plan.
 # Only those that can have a document are read (a superseded update or a value without
 # a note has none, and lost any it had when it changed), and only the columns their
-# documents are made from: renaming a few hundred actions rewrites thousands of update
+# documents are made from: deleting a few hundred actions touches thousands of update
 # documents, and loading those as records cost more than making the documents.
 _DEPENDANTS: dict[type[Record], tuple[type[Record], str, ColumnElement[bool], tuple[str, ...]]] = {
     Action: (
@@ -397,7 +412,7 @@ def _write_many(
                 doc.target_id.hex,
                 doc.plan_id.hex if doc.plan_id else "",
                 doc.period,
-                doc.label or doc.title,
+                doc.title,  # the label column: see Document.label
                 doc.title,
                 doc.body,
             )
@@ -510,8 +525,10 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
     related.hold(records.values())
     parents: dict[type[Record], list[uuid.UUID]] = {}
     for cls, change in wanted:
+        # Their documents carry its plan and exist only while it is live; its name is
+        # read when a search shows them (Document.label), so a rename leaves them be.
         if cls in _DEPENDANTS and (
-            change.fields & {"ref", "title", "name", "deleted_at"}
+            change.fields & {"plan_id", "deleted_at"}
             or "delete" in change.ops
             or "restore" in change.ops
         ):
@@ -643,7 +660,7 @@ def _ranked(session: Session, query: str, plan_id: uuid.UUID | None, limit: int)
         ),
         {**params, "open": _MARK_OPEN, "close": _MARK_CLOSE},
     ).all()
-    return [
+    found = [
         Match(
             kind,
             uuid.UUID(record_id),
@@ -655,6 +672,29 @@ def _ranked(session: Session, query: str, plan_id: uuid.UUID | None, limit: int)
             snippet,
         )
         for kind, record_id, target_entity, target_id, plan, period, label, title, snippet in rows
+    ]
+    return _named(session, found)
+
+
+def _named(session: Session, matches: list[Match]) -> list[Match]:
+    """Matches with no title of their own (an update, a value's note) named by their
+    action or measure as it is now (:attr:`Document.label`), one query per kind."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for match in matches:
+        if not match.title and match.target_entity in _NAMES:
+            wanted.setdefault(match.target_entity, set()).add(match.target_id)
+    if not wanted:
+        return matches
+    names: dict[uuid.UUID, str] = {}
+    for entity, ids in wanted.items():
+        cls, name_column = _NAMES[entity]
+        for record_id, ref, name in session.execute(
+            select(cls.id, cls.ref, name_column).where(cls.id.in_(sorted(ids)))  # type: ignore[attr-defined]
+        ):
+            names[record_id] = _name(ref, name)
+    return [
+        dataclasses.replace(m, title=names.get(m.target_id, "")) if not m.title else m
+        for m in matches
     ]
 
 

@@ -118,28 +118,41 @@ def test_documents_numbered_by_record_id_are_renumbered_by_the_upgrade(tmp_path:
 
     path = tmp_path / "plan.sqlite"
     with Store.open(path, create=True) as store:
-        mini_plan(store)
+        plan = mini_plan(store)
+        with store.transaction(actor="lead") as tx:
+            action = tx.get(Action, plan.action.id)
+            assert action is not None
+            update = services.write_update(
+                tx, action, Q2, rag=None, narrative="Cases heard at MARAC.",
+                written_on=dt.date(2022, 10, 3),
+            )  # fmt: skip
         kept = _index_rows(store)
         cfg = _alembic_config()
         with store.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.downgrade(cfg, "0012")
             tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
-            earlier = conn.exec_driver_sql(f"SELECT rowid, record_id FROM {index.TABLE}").all()
+            earlier = conn.exec_driver_sql(
+                f"SELECT rowid, record_id, label FROM {index.TABLE}"
+            ).all()
     assert index.IDS_TABLE not in tables
     assert len(earlier) == len(kept)
-    assert all(rowid == uuid.UUID(hex=rid).int & ((1 << 63) - 1) for rowid, rid in earlier)
+    assert all(rowid == uuid.UUID(hex=rid).int & ((1 << 63) - 1) for rowid, rid, _l in earlier)
+    # The earlier version showed the label it stored: the update's, its action's name.
+    assert {rid: label for _r, rid, label in earlier}[update.id.hex] == "PVP-01 Fund IDVAs"
     with Store.open(path) as store:  # upgrades: renumbered, nothing rebuilt
         assert _index_rows(store) == kept
         with store.session() as s:
             rowids = s.execute(text(f"SELECT rowid FROM {index.TABLE} ORDER BY rowid")).scalars()
             assert list(rowids) == list(range(1, len(kept) + 1))
         assert _found(store, "idvas") == {"Actions": ["PVP-01 Fund IDVAs"]}
+        assert _found(store, "marac") == {"Progress updates": ["PVP-01 Fund IDVAs"]}
         with store.transaction(actor="test") as tx:
             action = tx.get(Action, mini_plan_action_id(store))
             assert action is not None
             services.edit(tx, action, title="Fund more IDVAs")
         assert _found(store, "idvas") == {"Actions": ["PVP-01 Fund more IDVAs"]}
+        assert _found(store, "marac") == {"Progress updates": ["PVP-01 Fund more IDVAs"]}
         assert len(_index_rows(store)) == len(kept)
 
 
@@ -169,6 +182,43 @@ def test_new_documents_are_appended_in_the_order_they_are_written(store: Store) 
         )
     rowids = [numbered[a.id.bytes] for a in made]
     assert rowids == list(range(before + 1, before + 11))
+
+
+def test_renaming_an_action_rewrites_its_own_document_only(store: Store) -> None:
+    """Its updates are shown under its new name, read when searched: their documents
+    stay as written (an import renaming hundreds of actions rewrote thousands)."""
+    plan = mini_plan(store)
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        update = services.write_update(
+            tx, action, Q2, rag=None, narrative="Cases heard at MARAC.",
+            written_on=dt.date(2022, 10, 3),
+        )  # fmt: skip
+    with store.session() as s:
+        if not index.has_index(s):
+            return  # PostgreSQL: nothing kept
+    before = _doc_numbers(store)
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.edit(tx, action, title="Commission IDVAs")
+    after = _doc_numbers(store)
+    assert after[update.id] == before[update.id]
+    assert after[plan.action.id] > max(before.values())
+    assert _found(store, "marac") == {"Progress updates": ["PVP-01 Commission IDVAs"]}
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.delete(tx, action, cascade=True)
+    assert update.id not in _doc_numbers(store)
+    assert _found(store, "marac") == {}
+
+
+def _doc_numbers(store: Store) -> dict[uuid.UUID, int]:
+    with store.session() as s:
+        rows = s.execute(text(f"SELECT record_id, doc FROM {index.IDS_TABLE}")).tuples()
+        return {uuid.UUID(bytes=record_id): doc for record_id, doc in rows}
 
 
 def test_past_the_ranking_cap_the_newest_matches_come_first(

@@ -6,7 +6,10 @@ of the index again. From here a document's rowid is given when it is written (on
 than the highest), and ``search_index_ids`` says which record each document is of (see
 ``ssp_desktop.store.search``). The documents already stored keep their words and are
 numbered afresh in their present order; a downgrade numbers them from their records'
-ids again. Only SQLite keeps an index.
+ids again. An update's or a value note's document no longer stores its action's or
+measure's name (the label column holds each document's own title, as for every other
+kind): a search reads the name as it is when it shows the result, so a rename rewrites
+one document, not all its updates'. Only SQLite keeps an index.
 
 Revision ID: 0013
 Revises: 0012
@@ -60,7 +63,8 @@ def upgrade() -> None:
         f"CREATE TABLE IF NOT EXISTS {_IDS} ("
         "record_id BLOB NOT NULL PRIMARY KEY, doc INTEGER NOT NULL) WITHOUT ROWID"
     )
-    rows = _documents()
+    # The label column takes each document's title (column 7 of _COLUMNS).
+    rows = [(*row[:6], row[7], *row[7:]) for row in _documents()]
     if not rows:
         return  # a new store, or one whose index migration 0008 has yet to fill
     conn.exec_driver_sql(
@@ -77,7 +81,17 @@ def downgrade() -> None:
     conn = op.get_bind()
     if conn.dialect.name != "sqlite":
         return
-    rows = _documents()
+    names = {
+        str(record_id): f"{ref} {name}"
+        for table, name_column in (("action", "title"), ("measure", "name"))
+        for record_id, ref, name in conn.exec_driver_sql(
+            f"SELECT id, ref, {name_column} FROM {table}"
+        )
+    }
+    # An update's or a value's document stored its action's or measure's name again.
+    rows = [
+        (*row[:6], row[7] or names.get(str(row[3]), ""), *row[7:]) for row in _documents()
+    ]
     # The earlier numbering: 63 bits of the record's id, written in ascending order.
     numbered = sorted((uuid.UUID(hex=str(row[1])).int & ((1 << 63) - 1), row) for row in rows)
     if numbered:
