@@ -34,6 +34,7 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import ClauseElement, Connection, event, insert, inspect, select
 from sqlalchemy.orm import Mapper, Session, object_session
 from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
 from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.errors import (
@@ -145,6 +146,17 @@ def content_keys(cls: type[Record]) -> tuple[str, ...]:
     return keys
 
 
+_EDITABLE: dict[type[Any], frozenset[str]] = {}
+
+
+def _editable(cls: type[Record]) -> frozenset[str]:
+    """The fields :meth:`Transaction.update` may set: the content fields, as a set."""
+    keys = _EDITABLE.get(cls)
+    if keys is None:
+        keys = _EDITABLE[cls] = frozenset(content_keys(cls))
+    return keys
+
+
 def snapshot(obj: Record) -> dict[str, Any]:
     """The record's content fields as JSON-ready values."""
     return {key: to_json_value(getattr(obj, key)) for key in content_keys(type(obj))}
@@ -216,15 +228,25 @@ class governed:
         self._info[_DEPTH] -= 1
 
 
-@contextmanager
-def attributed(session: Session, attribution: Attribution | None) -> Iterator[None]:
-    """Records written inside are logged as ``attribution``'s change (see :class:`Attribution`)."""
-    before = session.info.get(_ATTRIBUTION)
-    session.info[_ATTRIBUTION] = attribution
-    try:
-        yield
-    finally:
-        session.info[_ATTRIBUTION] = before
+class attributed:
+    """Records written inside are logged as ``attribution``'s change (see :class:`Attribution`).
+
+    A class, as :class:`governed` is: a merge enters it once for each record it writes."""
+
+    __slots__ = ("_attribution", "_before", "_info")
+
+    def __init__(self, session: Session, attribution: Attribution | None) -> None:
+        self._info = session.info
+        self._attribution = attribution
+        self._before: Attribution | None = None
+
+    def __enter__(self) -> None:
+        info = self._info
+        self._before = info.get(_ATTRIBUTION)
+        info[_ATTRIBUTION] = self._attribution
+
+    def __exit__(self, *_exc: object) -> None:
+        self._info[_ATTRIBUTION] = self._before
 
 
 @contextmanager
@@ -268,9 +290,14 @@ def _is_write_session(session: Session | None) -> bool:
 ENFORCED = True
 
 
+def _ungoverned(info: dict[Any, Any]) -> bool:
+    """Whether a write now is outside the domain services (and the guard is on)."""
+    return bool(ENFORCED and info.get(_DEPTH, 0) <= 0 and not info.get("flushing"))
+
+
 def _require_governed(session: Session, what: str) -> None:
     info = session.info
-    if ENFORCED and info.get(_DEPTH, 0) <= 0 and not info.get("flushing"):
+    if _ungoverned(info):
         raise UngovernedWriteError(
             f"{what} outside the domain services: every change to the plan goes through "
             "ssp_desktop.services (docs/architecture.md)."
@@ -295,7 +322,8 @@ def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
     session = object_session(target)
     if _is_write_session(session):
         assert session is not None
-        _require_governed(session, f"{type(target).__name__} was changed")
+        if _ungoverned(session.info):  # (the message is made only for a refusal)
+            _require_governed(session, f"{type(target).__name__} was changed")
         _note_attribution(session, target)
     return value
 
@@ -313,7 +341,8 @@ _HELD = "records_held"
 
 def _on_attach(session: Session, obj: Any) -> None:
     if isinstance(obj, Record) and _is_write_session(session):
-        _require_governed(session, f"A {type(obj).__name__} was added")
+        if _ungoverned(session.info):  # (the message is made only for a refusal)
+            _require_governed(session, f"A {type(obj).__name__} was added")
         _note_attribution(session, obj)
         session.info.setdefault(_ADDED, {})[(type(obj), obj.id)] = obj
 
@@ -468,32 +497,6 @@ def _fill_defaults(obj: Record) -> None:
             value = default.arg(None) if default.is_callable else default.arg
             if value is not None:
                 held[key] = value
-
-
-def _log(
-    rows: list[dict[str, Any]],
-    session: Session,
-    ctx: ChangeContext,
-    obj: Record,
-    op: str,
-    **kw: Any,
-) -> None:
-    now = kw.pop("at")
-    attributed = session.info.get(_ATTRIBUTED)
-    noted = attributed.get(id(obj)) if attributed else None
-    by: Attribution | None = noted[1] if noted is not None and noted[0] is obj else None
-    reason = kw["reason"] if "reason" in kw else correction_reason(session)
-    row = _row_base(ctx, by, now, reason)
-    row.update(
-        id=uuid.uuid4(),
-        entity=type(obj).__tablename__,
-        record_id=obj.id,
-        op=op,
-        field=kw.get("field"),
-        old=kw.get("old"),
-        new=kw.get("new"),
-    )
-    rows.append(row)
 
 
 def _row_base(
@@ -918,6 +921,24 @@ def insert_rows(connection: Connection, statement: Any, rows: list[dict[str, Any
         connection.exec_driver_sql(found.sql, [dict(zip(names, v, strict=True)) for v in converted])
 
 
+_LOGGED_COLUMNS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _logged_columns(cls: type[Record]) -> tuple[str, ...]:
+    """The columns whose changes an update logs (all but the timestamps and the
+    version the flush sets), in the mapper's order: worked out once per class."""
+    keys = _LOGGED_COLUMNS.get(cls)
+    if keys is None:
+        mapper: Mapper[Any] = inspect(cls)
+        keys = tuple(
+            a.key
+            for a in mapper.column_attrs
+            if a.key not in ("created_at", "updated_at", "version")
+        )
+        _LOGGED_COLUMNS[cls] = keys
+    return keys
+
+
 def _log_changes(
     session: Session, ctx: ChangeContext, records_new: list[Record], records_dirty: list[Record]
 ) -> None:
@@ -925,12 +946,15 @@ def _log_changes(
     reason = correction_reason(session)  # the same for every row of one flush
     for obj in records_new:
         _fill_defaults(obj)
-    pending: dict[tuple[type[Any], Any], Record] = {(type(o), o.id): o for o in records_new}
+    # A new record holds its id in its __dict__ (given, or filled in just above).
+    pending: dict[tuple[type[Any], Any], Record] = {
+        (type(o), o.__dict__["id"]): o for o in records_new
+    }
     parents = _preload_parents(session, records_new, pending)
     rows: list[dict[str, Any]] = []
     live: set[tuple[type[Record], Any]] = set()
     # A create row differs from the flush's others only in its id, record and snapshot
-    # (unless a merge's attribution says who made it: then _log works it out).
+    # (unless a merge's attribution says who made it: then its who and when do too).
     create_row = _row_base(ctx, None, now, reason)
     create_row.update(op="create", field=None, old=None)
     attributed = session.info.get(_ATTRIBUTED)
@@ -942,24 +966,32 @@ def _log_changes(
         new_values = _encode(_new_snapshot(obj))
         noted = attributed.get(id(obj)) if attributed else None
         if noted is not None and noted[0] is obj:
-            _log(rows, session, ctx, obj, "create", at=now, new=new_values, reason=reason)
-            continue
-        row = create_row.copy()
+            # A merge's record: its row says who made it, on which site, when.
+            row = _row_base(ctx, noted[1], now, reason)
+            row["op"] = "create"
+            row["field"] = row["old"] = None
+        else:
+            row = create_row.copy()
         row["id"] = make_id()
         row["entity"] = obj.__tablename__
         row["record_id"] = held["id"]
         row["new"] = new_values
         rows.append(row)
     for obj in records_dirty:
-        if not session.is_modified(obj, include_collections=False):
+        # A column's history has changes only when the record holds its value from
+        # before (``committed_state``, kept by the attribute as it is first set since
+        # the last flush): the columns it holds none for are passed over without asking
+        # their history (what ``session.is_modified`` and ``state.attrs`` would make
+        # for every attribute of the record), in the mapper's order as before.
+        state = instance_state(obj)
+        committed = state.committed_state
+        if not committed:
             continue
-        state = inspect(obj)
         changed: list[tuple[str, Any, Any]] = []
-        for attr in state.mapper.column_attrs:
-            key = attr.key
-            if key in ("created_at", "updated_at", "version"):
+        for key in _logged_columns(type(obj)):
+            if key not in committed:
                 continue
-            hist = state.attrs[key].history
+            hist = state.get_history(key, PASSIVE_NO_INITIALIZE)
             if not hist.has_changes():
                 continue
             old = hist.deleted[0] if hist.deleted else None
@@ -971,29 +1003,28 @@ def _log_changes(
             continue
         obj.updated_at = now
         obj.version = (obj.version or 1) + 1
+        # Who, when and why: the same for every row of this record, so worked out
+        # once, after the stamps above (setting them may note the record's
+        # attribution, as it did when each row worked it out).
+        now_attributed = session.info.get(_ATTRIBUTED)
+        noted = now_attributed.get(id(obj)) if now_attributed else None
+        by: Attribution | None = noted[1] if noted is not None and noted[0] is obj else None
+        record_row = _row_base(ctx, by, now, reason)
+        record_row.update(entity=obj.__tablename__, record_id=obj.id)
         fk_changed = False
         for key, old, new in changed:
             if key == "id":
                 raise DomainError(f"The id of {obj.describe()} cannot change.")
+            row = record_row.copy()
+            row["id"] = make_id()
             if key == "deleted_at":
                 op = "delete" if new is not None else "restore"
                 fk_changed = fk_changed or op == "restore"
-                _log(rows, session, ctx, obj, op, at=now, reason=reason)
+                row.update(op=op, field=None, old=None, new=None)
             else:
                 fk_changed = fk_changed or bool(type(obj).__table__.columns[key].foreign_keys)
-                before, after = dump(old), dump(new)
-                _log(
-                    rows,
-                    session,
-                    ctx,
-                    obj,
-                    "update",
-                    at=now,
-                    field=key,
-                    old=before,
-                    new=after,
-                    reason=reason,
-                )
+                row.update(op="update", field=key, old=dump(old), new=dump(new))
+            rows.append(row)
         if fk_changed and obj.deleted_at is None:
             _check_parents_live(session, obj, pending, live=live)
     _write_log(session, rows)
@@ -1040,7 +1071,7 @@ class Transaction:
             and not session._warn_on_events  # adding inside a flush: let add() warn
         ):
             held = obj.__dict__
-            if not any(key in held for key in write.relationships):
+            if held.keys().isdisjoint(write.relationships):
                 # A new record holding no related objects: Session.add would only look
                 # through its relationships for objects to cascade to, and find none.
                 state._orphaned_outside_of_session = False
@@ -1057,10 +1088,9 @@ class Transaction:
         return lookup(self.session, cls, id_)
 
     def update(self, obj: R, **fields: Any) -> R:
-        mapper: Mapper[Any] = inspect(type(obj))
-        keys = {a.key for a in mapper.column_attrs}
+        editable = _editable(type(obj))
         for key, value in fields.items():
-            if key not in keys or key in _BOOKKEEPING:
+            if key not in editable:
                 raise DomainError(f"{type(obj).__name__} has no editable field {key!r}.")
             setattr(obj, key, value)
         return obj

@@ -94,13 +94,16 @@ def _enum(cls: type[Any]) -> Enum:
     )
 
 
-def _fk(target: str, *, owner: bool = False, nullable: bool = False) -> Any:
+def _fk(target: str, *, owner: bool = False, nullable: bool = False, indexed: bool = True) -> Any:
     # Deferred to commit: the unit of work may insert a child before its parent within
-    # one transaction; integrity is what the committed state must have.
+    # one transaction; integrity is what the committed state must have. ``indexed``:
+    # False where another index of the table begins with this column, which serves the
+    # same lookups (a second index is only written, never read: each import's rows
+    # went into both).
     return mapped_column(
         ForeignKey(target, deferrable=True, initially="DEFERRED"),
         nullable=nullable,
-        index=True,
+        index=indexed,
         info={"owner": owner},
     )
 
@@ -356,7 +359,8 @@ class ActionUpdate(Record):
         Index("ix_action_update_action_quarter", "action_id", "quarter"),
     )
 
-    action_id: Mapped[uuid.UUID] = _fk("action.id", owner=True)
+    # Looked up by ix_action_update_action_quarter, which begins with it (migration 0014).
+    action_id: Mapped[uuid.UUID] = _fk("action.id", owner=True, indexed=False)
     quarter: Mapped[Quarter] = mapped_column(index=True)  # "all updates for 2024/25 Q2"
     rag: Mapped[Rag | None] = mapped_column(_enum(Rag), default=None, info={"label": "RAG rating"})
     narrative: Mapped[str] = mapped_column(Text, default="")
@@ -441,7 +445,8 @@ class MeasureValue(Record):
     __tablename__ = "measure_value"
     __table_args__ = (UniqueConstraint("measure_id", "period"),)
 
-    measure_id: Mapped[uuid.UUID] = _fk("measure.id", owner=True)
+    # Looked up by the unique index over (measure_id, period) (migration 0014).
+    measure_id: Mapped[uuid.UUID] = _fk("measure.id", owner=True, indexed=False)
     period: Mapped[Quarter]
     value: Mapped[float | None] = mapped_column(default=None)
     # {"GM average": 88.0}; keys are the measure's comparator_names.

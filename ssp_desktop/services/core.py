@@ -161,7 +161,14 @@ def check_field(
         )
     column, required, rules = found
     authority.check(session, record, field, value, plan_judged=plan_judged)
-    check_value(cls, column, value)
+    # Only a value check_value has anything to check is handed to it (by its type, as
+    # _check_fields does): a merge judges every field of every record it plans.
+    kind = type(value)
+    needs = _CHECKED_TYPES.get(kind)
+    if needs is None:
+        needs = _CHECKED_TYPES[kind] = _value_checked(kind)
+    if needs:
+        check_value(cls, column, value)
     if required and (value is None or (isinstance(value, str) and not value.strip())):
         raise ValidationError(f"{label(cls, field)} is required")
     for rule in rules:

@@ -16,6 +16,7 @@ but correct, and :func:`reindex` has nothing to keep.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
@@ -57,6 +58,10 @@ CREATE_SQL = (
     "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')"
 )
 DROP_SQL = f"DROP TABLE IF EXISTS {TABLE}"
+# Which record each document is of (migration 0013): a document is found, replaced and
+# removed by its rowid (FTS5's fast path; the index's own columns are not indexed),
+# and rowids are given in the order documents are written (see _write_many).
+IDS_TABLE = f"{TABLE}_ids"
 
 # Fewer letters than this find nothing (the UI says to type more).
 MIN_LETTERS = 2
@@ -79,6 +84,9 @@ class Document:
     body: str
     # What a result shows as its title when ``title`` is not searched (an update or a
     # value's note is found by its own words, not by its action's or measure's name).
+    # Not stored for those: :func:`find` reads it from the action or measure as it is
+    # when searched, so renaming an action rewrites its own document only, not every
+    # update's (an import renaming 500 actions rewrote 2,000 documents).
     label: str = ""
 
 
@@ -164,6 +172,11 @@ def _action_doc(related: _Related, r: Action) -> Document:
     )
 
 
+def _name(ref: str, name: str) -> str:
+    """How an action or a measure is named in a result: "PVP-01 Fund IDVAs"."""
+    return f"{ref} {name}"
+
+
 def _update_doc(related: _Related, r: ActionUpdate) -> Document | None:
     if not r.is_current or not r.narrative.strip():
         return None
@@ -179,7 +192,7 @@ def _update_doc(related: _Related, r: ActionUpdate) -> Document | None:
         r.quarter.label,
         "",
         r.narrative,
-        label=f"{action.ref} {action.title}",
+        label=_name(action.ref, action.title),
     )
 
 
@@ -211,7 +224,7 @@ def _value_doc(related: _Related, r: MeasureValue) -> Document | None:
         r.period.label,
         "",
         r.note,
-        label=f"{measure.ref} {measure.name}",
+        label=_name(measure.ref, measure.name),
     )
 
 
@@ -312,10 +325,16 @@ SOURCES: dict[type[Record], tuple[_Maker, tuple[str, ...]]] = {
     PriorityArea: (_area_doc, ("title", "description")),
 }
 _BY_TABLE: dict[str, type[Record]] = {cls.__tablename__: cls for cls in SOURCES}
-# A record whose words show in other records' documents: those are rewritten with it.
+# What names a result whose document has no title (Document.label), by its target.
+_NAMES: dict[str, tuple[type[Record], Any]] = {
+    "action": (Action, Action.title),
+    "measure": (Measure, Measure.name),
+}
+# A record whose plan and liveness show in other records' documents (an action's in its
+# updates'): those are rewritten when it is deleted, restored or moved to another plan.
 # Only those that can have a document are read (a superseded update or a value without
 # a note has none, and lost any it had when it changed), and only the columns their
-# documents are made from: renaming a few hundred actions rewrites thousands of update
+# documents are made from: deleting a few hundred actions touches thousands of update
 # documents, and loading those as records cost more than making the documents.
 _DEPENDANTS: dict[type[Record], tuple[type[Record], str, ColumnElement[bool], tuple[str, ...]]] = {
     Action: (
@@ -345,12 +364,6 @@ def has_index(session: Session) -> bool:
     return bind.dialect.name == "sqlite"
 
 
-def _rowid(record_id: uuid.UUID) -> int:
-    # A stable 63-bit row id from the record's id, so a document is found, replaced and
-    # deleted by rowid (FTS5's fast path) rather than by scanning an unindexed column.
-    return record_id.int & ((1 << 63) - 1)
-
-
 def _document(related: _Related, record: Record) -> Document | None:
     return _make(related, type(record), record)
 
@@ -372,56 +385,76 @@ def _write_many(
     the removals and one for the new documents, however many records a change touched.
 
     ``fresh``: records created in the transaction being indexed, which have no document
-    to remove yet (an import's new records are most of what it touches)."""
+    to remove yet (an import's new records are most of what it touches).
+
+    A document's rowid is given when it is written, one more than the highest in the
+    index, and :data:`IDS_TABLE` says which record's document it is. Written in
+    ascending rowid order, a transaction's documents are appended: FTS5 keeps its
+    documents' text and sizes in tables keyed by rowid, and rowids made from the
+    record ids (as before migration 0013) scattered an import's ten thousand new
+    documents over every page of those tables, so that its write-ahead log carried most
+    of the index again (34 MB against 11 MB, and a third of a second, for a 10,000-change
+    bundle). FTS5 also gathers a transaction's new postings in memory in rowid order;
+    a rowid lower than the last one written makes it write them out as a segment of
+    their own first, and merging thousands of those was once most of an import's cost
+    for its index."""
     if not docs:
         return
-    # Rows as tuples, in _ROW's order, handed to the driver as they are: SQLAlchemy's
+    # Rows as tuples, in _COLUMNS' order, handed to the driver as they are: SQLAlchemy's
     # per-row parameter processing for an import's ten thousand documents cost nearly
     # as much as FTS5's own writing of them.
-    wanted: dict[int, tuple[Any, ...] | None] = {}
-    for record_id, doc in docs.items():
-        rowid = _rowid(record_id)
-        wanted[rowid] = (
+    wanted: dict[uuid.UUID, tuple[Any, ...] | None] = {
+        record_id: (
             (
-                rowid,
                 doc.kind,
                 doc.record_id.hex,
                 doc.target_entity,
                 doc.target_id.hex,
                 doc.plan_id.hex if doc.plan_id else "",
                 doc.period,
-                doc.label or doc.title,
+                doc.title,  # the label column: see Document.label
                 doc.title,
                 doc.body,
             )
             if doc is not None
             else None
         )
-    stored = _stored(session, [_rowid(r) for r in docs if r not in fresh])
+        for record_id, doc in docs.items()
+    }
+    stored = _stored(session, [r for r in docs if r not in fresh])
     # A document already as it should be is left alone: most of what an import or a
     # merge changes (a date, a RAG rating, a figure) is not in any document, and FTS5
     # pays for a removal and an insertion by re-reading and re-tokenizing the text.
-    # Written in ascending rowid order. FTS5 gathers a transaction's new postings in
-    # memory in rowid order, and a rowid lower than the last one written makes it
-    # flush them to disk as a new segment first: in the ids' (random) order nearly
-    # every document became a segment of its own, and merging those thousands of
-    # segments was most of what an import paid for its index. Sorted, the removals
-    # and the insertions make one run each.
-    removed = [
-        (rowid,) for rowid in sorted(stored) if stored[rowid] != wanted.get(rowid, stored[rowid])
+    removed = sorted(
+        (rowid, record_id) for record_id, (rowid, row) in stored.items() if wanted[record_id] != row
+    )
+    rows = [
+        (record_id, row)
+        for record_id, row in wanted.items()
+        if row is not None and (record_id not in stored or stored[record_id][1] != row)
     ]
     connection = session.connection()
     if removed:
-        connection.exec_driver_sql(f"DELETE FROM {TABLE} WHERE rowid = ?", removed)
-    rows = [
-        row
-        for rowid, row in sorted(wanted.items(), key=_first)
-        if row is not None and stored.get(rowid) != row
-    ]
+        connection.exec_driver_sql(
+            f"DELETE FROM {TABLE} WHERE rowid = ?", [(rowid,) for rowid, _r in removed]
+        )
+        connection.exec_driver_sql(
+            f"DELETE FROM {IDS_TABLE} WHERE record_id = ?",
+            [(record_id.bytes,) for _rowid, record_id in removed],
+        )
     if rows:
+        # FTS5 finds its highest rowid by reading its documents backwards: one step.
+        last = connection.exec_driver_sql(
+            f"SELECT rowid FROM {TABLE} ORDER BY rowid DESC LIMIT 1"
+        ).scalar()
+        first = (last or 0) + 1
         connection.exec_driver_sql(
             f"INSERT INTO {TABLE} (rowid, {', '.join(_COLUMNS)}) VALUES (?{', ?' * len(_COLUMNS)})",
-            rows,
+            [(rowid, *row) for rowid, (_record_id, row) in enumerate(rows, start=first)],
+        )
+        connection.exec_driver_sql(
+            f"INSERT INTO {IDS_TABLE} (record_id, doc) VALUES (?, ?)",
+            [(record_id.bytes, rowid) for rowid, (record_id, _row) in enumerate(rows, start=first)],
         )
 
 
@@ -429,22 +462,23 @@ _COLUMNS = ("kind", "record_id", "target_entity", "target_id", "plan_id", "perio
             "title", "body")  # fmt: skip
 
 
-def _first(item: tuple[int, Any]) -> int:
-    return item[0]
-
-
-def _stored(session: Session, rowids: list[int]) -> dict[int, tuple[Any, ...]]:
-    """The stored documents with these row ids, as :func:`_write_many` writes them."""
-    found: dict[int, tuple[Any, ...]] = {}
-    listed = ", ".join(_COLUMNS)
+def _stored(
+    session: Session, record_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, tuple[int, tuple[Any, ...]]]:
+    """The stored documents of these records: each one's rowid and its row, as
+    :func:`_write_many` writes it."""
+    found: dict[uuid.UUID, tuple[int, tuple[Any, ...]]] = {}
+    listed = ", ".join(f"d.{c}" for c in _COLUMNS)
     connection = session.connection()
-    for first in range(0, len(rowids), 500):
-        chunk = rowids[first : first + 500]
-        held = ", ".join(map(str, chunk))  # whole numbers made here, never typed
+    for first in range(0, len(record_ids), 500):
+        chunk = [r.bytes for r in record_ids[first : first + 500]]
         for row in connection.exec_driver_sql(
-            f"SELECT rowid, {listed} FROM {TABLE} WHERE rowid IN ({held})"
+            f"SELECT i.record_id, d.rowid, {listed} FROM {IDS_TABLE} AS i "
+            f"JOIN {TABLE} AS d ON d.rowid = i.doc "
+            f"WHERE i.record_id IN ({', '.join('?' * len(chunk))})",
+            tuple(chunk),
         ):
-            found[row[0]] = tuple(row)
+            found[uuid.UUID(bytes=row[0])] = (row[1], tuple(row[2:]))
     return found
 
 
@@ -491,8 +525,10 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
     related.hold(records.values())
     parents: dict[type[Record], list[uuid.UUID]] = {}
     for cls, change in wanted:
+        # Their documents carry its plan and exist only while it is live; its name is
+        # read when a search shows them (Document.label), so a rename leaves them be.
         if cls in _DEPENDANTS and (
-            change.fields & {"ref", "title", "name", "deleted_at"}
+            change.fields & {"plan_id", "deleted_at"}
             or "delete" in change.ops
             or "restore" in change.ops
         ):
@@ -534,6 +570,7 @@ REBUILD_KEY = "search_index_rebuild"
 def rebuild(session: Session) -> int:
     """Empty the index and fill it from every stored record; returns the documents made."""
     session.execute(text(f"DELETE FROM {TABLE}"))
+    session.execute(text(f"DELETE FROM {IDS_TABLE}"))
     docs: dict[uuid.UUID, Document | None] = {}
     related = _Related(session)
     for cls in SOURCES:
@@ -541,7 +578,7 @@ def rebuild(session: Session) -> int:
             doc = _document(related, record)
             if doc is not None:
                 docs[record.id] = doc
-    # Written together, in rowid order (see _write_many), into the emptied index.
+    # Written together (see _write_many) into the emptied index, each class's in turn.
     _write_many(session, docs, fresh=docs.keys())
     return len(docs)
 
@@ -584,8 +621,9 @@ def find(
 
 # How many matching documents are ranked. A word in most of a region's documents
 # ("quarter") matches tens of thousands, and ranking them all took a tenth of a second a
-# keystroke; past this many, matches are shown in the index's own order (by a hash of
-# the id, so no plan or kind is favoured) until more letters narrow them.
+# keystroke; past this many, matches are shown newest first (the index's own order
+# backwards: documents are numbered as they are written, so the latest quarter's words
+# come first and no sorting is needed) until more letters narrow them.
 RANKED = 1500
 # bm25 over the columns: the unindexed ones weigh nothing, a word in the title four
 # times a word in the text.
@@ -604,7 +642,7 @@ def _ranked(session: Session, query: str, plan_id: uuid.UUID | None, limit: int)
     ).scalar_one()
     if not many:
         return []
-    order = ""
+    order = "ORDER BY rowid DESC "
     if many <= RANKED:
         # FTS5 sorts by its own rank column inside the index, so SQLite's sorter never
         # carries the result columns: the highlight and snippet are made only for the
@@ -622,7 +660,7 @@ def _ranked(session: Session, query: str, plan_id: uuid.UUID | None, limit: int)
         ),
         {**params, "open": _MARK_OPEN, "close": _MARK_CLOSE},
     ).all()
-    return [
+    found = [
         Match(
             kind,
             uuid.UUID(record_id),
@@ -634,6 +672,29 @@ def _ranked(session: Session, query: str, plan_id: uuid.UUID | None, limit: int)
             snippet,
         )
         for kind, record_id, target_entity, target_id, plan, period, label, title, snippet in rows
+    ]
+    return _named(session, found)
+
+
+def _named(session: Session, matches: list[Match]) -> list[Match]:
+    """Matches with no title of their own (an update, a value's note) named by their
+    action or measure as it is now (:attr:`Document.label`), one query per kind."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for match in matches:
+        if not match.title and match.target_entity in _NAMES:
+            wanted.setdefault(match.target_entity, set()).add(match.target_id)
+    if not wanted:
+        return matches
+    names: dict[uuid.UUID, str] = {}
+    for entity, ids in wanted.items():
+        cls, name_column = _NAMES[entity]
+        for record_id, ref, name in session.execute(
+            select(cls.id, cls.ref, name_column).where(cls.id.in_(sorted(ids)))  # type: ignore[attr-defined]
+        ):
+            names[record_id] = _name(ref, name)
+    return [
+        dataclasses.replace(m, title=names.get(m.target_id, "")) if not m.title else m
+        for m in matches
     ]
 
 

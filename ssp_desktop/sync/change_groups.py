@@ -87,11 +87,23 @@ class Group:
     def created_fields(self) -> dict[str, Any]:
         """Each field's value after the lead's last change (a new dict each call: callers
         may change it; the values are worked out once, as :meth:`steps` are)."""
+        return dict(self.last_values())
+
+    def last_values(self) -> dict[str, Any]:
+        """:meth:`created_fields` itself, read-only for callers: each field's last step's
+        new value, in the order :meth:`steps` lists the fields (the order each was first
+        set), worked out from the lines without making the steps (a new record's group
+        has one step per field, and most are never asked for)."""
         cached = self._fields
         if cached is None or cached[0] != len(self.lines):
-            steps = self.steps()
-            cached = self._fields = (len(self.lines), {k: s[-1].new for k, s in steps.items()})
-        return dict(cached[1])
+            out: dict[str, Any] = {}
+            for line in self.lines:
+                if line.op == "create":
+                    out.update(line.new)
+                elif line.op == "update" and line.field is not None:
+                    out[line.field] = line.new
+            cached = self._fields = (len(self.lines), out)
+        return cached[1]
 
     def lead_record(self) -> dict[str, Any] | None:
         for line in reversed(self.lines):
@@ -103,6 +115,9 @@ class Group:
 def group_changes(lines: Iterable[codec.ChangeLine]) -> list[Group]:
     groups: dict[tuple[str, uuid.UUID], Group] = {}
     for line in sorted(lines, key=lambda x: x.seq):
-        groups.setdefault((line.entity, line.record_id), Group(line.entity, line.record_id))
-        groups[(line.entity, line.record_id)].lines.append(line)
+        key = (line.entity, line.record_id)
+        group = groups.get(key)
+        if group is None:  # a group made only for a record's first line
+            group = groups[key] = Group(line.entity, line.record_id)
+        group.lines.append(line)
     return list(groups.values())

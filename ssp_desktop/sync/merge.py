@@ -82,7 +82,7 @@ def _referred(session: Session, plan: MergePlan) -> list[Record]:
 
 def _write(tx: Transaction, cls: type[Record], op: Op) -> Record | None:
     if op.kind == INSERT:
-        return services.create(tx, cls(id=op.record_id, **op.fields))
+        return services.create(tx, cls.new(id=op.record_id, **op.fields))
     obj = tx.get(cls, op.record_id)
     if op.kind == UPDATE:
         if obj is None:

@@ -267,7 +267,6 @@ class _ChangesPlanner:
         cls = g.cls
         obj = self.view.get(cls, g.record_id)
         before, after = g.before_state, g.after_state
-        steps = g.steps()
         if obj is None:
             fields = g.created_fields()
             name = label(cls, g.record_id, fields) if fields else label(cls, g.record_id, {})
@@ -280,6 +279,7 @@ class _ChangesPlanner:
             else:
                 self._insert(g, fields, name)
             return
+        steps = g.steps()
         name = obj.describe()
         current = self.view.current(obj)
         if g.entity not in scope.WRITABLE or not self._in_scope(g.entity, g.record_id, current):
@@ -416,9 +416,10 @@ class _ChangesPlanner:
         and the record is added as it was created; None if even that is refused."""
         kept = dict(fields)
         refused: set[uuid.UUID] = set()
-        for key, field_steps in g.steps().items():
-            if authority.master_only(g.cls, key, field_steps[-1].new) is None:
+        for key, last in g.last_values().items():
+            if authority.master_only(g.cls, key, last) is None:
                 continue
+            field_steps = g.steps()[key]
             first = field_steps[0]
             if first.line.op != "create" or authority.master_only(g.cls, key, first.new):
                 self._item(g, REJECTED, name, authority.master_only(g.cls, key, first.new) or "")

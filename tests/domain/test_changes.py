@@ -84,6 +84,25 @@ def test_setting_a_field_to_its_current_value_logs_nothing(store: Store, plan: M
     assert store.revision() == before
 
 
+def test_a_flush_logs_each_changed_field_once_from_stored_to_last_value(
+    store: Store, plan: MiniPlan
+) -> None:
+    """Only the fields whose value differs from the stored one at the flush are logged,
+    from the stored value to the last one set, in the record's column order."""
+    with store.transaction() as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.edit(tx, action, title="Fund one IDVA")
+        services.edit(tx, action, title="Fund three IDVAs", status=ActionStatus.IN_PROGRESS)
+        services.edit(tx, action, status=ActionStatus.NOT_STARTED)  # back as stored
+        tx.flush()
+    with store.session() as s:
+        rows = [r for r in history(s, plan.action.id) if r.op == "update"]
+    assert [(r.field, r.old, r.new) for r in rows] == [
+        ("title", json.dumps("Fund IDVAs"), json.dumps("Fund three IDVAs"))
+    ]
+
+
 def test_a_failed_transaction_logs_nothing_and_changes_nothing(
     store: Store, plan: MiniPlan
 ) -> None:

@@ -4,6 +4,7 @@ write keeps current (and a migration builds for a store made before it)."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,140 @@ def test_a_store_made_before_search_is_indexed_by_its_upgrade(tmp_path: Path) ->
         assert _found(store, "idvas") == {"Actions": ["PVP-01 Fund IDVAs"]}
 
 
+def test_documents_numbered_by_record_id_are_renumbered_by_the_upgrade(tmp_path: Path) -> None:
+    """Migration 0013: a store whose documents' rowids were made from their records'
+    ids keeps every document, renumbered in order with the id table beside them; a
+    downgrade numbers them from the ids again, as the earlier version finds them."""
+    from alembic import command
+
+    path = tmp_path / "plan.sqlite"
+    with Store.open(path, create=True) as store:
+        plan = mini_plan(store)
+        with store.transaction(actor="lead") as tx:
+            action = tx.get(Action, plan.action.id)
+            assert action is not None
+            update = services.write_update(
+                tx, action, Q2, rag=None, narrative="Cases heard at MARAC.",
+                written_on=dt.date(2022, 10, 3),
+            )  # fmt: skip
+        kept = _index_rows(store)
+        cfg = _alembic_config()
+        with store.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0012")
+            tables = {r[0] for r in conn.exec_driver_sql("SELECT name FROM sqlite_master")}
+            earlier = conn.exec_driver_sql(
+                f"SELECT rowid, record_id, label FROM {index.TABLE}"
+            ).all()
+    assert index.IDS_TABLE not in tables
+    assert len(earlier) == len(kept)
+    assert all(rowid == uuid.UUID(hex=rid).int & ((1 << 63) - 1) for rowid, rid, _l in earlier)
+    # The earlier version showed the label it stored: the update's, its action's name.
+    assert {rid: label for _r, rid, label in earlier}[update.id.hex] == "PVP-01 Fund IDVAs"
+    with Store.open(path) as store:  # upgrades: renumbered, nothing rebuilt
+        assert _index_rows(store) == kept
+        with store.session() as s:
+            rowids = s.execute(text(f"SELECT rowid FROM {index.TABLE} ORDER BY rowid")).scalars()
+            assert list(rowids) == list(range(1, len(kept) + 1))
+        assert _found(store, "idvas") == {"Actions": ["PVP-01 Fund IDVAs"]}
+        assert _found(store, "marac") == {"Progress updates": ["PVP-01 Fund IDVAs"]}
+        with store.transaction(actor="test") as tx:
+            action = tx.get(Action, mini_plan_action_id(store))
+            assert action is not None
+            services.edit(tx, action, title="Fund more IDVAs")
+        assert _found(store, "idvas") == {"Actions": ["PVP-01 Fund more IDVAs"]}
+        assert _found(store, "marac") == {"Progress updates": ["PVP-01 Fund more IDVAs"]}
+        assert len(_index_rows(store)) == len(kept)
+
+
+def mini_plan_action_id(store: Store) -> uuid.UUID:
+    with store.session() as s:
+        return s.scalars(select(Action.id).where(Action.ref == "PVP-01")).one()
+
+
+def test_new_documents_are_appended_in_the_order_they_are_written(store: Store) -> None:
+    """An import's documents go after every stored one, in the order it made them (so
+    SQLite appends them rather than rewriting pages all over the index)."""
+    plan = mini_plan(store)
+    with store.session() as s:
+        if not index.has_index(s):
+            return  # PostgreSQL: nothing kept
+        before = s.execute(text(f"SELECT max(rowid) FROM {index.TABLE}")).scalar_one()
+    with store.transaction(actor="lead") as tx:
+        area = tx.get(PriorityArea, plan.area.id)
+        assert area is not None
+        made = [
+            services.add_action(tx, area, ref=f"PVP-{n:02d}", title=f"Scheme {n}")
+            for n in range(2, 12)
+        ]
+    with store.session() as s:
+        numbered = dict(
+            s.execute(text(f"SELECT record_id, doc FROM {index.IDS_TABLE}")).tuples().all()
+        )
+    rowids = [numbered[a.id.bytes] for a in made]
+    assert rowids == list(range(before + 1, before + 11))
+
+
+def test_renaming_an_action_rewrites_its_own_document_only(store: Store) -> None:
+    """Its updates are shown under its new name, read when searched: their documents
+    stay as written (an import renaming hundreds of actions rewrote thousands)."""
+    plan = mini_plan(store)
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        update = services.write_update(
+            tx, action, Q2, rag=None, narrative="Cases heard at MARAC.",
+            written_on=dt.date(2022, 10, 3),
+        )  # fmt: skip
+    with store.session() as s:
+        if not index.has_index(s):
+            return  # PostgreSQL: nothing kept
+    before = _doc_numbers(store)
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.edit(tx, action, title="Commission IDVAs")
+    after = _doc_numbers(store)
+    assert after[update.id] == before[update.id]
+    assert after[plan.action.id] > max(before.values())
+    assert _found(store, "marac") == {"Progress updates": ["PVP-01 Commission IDVAs"]}
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, plan.action.id)
+        assert action is not None
+        services.delete(tx, action, cascade=True)
+    assert update.id not in _doc_numbers(store)
+    assert _found(store, "marac") == {}
+
+
+def _doc_numbers(store: Store) -> dict[uuid.UUID, int]:
+    with store.session() as s:
+        rows = s.execute(text(f"SELECT record_id, doc FROM {index.IDS_TABLE}")).tuples()
+        return {uuid.UUID(bytes=record_id): doc for record_id, doc in rows}
+
+
+def test_past_the_ranking_cap_the_newest_matches_come_first(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A word in more documents than are ranked lists the latest written first."""
+    plan = mini_plan(store)
+    with store.transaction(actor="lead") as tx:
+        area = tx.get(PriorityArea, plan.area.id)
+        assert area is not None
+        for n in range(2, 8):
+            services.add_action(tx, area, ref=f"PVP-{n:02d}", title=f"Outreach scheme {n}")
+    with store.transaction(actor="lead") as tx:
+        area = tx.get(PriorityArea, plan.area.id)
+        assert area is not None
+        services.add_action(tx, area, ref="PVP-08", title="Outreach scheme 8")
+    monkeypatch.setattr(index, "RANKED", 3)
+    with store.session() as s:
+        if not index.has_index(s):
+            return  # PostgreSQL: the scan lists matches its own way
+    titles = _found(store, "outreach")["Actions"]
+    assert len(titles) == 7
+    assert titles[0] == "PVP-08 Outreach scheme 8"
+
+
 def test_without_fts5_the_same_words_are_found_by_a_scan(
     store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -177,8 +312,20 @@ def test_a_retitled_action_renames_its_updates_hits_and_other_changes_keep_them(
 
 
 def _index_rows(store: Store) -> list[tuple[object, ...]]:
+    """The index's documents, each checked against the record the id table says it is
+    of (a rowid says only when its document was written)."""
     with store.session() as s:
-        return list(s.execute(text(f"SELECT rowid, * FROM {index.TABLE} ORDER BY rowid")).all())
+        docs = s.execute(
+            text(
+                f"SELECT i.record_id, d.* FROM {index.IDS_TABLE} AS i "
+                f"JOIN {index.TABLE} AS d ON d.rowid = i.doc"
+            )
+        ).all()
+        listed = s.execute(text(f"SELECT count(*) FROM {index.IDS_TABLE}")).scalar_one()
+        stored = s.execute(text(f"SELECT count(*) FROM {index.TABLE}")).scalar_one()
+    assert listed == stored == len(docs)
+    assert all(uuid.UUID(bytes=row[0]).hex == row[2] for row in docs)
+    return sorted(tuple(row[1:]) for row in docs)
 
 
 def test_many_writes_in_one_transaction_index_what_a_rebuild_would(store: Store) -> None:
