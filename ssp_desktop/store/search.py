@@ -6,7 +6,9 @@ organisations, people, plans, priorities and areas). :func:`reindex` rewrites th
 documents of the records a transaction touched, inside that transaction, so the index
 commits (or rolls back) with the change: ``Store.transaction`` calls it for every
 write, whether it came from a form, an import, a bundle merge or undo. Migration 0008
-makes the table and :func:`rebuild` fills it from what is already stored.
+makes the table and :func:`rebuild` fills it from what is already stored; since
+migration 0013 documents are numbered in the order they are written, and
+``search_index_ids`` says whose each is.
 
 Nothing above ``store/`` sees FTS5: :func:`find` takes plain words and returns
 :class:`Match` rows. On a database without FTS5 (PostgreSQL later) ``find`` falls back
