@@ -161,13 +161,8 @@ def check_field(
         )
     column, required, rules = found
     authority.check(session, record, field, value, plan_judged=plan_judged)
-    # Only a value check_value has anything to check is handed to it (by its type, as
-    # _check_fields does): a merge judges every field of every record it plans.
-    kind = type(value)
-    needs = _CHECKED_TYPES.get(kind)
-    if needs is None:
-        needs = _CHECKED_TYPES[kind] = _value_checked(kind)
-    if needs:
+    # A merge judges every field of every record it plans.
+    if _needs_check(value):
         check_value(cls, column, value)
     if required and (value is None or (isinstance(value, str) and not value.strip())):
         raise ValidationError(f"{label(cls, field)} is required")
@@ -217,6 +212,15 @@ def _value_checked(kind: type[Any]) -> bool:
 _CHECKED_TYPES: dict[type[Any], bool] = {}
 
 
+def _needs_check(value: Any) -> bool:
+    """Whether ``value`` is worth handing to :func:`check_value` (by its type)."""
+    kind = type(value)
+    needs = _CHECKED_TYPES.get(kind)
+    if needs is None:
+        needs = _CHECKED_TYPES[kind] = _value_checked(kind)
+    return needs
+
+
 def check_record(session: Session, record: Record) -> None:
     """Every rule of every field of a record about to be created."""
     authority.check(session, record, None)
@@ -231,16 +235,11 @@ def _check_fields(session: Session, record: Record) -> None:
     # hold reads as None); a stored one (being restored) is read through its attributes.
     held = record.__dict__ if instance_state(record).key is None else None
     asked: set[Rule] | None = set() if whole else None
-    checked = _CHECKED_TYPES
     for key, column, rules in fields:
         value = held.get(key) if held is not None else getattr(record, key)
         if value is None:
             continue
-        kind = type(value)
-        needs = checked.get(kind)
-        if needs is None:
-            needs = checked[kind] = _value_checked(kind)
-        if needs:
+        if _needs_check(value):
             check_value(cls, column, value)
         for rule in rules:
             if asked is not None and rule in _WHOLE_RECORD:

@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from ssp_desktop import services
 from ssp_desktop.domain.periods import FinancialYear, Quarter
-from ssp_desktop.domain.records import Action, Measure, PriorityArea
+from ssp_desktop.domain.records import Action, ActionUpdate, Measure, PriorityArea
 from ssp_desktop.queries.search import search_plan
 from ssp_desktop.services.history import UndoHistory
 from ssp_desktop.store import search as index
@@ -119,13 +119,7 @@ def test_documents_numbered_by_record_id_are_renumbered_by_the_upgrade(tmp_path:
     path = tmp_path / "plan.sqlite"
     with Store.open(path, create=True) as store:
         plan = mini_plan(store)
-        with store.transaction(actor="lead") as tx:
-            action = tx.get(Action, plan.action.id)
-            assert action is not None
-            update = services.write_update(
-                tx, action, Q2, rag=None, narrative="Cases heard at MARAC.",
-                written_on=dt.date(2022, 10, 3),
-            )  # fmt: skip
+        update = _write_marac_update(store, plan.action.id)
         kept = _index_rows(store)
         cfg = _alembic_config()
         with store.engine.begin() as conn:
@@ -148,7 +142,7 @@ def test_documents_numbered_by_record_id_are_renumbered_by_the_upgrade(tmp_path:
         assert _found(store, "idvas") == {"Actions": ["PVP-01 Fund IDVAs"]}
         assert _found(store, "marac") == {"Progress updates": ["PVP-01 Fund IDVAs"]}
         with store.transaction(actor="test") as tx:
-            action = tx.get(Action, mini_plan_action_id(store))
+            action = tx.get(Action, plan.action.id)
             assert action is not None
             services.edit(tx, action, title="Fund more IDVAs")
         assert _found(store, "idvas") == {"Actions": ["PVP-01 Fund more IDVAs"]}
@@ -156,9 +150,15 @@ def test_documents_numbered_by_record_id_are_renumbered_by_the_upgrade(tmp_path:
         assert len(_index_rows(store)) == len(kept)
 
 
-def mini_plan_action_id(store: Store) -> uuid.UUID:
-    with store.session() as s:
-        return s.scalars(select(Action.id).where(Action.ref == "PVP-01")).one()
+def _write_marac_update(store: Store, action_id: uuid.UUID) -> ActionUpdate:
+    """The action's Q2 update, in words that only it holds ("MARAC")."""
+    with store.transaction(actor="lead") as tx:
+        action = tx.get(Action, action_id)
+        assert action is not None
+        return services.write_update(
+            tx, action, Q2, rag=None, narrative="Cases heard at MARAC.",
+            written_on=dt.date(2022, 10, 3),
+        )  # fmt: skip
 
 
 def test_new_documents_are_appended_in_the_order_they_are_written(store: Store) -> None:
@@ -188,13 +188,7 @@ def test_renaming_an_action_rewrites_its_own_document_only(store: Store) -> None
     """Its updates are shown under its new name, read when searched: their documents
     stay as written (an import renaming hundreds of actions rewrote thousands)."""
     plan = mini_plan(store)
-    with store.transaction(actor="lead") as tx:
-        action = tx.get(Action, plan.action.id)
-        assert action is not None
-        update = services.write_update(
-            tx, action, Q2, rag=None, narrative="Cases heard at MARAC.",
-            written_on=dt.date(2022, 10, 3),
-        )  # fmt: skip
+    update = _write_marac_update(store, plan.action.id)
     with store.session() as s:
         if not index.has_index(s):
             return  # PostgreSQL: nothing kept
