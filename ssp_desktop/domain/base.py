@@ -27,6 +27,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.orm.attributes import instance_state
 
+from ssp_desktop.domain import ids
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 
 # Deterministic constraint names: Alembic needs them to alter constraints on SQLite
@@ -42,6 +43,11 @@ NAMING_CONVENTION = {
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def new_record_id() -> uuid.UUID:
+    """A new record's id (``domain/ids.py``): a random UUID."""
+    return ids.new_id()
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -134,7 +140,7 @@ class Record(Base):
 
     __abstract__ = True
 
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_record_id)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
@@ -147,7 +153,7 @@ class Record(Base):
         # The id is made where the record is created, so children built in the same
         # transaction can point at it before anything is flushed.
         if "id" not in fields:  # (not setdefault: that would make an id to throw away)
-            fields["id"] = uuid.uuid4()
+            fields["id"] = ids.new_id()
         if fields.keys() <= _column_keys(type(self)):
             # A new record belongs to no session yet, so the attribute events of the
             # declarative constructor have nothing to do for plain columns (an INSERT
@@ -171,7 +177,7 @@ class Record(Base):
             _MANAGERS[cls] = instance_state(record).manager
             return record
         if "id" not in fields:
-            fields["id"] = uuid.uuid4()
+            fields["id"] = ids.new_id()
         record = manager.new_instance()
         record.__dict__.update(fields)
         return record

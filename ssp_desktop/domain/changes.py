@@ -36,6 +36,7 @@ from sqlalchemy.orm import Mapper, Session, object_session
 from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.orm.base import PASSIVE_NO_INITIALIZE
 
+from ssp_desktop.domain import ids
 from ssp_desktop.domain.base import Record, utcnow
 from ssp_desktop.domain.errors import (
     DeleteBlockedError,
@@ -556,10 +557,10 @@ def _preload_parents(
                 continue
             wanted.setdefault(parent_cls, set()).add(parent_id)
     loaded: list[Record] = []
-    for parent_cls, ids in wanted.items():
-        if len(ids) < 2:
+    for parent_cls, parent_ids in wanted.items():
+        if len(parent_ids) < 2:
             continue  # one lookup is one query either way
-        ordered = list(ids)
+        ordered = list(parent_ids)
         for first in range(0, len(ordered), 500):
             loaded.extend(
                 session.scalars(
@@ -958,7 +959,8 @@ def _log_changes(
     create_row = _row_base(ctx, None, now, reason)
     create_row.update(op="create", field=None, old=None)
     attributed = session.info.get(_ATTRIBUTED)
-    make_id = uuid.uuid4
+    row_ids = iter(ids.new_ids(len(records_new)))  # the create rows' own ids, at once
+    make_id = ids.new_id
     for obj in records_new:
         _check_parents_live(session, obj, pending, new=True, live=live)
         held = obj.__dict__
@@ -972,7 +974,7 @@ def _log_changes(
             row["field"] = row["old"] = None
         else:
             row = create_row.copy()
-        row["id"] = make_id()
+        row["id"] = next(row_ids)
         row["entity"] = obj.__tablename__
         row["record_id"] = held["id"]
         row["new"] = new_values

@@ -26,7 +26,7 @@ import pytest
 from sqlalchemy import select, text
 
 from ssp_desktop import services
-from ssp_desktop.domain import base, changes
+from ssp_desktop.domain import base, changes, ids
 from ssp_desktop.domain.base import Base, Record
 from ssp_desktop.domain.changes import Attribution, attributed
 from ssp_desktop.domain.enums import PlanStatus, Rag
@@ -68,7 +68,14 @@ def deterministic(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
 
     def restart() -> None:
         rng = random.Random(18)
-        monkeypatch.setattr(uuid, "uuid4", lambda: uuid.UUID(int=rng.getrandbits(128), version=4))
+
+        def made() -> uuid.UUID:
+            return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+        # Record and change-log ids (domain/ids.py), and the change sets and drafts.
+        monkeypatch.setattr(uuid, "uuid4", made)
+        monkeypatch.setattr(ids, "new_id", made)
+        monkeypatch.setattr(ids, "new_ids", lambda count: [made() for _ in range(count)])
         clock = _Clock()
         for module in list(sys.modules.values()):
             held = getattr(module, "utcnow", None)

@@ -307,3 +307,35 @@ def test_writes_outside_a_transaction_are_refused(store: Store, plan: MiniPlan) 
         action.title = "sneaky"
         with pytest.raises(DomainError, match="inside Store.transaction"):
             s.commit()
+
+
+def test_new_ids_are_random_version_4_uuids_as_uuid4_makes_them() -> None:
+    """Record and change-log ids (domain/ids.py) are ordinary random UUIDs: version 4,
+    RFC 4122's variant, equal and hashed as the same UUID read back from its text or
+    bytes, pickled whole, and never the same twice."""
+    import pickle
+    import uuid
+
+    from ssp_desktop.domain import ids
+
+    made = [ids.new_id() for _ in range(200)] + ids.new_ids(200)
+    assert len(set(made)) == 400
+    assert ids.new_ids(0) == []
+    for one in made:
+        assert one.version == 4 and one.variant == uuid.RFC_4122
+        for again in (
+            uuid.UUID(str(one)),
+            uuid.UUID(bytes=one.bytes),
+            pickle.loads(pickle.dumps(one)),
+        ):
+            assert again == one and hash(again) == hash(one) and str(again) == str(one)
+        assert one.is_safe is uuid.SafeUUID.unknown
+    # Every one of the 122 random bits is used: across 400 ids each is seen set and clear.
+    fixed = (0xF000 << 64) | (0xC000 << 48)
+    seen_set = seen_clear = 0
+    for one in made:
+        seen_set |= one.int
+        seen_clear |= ~one.int
+    random_bits = ((1 << 128) - 1) & ~fixed
+    assert seen_set & random_bits == random_bits
+    assert seen_clear & random_bits == random_bits
