@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import cast
 
 
 @dataclass(frozen=True)
@@ -55,15 +56,24 @@ def record_changes(
 ) -> tuple[RecordChange, ...]:
     """Fold change-log rows (entity, record id, op, field), in log order, into one
     :class:`RecordChange` per record."""
-    ops: dict[tuple[str, uuid.UUID], set[str]] = {}
-    fields: dict[tuple[str, uuid.UUID], set[str]] = {}
+    # Per record, its rows' ops and fields, flat: [op, field, op, field, ...]. Most
+    # records of a large write have one row (an import's creates), and records with the
+    # same rows share their frozensets.
+    seen: dict[tuple[str, uuid.UUID], list[str | None]] = {}
     for entity, record_id, op, field in rows:
         key = (entity, record_id)
-        ops.setdefault(key, set()).add(op)
-        names = fields.setdefault(key, set())
-        if field is not None:
-            names.add(field)
-    return tuple(
-        RecordChange(entity, record_id, frozenset(ops[(entity, record_id)]), frozenset(names))
-        for (entity, record_id), names in fields.items()
-    )
+        held = seen.get(key)
+        if held is None:
+            seen[key] = [op, field]
+        else:
+            held += (op, field)
+    shared: dict[tuple[str | None, ...], tuple[frozenset[str], frozenset[str]]] = {}
+    out: list[RecordChange] = []
+    for (entity, record_id), held in seen.items():
+        folded = shared.get(tuple(held))
+        if folded is None:
+            ops = frozenset(cast(list[str], held[0::2]))
+            fields = frozenset(f for f in held[1::2] if f is not None)
+            folded = shared[tuple(held)] = (ops, fields)
+        out.append(RecordChange(entity, record_id, *folded))
+    return tuple(out)
