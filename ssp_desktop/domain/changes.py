@@ -296,13 +296,13 @@ def _ungoverned(info: dict[Any, Any]) -> bool:
     return bool(ENFORCED and info.get(_DEPTH, 0) <= 0 and not info.get("flushing"))
 
 
-def _require_governed(session: Session, what: str) -> None:
-    info = session.info
-    if _ungoverned(info):
-        raise UngovernedWriteError(
-            f"{what} outside the domain services: every change to the plan goes through "
-            "ssp_desktop.services (docs/architecture.md)."
-        )
+def _ungoverned_write(what: str) -> UngovernedWriteError:
+    """The refusal of ``what``, made outside the domain services (:func:`_ungoverned`
+    says whether it was; the message is made only then)."""
+    return UngovernedWriteError(
+        f"{what} outside the domain services: every change to the plan goes through "
+        "ssp_desktop.services (docs/architecture.md)."
+    )
 
 
 # session.info key: id(record) -> (record, its Attribution) for the records written in
@@ -323,8 +323,8 @@ def _on_set(target: Record, value: Any, oldvalue: Any, _initiator: Any) -> Any:
     session = object_session(target)
     if _is_write_session(session):
         assert session is not None
-        if _ungoverned(session.info):  # (the message is made only for a refusal)
-            _require_governed(session, f"{type(target).__name__} was changed")
+        if _ungoverned(session.info):
+            raise _ungoverned_write(f"{type(target).__name__} was changed")
         _note_attribution(session, target)
     return value
 
@@ -342,8 +342,8 @@ _HELD = "records_held"
 
 def _on_attach(session: Session, obj: Any) -> None:
     if isinstance(obj, Record) and _is_write_session(session):
-        if _ungoverned(session.info):  # (the message is made only for a refusal)
-            _require_governed(session, f"A {type(obj).__name__} was added")
+        if _ungoverned(session.info):
+            raise _ungoverned_write(f"A {type(obj).__name__} was added")
         _note_attribution(session, obj)
         session.info.setdefault(_ADDED, {})[(type(obj), obj.id)] = obj
 

@@ -188,8 +188,7 @@ def check(
     ``plan_judged``: the caller has already found the record's plan not archived (for
     another of its fields, the record otherwise as it is now), so that is not asked again.
     """
-    # authority(session), inline: a merge asks for every field of every record it judges.
-    if (session.info.get(_AUTHORITY) or copy_role(session)) == LEAD:
+    if authority(session) == LEAD:
         _check_lead(session, record, field, value)
     if not plan_judged:
         _check_not_archived(session, record, field)
