@@ -29,7 +29,7 @@ from contextvars import ContextVar
 from decimal import Decimal
 from graphlib import TopologicalSorter
 from operator import itemgetter
-from typing import Any, TypeVar, cast
+from typing import Any, Final, Protocol, TypeVar, cast
 
 from sqlalchemy import ClauseElement, Connection, event, insert, inspect, select
 from sqlalchemy.orm import Mapper, Session, object_session
@@ -529,7 +529,7 @@ def _write_log(session: Session, rows: list[dict[str, Any]]) -> None:
     as the columns it can be have no default), so the ORM's bulk insert, which sorts
     the rows into groups by the keys they hold, has nothing to add."""
     if rows:
-        insert_rows(session.connection(), _LOG_INSERT, rows)
+        insert_rows(session.connection(), _LOG_INSERT, rows, session.info.get(ROW_WRITER))
         # What Transaction.changes reports, kept as written rather than read back.
         session.info.setdefault(_LOGGED, []).extend(
             (row["entity"], row["record_id"], row["op"], row["field"]) for row in rows
@@ -760,6 +760,7 @@ def _insert_new(session: Session, records_new: list[Record], records_dirty: list
         by_class.setdefault(type(obj), []).append(obj)
     written: set[Any] = set()
     connection = None
+    writer = session.info.get(ROW_WRITER)
     for cls, objs in by_class.items():
         if cls in updated:
             continue
@@ -780,10 +781,10 @@ def _insert_new(session: Session, records_new: list[Record], records_dirty: list
             group: list[dict[str, Any]] = []
             for params in rows:
                 if group and params.keys() != group[0].keys():
-                    insert_rows(connection, write.insert, group)
+                    insert_rows(connection, write.insert, group, writer)
                     group = []
                 group.append(params)
-            insert_rows(connection, write.insert, group)
+            insert_rows(connection, write.insert, group, writer)
             written.update(instance_state(o) for o in objs)
     if written:
         # What the unit of work does with the records it has inserted: identity keys,
@@ -874,9 +875,28 @@ def _driver_insert(dialect: Any, statement: Any, keys: frozenset[str]) -> _Drive
 _UNSEEN = object()
 
 
-def insert_rows(connection: Connection, statement: Any, rows: list[dict[str, Any]]) -> None:
+# session.info key: a bulk transaction's writer of plain INSERTs (store/background.py),
+# which runs them on a thread of its own while the import goes on. Put in place by the
+# store for an import's transaction; absent otherwise.
+ROW_WRITER: Final = "ssp.row_writer"
+
+
+class RowWriter(Protocol):
+    def write(self, sql: str, rows: list[tuple[Any, ...]]) -> bool:
+        """Take ``sql`` for each of ``rows`` (driver parameters) to run in order before
+        the next statement on the connection; False if it cannot (the caller runs it)."""
+        ...
+
+
+def insert_rows(
+    connection: Connection,
+    statement: Any,
+    rows: list[dict[str, Any]],
+    writer: RowWriter | None = None,
+) -> None:
     """``connection.execute(statement, rows)`` for rows that all hold the same keys (a
-    table's plain INSERT), written through the driver's executemany (see above)."""
+    table's plain INSERT), written through the driver's executemany (see above), or
+    handed to ``writer`` (a bulk transaction's, :data:`ROW_WRITER`) to write."""
     if not rows:
         return
     found = (
@@ -916,7 +936,8 @@ def insert_rows(connection: Connection, statement: Any, rows: list[dict[str, Any
             values = tuple(values)
         converted.append(values)
     if found.names is None:
-        connection.exec_driver_sql(found.sql, converted)
+        if writer is None or not writer.write(found.sql, converted):
+            connection.exec_driver_sql(found.sql, converted)
     else:
         names = found.names
         connection.exec_driver_sql(found.sql, [dict(zip(names, v, strict=True)) for v in converted])

@@ -56,6 +56,7 @@ from ssp_desktop.domain.errors import (
     WriteRaceError,
 )
 from ssp_desktop.domain.records import give_postgresql_conditions
+from ssp_desktop.store import background
 
 log = logging.getLogger(__name__)
 
@@ -380,6 +381,10 @@ def record_tables(metadata: MetaData | None = None) -> list[Table]:
 # The execution option Store.transaction's connection carries: begin as a writer,
 # waiting up to this many milliseconds for another writer's commit (SQLite).
 IMMEDIATE = "ssp_immediate"
+# Execution option: this write transaction's commit makes no checkpoint (a bulk write's;
+# the store makes it afterwards, on a thread of its own).
+LATER_CHECKPOINT = "ssp_later_checkpoint"
+AUTOCHECKPOINT_PAGES = 1000  # SQLite's default
 BUSY_WAIT_MS = 5000
 
 
@@ -726,10 +731,19 @@ class SqliteBackend(Backend):
             # then found another writer had committed could only fail. How long it
             # waits is the transaction's own: a form's edit gives up after a few
             # seconds ("busy, try again"), a bundle import waits for the other's turn.
-            wait = conn.get_execution_options().get(IMMEDIATE)
+            options = conn.get_execution_options()
+            wait = options.get(IMMEDIATE)
             conn.exec_driver_sql(f"PRAGMA busy_timeout = {int(wait or BUSY_WAIT_MS)}")
+            if wait:
+                # A bulk write's commit leaves the checkpoint to a thread of its own
+                # (background.Checkpointer); every other write checkpoints as SQLite
+                # does by default, once the log holds a thousand pages.
+                pages = 0 if options.get(LATER_CHECKPOINT) else AUTOCHECKPOINT_PAGES
+                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint = {pages}")
             conn.exec_driver_sql("BEGIN IMMEDIATE" if wait else "BEGIN")
 
+        if not readonly:
+            background.install(engine)
         return engine
 
     def probe(self) -> Probe:

@@ -54,7 +54,7 @@ from ssp_desktop.domain.errors import (
 )
 from ssp_desktop.domain.records import ChangeLog, StoreMeta, StoreRevision
 from ssp_desktop.store import backend as _backend
-from ssp_desktop.store import partnerships, search
+from ssp_desktop.store import background, partnerships, search
 from ssp_desktop.store.backend import (
     NOTHING_CHANGED,
     RESTORE_ADVICE,
@@ -359,6 +359,12 @@ class Store:
         self._own: collections.deque[uuid.UUID] = collections.deque(maxlen=10_000)
         self._meta = self._read_meta()
         self.backup_path: Path | None = None
+        # A SQLite file's checkpoints after a bulk write (background.py).
+        self._checkpoints = (
+            background.Checkpointer(self.path)
+            if self.path is not None and not self.readonly
+            else None
+        )
         # A second writer on the file (another_writer) shares the first's writer lock
         # and must not let go of it on closing.
         self._borrowed_lock = False
@@ -697,7 +703,7 @@ class Store:
         """
         with (
             fewer_collections() if bulk else contextlib.nullcontext(),
-            self._transaction(actor, person_id, source, keeps_history, wait_seconds) as tx,
+            self._transaction(actor, person_id, source, keeps_history, wait_seconds, bulk) as tx,
         ):
             yield tx
 
@@ -709,6 +715,7 @@ class Store:
         source: str,
         keeps_history: bool,
         wait_seconds: float,
+        bulk: bool = False,
     ) -> Iterator[changes.Transaction]:
         if self.readonly:
             raise StoreError(f"{self.location} is open read-only; it cannot be changed here.")
@@ -721,11 +728,23 @@ class Store:
         )
         changes.begin_writing(session, context)
         committed: events.Committed | None = None
+        # A bulk write on a SQLite file: its inserts are written on a thread of their
+        # own while it goes on, and its checkpoint after it (store/background.py).
+        behind = bulk and background.writes_behind(self.engine) and self._checkpoints is not None
+        inserts: background.BackgroundInserts | None = None
         try:
             with session.begin():
-                session.connection(
-                    execution_options={IMMEDIATE: max(1, round(wait_seconds * 1000))}
+                connection = session.connection(
+                    execution_options={
+                        IMMEDIATE: max(1, round(wait_seconds * 1000)),
+                        _backend.LATER_CHECKPOINT: behind,
+                    }
                 )
+                if behind:
+                    raw = connection.connection.driver_connection
+                    assert isinstance(raw, sqlite3.Connection)
+                    inserts = background.BackgroundInserts(raw)
+                    session.info[changes.ROW_WRITER] = inserts
                 tx = changes.Transaction(session)
                 yield tx
                 touched = tx.changes()
@@ -750,7 +769,12 @@ class Store:
         except (sa_exc.DBAPIError, sqlite3.Error) as exc:
             raise self.backend.translate(exc) from exc
         finally:
+            if inserts is not None:
+                session.info.pop(changes.ROW_WRITER, None)
+                inserts.close()
             session.close()
+        if behind and self._checkpoints is not None:
+            self._checkpoints.start()
         if committed is not None:
             self._publish(committed)
 
@@ -864,6 +888,8 @@ class Store:
 
     def close(self) -> None:
         log.info("closed store %s", self.location)
+        if self._checkpoints is not None:
+            self._checkpoints.wait()
         self.engine.dispose()
         if self._borrowed_lock:
             self.lock = None

@@ -31,11 +31,12 @@ What opens the store file in this process besides SQLite (audited for issue 21):
 file dialogs (they read the store, its ``-wal`` and ``-shm`` to guess their type);
 ``engine.inspect_header`` when a store is opened (harmless unless the same store is
 already open here, e.g. a second Open of it); this hold itself, closed only after every
-connection. Backups (``backup.sqlite_backup``, the bundle importer's) and the integrity
-check go through SQLite connections, which share one set of locks per file and defer
-closing descriptors while another connection holds locks, so they are safe; nothing
-hashes or copies the store file; the writer lock is another file. The hold makes the
-first two harmless too, and any such path added later.
+connection. Backups (``backup.sqlite_backup``, the bundle importer's), the integrity
+check and the checkpoint after an import (``background.Checkpointer``) go through SQLite
+connections, which share one set of locks per file and defer closing descriptors while
+another connection holds locks, so they are safe; nothing hashes or copies the store
+file; the writer lock is another file. The hold makes the first two harmless too, and
+any such path added later.
 """
 
 from __future__ import annotations

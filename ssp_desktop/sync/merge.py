@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from ssp_desktop import services
 from ssp_desktop.domain.base import Record, utcnow
-from ssp_desktop.domain.changes import Transaction, attributed, insert_rows
+from ssp_desktop.domain.changes import ROW_WRITER, Transaction, attributed, insert_rows
 from ssp_desktop.domain.errors import BundleError
 from ssp_desktop.domain.records import ChangeLog, record_classes
 from ssp_desktop.domain.sync_records import SyncBundle, SyncConflict, SyncProcessed
@@ -171,7 +171,12 @@ def _record_bookkeeping(session: Session, plan: MergePlan, file_name: str) -> No
         # processed); these rows are never read back as objects in the transaction that
         # writes them, so the table's own insert does, its values converted as Core
         # converts them (``insert_rows``: a tenth of the import's bookkeeping time).
-        insert_rows(session.connection(), insert(cast(Table, SyncProcessed.__table__)), rows)
+        insert_rows(
+            session.connection(),
+            insert(cast(Table, SyncProcessed.__table__)),
+            rows,
+            session.info.get(ROW_WRITER),
+        )
     session.add(
         SyncBundle(
             id=m.bundle_id,

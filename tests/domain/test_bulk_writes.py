@@ -45,7 +45,7 @@ from ssp_desktop.domain.records import (
 from ssp_desktop.sample.plan import write_sample
 from ssp_desktop.spreadsheets import actions as sheet_actions
 from ssp_desktop.spreadsheets import importing
-from ssp_desktop.store import search
+from ssp_desktop.store import background, search
 from ssp_desktop.store.engine import Store
 from tests.factories import MiniPlan, mini_plan
 
@@ -290,6 +290,49 @@ def test_an_import_in_batches_writes_what_row_by_row_writes(
         monkeypatch.setattr(sheet_actions, "BATCHES", False)
         (tmp_path / "two").mkdir()
         _write_everything(other, tmp_path / "two" / "tracker.csv")
+        _compare(store, other)
+
+
+def test_inserts_written_behind_are_the_inserts_written_inline(
+    store: Store,
+    store_engine: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    deterministic: Callable[[], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An import's inserts written on a thread of their own, many rows to a statement
+    (``store/background.py``), leave the same rows in the same order, the same change
+    log and the same index as the same inserts run inline."""
+    if store_engine != "sqlite":
+        pytest.skip("a SQLite file's")
+    other_location = _second_location(store_engine, request, tmp_path)
+    with Store.open(other_location, create=True) as other:
+        other.set_meta(site_id=str(store.site_id))
+    with Store.open(other_location) as other:
+        deterministic()
+        # A few rows to a statement: every flush's inserts are many statements, and
+        # most tables' rows end in a shorter one.
+        monkeypatch.setattr(background, "ROWS_PER_STATEMENT", 7)
+        handed: list[int] = []
+        write = background.BackgroundInserts.write
+
+        def counted(self: background.BackgroundInserts, sql: str, rows: list[Any]) -> bool:
+            taken = write(self, sql, rows)
+            if taken:
+                handed.append(len(rows))
+            return taken
+
+        monkeypatch.setattr(background.BackgroundInserts, "write", counted)
+        (tmp_path / "one").mkdir()
+        _write_everything(store, tmp_path / "one" / "tracker.csv")
+        assert sum(handed) > 150  # the import's records and log rows went behind
+        deterministic()
+        monkeypatch.setattr(background, "WRITE_BEHIND", False)
+        handed.clear()
+        (tmp_path / "two").mkdir()
+        _write_everything(other, tmp_path / "two" / "tracker.csv")
+        assert handed == []
         _compare(store, other)
 
 
