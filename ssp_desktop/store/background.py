@@ -115,6 +115,8 @@ class BackgroundInserts:
         self._jobs.join()
         if raising and self._error is not None:
             exc, sql = self._error
+            if not isinstance(exc, sqlite3.Error):
+                raise exc  # not the driver's (out of memory, say): as it was raised
             raise sa_exc.DBAPIError.instance(
                 sql, None, exc, sqlite3.Error, hide_parameters=True
             ) from exc
@@ -180,23 +182,38 @@ def install(engine: Engine) -> None:
 
 
 class Checkpointer:
-    """Checkpoints of one SQLite store, each on a thread of its own (see the module's
-    text); at most one at a time."""
+    """Checkpoints of one SQLite store on a thread of their own (see the module's
+    text), one at a time: asked for while one runs, another follows it (the commit
+    that asked may have come after the running one began)."""
 
     def __init__(self, path: Path) -> None:
         self._uri = path.resolve().as_uri()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._again = False
 
     def start(self) -> None:
-        """Checkpoint the store's log soon, unless a checkpoint is under way."""
+        """Checkpoint the store's log soon."""
         with self._lock:
-            if self._thread is not None and self._thread.is_alive():
+            if self._thread is not None:
+                self._again = True
                 return
             self._thread = threading.Thread(
-                target=self._checkpoint, name="ssp-desktop checkpoint", daemon=True
+                target=self._run, name="ssp-desktop checkpoint", daemon=True
             )
             self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                self._checkpoint()
+            except Exception:  # never lose the thread's bookkeeping: the data is safe
+                log.exception("checkpoint of %s failed", self._uri)
+            with self._lock:
+                if not self._again:
+                    self._thread = None
+                    return
+                self._again = False
 
     def _checkpoint(self) -> None:
         try:
@@ -210,7 +227,7 @@ class Checkpointer:
             log.info("checkpoint of %s left for later (%s)", self._uri, exc)
 
     def wait(self) -> None:
-        """Wait for a checkpoint under way (before the store is closed)."""
+        """Wait for the checkpoints asked for (before the store is closed)."""
         with self._lock:
             thread = self._thread
         if thread is not None:

@@ -214,3 +214,32 @@ def test_an_import_leaves_its_checkpoint_to_a_thread_and_the_log_is_folded(
     assert not Path(f"{path}-wal").exists()
     with Store.open(path) as again, again.session() as s:
         assert s.scalar(select(func.count()).select_from(Organisation)) == 3000
+
+
+def test_a_checkpoint_asked_for_while_one_runs_follows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second import can commit while the first one's checkpoint runs: its log is
+    checkpointed too, by one more checkpoint after the running one (not one each)."""
+    made: list[int] = []
+    running = threading.Event()
+    release = threading.Event()
+
+    def checkpoint(self: background.Checkpointer) -> None:
+        made.append(1)
+        if len(made) == 1:
+            running.set()
+            assert release.wait(10)
+
+    monkeypatch.setattr(background.Checkpointer, "_checkpoint", checkpoint)
+    checkpoints = background.Checkpointer(tmp_path / "s.sqlite")
+    checkpoints.start()
+    assert running.wait(10)
+    checkpoints.start()
+    checkpoints.start()
+    release.set()
+    checkpoints.wait()
+    assert len(made) == 2
+    checkpoints.start()  # none running: a new one
+    checkpoints.wait()
+    assert len(made) == 3
