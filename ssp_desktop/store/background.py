@@ -129,8 +129,23 @@ class BackgroundInserts:
         self._thread.join()
 
 
-def _pending(dbapi_connection: Any) -> BackgroundInserts | None:
-    return _ACTIVE.get(id(dbapi_connection)) if _ACTIVE else None
+def _wait_for(dbapi_connection: Any, *, raising: bool = True) -> None:
+    """Wait for the inserts handed over on ``dbapi_connection``, if any."""
+    if _ACTIVE:
+        writer = _ACTIVE.get(id(dbapi_connection))
+        if writer is not None:
+            writer.drain(raising=raising)
+
+
+def _wait_for_connection(conn: Any, *, raising: bool = True) -> None:
+    """:func:`_wait_for` a SQLAlchemy connection's driver connection."""
+    if not _ACTIVE:
+        return  # the usual case: not even the driver connection is asked for
+    try:
+        dbapi_connection = conn.connection.driver_connection
+    except sa_exc.SQLAlchemyError:
+        return  # closed or invalidated: it holds no transaction of ours
+    _wait_for(dbapi_connection, raising=raising)
 
 
 _INSTALLED: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -155,30 +170,21 @@ def install(engine: Engine) -> None:
     def _before_statement(
         conn: Any, cursor: Any, statement: Any, params: Any, context: Any, many: bool
     ) -> None:
-        if _ACTIVE:
-            writer = _pending(cursor.connection)
-            if writer is not None:
-                writer.drain()
+        _wait_for(cursor.connection)
 
     @event.listens_for(engine, "commit")
     def _before_commit(conn: Any) -> None:
-        if _ACTIVE:
-            writer = _pending(conn.connection.driver_connection)
-            if writer is not None:
-                writer.drain()
+        _wait_for_connection(conn)
 
+    # A rollback or a connection's reset throws the rows away: a failure among them
+    # changes nothing.
     @event.listens_for(engine, "rollback")
     def _before_rollback(conn: Any) -> None:
-        if _ACTIVE:
-            writer = _pending(conn.connection.driver_connection)
-            if writer is not None:
-                writer.drain(raising=False)
+        _wait_for_connection(conn, raising=False)
 
     @event.listens_for(engine.pool, "reset")
     def _before_reset(dbapi_connection: Any, record: Any, state: Any) -> None:
-        writer = _pending(dbapi_connection)
-        if writer is not None:
-            writer.drain(raising=False)
+        _wait_for(dbapi_connection, raising=False)
 
 
 class Checkpointer:

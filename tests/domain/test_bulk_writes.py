@@ -13,12 +13,13 @@ sequence in both runs and the clock ticks a microsecond a reading from the same 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import random
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +88,21 @@ def deterministic(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
     return restart
 
 
-def _second_location(store_engine: str, request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+@contextlib.contextmanager
+def _twin(
+    store: Store, store_engine: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Store]:
+    """A second, empty store on the same engine as ``store``, open, with ``store``'s
+    site id (so the two change logs can be compared whole)."""
     if store_engine == "sqlite":
-        return tmp_path / "other.sqlite"
-    make: Callable[[], str] = request.getfixturevalue("pg_new_store_url")
-    return make()
+        location: Any = tmp_path / "other.sqlite"
+    else:
+        make: Callable[[], str] = request.getfixturevalue("pg_new_store_url")
+        location = make()
+    with Store.open(location, create=True) as other:
+        other.set_meta(site_id=str(store.site_id))
+    with Store.open(location) as other:
+        yield other
 
 
 def _contents(store: Store) -> dict[str, list[tuple[Any, ...]]]:
@@ -233,11 +244,7 @@ def test_bulk_inserts_write_the_same_rows_log_and_index(
     deterministic: Callable[[], None],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    other_location = _second_location(store_engine, request, tmp_path)
-    with Store.open(other_location, create=True) as other:
-        # The same site, so the change logs can be compared whole.
-        other.set_meta(site_id=str(store.site_id))
-    with Store.open(other_location) as other:
+    with _twin(store, store_engine, request, tmp_path) as other:
         deterministic()
         assert changes.BULK_INSERTS
         assert changes.DRIVER_EXECUTEMANY
@@ -278,10 +285,7 @@ def test_an_import_in_batches_writes_what_row_by_row_writes(
     """The tracker's new actions written a run at a time (``services.add_actions``, one
     ``create_many`` per run) leave the same rows, change log and index as each row
     written on its own (``create`` and ``write_update``)."""
-    other_location = _second_location(store_engine, request, tmp_path)
-    with Store.open(other_location, create=True) as other:
-        other.set_meta(site_id=str(store.site_id))
-    with Store.open(other_location) as other:
+    with _twin(store, store_engine, request, tmp_path) as other:
         deterministic()
         assert sheet_actions.BATCHES
         (tmp_path / "one").mkdir()
@@ -306,10 +310,7 @@ def test_inserts_written_behind_are_the_inserts_written_inline(
     log and the same index as the same inserts run inline."""
     if store_engine != "sqlite":
         pytest.skip("a SQLite file's")
-    other_location = _second_location(store_engine, request, tmp_path)
-    with Store.open(other_location, create=True) as other:
-        other.set_meta(site_id=str(store.site_id))
-    with Store.open(other_location) as other:
+    with _twin(store, store_engine, request, tmp_path) as other:
         deterministic()
         # A few rows to a statement: every flush's inserts are many statements, and
         # most tables' rows end in a shorter one.
@@ -400,10 +401,7 @@ def test_create_many_writes_what_create_writes_one_by_one(
 ) -> None:
     """A batch (plain and under a merge's attribution, after an edit left pending)
     leaves the same rows, change log and index as ``create`` of each record in turn."""
-    other_location = _second_location(store_engine, request, tmp_path)
-    with Store.open(other_location, create=True) as other:
-        other.set_meta(site_id=str(store.site_id))
-    with Store.open(other_location) as other:
+    with _twin(store, store_engine, request, tmp_path) as other:
         deterministic()
         _write_batch(store, batched=True)
         deterministic()

@@ -6,16 +6,16 @@ still folded into the store."""
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Connection, Engine, create_engine, func, select
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import StaticPool
 
@@ -49,10 +49,21 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     made.dispose()
 
 
-def _raw(conn: Any) -> sqlite3.Connection:
-    raw = conn.connection.driver_connection
-    assert isinstance(raw, sqlite3.Connection)
-    return raw
+@contextlib.contextmanager
+def _writing(
+    engine: Engine, *, begin: bool = True
+) -> Iterator[tuple[Connection, background.BackgroundInserts]]:
+    """A connection in a transaction (``begin``) and its inserts' thread, ended after."""
+    with engine.connect() as conn:
+        if begin:
+            conn.exec_driver_sql("BEGIN")
+        raw = conn.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        writer = background.BackgroundInserts(raw)
+        try:
+            yield conn, writer
+        finally:
+            writer.close()
 
 
 INSERT = "INSERT INTO t (n) VALUES (?)"
@@ -62,73 +73,54 @@ def test_a_read_in_the_transaction_sees_every_row_handed_over_before_it(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(background, "ROWS_PER_STATEMENT", 10)  # many statements queued
+    with _writing(engine) as (conn, writer):
+        assert writer.write(INSERT, [(n,) for n in range(200)])
+        # 20 statements of 10 slow rows: the thread is far from done.
+        assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 200
+        assert writer.write(INSERT, [(n,) for n in range(200, 250)])
+        conn.commit()
     with engine.connect() as conn:
-        conn.exec_driver_sql("BEGIN")
-        writer = background.BackgroundInserts(_raw(conn))
-        try:
-            assert writer.write(INSERT, [(n,) for n in range(200)])
-            # 20 statements of 10 slow rows: the thread is far from done.
-            assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 200
-            assert writer.write(INSERT, [(n,) for n in range(200, 250)])
-            conn.commit()
-        finally:
-            writer.close()
         assert conn.exec_driver_sql("SELECT count(*), max(n) FROM t").one() == (250, 249)
 
 
 def test_a_failed_insert_fails_the_next_statement_as_sqlalchemy_would(engine: Engine) -> None:
+    with _writing(engine) as (conn, writer):
+        # The second statement repeats a key: the rows of the first are written,
+        # the third statement is never run.
+        assert writer.write(INSERT, [(1,), (2,)])
+        assert writer.write(INSERT, [(2,)])
+        assert writer.write(INSERT, [(3,)])
+        with pytest.raises(sa_exc.IntegrityError, match="UNIQUE constraint failed"):
+            conn.exec_driver_sql("SELECT count(*) FROM t").scalar()
+        conn.rollback()
     with engine.connect() as conn:
-        conn.exec_driver_sql("BEGIN")
-        writer = background.BackgroundInserts(_raw(conn))
-        try:
-            # The second statement repeats a key: the rows of the first are written,
-            # the third statement is never run.
-            assert writer.write(INSERT, [(1,), (2,)])
-            assert writer.write(INSERT, [(2,)])
-            assert writer.write(INSERT, [(3,)])
-            with pytest.raises(sa_exc.IntegrityError, match="UNIQUE constraint failed"):
-                conn.exec_driver_sql("SELECT count(*) FROM t").scalar()
-            conn.rollback()
-        finally:
-            writer.close()
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
 
 
 def test_nothing_is_written_outside_a_transaction(engine: Engine) -> None:
+    with _writing(engine, begin=False) as (conn, writer):
+        assert writer.write(INSERT, [(1,)])
+        with pytest.raises(sa_exc.OperationalError, match="transaction ended"):
+            writer.drain()
     with engine.connect() as conn:
-        writer = background.BackgroundInserts(_raw(conn))  # no BEGIN
-        try:
-            assert writer.write(INSERT, [(1,)])
-            with pytest.raises(sa_exc.OperationalError, match="transaction ended"):
-                writer.drain()
-        finally:
-            writer.close()
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
 
 
 def test_a_rollback_waits_for_the_rows_handed_over_then_undoes_them(engine: Engine) -> None:
+    with _writing(engine) as (conn, writer):
+        assert writer.write(INSERT, [(n,) for n in range(100)])
+        conn.rollback()  # while the thread is still writing
     with engine.connect() as conn:
-        conn.exec_driver_sql("BEGIN")
-        writer = background.BackgroundInserts(_raw(conn))
-        try:
-            assert writer.write(INSERT, [(n,) for n in range(100)])
-            conn.rollback()  # while the thread is still writing
-        finally:
-            writer.close()
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
 
 
 def test_a_statement_of_another_shape_is_left_to_the_caller(engine: Engine) -> None:
+    with _writing(engine) as (conn, writer):
+        assert not writer.write("INSERT INTO t (n) SELECT ?", [(1,)])
+        assert not writer.write("INSERT INTO t (n) VALUES (?, ?)", [(1,)])
+        assert writer.write(INSERT, [])
+        conn.commit()
     with engine.connect() as conn:
-        conn.exec_driver_sql("BEGIN")
-        writer = background.BackgroundInserts(_raw(conn))
-        try:
-            assert not writer.write("INSERT INTO t (n) SELECT ?", [(1,)])
-            assert not writer.write("INSERT INTO t (n) VALUES (?, ?)", [(1,)])
-            assert writer.write(INSERT, [])
-            conn.commit()
-        finally:
-            writer.close()
         assert conn.exec_driver_sql("SELECT count(*) FROM t").scalar() == 0
 
 
