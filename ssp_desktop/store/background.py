@@ -211,9 +211,13 @@ class Checkpointer:
 
     def _run(self) -> None:
         while True:
+            # Either way the data is safe in the log, and the next checkpoint finishes;
+            # the thread's bookkeeping below must never be skipped.
             try:
                 self._checkpoint()
-            except Exception:  # never lose the thread's bookkeeping: the data is safe
+            except sqlite3.Error as exc:
+                log.info("checkpoint of %s left for later (%s)", self._uri, exc)
+            except Exception:
                 log.exception("checkpoint of %s failed", self._uri)
             with self._lock:
                 if not self._again:
@@ -222,15 +226,12 @@ class Checkpointer:
                 self._again = False
 
     def _checkpoint(self) -> None:
+        conn = sqlite3.connect(self._uri, uri=True, timeout=0.5)
         try:
-            conn = sqlite3.connect(self._uri, uri=True, timeout=0.5)
-            try:
-                # PASSIVE: copies what no reader still needs, never waits for a writer.
-                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:  # the data is safe in the log; the next one finishes
-            log.info("checkpoint of %s left for later (%s)", self._uri, exc)
+            # PASSIVE: copies what no reader still needs, never waits for a writer.
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            conn.close()
 
     def wait(self) -> None:
         """Wait for the checkpoints asked for (before the store is closed)."""

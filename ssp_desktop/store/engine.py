@@ -730,17 +730,17 @@ class Store:
         committed: events.Committed | None = None
         # A bulk write on a SQLite file: its inserts are written on a thread of their
         # own while it goes on, and its checkpoint after it (store/background.py).
-        behind = bulk and background.writes_behind(self.engine) and self._checkpoints is not None
+        checkpoints = self._checkpoints if bulk and background.writes_behind(self.engine) else None
         inserts: background.BackgroundInserts | None = None
         try:
             with session.begin():
                 connection = session.connection(
                     execution_options={
                         IMMEDIATE: max(1, round(wait_seconds * 1000)),
-                        _backend.LATER_CHECKPOINT: behind,
+                        _backend.LATER_CHECKPOINT: checkpoints is not None,
                     }
                 )
-                if behind:
+                if checkpoints is not None:
                     raw = connection.connection.driver_connection
                     assert isinstance(raw, sqlite3.Connection)
                     inserts = background.BackgroundInserts(raw)
@@ -773,8 +773,8 @@ class Store:
                 session.info.pop(changes.ROW_WRITER, None)
                 inserts.close()
             session.close()
-        if behind and self._checkpoints is not None:
-            self._checkpoints.start()
+        if checkpoints is not None:
+            checkpoints.start()
         if committed is not None:
             self._publish(committed)
 
