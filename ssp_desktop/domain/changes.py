@@ -44,7 +44,7 @@ from ssp_desktop.domain.errors import (
     ParentDeletedError,
     UngovernedWriteError,
 )
-from ssp_desktop.domain.events import RecordChange, record_changes
+from ssp_desktop.domain.events import RecordChange, merge_changes, record_changes
 from ssp_desktop.domain.periods import FinancialYear, Quarter
 from ssp_desktop.domain.records import ChangeLog, record_classes
 
@@ -338,6 +338,8 @@ _ADDED = "records_added"
 # this transaction, in the order written (which is ``seq`` order).
 _LOGGED = "rows_logged"
 _HELD = "records_held"
+# session.info key: the change-log rows folded so far, a run at a time (Transaction.changes).
+_FOLDED = "rows_folded"
 
 
 def _on_attach(session: Session, obj: Any) -> None:
@@ -881,6 +883,12 @@ _UNSEEN = object()
 ROW_WRITER: Final = "ssp.row_writer"
 
 
+# session.info key: what the store does for a bulk transaction's batch of writes as soon
+# as the writer says it is done (Transaction.batch_written), called with the
+# transaction; absent otherwise.
+AFTER_BATCH: Final = "ssp.after_batch"
+
+
 class RowWriter(Protocol):
     def write(self, sql: str, rows: list[tuple[Any, ...]]) -> bool:
         """Take ``sql`` for each of ``rows`` (driver parameters) to run in order before
@@ -1121,10 +1129,42 @@ class Transaction:
     def flush(self) -> None:
         self.session.flush()
 
-    def changes(self) -> tuple[RecordChange, ...]:
-        """What this transaction has changed so far, one entry per record (flushes)."""
+    def batch_written(self) -> None:
+        """A bulk writer (an import) has made a batch of its writes: flush them, and let
+        the store do for them now what it would otherwise do for every write at the
+        commit (:data:`AFTER_BATCH`: a SQLite store's search index), while the writer
+        goes on to its next batch."""
         self.session.flush()
-        return record_changes(self.session.info.get(_LOGGED, ()))
+        after = self.session.info.get(AFTER_BATCH)
+        if after is not None:
+            after(self)
+
+    def changes(self, since: int = 0) -> tuple[RecordChange, ...]:
+        """What this transaction has changed so far, one entry per record (flushes).
+
+        ``since``: only what its change-log rows after the first ``since`` say (a count
+        :meth:`logged` gave earlier: a bulk writer's batch, see :meth:`batch_written`).
+
+        The rows are folded a run at a time, each run once: the runs asked for since a
+        mark, then what is new, and the whole is made from the runs (the batches of an
+        import are folded as it goes, and the commit's whole from them)."""
+        self.session.flush()
+        info = self.session.info
+        logged: list[tuple[str, uuid.UUID, str, str | None]] = info.get(_LOGGED, [])
+        # (end, changes) of each run of rows folded, in order from the first row.
+        runs: list[tuple[int, tuple[RecordChange, ...]]] = info.setdefault(_FOLDED, [])
+        folded = runs[-1][0] if runs else 0
+        if since not in (0, folded):
+            return record_changes(logged[since:])  # from a mark of its own
+        if len(logged) > folded:
+            runs.append((len(logged), record_changes(logged[folded:])))
+        if since:
+            return runs[-1][1] if runs[-1][0] > since else ()
+        return merge_changes([changes for _end, changes in runs])
+
+    def logged(self) -> int:
+        """How many change-log rows this transaction has written (as of its last flush)."""
+        return len(self.session.info.get(_LOGGED, ()))
 
     # -- delete and restore ----------------------------------------------------------
 

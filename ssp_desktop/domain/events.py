@@ -8,7 +8,7 @@ listen directly. Built from the change log, so it names exactly what was written
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -77,3 +77,27 @@ def record_changes(
             folded = shared[tuple(held)] = (ops, fields)
         out.append(RecordChange(entity, record_id, *folded))
     return tuple(out)
+
+
+def merge_changes(parts: Sequence[Sequence[RecordChange]]) -> tuple[RecordChange, ...]:
+    """:func:`record_changes` of runs of change-log rows that follow one another, made
+    from each run's own: what folding all their rows at once gives (a record's entry
+    where it first appears, with every op and field of every run)."""
+    if len(parts) == 1:
+        return tuple(parts[0])
+    merged: dict[tuple[str, uuid.UUID], RecordChange] = {}
+    for part in parts:
+        for change in part:
+            key = (change.entity, change.record_id)
+            earlier = merged.get(key)
+            merged[key] = (
+                change
+                if earlier is None
+                else RecordChange(
+                    change.entity,
+                    change.record_id,
+                    earlier.ops | change.ops,
+                    earlier.fields | change.fields,
+                )
+            )
+    return tuple(merged.values())

@@ -1061,10 +1061,10 @@ def apply_actions(
             _apply_row_or_refuse(tx, plan_id, current, written_on, op)
         if done % FLUSH_EVERY == FLUSH_EVERY - 1:
             write_run()
-            tx.flush()
+            tx.batch_written()
     write_run()
     progress.step(total, total, "Saving the import")
-    tx.flush()
+    tx.batch_written()
 
 
 # Always on. A module attribute so a test can import the same tracker both ways (runs

@@ -671,6 +671,6 @@ def apply_measures(
                 f"{NOTHING_CHANGED}"
             ) from exc
         if done % FLUSH_EVERY == FLUSH_EVERY - 1:
-            tx.flush()
+            tx.batch_written()
     progress.step(total, total, "Saving the import")
-    tx.flush()
+    tx.batch_written()

@@ -732,6 +732,7 @@ class Store:
         # own while it goes on, and its checkpoint after it (store/background.py).
         checkpoints = self._checkpoints if bulk and background.writes_behind(self.engine) else None
         inserts: background.BackgroundInserts | None = None
+        indexer: search.Indexer | None = None
         try:
             with session.begin():
                 connection = session.connection(
@@ -745,12 +746,19 @@ class Store:
                     assert isinstance(raw, sqlite3.Connection)
                     inserts = background.BackgroundInserts(raw)
                     session.info[changes.ROW_WRITER] = inserts
+                    if search.has_index(session):
+                        # Its search documents a batch at a time, as it goes.
+                        indexer = search.Indexer(inserts, connection)
+                        session.info[changes.AFTER_BATCH] = indexer
                 tx = changes.Transaction(session)
                 yield tx
                 touched = tx.changes()
                 # The search index commits with the change it reflects, from every
                 # writer alike (forms, imports, merges, undo).
-                search.reindex(session, touched)
+                if indexer is not None:
+                    indexer(tx)  # what came after its last batch
+                else:
+                    search.reindex(session, touched)
                 if touched or session.info.get("wrote"):
                     revision = (
                         raise_revision(session, context.change_set)
@@ -771,6 +779,7 @@ class Store:
         finally:
             if inserts is not None:
                 session.info.pop(changes.ROW_WRITER, None)
+                session.info.pop(changes.AFTER_BATCH, None)
                 inserts.close()
             session.close()
         if checkpoints is not None:

@@ -23,13 +23,14 @@ import re
 import uuid
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, or_, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state
 
 from ssp_desktop.domain.base import Record
+from ssp_desktop.domain.changes import RowWriter, Transaction
 from ssp_desktop.domain.events import RecordChange
 from ssp_desktop.domain.records import (
     Action,
@@ -72,9 +73,9 @@ _MARK_OPEN = "\x02"  # around matched words in snippets; never typed by a user
 _MARK_CLOSE = "\x03"
 
 
-@dataclass(frozen=True)
-class Document:
-    """What is indexed for one record, and what a match on it opens."""
+class Document(NamedTuple):
+    """What is indexed for one record, and what a match on it opens (a named tuple: an
+    import makes ten thousand)."""
 
     kind: str
     record_id: uuid.UUID
@@ -382,6 +383,7 @@ def _write_many(
     session: Session,
     docs: dict[uuid.UUID, Document | None],
     fresh: Collection[uuid.UUID] = frozenset(),
+    indexer: Indexer | None = None,
 ) -> None:
     """Replace the documents of these records (None: remove it), one executemany for
     the removals and one for the new documents, however many records a change touched.
@@ -445,23 +447,33 @@ def _write_many(
             [(record_id.bytes,) for _rowid, record_id in removed],
         )
     if rows:
-        # FTS5 finds its highest rowid by reading its documents backwards: one step.
-        last = connection.exec_driver_sql(
-            f"SELECT rowid FROM {TABLE} ORDER BY rowid DESC LIMIT 1"
-        ).scalar()
-        first = (last or 0) + 1
-        connection.exec_driver_sql(
-            f"INSERT INTO {TABLE} (rowid, {', '.join(_COLUMNS)}) VALUES (?{', ?' * len(_COLUMNS)})",
-            [(rowid, *row) for rowid, (_record_id, row) in enumerate(rows, start=first)],
-        )
-        connection.exec_driver_sql(
-            f"INSERT INTO {IDS_TABLE} (record_id, doc) VALUES (?, ?)",
-            [(record_id.bytes, rowid) for rowid, (record_id, _row) in enumerate(rows, start=first)],
-        )
+        first = indexer.rowids(len(rows)) if indexer is not None else _last_rowid(connection) + 1
+        numbered = list(enumerate(rows, start=first))
+        writes = [
+            (_INSERT_DOCS, [(rowid, *row) for rowid, (_id, row) in numbered]),
+            (_INSERT_IDS, [(record_id.bytes, rowid) for rowid, (record_id, _row) in numbered]),
+        ]
+        for sql, values in writes:
+            # A bulk transaction's insert thread writes them while the import goes on.
+            if indexer is None or not indexer.writer.write(sql, values):
+                connection.exec_driver_sql(sql, values)
+
+
+def _last_rowid(connection: Any) -> int:
+    """The index's highest rowid (0 when empty): FTS5 finds it by reading its documents
+    backwards, one step."""
+    last = connection.exec_driver_sql(
+        f"SELECT rowid FROM {TABLE} ORDER BY rowid DESC LIMIT 1"
+    ).scalar()
+    return int(last or 0)
 
 
 _COLUMNS = ("kind", "record_id", "target_entity", "target_id", "plan_id", "period", "label",
             "title", "body")  # fmt: skip
+_INSERT_DOCS = (
+    f"INSERT INTO {TABLE} (rowid, {', '.join(_COLUMNS)}) VALUES (?{', ?' * len(_COLUMNS)})"
+)
+_INSERT_IDS = f"INSERT INTO {IDS_TABLE} (record_id, doc) VALUES (?, ?)"
 
 
 def _stored(
@@ -503,10 +515,13 @@ def _load(session: Session, cls: type[Record], ids: list[uuid.UUID]) -> list[Rec
     return found
 
 
-def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
-    """Rewrite the documents of the records a transaction touched (and of records that
-    show their words: an action's updates carry its ref and title). Each document is
-    made afresh and compared with the stored one: only those that differ are written."""
+def reindex(
+    session: Session, touched: Iterable[RecordChange], indexer: Indexer | None = None
+) -> None:
+    """Rewrite the documents of the records a transaction touched (and of records whose
+    documents carry their plan and liveness: an action's updates). Each document is
+    made afresh and compared with the stored one: only those that differ are written
+    (``indexer``: handed to its transaction's insert thread to write)."""
     if not has_index(session):
         return
     wanted: list[tuple[type[Record], RecordChange]] = []
@@ -562,7 +577,46 @@ def reindex(session: Session, touched: Iterable[RecordChange]) -> None:
         _parent_cls, column = _PARENTS[child_cls]
         parent = records.get(getattr(row, column))
         docs[row.id] = _make(related, child_cls, row) if parent else None
-    _write_many(session, docs, fresh)
+    _write_many(session, docs, fresh, indexer)
+
+
+class Indexer:
+    """The search index kept up with a bulk transaction as it goes, a batch at a time.
+
+    :func:`reindex` at the commit makes the documents of everything the transaction
+    touched, and then FTS5 reads and tokenizes them all, with nothing left to overlap
+    that work. A bulk transaction on a SQLite file (an import) has one of these in place
+    instead (``changes.AFTER_BATCH``): each time its writer says a batch is written
+    (``Transaction.batch_written``), the documents of what that batch touched are made
+    and their rows handed to the transaction's insert thread (``changes.ROW_WRITER``,
+    store/background.py), which writes them while the import judges and builds its next
+    batch. At the commit only what came after the last batch is left to index.
+
+    The index comes out as one :func:`reindex` at the commit makes it: a document is
+    made from its record, and from its parent's plan and liveness (``_PARENTS``), and
+    a change to those rewrites the parent's children (``_DEPENDANTS``) in the batch
+    that makes it; a record touched again in a later batch has its document made afresh
+    and compared with the one written, as :func:`reindex` compares with the stored one.
+    Only rowids can differ, where a later batch rewrites a document (it is appended)."""
+
+    def __init__(self, writer: RowWriter, connection: Any) -> None:
+        self.writer = writer
+        self._indexed = 0  # change-log rows whose records are indexed
+        # Read as the transaction begins, before any insert is handed to the thread (a
+        # read waits for those). It holds SQLite's writer lock: nobody else adds any.
+        self._next_rowid = _last_rowid(connection) + 1
+
+    def __call__(self, tx: Transaction) -> None:
+        """Index what the transaction has touched since the last call."""
+        touched = tx.changes(since=self._indexed)
+        self._indexed = tx.logged()
+        reindex(tx.session, touched, self)
+
+    def rowids(self, count: int) -> int:
+        """The first of ``count`` new documents' rowids (one more than any before)."""
+        first = self._next_rowid
+        self._next_rowid += count
+        return first
 
 
 # store_meta key set by migration 0008: fill the index once the schema is at its head.

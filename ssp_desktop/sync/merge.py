@@ -127,13 +127,15 @@ def apply_plan(
         if progress is not None and i % 250 == 0:
             progress.step(i, total, "Applying the changes…")
         if op.entity != last_entity:
-            tx.flush()  # one table at a time, parents before children
+            # One table at a time, parents before children; the table before is indexed
+            # for search while this one is written (Transaction.batch_written).
+            tx.batch_written()
             last_entity = op.entity
         with attributed(session, op.by):
             written = _write(tx, classes[op.entity], op)
         if written is not None:
             held.append(written)
-    tx.flush()
+    tx.batch_written()
     _record_bookkeeping(session, plan, file_name)
     tx.flush()
 

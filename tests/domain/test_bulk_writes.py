@@ -306,15 +306,19 @@ def test_inserts_written_behind_are_the_inserts_written_inline(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An import's inserts written on a thread of their own, many rows to a statement
-    (``store/background.py``), leave the same rows in the same order, the same change
-    log and the same index as the same inserts run inline."""
+    (``store/background.py``), and its search documents made a batch at a time and
+    written there too (``search.Indexer``), leave the same rows in the same order, the
+    same change log and the same index (the same rowids) as the same inserts run inline
+    and the index made at the commit."""
     if store_engine != "sqlite":
         pytest.skip("a SQLite file's")
     with _twin(store, store_engine, request, tmp_path) as other:
         deterministic()
         # A few rows to a statement: every flush's inserts are many statements, and
-        # most tables' rows end in a shorter one.
+        # most tables' rows end in a shorter one. Batches of a few rows: the tracker's
+        # import is indexed in several.
         monkeypatch.setattr(background, "ROWS_PER_STATEMENT", 7)
+        monkeypatch.setattr(sheet_actions, "FLUSH_EVERY", 7)
         handed: list[int] = []
         write = background.BackgroundInserts.write
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from ssp_desktop import services
 from ssp_desktop.domain.periods import FinancialYear, Quarter
@@ -375,3 +376,62 @@ def test_many_writes_in_one_transaction_index_what_a_rebuild_would(store: Store)
         assert index.rebuild(s) == len(kept)
         s.execute(text(f"INSERT INTO {index.TABLE}({index.TABLE}) VALUES ('integrity-check')"))
     assert _index_rows(store) == kept
+
+
+def test_an_import_indexed_a_batch_at_a_time_keeps_what_a_rebuild_would(store: Store) -> None:
+    """A bulk transaction on a SQLite file (an import) indexes each batch its writer says
+    is written (``Transaction.batch_written``), on the insert thread, while it goes on:
+    records made in one batch and renamed, superseded, deleted or restored in a later
+    one, and an action deleted with its updates, end as the index made afresh has them,
+    and are found (or not) by their words."""
+    plan = mini_plan(store)
+    with store.session() as s:
+        kept = index.has_index(s)
+
+    def documents(session: Session) -> int:
+        return int(session.execute(text(f"SELECT count(*) FROM {index.IDS_TABLE}")).scalar_one())
+
+    with store.transaction(actor="import", bulk=True) as tx:
+        area = tx.get(PriorityArea, plan.area.id)
+        measure = tx.get(Measure, plan.measure.id)
+        assert area is not None and measure is not None
+        before = documents(tx.session) if kept else 0
+        actions = [
+            services.add_action(tx, area, ref=f"PVP-{n:02d}", title=f"Scheme {n}")
+            for n in range(2, 12)
+        ]
+        for n, action in enumerate(actions, start=2):
+            services.write_update(
+                tx, action, Q2, rag=None, narrative=f"Casework item{n}x reviewed",
+                written_on=dt.date(2022, 10, 3),
+            )  # fmt: skip
+        tx.batch_written()
+        if kept:
+            # Indexed as the import goes, not only at its commit: ten actions, ten updates.
+            assert documents(tx.session) == before + 20
+        first, second, third = actions[0], actions[1], actions[2]
+        services.edit(tx, first, title="Knife crime")
+        services.write_update(
+            tx, second, Q2, rag=None, narrative="Replaced wording", written_on=dt.date(2022, 10, 9)
+        )
+        services.delete(tx, third, cascade=True)
+        services.record_value(tx, measure, Q2, 61.0, note="Survey autumn")
+        tx.batch_written()
+        services.restore(tx, third)
+        services.edit(tx, actions[3], title="Youth diversion")
+        services.record_value(tx, measure, Q2, 62.0, note="")  # its note's document goes
+    assert _found(store, "knife") == {"Actions": ["PVP-02 Knife crime"]}
+    assert _found(store, "item3x") == {}  # superseded
+    assert _found(store, "replaced") == {"Progress updates": ["PVP-03 Scheme 3"]}
+    assert "PVP-04 Scheme 4" in _found(store, "scheme")["Actions"]  # restored
+    assert _found(store, "item4x") == {}  # its update stays deleted
+    assert _found(store, "youth") == {"Actions": ["PVP-05 Youth diversion"]}
+    assert _found(store, "item5x") == {"Progress updates": ["PVP-05 Youth diversion"]}
+    assert _found(store, "survey") == {}
+    if not kept:
+        return  # PostgreSQL: nothing kept, the scan above answered
+    rows = _index_rows(store)
+    with store.session() as s, s.begin():
+        assert index.rebuild(s) == len(rows)
+        s.execute(text(f"INSERT INTO {index.TABLE}({index.TABLE}) VALUES ('integrity-check')"))
+    assert _index_rows(store) == rows
