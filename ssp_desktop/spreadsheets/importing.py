@@ -53,7 +53,7 @@ from ssp_desktop.spreadsheets.workbook import choose_plan, exported_partnership
 from ssp_desktop.store import backup as backups
 from ssp_desktop.store.backup import BackupError, RetentionChoice
 from ssp_desktop.store.engine import Store, read_revision
-from ssp_desktop.store.integrity import refuse_if_damaged
+from ssp_desktop.store.integrity import refuse_if_damaged, refuse_if_damaged_meanwhile
 from ssp_desktop.store.partnerships import other_partnership_refusal, partnership_by_id
 
 __all__ = ["ImportOptions", "Prepared", "apply", "known_comparators", "prepare", "preview"]
@@ -364,6 +364,13 @@ def _previewed_write(
     return dataclasses.replace(previewed, work=None), write
 
 
+def _take_backup(store: Store, prepared: Prepared) -> Path:
+    try:
+        return backups.take_store_backup(store, prepared.path.stem)
+    except BackupError as exc:
+        raise SpreadsheetError(str(exc)) from exc
+
+
 def refusal_message(result: ImportPlan, limit: int = 10) -> str:
     refused = result.refused
     lines = [
@@ -392,42 +399,57 @@ def apply(
 
     ``previewed``: the preview of this import the user saw (:func:`preview` with the
     same ``prepared`` and ``options``); its plan is written without judging the rows
-    again unless the store changed since. A backup copy of the store is taken first; it
-    is removed again if nothing was written, and older import backups are pruned after
-    a successful import."""
-    refuse_if_damaged(store, "the import")
+    again unless the store changed since. A backup copy of the store is taken as the
+    rows are written (``backup.BackupCopy``), and the store is checked for damage
+    meanwhile; a damaged store is refused before anything is committed. The backup is
+    removed again if nothing was written, and older import backups are pruned after a
+    successful import."""
     options = options or ImportOptions()
     progress = progress or Progress()
-    progress.step(0, 0, "Taking a backup copy of the store")
-    try:
-        backup = backups.take_store_backup(store, prepared.path.stem)
-    except BackupError as exc:
-        raise SpreadsheetError(str(exc)) from exc
-    try:
-        progress.step(0, 0, "Checking the rows")
-        revision = store.revision()
-        source = f"import:{prepared.path.name}"[:200]
-        with store.transaction(actor=actor, source=source, bulk=True) as tx:
-            # The transaction holds SQLite's writer lock from its start: nobody can
-            # commit between this check and the writes.
-            ready = (
-                _previewed_write(store, tx.session, prepared, options, previewed)
-                if store.backend.kind == "sqlite"
-                else None
-            )
-            if ready is not None:
-                result, write = ready
-            else:
-                result, write, _ready = _judge(tx.session, prepared, options, revision)
-            if result.refused and not options.skip_refused:
-                raise SpreadsheetError(refusal_message(result))
-            progress.check()
-            write(tx, progress)
-            progress.check()  # a cancel at the last moment still saves nothing
-            change_set = str(tx.context.change_set)
-    except BaseException:
-        backup.unlink(missing_ok=True)
-        raise
+    copying = backups.BackupCopy(lambda: _take_backup(store, prepared))
+    # The store's check runs on a thread of its own while the import writes, and its
+    # backup on another (a file store's: see BackupCopy); a damaged store is refused
+    # before anything is committed, its backup removed.
+    with refuse_if_damaged_meanwhile(store, "the import") as refuse:
+        try:
+            if store.is_server:
+                refuse()
+                progress.step(0, 0, "Taking a backup copy of the store")
+                copying.take()  # pg_dump, before the transaction
+            progress.step(0, 0, "Checking the rows")
+            revision = store.revision()
+            source = f"import:{prepared.path.name}"[:200]
+            with store.transaction(actor=actor, source=source, bulk=True) as tx:
+                if not store.is_server:
+                    if not backups.writes_ahead(tx.session):
+                        # Without a write-ahead log, writes reach the store's file
+                        # before the commit: the check comes first, then the copy.
+                        refuse()
+                    copying.start(tx.session)
+                # The transaction holds SQLite's writer lock from its start: nobody can
+                # commit between this check and the writes.
+                ready = (
+                    _previewed_write(store, tx.session, prepared, options, previewed)
+                    if store.backend.kind == "sqlite"
+                    else None
+                )
+                if ready is not None:
+                    result, write = ready
+                else:
+                    result, write, _ready = _judge(tx.session, prepared, options, revision)
+                if result.refused and not options.skip_refused:
+                    raise SpreadsheetError(refusal_message(result))
+                progress.check()
+                write(tx, progress)
+                refuse()  # never a commit to a damaged store
+                copying.finish()  # nor one without its backup
+                progress.check()  # a cancel at the last moment still saves nothing
+                change_set = str(tx.context.change_set)
+        except BaseException:
+            copying.discard()
+            raise
+    backup = copying.path
+    assert backup is not None
     report = None
     if store.revision() == revision:
         backup.unlink(missing_ok=True)  # nothing changed: nothing to go back to

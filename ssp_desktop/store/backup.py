@@ -21,9 +21,12 @@ import re
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from sqlalchemy.orm import Session
 
 from ssp_desktop.store.backend import sqlite_backup
 
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from ssp_desktop.store.engine import Store
 
 __all__ = [
+    "BackupCopy",
     "BackupError",
     "BackupReport",
     "Retention",
@@ -44,6 +48,7 @@ __all__ = [
     "store_anchor",
     "take_import_backup",
     "take_store_backup",
+    "writes_ahead",
 ]
 
 # store_meta keys (strings, like every setting there).
@@ -302,3 +307,69 @@ def prune_store_backups(
     """Prune ``store``'s import backups after an import that made ``current``."""
     chosen = (choice or RetentionChoice()).resolve(settings(store.meta))
     return prune_import_backups(store_anchor(store), current, chosen)
+
+
+def writes_ahead(session: Session) -> bool:
+    """Whether the SQLite store of ``session`` keeps a write-ahead log: then what its
+    transaction writes reaches only the log until it commits, and a reader on another
+    connection sees the store as it was."""
+    mode = session.connection().exec_driver_sql("PRAGMA journal_mode").scalar()
+    return str(mode).lower() == "wal"
+
+
+class BackupCopy:
+    """The backup an import takes before its writes count, made by ``take`` (which
+    raises the importer's own error when it cannot be made).
+
+    A file store is copied by a second thread while the import's transaction writes:
+    the transaction holds SQLite's writer lock from its start, so nobody else can
+    commit, and a reader (SQLite's backup, one consistent read) sees exactly the store
+    the import is applied to, without the import's own uncommitted writes (WAL). The
+    import waits for the copy before it commits (:meth:`finish`). A server store is
+    dumped before the transaction (:meth:`take`: ``pg_dump`` is a program of its own)."""
+
+    def __init__(self, take: Callable[[], Path]) -> None:
+        self._take = take
+        self.path: Path | None = None
+        self._pool: ThreadPoolExecutor | None = None
+        self._copy: Future[Path] | None = None
+
+    def take(self) -> None:
+        """Take the copy now."""
+        self.path = self._take()
+
+    def start(self, session: Session) -> None:
+        """Start copying from inside the import's transaction (``session``), before it
+        writes anything. Without a write-ahead log a reader could hold up the writer's
+        commit, so then the copy is taken here, at once."""
+        if not writes_ahead(session):
+            self.take()
+            return
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssp-backup")
+        self._copy = self._pool.submit(self._take)
+
+    def finish(self) -> None:
+        """Wait for the copy; its error (no room, no folder) stops the import."""
+        if self._copy is not None:
+            try:
+                self.path = self._copy.result()
+            finally:
+                self._stop()
+
+    def discard(self) -> None:
+        """The import failed: no copy is left behind (one still being made is waited for)."""
+        if self._copy is not None:
+            try:
+                self.path = self._copy.result()
+            except BaseException:
+                self.path = None
+            finally:
+                self._stop()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+
+    def _stop(self) -> None:
+        self._copy = None
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None

@@ -100,15 +100,19 @@ def refuse_if_damaged(store: Store, what: str) -> None:
 
 @contextlib.contextmanager
 def refuse_if_damaged_meanwhile(store: Store, what: str) -> Iterator[Callable[[], None]]:
-    """:func:`refuse_if_damaged`, with the check running while the caller reads.
+    """:func:`refuse_if_damaged`, with the check running while the caller works.
 
     The engine's checks read every page inside SQLite (or the server) without holding
     Python's lock, so they run on a connection of their own in a second thread while
     the caller works out what it will write (an import's plan). The caller calls what
     this yields before it writes anything (a backup included): it waits for the check
-    and refuses a damaged store as :func:`refuse_if_damaged` does. If the caller's
-    reading fails first, the damage is what is reported (reading a damaged page is the
-    likely cause, and it is what the user must hear first), else the caller's error.
+    and refuses a damaged store as :func:`refuse_if_damaged` does. A caller writing
+    to a SQLite store with a write-ahead log (``backup.writes_ahead``) may call it
+    later, as long as it is before the commit: until then its writes reach only the
+    log, which a refusal's rollback throws away, and the store's file is untouched
+    (a spreadsheet import writes while the check runs). If the caller's work fails
+    first, the damage is what is reported (reading a damaged page is the likely
+    cause, and it is what the user must hear first), else the caller's error.
     """
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssp-check") as pool:
         found = pool.submit(check_integrity, store)

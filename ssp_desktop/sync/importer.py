@@ -34,7 +34,6 @@ import contextlib
 import tempfile
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,64 +158,6 @@ def _take_backup(store: Store, bundle: Bundle) -> Path:
         raise BundleError(str(exc)) from exc
 
 
-class _BackupCopy:
-    """The copy of a store an import takes before its writes count (``store/backup.py``).
-
-    A file store is copied by a second thread while the import's transaction applies
-    the plan: the transaction holds SQLite's writer lock from its start, so nobody else
-    can commit, and a reader (SQLite's backup, one consistent read) sees exactly the
-    store the import is applied to, without the import's own uncommitted writes (WAL).
-    The import waits for the copy before it commits. A server store is dumped before
-    the transaction, as before (``pg_dump`` is a program of its own)."""
-
-    def __init__(self, store: Store, bundle: Bundle) -> None:
-        self.store = store
-        self.bundle = bundle
-        self.path: Path | None = None
-        self._pool: ThreadPoolExecutor | None = None
-        self._copy: Future[Path] | None = None
-
-    def take(self) -> None:
-        self.path = _take_backup(self.store, self.bundle)
-
-    def start(self, session: Session) -> None:
-        """Start copying from inside the import's transaction (``session``), before it
-        writes anything. Without a write-ahead log a reader could hold up the writer's
-        commit, so then the copy is taken here, at once."""
-        mode = session.connection().exec_driver_sql("PRAGMA journal_mode").scalar()
-        if str(mode).lower() != "wal":
-            self.take()
-            return
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssp-backup")
-        self._copy = self._pool.submit(_take_backup, self.store, self.bundle)
-
-    def finish(self) -> None:
-        """Wait for the copy; its BundleError (no room, no folder) stops the import."""
-        if self._copy is not None:
-            try:
-                self.path = self._copy.result()
-            finally:
-                self._stop()
-
-    def discard(self) -> None:
-        """The import failed: no copy is left behind (one still being made is waited for)."""
-        if self._copy is not None:
-            try:
-                self.path = self._copy.result()
-            except BaseException:
-                self.path = None
-            finally:
-                self._stop()
-        if self.path is not None:
-            self.path.unlink(missing_ok=True)
-
-    def _stop(self) -> None:
-        self._copy = None
-        if self._pool is not None:
-            self._pool.shutdown()
-            self._pool = None
-
-
 def _prune(store: Store, backup: Path, retention: RetentionChoice | None) -> BackupReport:
     return backups.prune_store_backups(store, backup, retention)
 
@@ -297,7 +238,7 @@ def import_bundle(
         wanted = (
             not new_store and result.preview.status != NOTHING and result.preview.changes_anything
         )
-        copying = _BackupCopy(store, bundle) if wanted else None
+        copying = backups.BackupCopy(lambda: _take_backup(store, bundle)) if wanted else None
         source = f"bundle:{bundle.manifest.bundle_id}"
         try:
             if copying is not None and store.is_server:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from ssp_desktop import services
 from ssp_desktop.domain.enums import ActionStatus, Rag
+from ssp_desktop.domain.errors import CorruptStoreError
 from ssp_desktop.domain.periods import Quarter
 from ssp_desktop.domain.records import (
     Action,
@@ -259,3 +260,50 @@ def test_leaving_refused_rows_out_after_the_preview_keeps_its_plan(
     with store.session() as s:
         refs = set(s.scalars(select(Action.ref)))
     assert "PVP-02" in refs and "PVP-03" not in refs
+
+
+def test_the_import_backup_is_the_store_as_it_was_before_the_import(
+    store: Store, mini: MiniPlan, tmp_path: Path
+) -> None:
+    """A file store is copied on a thread of its own while the import writes: the copy
+    is the store before the import (its revision, none of the new actions), and the
+    summary says where it is."""
+    if store.is_server:
+        pytest.skip("a file store's copy; a server store is dumped before, as for a bundle")
+    rows = [[f"NEW-{i:03d}", f"Action {i}", "PVP", "Domestic abuse", "Police"] for i in range(60)]
+    prepared = prepare(tracker(tmp_path, rows))
+    shown = preview(store, prepared, OPTIONS)
+    before = store.revision()
+    result = apply(store, prepared, OPTIONS, previewed=shown)
+    assert result.backups is not None
+    copy = result.backups.path
+    assert copy.exists() and copy.parent == Path(str(store.path)).parent
+    assert store.revision() > before
+    with Store.open(copy, readonly=True) as old:
+        assert old.revision() == before
+        with old.session() as s:
+            assert s.scalar(select(func.count()).where(Action.ref.like("NEW-%"))) == 0
+    with store.session() as s:
+        assert s.scalar(select(func.count()).where(Action.ref.like("NEW-%"))) == 60
+
+
+def test_a_store_found_damaged_as_the_import_writes_is_refused_before_the_commit(
+    store: Store, mini: MiniPlan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The preview found the store sound; the check the import makes again (on a thread
+    of its own while the rows are written) finds damage: nothing is saved, no backup is
+    left, and the message is what ``ssp-desktop check`` finds."""
+    rows = [[f"NEW-{i:03d}", f"Action {i}", "PVP", "Domestic abuse", "Police"] for i in range(60)]
+    prepared = prepare(tracker(tmp_path, rows))
+    shown = preview(store, prepared, OPTIONS)
+    before = (store.revision(), change_rows(store))
+    monkeypatch.setattr(
+        store.backend, "integrity_problems", lambda conn: [("integrity", "Page 7: never used")]
+    )
+    with pytest.raises(CorruptStoreError, match="finds: integrity: Page 7: never used"):
+        apply(store, prepared, OPTIONS, previewed=shown)
+    assert (store.revision(), change_rows(store)) == before
+    with store.session() as s:
+        assert s.scalar(select(func.count()).where(Action.ref.like("NEW-%"))) == 0
+    if not store.is_server:
+        assert not list(Path(str(store.path)).parent.glob("*.backup-*"))
