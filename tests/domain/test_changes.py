@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from ssp_desktop import services
+from ssp_desktop.domain import changes
 from ssp_desktop.domain.changes import history
 from ssp_desktop.domain.enums import ActionStatus, Rag, UpdateState, ValueStatus
 from ssp_desktop.domain.errors import (
@@ -368,3 +369,20 @@ def test_changes_folded_a_run_at_a_time_are_the_changes_folded_at_once(
     marks = sorted({min(c, len(rows)) for c in cuts} | {0, len(rows)})
     runs = [record_changes(rows[a:b]) for a, b in itertools.pairwise(marks)]
     assert merge_changes(runs) == record_changes(rows)
+
+
+_JSON_VALUES = st.none() | st.booleans() | st.integers() | st.floats() | st.text()
+
+
+@given(st.dictionaries(st.text(), _JSON_VALUES, max_size=12))
+def test_a_snapshot_is_logged_as_json_dumps_writes_it(snapshot: dict[str, object]) -> None:
+    """A new record's snapshot is encoded by one C encoder made once
+    (``changes._encode``): the same text as ``json.dumps`` with the log's settings, and
+    the same refusal of a value JSON cannot hold."""
+    try:
+        expected = json.dumps(snapshot, sort_keys=True, allow_nan=False, ensure_ascii=False)
+    except ValueError:
+        with pytest.raises(ValueError):
+            changes._encode(snapshot)
+        return
+    assert changes._encode(snapshot) == expected
