@@ -128,6 +128,8 @@ class ImportPlan:
 
     @property
     def refused(self) -> tuple[RowPlan, ...]:
+        if not self._counts[Outcome.REFUSE]:
+            return ()  # (counted as the plan was made: no need to look through its rows)
         return tuple(r for r in self.rows if r.outcome is Outcome.REFUSE)
 
     @property

@@ -5,7 +5,8 @@ writing them (about a third). SQLite runs without Python's global interpreter lo
 on a machine with two cores the two can overlap:
 
 * :class:`BackgroundInserts`: a bulk transaction's plain INSERTs (the records a flush
-  writes, their change-log rows) are handed to a thread that runs them on the
+  writes, their change-log rows, each batch's search documents: ``search.Indexer``,
+  which FTS5 tokenizes as it writes them) are handed to a thread that runs them on the
   transaction's own connection, while the import goes on building the next batch. The
   rows, their order and the transaction are exactly those of the inline writes; only
   the moment each statement runs moves. Before anything else runs on that connection
