@@ -421,11 +421,12 @@ def apply(
             source = f"import:{prepared.path.name}"[:200]
             with store.transaction(actor=actor, source=source, bulk=True) as tx:
                 if not store.is_server:
-                    if not backups.writes_ahead(tx.session):
+                    wal = backups.writes_ahead(tx.session)
+                    if not wal:
                         # Without a write-ahead log, writes reach the store's file
                         # before the commit: the check comes first, then the copy.
                         refuse()
-                    copying.start(tx.session)
+                    copying.start(tx.session, wal)
                 # The transaction holds SQLite's writer lock from its start: nobody can
                 # commit between this check and the writes.
                 ready = (

@@ -338,11 +338,12 @@ class BackupCopy:
         """Take the copy now."""
         self.path = self._take()
 
-    def start(self, session: Session) -> None:
+    def start(self, session: Session, wal: bool | None = None) -> None:
         """Start copying from inside the import's transaction (``session``), before it
         writes anything. Without a write-ahead log a reader could hold up the writer's
-        commit, so then the copy is taken here, at once."""
-        if not writes_ahead(session):
+        commit, so then the copy is taken here, at once. ``wal``: what
+        :func:`writes_ahead` says, if the caller has asked already."""
+        if not (writes_ahead(session) if wal is None else wal):
             self.take()
             return
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssp-backup")

@@ -752,12 +752,13 @@ class Store:
                         session.info[changes.AFTER_BATCH] = indexer
                 tx = changes.Transaction(session)
                 yield tx
-                touched = tx.changes()
                 # The search index commits with the change it reflects, from every
                 # writer alike (forms, imports, merges, undo).
                 if indexer is not None:
-                    indexer(tx)  # what came after its last batch
+                    indexer(tx)  # what came after its last batch (folded once, here)
+                    touched = tx.changes()  # made from the batches' folds
                 else:
+                    touched = tx.changes()
                     search.reindex(session, touched)
                 if touched or session.info.get("wrote"):
                     revision = (
